@@ -1,0 +1,98 @@
+"""The seed cohort (Liu et al., Sci Rep 2023) as counts, and the descriptive tables built on them.
+
+The CSVs in data/liu2023/ store counts and the paper's printed percentages; every percentage
+shown to a user is recomputed here from the counts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from comparators.proportions import proportion_ci
+
+SEED_DIR = Path(__file__).resolve().parent.parent / "data" / "liu2023"
+
+SEED_CITATION = (
+    "Liu Z, Xu J, Liu M, Hu W, Xu N, Zhu D. Efficacy and safety of angiogenesis inhibitors plus "
+    "immune checkpoint inhibitors in advanced soft tissue sarcoma: a real-world, single-center "
+    "study. Sci Rep. 2023;13. doi:10.1038/s41598-023-30412-6"
+)
+SEED_STUDY = "LIU2023"
+AE_DENOMINATOR = 30  # Table 2: "Toxicity profile of 30 evaluable patients"
+
+
+@dataclass(frozen=True)
+class SeedCohort:
+    """The published tables of the seed cohort, as counts."""
+
+    baseline: pd.DataFrame
+    response: pd.DataFrame
+    outcomes: pd.DataFrame
+    adverse_events: pd.DataFrame
+    claims: pd.DataFrame
+    citation_issues: pd.DataFrame
+
+
+def load_seed_cohort(folder: Path = SEED_DIR) -> SeedCohort:
+    """Read data/liu2023/*.csv. Printed percentages stay text so their decimals are kept."""
+
+    def read(name: str, **kwargs: object) -> pd.DataFrame:
+        return pd.read_csv(folder / name, keep_default_na=True, **kwargs)  # type: ignore[call-overload]
+
+    pct_text = {"printed_pct": str, "any_grade_printed_pct": str, "grade3_printed_pct": str}
+    return SeedCohort(
+        baseline=read("baseline.csv", dtype={**pct_text, "n": int, "denominator": int}),
+        response=read("response.csv"),
+        outcomes=read("outcomes.csv"),
+        adverse_events=read("adverse_events.csv", dtype=pct_text).astype(
+            {"any_grade_n": "Int64", "grade3_n": "Int64"}
+        ),
+        claims=read("claims.csv", dtype={"reported_pct": str}).astype(
+            {"numerator": "Int64", "denominator": "Int64"}
+        ),
+        citation_issues=read("citation_issues.csv"),
+    )
+
+
+def baseline_summary(baseline: pd.DataFrame) -> pd.DataFrame:
+    """Table 1 with the percentage recomputed from n / N beside the printed one."""
+    out = baseline[["section", "characteristic", "n", "denominator"]].copy()
+    out["percent"] = (100 * out["n"] / out["denominator"]).round(1)
+    out["printed_percent"] = baseline["printed_pct"]
+    return out
+
+
+def response_summary(
+    response: pd.DataFrame, method: str = "wilson", level: float = 0.95
+) -> pd.DataFrame:
+    """One row per group: best-response counts, ORR and DCR (%) with their confidence intervals.
+
+    ORR = (CR + PR) / evaluable; DCR = (CR + PR + SD) / evaluable (the paper's definitions).
+    """
+    rows = []
+    for rec in response.itertuples(index=False):
+        cr, pr, sd, pd_, n = (int(v) for v in (rec.cr, rec.pr, rec.sd, rec.pd, rec.evaluable))
+        row: dict[str, object] = {"group": rec.group, "evaluable": n,
+                                  "CR": cr, "PR": pr, "SD": sd, "PD": pd_}
+        for label, k in (("ORR", cr + pr), ("DCR", cr + pr + sd)):
+            ci = proportion_ci(k, n, method, level)
+            row[f"{label} %"] = 100 * ci.estimate
+            row[f"{label} low %"] = 100 * ci.low
+            row[f"{label} high %"] = 100 * ci.high
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def adverse_event_summary(
+    adverse_events: pd.DataFrame, denominator: int = AE_DENOMINATOR
+) -> pd.DataFrame:
+    """Table 2 with any-grade and grade >= 3 rates recomputed over the evaluable patients."""
+    out = adverse_events[["event", "any_grade_n", "grade3_n"]].copy()
+    out["any_grade_percent"] = (100 * out["any_grade_n"] / denominator).astype(float).round(1)
+    out["grade3_percent"] = (100 * out["grade3_n"] / denominator).astype(float).round(1)
+    out["any_grade_printed"] = adverse_events["any_grade_printed_pct"]
+    out["grade3_printed"] = adverse_events["grade3_printed_pct"]
+    return out

@@ -1,0 +1,162 @@
+"""Confidence intervals for a single binomial proportion (k responders of n evaluable).
+
+The seed paper (Liu et al., Sci Rep 2023) reports Wilson score intervals, so Wilson is the
+default. Formulas follow Newcombe (Stat Med 1998;17:857-872, methods 1-4) and Brown, Cai &
+DasGupta (Stat Sci 2001;16:101-133) for Jeffreys and Agresti-Coull.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Literal
+
+from scipy.stats import beta, norm
+
+CIMethod = Literal["wilson", "clopper-pearson", "jeffreys", "agresti-coull", "wilson-cc", "wald"]
+
+CI_METHODS: dict[str, str] = {
+    "wilson": "Wilson score",
+    "clopper-pearson": "Clopper-Pearson exact",
+    "jeffreys": "Jeffreys (equal-tailed Beta(0.5, 0.5) posterior)",
+    "agresti-coull": "Agresti-Coull",
+    "wilson-cc": "Wilson score with continuity correction",
+    "wald": "Wald (normal approximation)",
+}
+
+
+# Short names for menus and links (a bound widget puts its label in the URL).
+CI_SHORT_NAMES: dict[str, str] = {
+    "wilson": "Wilson",
+    "clopper-pearson": "Clopper-Pearson",
+    "jeffreys": "Jeffreys",
+    "agresti-coull": "Agresti-Coull",
+    "wilson-cc": "Wilson-CC",
+    "wald": "Wald",
+}
+
+
+class ProportionInputError(ValueError):
+    """Counts or options that cannot describe a binomial proportion."""
+
+
+@dataclass(frozen=True)
+class ProportionCI:
+    """A proportion k/n with its two-sided confidence interval; all values are fractions."""
+
+    estimate: float
+    low: float
+    high: float
+    method: str
+    level: float
+
+    def to_dict(self) -> dict[str, float | str]:
+        return asdict(self)
+
+    def as_percent(self, digits: int = 1) -> str:
+        """'48.1% (95% CI 30.7–66.0%)' - the way papers print it."""
+        pct = 100 * self.level
+        level = f"{pct:.0f}" if pct.is_integer() else f"{pct:g}"
+        return (
+            f"{100 * self.estimate:.{digits}f}% ({level}% CI "
+            f"{100 * self.low:.{digits}f}–{100 * self.high:.{digits}f}%)"
+        )
+
+
+def check_counts(k: object, n: object) -> tuple[int, int]:
+    """Return (k, n) as ints or raise ProportionInputError saying what is wrong."""
+    for name, value in (("responders", k), ("evaluable", n)):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ProportionInputError(f"{name} must be a whole number, got {value!r}")
+        if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
+            raise ProportionInputError(f"{name} must be a whole number, got {value!r}")
+        if value < 0:
+            raise ProportionInputError(f"{name} must not be negative, got {int(value)}")
+    k, n = int(k), int(n)  # type: ignore[arg-type]
+    if n == 0:
+        raise ProportionInputError("evaluable must be at least 1 to estimate a proportion")
+    if k > n:
+        raise ProportionInputError(f"responders ({k}) cannot exceed evaluable ({n})")
+    return k, n
+
+
+def _check_level(level: float) -> float:
+    if not (isinstance(level, int | float) and 0 < level < 1):
+        raise ProportionInputError(f"level must be between 0 and 1 (e.g. 0.95), got {level!r}")
+    return float(level)
+
+
+def proportion_ci(k: int, n: int, method: str = "wilson", level: float = 0.95) -> ProportionCI:
+    """Two-sided confidence interval for k successes in n trials.
+
+    >>> proportion_ci(13, 27).as_percent()  # Liu 2023, ORR
+    '48.1% (95% CI 30.7–66.0%)'
+    """
+    k, n = check_counts(k, n)
+    level = _check_level(level)
+    if method not in CI_METHODS:
+        raise ProportionInputError(
+            f"unknown CI method {method!r}; choose one of {', '.join(CI_METHODS)}"
+        )
+    alpha = 1 - level
+    z = float(norm.ppf(1 - alpha / 2))
+    p = k / n
+    low, high = _BOUNDS[method](k, n, p, z, alpha)
+    # Guard against floating-point excursions (e.g. 1e-17 below zero) at the edges.
+    low, high = max(0.0, min(low, p)), min(1.0, max(high, p))
+    return ProportionCI(estimate=p, low=low, high=high, method=method, level=level)
+
+
+def _wilson(k: int, n: int, p: float, z: float, alpha: float) -> tuple[float, float]:
+    z2 = z * z
+    centre = (k + z2 / 2) / (n + z2)
+    half = z / (n + z2) * math.sqrt(k * (n - k) / n + z2 / 4)
+    return centre - half, centre + half
+
+
+def _wilson_cc(k: int, n: int, p: float, z: float, alpha: float) -> tuple[float, float]:
+    # Newcombe 1998, method 4.
+    z2, q = z * z, 1 - p
+    denom = 2 * (n + z2)
+    low = 0.0
+    if k > 0:
+        low = (2 * n * p + z2 - 1 - z * math.sqrt(z2 - 2 - 1 / n + 4 * p * (n * q + 1))) / denom
+    high = 1.0
+    if k < n:
+        high = (2 * n * p + z2 + 1 + z * math.sqrt(z2 + 2 - 1 / n + 4 * p * (n * q - 1))) / denom
+    return low, high
+
+
+def _clopper_pearson(k: int, n: int, p: float, z: float, alpha: float) -> tuple[float, float]:
+    low = 0.0 if k == 0 else float(beta.ppf(alpha / 2, k, n - k + 1))
+    high = 1.0 if k == n else float(beta.ppf(1 - alpha / 2, k + 1, n - k))
+    return low, high
+
+
+def _jeffreys(k: int, n: int, p: float, z: float, alpha: float) -> tuple[float, float]:
+    # Brown, Cai & DasGupta 2001: lower bound 0 at k = 0, upper bound 1 at k = n.
+    low = 0.0 if k == 0 else float(beta.ppf(alpha / 2, k + 0.5, n - k + 0.5))
+    high = 1.0 if k == n else float(beta.ppf(1 - alpha / 2, k + 0.5, n - k + 0.5))
+    return low, high
+
+
+def _agresti_coull(k: int, n: int, p: float, z: float, alpha: float) -> tuple[float, float]:
+    n_tilde = n + z * z
+    p_tilde = (k + z * z / 2) / n_tilde
+    half = z * math.sqrt(p_tilde * (1 - p_tilde) / n_tilde)
+    return p_tilde - half, p_tilde + half
+
+
+def _wald(k: int, n: int, p: float, z: float, alpha: float) -> tuple[float, float]:
+    half = z * math.sqrt(p * (1 - p) / n)
+    return p - half, p + half
+
+
+_BOUNDS = {
+    "wilson": _wilson,
+    "wilson-cc": _wilson_cc,
+    "clopper-pearson": _clopper_pearson,
+    "jeffreys": _jeffreys,
+    "agresti-coull": _agresti_coull,
+    "wald": _wald,
+}

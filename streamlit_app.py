@@ -1,0 +1,37 @@
+"""Entry point: page config, navigation over views/, and the sidebar every page shares."""
+
+import streamlit as st
+
+from comparators.proportions import CI_SHORT_NAMES
+
+st.set_page_config(page_title="Sarcoma AI+ICI explorer", page_icon=":microscope:", layout="wide")
+
+page = st.navigation(
+    [
+        st.Page("views/home.py", title="About", icon=":material/info:", default=True),
+        st.Page("views/cohort.py", title="This cohort", icon=":material/groups:",
+                url_path="cohort"),
+    ]
+)
+
+with st.sidebar:
+    st.selectbox(
+        "Confidence interval for proportions",
+        list(CI_SHORT_NAMES),
+        format_func=CI_SHORT_NAMES.get,
+        key="ci_method",
+        bind="query-params",
+        persist_state="session",
+        help="Wilson score (default) is the seed paper's method and reproduces its printed "
+        "intervals. Wilson-CC adds a continuity correction; Clopper-Pearson is exact.",
+    )
+    st.selectbox(
+        "Confidence level",
+        [0.95, 0.90, 0.80, 0.99],
+        format_func=lambda level: f"{100 * level:g}%",
+        key="ci_level",
+        bind="query-params",
+        persist_state="session",
+    )
+
+page.run()

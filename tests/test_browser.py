@@ -1,0 +1,98 @@
+"""Browser path: a real `streamlit run` server driven by Debian's headless Chromium.
+
+Opens every page, checks no exception element is shown, and saves a screenshot per page in
+tests/screenshots/ (git-ignored) so a person can look at what users see.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHOTS = ROOT / "tests" / "screenshots"
+PAGES = {"about": "", "cohort": "cohort"}
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run",
+]
+
+pytestmark = pytest.mark.browser
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
+         "--server.headless", "true", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        raise RuntimeError(f"streamlit did not become healthy: {proc.stdout.read().decode()}")
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    chromium = shutil.which("chromium")
+    assert chromium, "Debian's chromium package is required (.ci/run installs it)"
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+        yield b
+        b.close()
+
+
+def open_page(browser, url: str):  # noqa: ANN001, ANN201
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(url)
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']",
+                           timeout=60_000)
+    page.wait_for_timeout(500)  # let charts finish drawing before a screenshot
+    return page
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_every_page_renders_without_exception(server: str, browser, name: str) -> None:
+    page = open_page(browser, f"{server}/{PAGES[name]}")
+    assert page.locator("[data-testid='stException']").count() == 0
+    assert page.locator("h1").count() >= 1
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    page.close()
+
+
+def test_cohort_page_shows_the_papers_interval(server: str, browser) -> None:
+    # Liu et al. 2023, Abstract: ORR 48.1% (95% CI 30.7-66.0%).
+    page = open_page(browser, f"{server}/cohort")
+    page.get_by_text("95% CI 30.7–66.0%").first.wait_for(timeout=10_000)
+    page.close()
