@@ -1,0 +1,458 @@
+"""Individual-patient data (IPD): the upload format, its validation, and aggregation to the
+one-row-per-(study, arm, subtype) shape every cohort shares.
+
+Format: one row per patient, columns
+
+    id, subtype, regimen, ai_agent, ici_agent, line, best_response, best_pct_change,
+    pfs_time, pfs_event, os_time, os_event, time_unit
+
+optional: synthetic, note, age, sex. ``time_unit`` is months | weeks | days per row; times are
+converted to months (1 month = 30.4375 days = 365.25 / 12). Every cell is checked, and the first
+problem raises ``IPDError`` naming the 1-based data row and the column, e.g.
+``row 4, column 'pfs_event': expected 0 or 1, got 2``.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Iterable
+from pathlib import Path
+from typing import IO, Any
+
+import pandas as pd
+
+REQUIRED_COLUMNS: tuple[str, ...] = (
+    "id",
+    "subtype",
+    "regimen",
+    "ai_agent",
+    "ici_agent",
+    "line",
+    "best_response",
+    "best_pct_change",
+    "pfs_time",
+    "pfs_event",
+    "os_time",
+    "os_event",
+    "time_unit",
+)
+OPTIONAL_COLUMNS: tuple[str, ...] = ("synthetic", "note", "age", "sex")
+
+KNOWN_SUBTYPES: frozenset[str] = frozenset(
+    {
+        "STS",
+        "ASPS",
+        "UPS",
+        "DDLPS",
+        "LPS",
+        "LMS",
+        "SS",
+        "AS",
+        "CCS",
+        "IMT",
+        "MFS",
+        "RMS",
+        "MPNST",
+        "US",
+        "SCS",
+        "MYOFS",
+        "EHE",
+    }
+)
+RESPONSES: tuple[str, ...] = ("CR", "PR", "SD", "PD", "NE")
+LINES: tuple[str, ...] = ("first-line", "later-line")
+DAYS_PER_MONTH = 365.25 / 12
+UNIT_TO_MONTHS: dict[str, float] = {
+    "months": 1.0,
+    "weeks": 7 / DAYS_PER_MONTH,
+    "days": 1 / DAYS_PER_MONTH,
+}
+MAX_MONTHS = 240.0
+DEFAULT_MAX_BYTES = 5_000_000
+ALL_SUBTYPES_LABEL = "STS"
+
+AGGREGATE_COLUMNS: tuple[str, ...] = (
+    "study",
+    "arm",
+    "regimen",
+    "regimen_class",
+    "ai_agent",
+    "ici_agent",
+    "design",
+    "line",
+    "subtype",
+    "n",
+    "evaluable",
+    "responders",
+    "cr",
+    "pr",
+    "sd",
+    "pd",
+    "ne",
+    "pfs_median_months",
+    "pfs_median_low",
+    "pfs_median_high",
+    "pfs_median_ci_method",
+    "verified",
+    "note",
+)
+
+
+class IPDError(ValueError):
+    """An IPD file that cannot be used; the message names the row and column when it can."""
+
+
+# --------------------------------------------------------------------------------------------
+# Reading
+# --------------------------------------------------------------------------------------------
+
+
+def _read_bytes(file_or_buffer: str | Path | bytes | IO[bytes] | IO[str], max_bytes: int) -> bytes:
+    if isinstance(file_or_buffer, bytes):
+        raw = file_or_buffer
+    elif isinstance(file_or_buffer, str | Path):
+        p = Path(file_or_buffer)
+        if not p.exists():
+            raise IPDError(f"file not found: {p}")
+        if p.stat().st_size > max_bytes:
+            raise IPDError(f"file is {p.stat().st_size:,} bytes; the limit is {max_bytes:,}")
+        raw = p.read_bytes()
+    else:
+        data = file_or_buffer.read(max_bytes + 1)
+        raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    if len(raw) > max_bytes:
+        raise IPDError(f"file is larger than the limit of {max_bytes:,} bytes")
+    return raw
+
+
+def _decode_csv(raw: bytes, filename: str) -> pd.DataFrame:
+    head = raw[:4096]
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"PAR1") or b"\x00" in head:
+        raise IPDError(
+            f"{filename} is not a text CSV file (it looks binary, e.g. an Excel or Parquet file "
+            "renamed to .csv); save it as CSV or upload it with its real extension"
+        )
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("latin-1")
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    if not lines:
+        raise IPDError(f"{filename} is empty")
+    sep = ";" if lines[0].count(";") > lines[0].count(",") else ","
+    try:
+        return pd.read_csv(
+            io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, skip_blank_lines=True
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise IPDError(f"{filename}: not a well-formed CSV ({exc})") from None
+
+
+def _frame_from_upload(raw: bytes, filename: str) -> pd.DataFrame:
+    suffix = Path(filename).suffix.lower()
+    if not raw.strip():
+        raise IPDError(f"{filename} is empty")
+    if suffix in (".csv", ".txt", ""):
+        return _decode_csv(raw, filename)
+    if suffix == ".xlsx":
+        try:
+            df = pd.read_excel(io.BytesIO(raw), dtype=str, engine="openpyxl")
+        except Exception as exc:  # openpyxl raises several unrelated types for a bad file
+            raise IPDError(f"{filename} could not be read as an Excel workbook ({exc})") from None
+        return df.fillna("")
+    if suffix == ".parquet":
+        try:
+            df = pd.read_parquet(io.BytesIO(raw))
+        except Exception as exc:  # pyarrow raises ArrowInvalid and others
+            raise IPDError(f"{filename} could not be read as Parquet ({exc})") from None
+        return df.astype(object).where(df.notna(), "").astype(str)
+    raise IPDError(f"{filename}: unsupported file type {suffix!r} (use .csv, .xlsx or .parquet)")
+
+
+def read_ipd(
+    file_or_buffer: str | Path | bytes | IO[bytes] | IO[str],
+    filename: str | None = None,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    known_subtypes: Iterable[str] | None = None,
+) -> pd.DataFrame:
+    """Read and validate an IPD file (CSV, .xlsx or .parquet) into a typed DataFrame.
+
+    Times are returned in months (columns pfs_months, os_months added; the original
+    pfs_time/os_time/time_unit are kept). Raises IPDError on the first problem.
+    """
+    if filename is None:
+        if isinstance(file_or_buffer, str | Path):
+            filename = Path(file_or_buffer).name
+        else:
+            filename = str(getattr(file_or_buffer, "name", "upload.csv"))
+    raw = _read_bytes(file_or_buffer, max_bytes)
+    df = _frame_from_upload(raw, filename)
+    return validate_ipd(df, known_subtypes=known_subtypes)
+
+
+# --------------------------------------------------------------------------------------------
+# Validation
+# --------------------------------------------------------------------------------------------
+
+
+def _blank(v: object) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v)) or str(v).strip() == ""
+
+
+def _num(v: object, row: int, col: str, *, allow_blank: bool = False) -> float | None:
+    if _blank(v):
+        if allow_blank:
+            return None
+        raise IPDError(f"row {row}, column {col!r}: value is missing")
+    text = str(v).strip().replace(",", ".") if isinstance(v, str) else v
+    try:
+        x = float(text)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise IPDError(f"row {row}, column {col!r}: expected a number, got {str(v)!r}") from None
+    if math.isnan(x):
+        raise IPDError(f"row {row}, column {col!r}: value is missing (NaN)")
+    if math.isinf(x):
+        raise IPDError(f"row {row}, column {col!r}: value is infinite")
+    return x
+
+
+def _event(v: object, row: int, col: str) -> int:
+    if _blank(v):
+        raise IPDError(f"row {row}, column {col!r}: expected 0 or 1, got an empty cell")
+    text = str(v).strip()
+    try:
+        x = float(text)
+    except ValueError:
+        raise IPDError(f"row {row}, column {col!r}: expected 0 or 1, got {text!r}") from None
+    if x not in (0.0, 1.0):
+        shown = f"{x:g}" if math.isfinite(x) else text
+        raise IPDError(f"row {row}, column {col!r}: expected 0 or 1, got {shown}")
+    return int(x)
+
+
+def validate_ipd(df: pd.DataFrame, *, known_subtypes: Iterable[str] | None = None) -> pd.DataFrame:
+    """Check every cell of an IPD table; return a typed copy with pfs_months/os_months."""
+    subtypes = frozenset(s.upper() for s in (known_subtypes or KNOWN_SUBTYPES))
+    cols = [str(c).strip() for c in df.columns]
+    lowered = [c.lower() for c in cols]
+    dupes = sorted({c for c in lowered if lowered.count(c) > 1})
+    if dupes:
+        raise IPDError(f"duplicate column(s) in the header: {', '.join(dupes)}")
+    df = df.copy()
+    df.columns = lowered
+    missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
+    if missing:
+        raise IPDError(
+            f"missing required column(s): {', '.join(missing)} "
+            f"(the header must contain: {', '.join(REQUIRED_COLUMNS)})"
+        )
+    extra = [c for c in df.columns if c not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
+    if extra:
+        raise IPDError(
+            f"unexpected column(s): {', '.join(extra)} "
+            f"(allowed besides the required ones: {', '.join(OPTIONAL_COLUMNS)})"
+        )
+    # drop rows that are entirely blank (trailing empty lines in spreadsheets)
+    df = df[~df.apply(lambda r: all(_blank(v) for v in r), axis=1)].reset_index(drop=True)
+    if len(df) == 0:
+        raise IPDError("the file has a header but no patient rows")
+
+    out: dict[str, list[Any]] = {c: [] for c in df.columns}
+    out["pfs_months"], out["os_months"] = [], []
+    seen: dict[str, int] = {}
+    for i, rec in enumerate(df.to_dict("records"), start=1):
+        pid = "" if _blank(rec["id"]) else str(rec["id"]).strip()
+        if not pid:
+            raise IPDError(f"row {i}, column 'id': id is missing")
+        if pid in seen:
+            raise IPDError(
+                f"row {i}, column 'id': duplicate id {pid!r} (first used in row {seen[pid]})"
+            )
+        seen[pid] = i
+
+        sub = "" if _blank(rec["subtype"]) else str(rec["subtype"]).strip().upper()
+        if sub not in subtypes:
+            raise IPDError(
+                f"row {i}, column 'subtype': unknown subtype {str(rec['subtype']).strip()!r} "
+                f"(known codes: {', '.join(sorted(subtypes))})"
+            )
+        line = "" if _blank(rec["line"]) else str(rec["line"]).strip().lower()
+        if line not in LINES:
+            raise IPDError(
+                f"row {i}, column 'line': expected first-line or later-line, "
+                f"got {str(rec['line'])!r}"
+            )
+        resp = "" if _blank(rec["best_response"]) else str(rec["best_response"]).strip().upper()
+        if resp not in RESPONSES:
+            raise IPDError(
+                f"row {i}, column 'best_response': expected one of {', '.join(RESPONSES)}, "
+                f"got {str(rec['best_response'])!r}"
+            )
+        pct = _num(rec["best_pct_change"], i, "best_pct_change", allow_blank=True)
+        if pct is not None:
+            if pct < -100 or pct > 1000:
+                raise IPDError(
+                    f"row {i}, column 'best_pct_change': expected -100 to 1000 (%), got {pct:g}"
+                )
+            if resp in ("CR", "PR") and pct > -30:
+                raise IPDError(
+                    f"row {i}, column 'best_pct_change': {resp} needs a decrease of at least 30% "
+                    f"(RECIST 1.1), got {pct:g}"
+                )
+        elif resp in ("CR", "PR"):
+            raise IPDError(f"row {i}, column 'best_pct_change': missing for a {resp}")
+        unit = "" if _blank(rec["time_unit"]) else str(rec["time_unit"]).strip().lower()
+        if unit not in UNIT_TO_MONTHS:
+            raise IPDError(
+                f"row {i}, column 'time_unit': expected months, weeks or days, "
+                f"got {str(rec['time_unit'])!r}"
+            )
+        months: dict[str, float] = {}
+        for col in ("pfs_time", "os_time"):
+            t = _num(rec[col], i, col)
+            assert t is not None
+            if t < 0:
+                raise IPDError(f"row {i}, column {col!r}: time must be >= 0, got {t:g}")
+            m = t * UNIT_TO_MONTHS[unit]
+            if m > MAX_MONTHS:
+                in_months = "" if unit == "months" else f" ({m:.1f} months)"
+                raise IPDError(
+                    f"row {i}, column {col!r}: {t:g} {unit}{in_months} is more than the "
+                    f"plausible maximum of {MAX_MONTHS:g} months"
+                )
+            months[col] = m
+        pfs_event = _event(rec["pfs_event"], i, "pfs_event")
+        os_event = _event(rec["os_event"], i, "os_event")
+        if months["pfs_time"] > months["os_time"] + 1e-9:
+            raise IPDError(
+                f"row {i}, column 'pfs_time': PFS ({rec['pfs_time']}) is longer than OS "
+                f"({rec['os_time']}); progression-free time cannot exceed overall survival time"
+            )
+        for col in ("regimen", "ai_agent", "ici_agent"):
+            rec[col] = "" if _blank(rec[col]) else str(rec[col]).strip()
+        if not rec["regimen"]:
+            raise IPDError(f"row {i}, column 'regimen': regimen is missing")
+        if not rec["ai_agent"] and not rec["ici_agent"]:
+            raise IPDError(f"row {i}, column 'ai_agent': both ai_agent and ici_agent are empty")
+        clean = dict(rec)
+        clean.update(
+            id=pid,
+            subtype=sub,
+            line=line,
+            best_response=resp,
+            best_pct_change=pct,
+            time_unit=unit,
+            pfs_time=_num(rec["pfs_time"], i, "pfs_time"),
+            os_time=_num(rec["os_time"], i, "os_time"),
+            pfs_event=pfs_event,
+            os_event=os_event,
+        )
+        if "synthetic" in clean:
+            clean["synthetic"] = str(clean["synthetic"]).strip().lower() in ("true", "1", "yes")
+        if "age" in clean:
+            clean["age"] = _num(rec["age"], i, "age", allow_blank=True)
+        for k in df.columns:
+            out[k].append(clean[k])
+        out["pfs_months"].append(months["pfs_time"])
+        out["os_months"].append(months["os_time"])
+    res = pd.DataFrame(out)
+    res["best_pct_change"] = res["best_pct_change"].astype(float)
+    for c in ("pfs_time", "os_time", "pfs_months", "os_months"):
+        res[c] = res[c].astype(float)
+    for c in ("pfs_event", "os_event"):
+        res[c] = res[c].astype(int)
+    return res
+
+
+# --------------------------------------------------------------------------------------------
+# Aggregation to the one row shape
+# --------------------------------------------------------------------------------------------
+
+
+def regimen_class(ai_agent: str, ici_agent: str) -> str:
+    """AI+ICI | ICI | ICI+ICI | AI from the agents given (ICI+ICI when two ICIs are listed)."""
+    ici = [a for a in str(ici_agent).replace("+", "/").split("/") if a.strip()]
+    ai = [a for a in str(ai_agent).replace("+", "/").split("/") if a.strip()]
+    if ai and ici:
+        return "AI+ICI"
+    if len(ici) >= 2:
+        return "ICI+ICI"
+    if ici:
+        return "ICI"
+    return "AI"
+
+
+def _joined(values: Iterable[str]) -> str:
+    vals = sorted({v for v in values if v})
+    return "; ".join(vals)
+
+
+def aggregate_ipd(
+    df: pd.DataFrame,
+    study: str = "MY-COHORT",
+    arm: str | None = None,
+    *,
+    design: str = "retrospective",
+    verified: str = "user upload",
+) -> pd.DataFrame:
+    """One row per subtype plus an all-subtypes "STS" row, in the shared row shape.
+
+    evaluable = CR + PR + SD + PD (NE excluded); responders = CR + PR. PFS median (months) with
+    its log-log interval from comparators.survival.km_fit.
+    """
+    from comparators.survival import km_fit
+
+    if len(df) == 0:
+        raise IPDError("no patients to aggregate")
+    if "pfs_months" not in df.columns:
+        df = validate_ipd(df)
+
+    def row(sub: pd.DataFrame, subtype: str, note: str) -> dict[str, Any]:
+        counts = sub["best_response"].value_counts()
+        c = {k: int(counts.get(k, 0)) for k in RESPONSES}
+        classes = {
+            regimen_class(a, b) for a, b in zip(sub["ai_agent"], sub["ici_agent"], strict=True)
+        }
+        lines = set(sub["line"])
+        km = km_fit(sub["pfs_months"], sub["pfs_event"], subtype)
+        notes = [note] if note else []
+        if km.note:
+            notes.append(f"PFS: {km.note}")
+        if "synthetic" in sub.columns and bool(sub["synthetic"].any()):
+            notes.append("SYNTHETIC example data, not patients")
+        return {
+            "study": study,
+            "arm": arm or _joined(classes),
+            "regimen": _joined(sub["regimen"]),
+            "regimen_class": _joined(classes),
+            "ai_agent": _joined(sub["ai_agent"]),
+            "ici_agent": _joined(sub["ici_agent"]),
+            "design": design,
+            "line": lines.pop() if len(lines) == 1 else "mixed",
+            "subtype": subtype,
+            "n": int(len(sub)),
+            "evaluable": c["CR"] + c["PR"] + c["SD"] + c["PD"],
+            "responders": c["CR"] + c["PR"],
+            "cr": c["CR"],
+            "pr": c["PR"],
+            "sd": c["SD"],
+            "pd": c["PD"],
+            "ne": c["NE"],
+            "pfs_median_months": km.median,
+            "pfs_median_low": km.median_low,
+            "pfs_median_high": km.median_high,
+            "pfs_median_ci_method": km.median_ci_method,
+            "verified": verified,
+            "note": "; ".join(notes),
+        }
+
+    rows = []
+    order = df["subtype"].value_counts().sort_index(ascending=True)
+    order = order.sort_values(ascending=False, kind="stable")
+    for subtype in order.index:
+        note = "STS not otherwise specified" if subtype == ALL_SUBTYPES_LABEL else ""
+        rows.append(row(df[df["subtype"] == subtype], subtype, note))
+    rows.append(row(df, ALL_SUBTYPES_LABEL, f"all subtypes pooled (n={len(df)})"))
+    return pd.DataFrame(rows, columns=list(AGGREGATE_COLUMNS))

@@ -1,0 +1,302 @@
+"""Pseudo-IPD from a published Kaplan-Meier curve: the Guyot et al. algorithm.
+
+Guyot P, Ades AE, Ouwens MJNM, Welton NJ. Enhanced secondary analysis of survival data:
+reconstructing the data from published Kaplan-Meier survival curves. BMC Med Res Methodol
+2012;12:9. doi:10.1186/1471-2288-12-9.
+
+Inputs are the digitised curve - (time, survival) points, T_k and S_k, k = 1..N, starting at
+(0, 1) - and the numbers at risk printed under the plot at times t_risk[i], i = 1..n_int.
+Per risk interval i the algorithm (the paper's "iterative KM" step, translated from its
+published R code):
+
+1. first guess of the number censored in the interval:
+   n_cens = round(nrisk[i] * S[lower[i+1]] / S[lower[i]] - nrisk[i+1]);
+2. spread those censorings evenly over the interval, then walk the digitised points, setting
+   d_k = round(n_hat_k * (1 - S_k / KM_hat_last)) so the rebuilt KM follows the curve;
+3. adjust n_cens by (n_hat at the next risk time - published nrisk) and repeat until they agree.
+
+The last interval has no closing number at risk: its censoring rate is the average of the
+earlier intervals, then (if the total number of events is given) n_cens is adjusted until the
+total number of events matches. Events sit at digitised times; censorings at the midpoint of
+the digitised step they fall in.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+
+class ReconstructionError(ValueError):
+    """Digitised curve or risk table that cannot be reconstructed; the message says why."""
+
+
+_MAX_ITER = 1000
+
+
+def _prepare_curve(curve_df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    for col in ("time", "survival"):
+        if col not in curve_df.columns:
+            raise ReconstructionError(f"curve: missing column {col!r} (need time, survival)")
+    t = pd.to_numeric(curve_df["time"], errors="coerce").to_numpy(dtype=float)
+    s = pd.to_numeric(curve_df["survival"], errors="coerce").to_numpy(dtype=float)
+    for i, (ti, si) in enumerate(zip(t, s, strict=True), start=1):
+        if not math.isfinite(ti) or ti < 0:
+            raise ReconstructionError(f"curve row {i}, column 'time': expected a number >= 0")
+        if not math.isfinite(si):
+            raise ReconstructionError(f"curve row {i}, column 'survival': expected a number")
+    if len(t) == 0:
+        raise ReconstructionError("curve: no points")
+    if s.max() > 1.5:  # digitised in percent
+        s = s / 100.0
+    if s.min() < 0 or s.max() > 1 + 1e-9:
+        raise ReconstructionError("curve: survival must lie in [0, 1] (or 0-100 %)")
+    order = np.argsort(t, kind="stable")
+    t, s = t[order], np.minimum(s[order], 1.0)
+    s = np.minimum.accumulate(s)  # digitising noise can make the curve rise; KM never does
+    if t[0] > 0 or s[0] < 1:
+        t, s = np.concatenate([[0.0], t]), np.concatenate([[1.0], s])
+    return t, s
+
+
+def reconstruct_ipd(
+    curve_df: pd.DataFrame,
+    risk_df: pd.DataFrame,
+    total_events: int | None = None,
+) -> pd.DataFrame:
+    """Guyot et al. (2012) reconstruction -> DataFrame(time, event), one row per patient.
+
+    curve_df: columns time, survival (fraction or %); risk_df: columns time, n_risk (the first
+    risk time should be 0). total_events: optional published total number of events.
+    """
+    t_s, surv = _prepare_curve(curve_df)
+    for col in ("time", "n_risk"):
+        if col not in risk_df.columns:
+            raise ReconstructionError(f"risk table: missing column {col!r} (need time, n_risk)")
+    t_risk = pd.to_numeric(risk_df["time"], errors="coerce").to_numpy(dtype=float)
+    n_risk_f = pd.to_numeric(risk_df["n_risk"], errors="coerce").to_numpy(dtype=float)
+    if len(t_risk) == 0 or np.any(~np.isfinite(t_risk)) or np.any(~np.isfinite(n_risk_f)):
+        raise ReconstructionError("risk table: times and numbers at risk must be numbers")
+    if np.any(np.diff(t_risk) <= 0):
+        raise ReconstructionError("risk table: times must be strictly increasing")
+    if np.any(np.diff(n_risk_f) > 0) or np.any(n_risk_f < 0):
+        raise ReconstructionError("risk table: numbers at risk must be >= 0 and non-increasing")
+    if t_risk[0] != 0:
+        raise ReconstructionError("risk table: the first time must be 0 (the number randomised)")
+    keep = t_risk < t_s.max()
+    t_risk, n_risk_f = t_risk[keep], n_risk_f[keep]
+    n_risk = [int(round(x)) for x in n_risk_f]
+    if total_events is not None and (total_events < 0 or total_events > n_risk[0]):
+        raise ReconstructionError("total_events must be between 0 and the number at risk at 0")
+
+    n_t = len(t_s)
+    # 0-based indices: lower[i] = first point with T >= t_risk[i];
+    # upper[i] = last point with T < t_risk[i+1] (the last point for the last interval)
+    lower = [int(np.nonzero(t_s >= tr)[0][0]) for tr in t_risk]
+    upper = [int(np.nonzero(t_s < tr)[0][-1]) for tr in t_risk[1:]] + [n_t - 1]
+    n_int = len(n_risk)
+
+    n_censor = [0] * n_int
+    n_hat = [n_risk[0] + 1] * (n_t + 1)
+    cen = [0] * n_t
+    d = [0] * n_t
+    km_hat = [1.0] * n_t
+    last_i = [0] * n_int
+
+    def spread(lo_idx: int, hi_idx: int, count: int, t_end: float) -> None:
+        """Put `count` censorings evenly in (T[lo], t_end), counted per digitised step."""
+        for k in range(lo_idx, hi_idx + 1):
+            cen[k] = 0
+        if count <= 0:
+            return
+        cen_t = t_s[lo_idx] + np.arange(1, count + 1) * (t_end - t_s[lo_idx]) / (count + 1)
+        breaks = t_s[lo_idx : hi_idx + 2] if hi_idx + 1 < n_t else np.append(t_s[lo_idx:], np.inf)
+        # R hist(): right-closed bins (b_j, b_j+1], the first one also closed on the left
+        idx = np.searchsorted(breaks, cen_t, side="left") - 1
+        idx = np.clip(idx, 0, len(breaks) - 2)
+        for j in idx:
+            cen[lo_idx + int(j)] += 1
+
+    for i in range(n_int - 1):
+        n_censor[i] = round(n_risk[i] * surv[lower[i + 1]] / surv[lower[i]] - n_risk[i + 1])
+        it = 0
+        while n_hat[lower[i + 1]] > n_risk[i + 1] or (
+            n_hat[lower[i + 1]] < n_risk[i + 1] and n_censor[i] > 0
+        ):
+            it += 1
+            if it > _MAX_ITER:
+                raise ReconstructionError(
+                    f"risk interval {i + 1} (from time {t_risk[i]:g}) did not converge; "
+                    "check the numbers at risk against the curve"
+                )
+            if n_censor[i] <= 0:
+                n_censor[i] = 0
+            spread(lower[i], upper[i], n_censor[i], float(t_s[lower[i + 1]]))
+            n_hat[lower[i]] = n_risk[i]
+            last = last_i[i]
+            for k in range(lower[i], upper[i] + 1):
+                if i == 0 and k == lower[i]:
+                    d[k] = 0
+                    km_hat[k] = 1.0
+                else:
+                    d[k] = round(n_hat[k] * (1 - surv[k] / km_hat[last])) if km_hat[last] > 0 else 0
+                    d[k] = max(d[k], 0)
+                    km_hat[k] = (
+                        km_hat[last] * (1 - d[k] / n_hat[k]) if n_hat[k] > 0 else km_hat[last]
+                    )
+                n_hat[k + 1] = n_hat[k] - d[k] - cen[k]
+                if d[k] != 0:
+                    last = k
+            n_censor[i] += n_hat[lower[i + 1]] - n_risk[i + 1]
+        if n_hat[lower[i + 1]] < n_risk[i + 1]:
+            n_risk[i + 1] = n_hat[lower[i + 1]]
+        last_i[i + 1] = last if n_int > 1 else 0
+
+    # last interval
+    li = n_int - 1
+    lo, hi = lower[li], upper[li]
+    if n_int > 1:
+        span_prev = t_s[upper[li - 1]] - t_s[lower[0]]
+        rate = sum(n_censor[:li]) * (t_s[hi] - t_s[lo]) / span_prev if span_prev > 0 else 0
+        n_censor[li] = min(round(rate), n_risk[li])
+    else:
+        n_censor[li] = 0
+
+    def walk_last() -> None:
+        n_hat[lo] = n_risk[li]
+        last = last_i[li]
+        for k in range(lo, hi + 1):
+            if li == 0 and k == lo:
+                d[k], km_hat[k] = 0, 1.0
+            elif km_hat[last] > 0 and n_hat[k] > 0:
+                d[k] = max(round(n_hat[k] * (1 - surv[k] / km_hat[last])), 0)
+                d[k] = min(d[k], n_hat[k])
+                km_hat[k] = km_hat[last] * (1 - d[k] / n_hat[k])
+            else:
+                d[k] = 0
+            n_hat[k + 1] = n_hat[k] - d[k] - cen[k]
+            if n_hat[k + 1] < 0:
+                n_hat[k + 1] = 0
+                cen[k] = n_hat[k] - d[k]
+            if d[k] != 0:
+                last = k
+
+    def spread_last() -> None:
+        if n_censor[li] <= 0:
+            n_censor[li] = 0
+        for k in range(lo, hi):
+            cen[k] = 0
+        if n_censor[li] > 0 and hi > lo:
+            spread(lo, hi - 1, n_censor[li], float(t_s[hi]))
+
+    spread_last()
+    walk_last()
+    if total_events is not None:
+        sum_before = sum(d[: upper[li - 1] + 1]) if n_int > 1 else 0
+        if n_int > 1 and sum_before >= total_events:
+            for k in range(lo, hi + 1):
+                d[k] = 0
+            for k in range(lo, hi):
+                cen[k] = 0
+        else:
+            it = 0
+            sumd = sum(d[: hi + 1])
+            while sumd > total_events or (sumd < total_events and n_censor[li] > 0):
+                it += 1
+                if it > _MAX_ITER:
+                    break
+                n_censor[li] += sumd - total_events
+                spread_last()
+                walk_last()
+                sumd = sum(d[: hi + 1])
+
+    times: list[float] = []
+    events: list[int] = []
+    for k in range(n_t):
+        if d[k] > 0:
+            times += [float(t_s[k])] * d[k]
+            events += [1] * d[k]
+    for k in range(n_t - 1):
+        if cen[k] > 0:
+            times += [float((t_s[k] + t_s[k + 1]) / 2)] * cen[k]
+            events += [0] * cen[k]
+    remaining = n_risk[0] - len(times)
+    if remaining > 0:  # still at risk at the end of the curve: censored at the last time
+        times += [float(t_s[-1])] * remaining
+        events += [0] * remaining
+    out = pd.DataFrame({"time": times, "event": events})
+    return out.sort_values(["time", "event"], ascending=[True, False], ignore_index=True)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Two-arm comparison of (pseudo-)IPD: log-rank test and Cox hazard ratio (b vs a)."""
+
+    n_a: int
+    n_b: int
+    events_a: int
+    events_b: int
+    logrank_chi2: float
+    logrank_p: float
+    hr: float
+    hr_low: float
+    hr_high: float
+    cox_p: float
+    level: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "n_a": self.n_a,
+            "n_b": self.n_b,
+            "events_a": self.events_a,
+            "events_b": self.events_b,
+            "logrank_chi2": self.logrank_chi2,
+            "logrank_p": self.logrank_p,
+            "hr": self.hr,
+            "hr_low": self.hr_low,
+            "hr_high": self.hr_high,
+            "cox_p": self.cox_p,
+            "level": self.level,
+        }
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([self.to_dict()])
+
+
+def compare_with(ipd_a: pd.DataFrame, ipd_b: pd.DataFrame, *, level: float = 0.95) -> Comparison:
+    """Log-rank test and Cox PH hazard ratio of arm b relative to arm a (lifelines, Efron ties)."""
+    from lifelines import CoxPHFitter
+    from lifelines.statistics import logrank_test
+
+    for name, ipd in (("ipd_a", ipd_a), ("ipd_b", ipd_b)):
+        if not {"time", "event"} <= set(ipd.columns) or len(ipd) == 0:
+            raise ReconstructionError(f"{name} needs rows with columns time, event")
+    lr = logrank_test(ipd_a["time"], ipd_b["time"], ipd_a["event"], ipd_b["event"])
+    data = pd.DataFrame(
+        {
+            "time": np.concatenate([ipd_a["time"], ipd_b["time"]]).astype(float),
+            "event": np.concatenate([ipd_a["event"], ipd_b["event"]]).astype(int),
+            "arm_b": np.r_[np.zeros(len(ipd_a)), np.ones(len(ipd_b))],
+        }
+    )
+    cph = CoxPHFitter(alpha=1 - level).fit(data, "time", "event")
+    summ = cph.summary.loc["arm_b"]
+    low_col = [c for c in summ.index if c.startswith("exp(coef) lower")][0]
+    high_col = [c for c in summ.index if c.startswith("exp(coef) upper")][0]
+    return Comparison(
+        n_a=len(ipd_a),
+        n_b=len(ipd_b),
+        events_a=int(ipd_a["event"].sum()),
+        events_b=int(ipd_b["event"].sum()),
+        logrank_chi2=float(lr.test_statistic),
+        logrank_p=float(lr.p_value),
+        hr=float(summ["exp(coef)"]),
+        hr_low=float(summ[low_col]),
+        hr_high=float(summ[high_col]),
+        cox_p=float(summ["p"]),
+        level=level,
+    )
