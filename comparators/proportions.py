@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from typing import Literal
 
 from scipy.stats import beta, norm
@@ -99,12 +100,18 @@ def proportion_ci(k: int, n: int, method: str = "wilson", level: float = 0.95) -
             f"unknown CI method {method!r}; choose one of {', '.join(CI_METHODS)}"
         )
     alpha = 1 - level
-    z = float(norm.ppf(1 - alpha / 2))
+    z = _z(alpha)
     p = k / n
     low, high = _BOUNDS[method](k, n, p, z, alpha)
     # Guard against floating-point excursions (e.g. 1e-17 below zero) at the edges.
     low, high = max(0.0, min(low, p)), min(1.0, max(high, p))
     return ProportionCI(estimate=p, low=low, high=high, method=method, level=level)
+
+
+@lru_cache(maxsize=32)
+def _z(alpha: float) -> float:
+    """Two-sided normal quantile; cached because pooling asks for thousands of intervals."""
+    return float(norm.ppf(1 - alpha / 2))
 
 
 def _wilson(k: int, n: int, p: float, z: float, alpha: float) -> tuple[float, float]:
