@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
-from comparators.proportions import CI_METHODS, ProportionInputError, proportion_ci
+from comparators.proportions import CI_METHODS, proportion_ci
 
 EXIT_BAD_INPUT = 2
 
@@ -58,6 +58,73 @@ def cmd_ci(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     return ci.to_dict(), text
 
 
+def cmd_audit(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+    from comparators.audit import audit_published
+
+    findings = audit_published()
+    lines = [
+        f"{'ok ' if f.consistent else 'BAD'} {f.where}: {f.claim} -- {f.explanation}"
+        for f in findings
+    ]
+    return {"findings": [f.to_dict() for f in findings]}, "\n".join(lines)
+
+
+def cmd_km(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+    from comparators.survival import km_by_group, read_survival_csv
+
+    frame = read_survival_csv(args.file, args.time, args.event, args.group)
+    result = km_by_group(frame, args.time, args.event, args.group)
+    payload = result.to_dict()
+
+    def fmt(x: float | None) -> str:
+        return "NR" if x is None else f"{x:.2f}"
+
+    lines = [
+        f"{g['group']}: n={g['n']}, events={g['events']}, median {fmt(g['median'])} "
+        f"({g['median_ci_method']} {fmt(g['median_low'])}-{fmt(g['median_high'])}; "
+        f"SPSS-style {fmt(g['median_spss_low'])}-{fmt(g['median_spss_high'])})"
+        for g in payload["groups"]
+    ]
+    if payload.get("logrank"):
+        lines.append(f"log-rank chi2 = {payload['logrank']['chi2']:.3f}, "
+                     f"p = {payload['logrank']['p']:.4f}")
+    return payload, "\n".join(lines)
+
+
+def cmd_pool(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+    from comparators.pooling import pool_proportions, read_pool_csv
+
+    studies, events, n, groups = read_pool_csv(args.file)
+    result = pool_proportions(
+        events, n, studies=studies, measure=args.measure, method=args.method, hksj=args.hksj,
+        level=args.level, groups=groups,
+    )
+    payload = result.to_dict()
+    text = (
+        f"k = {payload['k']}, {args.measure}/{args.method}: pooled proportion "
+        f"{payload['estimate']:.4f} [{payload['low']:.4f}, {payload['high']:.4f}], "
+        f"I2 = {payload['i2']:.1f}%"
+    )
+    return payload, text
+
+
+def cmd_simon(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+    from comparators.design import simon_designs
+
+    result = simon_designs(args.p0, args.p1, alpha=args.alpha, beta=args.beta, nmax=args.nmax)
+    text = "\n".join([result.optimal.sentence(), result.minimax.sentence(), *result.notes])
+    return result.to_dict(), text
+
+
+def cmd_predictive(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+    from comparators.bayes import JEFFREYS, predictive_probability
+
+    prior = tuple(args.prior) if args.prior else JEFFREYS
+    result = predictive_probability(args.responders, args.n, args.nmax, args.p0, args.theta_t,
+                                    prior=prior)
+    return result.to_dict(), result.sentence()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m comparators", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -69,6 +136,46 @@ def build_parser() -> argparse.ArgumentParser:
     ci.add_argument("--level", type=_fraction("--level"), default=0.95)
     ci.set_defaults(run=cmd_ci)
 
+    audit = commands.add_parser("audit", help="recompute every percentage the seed paper prints")
+    audit.set_defaults(run=cmd_audit)
+
+    pool = commands.add_parser("pool", help="pool single proportions (random-effects by default)")
+    pool.add_argument("file", metavar="FILE", help="CSV with columns study,events,n[,group]")
+    pool.add_argument("--measure", choices=["logit", "ft", "arcsine", "raw"], default="logit")
+    pool.add_argument("--method", choices=["REML", "DL", "PM", "ML", "FE", "GLMM"],
+                      default="REML")
+    pool.add_argument("--hksj", action="store_true", help="Hartung-Knapp-Sidik-Jonkman CI")
+    pool.add_argument("--level", type=_fraction("--level"), default=0.95)
+    pool.set_defaults(run=cmd_pool)
+
+    simon = commands.add_parser("simon", help="Simon optimal and minimax two-stage designs")
+    simon.add_argument("--p0", type=_fraction("--p0"), required=True,
+                       help="uninteresting response rate")
+    simon.add_argument("--p1", type=_fraction("--p1"), required=True,
+                       help="target response rate")
+    simon.add_argument("--alpha", type=_fraction("--alpha"), default=0.05)
+    simon.add_argument("--beta", type=_fraction("--beta"), default=0.2)
+    simon.add_argument("--nmax", type=_whole_number("--nmax"), default=100)
+    simon.set_defaults(run=cmd_simon)
+
+    pred = commands.add_parser("predictive",
+                               help="Lee & Liu 2008 predictive probability of success")
+    pred.add_argument("--responders", type=_whole_number("--responders"), required=True)
+    pred.add_argument("--n", type=_whole_number("--n"), required=True)
+    pred.add_argument("--nmax", type=_whole_number("--nmax"), required=True)
+    pred.add_argument("--p0", type=_fraction("--p0"), required=True)
+    pred.add_argument("--theta-t", dest="theta_t", type=_fraction("--theta-t"), required=True)
+    pred.add_argument("--prior", nargs=2, type=float, metavar=("A", "B"),
+                      help="Beta prior (default: Jeffreys 0.5 0.5)")
+    pred.set_defaults(run=cmd_predictive)
+
+    km = commands.add_parser("km", help="Kaplan-Meier medians with two kinds of CI")
+    km.add_argument("file", metavar="FILE", help="CSV with one row per patient")
+    km.add_argument("--time", default="time", help="time column (default: time)")
+    km.add_argument("--event", default="event", help="event column, 1 = event (default: event)")
+    km.add_argument("--group", default=None, help="optional grouping column")
+    km.set_defaults(run=cmd_km)
+
     for sub in commands.choices.values():
         sub.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
@@ -78,7 +185,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         payload, text = args.run(args)
-    except (CLIError, ProportionInputError, ValueError, OSError) as err:
+    except (CLIError, ValueError, OSError) as err:  # every engine input error is a ValueError
         print(f"error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
     print(json.dumps(payload) if args.json else text)

@@ -63,3 +63,81 @@ def test_bad_arguments_exit_2_with_one_line(args: list[str], message: str) -> No
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_simon_reproduces_simon_1989() -> None:
+    # Simon R. Controlled Clin Trials 1989;10:1-10, p0 = 0.1, p1 = 0.3, alpha 0.05, beta 0.2:
+    # optimal 1/10, 5/29 (EN0 15.0); minimax 1/15, 5/25.
+    out = run_cli("simon", "--p0", "0.1", "--p1", "0.3", "--alpha", "0.05", "--beta", "0.2",
+                  "--json")
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    opt, mm = result["optimal"], result["minimax"]
+    assert (opt["r1"], opt["n1"], opt["r"], opt["n"], round(opt["en0"], 1)) == (1, 10, 5, 29, 15.0)
+    assert (mm["r1"], mm["n1"], mm["r"], mm["n"]) == (1, 15, 5, 25)
+    for design in (opt, mm):
+        assert set(design) >= {"r1", "n1", "r", "n", "en0", "pet0", "alpha", "power"}
+
+
+def test_predictive_reproduces_lee_and_liu_2008() -> None:
+    # Lee JJ, Liu DD. Clin Trials 2008;5:93-106: Nmax 40, p0 0.6, theta_T 0.9, Beta(0.6, 0.4),
+    # 16 responses in 23 patients -> PP = 0.5656.
+    out = run_cli("predictive", "--responders", "16", "--n", "23", "--nmax", "40", "--p0", "0.6",
+                  "--theta-t", "0.9", "--prior", "0.6", "0.4", "--json")
+    assert round(json.loads(out.stdout)["pp"], 4) == 0.5656
+
+
+def test_pool_with_groups_reports_between_group_q(tmp_path: Path) -> None:
+    # The contract's shape and the subgroup test; the pooled numbers themselves are validated
+    # against metafor's documented outputs in tests/test_pooling.py.
+    csv = tmp_path / "asps.csv"
+    csv.write_text("study,events,n,group\nLIU2023,5,7,AI+ICI\nWILKY2019,6,11,AI+ICI\n"
+                   "TQB,9,12,AI+ICI\nATEZO,19,52,ICI\nSOMAIAH,5,10,ICI+ICI\n")
+    out = run_cli("pool", str(csv), "--json")
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert set(result) >= {"k", "measure", "method", "estimate", "low", "high", "pi_low",
+                           "pi_high", "tau2", "i2", "q", "q_df", "q_p", "studies", "subgroups",
+                           "q_between", "q_between_df", "q_between_p"}
+    assert result["k"] == 5 and result["measure"] == "logit" and result["method"] == "REML"
+    assert {g["group"] for g in result["subgroups"]} == {"AI+ICI", "ICI", "ICI+ICI"}
+    assert result["q_between_df"] == 2
+    assert all(0 <= s["low"] <= s["estimate"] <= s["high"] <= 1 for s in result["studies"])
+    fe = json.loads(run_cli("pool", str(csv), "--method", "FE", "--json").stdout)
+    assert fe["tau2"] is None and fe["pi_low"] is None
+
+
+def test_km_reproduces_r_survival_lung_by_sex(tmp_path: Path) -> None:
+    # R survival: survfit(Surv(time, status) ~ sex, data = lung, conf.type = "log-log")
+    # prints medians 270 (210, 306) for sex = 1 and 426 (345, 524) for sex = 2.
+    from lifelines.datasets import load_lung
+
+    csv = tmp_path / "lung.csv"
+    load_lung()[["time", "status", "sex"]].to_csv(csv, index=False)
+    out = run_cli("km", str(csv), "--event", "status", "--group", "sex", "--json")
+    assert out.returncode == 0, out.stderr
+    groups = {str(g["group"]): g for g in json.loads(out.stdout)["groups"]}
+    assert (groups["1"]["median"], groups["1"]["median_low"], groups["1"]["median_high"]) == (
+        270, 210, 306)
+    assert (groups["2"]["median"], groups["2"]["median_low"], groups["2"]["median_high"]) == (
+        426, 345, 524)
+    assert "median_spss_low" in groups["1"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["simon", "--p0", "0.3", "--p1", "0.1"], "must be larger"),
+        (["simon", "--p0", "1.5", "--p1", "0.3"], "between 0 and 1"),
+        (["predictive", "--responders", "30", "--n", "23", "--nmax", "40", "--p0", "0.6",
+          "--theta-t", "0.9"], "cannot exceed"),
+        (["pool", "does-not-exist.csv"], "does-not-exist.csv"),
+        (["km", "does-not-exist.csv"], "not found"),
+        (["pool", "README.md"], "not a readable CSV"),
+    ],
+)
+def test_engine_commands_refuse_bad_input(args: list[str], message: str) -> None:
+    out = run_cli(*args, "--json")
+    assert out.returncode == 2, out.stdout
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], out.stderr
