@@ -1,0 +1,754 @@
+"""The curated comparator catalog: trials, references and the subtype vocabulary.
+
+Every cohort - the seed paper's, each comparator trial arm, a user's upload - is the same row
+shape: one row per (study, arm, subtype) with counts. This module reads the three CSV tables in
+``data/``, validates them, and hands them out as a frozen :class:`Catalog`. The same row-level
+checks are exposed as :func:`validate_cohort_rows` for uploaded cohorts.
+
+Every failure raises :class:`CatalogError` whose message names the file, the row (1-based data
+row and the CSV line number) and the column, e.g.::
+
+    trials.csv row 7 (line 8), column 'responders': 12 responders exceed 10 evaluable
+
+Column meanings, allowed values and curation rules are documented in ``data/README.md``.
+No streamlit import here; caching belongs to the views.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+__all__ = [
+    "AGGREGATE_SUBTYPES",
+    "COUNT_COLUMNS",
+    "DESIGNS",
+    "FLOAT_COLUMNS",
+    "ICI_TARGETS",
+    "REFERENCE_COLUMNS",
+    "REGIMEN_CLASSES",
+    "SUBTYPE_COLUMNS",
+    "TRIAL_COLUMNS",
+    "VERIFIED",
+    "Catalog",
+    "CatalogError",
+    "catalog_rows_json",
+    "default_data_dir",
+    "load_catalog",
+    "reference_links",
+    "subtype_lookup",
+    "trials_for",
+    "validate_cohort_rows",
+    "vancouver",
+]
+
+# --------------------------------------------------------------------------- vocabularies
+
+TRIAL_COLUMNS: tuple[str, ...] = (
+    "study",
+    "arm",
+    "regimen",
+    "regimen_class",
+    "ai_agent",
+    "ici_agent",
+    "ici_target",
+    "design",
+    "line",
+    "subtype",
+    "subtype_as_reported",
+    "evaluable",
+    "responders",
+    "cr",
+    "pr",
+    "sd",
+    "pd",
+    "unconfirmed",
+    "pfs_median_months",
+    "pfs_low",
+    "pfs_high",
+    "ref",
+    "locator",
+    "verified",
+    "note",
+)
+REFERENCE_COLUMNS: tuple[str, ...] = (
+    "ref",
+    "authors",
+    "title",
+    "journal",
+    "year",
+    "volume",
+    "issue",
+    "pages",
+    "doi",
+    "pmid",
+    "nct",
+    "url",
+    "note",
+)
+SUBTYPE_COLUMNS: tuple[str, ...] = ("code", "name", "synonyms", "note")
+
+COUNT_COLUMNS: tuple[str, ...] = ("evaluable", "responders", "cr", "pr", "sd", "pd", "unconfirmed")
+FLOAT_COLUMNS: tuple[str, ...] = ("pfs_median_months", "pfs_low", "pfs_high")
+TEXT_COLUMNS: tuple[str, ...] = tuple(
+    c for c in TRIAL_COLUMNS if c not in COUNT_COLUMNS and c not in FLOAT_COLUMNS
+)
+
+REGIMEN_CLASSES: tuple[str, ...] = ("AI+ICI", "ICI", "ICI+ICI", "AI")
+ICI_TARGETS: tuple[str, ...] = ("PD-1", "PD-L1", "CTLA-4", "PD-L1+CTLA-4", "PD-1+CTLA-4")
+DESIGNS: tuple[str, ...] = (
+    "prospective phase 1",
+    "prospective phase 1b/2",
+    "prospective phase 2",
+    "randomised phase 2",
+    "randomised phase 2b",
+    "randomised phase 3",
+    "retrospective",
+)
+VERIFIED: tuple[str, ...] = ("primary source", "secondary source", "derived", "seed paper only")
+#: Subtype codes that aggregate several histologies (an arm's overall row), not one histology.
+AGGREGATE_SUBTYPES: frozenset[str] = frozenset({"STS", "SARCOMA"})
+
+#: Columns an uploaded cohort must have; everything else in TRIAL_COLUMNS is optional there.
+COHORT_REQUIRED_COLUMNS: tuple[str, ...] = ("study", "arm", "subtype", "evaluable", "responders")
+#: Text columns that must be filled in every catalog row.
+CATALOG_REQUIRED_TEXT: tuple[str, ...] = (
+    "study",
+    "arm",
+    "regimen",
+    "regimen_class",
+    "design",
+    "subtype",
+    "ref",
+    "locator",
+    "verified",
+)
+
+_NCT_RE = re.compile(r"^NCT\d{8}$")
+_PMID_RE = re.compile(r"^\d{1,9}$")
+_DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
+
+
+class CatalogError(ValueError):
+    """A table or an uploaded cohort that breaks the catalog's rules.
+
+    ``problems`` lists every problem found (one line each); the message starts with the first.
+    """
+
+    def __init__(self, problems: str | Sequence[str]):
+        items = [problems] if isinstance(problems, str) else list(problems)
+        self.problems: list[str] = items
+        if len(items) == 1:
+            message = items[0]
+        else:
+            message = f"{items[0]}\n(and {len(items) - 1} more problem(s))\n" + "\n".join(items[1:])
+        super().__init__(message)
+
+
+# --------------------------------------------------------------------------- the catalog
+
+
+@dataclass(frozen=True, eq=False)
+class Catalog:
+    """The validated tables. Treat the frames as read-only (copy before changing them)."""
+
+    trials: pd.DataFrame
+    references: pd.DataFrame
+    subtypes: pd.DataFrame
+
+    @property
+    def subtype_codes(self) -> frozenset[str]:
+        return frozenset(self.subtypes["code"].astype(str))
+
+    @property
+    def studies(self) -> list[str]:
+        return list(dict.fromkeys(self.trials["study"].astype(str)))
+
+    def reference(self, key: str) -> pd.Series:
+        """The references row for ``key``; KeyError if unknown."""
+        hit = self.references[self.references["ref"] == key]
+        if hit.empty:
+            raise KeyError(key)
+        return hit.iloc[0]
+
+    def to_dict(self) -> dict[str, list[dict[str, Any]]]:
+        return {
+            "trials": _frame_records(self.trials),
+            "references": _frame_records(self.references),
+            "subtypes": _frame_records(self.subtypes),
+        }
+
+
+def default_data_dir() -> Path:
+    """The repository's ``data/`` folder, located relative to this file."""
+    return Path(__file__).resolve().parent.parent / "data"
+
+
+def load_catalog(data_dir: Path | None = None) -> Catalog:
+    """Read and validate ``trials.csv``, ``references.csv`` and ``subtypes.csv``.
+
+    Raises :class:`CatalogError` naming file, row, line and column for the first problems found.
+    """
+    directory = Path(data_dir) if data_dir is not None else default_data_dir()
+
+    subtypes_raw, sub_lines = _read_csv(directory / "subtypes.csv")
+    subtypes = _validate_subtypes(subtypes_raw, "subtypes.csv", sub_lines)
+
+    refs_raw, ref_lines = _read_csv(directory / "references.csv")
+    references = _validate_references(refs_raw, "references.csv", ref_lines)
+
+    trials_raw, trial_lines = _read_csv(directory / "trials.csv")
+    _require_columns(trials_raw, TRIAL_COLUMNS, "trials.csv")
+    trials = validate_cohort_rows(
+        trials_raw,
+        "trials.csv",
+        set(subtypes["code"]),
+        lines=trial_lines,
+        required_columns=TRIAL_COLUMNS,
+        required_text=CATALOG_REQUIRED_TEXT,
+        known_refs=set(references["ref"]),
+    )
+    return Catalog(trials=trials, references=references, subtypes=subtypes)
+
+
+# --------------------------------------------------------------------------- row validation
+
+
+def validate_cohort_rows(
+    df: pd.DataFrame,
+    source: str,
+    subtypes: set[str] | frozenset[str],
+    *,
+    lines: Sequence[int] | None = None,
+    required_columns: Sequence[str] = COHORT_REQUIRED_COLUMNS,
+    required_text: Sequence[str] = ("study", "arm", "subtype"),
+    known_refs: set[str] | None = None,
+) -> pd.DataFrame:
+    """Check rows in the catalog's row shape and return a cleaned copy.
+
+    ``source`` is the file name used in messages (e.g. ``"upload.csv"``). ``lines`` gives the
+    CSV line number of each row; by default row *i* (1-based) is on line *i + 1* (one header
+    line). Counts become nullable ``Int64``, PFS columns ``Float64``, text columns ``string``
+    with ``<NA>`` for empty cells. Optional columns of the row shape that are missing are added
+    empty. Subtype codes are matched case-insensitively and returned in canonical form.
+
+    Checks: required columns present; required text filled; counts whole and non-negative;
+    evaluable and responders present; PFS values finite and non-negative; responders <=
+    evaluable; responders + unconfirmed <= evaluable; cr + pr == responders when both given;
+    cr + pr + sd + pd <= evaluable when all given; pfs_low <= median <= pfs_high; known subtype,
+    regimen_class, ici_target, design and verified values (when filled); ici_target empty
+    exactly when regimen_class is AI; known ref (when ``known_refs`` is given); no duplicate
+    (study, arm, subtype).
+    """
+    if not isinstance(df, pd.DataFrame):
+        raise CatalogError(f"{source}: expected a table (DataFrame), got {type(df).__name__}")
+    frame = df.copy()
+    frame.columns = [str(c).strip() for c in frame.columns]
+    _require_columns(frame, required_columns, source)
+    n = len(frame)
+    if lines is None:
+        lines = [i + 2 for i in range(n)]
+    if len(lines) != n:
+        raise ValueError("lines must have one entry per row")
+
+    for col in TRIAL_COLUMNS:
+        if col not in frame.columns:
+            frame[col] = None
+
+    problems: list[str] = []
+    canon = {str(code).upper(): str(code) for code in subtypes}
+
+    def where(i: int, column: str) -> str:
+        return f"{source} row {i + 1} (line {lines[i]}), column '{column}'"
+
+    text: dict[str, list[str | None]] = {c: [] for c in TEXT_COLUMNS}
+    counts: dict[str, list[int | None]] = {c: [] for c in COUNT_COLUMNS}
+    floats: dict[str, list[float | None]] = {c: [] for c in FLOAT_COLUMNS}
+
+    records = frame.to_dict("records")
+    for i, rec in enumerate(records):
+        for col in TEXT_COLUMNS:
+            text[col].append(_text(rec.get(col)))
+        for col in COUNT_COLUMNS:
+            value, err = _parse_count(rec.get(col))
+            if err:
+                problems.append(f"{where(i, col)}: {err}")
+            counts[col].append(value)
+        for col in FLOAT_COLUMNS:
+            fvalue, err = _parse_float(rec.get(col))
+            if err:
+                problems.append(f"{where(i, col)}: {err}")
+            floats[col].append(fvalue)
+
+        for col in required_text:
+            if text[col][i] is None:
+                problems.append(f"{where(i, col)}: required value is empty")
+
+        subtype = text["subtype"][i]
+        if subtype is not None:
+            code = canon.get(subtype.upper())
+            if code is None:
+                problems.append(
+                    f"{where(i, 'subtype')}: unknown subtype code {subtype!r} "
+                    f"(known: {', '.join(sorted(canon.values()))})"
+                )
+            else:
+                text["subtype"][i] = code
+
+        _check_vocab(
+            text["regimen_class"][i],
+            REGIMEN_CLASSES,
+            "regimen class",
+            where(i, "regimen_class"),
+            problems,
+        )
+        _check_vocab(
+            text["ici_target"][i], ICI_TARGETS, "ICI target", where(i, "ici_target"), problems
+        )
+        _check_vocab(text["design"][i], DESIGNS, "design", where(i, "design"), problems)
+        _check_vocab(
+            text["verified"][i], VERIFIED, "verification status", where(i, "verified"), problems
+        )
+
+        rclass, target = text["regimen_class"][i], text["ici_target"][i]
+        if rclass in REGIMEN_CLASSES and (target is None or target in ICI_TARGETS):
+            if rclass == "AI" and target is not None:
+                problems.append(
+                    f"{where(i, 'ici_target')}: {target!r} given for an AI-only regimen"
+                )
+            elif rclass != "AI" and target is None and "ici_target" in required_columns:
+                problems.append(
+                    f"{where(i, 'ici_target')}: empty for a regimen with an ICI ({rclass})"
+                )
+
+        ref = text["ref"][i]
+        if known_refs is not None and ref is not None and ref not in known_refs:
+            problems.append(f"{where(i, 'ref')}: unknown reference {ref!r} (not in references.csv)")
+
+        ev, resp = counts["evaluable"][i], counts["responders"][i]
+        for col in ("evaluable", "responders"):
+            if counts[col][i] is None and not _has_count_error(problems, where(i, col)):
+                problems.append(f"{where(i, col)}: required count is empty")
+        cr, pr, sd, pd_ = (counts[c][i] for c in ("cr", "pr", "sd", "pd"))
+        unconf = counts["unconfirmed"][i]
+        if ev is not None and resp is not None and resp > ev:
+            problems.append(f"{where(i, 'responders')}: {resp} responders exceed {ev} evaluable")
+        if ev is not None and resp is not None and unconf is not None and resp + unconf > ev:
+            problems.append(
+                f"{where(i, 'unconfirmed')}: {resp} responders + {unconf} unconfirmed "
+                f"exceed {ev} evaluable"
+            )
+        if cr is not None and pr is not None and resp is not None and cr + pr != resp:
+            problems.append(
+                f"{where(i, 'responders')}: cr {cr} + pr {pr} = {cr + pr}, not {resp} responders"
+            )
+        for col, part in (("cr", cr), ("pr", pr)):
+            if part is not None and resp is not None and part > resp:
+                problems.append(f"{where(i, col)}: {part} exceeds {resp} responders")
+        if None not in (cr, pr, sd, pd_) and ev is not None:
+            total = cr + pr + sd + pd_  # type: ignore[operator]
+            if total > ev:
+                problems.append(
+                    f"{where(i, 'pd')}: cr + pr + sd + pd = {total} exceed {ev} evaluable"
+                )
+        for col in ("sd", "pd"):
+            value = counts[col][i]
+            if value is not None and ev is not None and value > ev:
+                problems.append(f"{where(i, col)}: {value} exceed {ev} evaluable")
+
+        med, low, high = (floats[c][i] for c in FLOAT_COLUMNS)
+        if (low is not None or high is not None) and med is None:
+            problems.append(
+                f"{where(i, 'pfs_median_months')}: a PFS interval is given without a median"
+            )
+        if med is not None and low is not None and low > med:
+            problems.append(
+                f"{where(i, 'pfs_low')}: lower limit {low:g} is above the median {med:g}"
+            )
+        if med is not None and high is not None and high < med:
+            problems.append(
+                f"{where(i, 'pfs_high')}: upper limit {high:g} is below the median {med:g}"
+            )
+        if med is None and low is not None and high is not None and low > high:
+            problems.append(
+                f"{where(i, 'pfs_low')}: lower limit {low:g} is above the upper limit {high:g}"
+            )
+
+    seen: dict[tuple[str | None, str | None, str | None], int] = {}
+    for i in range(n):
+        key = (text["study"][i], text["arm"][i], text["subtype"][i])
+        if None in key:
+            continue
+        if key in seen:
+            j = seen[key]
+            problems.append(
+                f"{source} row {i + 1} (line {lines[i]}), columns 'study', 'arm', 'subtype': "
+                f"duplicate of row {j + 1} (line {lines[j]}): {key}"
+            )
+        else:
+            seen[key] = i
+
+    if problems:
+        raise CatalogError(problems)
+
+    out = pd.DataFrame(index=range(n))
+    for col in TRIAL_COLUMNS:
+        if col in COUNT_COLUMNS:
+            out[col] = pd.array(counts[col], dtype="Int64")
+        elif col in FLOAT_COLUMNS:
+            out[col] = pd.array(floats[col], dtype="Float64")
+        else:
+            out[col] = pd.array(text[col], dtype="string")
+    extra = [c for c in frame.columns if c not in TRIAL_COLUMNS]
+    for col in extra:
+        out[col] = frame[col].to_numpy()
+    return out
+
+
+# --------------------------------------------------------------------------- queries
+
+
+def trials_for(catalog: Catalog, subtype: str | None = None) -> pd.DataFrame:
+    """Rows for one subtype code (case-insensitive), or all rows; a copy in file order."""
+    trials = catalog.trials
+    if subtype is None:
+        return trials.copy()
+    code = _canonical_code(catalog, subtype)
+    return trials[trials["subtype"] == code].reset_index(drop=True).copy()
+
+
+def catalog_rows_json(
+    catalog: Catalog, subtype: str | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """``{"rows": [...]}`` with the data's column names.
+
+    JSON-safe: None for missing cells, counts as ints, PFS as floats.
+    """
+    return {"rows": _frame_records(trials_for(catalog, subtype))}
+
+
+def subtype_lookup(subtypes: pd.DataFrame) -> dict[str, str]:
+    """Lower-cased code, name and every synonym -> code (for mapping free-text uploads).
+
+    A synonym claimed by two codes is dropped (ambiguous) rather than guessed.
+    """
+    lookup: dict[str, str] = {}
+    ambiguous: set[str] = set()
+    for rec in subtypes.to_dict("records"):
+        code = str(rec["code"])
+        keys = {code, str(rec.get("name") or "")}
+        keys.update(s for s in str(rec.get("synonyms") or "").split(";"))
+        for key in keys:
+            k = key.strip().lower()
+            if not k:
+                continue
+            if k in lookup and lookup[k] != code:
+                ambiguous.add(k)
+            lookup[k] = code
+    for k in ambiguous:
+        lookup.pop(k, None)
+    return lookup
+
+
+def reference_links(ref_row: Mapping[str, Any] | pd.Series) -> dict[str, str]:
+    """URLs for the identifiers present: keys ``doi``, ``pubmed``, ``clinicaltrials`` (and
+    ``url`` when the row has one). Missing identifiers are simply absent."""
+    links: dict[str, str] = {}
+    doi = _text(_get(ref_row, "doi"))
+    pmid = _text(_get(ref_row, "pmid"))
+    nct = _text(_get(ref_row, "nct"))
+    url = _text(_get(ref_row, "url"))
+    if doi:
+        links["doi"] = f"https://doi.org/{doi}"
+    if pmid:
+        links["pubmed"] = f"https://pubmed.ncbi.nlm.nih.gov/{_int_text(pmid)}/"
+    if nct:
+        links["clinicaltrials"] = f"https://clinicaltrials.gov/study/{nct}"
+    if url:
+        links["url"] = url
+    return links
+
+
+def vancouver(ref_row: Mapping[str, Any] | pd.Series) -> str:
+    """Format a reference in Vancouver style.
+
+    ``Tawbi HA, Burgess M, Bolejack V, et al. Title. Lancet Oncol. 2017;18:1493-1501.
+    doi:10.1016/... PMID: ...`` - parts that are missing are left out.
+    """
+    authors = _text(_get(ref_row, "authors"))
+    title = _text(_get(ref_row, "title"))
+    journal = _text(_get(ref_row, "journal"))
+    year = _int_text(_text(_get(ref_row, "year")))
+    volume = _int_text(_text(_get(ref_row, "volume")))
+    issue = _int_text(_text(_get(ref_row, "issue")))
+    pages = _text(_get(ref_row, "pages"))
+    doi = _text(_get(ref_row, "doi"))
+    pmid = _int_text(_text(_get(ref_row, "pmid")))
+    nct = _text(_get(ref_row, "nct"))
+
+    parts: list[str] = []
+    if authors:
+        parts.append(authors if authors.endswith(".") else authors + ".")
+    if title:
+        parts.append(title if title.endswith((".", "?", "!")) else title + ".")
+    source = ""
+    if journal:
+        source = journal.rstrip(".") + "."
+    if year:
+        detail = year
+        if volume:
+            detail += f";{volume}"
+            if issue:
+                detail += f"({issue})"
+        if pages:
+            detail += f":{pages}" if volume else f";{pages}"
+        source = f"{source} {detail}." if source else f"{detail}."
+    if source:
+        parts.append(source)
+    if doi:
+        parts.append(f"doi:{doi}.")
+    if pmid:
+        parts.append(f"PMID: {pmid}.")
+    if nct and not doi and not pmid:
+        parts.append(f"ClinicalTrials.gov: {nct}.")
+    return " ".join(parts)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _read_csv(path: Path) -> tuple[pd.DataFrame, list[int]]:
+    """Read a CSV as text cells; also return the starting line number of every data row."""
+    name = path.name
+    if not path.is_file():
+        raise CatalogError(f"{name}: file not found at {path}")
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            reader = csv.reader(fh)
+            header: list[str] | None = None
+            rows: list[list[str]] = []
+            lines: list[int] = []
+            last_line = 0
+            for record in reader:
+                start = last_line + 1
+                last_line = reader.line_num
+                if not record or all(not cell.strip() for cell in record):
+                    continue
+                if header is None:
+                    header = [h.strip() for h in record]
+                    continue
+                if len(record) != len(header):
+                    raise CatalogError(
+                        f"{name} row {len(rows) + 1} (line {start}): has {len(record)} cells, "
+                        f"the header has {len(header)} columns"
+                    )
+                rows.append(record)
+                lines.append(start)
+    except UnicodeDecodeError as exc:
+        raise CatalogError(f"{name}: not UTF-8 text ({exc})") from exc
+    except csv.Error as exc:
+        raise CatalogError(f"{name}: unreadable CSV ({exc})") from exc
+    if header is None:
+        raise CatalogError(f"{name}: empty file (no header line)")
+    dupes = sorted({h for h in header if header.count(h) > 1})
+    if dupes:
+        raise CatalogError(f"{name} header (line 1), column '{dupes[0]}': column appears twice")
+    frame = pd.DataFrame(rows, columns=header, dtype=object)
+    return frame, lines
+
+
+def _require_columns(frame: pd.DataFrame, required: Iterable[str], source: str) -> None:
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise CatalogError(
+            [f"{source} header (line 1), column '{c}': required column is missing" for c in missing]
+        )
+
+
+def _validate_subtypes(raw: pd.DataFrame, source: str, lines: Sequence[int]) -> pd.DataFrame:
+    _require_columns(raw, SUBTYPE_COLUMNS, source)
+    problems: list[str] = []
+    seen: dict[str, int] = {}
+    out = pd.DataFrame(
+        {c: pd.array([_text(v) for v in raw[c]], dtype="string") for c in SUBTYPE_COLUMNS}
+    )
+    for i, rec in enumerate(out.to_dict("records")):
+        code = rec["code"]
+        where = f"{source} row {i + 1} (line {lines[i]})"
+        if code is None or code is pd.NA:
+            problems.append(f"{where}, column 'code': empty code")
+            continue
+        if not re.fullmatch(r"[A-Z][A-Z0-9_-]*", str(code)):
+            problems.append(f"{where}, column 'code': {code!r} is not an upper-case code")
+        if rec["name"] is None or rec["name"] is pd.NA:
+            problems.append(f"{where}, column 'name': empty name")
+        if code in seen:
+            problems.append(f"{where}, column 'code': duplicate of row {seen[code] + 1} ({code!r})")
+        seen[str(code)] = i
+    if problems:
+        raise CatalogError(problems)
+    return out
+
+
+def _validate_references(raw: pd.DataFrame, source: str, lines: Sequence[int]) -> pd.DataFrame:
+    _require_columns(raw, REFERENCE_COLUMNS, source)
+    problems: list[str] = []
+    seen: dict[str, int] = {}
+    out = pd.DataFrame(
+        {c: pd.array([_text(v) for v in raw[c]], dtype="string") for c in REFERENCE_COLUMNS}
+    )
+    for i, rec in enumerate(out.to_dict("records")):
+        rec = {k: (None if v is pd.NA else v) for k, v in rec.items()}
+        where = f"{source} row {i + 1} (line {lines[i]})"
+        key = rec["ref"]
+        if key is None:
+            problems.append(f"{where}, column 'ref': empty reference key")
+            continue
+        if key in seen:
+            problems.append(f"{where}, column 'ref': duplicate of row {seen[key] + 1} ({key!r})")
+        seen[key] = i
+        doi, pmid, nct = rec["doi"], rec["pmid"], rec["nct"]
+        # A stable URL (e.g. a university repository record) stands in only where no doi, PMID
+        # or NCT could be confirmed; citing the paper under another study's key would mislead.
+        if not (doi or pmid or nct or rec["url"]):
+            problems.append(
+                f"{where}, columns 'doi', 'pmid', 'nct', 'url': reference {key!r} has no doi, "
+                "pmid, nct or url (at least one is required)"
+            )
+        if doi and not _DOI_RE.match(doi):
+            problems.append(
+                f"{where}, column 'doi': {doi!r} does not look like a DOI (10.xxxx/...)"
+            )
+        if pmid and not _PMID_RE.match(_int_text(pmid)):
+            problems.append(f"{where}, column 'pmid': {pmid!r} is not a PubMed id (digits)")
+        if nct and not _NCT_RE.match(nct):
+            problems.append(f"{where}, column 'nct': {nct!r} is not an NCT number (NCT + 8 digits)")
+        year = rec["year"]
+        if year and not re.fullmatch(r"(19|20)\d\d", _int_text(year)):
+            problems.append(f"{where}, column 'year': {year!r} is not a year")
+    if problems:
+        raise CatalogError(problems)
+    return out
+
+
+def _check_vocab(
+    value: str | None, allowed: Sequence[str], what: str, where: str, problems: list[str]
+) -> None:
+    if value is not None and value not in allowed:
+        problems.append(f"{where}: unknown {what} {value!r} (allowed: {' | '.join(allowed)})")
+
+
+def _has_count_error(problems: list[str], prefix: str) -> bool:
+    return any(p.startswith(prefix) for p in problems)
+
+
+def _is_missing(value: Any) -> bool:
+    if value is None or value is pd.NA:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    if isinstance(value, str) and not value.strip():
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _text(value: Any) -> str | None:
+    if _is_missing(value):
+        return None
+    return str(value).strip()
+
+
+def _parse_count(value: Any) -> tuple[int | None, str | None]:
+    if _is_missing(value):
+        return None, None
+    if isinstance(value, bool):
+        return None, f"{value!r} is not a whole number"
+    if isinstance(value, int):
+        number: float = value
+    else:
+        raw = str(value).strip()
+        try:
+            number = float(raw)
+        except ValueError:
+            return None, f"{raw!r} is not a whole number"
+        if not math.isfinite(number) or not number.is_integer():
+            return None, f"{raw!r} is not a whole number"
+    if number < 0:
+        return None, f"{int(number)} is negative (counts are whole non-negative numbers)"
+    return int(number), None
+
+
+def _parse_float(value: Any) -> tuple[float | None, str | None]:
+    if _is_missing(value):
+        return None, None
+    if isinstance(value, bool):
+        return None, f"{value!r} is not a number"
+    raw = str(value).strip()
+    try:
+        number = float(raw)
+    except ValueError:
+        return None, f"{raw!r} is not a number"
+    if not math.isfinite(number):
+        return None, f"{raw!r} is not a finite number"
+    if number < 0:
+        return None, f"{raw} is negative (months cannot be negative)"
+    return number, None
+
+
+def _int_text(value: str | None) -> str:
+    """'2017.0' -> '2017' (for cells that pandas may have turned into floats)."""
+    if not value:
+        return ""
+    if re.fullmatch(r"\d+\.0+", value):
+        return value.split(".")[0]
+    return value
+
+
+def _get(row: Mapping[str, Any] | pd.Series, key: str) -> Any:
+    try:
+        return row[key]
+    except (KeyError, IndexError):
+        return None
+
+
+def _canonical_code(catalog: Catalog, subtype: str) -> str:
+    codes = {c.upper(): c for c in catalog.subtype_codes}
+    code = codes.get(str(subtype).strip().upper())
+    if code is None:
+        raise CatalogError(
+            f"subtypes.csv: unknown subtype code {subtype!r} "
+            f"(known: {', '.join(sorted(codes.values()))})"
+        )
+    return code
+
+
+def _json_value(value: Any) -> Any:
+    if _is_missing(value):
+        return None
+    if hasattr(value, "item") and not isinstance(value, str):
+        value = value.item()
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return None
+        return value
+    if isinstance(value, int | str | bool):
+        return value
+    return str(value)
+
+
+def _frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    cols = list(frame.columns)
+    return [
+        {c: _json_value(v) for c, v in zip(cols, row, strict=True)}
+        for row in frame.itertuples(index=False, name=None)
+    ]
