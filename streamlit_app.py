@@ -11,6 +11,8 @@ page = st.navigation(
         st.Page("views/home.py", title="About", icon=":material/info:", default=True),
         st.Page("views/cohort.py", title="This cohort", icon=":material/groups:",
                 url_path="cohort"),
+        st.Page("views/audit.py", title="Data audit", icon=":material/fact_check:",
+                url_path="audit"),
     ]
 )
 

@@ -58,6 +58,17 @@ def cmd_ci(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     return ci.to_dict(), text
 
 
+def cmd_trials(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+    from comparators.catalog import catalog_rows_json, load_catalog, trials_for
+
+    catalog = load_catalog()
+    if args.format == "csv":
+        args.json = False  # CSV is the whole output
+        return {}, trials_for(catalog, args.subtype).to_csv(index=False).rstrip("\n")
+    args.json = True  # the contract's default format is JSON
+    return catalog_rows_json(catalog, args.subtype), ""
+
+
 def cmd_audit(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     from comparators.audit import audit_published
 
@@ -135,6 +146,11 @@ def build_parser() -> argparse.ArgumentParser:
     ci.add_argument("--method", choices=list(CI_METHODS), default="wilson")
     ci.add_argument("--level", type=_fraction("--level"), default=0.95)
     ci.set_defaults(run=cmd_ci)
+
+    trials = commands.add_parser("trials", help="the curated comparator-trial rows")
+    trials.add_argument("--subtype", help="subtype code, e.g. ASPS (see data/subtypes.csv)")
+    trials.add_argument("--format", choices=["json", "csv"], default="json")
+    trials.set_defaults(run=cmd_trials)
 
     audit = commands.add_parser("audit", help="recompute every percentage the seed paper prints")
     audit.set_defaults(run=cmd_audit)

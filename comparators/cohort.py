@@ -50,7 +50,7 @@ def load_seed_cohort(folder: Path = SEED_DIR) -> SeedCohort:
         adverse_events=read("adverse_events.csv", dtype=pct_text).astype(
             {"any_grade_n": "Int64", "grade3_n": "Int64"}
         ),
-        claims=read("claims.csv", dtype={"reported_pct": str}).astype(
+        claims=read("claims.csv", dtype={"reported_pct": str, "arm": str}).astype(
             {"numerator": "Int64", "denominator": "Int64"}
         ),
         citation_issues=read("citation_issues.csv"),

@@ -141,3 +141,44 @@ def test_engine_commands_refuse_bad_input(args: list[str], message: str) -> None
     assert out.returncode == 2, out.stdout
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], out.stderr
+
+
+def test_trials_json_holds_the_named_trials_with_identifiers() -> None:
+    # Facts from ../shared/reference/trial-facts.md (primary sources: Tawbi, Lancet Oncol 2017;
+    # Wilky, Lancet Oncol 2019; Chen, NEJM 2023).
+    rows = json.loads(run_cli("trials", "--json").stdout)["rows"]
+    studies = {r["study"] for r in rows}
+    assert {"LIU2023", "SARC028", "A091401", "WILKY2019", "TQB2450-ANLO"} <= studies
+    assert {"arm", "subtype", "responders", "evaluable", "regimen_class", "ref",
+            "verified"} <= set(rows[0])
+    counts = {(r["study"], r["subtype"]): (r["responders"], r["evaluable"]) for r in rows
+              if r["study"] in {"SARC028", "WILKY2019", "ATEZO-ASPS"}}
+    assert counts[("SARC028", "UPS")] == (4, 10)
+    assert counts[("SARC028", "DDLPS")] == (2, 10)  # the "liposarcoma" cohort
+    assert counts[("SARC028", "LMS")] == (0, 10)
+    assert counts[("SARC028", "SS")] == (1, 10)
+    assert counts[("WILKY2019", "ASPS")] == (6, 11)
+    assert counts[("ATEZO-ASPS", "ASPS")] == (19, 52)
+
+
+def test_trials_subtype_filter_and_csv() -> None:
+    asps = json.loads(run_cli("trials", "--subtype", "ASPS").stdout)["rows"]
+    assert asps and {r["subtype"] for r in asps} == {"ASPS"}
+    csv = run_cli("trials", "--subtype", "ASPS", "--format", "csv").stdout.splitlines()
+    assert csv[0].startswith("study,arm,") and len(csv) == len(asps) + 1
+    bad = run_cli("trials", "--subtype", "XYZ")
+    assert bad.returncode == 2 and "unknown subtype code 'XYZ'" in bad.stderr
+
+
+def test_audit_json_reports_the_known_findings() -> None:
+    findings = json.loads(run_cli("audit", "--json").stdout)["findings"]
+    keys = {"where", "claim", "reported_pct", "numerator", "denominator", "recomputed_pct",
+            "consistent"}
+    assert all(keys <= set(f) for f in findings)
+    by_claim = {f["claim"]: f for f in findings if f["check"] == "arithmetic"}
+    non_asps = by_claim["Non-ASPS: DCR 90% (3 CR + 5 PR + 8 SD of 20)"]
+    assert (non_asps["numerator"], non_asps["denominator"], non_asps["consistent"]) == (
+        16, 20, False)
+    orr = by_claim["ORR 48.1% (13/27)"]
+    assert (orr["recomputed_pct"], orr["consistent"]) == (48.1, True)
+    assert findings[0]["consistent"] is False

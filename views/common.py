@@ -8,12 +8,18 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from comparators.audit import audit_published, findings_frame
 from comparators.cohort import SeedCohort, load_seed_cohort
 
 
 @st.cache_data(show_spinner=False)
 def seed_cohort() -> SeedCohort:
     return load_seed_cohort()
+
+
+@st.cache_data(show_spinner=False)
+def seed_audit() -> pd.DataFrame:
+    return findings_frame(audit_published())
 
 
 def ci_options() -> tuple[str, float]:

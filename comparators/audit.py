@@ -1,0 +1,193 @@
+"""The data audit: every percentage the seed paper prints, recomputed from its counts.
+
+Three checks, each a `Finding`:
+- arithmetic: numerator / denominator, rounded to the printed number of decimals, equals the print;
+- granularity (GRIM-style, Brown & Heathers 2017): is the printed percentage possible at all for
+  that denominator, i.e. is there any whole count k with round(100 k / n) equal to the print?
+- source: the seed's claim about another trial against the catalog's (primary-source) row;
+plus the citation problems curated in data/liu2023/citation_issues.csv.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+import pandas as pd
+
+from comparators.cohort import AE_DENOMINATOR, SeedCohort, load_seed_cohort
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One printed claim and what recomputing it shows."""
+
+    where: str
+    claim: str
+    reported_pct: float | None
+    numerator: int | None
+    denominator: int | None
+    recomputed_pct: float | None
+    consistent: bool
+    check: str  # arithmetic | granularity | source | citation
+    explanation: str
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def _decimals(printed: str) -> int:
+    return len(printed.split(".")[1]) if "." in printed else 0
+
+
+def _round_half_up(value: Decimal, decimals: int) -> Decimal:
+    return value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+
+
+def _as_printed(numerator: int, denominator: int, decimals: int) -> Decimal:
+    return _round_half_up(Decimal(100 * numerator) / Decimal(denominator), decimals)
+
+
+def possible_percentages(printed: str, denominator: int) -> list[int]:
+    """Counts k in 0..n whose percentage prints as `printed` (empty: impossible for n)."""
+    decimals, target = _decimals(printed), Decimal(printed)
+    return [k for k in range(denominator + 1) if _as_printed(k, denominator, decimals) == target]
+
+
+def check_percentage(
+    where: str, claim: str, printed: str, numerator: int | None, denominator: int,
+    note: str = "",
+) -> Finding:
+    """Recompute one printed percentage; without a numerator only granularity can be checked."""
+    decimals = _decimals(printed)
+    possible = possible_percentages(printed, denominator)
+    if numerator is None:
+        consistent = bool(possible)
+        recomputed = None
+        check = "granularity"
+        auto = (
+            f"{printed}% is possible for {denominator} patients ({possible[0]}/{denominator})"
+            if possible
+            else f"{printed}% is not possible for any count out of {denominator}"
+        )
+    else:
+        exact = 100 * numerator / denominator
+        recomputed = float(_as_printed(numerator, denominator, decimals))
+        consistent = Decimal(printed) == _as_printed(numerator, denominator, decimals)
+        check = "arithmetic"
+        shown = f"{recomputed:.{decimals}f}"
+        auto = f"{numerator}/{denominator} = {exact:.3f}%, printed as {shown}%"
+        if not consistent:
+            auto += f", not {printed}%"
+            auto += (
+                f"; {printed}% would be {', '.join(f'{k}/{denominator}' for k in possible)}"
+                if possible
+                else f"; {printed}% is not possible for any count out of {denominator}"
+            )
+    explanation = f"{note} ({auto})" if note else auto[0].upper() + auto[1:]
+    return Finding(
+        where=where, claim=claim, reported_pct=float(printed), numerator=numerator,
+        denominator=denominator, recomputed_pct=recomputed, consistent=consistent, check=check,
+        explanation=explanation,
+    )
+
+
+def _table_findings(cohort: SeedCohort) -> list[Finding]:
+    findings = [
+        check_percentage(
+            f"Table 1, {row.section}",
+            f"{row.characteristic}: {row.n} ({row.printed_pct}) of {row.denominator}",
+            row.printed_pct, int(row.n), int(row.denominator),
+        )
+        for row in cohort.baseline.itertuples(index=False)
+    ]
+    for row in cohort.adverse_events.itertuples(index=False):
+        for grade, n, printed in (
+            ("any grade", row.any_grade_n, row.any_grade_printed_pct),
+            ("grade >= 3", row.grade3_n, row.grade3_printed_pct),
+        ):
+            if pd.notna(n):
+                findings.append(check_percentage(
+                    "Table 2", f"{row.event}, {grade}: {n} ({printed}) of {AE_DENOMINATOR}",
+                    printed, int(n), AE_DENOMINATOR,
+                ))
+    return findings
+
+
+def _optional_int(value: object) -> int | None:
+    return None if pd.isna(value) else int(value)  # type: ignore[call-overload]
+
+
+def _source_finding(claim: pd.Series, trials: pd.DataFrame) -> Finding | None:
+    """Compare the seed's count for another trial with the catalog's row for that trial."""
+    rows = trials[(trials["study"] == claim["study"]) & (trials["subtype"] == claim["subtype"])]
+    if isinstance(claim.get("arm"), str) and claim["arm"]:
+        rows = rows[rows["arm"] == claim["arm"]]
+    if rows.empty:
+        return None
+    num, den = _optional_int(claim["numerator"]), _optional_int(claim["denominator"])
+    matches = rows[(rows["responders"] == num) & (rows["evaluable"] == den)]
+    if not matches.empty:
+        row = matches.iloc[0]
+        consistent = True
+        explanation = (
+            f"Matches the catalog: {row['arm']}, {row['responders']}/{row['evaluable']} "
+            f"({row['verified']}; {row['locator']})"
+        )
+        if row["verified"] == "seed paper only":
+            explanation = (
+                "Not independently confirmed: the catalog's only source for "
+                f"{row['responders']}/{row['evaluable']} is this claim itself"
+            )
+    else:
+        row = rows.iloc[0]
+        consistent = False
+        seed = f"{num}/{den}" if num is not None else f"{claim['reported_pct']}%"
+        explanation = (
+            f"The seed paper says {seed}; the catalog holds {row['arm']} "
+            f"{row['responders']}/{row['evaluable']} ({row['verified']}; {row['locator']})"
+        )
+        if isinstance(row.get("note"), str) and row["note"]:
+            explanation += f". {row['note']}"
+    return Finding(
+        where=claim["where"], claim=claim["claim"], reported_pct=float(claim["reported_pct"]),
+        numerator=num, denominator=den,
+        recomputed_pct=(None if row["evaluable"] in (None, 0) or pd.isna(row["responders"])
+                        else round(100 * row["responders"] / row["evaluable"], 1)),
+        consistent=consistent, check="source", explanation=explanation,
+    )
+
+
+def audit_seed(cohort: SeedCohort, trials: pd.DataFrame | None = None) -> list[Finding]:
+    """Every finding about the seed paper, inconsistent ones first.
+
+    `trials` is the comparator catalog (data/trials.csv); without it the source checks are
+    skipped.
+    """
+    findings = _table_findings(cohort)
+    for _, claim in cohort.claims.iterrows():
+        note = claim["explanation"] if isinstance(claim["explanation"], str) else ""
+        findings.append(check_percentage(
+            claim["where"], claim["claim"], claim["reported_pct"],
+            _optional_int(claim["numerator"]), int(claim["denominator"]), note,
+        ))
+        if trials is not None and isinstance(claim["study"], str) and claim["study"] != "LIU2023":
+            source = _source_finding(claim, trials)
+            if source is not None:
+                findings.append(source)
+    findings += [
+        Finding(row.where, row.claim, None, None, None, None, False, "citation", row.explanation)
+        for row in cohort.citation_issues.itertuples(index=False)
+    ]
+    return sorted(findings, key=lambda f: f.consistent)  # stable: keeps the paper's order
+
+
+def findings_frame(findings: list[Finding]) -> pd.DataFrame:
+    return pd.DataFrame([f.to_dict() for f in findings])
+
+
+def audit_published() -> list[Finding]:
+    """The audit of the shipped data: the seed paper against the comparator catalog."""
+    from comparators.catalog import load_catalog
+
+    return audit_seed(load_seed_cohort(), load_catalog().trials)
