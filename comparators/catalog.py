@@ -77,6 +77,7 @@ TRIAL_COLUMNS: tuple[str, ...] = (
     "locator",
     "verified",
     "note",
+    "overlaps_with",
 )
 REFERENCE_COLUMNS: tuple[str, ...] = (
     "ref",
