@@ -11,6 +11,12 @@ page = st.navigation(
         st.Page("views/home.py", title="About", icon=":material/info:", default=True),
         st.Page("views/cohort.py", title="This cohort", icon=":material/groups:",
                 url_path="cohort"),
+        st.Page("views/catalog.py", title="Comparator trials", icon=":material/table:",
+                url_path="trials"),
+        st.Page("views/benchmark.py", title="Benchmark a subtype", icon=":material/forest:",
+                url_path="benchmark"),
+        st.Page("views/meta.py", title="Across subtypes", icon=":material/compare_arrows:",
+                url_path="across-subtypes"),
         st.Page("views/audit.py", title="Data audit", icon=":material/fact_check:",
                 url_path="audit"),
     ]

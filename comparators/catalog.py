@@ -753,3 +753,22 @@ def _frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
         {c: _json_value(v) for c, v in zip(cols, row, strict=True)}
         for row in frame.itertuples(index=False, name=None)
     ]
+
+
+def catalog_table(
+    catalog: Catalog, ci_method: str = "wilson", level: float = 0.95
+) -> pd.DataFrame:
+    """The trial rows as a user reads them: ORR with its interval and links to each source."""
+    from comparators.proportions import proportion_ci
+
+    refs = catalog.references.set_index("ref")
+    out = catalog.trials.copy()
+    cis = [proportion_ci(int(k), int(n), ci_method, level)
+           for k, n in zip(out["responders"], out["evaluable"], strict=True)]
+    out.insert(out.columns.get_loc("responders") + 1, "orr_pct", [100 * c.estimate for c in cis])
+    out.insert(out.columns.get_loc("orr_pct") + 1, "orr_low_pct", [100 * c.low for c in cis])
+    out.insert(out.columns.get_loc("orr_low_pct") + 1, "orr_high_pct", [100 * c.high for c in cis])
+    links = [reference_links(refs.loc[r]) for r in out["ref"]]
+    for name in ("doi", "pubmed", "clinicaltrials", "url"):
+        out[f"{name}_link"] = [link.get(name) for link in links]
+    return out

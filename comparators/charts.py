@@ -52,3 +52,42 @@ def adverse_event_chart(summary: pd.DataFrame, source: str, denominator: int) ->
             height=alt.Step(9),
         )
     )
+
+
+def class_by_subtype_chart(pooled: pd.DataFrame, subtitle: str | list[str]) -> alt.LayerChart:
+    """Dot-and-whisker plot: pooled ORR per regimen class, one row per subtype.
+
+    `pooled` is `benchmark.pooled_by_class` output; subtypes are sorted by the AI+ICI estimate.
+    """
+    from comparators.forest import CLASS_COLOURS
+
+    data = pooled.assign(
+        estimate=100 * pooled["estimate"], low=100 * pooled["low"], high=100 * pooled["high"],
+        label=[f"k = {k}, n = {n}" for k, n in zip(pooled["k"], pooled["patients"], strict=True)],
+    )
+    ai_ici = data[data["class"] == "AI+ICI"].sort_values("estimate", ascending=False)
+    order = list(ai_ici["subtype"]) + sorted(set(data["subtype"]) - set(ai_ici["subtype"]))
+    y = alt.Y("subtype:N", sort=order, title=None)
+    offset = alt.YOffset("class:N", sort=list(CLASS_COLOURS))
+    colour = alt.Color("class:N", title="Regimen class",
+                       scale=alt.Scale(domain=list(CLASS_COLOURS),
+                                       range=list(CLASS_COLOURS.values())),
+                       legend=alt.Legend(orient="top"))
+    base = alt.Chart(data).encode(y=y, yOffset=offset, color=colour)
+    whiskers = base.mark_rule(strokeWidth=1.5).encode(
+        x=alt.X("low:Q", title="Pooled objective response rate (%), 95% CI",
+                scale=alt.Scale(domain=[0, 100])), x2="high:Q")
+    dots = base.mark_circle(opacity=1).encode(
+        x="estimate:Q",
+        size=alt.Size("patients:Q", title="Evaluable patients",
+                      scale=alt.Scale(range=[30, 300])),
+        tooltip=[alt.Tooltip("subtype:N", title="Subtype"), alt.Tooltip("class:N", title="Class"),
+                 alt.Tooltip("estimate:Q", title="Pooled ORR %", format=".1f"),
+                 alt.Tooltip("low:Q", title="CI low %", format=".1f"),
+                 alt.Tooltip("high:Q", title="CI high %", format=".1f"),
+                 alt.Tooltip("label:N", title="Evidence")],
+    )
+    return alt.layer(whiskers, dots).properties(
+        title=alt.TitleParams("Pooled ORR by regimen class and subtype", subtitle=subtitle),
+        width="container", height=alt.Step(14),
+    )

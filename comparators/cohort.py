@@ -96,3 +96,36 @@ def adverse_event_summary(
     out["any_grade_printed"] = adverse_events["any_grade_printed_pct"]
     out["grade3_printed"] = adverse_events["grade3_printed_pct"]
     return out
+
+
+@dataclass(frozen=True)
+class ThisCohort:
+    """The highlighted study everywhere in the app, in the shared row shape.
+
+    `kind` says where it comes from: "published" (the seed paper), "uploaded" (a user's IPD,
+    aggregated), "synthetic" (the generated example IPD) or "hypothetical" (a what-if edit).
+    Anything but "published" is labelled with `caveat` wherever it is shown or exported.
+    `replaces` names the catalog study whose rows it stands in for (a what-if edit of the seed
+    replaces LIU2023; an uploaded cohort replaces nothing and is compared with it).
+    """
+
+    study: str
+    label: str
+    rows: pd.DataFrame
+    kind: str = "published"
+    caveat: str = ""
+    replaces: str = SEED_STUDY  # the catalog study this cohort stands in for ("" for none)
+
+    @property
+    def is_real(self) -> bool:
+        return self.kind in {"published", "uploaded"}
+
+    def row(self, subtype: str) -> pd.Series | None:
+        hits = self.rows[self.rows["subtype"] == subtype]
+        return None if hits.empty else hits.iloc[0]
+
+
+def published_cohort(trials: pd.DataFrame) -> ThisCohort:
+    """The seed cohort's rows as the catalog holds them."""
+    rows = trials[trials["study"] == SEED_STUDY].reset_index(drop=True)
+    return ThisCohort(SEED_STUDY, "This cohort (Liu 2023)", rows)

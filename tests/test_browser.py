@@ -20,7 +20,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "tests" / "screenshots"
-PAGES = {"about": "", "cohort": "cohort"}
+PAGES = {
+    "about": "", "cohort": "cohort", "trials": "trials", "benchmark": "benchmark",
+    "across-subtypes": "across-subtypes", "audit": "audit",
+}
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run",

@@ -1,0 +1,198 @@
+"""Forest plot of a pooled-proportion fit: a pure function from the fitted result to Altair.
+
+metafor's pipeline (escalc -> rma -> forest) in two steps here: `forest_rows` lays the fitted
+`PooledProportion` out as one row per study / subgroup diamond / overall diamond, grouped by
+class and sorted by estimate; `forest_chart` draws those rows. Both are usable from a notebook.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import altair as alt
+import pandas as pd
+
+from comparators.pooling import PooledProportion
+
+ROW_HEIGHT = 22  # px per row: readable at 5 and at 40 studies
+DIAMOND_HALF_HEIGHT = 0.38  # in row units
+CLASS_COLOURS = {
+    "AI+ICI": "#1f5f8b",
+    "ICI": "#e08214",
+    "ICI+ICI": "#7b3294",
+    "AI": "#4d9221",
+}
+HIGHLIGHT_COLOUR = "#c0392b"
+
+
+def _pct(x: float | None) -> str:
+    return "" if x is None or pd.isna(x) else f"{100 * x:.1f}"
+
+
+def forest_rows(
+    result: PooledProportion,
+    study_class: Mapping[str, str] | None = None,
+    highlight: str | None = None,
+    labels: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """One row per line of the forest plot, top to bottom.
+
+    Studies are grouped by their class (the fit's subgroups when present, else `study_class`),
+    sorted by estimate within a class, each group closed by its pooled diamond; the overall
+    diamond comes last. `highlight` names the study to emphasise (this cohort); `labels` maps
+    study ids to display labels.
+    """
+    study_class = dict(study_class or {})
+    labels = dict(labels or {})
+    studies = pd.DataFrame([s.to_dict() for s in result.studies])
+    studies["group"] = [study_class.get(s, "") for s in studies["study"]]
+    subgroup = {g.group: g for g in result.subgroups}
+    rows: list[dict[str, object]] = []
+    groups = list(dict.fromkeys(sorted(studies["group"], key=_class_order)))
+    for group in groups:
+        members = studies[studies["group"] == group].sort_values("estimate", ascending=False)
+        for s in members.itertuples(index=False):
+            rows.append({
+                "label": labels.get(s.study, s.study), "study": s.study, "kind": "study",
+                "group": group, "events": s.events, "n": s.n, "estimate": s.estimate,
+                "low": s.low, "high": s.high, "weight": s.weight,
+                "highlight": s.study == highlight,
+            })
+        if group in subgroup and len(members) > 1:
+            g = subgroup[group]
+            rows.append({
+                "label": f"{group} pooled (k = {g.k})", "study": "", "kind": "subgroup",
+                "group": group, "events": int(members["events"].sum()),
+                "n": int(members["n"].sum()), "estimate": g.estimate, "low": g.low,
+                "high": g.high, "weight": None, "highlight": False,
+            })
+    rows.append({
+        "label": f"Overall (k = {result.k})", "study": "", "kind": "overall", "group": "All",
+        "events": int(studies["events"].sum()), "n": int(studies["n"].sum()),
+        "estimate": result.estimate, "low": result.low, "high": result.high, "weight": None,
+        "highlight": False,
+    })
+    if result.pi_low is not None and result.pi_high is not None:
+        rows.append({
+            "label": "Prediction interval", "study": "", "kind": "pi", "group": "All",
+            "events": None, "n": None, "estimate": None, "low": result.pi_low,
+            "high": result.pi_high, "weight": None, "highlight": False,
+        })
+    frame = pd.DataFrame(rows)
+    frame["row"] = -pd.RangeIndex(len(frame))  # top row at y = 0
+    frame["events_n"] = [
+        "" if pd.isna(n) else f"{int(e)}/{int(n)}"
+        for e, n in zip(frame["events"], frame["n"], strict=True)
+    ]
+    frame["estimate_ci"] = [
+        f"{_pct(e)} [{_pct(lo)}, {_pct(hi)}]" if not pd.isna(e) else f"[{_pct(lo)}, {_pct(hi)}]"
+        for e, lo, hi in zip(frame["estimate"], frame["low"], frame["high"], strict=True)
+    ]
+    frame["weight_text"] = [
+        "" if w is None or pd.isna(w) else f"{w:.1f}%" for w in frame["weight"]
+    ]
+    return frame
+
+
+def _class_order(group: str) -> tuple[int, str]:
+    order = list(CLASS_COLOURS)
+    return (order.index(group) if group in order else len(order), group)
+
+
+def forest_chart(
+    rows: pd.DataFrame,
+    reference: float | None = None,
+    title: str = "Objective response rate",
+    subtitle: str | list[str] = "",
+    x_title: str = "Objective response rate (%)",
+) -> alt.HConcatChart:
+    """Draw `forest_rows` output: labels | squares, CIs and diamonds | events/n, ORR, weight.
+
+    `reference` (a fraction) draws a dashed vertical line, e.g. a historical ORR.
+    """
+    data = rows.copy()
+    for col in ("estimate", "low", "high"):
+        data[col] = 100 * data[col].astype(float)
+    height = ROW_HEIGHT * (len(data) + 1)
+    y_scale = alt.Scale(domain=[float(data["row"].min()) - 0.7, 0.7])
+    y = alt.Y("row:Q", axis=None, scale=y_scale)
+    base = alt.Chart(data).properties(height=height)
+    colour = alt.Color(
+        "group:N", title="Regimen class",
+        scale=alt.Scale(domain=list(CLASS_COLOURS), range=list(CLASS_COLOURS.values())),
+        legend=alt.Legend(orient="bottom"),
+    )
+    x_scale = alt.Scale(domain=[0, 100], clamp=True)
+    x = alt.X("estimate:Q", title=x_title, scale=x_scale)
+    studies = base.transform_filter(alt.datum.kind == "study")
+    tooltip = [
+        alt.Tooltip("label:N", title="Study"), alt.Tooltip("events_n:N", title="Responders/n"),
+        alt.Tooltip("estimate_ci:N", title="ORR % [CI]"),
+        alt.Tooltip("weight_text:N", title="Weight"),
+    ]
+    ci = studies.mark_rule(strokeWidth=1.5).encode(
+        x=alt.X("low:Q", title=x_title, scale=x_scale), x2="high:Q", y=y,
+        color=alt.condition(alt.datum.highlight, alt.value(HIGHLIGHT_COLOUR), alt.value("#555")),
+    )
+    squares = studies.mark_square(opacity=0.9).encode(
+        x=x, y=y, color=colour,
+        size=alt.Size("weight:Q", legend=None, scale=alt.Scale(range=[30, 320])),
+        stroke=alt.condition(alt.datum.highlight, alt.value(HIGHLIGHT_COLOUR), alt.value(None)),
+        strokeWidth=alt.value(2), tooltip=tooltip,
+    )
+    diamonds = _diamonds(data[data["kind"].isin(["subgroup", "overall"])], x_scale, y_scale).encode(
+        color=alt.condition(alt.datum.group != "All", colour, alt.value("#222")),
+    )
+    pi = base.transform_filter(alt.datum.kind == "pi").mark_rule(
+        strokeDash=[3, 2], strokeWidth=2, color="#222").encode(
+        x=alt.X("low:Q", scale=x_scale), x2="high:Q", y=y,
+        tooltip=[alt.Tooltip("estimate_ci:N", title="Prediction interval %")],
+    )
+    layers: list[alt.Chart] = [ci, squares, diamonds, pi]
+    if reference is not None:
+        ref = pd.DataFrame({"reference": [100 * reference],
+                            "text": [f"reference {100 * reference:.0f}%"]})
+        layers.append(alt.Chart(ref).mark_rule(strokeDash=[6, 4], color="#888").encode(
+            x=alt.X("reference:Q", scale=x_scale)))
+        layers.append(alt.Chart(ref).mark_text(align="left", dx=3, dy=-6, color="#666",
+                                               fontSize=10).encode(
+            x=alt.X("reference:Q", scale=x_scale), y=alt.value(0), text="text:N"))
+    plot = alt.layer(*layers).properties(width=360, height=height)
+
+    def text_column(field: str, header: str, width: int) -> alt.LayerChart:
+        colour = alt.condition(alt.datum.highlight, alt.value(HIGHLIGHT_COLOUR), alt.value("#222"))
+        plain = base.transform_filter(alt.datum.kind == "study").mark_text(
+            align="left", fontSize=11).encode(x=alt.value(0), y=y, text=f"{field}:N",
+                                              color=colour)
+        bold = base.transform_filter(alt.datum.kind != "study").mark_text(
+            align="left", fontSize=11, fontWeight="bold").encode(
+            x=alt.value(0), y=y, text=f"{field}:N")
+        return alt.layer(plain, bold).properties(
+            width=width, title=alt.TitleParams(header, fontSize=11, anchor="start"))
+
+    return alt.hconcat(
+        text_column("label", "Study / arm", 230),
+        plot,
+        text_column("events_n", "Responders/n", 80),
+        text_column("estimate_ci", "ORR % [95% CI]", 120),
+        text_column("weight_text", "Weight", 50),
+        spacing=4,
+    ).properties(
+        title=alt.TitleParams(title, subtitle=subtitle, anchor="start"),
+    ).configure_view(stroke=None)
+
+
+def _diamonds(pooled: pd.DataFrame, x_scale: alt.Scale, y_scale: alt.Scale) -> alt.Chart:
+    """Each pooled row as a diamond spanning its CI (an area between two polylines)."""
+    points = []
+    for r in pooled.itertuples(index=False):
+        for x, half in ((r.low, 0.0), (r.estimate, DIAMOND_HALF_HEIGHT), (r.high, 0.0)):
+            points.append({"label": r.label, "group": r.group, "x": x,
+                           "top": r.row + half, "bottom": r.row - half,
+                           "estimate_ci": r.estimate_ci})
+    return alt.Chart(pd.DataFrame(points)).mark_area(opacity=0.9, orient="vertical").encode(
+        x=alt.X("x:Q", scale=x_scale), y=alt.Y("top:Q", axis=None, scale=y_scale), y2="bottom:Q",
+        detail="label:N",
+        tooltip=[alt.Tooltip("label:N", title="Pooled"),
+                 alt.Tooltip("estimate_ci:N", title="ORR % [CI]")],
+    )

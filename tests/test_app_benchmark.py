@@ -1,0 +1,58 @@
+"""AppTest of the benchmark page: what the user sees changes with each control."""
+
+from apptest import chart_data, open_page, page_text
+
+
+def forest_data(at):
+    """The forest's row table (the dataset with a 'kind' column)."""
+    return next(d for d in chart_data(at) if "kind" in d.columns)
+
+
+def test_asps_forest_shows_this_cohort_beside_comparators_with_class_diamonds() -> None:
+    at = open_page("views/benchmark.py")
+    assert at.selectbox(key="subtype").value == "ASPS"
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["This cohort (Liu 2023)"] == "5/7"  # Liu 2023, Results: 5 PR of 7 ASPS
+    rows = forest_data(at)
+    cohort = rows[rows["highlight"]]
+    assert list(cohort["events_n"]) == ["5/7"]
+    assert {"AI+ICI pooled (k = 5)", "ICI pooled (k = 2)"} <= set(rows["label"])
+    assert "WILKY2019 · axitinib + pembrolizumab" in set(rows["label"])
+    assert "restricted maximum-likelihood" in at.code[0].value
+
+
+def test_changing_model_subtype_and_exclusions_changes_the_numbers() -> None:
+    at = open_page("views/benchmark.py")
+    before = {m.label: m.value for m in at.metric}
+    at.selectbox(key="method").set_value("GLMM").run()
+    assert not at.exception
+    glmm = {m.label: m.value for m in at.metric}
+    assert glmm["Pooled ORR, all arms (k = 9)"] != before["Pooled ORR, all arms (k = 9)"]
+    assert "random-intercept logistic" in at.code[0].value
+
+    at.checkbox(key="include::ASPS::ATEZO-ASPS · atezolizumab").uncheck().run()
+    labels = set(forest_data(at)["label"])
+    assert "ATEZO-ASPS · atezolizumab" not in labels
+    assert "Pooled ORR, all arms (k = 8)" in {m.label for m in at.metric}
+
+    at.selectbox(key="subtype").set_value("UPS").run()
+    ups = forest_data(at)
+    assert "SARC028 · pembrolizumab" in set(ups["label"])
+    assert {m.label: m.value for m in at.metric}["This cohort (Liu 2023)"] == "no data"
+
+
+def test_reference_line_and_url_state() -> None:
+    at = open_page("views/benchmark.py", query={"subtype": "LMS – leiomyosarcoma",
+                                                 "reference": "20.0"})
+    assert at.selectbox(key="subtype").value == "LMS"
+    text = str(chart_data(at))
+    assert "reference 20%" in text
+    assert "1/2" in set(forest_data(at)["events_n"])  # Liu 2023: one of two LMS responded
+
+
+def test_comparisons_table_has_newcombe_and_fisher_columns() -> None:
+    at = open_page("views/benchmark.py")
+    table = next(d.value for d in at.dataframe if "fisher_p" in d.value.columns)
+    assert {"difference", "low", "high", "fisher_p"} <= set(table.columns)
+    assert "Wilson score intervals" in at.code[0].value
+    assert "Benchmark a subtype" in page_text(at)

@@ -1,0 +1,84 @@
+"""The benchmark engine: row selection, class pooling and comparisons.
+
+Newcombe RG. Interval estimation for the difference between independent proportions:
+comparison of eleven methods. Stat Med 1998;17:873-890, Table II, method 10 (hybrid score,
+no continuity correction) prints the six examples below to 4 decimals.
+"""
+
+import pytest
+
+from comparators.benchmark import (
+    BenchmarkError,
+    benchmark_subtype,
+    newcombe_difference,
+    subtype_rows,
+)
+from comparators.catalog import load_catalog
+from comparators.cohort import published_cohort
+from comparators.proportions import proportion_ci
+
+
+@pytest.mark.parametrize(
+    ("a", "m", "b", "n", "low", "high"),
+    [
+        (56, 70, 48, 80, 0.0524, 0.3339),
+        (9, 10, 3, 10, 0.1705, 0.8090),
+        (6, 7, 2, 7, 0.0582, 0.8062),
+        (5, 56, 0, 29, -0.0381, 0.1926),
+        (0, 10, 0, 20, -0.1611, 0.2775),
+        (10, 10, 0, 20, 0.6791, 1.0000),
+    ],
+)
+def test_newcombe_1998_table_ii_method_10(a, m, b, n, low, high) -> None:
+    d, lo, hi = newcombe_difference(proportion_ci(a, m), proportion_ci(b, n))
+    assert d == pytest.approx(a / m - b / n)
+    assert (round(lo, 4), round(hi, 4)) == (low, high)
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    return load_catalog()
+
+
+def test_asps_rows_put_this_cohort_first_and_keep_every_comparator(catalog) -> None:
+    rows = subtype_rows(catalog.trials, published_cohort(catalog.trials), "ASPS")
+    assert rows.iloc[0]["is_cohort"] and (rows.iloc[0]["responders"], rows.iloc[0]["evaluable"]) == (5, 7)
+    assert rows["key"].is_unique
+    assert "WILKY2019 · axitinib + pembrolizumab" in set(rows["key"])
+    assert (rows["study"] == "LIU2023").sum() == 1  # the seed's own row is not duplicated
+
+
+def test_overlapping_cohorts_are_left_out_unless_asked(catalog) -> None:
+    cohort = published_cohort(catalog.trials)
+    assert "SARC028-EXP" not in set(subtype_rows(catalog.trials, cohort, "UPS")["study"])
+    assert "SARC028-EXP" in set(subtype_rows(catalog.trials, cohort, "UPS", True)["study"])
+
+
+def test_class_pools_leave_this_cohort_out_and_comparisons_cover_every_arm(catalog) -> None:
+    rows = subtype_rows(catalog.trials, published_cohort(catalog.trials), "ASPS")
+    bm = benchmark_subtype(rows)
+    ai_ici = rows[(rows["regimen_class"] == "AI+ICI") & ~rows["is_cohort"]]
+    assert bm.class_fits["AI+ICI"].k == len(ai_ici)
+    assert bm.fit.k == len(rows)
+    trials = [c for c in bm.comparisons if c.kind == "trial"]
+    assert len(trials) == len(rows) - 1
+    assert all(c.cohort_estimate == pytest.approx(5 / 7) for c in bm.comparisons)
+    assert bm.fit.q_between is not None and bm.fit.q_between_df == len(bm.class_fits) - 1
+
+
+def test_excluding_rows_changes_the_pool_and_all_excluded_is_an_error(catalog) -> None:
+    rows = subtype_rows(catalog.trials, published_cohort(catalog.trials), "ASPS")
+    full = benchmark_subtype(rows)
+    fewer = benchmark_subtype(rows, exclude=["ATEZO-ASPS · atezolizumab"])
+    assert fewer.fit.k == full.fit.k - 1 and fewer.fit.estimate != full.fit.estimate
+    with pytest.raises(BenchmarkError):
+        benchmark_subtype(rows, exclude=list(rows["key"]))
+
+
+def test_methods_paragraph_names_what_was_done(catalog) -> None:
+    rows = subtype_rows(catalog.trials, published_cohort(catalog.trials), "UPS")
+    text = benchmark_subtype(rows, method="GLMM").methods_paragraph()
+    assert "random-intercept logistic model" in text and "No continuity correction" in text
+    text = benchmark_subtype(rows, method="DL", hksj=True).methods_paragraph()
+    assert "DerSimonian-Laird" in text and "Hartung-Knapp" in text
+    assert "continuity correction of 0.5" in text  # UPS has 0/5 and 0/6 arms

@@ -1,0 +1,49 @@
+"""Forest plot builder: rows, ordering, spec contents and offline export."""
+
+import pytest
+
+from comparators.export import chart_svg
+from comparators.forest import forest_chart, forest_rows
+from comparators.pooling import pool_proportions
+
+
+@pytest.fixture(scope="module")
+def fit():
+    # This cohort's ASPS 5/7 beside three AI+ICI arms and one ICI arm (data/trials.csv).
+    return pool_proportions(
+        [5, 6, 9, 19], [7, 11, 12, 52],
+        studies=["LIU2023", "WILKY2019", "TQB2450", "ATEZO"],
+        groups=["AI+ICI", "AI+ICI", "AI+ICI", "ICI"],
+    )
+
+
+def test_rows_are_grouped_by_class_sorted_and_closed_by_diamonds(fit) -> None:
+    classes = {"LIU2023": "AI+ICI", "WILKY2019": "AI+ICI", "TQB2450": "AI+ICI", "ATEZO": "ICI"}
+    rows = forest_rows(fit, classes, highlight="LIU2023")
+    assert list(rows["kind"]) == ["study", "study", "study", "subgroup", "study", "overall", "pi"]
+    ai_ici = rows[(rows["group"] == "AI+ICI") & (rows["kind"] == "study")]
+    assert list(ai_ici["estimate"]) == sorted(ai_ici["estimate"], reverse=True)
+    assert rows.loc[rows["study"] == "LIU2023", "events_n"].item() == "5/7"
+    assert rows["highlight"].sum() == 1
+    assert rows.loc[rows["kind"] == "overall", "label"].item() == "Overall (k = 4)"
+
+
+def test_chart_spec_has_columns_reference_line_and_exports_labels(fit) -> None:
+    rows = forest_rows(fit, {"ATEZO": "ICI"}, highlight="LIU2023")
+    chart = forest_chart(rows, reference=0.3, title="ORR in ASPS", subtitle="test")
+    spec = chart.to_dict()
+    titles = [c.get("title", {}).get("text") for c in spec["hconcat"]]
+    assert titles == ["Study / arm", None, "Responders/n", "ORR % [95% CI]", "Weight"]
+    svg = chart_svg(chart)
+    for label in ("LIU2023", "WILKY2019", "ATEZO", "reference 30%", "ORR in ASPS"):
+        assert label in svg
+
+
+@pytest.mark.parametrize("k", [5, 40])
+def test_height_grows_with_the_number_of_studies(k) -> None:
+    fit = pool_proportions([i % 7 for i in range(k)], [10 + i for i in range(k)],
+                           studies=[f"S{i}" for i in range(k)])
+    rows = forest_rows(fit)
+    spec = forest_chart(rows).to_dict()
+    plot = spec["hconcat"][1]
+    assert plot["height"] == 22 * (len(rows) + 1)  # one 22-px line per row at any k

@@ -1,0 +1,93 @@
+import io
+
+import streamlit as st
+
+from comparators.catalog import catalog_table, vancouver
+from comparators.proportions import CI_METHODS
+from views.common import catalog, ci_options, csv_download
+
+cat = catalog()
+method, level = ci_options()
+level_label = f"{100 * level:g}% CI"
+
+st.title("Comparator trials")
+st.caption(
+    "Every comparator of angiogenesis inhibitors (AI) and immune checkpoint inhibitors (ICI) in "
+    "soft-tissue sarcoma that the seed paper cites for a subtype response rate, curated with "
+    "its source. Rows marked *seed paper only* are the seed's claims with no independent "
+    "source yet; data/README.md describes every column and the curation rules."
+)
+
+table = catalog_table(cat, method, level)
+names = dict(zip(cat.subtypes["code"], cat.subtypes["name"], strict=True))
+filters = st.columns(4)
+subtypes = filters[0].multiselect(
+    "Subtype", sorted(table["subtype"].unique()), key="catalog_subtype", bind="query-params",
+    format_func=lambda c: f"{c} ({names.get(c, c)})", placeholder="All subtypes",
+)
+classes = filters[1].multiselect(
+    "Regimen class", sorted(table["regimen_class"].unique()), key="catalog_class",
+    bind="query-params", placeholder="All classes",
+)
+designs = filters[2].multiselect(
+    "Design", sorted(table["design"].unique()), key="catalog_design", bind="query-params",
+    placeholder="All designs",
+)
+statuses = filters[3].multiselect(
+    "Verification", sorted(table["verified"].unique()), key="catalog_verified",
+    bind="query-params", placeholder="Any status",
+)
+shown = table
+for column, chosen in (("subtype", subtypes), ("regimen_class", classes), ("design", designs),
+                       ("verified", statuses)):
+    if chosen:
+        shown = shown[shown[column].isin(chosen)]
+
+st.metric("Rows shown", f"{len(shown)} of {len(table)}")
+st.dataframe(
+    shown,
+    hide_index=True,
+    column_order=["study", "arm", "regimen_class", "subtype", "responders", "evaluable",
+                  "orr_pct", "orr_low_pct", "orr_high_pct", "cr", "pr", "sd", "pd",
+                  "unconfirmed", "pfs_median_months", "design", "verified", "doi_link",
+                  "pubmed_link", "clinicaltrials_link", "url_link", "locator", "note"],
+    column_config={
+        "study": "Study", "arm": "Arm", "regimen_class": "Class", "subtype": "Subtype",
+        "responders": st.column_config.NumberColumn("Responders"),
+        "evaluable": st.column_config.NumberColumn("Evaluable"),
+        "orr_pct": st.column_config.NumberColumn("ORR %", format="%.1f"),
+        "orr_low_pct": st.column_config.NumberColumn(f"{level_label} low %", format="%.1f"),
+        "orr_high_pct": st.column_config.NumberColumn(f"{level_label} high %", format="%.1f"),
+        "pfs_median_months": st.column_config.NumberColumn("Median PFS (months)",
+                                                           format="%.1f"),
+        "design": "Design", "verified": "Verification",
+        "doi_link": st.column_config.LinkColumn("DOI", display_text="doi"),
+        "pubmed_link": st.column_config.LinkColumn("PubMed", display_text="PMID"),
+        "clinicaltrials_link": st.column_config.LinkColumn("Registry", display_text="NCT"),
+        "url_link": st.column_config.LinkColumn("Other source", display_text="link"),
+        "locator": st.column_config.TextColumn("Where in the source", width="medium"),
+        "note": st.column_config.TextColumn("Note", width="large"),
+    },
+    key="catalog_table",
+)
+st.caption(
+    f"ORR = responders / evaluable with a {CI_METHODS[method]} {level_label} (choose the method "
+    "in the sidebar). Responders are confirmed CR + PR; unconfirmed responses are counted "
+    "separately."
+)
+export = shown.drop(columns=[c for c in shown.columns if c.endswith("_link")])
+left, right = st.columns(2)
+with left:
+    csv_download(export, "Download these rows (CSV)", "comparator_trials.csv", "dl_catalog_csv")
+with right:
+    buffer = io.BytesIO()
+    export.to_parquet(buffer, index=False)
+    st.download_button("Download these rows (Parquet)", buffer.getvalue(),
+                       file_name="comparator_trials.parquet",
+                       mime="application/vnd.apache.parquet", key="dl_catalog_parquet",
+                       icon=":material/download:")
+
+st.header("References")
+refs = cat.references.set_index("ref")
+for number, key in enumerate(dict.fromkeys(shown["ref"]), start=1):
+    st.markdown(f"{number}. {vancouver(refs.loc[key])}")
