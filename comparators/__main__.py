@@ -31,7 +31,8 @@ def _whole_number(name: str) -> Callable[[str], int]:
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a whole number, got {text!r}")
+            raise argparse.ArgumentTypeError(
+                f"{name} must be a whole number, got {text!r}") from None
         if value < 0:
             raise argparse.ArgumentTypeError(f"{name} must not be negative, got {value}")
         return value
@@ -44,7 +45,7 @@ def _fraction(name: str) -> Callable[[str], float]:
         try:
             value = float(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a number, got {text!r}")
+            raise argparse.ArgumentTypeError(f"{name} must be a number, got {text!r}") from None
         if not 0 < value < 1:
             raise argparse.ArgumentTypeError(f"{name} must be between 0 and 1, got {text}")
         return value

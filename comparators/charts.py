@@ -54,7 +54,9 @@ def adverse_event_chart(summary: pd.DataFrame, source: str, denominator: int) ->
     )
 
 
-def class_by_subtype_chart(pooled: pd.DataFrame, subtitle: str | list[str]) -> alt.LayerChart:
+def class_by_subtype_chart(
+    pooled: pd.DataFrame, subtitle: str | list[str]
+) -> alt.TopLevelMixin:
     """Dot-and-whisker plot: pooled ORR per regimen class, one row per subtype.
 
     `pooled` is `benchmark.pooled_by_class` output; subtypes are sorted by the AI+ICI estimate.

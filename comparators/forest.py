@@ -105,7 +105,7 @@ def forest_chart(
     title: str = "Objective response rate",
     subtitle: str | list[str] = "",
     x_title: str = "Objective response rate (%)",
-) -> alt.HConcatChart:
+) -> alt.TopLevelMixin:
     """Draw `forest_rows` output: labels | squares, CIs and diamonds | events/n, ORR, weight.
 
     `reference` (a fraction) draws a dashed vertical line, e.g. a historical ORR.
@@ -159,7 +159,7 @@ def forest_chart(
             x=alt.X("reference:Q", scale=x_scale), y=alt.value(0), text="text:N"))
     plot = alt.layer(*layers).properties(width=360, height=height)
 
-    def text_column(field: str, header: str, width: int) -> alt.LayerChart:
+    def text_column(field: str, header: str, width: int) -> alt.LayerChart | alt.FacetChart:
         colour = alt.condition(alt.datum.highlight, alt.value(HIGHLIGHT_COLOUR), alt.value("#222"))
         plain = base.transform_filter(alt.datum.kind == "study").mark_text(
             align="left", fontSize=11).encode(x=alt.value(0), y=y, text=f"{field}:N",

@@ -8,6 +8,7 @@ DasGupta (Stat Sci 2001;16:101-133) for Jeffreys and Agresti-Coull.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from typing import Literal
@@ -64,16 +65,21 @@ class ProportionCI:
         )
 
 
+def _whole_number(name: str, value: object) -> int:
+    # numbers.Real admits numpy scalars; bool is a Real too but never a count.
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ProportionInputError(f"{name} must be a whole number, got {value!r}")
+    as_float = float(value)
+    if not (math.isfinite(as_float) and as_float.is_integer()):
+        raise ProportionInputError(f"{name} must be a whole number, got {value!r}")
+    if as_float < 0:
+        raise ProportionInputError(f"{name} must not be negative, got {int(as_float)}")
+    return int(as_float)
+
+
 def check_counts(k: object, n: object) -> tuple[int, int]:
     """Return (k, n) as ints or raise ProportionInputError saying what is wrong."""
-    for name, value in (("responders", k), ("evaluable", n)):
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ProportionInputError(f"{name} must be a whole number, got {value!r}")
-        if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
-            raise ProportionInputError(f"{name} must be a whole number, got {value!r}")
-        if value < 0:
-            raise ProportionInputError(f"{name} must not be negative, got {int(value)}")
-    k, n = int(k), int(n)  # type: ignore[arg-type]
+    k, n = _whole_number("responders", k), _whole_number("evaluable", n)
     if n == 0:
         raise ProportionInputError("evaluable must be at least 1 to estimate a proportion")
     if k > n:

@@ -42,7 +42,8 @@ def catalog():
 
 def test_asps_rows_put_this_cohort_first_and_keep_every_comparator(catalog) -> None:
     rows = subtype_rows(catalog.trials, published_cohort(catalog.trials), "ASPS")
-    assert rows.iloc[0]["is_cohort"] and (rows.iloc[0]["responders"], rows.iloc[0]["evaluable"]) == (5, 7)
+    first = rows.iloc[0]
+    assert first["is_cohort"] and (first["responders"], first["evaluable"]) == (5, 7)
     assert rows["key"].is_unique
     assert "WILKY2019 · axitinib + pembrolizumab" in set(rows["key"])
     assert (rows["study"] == "LIU2023").sum() == 1  # the seed's own row is not duplicated

@@ -6,7 +6,6 @@ tests/screenshots/ (git-ignored) so a person can look at what users see.
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import subprocess
