@@ -1,0 +1,248 @@
+"""Every performance figure of the project beside its baseline from the same run.
+
+    python bench/run.py            # prints a Markdown table; --out FILE also writes it
+
+Figures (budgets from the issues):
+- cold start to the first rendered page in headless Chromium, app vs a bare one-widget page
+  (budget: within 1.5x);
+- each page's AppTest rerun after the first render, vs the bare page's (budget < 0.3 s;
+  survival < 0.5 s);
+- pooling 10,000 synthetic studies (REML, DL) vs statsmodels' combine_effects on the same data
+  (budget: REML < 0.5 s); GLMM at 20 and 200 studies (budget: 200 < 2 s);
+- Simon two-stage search at nmax 100 and 200 (budget: nmax 100 < 1 s);
+- the server's peak RSS after visiting every page (budget < 400 MB).
+Timings are the median of several runs on this machine; ratios, not absolute numbers, are what
+carry over to another machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+BARE_APP = Path(__file__).resolve().parent / "bare_app.py"
+PAGES = {  # page file -> url path
+    "views/home.py": "",
+    "views/cohort.py": "cohort",
+    "views/catalog.py": "trials",
+    "views/benchmark.py": "benchmark",
+    "views/meta.py": "across-subtypes",
+    "views/summary.py": "summary",
+    "views/whatif.py": "what-if",
+    "views/planning.py": "plan",
+    "views/survival.py": "survival",
+    "views/audit.py": "audit",
+}
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--disable-quic"]
+
+
+def median_time(fn: Callable[[], object], repeat: int = 5) -> float:
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+# --------------------------------------------------------------------------- engine
+
+def pooling_figures() -> list[tuple]:
+    from statsmodels.stats.meta_analysis import combine_effects
+
+    from comparators.design import simon_designs
+    from comparators.pooling import effect_sizes, fit_glmm, fit_model, pool_proportions
+
+    rng = np.random.default_rng(20231)
+    n = rng.integers(10, 120, 10_000)
+    events = rng.binomial(n, rng.beta(4, 8, 10_000))
+    es = effect_sizes(events, n, "logit")
+    rows = []
+    # Like for like: statsmodels takes ready effect sizes, so time our effect sizes + fit too.
+    for ours, theirs, label in (("PM", "iterated", "Paule-Mandel"),
+                                ("DL", "chi2", "DerSimonian-Laird")):
+        t_ours = median_time(lambda m=ours: fit_model(effect_sizes(events, n, "logit"), m))
+        t_sm = median_time(lambda m=theirs: combine_effects(es.yi, es.vi, method_re=m))
+        rows.append((f"Fit 10,000 studies, logit {label}", t_ours,
+                     f"statsmodels combine_effects ({label})", t_sm, "", None))
+    t_full = median_time(lambda: pool_proportions(events, n, method="REML"))
+    rows.append(("pool_proportions, 10,000 studies, REML (incl. 10,000 Wilson study CIs)",
+                 t_full, "", None, "< 0.5 s", t_full < 0.5))
+    for k, budget in ((20, None), (200, 2.0)):
+        idx = rng.choice(len(n), k, replace=False)
+        t = median_time(lambda i=idx: fit_glmm(events[i], n[i]), repeat=3)
+        rows.append((f"GLMM, {k} studies", t, "", None, f"< {budget:g} s" if budget else "",
+                     (t < budget) if budget else None))
+    for nmax in (100, 200):
+        t = median_time(lambda m=nmax: simon_designs(0.1, 0.3, 0.05, 0.2, nmax=m), repeat=3)
+        rows.append((f"Simon search p0 0.1 / p1 0.3, nmax {nmax}", t, "", None,
+                     "< 1 s" if nmax == 100 else "", (t < 1.0) if nmax == 100 else None))
+    return rows
+
+
+# --------------------------------------------------------------------------- AppTest reruns
+
+def _apptest_times(script: Path, page: str | None) -> tuple[float, float]:
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(script), default_timeout=120)
+    t = time.perf_counter()
+    at.run()
+    if page:
+        at.switch_page(page)
+        at.run()
+    first = time.perf_counter() - t
+    assert not at.exception, [e.value for e in at.exception]
+    return first, median_time(at.run, repeat=5)
+
+
+def rerun_figures() -> list[tuple]:
+    _, bare = _apptest_times(BARE_APP, None)
+    rows = []
+    for page in PAGES:
+        if not (ROOT / page).exists():
+            continue
+        first, rerun = _apptest_times(ROOT / "streamlit_app.py", page)
+        budget = 0.5 if "survival" in page else 0.3
+        rows.append((f"AppTest rerun, {page} (first render {first:.2f} s)", rerun,
+                     "bare one-widget page rerun", bare, f"< {budget} s", rerun < budget))
+    return rows
+
+
+# --------------------------------------------------------------------------- browser
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _serve(script: Path) -> tuple[subprocess.Popen, str]:
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1",
+         "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def _wait_healthy(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{url} never became healthy")
+
+
+def _rendered(page, url: str) -> None:  # noqa: ANN001
+    page.goto(url)
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']",
+                           timeout=120_000)
+
+
+def _peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def browser_figures(repeat: int = 3) -> list[tuple]:
+    from playwright.sync_api import sync_playwright
+
+    chromium = shutil.which("chromium")
+    if not chromium:
+        raise SystemExit("Debian's chromium is needed: apt-get install -y chromium")
+    rows = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+
+        def cold_start(script: Path) -> float:
+            proc, url = _serve(script)
+            t = time.perf_counter()
+            try:
+                _wait_healthy(url)
+                page = browser.new_page()
+                _rendered(page, url)
+                page.close()
+                return time.perf_counter() - t
+            finally:
+                proc.terminate()
+                proc.wait(timeout=10)
+
+        app = statistics.median(cold_start(ROOT / "streamlit_app.py") for _ in range(repeat))
+        bare = statistics.median(cold_start(BARE_APP) for _ in range(repeat))
+        rows.append(("Cold start to first rendered page (Chromium)", app,
+                     "bare one-widget page", bare, "within 1.5x", app / bare <= 1.5))
+
+        proc, url = _serve(ROOT / "streamlit_app.py")
+        try:
+            _wait_healthy(url)
+            page = browser.new_page()
+            for path in PAGES.values():
+                _rendered(page, f"{url}/{path}")
+            rss = _peak_rss_mb(proc.pid)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+        bare_proc, bare_url = _serve(BARE_APP)
+        try:
+            _wait_healthy(bare_url)
+            _rendered(browser.new_page(), bare_url)
+            bare_rss = _peak_rss_mb(bare_proc.pid)
+        finally:
+            bare_proc.terminate()
+            bare_proc.wait(timeout=10)
+        rows.append(("Server peak RSS after visiting every page (MB)", rss,
+                     "bare one-widget page (MB)", bare_rss, "< 400 MB", rss < 400))
+        browser.close()
+    return rows
+
+
+def table(rows: list[tuple]) -> str:
+    lines = ["| figure | value | baseline | baseline value | ratio | budget | ok |",
+             "|---|---|---|---|---|---|---|"]
+    for name, value, base_name, base, budget, ok in rows:
+        unit = "" if "MB" in name else " s"
+        ratio = f"{value / base:.2f}x" if base else ""
+        base_text = "" if base is None else f"{base:.4f}{unit}"
+        verdict = "" if ok is None else ("yes" if ok else "NO")
+        lines.append(f"| {name} | {value:.4f}{unit} | {base_name} | {base_text} | {ratio} | "
+                     f"{budget} | {verdict} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, help="also write the Markdown table here")
+    parser.add_argument("--skip-browser", action="store_true")
+    args = parser.parse_args()
+    rows = pooling_figures() + rerun_figures()
+    if not args.skip_browser:
+        rows += browser_figures()
+    text = table(rows)
+    print(text)
+    if args.out:
+        args.out.write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()
