@@ -1,0 +1,538 @@
+"""Pure Altair builders for survival curves and patient-level plots (no streamlit here).
+
+Every chart carries a title, axis titles with units and a subtitle naming the data source; when
+the data are synthetic the subtitle's first line says ``SYNTHETIC example data, not patients``.
+
+* ``km_chart``            Kaplan-Meier step curves, pointwise confidence bands, censor ticks and
+                          a dashed line at S = 0.5 (from ``KMResult``/``KMGroupResult``).
+* ``numbers_at_risk``     the numbers-at-risk table (one row per group, one column per time);
+  ``numbers_at_risk_chart`` the same as a text strip to stack under ``km_chart`` for export
+  (``km_figure`` does both).
+* ``waterfall_chart``     best % change of the target lesions per evaluable patient, coloured by
+                          best response, RECIST 1.1 lines at -30 % and +20 %.
+* ``swimmer_chart``       one bar per patient = PFS time, star for responders, arrow for patients
+                          still progression-free at last follow-up (``pfs_event == 0``).
+* ``reconstruction_chart`` a reconstructed KM curve (Guyot 2012) over the digitised points.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+
+import altair as alt
+import pandas as pd
+
+from comparators.survival import KMGroupResult, KMResult
+
+SYNTHETIC_LABEL = "SYNTHETIC example data, not patients"
+RESPONSE_ORDER: tuple[str, ...] = ("CR", "PR", "SD", "PD", "NE")
+RESPONSE_NAMES: dict[str, str] = {
+    "CR": "CR (complete response)",
+    "PR": "PR (partial response)",
+    "SD": "SD (stable disease)",
+    "PD": "PD (progressive disease)",
+    "NE": "NE (not evaluable)",
+}
+# blue = response, orange/red = progression: readable with the common colour-vision deficiencies
+RESPONSE_COLOURS: dict[str, str] = {
+    "CR": "#08519c",
+    "PR": "#6baed6",
+    "SD": "#fdae6b",
+    "PD": "#d94801",
+    "NE": "#bdbdbd",
+}
+RECIST_PR = -30.0  # RECIST 1.1: at least a 30 % decrease in the sum of target lesions
+RECIST_PD = 20.0  # RECIST 1.1: at least a 20 % increase (and 5 mm absolute)
+# a five-pointed star as an SVG path in the unit square Vega scales by `size`
+STAR_PATH = (
+    "M0,-1L0.2245,-0.309L0.9511,-0.309L0.3633,0.118L0.5878,0.809L0,0.382L-0.5878,0.809"
+    "L-0.3633,0.118L-0.9511,-0.309L-0.2245,-0.309Z"
+)
+MARKER_RESPONDER = "Responder (CR or PR)"
+MARKER_ONGOING = "No progression at last follow-up (censored)"
+
+KMInput = KMResult | KMGroupResult | Mapping[str, KMResult]
+
+
+# --------------------------------------------------------------------------------------------
+# Helpers
+# --------------------------------------------------------------------------------------------
+
+
+def _km_mapping(km_results: KMInput) -> dict[str, KMResult]:
+    if isinstance(km_results, KMResult):
+        return {km_results.label: km_results}
+    if isinstance(km_results, KMGroupResult):
+        return {g.label: g for g in km_results.groups}
+    return dict(km_results)
+
+
+def _title(title: str, source: str, synthetic: bool, *extra: str) -> alt.TitleParams:
+    lines = ([SYNTHETIC_LABEL] if synthetic else []) + [source] + [e for e in extra if e]
+    return alt.TitleParams(title, subtitle=lines, anchor="start")
+
+
+# Fit the width to the container (Streamlit) or to `width` (export); the height stays the plot's
+# own, so titles, legends and rotated labels never squeeze the data area.
+FIT_X = alt.AutoSizeParams(type="fit-x", contains="padding")
+
+
+def ipd_is_synthetic(ipd: pd.DataFrame) -> bool:
+    """True when the IPD carries a `synthetic` column with any true value."""
+    if "synthetic" not in ipd.columns:
+        return False
+    col = ipd["synthetic"]
+    if col.dtype == bool:
+        return bool(col.any())
+    return bool(col.astype(str).str.strip().str.lower().isin(["true", "1", "yes"]).any())
+
+
+def default_risk_times(max_time: float, step: float | None = None) -> list[float]:
+    """0, step, 2*step, ... up to max_time; step 3 (<= 36), 6 (<= 72) or 12 time units."""
+    if not math.isfinite(max_time) or max_time <= 0:
+        return [0.0]
+    if step is None:
+        step = 3.0 if max_time <= 36 else 6.0 if max_time <= 72 else 12.0
+    n = int(math.floor(max_time / step + 1e-9))
+    return [float(step * k) for k in range(n + 1)]
+
+
+def _max_time(km: Mapping[str, KMResult]) -> float:
+    return max((max(r.timeline) for r in km.values() if r.timeline), default=0.0)
+
+
+def km_curve_frame(km_results: KMInput) -> pd.DataFrame:
+    """Long frame of every curve's steps: group, time, survival, ci_low, ci_high, n_at_risk,
+    n_events, n_censored (one row per distinct time, time 0 included)."""
+    parts = []
+    for label, res in _km_mapping(km_results).items():
+        table = res.survival_table().rename(columns={"timeline": "time"})
+        table.insert(0, "group", label)
+        parts.append(table)
+    if not parts:
+        return pd.DataFrame(
+            columns=["group", "time", "survival", "ci_low", "ci_high", "n_at_risk", "n_events",
+                     "n_censored"]
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Kaplan-Meier
+# --------------------------------------------------------------------------------------------
+
+
+def km_chart(
+    km_results: KMInput,
+    title: str,
+    time_unit: str = "months",
+    *,
+    source: str = "Source: not stated",
+    synthetic: bool = False,
+    y_title: str = "Survival probability",
+    x_max: float | None = None,
+    width: int = 560,
+    height: int = 320,
+) -> alt.LayerChart:
+    """Kaplan-Meier step curves with pointwise confidence bands, censor ticks and S = 0.5."""
+    km = _km_mapping(km_results)
+    curves = km_curve_frame(km)
+    labels = list(km)
+    levels = {f"{100 * r.level:g}%" for r in km.values()}
+    conf = {r.conf_type for r in km.values()}
+    x_max = x_max if x_max is not None else _max_time(km)
+    x_scale = alt.Scale(domain=[0, max(x_max, 1e-9)], nice=False)
+    x = alt.X("time:Q", title=f"Time from start of treatment ({time_unit})", scale=x_scale)
+    y_scale = alt.Scale(domain=[0, 1])
+    single = len(labels) == 1
+    colour = alt.Color(
+        "group:N",
+        title="Group",
+        scale=alt.Scale(domain=labels, scheme="tableau10"),
+        legend=None if single else alt.Legend(
+            orient="right", symbolType="stroke", symbolStrokeWidth=3, symbolOpacity=1,
+            labelLimit=0,
+        ),
+    )
+    base = alt.Chart(curves)
+    band = (
+        base.transform_filter("isValid(datum.ci_low) && isValid(datum.ci_high)")
+        .mark_area(interpolate="step-after", opacity=0.18)
+        .encode(x=x, y=alt.Y("ci_low:Q", scale=y_scale), y2="ci_high:Q", color=colour)
+    )
+    tooltip = [
+        alt.Tooltip("group:N", title="Group"),
+        alt.Tooltip("time:Q", title=f"Time ({time_unit})", format=".1f"),
+        alt.Tooltip("survival:Q", title="S(t)", format=".3f"),
+        alt.Tooltip("ci_low:Q", title="CI low", format=".3f"),
+        alt.Tooltip("ci_high:Q", title="CI high", format=".3f"),
+        alt.Tooltip("n_at_risk:Q", title="At risk"),
+        alt.Tooltip("n_events:Q", title="Events"),
+        alt.Tooltip("n_censored:Q", title="Censored"),
+    ]
+    line = base.mark_line(interpolate="step-after", strokeWidth=2).encode(
+        x=x,
+        y=alt.Y("survival:Q", title=y_title, scale=y_scale, axis=alt.Axis(format=".0%")),
+        color=colour,
+        tooltip=tooltip,
+    )
+    censor = (
+        base.transform_filter("datum.n_censored > 0")
+        .mark_tick(orient="vertical", size=10, thickness=1.5)
+        .encode(x=x, y=alt.Y("survival:Q", scale=y_scale), color=colour, tooltip=tooltip)
+    )
+    half = (
+        alt.Chart(pd.DataFrame({"survival": [0.5]}))
+        .mark_rule(strokeDash=[5, 4], color="#666666", strokeWidth=1)
+        .encode(y=alt.Y("survival:Q", scale=y_scale))
+    )
+    how = (
+        f"Shaded: {'/'.join(sorted(levels))} pointwise confidence band "
+        f"({'/'.join(sorted(conf))}); ticks: censored; dashed line: S = 0.5 (median)"
+    )
+    return alt.LayerChart(
+        layer=[band, line, censor, half],
+        title=_title(title, source, synthetic, how), width=width, height=height, autosize=FIT_X,
+    )
+
+
+def numbers_at_risk(km_results: KMInput, times: Iterable[float]) -> pd.DataFrame:
+    """Numbers at risk just before each time: one row per group, one column per time."""
+    times = [float(t) for t in times]
+    rows = []
+    for label, res in _km_mapping(km_results).items():
+        row: dict[str, object] = {"group": label}
+        row.update({f"{t:g}": n for t, n in zip(times, res.at_risk(times), strict=True)})
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["group"] + [f"{t:g}" for t in times])
+
+
+def numbers_at_risk_chart(
+    km_results: KMInput,
+    times: Sequence[float],
+    time_unit: str = "months",
+    *,
+    x_max: float | None = None,
+    width: int = 560,
+) -> alt.Chart:
+    """The numbers-at-risk table as a text strip on the same time axis as ``km_chart``."""
+    km = _km_mapping(km_results)
+    long = numbers_at_risk(km, times).melt(id_vars="group", var_name="t", value_name="n")
+    long["time"] = long["t"].astype(float)
+    x_max = x_max if x_max is not None else _max_time(km)
+    return (
+        alt.Chart(long)
+        .mark_text(fontSize=11)
+        .encode(
+            x=alt.X(
+                "time:Q",
+                title=f"Numbers at risk by time ({time_unit})",
+                scale=alt.Scale(domain=[0, max(x_max, 1e-9)], nice=False),
+            ),
+            y=alt.Y("group:N", title=None, sort=list(km),
+                    axis=alt.Axis(labelPadding=16, ticks=False, domain=False)),
+            text="n:Q",
+            color=alt.Color("group:N", scale=alt.Scale(domain=list(km), scheme="tableau10"),
+                            legend=None),
+        )
+        .properties(width=width, height=alt.Step(18))
+    )
+
+
+def km_figure(
+    km_results: KMInput,
+    title: str,
+    times: Sequence[float],
+    time_unit: str = "months",
+    *,
+    source: str = "Source: not stated",
+    synthetic: bool = False,
+    y_title: str = "Survival probability",
+    width: int = 560,
+) -> alt.VConcatChart:
+    """``km_chart`` with its numbers-at-risk strip underneath (for PNG/SVG export)."""
+    km = _km_mapping(km_results)
+    x_max = max(_max_time(km), max(times, default=0.0))
+    top = km_chart(km, title, time_unit, source=source, synthetic=synthetic, y_title=y_title,
+                   x_max=x_max, width=width)
+    top.autosize = alt.Undefined  # only the top level may size itself
+    bottom = numbers_at_risk_chart(km, times, time_unit, x_max=x_max, width=width)
+    return alt.vconcat(top, bottom, spacing=12).resolve_scale(color="independent").properties(
+        autosize=alt.AutoSizeParams(type="pad", contains="padding")
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Patient-level plots
+# --------------------------------------------------------------------------------------------
+
+
+def _response_colour(domain: Sequence[str]) -> alt.Color:
+    return alt.Color(
+        "best_response:N",
+        title="Best response (RECIST 1.1)",
+        scale=alt.Scale(domain=list(domain), range=[RESPONSE_COLOURS[r] for r in domain]),
+        legend=alt.Legend(orient="top", labelLimit=0),
+    )
+
+
+def waterfall_frame(ipd: pd.DataFrame) -> pd.DataFrame:
+    """The evaluable patients with a best % change, sorted from largest increase to largest
+    decrease (the waterfall's left-to-right order), with a `patient` label "subtype · id"."""
+    keep = ipd["best_response"].isin(["CR", "PR", "SD", "PD"]) & ipd["best_pct_change"].notna()
+    cols = [c for c in ("id", "subtype", "regimen", "line", "best_response", "best_pct_change")
+            if c in ipd.columns]
+    data = ipd.loc[keep, cols].copy()
+    data["best_pct_change"] = data["best_pct_change"].astype(float)
+    data = data.sort_values(["best_pct_change", "id"], ascending=[False, True], kind="stable")
+    data["patient"] = data["subtype"].astype(str) + " · " + data["id"].astype(str)
+    return data.reset_index(drop=True)
+
+
+def waterfall_chart(
+    ipd: pd.DataFrame,
+    *,
+    source: str = "Source: not stated",
+    synthetic: bool | None = None,
+    title: str = "Best change in target lesions per evaluable patient (waterfall plot)",
+    width: int = 560,
+    height: int = 300,
+) -> alt.LayerChart:
+    """One bar per evaluable patient, sorted by best % change, coloured by best response;
+    dashed RECIST 1.1 lines at -30 % (partial response) and +20 % (progression)."""
+    synthetic = ipd_is_synthetic(ipd) if synthetic is None else synthetic
+    data = waterfall_frame(ipd)
+    order = data["patient"].tolist()
+    domain = [r for r in RESPONSE_ORDER if r != "NE"]
+    low = min(-100.0, float(data["best_pct_change"].min()) if len(data) else -100.0)
+    high = max(60.0, float(data["best_pct_change"].max()) + 5 if len(data) else 60.0)
+    y_scale = alt.Scale(domain=[low, high])
+    bars = (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            x=alt.X(
+                "patient:N",
+                sort=order,
+                title="Patient (subtype · id), sorted by best change",
+                axis=alt.Axis(labelAngle=-90, labelFontSize=9),
+            ),
+            y=alt.Y(
+                "best_pct_change:Q",
+                title="Best change in sum of target lesions from baseline (%)",
+                scale=y_scale,
+            ),
+            color=_response_colour(domain),
+            tooltip=[
+                alt.Tooltip("id:N", title="Patient"),
+                alt.Tooltip("subtype:N", title="Subtype"),
+                *([alt.Tooltip("regimen:N", title="Regimen")] if "regimen" in data else []),
+                alt.Tooltip("best_response:N", title="Best response"),
+                alt.Tooltip("best_pct_change:Q", title="Best change (%)", format=".1f"),
+            ],
+        )
+    )
+    rules_data = pd.DataFrame(
+        {
+            "best_pct_change": [RECIST_PR, RECIST_PD],
+            "label": ["-30%: partial response (RECIST 1.1)", "+20%: progression (RECIST 1.1)"],
+        }
+    )
+    rules = (
+        alt.Chart(rules_data)
+        .mark_rule(strokeDash=[6, 4], color="#333333", strokeWidth=1)
+        .encode(y=alt.Y("best_pct_change:Q", scale=y_scale))
+    )
+    # +20 % labelled on the right (where the bars shrink), -30 % on the left (where they grow)
+    label_pd = (
+        alt.Chart(rules_data.iloc[[1]])
+        .mark_text(align="right", baseline="bottom", dy=-2, fontSize=10, color="#333333")
+        .encode(y=alt.Y("best_pct_change:Q", scale=y_scale), x=alt.value(width - 2),
+                text="label:N")
+    )
+    label_pr = (
+        alt.Chart(rules_data.iloc[[0]])
+        .mark_text(align="left", baseline="top", dy=3, fontSize=10, color="#333333")
+        .encode(y=alt.Y("best_pct_change:Q", scale=y_scale), x=alt.value(2), text="label:N")
+    )
+    n = len(data)
+    return alt.LayerChart(
+        layer=[bars, rules, label_pd, label_pr],
+        title=_title(
+            title, source, synthetic,
+            f"{n} evaluable patient{'s' if n != 1 else ''} with a measured best change "
+            "(not evaluable patients omitted); CR drawn at -100%",
+        ),
+        width=width,
+        height=height,
+        autosize=FIT_X,
+    )
+
+
+def swimmer_frame(ipd: pd.DataFrame, time_col: str = "pfs_months",
+                  event_col: str = "pfs_event") -> pd.DataFrame:
+    """One row per patient, longest PFS first, with responder / ongoing flags."""
+    cols = [c for c in ("id", "subtype", "regimen", "line", "best_response", "best_pct_change")
+            if c in ipd.columns]
+    data = ipd[cols].copy()
+    data["pfs_months"] = ipd[time_col].astype(float)
+    data["pfs_event"] = ipd[event_col].astype(int)
+    data["responder"] = data["best_response"].isin(["CR", "PR"])
+    data["ongoing"] = data["pfs_event"] == 0
+    data["patient"] = data["subtype"].astype(str) + " · " + data["id"].astype(str)
+    data = data.sort_values(["pfs_months", "id"], ascending=[False, True], kind="stable")
+    return data.reset_index(drop=True)
+
+
+def swimmer_chart(
+    ipd: pd.DataFrame,
+    *,
+    source: str = "Source: not stated",
+    synthetic: bool | None = None,
+    title: str = "Progression-free survival per patient (swimmer plot)",
+    time_col: str = "pfs_months",
+    event_col: str = "pfs_event",
+    time_unit: str = "months",
+    width: int = 560,
+) -> alt.LayerChart:
+    """One bar per patient (PFS time), coloured by best response; a star marks responders
+    (CR/PR) and an arrow patients without progression at last follow-up (pfs_event == 0).
+
+    The IPD format has no date of response, so the star sits just past the end of the bar: it
+    marks the patient, not the time of response.
+    """
+    synthetic = ipd_is_synthetic(ipd) if synthetic is None else synthetic
+    data = swimmer_frame(ipd, time_col, event_col)
+    order = data["patient"].tolist()
+    domain = [r for r in RESPONSE_ORDER if r in set(data["best_response"])] or ["CR"]
+    x_max = float(data["pfs_months"].max()) if len(data) else 1.0
+    x_scale = alt.Scale(domain=[0, x_max * 1.08 + 0.5], nice=False)
+    y = alt.Y("patient:N", sort=order, title="Patient (subtype · id)",
+              axis=alt.Axis(labelFontSize=10, labelOverlap=False))
+    tooltip = [
+        alt.Tooltip("id:N", title="Patient"),
+        alt.Tooltip("subtype:N", title="Subtype"),
+        *([alt.Tooltip("regimen:N", title="Regimen")] if "regimen" in data else []),
+        alt.Tooltip("best_response:N", title="Best response"),
+        alt.Tooltip("pfs_months:Q", title=f"PFS ({time_unit})", format=".1f"),
+        alt.Tooltip("ongoing:N", title="No progression at last follow-up"),
+    ]
+    bars = (
+        alt.Chart(data)
+        .mark_bar(height={"band": 0.7})
+        .encode(
+            y=y,
+            x=alt.X("pfs_months:Q", title=f"Progression-free survival ({time_unit})",
+                    scale=x_scale),
+            color=_response_colour(domain),
+            tooltip=tooltip,
+        )
+    )
+    shape = alt.Shape(
+        "marker:N",
+        title="Marker",
+        scale=alt.Scale(domain=[MARKER_RESPONDER, MARKER_ONGOING],
+                        range=[STAR_PATH, "triangle-right"]),
+        legend=alt.Legend(orient="top", labelLimit=0),
+    )
+    stars = (
+        alt.Chart(data)
+        .transform_filter("datum.responder")
+        .transform_calculate(marker=f"'{MARKER_RESPONDER}'")
+        .mark_point(filled=True, size=80, color="#111111", opacity=1)
+        .encode(y=y, x=alt.X("pfs_months:Q", scale=x_scale), xOffset=alt.value(22),
+                shape=shape, tooltip=tooltip)
+    )
+    arrows = (
+        alt.Chart(data)
+        .transform_filter("datum.ongoing")
+        .transform_calculate(marker=f"'{MARKER_ONGOING}'")
+        .mark_point(filled=True, size=50, color="#111111", opacity=1)
+        .encode(y=y, x=alt.X("pfs_months:Q", scale=x_scale), xOffset=alt.value(7),
+                shape=shape, tooltip=tooltip)
+    )
+    n, responders, ongoing = len(data), int(data["responder"].sum()), int(data["ongoing"].sum())
+    return alt.LayerChart(
+        layer=[bars, stars, arrows],
+        title=_title(
+            title, source, synthetic,
+            f"{n} patients; {responders} responders (star: the format has no response date, so it "
+            f"marks the patient, not the time); {ongoing} without progression at last follow-up "
+            "(arrow)",
+        ),
+        width=width,
+        height=alt.Step(16),
+        autosize=FIT_X,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Reconstruction (Guyot 2012)
+# --------------------------------------------------------------------------------------------
+
+
+def reconstruction_chart(
+    digitised_points: pd.DataFrame,
+    reconstructed_km: KMInput,
+    *,
+    source: str = "Source: digitised published curve",
+    synthetic: bool = False,
+    time_unit: str = "months",
+    title: str = "Reconstructed Kaplan-Meier curve over the digitised points (Guyot 2012)",
+    width: int = 560,
+    height: int = 300,
+) -> alt.LayerChart:
+    """The KM curve of the reconstructed pseudo-IPD (step line) over the digitised points."""
+    pts = pd.DataFrame(
+        {
+            "time": pd.to_numeric(digitised_points["time"], errors="coerce"),
+            "survival": pd.to_numeric(digitised_points["survival"], errors="coerce"),
+        }
+    ).dropna()
+    if len(pts) and pts["survival"].max() > 1.5:  # digitised in percent
+        pts["survival"] = pts["survival"] / 100.0
+    pts["series"] = "Digitised points"
+    km = _km_mapping(reconstructed_km)
+    curve = km_curve_frame(km)[["time", "survival"]].copy()
+    curve["series"] = "KM of the reconstructed pseudo-IPD"
+    x_max = max(float(pts["time"].max()) if len(pts) else 0.0, _max_time(km), 1e-9)
+    x = alt.X("time:Q", title=f"Time ({time_unit})", scale=alt.Scale(domain=[0, x_max], nice=False))
+    y_scale = alt.Scale(domain=[0, 1])
+    colour = alt.Color(
+        "series:N",
+        title=None,
+        scale=alt.Scale(domain=["Digitised points", "KM of the reconstructed pseudo-IPD"],
+                        range=["#d94801", "#08519c"]),
+        legend=alt.Legend(orient="top", labelLimit=0),
+    )
+    line = (
+        alt.Chart(curve)
+        .mark_line(interpolate="step-after", strokeWidth=2)
+        .encode(
+            x=x,
+            y=alt.Y("survival:Q", title="Survival probability", scale=y_scale,
+                    axis=alt.Axis(format=".0%")),
+            color=colour,
+        )
+    )
+    points = (
+        alt.Chart(pts)
+        .mark_point(filled=True, size=30)
+        .encode(
+            x=x,
+            y=alt.Y("survival:Q", scale=y_scale),
+            color=colour,
+            tooltip=[alt.Tooltip("time:Q", title=f"Time ({time_unit})", format=".2f"),
+                     alt.Tooltip("survival:Q", title="S(t) digitised", format=".3f")],
+        )
+    )
+    n = sum(r.n for r in km.values())
+    return alt.LayerChart(
+        layer=[line, points],
+        title=_title(title, source, synthetic,
+                     f"{len(pts)} digitised points; pseudo-IPD of {n} patients"),
+        width=width,
+        height=height,
+        autosize=FIT_X,
+    )
