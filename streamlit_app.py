@@ -3,6 +3,7 @@
 import streamlit as st
 
 from comparators.proportions import CI_SHORT_NAMES
+from views.share import share_link
 
 st.set_page_config(page_title="Sarcoma AI+ICI explorer", page_icon=":microscope:", layout="wide")
 
@@ -17,6 +18,8 @@ page = st.navigation(
                 url_path="benchmark"),
         st.Page("views/meta.py", title="Across subtypes", icon=":material/compare_arrows:",
                 url_path="across-subtypes"),
+        st.Page("views/survival.py", title="Survival and patients",
+                icon=":material/monitoring:", url_path="survival"),
         st.Page("views/audit.py", title="Data audit", icon=":material/fact_check:",
                 url_path="audit"),
     ]
@@ -43,3 +46,6 @@ with st.sidebar:
     )
 
 page.run()
+
+with st.sidebar:
+    share_link()
