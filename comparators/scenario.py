@@ -1,0 +1,263 @@
+"""What-if scenarios: this cohort's subtype counts, edited, as a hypothetical `ThisCohort`.
+
+Pipeline: `scenario_table(cohort)` gives the editable counts (one row per subtype, the
+all-subtypes row left out) -> the user edits them -> `apply_scenario(edited, base, known)`
+validates every row and returns a hypothetical `ThisCohort` in the shared row shape plus the
+problems it refused, each naming the row and the column.
+
+The all-subtypes row (STS) is *not* the sum of the subtype rows: the seed cohort itemises only
+some subtypes (ASPS 7, AS 2, LMS 2, DDLPS 3 of 27 evaluable). So the scenario keeps the base STS
+row and adds the edits' deltas (new minus old counts per subtype) to it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from comparators.cohort import ThisCohort
+
+AGGREGATE_SUBTYPES = frozenset({"STS", "SARCOMA"})
+SCENARIO_COLUMNS = ["subtype", "evaluable", "responders"]
+HYPOTHETICAL_LABEL = "This cohort (hypothetical scenario)"
+HYPOTHETICAL_CAVEAT = "Hypothetical: edited from the published counts; not observed data."
+# Columns that no longer describe a row once its counts are edited.
+_DETAIL_COLUMNS = ("cr", "pr", "sd", "pd", "unconfirmed", "pfs_median_months", "pfs_low",
+                   "pfs_high")
+
+
+@dataclass(frozen=True)
+class ScenarioProblem:
+    """One refused edit: `row` is 1-based as the user sees it in the editor."""
+
+    row: int
+    subtype: str
+    column: str
+    message: str
+
+    def text(self) -> str:
+        where = f"Row {self.row}" + (f" ({self.subtype})" if self.subtype else "")
+        return f"{where}, column '{self.column}': {self.message}"
+
+    def to_dict(self) -> dict[str, object]:
+        return {"row": self.row, "subtype": self.subtype, "column": self.column,
+                "message": self.message}
+
+
+def scenario_table(cohort: ThisCohort) -> pd.DataFrame:
+    """The editable counts: one row per itemised subtype (aggregate rows left out)."""
+    rows = cohort.rows[~cohort.rows["subtype"].astype(str).isin(AGGREGATE_SUBTYPES)]
+    out = pd.DataFrame({
+        "subtype": rows["subtype"].astype(str).to_numpy(),
+        "evaluable": rows["evaluable"].astype(int).to_numpy(),
+        "responders": rows["responders"].astype(int).to_numpy(),
+    })
+    return out.reset_index(drop=True)
+
+
+def _whole(value: object) -> int | None:
+    """A whole number from an editor cell (int, integral float, digit string), else None."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        value = value.strip()
+        try:
+            value = float(value)
+        except ValueError:
+            return None
+    try:
+        f = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    if not math.isfinite(f) or not f.is_integer():
+        return None
+    return int(f)
+
+
+def _is_blank(value: object) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return value.strip() == ""
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _check_row(
+    position: int, record: dict[str, object], known: set[str]
+) -> tuple[tuple[str, int, int] | None, list[ScenarioProblem]]:
+    raw_code = record.get("subtype")
+    code = "" if _is_blank(raw_code) else str(raw_code).strip().upper()
+    problems: list[ScenarioProblem] = []
+
+    def refuse(column: str, message: str) -> None:
+        problems.append(ScenarioProblem(position, code, column, message))
+
+    if not code:
+        refuse("subtype", "a subtype code is required")
+    elif code in AGGREGATE_SUBTYPES:
+        refuse("subtype", f"'{code}' is the all-subtypes row, which is recomputed from the "
+                          "subtype rows; edit a subtype instead")
+    elif code not in known:
+        refuse("subtype", f"unknown subtype code '{raw_code}' (use a code from the subtype "
+                          "vocabulary, e.g. ASPS, LMS, DDLPS)")
+    counts: dict[str, int] = {}
+    for column in ("evaluable", "responders"):
+        value = record.get(column)
+        number = None if _is_blank(value) else _whole(value)
+        if _is_blank(value):
+            refuse(column, "a number is required")
+        elif number is None:
+            refuse(column, f"must be a whole number, got {value!r}")
+        elif number < 0:
+            refuse(column, f"must not be negative, got {number}")
+        else:
+            counts[column] = number
+    if len(counts) == 2 and counts["responders"] > counts["evaluable"]:
+        refuse("responders", f"{counts['responders']} responders exceed "
+                             f"{counts['evaluable']} evaluable")
+    if problems:
+        return None, problems
+    return (code, counts["evaluable"], counts["responders"]), []
+
+
+def _edited_row(template: pd.Series, subtype: str, evaluable: int, responders: int,
+                note: str) -> dict[str, object]:
+    row = template.to_dict()
+    changed = (int(template["evaluable"]), int(template["responders"])) != (evaluable, responders)
+    row.update(subtype=subtype, evaluable=evaluable, responders=responders)
+    if changed or str(template["subtype"]) != subtype:
+        for column in _DETAIL_COLUMNS:
+            if column in row:
+                row[column] = pd.NA
+        row["note"] = note
+    return row
+
+
+def apply_scenario(
+    edited: pd.DataFrame, base: ThisCohort, known_subtypes: Iterable[str]
+) -> tuple[ThisCohort, list[ScenarioProblem]]:
+    """Validate the edited table against `base` and build the hypothetical cohort.
+
+    Every row is checked (subtype code known, counts whole numbers >= 0, responders <=
+    evaluable, no subtype twice). A refused row keeps its previous value (the base row at the
+    same position) or, if it was added, is left out; the valid rows are kept. The all-subtypes
+    row is the base STS row plus the deltas of the subtype edits.
+    """
+    known = {str(c).upper() for c in known_subtypes} - AGGREGATE_SUBTYPES
+    before = scenario_table(base)
+    base_rows = base.rows[~base.rows["subtype"].astype(str).isin(AGGREGATE_SUBTYPES)]
+    base_rows = base_rows.reset_index(drop=True)
+    template_by_code = {str(r["subtype"]): r for _, r in base_rows.iterrows()}
+    aggregate = base.rows[base.rows["subtype"].astype(str).isin(AGGREGATE_SUBTYPES)]
+    template_any = aggregate.iloc[0] if not aggregate.empty else base.rows.iloc[0]
+
+    problems: list[ScenarioProblem] = []
+    accepted: list[tuple[str, int, int]] = []
+    seen: set[str] = set()
+    # st.data_editor keeps the original rows' index labels (0 .. len - 1), gives added rows
+    # labels from len upwards and drops deleted rows, so the label says which row it was.
+    for position, (label, rec) in enumerate(edited.iterrows(), start=1):
+        record = {c: rec.get(c) for c in SCENARIO_COLUMNS}
+        original = (isinstance(label, int | np.integer) and not isinstance(label, bool)
+                    and 0 <= int(label) < len(before))
+        if not original and all(_is_blank(v) for v in record.values()):
+            continue  # a freshly added, still empty row: nothing to check yet
+        value, row_problems = _check_row(position, record, known)
+        if value is not None and value[0] in seen:
+            row_problems = [ScenarioProblem(position, value[0], "subtype",
+                                            f"{value[0]} appears twice; each subtype once")]
+            value = None
+        if row_problems:
+            fallback = None
+            if original:
+                prev = before.loc[int(label)]
+                fallback = (str(prev["subtype"]), int(prev["evaluable"]),
+                            int(prev["responders"]))
+            kept = ("kept its previous value "
+                    f"{fallback[0]} {fallback[2]}/{fallback[1]}" if fallback
+                    and fallback[0] not in seen else "left out")
+            if fallback is not None and fallback[0] in seen:
+                fallback = None
+            problems += [ScenarioProblem(p.row, p.subtype, p.column, f"{p.message}; the row "
+                                         f"{kept}") for p in row_problems]
+            value = fallback
+        if value is not None:
+            accepted.append(value)
+            seen.add(value[0])
+
+    rows: list[dict[str, object]] = []
+    for code, n, k in accepted:
+        template = template_by_code.get(code)
+        if template is not None:
+            note = (f"Hypothetical: edited from the published {int(template['responders'])}/"
+                    f"{int(template['evaluable'])} to {k}/{n}; not observed data.")
+            rows.append(_edited_row(template, code, n, k, note))
+        else:
+            row = _edited_row(template_any, code, n, k,
+                              f"Hypothetical: subtype row added in a what-if scenario "
+                              f"({k}/{n}); not observed data.")
+            if "subtype_as_reported" in row:
+                row["subtype_as_reported"] = f"{code} (hypothetical)"
+            rows.append(row)
+
+    old = {str(r["subtype"]): (int(r["evaluable"]), int(r["responders"]))
+           for _, r in before.iterrows()}
+    new = {code: (n, k) for code, n, k in accepted}
+    d_n = sum(v[0] for v in new.values()) - sum(v[0] for v in old.values())
+    d_k = sum(v[1] for v in new.values()) - sum(v[1] for v in old.values())
+    total_rows: list[dict[str, object]] = []
+    for _, agg in aggregate.iterrows():
+        row = agg.to_dict()
+        n, k = int(agg["evaluable"]) + d_n, int(agg["responders"]) + d_k
+        if n < 0 or k < 0 or k > n:
+            problems.append(ScenarioProblem(0, str(agg["subtype"]), "responders",
+                                            f"the recomputed all-subtypes row would be {k}/{n}; "
+                                            "kept the published counts"))
+            n, k = int(agg["evaluable"]), int(agg["responders"])
+        if (n, k) != (int(agg["evaluable"]), int(agg["responders"])):
+            for column in ("cr", "pr", "sd", "pd", "unconfirmed"):
+                if column in row:
+                    row[column] = pd.NA
+            row["note"] = (
+                f"Hypothetical: the published {agg['subtype']} row "
+                f"({int(agg['responders'])}/{int(agg['evaluable'])}) plus the edits' deltas "
+                f"({d_k:+d} responders, {d_n:+d} evaluable) = {k}/{n}. Not the sum of the "
+                "subtype rows, which do not cover every patient. Median PFS is the published "
+                "one (the scenario edits responses only)."
+            )
+        row.update(evaluable=n, responders=k)
+        total_rows.append(row)
+
+    columns = list(base.rows.columns)
+    out = pd.DataFrame(total_rows + rows, columns=columns)
+    for column, dtype in base.rows.dtypes.items():
+        try:
+            out[column] = out[column].astype(dtype)
+        except (TypeError, ValueError):
+            pass  # keep the inferred dtype rather than fail on an odd column
+    study = base.study if base.kind == "hypothetical" else f"{base.study} (hypothetical)"
+    out["study"] = study
+    cohort = ThisCohort(
+        study=study,
+        label=HYPOTHETICAL_LABEL,
+        rows=out.reset_index(drop=True),
+        kind="hypothetical",
+        caveat=HYPOTHETICAL_CAVEAT,
+        replaces=base.replaces or base.study,
+    )
+    return cohort, problems
+
+
+def same_counts(a: ThisCohort, b: ThisCohort) -> bool:
+    """True when two cohorts have the same subtype counts (a scenario with no effective edit)."""
+    def key(c: ThisCohort) -> list[tuple[str, int, int]]:
+        t = scenario_table(c)
+        return sorted(zip(t["subtype"], t["evaluable"], t["responders"], strict=True))
+    return key(a) == key(b)

@@ -1,0 +1,378 @@
+"""What if: edit this cohort's subtype counts, re-weight its case mix, read it the Bayesian way."""
+
+import math
+
+import pandas as pd
+import streamlit as st
+
+from comparators.bayes import (
+    JEFFREYS,
+    BayesInputError,
+    BetaPosterior,
+    predictive_probability,
+    prior_from_pooled,
+)
+from comparators.benchmark import BenchmarkError, SubtypeBenchmark, benchmark_subtype, subtype_rows
+from comparators.casemix import (
+    CASEMIX_METHODS,
+    CaseMixError,
+    asps_share_preset,
+    casemix_presets,
+    cohort_strata,
+    presets_frame,
+    stratum_name,
+)
+from comparators.cohort import ThisCohort, published_cohort
+from comparators.planning_charts import (
+    density_frame,
+    posterior_chart,
+    scenario_effect_chart,
+    standardised_chart,
+)
+from comparators.scenario import AGGREGATE_SUBTYPES, apply_scenario, same_counts, scenario_table
+from views.common import (
+    SCENARIO_KEY,
+    UPLOAD_KEY,
+    benchmark_options,
+    catalog,
+    chart_downloads,
+    ci_options,
+    cohort_banner,
+    csv_download,
+    subtype_benchmark,
+)
+
+EDITOR_KEY = "scenario_editor"
+ORIGIN_KEY = "whatif_editor_origin"  # the cohort whose counts the editor's edits apply to
+
+
+def base_cohort() -> ThisCohort:
+    """What a scenario edits: an uploaded cohort if there is one, else the published counts."""
+    upload = st.session_state.get(UPLOAD_KEY)
+    return upload if isinstance(upload, ThisCohort) else published_cohort(catalog().trials)
+
+
+def reset_scenario() -> None:
+    for key in (SCENARIO_KEY, EDITOR_KEY, ORIGIN_KEY):
+        st.session_state.pop(key, None)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _fit(rows: pd.DataFrame, measure: str, method: str, hksj: bool, level: float,
+         ci_method: str) -> SubtypeBenchmark:
+    return benchmark_subtype(rows, measure, method, hksj, level, ci_method)
+
+
+def pct(x: float | None, digits: int = 1) -> str:
+    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else \
+        f"{100 * x:.{digits}f}%"
+
+
+base = base_cohort()
+ci_method, level = ci_options()
+level_label = f"{100 * level:g}%"
+
+st.title("What if")
+st.caption(
+    "Change this cohort's subtype counts and see every page follow; re-weight its case mix to "
+    "another trial's; read the response rate as a posterior and ask what an expansion cohort "
+    "would likely show. Nothing here is observed data unless it says *published*."
+)
+banner = st.container()
+
+# --- (a) Scenario editor ----------------------------------------------------------------------
+st.header("Scenario: edit the subtype counts")
+if ORIGIN_KEY not in st.session_state or EDITOR_KEY not in st.session_state:
+    # A fresh editor (first visit, after a reset, or back from another page, which clears a
+    # widget's state) starts from the scenario in force, so earlier edits are not lost.
+    current = st.session_state.get(SCENARIO_KEY)
+    st.session_state[ORIGIN_KEY] = current if isinstance(current, ThisCohort) else base
+origin: ThisCohort = st.session_state[ORIGIN_KEY]
+known = set(catalog().subtype_codes) - AGGREGATE_SUBTYPES
+
+left, right = st.columns([3, 2])
+with left:
+    edited = st.data_editor(
+        scenario_table(origin),
+        num_rows="dynamic",
+        key=EDITOR_KEY,
+        hide_index=True,
+        column_config={
+            "subtype": st.column_config.SelectboxColumn(
+                "Subtype", options=sorted(known), required=True,
+                help="Code from the subtype vocabulary (Comparator trials page)."),
+            "evaluable": st.column_config.NumberColumn(
+                "Evaluable", min_value=0, step=1, required=True,
+                help="Patients evaluable for response"),
+            "responders": st.column_config.NumberColumn(
+                "Responders", min_value=0, step=1, required=True,
+                help="Confirmed complete + partial responses"),
+        },
+    )
+    scenario, problems = apply_scenario(edited, origin, known)
+    for problem in problems:
+        st.error(problem.text(), icon=":material/block:")
+    st.button("Reset to published numbers", on_click=reset_scenario, key="scenario_reset",
+              icon=":material/restart_alt:")
+with right:
+    totals = scenario.rows[scenario.rows["subtype"].astype(str).isin(AGGREGATE_SUBTYPES)]
+    st.markdown(
+        "Only the subtypes the paper itemises are listed: ASPS 5/7, AS 2/2, LMS 1/2 and DDLPS "
+        "0/3 of 27 response-evaluable patients (Results and Discussion). The other 13 evaluable "
+        "patients (5 responders) are not itemised, so the all-subtypes row is the published "
+        "13/27 **plus the changes you make**, not the sum of the rows."
+    )
+    if not totals.empty:
+        t = totals.iloc[0]
+        k_all, n_all = int(t["responders"]), int(t["evaluable"])
+        st.caption(f"All subtypes in this scenario: {k_all}/{n_all} = "
+                   f"{pct(k_all / max(n_all, 1))}.")
+
+if same_counts(scenario, base):
+    st.session_state.pop(SCENARIO_KEY, None)
+    hypothetical = False
+else:
+    st.session_state[SCENARIO_KEY] = scenario
+    hypothetical = True
+cohort = scenario if hypothetical else base
+with banner:
+    cohort_banner(cohort)
+    if hypothetical:
+        st.caption("Every page now shows this hypothetical scenario in place of the published "
+                   "cohort, labelled as such, until you reset it here.")
+
+# --- effect on the benchmark --------------------------------------------------------------------
+opts = benchmark_options()
+subtypes = sorted(set(scenario_table(cohort)["subtype"]) | {str(opts["subtype"])})
+default_subtype = str(opts["subtype"]) if str(opts["subtype"]) in subtypes else subtypes[0]
+subtype = st.selectbox(
+    "Subtype to benchmark", subtypes, index=subtypes.index(default_subtype),
+    key="whatif_subtype", bind="query-params",
+    help="The benchmark page's pooled estimate for this subtype, with its options "
+         "(measure, method, HKSJ), before and after your edits.",
+)
+measure, method, hksj = str(opts["measure"]), str(opts["method"]), bool(opts["hksj"])
+after = before = None
+try:
+    after = subtype_benchmark(subtype, measure, method, hksj)  # the benchmark page's own object
+    before = _fit(subtype_rows(catalog().trials, base, subtype), str(opts["measure"]),
+                  str(opts["method"]), bool(opts["hksj"]), level, ci_method)
+except BenchmarkError as exc:
+    st.warning(f"No {subtype} rows to pool: {exc}.")
+
+if after is not None and before is not None:
+    st.subheader(f"{subtype}: published vs this scenario")
+
+    def own(bench: SubtypeBenchmark) -> tuple[str, float | None]:
+        row = bench.cohort_row
+        if row is None:
+            return "no row", None
+        k, n = int(row["responders"]), int(row["evaluable"])
+        return f"{k}/{n}", k / n if n else None
+
+    own_before, own_after = own(before), own(after)
+    pooled_help = (f"{level_label} CI {pct(after.fit.low)}–{pct(after.fit.high)}; "
+                   f"k = {after.fit.k} arms, this cohort included")
+    if hypothetical:
+        cols = st.columns(3)
+        cols[0].metric("This cohort, published", f"{pct(own_before[1])}", help=own_before[0])
+        delta = None if own_before[1] is None or own_after[1] is None else \
+            f"{100 * (own_after[1] - own_before[1]):+.1f} pp"
+        cols[1].metric("This cohort, hypothetical", f"{pct(own_after[1])}", delta=delta,
+                       help=own_after[0])
+        cols[2].metric(
+            f"Pooled {subtype} ORR, all included arms", pct(after.fit.estimate),
+            delta=f"{100 * (after.fit.estimate - before.fit.estimate):+.1f} pp vs published",
+            help=pooled_help)
+    else:
+        cols = st.columns(3)
+        cols[0].metric("This cohort, published", f"{pct(own_before[1])}", help=own_before[0])
+        cols[1].metric(f"Pooled {subtype} ORR, all included arms", pct(after.fit.estimate),
+                       help=pooled_help)
+        cols[2].caption("Edit a count above to see both move.")
+    st.markdown(
+        f"Pooled {subtype} ORR: **{pct(before.fit.estimate)}** ({level_label} CI "
+        f"{pct(before.fit.low)}–{pct(before.fit.high)}) with the published counts → "
+        f"**{pct(after.fit.estimate)}** ({pct(after.fit.low)}–{pct(after.fit.high)}) "
+        f"{'in this scenario' if hypothetical else '(no edits yet)'}."
+    )
+    effect = []
+    for name, bench in (("published", before), ("hypothetical", after)):
+        if hypothetical or name == "published":
+            row = bench.cohort_row
+            if row is not None:
+                k, n = int(row["responders"]), int(row["evaluable"])
+                study = bench.fit.studies[0] if bench.fit.studies else None
+                effect.append({"quantity": "This cohort", "scenario": name,
+                               "estimate": k / n if n else float("nan"),
+                               "low": study.low if study else float("nan"),
+                               "high": study.high if study else float("nan")})
+            effect.append({"quantity": f"Pooled, k = {bench.fit.k}", "scenario": name,
+                           "estimate": bench.fit.estimate, "low": bench.fit.low,
+                           "high": bench.fit.high})
+    effect_frame = pd.DataFrame(effect)
+    st.altair_chart(
+        scenario_effect_chart(effect_frame, f"{subtype}; {level_label} intervals"),
+        key="scenario_effect_chart",
+    )
+    st.caption(
+        f"Pooled with the benchmark page's options ({opts['measure']}, {opts['method']}"
+        f"{', HKSJ' if opts['hksj'] else ''}); comparator class pools leave this cohort out, so "
+        "only the all-arms estimate moves. " + before.methods_paragraph().split(". ")[0] + "."
+    )
+
+# --- (b) Case mix -------------------------------------------------------------------------------
+st.header("Case mix: standardise the ORR to another trial's subtypes")
+st.info(
+    "**What is known and what is assumed.** The paper gives response counts for ASPS (5/7), "
+    "AS (2/2), LMS (1/2), DDLPS (0/3) and all non-ASPS patients together (8/20); ASPS was 10 "
+    "of 33 treated (30.3%, Table 1) and 7 of 27 evaluable (25.9%). So a re-weighting can only "
+    "move weight between ASPS and the non-ASPS group as a whole (the non-ASPS subtypes keep "
+    "this cohort's internal mix), or between the four itemised subtypes and the unitemised "
+    "rest. Target subtypes without data here (e.g. SARC028's UPS and SS) are listed as "
+    "missing, never dropped silently. Direct standardisation: Σ w·p with "
+    "Var = Σ w²·p(1 − p)/n.",
+    icon=":material/info:",
+)
+mix_cols = st.columns([2, 2, 3])
+casemix_method = mix_cols[0].radio(
+    "Interval", list(CASEMIX_METHODS), key="casemix_method", horizontal=True,
+    format_func={"wilson": "Wilson (effective n)", "logit": "logit"}.get,
+    bind="query-params", persist_state="session", help="\n\n".join(
+        f"**{k}**: {v}" for k, v in CASEMIX_METHODS.items()),
+)
+custom_share = mix_cols[1].slider(
+    "Your ASPS share (%)", 0, 100, 26, key="casemix_asps_share", bind="query-params",
+    persist_state="session",
+    help="Standardise ASPS vs non-ASPS to any ASPS share of the evaluable patients.",
+)
+try:
+    presets = casemix_presets(cohort.rows, catalog().trials)
+    if "ASPS" in set(cohort_strata(cohort.rows)["subtype"]):
+        presets.append(asps_share_preset(cohort_strata(cohort.rows, ("ASPS",)),
+                                         custom_share / 100, f"Your ASPS share ({custom_share}%)",
+                                         "your input"))
+    results = [(p, p.standardise(level, casemix_method)) for p in presets]
+except CaseMixError as exc:
+    st.error(f"Cannot standardise this cohort: {exc}")
+    results = []
+if results:
+    frame = presets_frame(results)
+    crude = results[0][1].estimate
+    mix_chart = standardised_chart(frame, crude, f"{level_label} intervals ({casemix_method}); "
+                                   "dashed: this cohort's crude ORR; hollow: target subtypes "
+                                   "missing")
+    st.altair_chart(mix_chart, key="casemix_chart")
+    chart_downloads(mix_chart, "casemix_standardised_orr", "dl_casemix_chart")
+    shown = frame.assign(**{c: (100 * frame[c]).round(1) for c in ("estimate", "low", "high")},
+                         coverage=(100 * frame["coverage"]).round(0))
+    st.dataframe(
+        shown[["mix", "estimate", "low", "high", "coverage", "missing", "patients", "assumption",
+               "source"]],
+        hide_index=True, key="casemix_table",
+        column_config={
+            "mix": "Target mix",
+            "estimate": st.column_config.NumberColumn("Standardised ORR, %", format="%.1f"),
+            "low": st.column_config.NumberColumn(f"{level_label} low, %", format="%.1f"),
+            "high": st.column_config.NumberColumn(f"{level_label} high, %", format="%.1f"),
+            "coverage": st.column_config.NumberColumn("Target mix covered, %", format="%.0f"),
+            "missing": "No data for",
+            "patients": st.column_config.NumberColumn("Patients used"),
+            "assumption": st.column_config.TextColumn("Assumption", width="large"),
+        },
+    )
+    for _preset, result in results:
+        if result.missing:
+            st.warning(result.sentence(), icon=":material/warning:")
+    with st.expander("Strata and weights of each mix"):
+        chosen = st.selectbox("Mix", [p.name for p, _ in results], key="casemix_detail")
+        preset, result = next((p, r) for p, r in results if p.name == chosen)
+        st.write(result.sentence())
+        detail = result.to_frame()
+        detail["stratum"] = detail["subtype"].map(stratum_name)
+        st.dataframe(detail, hide_index=True, key="casemix_strata")
+        st.caption(preset.assumption)
+    note = "hypothetical scenario" if hypothetical else None
+    csv_download(frame, "Download standardised rates (CSV)", "casemix.csv", "dl_casemix", note)
+
+# --- (c) Bayesian view --------------------------------------------------------------------------
+st.header("Bayesian view")
+row = cohort.row(subtype)
+if row is None:
+    st.info(f"This cohort has no {subtype} row: add one in the scenario above to read it here.")
+else:
+    k, n = int(row["responders"]), int(row["evaluable"])
+    st.markdown(f"This cohort's {subtype}: **{k}/{n}** responders"
+                f"{' (hypothetical)' if hypothetical else ''}.")
+    bcols = st.columns(3)
+    prior_kind = bcols[0].radio(
+        "Prior", ["Jeffreys", "Pooled comparator class"], key="bayes_prior",
+        bind="query-params", persist_state="session",
+        help="Jeffreys Beta(0.5, 0.5) is nearly uninformative. A pooled class prior counts the "
+             "class's patients at the pooled rate, down-weighted by the discount (power prior).",
+    )
+    classes = list(after.class_fits) if after is not None else []
+    bench_after = after
+    prior = JEFFREYS
+    prior_text = "Jeffreys Beta(0.5, 0.5)"
+    if prior_kind == "Pooled comparator class":
+        if not classes or bench_after is None:
+            st.warning(f"No comparator class has reported {subtype}; using Jeffreys.")
+        else:
+            cls = bcols[1].selectbox("Comparator class", classes, key="bayes_class",
+                                     bind="query-params")
+            discount = bcols[2].slider(
+                "Discount weight a0", 0.0, 1.0, 0.5, 0.05, key="bayes_discount",
+                bind="query-params",
+                help="0 ignores the comparators; 1 counts their patients as if in this cohort.")
+            fit = bench_after.class_fits[cls]
+            table = bench_after.class_table()
+            patients = int(table.loc[table["class"] == cls, "patients"].iloc[0])
+            prior = prior_from_pooled(fit.estimate, patients, discount)
+            prior_text = (f"{cls} pooled {pct(fit.estimate)} over {patients} patients "
+                          f"(k = {fit.k}) × discount {discount:g} → Beta({prior.a:.2f}, "
+                          f"{prior.b:.2f}), prior effective sample size {prior.effective_n:.1f}")
+    threshold = st.slider("Threshold ORR for P(ORR > threshold) (%)", 1, 99, 30,
+                          key="bayes_threshold", bind="query-params") / 100
+    try:
+        post = BetaPosterior.from_counts(k, n, prior)
+        lo, hi = post.credible_interval(level)
+        m = st.columns(3)
+        m[0].metric("Posterior mean ORR", pct(post.mean))
+        m[1].metric(f"{level_label} credible interval", f"{pct(lo)}–{pct(hi)}")
+        m[2].metric(f"P(ORR > {pct(threshold, 0)})", pct(post.prob_above(threshold)))
+        st.caption(f"Prior: {prior_text}. Posterior Beta({post.a:.2f}, {post.b:.2f}) = prior + "
+                   f"{k} responders and {n - k} non-responders; equal-tailed interval.")
+        st.altair_chart(
+            posterior_chart(density_frame(post), threshold,
+                            f"{subtype}, {k}/{n}; shaded: P(ORR > {pct(threshold, 0)})"),
+            key="posterior_chart",
+        )
+    except BayesInputError as exc:
+        st.error(str(exc))
+
+    st.subheader("Predictive probability for an expansion cohort (Lee & Liu 2008)")
+    pcols = st.columns(3)
+    nmax = pcols[0].number_input("Maximum patients (nmax)", 1, 500, 30, 1, key="pp_nmax",
+                                 bind="query-params",
+                                 help="Total patients in the expanded cohort, including the "
+                                      f"{n} already treated.")
+    p0 = pcols[1].number_input("p0 (uninteresting ORR)", 0.01, 0.99, 0.30, 0.01,
+                               key="pp_p0", bind="query-params", format="%.2f")
+    theta_t = pcols[2].number_input("θ_T (posterior threshold for success)", 0.50, 0.999, 0.90,
+                                    0.01, key="pp_theta", bind="query-params", format="%.3f")
+    st.latex(r"\mathrm{PP}=\sum_{y=0}^{m}\Pr(Y=y\mid x)\,"
+             r"\mathbb{I}\!\left[\Pr(p>p_0\mid x+y,\,n_{\max})>\theta_T\right]")
+    st.latex(r"\Pr(Y=y\mid x)=\mathrm{BetaBin}(y;\,m,\,a+x,\,b+n-x)")
+    st.latex(r"\Pr(p>p_0\mid x+y,\,n_{\max})=1-I_{p_0}(a+x+y,\;b+n_{\max}-x-y)")
+    st.caption(f"x = {k} responders of n = {n} so far, m = nmax − n patients to come, "
+               "Beta(a, b) the prior above, I the regularised incomplete beta function. "
+               "Lee JJ, Liu DD. Clin Trials 2008;5:93-106.")
+    try:
+        pp = predictive_probability(k, n, int(nmax), float(p0), float(theta_t), prior)
+        st.metric("Predictive probability of success", pct(pp.pp))
+        st.write(pp.sentence())
+        with st.expander("Every possible number of further responders"):
+            st.dataframe(pp.to_frame(), hide_index=True, key="pp_table")
+    except BayesInputError as exc:
+        st.error(f"Predictive probability: {exc}.")
