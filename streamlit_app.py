@@ -18,6 +18,8 @@ page = st.navigation(
                 url_path="benchmark"),
         st.Page("views/meta.py", title="Across subtypes", icon=":material/compare_arrows:",
                 url_path="across-subtypes"),
+        st.Page("views/summary.py", title="Evidence summary", icon=":material/description:",
+                url_path="summary"),
         st.Page("views/whatif.py", title="What if", icon=":material/tune:", url_path="what-if"),
         st.Page("views/planning.py", title="Plan the next trial", icon=":material/calculate:",
                 url_path="plan"),

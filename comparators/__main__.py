@@ -137,6 +137,56 @@ def cmd_predictive(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     return result.to_dict(), result.sentence()
 
 
+def cmd_summary(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+    """The evidence summary (published cohort, default model) as Markdown, HTML or Word."""
+    from pathlib import Path
+
+    from comparators.audit import audit_published
+    from comparators.catalog import load_catalog
+    from comparators.cohort import load_seed_cohort, published_cohort
+    from comparators.summary import (
+        build_summary,
+        render_figures,
+        summarisable_subtypes,
+        to_docx,
+        to_html,
+        to_markdown,
+    )
+
+    catalog = load_catalog()
+    known = summarisable_subtypes(catalog.trials)
+    canon = {code.upper(): code for code in known}
+    subtypes = []
+    for raw in args.subtype:
+        code = canon.get(raw.strip().upper())
+        if code is None:
+            raise CLIError(f"unknown subtype {raw!r} (known: {', '.join(sorted(known))})")
+        subtypes.append(code)
+    if args.format == "docx" and not args.output:
+        raise CLIError("--format docx writes a Word file: give -o FILE (e.g. -o summary.docx)")
+    names = dict(zip(catalog.subtypes["code"], catalog.subtypes["name"], strict=True))
+    summary = build_summary(
+        catalog.trials, catalog.references, audit_published(), published_cohort(catalog.trials),
+        subtypes, subtype_names=names, claims=load_seed_cohort().claims,
+    )
+    if args.format == "md":
+        document: str | bytes = to_markdown(summary)
+    elif args.format == "html":
+        document = to_html(summary, render_figures(summary, "svg"))
+    else:
+        document = to_docx(summary, render_figures(summary, "png"))
+    payload = summary.to_dict()
+    if args.output:
+        out = Path(args.output)
+        if isinstance(document, bytes):
+            out.write_bytes(document)
+        else:
+            out.write_text(document, encoding="utf-8")
+        payload["output"] = str(out)
+        return payload, f"wrote {out} ({args.format}, {', '.join(subtypes)})"
+    return payload, str(document).rstrip("\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m comparators", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -192,6 +242,15 @@ def build_parser() -> argparse.ArgumentParser:
     km.add_argument("--event", default="event", help="event column, 1 = event (default: event)")
     km.add_argument("--group", default=None, help="optional grouping column")
     km.set_defaults(run=cmd_km)
+
+    summary = commands.add_parser("summary",
+                                  help="evidence summary of one or more subtypes (md, html, docx)")
+    summary.add_argument("--subtype", action="append", required=True, metavar="CODE",
+                         help="subtype code, e.g. ASPS; repeat for several")
+    summary.add_argument("--format", choices=["md", "html", "docx"], default="md")
+    summary.add_argument("-o", "--output", metavar="FILE",
+                         help="write the document to FILE (required for docx)")
+    summary.set_defaults(run=cmd_summary)
 
     for sub in commands.choices.values():
         sub.add_argument("--json", action="store_true", help="print one JSON object")

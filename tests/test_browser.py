@@ -21,8 +21,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "tests" / "screenshots"
 PAGES = {
     "about": "", "cohort": "cohort", "trials": "trials", "benchmark": "benchmark",
-    "across-subtypes": "across-subtypes", "what-if": "what-if", "plan": "plan", "survival": "survival",
-    "audit": "audit",
+    "across-subtypes": "across-subtypes", "summary": "summary", "what-if": "what-if",
+    "plan": "plan", "survival": "survival", "audit": "audit",
 }
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -1,0 +1,862 @@
+"""Evidence summaries for grant writing: per subtype, numbers with CIs, trials, caveats, references.
+
+Pipeline: `build_summary` takes the catalog, the audit findings, this cohort and the model
+options (or the already fitted `SubtypeBenchmark` objects the benchmark page shows, so every
+number is the same object's) and returns a frozen `EvidenceSummary`. Renderers turn it into
+Markdown (`to_markdown`), a standalone HTML page with inline SVG figures (`to_html`) and a Word
+document with PNG figures (`to_docx`); `summary_chart` gives a section's forest plot (the same
+chart the benchmark page draws). Figures are rendered by the caller (comparators.export), only
+when exporting.
+
+All data-derived text is plain text inside the summary; each renderer escapes it for its format.
+No streamlit import here.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import math
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import altair as alt
+import pandas as pd
+
+from comparators.benchmark import (
+    CLASS_ORDER,
+    MEASURE_NAMES,
+    BenchmarkError,
+    SubtypeBenchmark,
+    benchmark_subtype,
+    subtype_rows,
+)
+from comparators.catalog import AGGREGATE_SUBTYPES, reference_links, vancouver
+from comparators.cohort import ThisCohort
+from comparators.forest import forest_chart, forest_rows
+from comparators.pooling import PooledProportion
+
+__all__ = [
+    "EvidenceSummary",
+    "Reference",
+    "SubtypeSection",
+    "SummaryError",
+    "build_summary",
+    "cohort_data_label",
+    "model_description",
+    "render_figures",
+    "summarisable_subtypes",
+    "summary_chart",
+    "to_docx",
+    "to_html",
+    "to_markdown",
+]
+
+TITLE = "Evidence summary: angiogenesis inhibitors and immune checkpoint inhibitors in sarcoma"
+
+#: What a row's `verified` value means, for the caveats (data/README.md).
+VERIFIED_MEANING = {
+    "seed paper only": "the only source for these counts is the seed paper's own claim; not "
+                       "confirmed in the trial's publication",
+    "secondary source": "counts taken from a review table, not from the trial's own publication",
+    "derived": "counts derived (computed) from published percentages or totals, not printed "
+               "directly",
+}
+#: Cohort kinds that are not observed data, and how every output labels them.
+DATA_LABELS = {
+    "hypothetical": "HYPOTHETICAL scenario, not observed data",
+    "synthetic": "SYNTHETIC example data",
+    "uploaded": "UPLOADED cohort: user-supplied data, not from the published paper",
+}
+CLASS_PHRASES = {"AI+ICI": "AI+ICI", "ICI": "ICI alone", "ICI+ICI": "ICI+ICI", "AI": "AI alone"}
+METHOD_SHORT = {
+    "REML": "random-effects REML", "DL": "random-effects DerSimonian-Laird",
+    "PM": "random-effects Paule-Mandel", "ML": "random-effects ML", "FE": "fixed-effect",
+    "GLMM": "binomial-normal GLMM",
+}
+MEASURE_SHORT = {"logit": "logit", "ft": "Freeman-Tukey", "arcsine": "arcsine", "raw": "raw"}
+CI_SHORT = {"wilson": "Wilson", "clopper-pearson": "Clopper-Pearson", "jeffreys": "Jeffreys",
+            "agresti-coull": "Agresti-Coull", "wilson-cc": "Wilson-CC", "wald": "Wald"}
+
+
+class SummaryError(ValueError):
+    """Inputs that cannot be summarised (unknown subtype, nothing to pool)."""
+
+
+# --------------------------------------------------------------------------- the result
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One numbered reference (numbered in order of first citation)."""
+
+    number: int
+    key: str
+    text: str  # Vancouver style, with doi / PMID / NCT
+    links: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, eq=False)
+class SubtypeSection:
+    """Everything the summary says about one subtype."""
+
+    subtype: str
+    name: str
+    benchmark: SubtypeBenchmark
+    narrative: str  # plain text
+    trials: pd.DataFrame  # one row per included arm, this cohort first
+    caveats: tuple[str, ...]
+    forest: pd.DataFrame  # comparators.forest.forest_rows output
+    chart_title: str
+    chart_subtitle: tuple[str, ...]
+    x_title: str
+
+    @property
+    def heading(self) -> str:
+        return f"{self.subtype} – {self.name}" if self.name and self.name != self.subtype \
+            else self.subtype
+
+    def methods(self) -> str:
+        return self.benchmark.methods_paragraph()
+
+
+@dataclass(frozen=True, eq=False)
+class EvidenceSummary:
+    """The evidence summary of one or more subtypes; render with to_markdown/to_html/to_docx."""
+
+    title: str
+    cohort_label: str
+    cohort_kind: str
+    cohort_caveat: str
+    data_label: str | None  # e.g. "HYPOTHETICAL scenario, not observed data"; None if published
+    model: str  # one line: the model and interval options
+    sections: tuple[SubtypeSection, ...]
+    references: tuple[Reference, ...]
+    references_table: pd.DataFrame  # the rows of references.csv cited, in citation order
+    generated: str  # ISO date
+
+    @property
+    def subtypes(self) -> list[str]:
+        return [s.subtype for s in self.sections]
+
+    def to_frame(self) -> pd.DataFrame:
+        """The data behind the summary: every arm and every pooled estimate, proportions as
+        fractions, with the reference number each arm cites."""
+        frames = []
+        for s in self.sections:
+            arms = s.trials.assign(kind="arm")
+            pooled = [
+                {"subtype": s.subtype, "kind": "pooled class (comparators only)",
+                 "regimen_class": name, "k": f.k, "estimate": f.estimate, "low": f.low,
+                 "high": f.high, "i2": f.i2, "tau2": f.tau2}
+                for name, f in s.benchmark.class_fits.items()
+            ]
+            fit = s.benchmark.fit
+            pooled.append({"subtype": s.subtype, "kind": "pooled, all included arms",
+                           "regimen_class": "All", "k": fit.k, "estimate": fit.estimate,
+                           "low": fit.low, "high": fit.high, "i2": fit.i2, "tau2": fit.tau2,
+                           "q_between": fit.q_between, "q_between_df": fit.q_between_df,
+                           "q_between_p": fit.q_between_p})
+            frames += [arms, pd.DataFrame(pooled)]
+        out = pd.concat(frames, ignore_index=True)
+        if self.data_label:
+            out.insert(0, "data_label", self.data_label)
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: the numbers (fractions) per subtype, the text and the references."""
+        sections = []
+        for s in self.sections:
+            fit = s.benchmark.fit
+            sections.append({
+                "subtype": s.subtype, "name": s.name, "narrative": s.narrative,
+                "pooled": _fit_dict(fit),
+                "classes": {c: _fit_dict(f) for c, f in s.benchmark.class_fits.items()},
+                "q_between": _num(fit.q_between), "q_between_df": fit.q_between_df,
+                "q_between_p": _num(fit.q_between_p),
+                "trials": [{k: _json(v) for k, v in r.items()}
+                           for r in s.trials.to_dict("records")],
+                "caveats": list(s.caveats), "methods": s.methods(),
+            })
+        return {
+            "title": self.title, "generated": self.generated, "cohort": {
+                "label": self.cohort_label, "kind": self.cohort_kind,
+                "caveat": self.cohort_caveat, "data_label": self.data_label},
+            "model": self.model, "sections": sections,
+            "references": [{"number": r.number, "key": r.key, "text": r.text, "links": r.links}
+                           for r in self.references],
+        }
+
+
+def _num(x: float | None) -> float | None:
+    return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
+
+
+def _json(value: Any) -> Any:
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if hasattr(value, "item") and not isinstance(value, str):
+        return value.item()
+    return value
+
+
+def _fit_dict(fit: PooledProportion) -> dict[str, Any]:
+    return {"k": fit.k, "estimate": _num(fit.estimate), "low": _num(fit.low),
+            "high": _num(fit.high), "i2": _num(fit.i2), "tau2": _num(fit.tau2)}
+
+
+# --------------------------------------------------------------------------- text helpers
+
+
+def pct(x: float | None) -> str:
+    return "–" if x is None or pd.isna(x) else f"{100 * x:.1f}%"
+
+
+def _ci(low: float, high: float, level: float) -> str:
+    return f"{100 * level:g}% CI {100 * low:.1f}–{100 * high:.1f}%"
+
+
+def _p(p: float | None) -> str:
+    if p is None or pd.isna(p):
+        return "p not available"
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+def _i2(fit: PooledProportion) -> str | None:
+    return None if fit.i2 is None or pd.isna(fit.i2) else f"I² = {fit.i2:.0f}%"
+
+
+def _cites(numbers: Iterable[int]) -> str:
+    """[1, 3–5] from 1, 3, 4, 5 (ranges of three or more collapsed)."""
+    nums = sorted(set(numbers))
+    if not nums:
+        return ""
+    parts: list[str] = []
+    start = prev = nums[0]
+    for n in nums[1:] + [None]:  # type: ignore[list-item]
+        if n is not None and n == prev + 1:
+            prev = n
+            continue
+        if prev - start >= 2:
+            parts.append(f"{start}–{prev}")
+        else:
+            parts += [str(i) for i in range(start, prev + 1)]
+        if n is not None:
+            start = prev = n
+    return "[" + ", ".join(parts) + "]"
+
+
+def model_description(measure: str, method: str, hksj: bool, level: float,
+                      ci_method: str) -> str:
+    """One line naming the pooling model and the interval options."""
+    return (f"{METHOD_SHORT.get(method, method)} on the {MEASURE_SHORT.get(measure, measure)} "
+            f"scale{', HKSJ confidence intervals' if hksj else ''}; {100 * level:g}% "
+            f"confidence intervals; study-level intervals {CI_SHORT.get(ci_method, ci_method)}")
+
+
+def cohort_data_label(cohort: ThisCohort) -> str | None:
+    """The label every output carries when this cohort is not the published one."""
+    if cohort.kind == "published":
+        return None
+    return DATA_LABELS.get(cohort.kind, f"{cohort.kind.upper()} data, not the published cohort")
+
+
+def summarisable_subtypes(trials: pd.DataFrame) -> list[str]:
+    """Subtype codes with at least two arms in the catalog (as on the benchmark page)."""
+    rows = trials[~trials["subtype"].astype(str).isin(AGGREGATE_SUBTYPES)]
+    counts = rows["subtype"].astype(str).value_counts()
+    return [str(c) for c in counts.index if counts[c] >= 2]
+
+
+# --------------------------------------------------------------------------- building
+
+
+class _Citations:
+    """Numbers references in order of first citation."""
+
+    def __init__(self, references: pd.DataFrame):
+        self._refs = {str(r["ref"]): r for _, r in references.iterrows()}
+        self.order: list[str] = []
+
+    def cite(self, key: object) -> int | None:
+        if key is None or key is pd.NA or (isinstance(key, float) and math.isnan(key)):
+            return None
+        key = str(key)
+        if key not in self._refs:
+            return None
+        if key not in self.order:
+            self.order.append(key)
+        return self.order.index(key) + 1
+
+    def references(self) -> tuple[Reference, ...]:
+        out = []
+        for i, key in enumerate(self.order, start=1):
+            row = self._refs[key]
+            text = vancouver(row)
+            nct = _clean(row.get("nct"))
+            if nct and nct not in text:
+                text += f" ClinicalTrials.gov: {nct}."
+            links = reference_links(row)
+            url = _clean(row.get("url"))
+            if url and not (_clean(row.get("doi")) or _clean(row.get("pmid"))):
+                text += f" Available from: {url}"
+            out.append(Reference(i, key, text, links))
+        return tuple(out)
+
+    def table(self) -> pd.DataFrame:
+        if not self.order:
+            return pd.DataFrame(columns=["number", "ref"])
+        frame = pd.DataFrame([self._refs[k] for k in self.order]).reset_index(drop=True)
+        frame.insert(0, "number", range(1, len(frame) + 1))
+        return frame
+
+
+def _clean(value: object) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return str(value).strip()
+
+
+def _findings_frame(audit_findings: Any) -> pd.DataFrame:
+    if audit_findings is None:
+        return pd.DataFrame(columns=["where", "claim", "consistent", "check", "explanation"])
+    if isinstance(audit_findings, pd.DataFrame):
+        return audit_findings
+    return pd.DataFrame([f.to_dict() if hasattr(f, "to_dict") else dict(f)
+                         for f in audit_findings])
+
+
+def _audit_caveats(
+    findings: pd.DataFrame, claims: pd.DataFrame | None, studies: set[str],
+    subtype: str, surnames: Mapping[str, str],
+) -> list[str]:
+    """Inconsistent audit findings that touch these studies in this subtype.
+
+    A finding touches a study when the seed claim it checks is about that study (claims.csv's
+    study and subtype columns), or, for findings with no such row (citation problems), when its
+    text names the study id or the first author ("Chen et al.") of a reference those rows cite
+    and its location names the subtype.
+    """
+    about: dict[tuple[str, str], tuple[str, str]] = {}
+    if claims is not None and not claims.empty:
+        for _, c in claims.iterrows():
+            about[(str(c["where"]), str(c["claim"]))] = (_clean(c.get("study")),
+                                                        _clean(c.get("subtype")))
+    out: list[str] = []
+    for _, f in findings.iterrows():
+        if bool(f.get("consistent", True)):
+            continue
+        key = (str(f["where"]), str(f["claim"]))
+        text = f"{f['where']} {f['claim']} {f.get('explanation', '')}"
+        if key in about:
+            study, sub = about[key]
+            touches = study in studies and (not sub or sub == subtype)
+        else:
+            named = any(re.search(rf"(?<![\w-]){re.escape(s)}(?![\w-])", text) for s in studies)
+            named = named or any(re.search(rf"\b{re.escape(name)} et al", text)
+                                 for name in surnames.values())
+            in_subtype = re.search(rf"\b{re.escape(subtype)}\b", str(f["where"]))
+            touches = named and in_subtype is not None
+        if touches:
+            line = (f"Seed paper, {f['where']}: \u201c{f['claim']}\u201d — "
+                    f"{f.get('explanation', '')}")
+            if line not in out:
+                out.append(line)
+    return out
+
+
+def _first_surname(authors: object) -> str:
+    text = _clean(authors)
+    if not text:
+        return ""
+    first = text.split(",")[0].strip()
+    tokens = first.split()
+    if len(tokens) >= 2 and re.fullmatch(r"[A-Z]{1,3}", tokens[-1]):
+        tokens = tokens[:-1]
+    return " ".join(tokens)
+
+
+def _chart_texts(bm: SubtypeBenchmark, name: str, cohort: ThisCohort
+                 ) -> tuple[str, tuple[str, ...], str]:
+    """Title, subtitle and axis title as the benchmark page draws them."""
+    fit = bm.fit
+    subtitle = [f"{name}; {MEASURE_NAMES[fit.measure]}, {fit.method}"
+                + (", HKSJ" if fit.hksj else "")]
+    if not cohort.is_real:
+        subtitle.append(f"{cohort.label}: {cohort.caveat}")
+    subtitle.append("Sources: data/trials.csv (see the Comparator trials page)")
+    return (f"Objective response rate in {bm.subtype}", tuple(subtitle),
+            f"Objective response rate (%), {100 * bm.level:g}% CI")
+
+
+def _cohort_phrase(cohort: ThisCohort, data_label: str | None) -> str:
+    label = cohort.label
+    phrase = ("this" + label[4:]) if label.startswith("This ") else label
+    return f"{phrase} [{data_label}]" if data_label else phrase
+
+
+def _section(
+    bm: SubtypeBenchmark, name: str, cohort: ThisCohort, data_label: str | None,
+    classes: Sequence[str] | None, cites: _Citations, findings: pd.DataFrame,
+    claims: pd.DataFrame | None, surnames: Mapping[str, str],
+) -> SubtypeSection:
+    fit, rows, level = bm.fit, bm.rows, bm.level
+    model = f"{METHOD_SHORT.get(fit.method, fit.method)}, {MEASURE_SHORT.get(fit.measure)}" + (
+        ", HKSJ" if fit.hksj else "")
+    studies = {s.study: s for s in fit.studies}
+    comparators = rows[~rows["is_cohort"]]
+
+    # Table order: this cohort first, then comparators by class (as the forest) and ORR.
+    order = list(CLASS_ORDER) + sorted(set(comparators["regimen_class"]) - set(CLASS_ORDER))
+    comparators = comparators.assign(
+        _class=[order.index(c) for c in comparators["regimen_class"]],
+        _orr=[studies[k].estimate for k in comparators["key"]],
+    ).sort_values(["_class", "_orr"], ascending=[True, False]).drop(columns=["_class", "_orr"])
+
+    reported = [c for c in bm.class_fits if classes is None or c in set(classes)]
+    sentences: list[str] = []
+    for i, cls in enumerate(reported):
+        f = bm.class_fits[cls]
+        members = comparators[comparators["regimen_class"] == cls]
+        n = int(members["evaluable"].sum())
+        refs = _cites(filter(None, (cites.cite(r) for r in members["ref"])))
+        refs = f" {refs}" if refs else ""
+        phrase = CLASS_PHRASES.get(cls, cls)
+        if i == 0:
+            if f.k == 1:
+                s = (f"In 1 comparator arm of {phrase} in {bm.subtype}{refs} (n = {n} evaluable "
+                     f"patients), the ORR was {pct(f.estimate)} ({_ci(f.low, f.high, level)})")
+            else:
+                het = "; ".join(filter(None, [model, _i2(f)]))
+                s = (f"In {f.k} comparator arms of {phrase} in {bm.subtype}{refs} (n = {n} "
+                     f"evaluable patients), the pooled ORR was {pct(f.estimate)} "
+                     f"({_ci(f.low, f.high, level)}; {het})")
+            sentences.append(s)
+        else:
+            extra = (_i2(f) or "") if f.k > 1 else "single arm"
+            sentences.append(f"{pct(f.estimate)} ({_ci(f.low, f.high, level)}) for {phrase} "
+                             f"(k = {f.k}, n = {n}{'; ' + extra if extra else ''}){refs}")
+    parts: list[str] = []
+    if sentences:
+        first, rest = sentences[0], sentences[1:]
+        if rest:
+            joined = rest[0] if len(rest) == 1 else ", ".join(rest[:-1]) + " and " + rest[-1]
+            parts.append(f"{first}, compared with {joined}.")
+        else:
+            parts.append(f"{first}.")
+    elif classes is not None:
+        parts.append(f"No comparator arm of the selected regimen classes "
+                     f"({', '.join(classes) or 'none'}) reported {bm.subtype}.")
+
+    cohort_row = bm.cohort_row
+    phrase = _cohort_phrase(cohort, data_label)
+    if cohort_row is not None:
+        own = studies[str(cohort_row["key"])]
+        # Only the published cohort's numbers come from its reference; an edited, synthetic
+        # or uploaded cohort's do not, so it cites nothing.
+        cited = cites.cite(cohort_row.get("ref")) if data_label is None else None
+        k, n = int(cohort_row["responders"]), int(cohort_row["evaluable"])
+        parts.append(
+            f"In {phrase}{' [' + str(cited) + ']' if cited else ''}, {k} of {n} "
+            f"({pct(k / n)}, {_ci(own.low, own.high, level)}, {CI_SHORT.get(bm.ci_method)}) "
+            "responded.")
+        diffs = [c for c in bm.comparisons if c.kind == "pooled class"
+                 and c.comparator.split(" pooled")[0] in set(reported)]
+        if diffs:
+            parts.append("Difference from the pooled classes: " + "; ".join(
+                f"{c.comparator.split(' pooled')[0]} {100 * c.difference:+.1f} percentage "
+                f"points ({100 * level:g}% CI {100 * c.low:+.1f} to {100 * c.high:+.1f})"
+                for c in diffs) + " (Newcombe square-and-add interval).")
+    else:
+        parts.append(f"{phrase[0].upper() + phrase[1:]} has no {bm.subtype} arm to set beside "
+                     "these.")
+    overall = (f"Across all {fit.k} included arms"
+               + (" (this cohort counted as AI+ICI)" if cohort_row is not None else "")
+               + f", the pooled ORR was {pct(fit.estimate)} ({_ci(fit.low, fit.high, level)}"
+               + "".join(f"; {x}" for x in [_i2(fit)] if x)
+               + ("" if fit.tau2 is None or pd.isna(fit.tau2) else f", τ² = {fit.tau2:.3f}")
+               + ")")
+    if fit.q_between is not None:
+        overall += (f"; the test for subgroup differences between regimen classes gave "
+                    f"Q = {fit.q_between:.2f} (df = {fit.q_between_df}, {_p(fit.q_between_p)})")
+    parts.append(overall + ".")
+    if bm.excluded:
+        parts.append(f"Left out by the user: {', '.join(bm.excluded)}.")
+
+    # The trials table (cite any reference not yet cited, in table order).
+    ordered = pd.concat([rows[rows["is_cohort"]], comparators])
+    table = []
+    for _, r in ordered.iterrows():
+        est = studies[str(r["key"])]
+        is_cohort = bool(r["is_cohort"])
+        verified = _clean(r.get("verified"))
+        if is_cohort and data_label:
+            verified = data_label
+        table.append({
+            "subtype": bm.subtype, "study": str(r["study"]), "arm": str(r["arm"]),
+            "regimen_class": str(r["regimen_class"]), "is_cohort": is_cohort,
+            "responders": int(r["responders"]), "evaluable": int(r["evaluable"]),
+            "estimate": est.estimate, "low": est.low, "high": est.high, "weight": est.weight,
+            "verified": verified,
+            "ref": None if is_cohort and data_label else (_clean(r.get("ref")) or None),
+            "ref_number": None if is_cohort and data_label else cites.cite(r.get("ref")),
+            "locator": _clean(r.get("locator")), "note": _clean(r.get("note")),
+        })
+    trials = pd.DataFrame(table)
+    trials["ref_number"] = trials["ref_number"].astype("Int64")
+
+    # Caveats: audit findings on these studies, then each row's verification status.
+    names = set(rows["study"].astype(str)) | ({cohort.replaces} if cohort.replaces else set())
+    used = {str(r) for r in rows["ref"].dropna()}
+    caveats = _audit_caveats(findings, claims, names, bm.subtype,
+                             {k: v for k, v in surnames.items() if k in used})
+    for _, r in comparators.iterrows():
+        verified = _clean(r.get("verified"))
+        if verified in VERIFIED_MEANING:
+            line = (f"{r['key']} ({int(r['responders'])}/{int(r['evaluable'])}): {verified} — "
+                    f"{VERIFIED_MEANING[verified]}. Source: {_clean(r.get('locator'))}.")
+            note = _clean(r.get("note"))
+            if note:
+                line += f" Note: {note}"
+            caveats.append(line)
+    if cohort_row is not None and data_label:
+        caveats.insert(0, f"{cohort.label}: {data_label}. {cohort.caveat}".strip())
+    caveats += [n[:1].upper() + n[1:] for n in bm.notes]
+
+    class_of = dict(zip(rows["key"], rows["regimen_class"], strict=True))
+    forest = forest_rows(fit, class_of, highlight=bm.cohort_key)
+    title, subtitle, x_title = _chart_texts(bm, name, cohort)
+    return SubtypeSection(
+        subtype=bm.subtype, name=name, benchmark=bm, narrative=" ".join(parts), trials=trials,
+        caveats=tuple(caveats), forest=forest, chart_title=title, chart_subtitle=subtitle,
+        x_title=x_title,
+    )
+
+
+def build_summary(
+    trials: pd.DataFrame,
+    references: pd.DataFrame,
+    audit_findings: Any,
+    cohort: ThisCohort,
+    subtypes: Sequence[str],
+    measure: str = "logit",
+    method: str = "REML",
+    hksj: bool = False,
+    level: float = 0.95,
+    ci_method: str = "wilson",
+    classes: Sequence[str] | None = None,
+    *,
+    benchmarks: Mapping[str, SubtypeBenchmark] | None = None,
+    subtype_names: Mapping[str, str] | None = None,
+    claims: pd.DataFrame | None = None,
+    generated: date | None = None,
+) -> EvidenceSummary:
+    """The evidence summary of `subtypes` (in that order).
+
+    `benchmarks` passes the already fitted objects (the benchmark page's cached ones), so the
+    numbers are the very objects the page shows; subtypes missing from it are fitted here with
+    the model options given. `audit_findings`: `Finding`s or their frame (comparators.audit);
+    `claims`: the seed paper's claims table (data/liu2023/claims.csv; read when None) that ties
+    each finding to a study. `classes` limits the regimen classes the narrative reports (the
+    table, the figure and the overall estimate keep every included arm).
+    """
+    if not subtypes:
+        raise SummaryError("choose at least one subtype")
+    known = {str(c).upper(): str(c) for c in trials["subtype"].dropna().astype(str)}
+    if claims is None:
+        from comparators.cohort import load_seed_cohort
+
+        claims = load_seed_cohort().claims
+    findings = _findings_frame(audit_findings)
+    data_label = cohort_data_label(cohort)
+    names = dict(subtype_names or {})
+    surnames = {str(r["ref"]): _first_surname(r.get("authors"))
+                for _, r in references.iterrows() if _first_surname(r.get("authors"))}
+    cites = _Citations(references)
+    sections = []
+    for raw in dict.fromkeys(subtypes):
+        code = known.get(str(raw).upper())
+        if code is None:
+            raise SummaryError(f"unknown subtype {raw!r}: no arm in the catalog reports it")
+        bm = (benchmarks or {}).get(code)
+        if bm is None:
+            try:
+                bm = benchmark_subtype(subtype_rows(trials, cohort, code), measure, method, hksj,
+                                       level, ci_method)
+            except BenchmarkError as err:
+                raise SummaryError(f"{code}: {err}") from err
+        sections.append(_section(bm, names.get(code, code), cohort, data_label, classes, cites,
+                                 findings, claims, surnames))
+    fit = sections[0].benchmark.fit
+    model = model_description(fit.measure, fit.method, fit.hksj, sections[0].benchmark.level,
+                              sections[0].benchmark.ci_method)
+    return EvidenceSummary(
+        title=TITLE, cohort_label=cohort.label, cohort_kind=cohort.kind,
+        cohort_caveat=cohort.caveat, data_label=data_label, model=model,
+        sections=tuple(sections), references=cites.references(),
+        references_table=cites.table(),
+        generated=(generated or date.today()).isoformat(),
+    )
+
+
+def summary_chart(section: SubtypeSection) -> alt.TopLevelMixin:
+    """The section's forest plot, as the benchmark page draws it."""
+    return forest_chart(section.forest, None, section.chart_title, list(section.chart_subtitle),
+                        section.x_title)
+
+
+def render_figures(summary: EvidenceSummary, fmt: str = "png",
+                   specs: Mapping[str, dict] | None = None) -> dict[str, Any]:
+    """subtype -> PNG bytes (fmt "png") or SVG text ("svg") of each section's forest plot.
+
+    `specs` passes Vega-Lite dicts already built (the page's cached ones); otherwise they are
+    built here without re-validating (forest_chart's output is validated where it is drawn and
+    in the tests). vl-convert releases the GIL, so the figures render in parallel threads.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from comparators.export import chart_png, chart_svg
+
+    if fmt not in {"png", "svg"}:
+        raise ValueError(f"figure format must be png or svg, not {fmt!r}")
+    built = {s.subtype: (specs or {}).get(s.subtype) or summary_chart(s).to_dict(validate=False)
+             for s in summary.sections}
+    render = chart_png if fmt == "png" else chart_svg
+    with ThreadPoolExecutor(max_workers=min(4, max(1, len(built)))) as pool:
+        results = dict(zip(built, pool.map(render, built.values()), strict=True))
+    return results
+
+
+# --------------------------------------------------------------------------- renderers
+
+TABLE_HEADER = ("Study", "Arm", "Class", "Responders/evaluable", "ORR % (CI)", "Verification",
+                "Ref.")
+
+
+def _table_cells(section: SubtypeSection) -> list[tuple[str, ...]]:
+    out: list[tuple[str, ...]] = []
+    for r in section.trials.itertuples(index=False):
+        study = f"{r.study} (this cohort)" if r.is_cohort else r.study
+        ref = "" if pd.isna(r.ref_number) else str(int(r.ref_number))
+        out.append((study, r.arm, r.regimen_class, f"{r.responders}/{r.evaluable}",
+                    f"{100 * r.estimate:.1f} ({100 * r.low:.1f}–{100 * r.high:.1f})",
+                    r.verified, ref))
+    return out
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_$~|])")
+
+
+def md_escape(text: object) -> str:
+    """Plain text for Markdown: characters that format, link or open HTML are made literal.
+
+    Escapes emphasis, code, maths and table characters everywhere; `<` only where it could open
+    an HTML tag or autolink, `](` so no link or image can form, and `#`, `>`, `-`, `+` or a
+    number only at the start of the text (headings, quotes, lists). Prose such as "p < 0.001"
+    and "[1–4]" stays readable in the raw Markdown.
+    """
+    out = _MD_SPECIAL.sub(r"\\\1", str(text).replace("\r", " ").replace("\n", " "))
+    out = re.sub(r"<(?=[A-Za-z/!?])", r"\\<", out)
+    out = out.replace("](", "\\](")
+    out = re.sub(r"^(\s*)([#>+-])", r"\1\\\2", out)
+    out = re.sub(r"^(\s*\d+)([.)])", r"\1\\\2", out)
+    return out
+
+
+def _level_text(summary: EvidenceSummary) -> str:
+    return f"{100 * summary.sections[0].benchmark.level:g}%"
+
+
+def to_markdown(summary: EvidenceSummary, figures: Mapping[str, str] | None = None) -> str:
+    """The summary as Markdown; `figures` optionally maps subtype -> image path to link."""
+    e = md_escape
+    lines = [f"# {e(summary.title)}", ""]
+    if summary.data_label:
+        lines += [f"> **{e(summary.data_label)}** — {e(summary.cohort_label)}: "
+                  f"{e(summary.cohort_caveat)}", ""]
+    lines += [f"Generated {summary.generated}. Model: {e(summary.model)}.", ""]
+    for s in summary.sections:
+        lines += [f"## {e(s.heading)}", "", e(s.narrative), ""]
+        if figures and s.subtype in figures:
+            lines += [f"![Forest plot, {e(s.subtype)}]({figures[s.subtype]})", ""]
+        lines += [f"### Trials used ({e(s.subtype)})", "",
+                  "| " + " | ".join(TABLE_HEADER) + " |",
+                  "|" + "|".join("---" for _ in TABLE_HEADER) + "|"]
+        lines += ["| " + " | ".join(e(c) for c in row) + " |" for row in _table_cells(s)]
+        lines.append("")
+        ci = _level_text(summary)
+        lines += [f"ORR with {ci} CI per arm ({e(CI_SHORT.get(s.benchmark.ci_method, ''))}); "
+                  "Ref. = number in the reference list.", ""]
+        if s.caveats:
+            lines += [f"### Data caveats ({e(s.subtype)})", ""]
+            lines += [f"- {e(c)}" for c in s.caveats]
+            lines.append("")
+    lines += ["## Methods", ""]
+    for s in summary.sections:
+        lines += [e(s.methods()), ""]
+    lines += ["## References", ""]
+    lines += [f"{r.number}. {e(r.text)}" for r in summary.references]
+    lines.append("")
+    return "\n".join(lines)
+
+
+_SVG_BAD_TAGS = {"script", "foreignobject", "iframe", "object", "embed"}
+
+
+def _inline_svg(svg: str) -> str | None:
+    """The SVG element for inlining, or None if it carries anything active (scripts, event
+    handlers, javascript: links) or does not parse."""
+    text = re.sub(r"^\s*<\?xml[^>]*\?>", "", svg).strip()
+    text = re.sub(r"^<!DOCTYPE[^>]*>", "", text).strip()
+    try:
+        root = ET.fromstring(text)
+    except ET.ParseError:
+        return None
+    for el in root.iter():
+        tag = el.tag.rsplit("}", 1)[-1].lower()
+        if tag in _SVG_BAD_TAGS:
+            return None
+        for name, value in el.attrib.items():
+            local = name.rsplit("}", 1)[-1].lower()
+            if local.startswith("on"):
+                return None
+            if local == "href" and value.strip().lower().startswith(("javascript:", "data:text")):
+                return None
+    return text if root.tag.rsplit("}", 1)[-1] == "svg" else None
+
+
+HTML_STYLE = """
+body { font-family: Georgia, 'Times New Roman', serif; max-width: 60rem; margin: 2rem auto;
+       padding: 0 1rem; color: #222; line-height: 1.45; }
+h1 { font-size: 1.6rem; } h2 { margin-top: 2rem; border-bottom: 1px solid #ccc; }
+.label { background: #fff3cd; border: 1px solid #e0b84c; padding: .6rem .8rem; }
+table { border-collapse: collapse; font-size: .85rem; margin: .5rem 0; }
+th, td { border: 1px solid #bbb; padding: .25rem .45rem; text-align: left; vertical-align: top; }
+th { background: #f0f0f0; } tr.cohort td { font-weight: bold; color: #c0392b; }
+figure { margin: 1rem 0; overflow-x: auto; } figcaption { font-size: .85rem; color: #555; }
+.caveats li, .refs li { font-size: .9rem; margin-bottom: .3rem; }
+.meta { color: #555; font-size: .9rem; }
+"""
+
+
+def to_html(summary: EvidenceSummary, figures: Mapping[str, str] | None = None) -> str:
+    """A standalone HTML page (no external resources): escaped text, inline SVG figures.
+
+    `figures` maps subtype -> SVG text (comparators.export.chart_svg); an SVG that carries
+    anything active is left out with a note.
+    """
+    e = html.escape
+    figures = figures or {}
+    out = ["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
+           '<meta name="viewport" content="width=device-width, initial-scale=1">',
+           f"<title>{e(summary.title)}</title>", f"<style>{HTML_STYLE}</style>", "</head>",
+           "<body>", f"<h1>{e(summary.title)}</h1>"]
+    if summary.data_label:
+        out.append(f'<p class="label"><strong>{e(summary.data_label)}</strong> — '
+                   f"{e(summary.cohort_label)}: {e(summary.cohort_caveat)}</p>")
+    out.append(f'<p class="meta">Generated {e(summary.generated)}. Model: {e(summary.model)}.'
+               "</p>")
+    for s in summary.sections:
+        out += [f'<h2 id="{e(s.subtype)}">{e(s.heading)}</h2>', f"<p>{e(s.narrative)}</p>"]
+        if s.subtype in figures:
+            svg = _inline_svg(figures[s.subtype])
+            body = svg if svg is not None else "<p>(figure left out: it did not pass the " \
+                                               "safety check)</p>"
+            out.append(f"<figure>{body}<figcaption>Figure: objective response rate in "
+                       f"{e(s.subtype)}, forest plot ({e(summary.model)}).</figcaption></figure>")
+        out += [f"<h3>Trials used ({e(s.subtype)})</h3>", "<table>", "<thead><tr>"
+                + "".join(f"<th>{e(h)}</th>" for h in TABLE_HEADER) + "</tr></thead>", "<tbody>"]
+        for row, cohort in zip(_table_cells(s), s.trials["is_cohort"], strict=True):
+            cls = ' class="cohort"' if cohort else ""
+            out.append(f"<tr{cls}>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>")
+        out += ["</tbody>", "</table>"]
+        if s.caveats:
+            out += [f"<h3>Data caveats ({e(s.subtype)})</h3>", '<ul class="caveats">']
+            out += [f"<li>{e(c)}</li>" for c in s.caveats]
+            out.append("</ul>")
+    out.append("<h2>Methods</h2>")
+    out += [f"<p>{e(s.methods())}</p>" for s in summary.sections]
+    out += ["<h2>References</h2>", '<ol class="refs">']
+    for r in summary.references:
+        links = " ".join(f'<a href="{e(url)}">{e(name)}</a>' for name, url in r.links.items()
+                         if url.startswith(("https://", "http://")))
+        out.append(f"<li>{e(r.text)} {links}</li>")
+    out += ["</ol>", "</body>", "</html>"]
+    return "\n".join(out) + "\n"
+
+
+def to_docx(summary: EvidenceSummary, figures_png: Mapping[str, bytes] | None = None) -> bytes:
+    """A Word document: title, per subtype a heading, the paragraph, the trials table, the
+    figure (PNG) and the caveats; then methods and references."""
+    from docx import Document
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Inches, Pt, RGBColor
+
+    figures_png = figures_png or {}
+    doc = Document()
+    normal = doc.styles["Normal"]
+    normal.font.name = "Calibri"
+    normal.font.size = Pt(10.5)
+    doc.core_properties.title = summary.title
+    doc.core_properties.comments = summary.data_label or ""
+    doc.add_heading(summary.title, level=0)
+    if summary.data_label:
+        p = doc.add_paragraph()
+        run = p.add_run(summary.data_label.upper())
+        run.bold = True
+        run.font.color.rgb = RGBColor(0xC0, 0x39, 0x2B)
+        p.add_run(f" — {summary.cohort_label}: {summary.cohort_caveat}")
+    meta = doc.add_paragraph(f"Generated {summary.generated}. Model: {summary.model}.")
+    meta.runs[0].italic = True
+
+    for s in summary.sections:
+        doc.add_heading(s.heading, level=1)
+        doc.add_paragraph(s.narrative)
+        if s.subtype in figures_png:
+            doc.add_picture(io.BytesIO(figures_png[s.subtype]), width=Inches(6.5))
+            doc.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
+            cap = doc.add_paragraph(f"Figure: objective response rate in {s.subtype}, forest "
+                                    f"plot ({summary.model}).")
+            cap.runs[0].italic = True
+            cap.runs[0].font.size = Pt(9)
+        doc.add_heading(f"Trials used ({s.subtype})", level=2)
+        cells = _table_cells(s)
+        table = doc.add_table(rows=1 + len(cells), cols=len(TABLE_HEADER))
+        table.style = "Table Grid"
+        for j, h in enumerate(TABLE_HEADER):
+            table.rows[0].cells[j].text = h
+            for run in table.rows[0].cells[j].paragraphs[0].runs:
+                run.bold = True
+        for i, (row, cohort) in enumerate(zip(cells, s.trials["is_cohort"], strict=True),
+                                          start=1):
+            for j, value in enumerate(row):
+                cell = table.rows[i].cells[j]
+                cell.text = value
+                for run in cell.paragraphs[0].runs:
+                    run.font.size = Pt(8.5)
+                    run.bold = bool(cohort)
+        doc.add_paragraph(f"ORR with {_level_text(summary)} CI per arm "
+                          f"({CI_SHORT.get(s.benchmark.ci_method, '')}); Ref. = number in the "
+                          "reference list.").runs[0].font.size = Pt(8.5)
+        if s.caveats:
+            doc.add_heading(f"Data caveats ({s.subtype})", level=2)
+            for c in s.caveats:
+                doc.add_paragraph(c, style="List Bullet")
+
+    doc.add_heading("Methods", level=1)
+    for s in summary.sections:
+        doc.add_paragraph(s.methods())
+    doc.add_heading("References", level=1)
+    for r in summary.references:
+        p = doc.add_paragraph(f"{r.number}. {r.text}")
+        p.paragraph_format.left_indent = Inches(0.3)
+        p.paragraph_format.first_line_indent = Inches(-0.3)
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    return buffer.getvalue()

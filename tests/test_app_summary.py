@@ -1,0 +1,111 @@
+"""AppTest of the evidence summary page: what the user reads follows the subtypes, the URL,
+the benchmark page's model and the highlighted cohort."""
+
+from apptest import ENTRY, chart_data, open_page, page_text
+from streamlit.testing.v1 import AppTest
+
+from comparators.catalog import load_catalog
+from comparators.cohort import ThisCohort, published_cohort
+from views.common import SCENARIO_KEY
+
+
+def narratives(at) -> list[str]:
+    return [m.value for m in at.markdown if "comparator arm" in m.value]
+
+
+def test_default_view_is_asps_with_this_cohorts_5_of_7() -> None:
+    at = open_page("views/summary.py")
+    assert at.multiselect(key="summary_subtypes").value == ["ASPS"]
+    assert [h.value for h in at.header][:1] == ["ASPS – alveolar soft part sarcoma"]
+    (text,) = narratives(at)
+    # Liu et al. 2023, Results: 5 of 7 evaluable ASPS patients had a PR.
+    assert "5 of 7 (71.4%, 95% CI 35.9–91.8%, Wilson) responded" in text
+    assert "Model as on the Benchmark page: random-effects REML on the logit scale" in \
+        page_text(at)
+    rows = next(d for d in chart_data(at) if "kind" in d.columns)
+    assert list(rows.loc[rows["highlight"], "events_n"]) == ["5/7"]
+    table = next(d.value for d in at.dataframe if "counts" in d.value.columns)
+    assert "6/11" in set(table["counts"])  # WILKY2019
+    assert {"Methods", "References", "Download"} <= {h.value for h in at.header}
+    labels = [b.label for b in at.get("download_button")]
+    assert labels == ["Markdown", "BibTeX", "RIS", "Data (CSV)", "Data (Parquet)"]
+
+
+def test_changing_the_subtype_changes_the_narrative() -> None:
+    at = open_page("views/summary.py")
+    before = narratives(at)
+    at.multiselect(key="summary_subtypes").set_value(["UPS"]).run()
+    assert not at.exception
+    after = narratives(at)
+    assert after != before
+    assert after[0].startswith("In 3 comparator arms of AI\\+ICI in UPS") or \
+        after[0].startswith("In 3 comparator arms of AI+ICI in UPS")
+    assert "has no UPS arm" in after[0]
+    assert [h.value for h in at.header][0] == "UPS – undifferentiated pleomorphic sarcoma"
+    at.multiselect(key="summary_subtypes").set_value([]).run()
+    assert "Choose at least one subtype" in page_text(at)
+
+
+def test_query_params_reproduce_a_view() -> None:
+    at = open_page("views/summary.py", query={
+        "summary_subtypes": ["UPS – undifferentiated pleomorphic sarcoma",
+                             "LMS – leiomyosarcoma"],
+        "summary_classes": "ICI",
+    })
+    assert at.multiselect(key="summary_subtypes").value == ["UPS", "LMS"]
+    assert at.multiselect(key="summary_classes").value == ["ICI"]
+    ups, lms = narratives(at)
+    assert ups.startswith("In 2 comparator arms of ICI alone in UPS")
+    assert lms.startswith("In 2 comparator arms of ICI alone in LMS")
+    assert "1 of 2 (50.0%" in lms  # Liu 2023: one of two LMS patients responded
+    assert len(at.get("vega_lite_chart")) == 2
+
+
+def test_summary_uses_the_benchmark_pages_model_and_numbers() -> None:
+    at = open_page("views/benchmark.py")
+    at.selectbox(key="method").set_value("GLMM").run()
+    pooled = {m.label: m.value for m in at.metric}["Pooled ORR, all arms (k = 9)"]
+    at.switch_page("views/summary.py")
+    at.run()
+    assert not at.exception
+    assert "Model as on the Benchmark page: binomial-normal GLMM" in page_text(at)
+    assert f"the pooled ORR was {pooled} (95% CI" in narratives(at)[0]
+
+
+def test_a_hypothetical_cohort_is_labelled_everywhere() -> None:
+    trials = load_catalog().trials
+    rows = published_cohort(trials).rows.copy()
+    rows.loc[rows["subtype"] == "ASPS", "responders"] = 6
+    rows["study"] = "LIU2023 (hypothetical)"
+    cohort = ThisCohort("LIU2023 (hypothetical)", "<b>What-if</b> cohort", rows,
+                        kind="hypothetical", caveat="Edited counts; not observed data.",
+                        replaces="LIU2023")
+    at = AppTest.from_file(ENTRY, default_timeout=60)
+    at.session_state[SCENARIO_KEY] = cohort
+    at.run()
+    at.switch_page("views/summary.py")
+    at.run()
+    assert not at.exception
+    assert any("not observed data" in w.value for w in at.warning)  # the shared banner
+    assert any("HYPOTHETICAL scenario, not observed data" in w.value for w in at.warning)
+    (text,) = narratives(at)
+    assert "[HYPOTHETICAL scenario, not observed data], 6 of 7 (85.7%" in text
+    assert "In \\<b>What-if\\</b> cohort [HYPOTHETICAL" in text  # reaches markdown escaped
+    table = next(d.value for d in at.dataframe if "counts" in d.value.columns)
+    assert table.loc[table["counts"] == "6/7", "verified"].item() == \
+        "HYPOTHETICAL scenario, not observed data"
+
+
+def test_word_and_html_are_prepared_on_request() -> None:
+    at = open_page("views/summary.py")
+    assert "Word (.docx)" not in [b.label for b in at.get("download_button")]
+    at.button(key="summary_prepare").click().run()
+    assert not at.exception
+    labels = [b.label for b in at.get("download_button")]
+    assert {"Word (.docx)", "HTML"} <= set(labels)
+    (status,) = at.status
+    assert status.label == "Word and HTML files ready"
+    assert status.icon == ":material/check:"  # state "complete"
+    # a different subtype needs new figures: the buttons wait for a new request
+    at.multiselect(key="summary_subtypes").set_value(["LMS"]).run()
+    assert "Word (.docx)" not in [b.label for b in at.get("download_button")]

@@ -1,0 +1,40 @@
+"""Lint and types run with the tests, so CI keeps them clean (ruff on everything, mypy on the
+engine) and the layout rules of design.md hold."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_ruff_is_clean() -> None:
+    out = run("ruff", "check", ".")
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_mypy_is_clean_on_the_engine() -> None:
+    out = run("mypy", "comparators")
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_engine_never_imports_streamlit_and_views_hold_no_statistics() -> None:
+    for path in (ROOT / "comparators").glob("*.py"):
+        assert not re.search(r"^\s*(import|from)\s+streamlit", path.read_text(), re.M), path
+    for path in (ROOT / "views").glob("*.py"):
+        text = path.read_text()
+        assert not re.search(r"^\s*(import|from)\s+(scipy|statsmodels|lifelines)", text, re.M), path
+
+
+def test_no_unsafe_html_and_no_pickle_or_eval_of_user_input() -> None:
+    for folder in ("views", "comparators"):
+        for path in (ROOT / folder).glob("*.py"):
+            text = path.read_text()
+            assert "unsafe_allow_html=True" not in text, path
+            assert not re.search(r"\b(pickle\.loads?|eval|exec)\(", text), path

@@ -1,0 +1,321 @@
+"""The evidence summary: every number is the benchmark engine's for the same inputs, the seed's
+ASPS result is the paper's 5/7, and the exports are safe (escaped HTML, inert CSV formulas)."""
+
+import csv
+import io
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import docx
+import pandas as pd
+import pytest
+
+from comparators.audit import audit_published
+from comparators.benchmark import benchmark_subtype, subtype_rows
+from comparators.catalog import load_catalog
+from comparators.cohort import ThisCohort, load_seed_cohort, published_cohort
+from comparators.export import safe_csv
+from comparators.proportions import proportion_ci
+from comparators.summary import (
+    build_summary,
+    md_escape,
+    summary_chart,
+    to_docx,
+    to_html,
+    to_markdown,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+def run_cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "comparators", *args],
+        cwd=cwd, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
+    )
+
+
+@pytest.fixture(scope="module")
+def cat():
+    return load_catalog()
+
+
+@pytest.fixture(scope="module")
+def engine(cat):
+    """What the benchmark engine gives for ASPS with the published cohort, default model."""
+    return benchmark_subtype(subtype_rows(cat.trials, published_cohort(cat.trials), "ASPS"))
+
+
+def pct(x: float) -> str:
+    return f"{100 * x:.1f}%"
+
+
+def summarise(cat, cohort, subtypes=("ASPS",), **kwargs):
+    names = dict(zip(cat.subtypes["code"], cat.subtypes["name"], strict=True))
+    return build_summary(cat.trials, cat.references, audit_published(), cohort, list(subtypes),
+                         subtype_names=names, claims=load_seed_cohort().claims, **kwargs)
+
+
+def hypothetical(cat, label: str, arm: str | None = None) -> ThisCohort:
+    """The seed's rows with ASPS edited to 6/7, as a what-if scenario would make them."""
+    rows = published_cohort(cat.trials).rows.copy()
+    asps = rows["subtype"] == "ASPS"
+    rows.loc[asps, "responders"] = 6
+    if arm is not None:
+        rows["arm"] = arm
+    rows["study"] = "LIU2023 (hypothetical)"
+    return ThisCohort("LIU2023 (hypothetical)", label, rows, kind="hypothetical",
+                      caveat="Hypothetical: edited from the published counts; not observed data.",
+                      replaces="LIU2023")
+
+
+# ------------------------------------------------------------------------------- Word via CLI
+
+
+@pytest.fixture(scope="module")
+def asps_docx(tmp_path_factory):
+    out = tmp_path_factory.mktemp("summary") / "out.docx"
+    result = run_cli("summary", "--subtype", "ASPS", "--format", "docx", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "wrote" in result.stdout
+    return docx.Document(str(out))
+
+
+def all_text(document) -> str:
+    parts = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        for row in table.rows:
+            parts.append(" | ".join(c.text for c in row.cells))
+    return "\n".join(parts)
+
+
+def test_docx_has_the_headings_table_figure_and_references(asps_docx) -> None:
+    headings = [p.text for p in asps_docx.paragraphs if p.style.name.startswith(("Heading",
+                                                                                   "Title"))]
+    assert headings[0].startswith("Evidence summary")
+    for expected in ("ASPS – alveolar soft part sarcoma", "Trials used (ASPS)",
+                     "Data caveats (ASPS)", "Methods", "References"):
+        assert expected in headings
+    assert len(asps_docx.inline_shapes) == 1  # the forest plot, as a PNG
+    rows = {r.cells[0].text: [c.text for c in r.cells] for r in asps_docx.tables[0].rows}
+    # Liu et al. 2023, Results: "Of the seven ASPS patients ... 5 (71.4%) achieved PR".
+    assert rows["LIU2023 (this cohort)"][3] == "5/7"
+    assert rows["LIU2023 (this cohort)"][4].startswith("71.4 ")
+    assert rows["WILKY2019"][3] == "6/11"  # Wilky 2019: 6 of 11 evaluable ASPS
+    assert rows["ATEZO-ASPS"][3] == "19/52"  # Chen 2023 NEJM final analysis
+    text = all_text(asps_docx)
+    assert "doi:10.1016/S1470-2045" in text
+    assert "restricted maximum-likelihood" in text  # the methods paragraph
+
+
+def test_docx_numbers_are_the_benchmark_engines(asps_docx, engine) -> None:
+    text = all_text(asps_docx)
+    fit = engine.fit
+    assert f"the pooled ORR was {pct(fit.estimate)} (95% CI {100 * fit.low:.1f}–" \
+           f"{100 * fit.high:.1f}%" in text
+    ai_ici = engine.class_fits["AI+ICI"]
+    assert f"In {ai_ici.k} comparator arms of AI+ICI in ASPS" in text
+    assert f"pooled ORR was {pct(ai_ici.estimate)} (95% CI {100 * ai_ici.low:.1f}–" in text
+    ici = engine.class_fits["ICI"]
+    assert f"{pct(ici.estimate)} (95% CI {100 * ici.low:.1f}–{100 * ici.high:.1f}%) for ICI " \
+           "alone" in text
+    assert f"Q = {fit.q_between:.2f} (df = {fit.q_between_df}" in text
+    wilson = proportion_ci(5, 7, "wilson", 0.95)
+    assert f"5 of 7 (71.4%, 95% CI {100 * wilson.low:.1f}–{100 * wilson.high:.1f}%, Wilson)" \
+        in text
+
+
+# ------------------------------------------------------------------------------- CLI contract
+
+
+def test_markdown_to_stdout_and_several_subtypes(engine) -> None:
+    out = run_cli("summary", "--subtype", "asps", "--subtype", "UPS")
+    assert out.returncode == 0, out.stderr
+    assert "## ASPS – alveolar soft part sarcoma" in out.stdout
+    assert "## UPS – undifferentiated pleomorphic sarcoma" in out.stdout
+    assert f"the pooled ORR was {pct(engine.fit.estimate)}" in out.stdout
+    assert "| LIU2023 (this cohort) | AI + ICI (real-world) | AI\\+ICI" not in out.stdout
+    assert "| LIU2023 (this cohort) | AI + ICI (real-world) | AI+ICI | 5/7 |" in out.stdout
+
+
+def test_html_to_stdout_is_standalone() -> None:
+    out = run_cli("summary", "--subtype", "ASPS", "--format", "html")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("<!DOCTYPE html>") and "<svg" in out.stdout
+    tags = TagCollector.of(out.stdout)
+    assert not tags.resources, tags.resources  # nothing loaded from elsewhere
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["summary", "--subtype", "NOPE"], "known: AS, ASPS"),
+        (["summary", "--subtype", "ASPS", "--format", "docx"], "give -o FILE"),
+        (["summary", "--subtype", "ASPS", "--format", "pdf"], "invalid choice"),
+        (["summary"], "required"),
+    ],
+)
+def test_bad_summary_arguments_exit_2_with_one_line(args: list[str], message: str) -> None:
+    out = run_cli(*args)
+    assert out.returncode == 2
+    assert message in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in out.stderr
+
+
+def test_json_payload_has_the_engine_numbers_as_fractions(engine) -> None:
+    import json
+
+    out = run_cli("summary", "--subtype", "ASPS", "--json")
+    payload = json.loads(out.stdout)
+    section = payload["sections"][0]
+    assert section["pooled"]["estimate"] == pytest.approx(engine.fit.estimate)
+    assert section["classes"]["AI+ICI"]["low"] == pytest.approx(engine.class_fits["AI+ICI"].low)
+    assert payload["references"][0]["number"] == 1
+
+
+# ------------------------------------------------------------------- against the benchmark page
+
+
+def test_markdown_numbers_equal_the_benchmark_pages() -> None:
+    from apptest import open_page
+
+    at = open_page("views/benchmark.py")
+    metrics = {m.label: m.value for m in at.metric}
+    pooled = metrics["Pooled ORR, all arms (k = 9)"]
+    ci = next(c.value for c in at.caption if c.value.startswith("95% CI"))  # "95% CI a%–b%"
+    classes = next(d.value for d in at.dataframe if "class" in d.value.columns)
+    ai_ici = classes.set_index("class").loc["AI+ICI"]
+
+    md = run_cli("summary", "--subtype", "ASPS").stdout
+    low, high = ci.removeprefix("95% CI ").split("–")
+    assert f"the pooled ORR was {pooled} (95% CI {low.rstrip('%')}–{high}" in md
+    assert f"pooled ORR was {ai_ici['estimate']:.1f}% (95% CI {ai_ici['low']:.1f}–" in md
+    assert f"Q = {metrics['Subgroup difference (Q between)']} (df = 3" in md
+
+
+# ------------------------------------------------------------------- labels and safe exports
+
+
+class TagCollector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.resources: list[tuple[str, str]] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        for name, value in attrs:
+            if name == "src" or (tag == "link" and name == "href"):
+                self.resources.append((tag, value))
+            assert not name.startswith("on"), (tag, name)
+
+    @classmethod
+    def of(cls, text: str) -> "TagCollector":
+        parser = cls()
+        parser.feed(text)
+        return parser
+
+
+def test_html_escapes_a_malicious_hypothetical_label(cat) -> None:
+    label = "<script>alert(1)</script>"
+    summary = summarise(cat, hypothetical(cat, label))
+    svg = {"ASPS": __import__("comparators.export", fromlist=["chart_svg"]).chart_svg(
+        summary_chart(summary.sections[0]))}
+    page = to_html(summary, svg)
+    assert "<script" not in page.lower()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "script" not in TagCollector.of(page).tags
+    assert "HYPOTHETICAL scenario, not observed data" in page
+    assert "<svg" in page  # the figure is inline
+    # the scenario's numbers, labelled in the paragraph itself
+    assert "[HYPOTHETICAL scenario, not observed data], 6 of 7 (85.7%" in page
+    md = to_markdown(summary)
+    assert "\\<script>" in md and "<script>" not in md.replace("\\<script>", "")
+    assert md_escape("[x](javascript:alert(1))") == "[x\\](javascript:alert(1))"
+
+
+def test_docx_and_markdown_label_a_synthetic_cohort(cat) -> None:
+    cohort = hypothetical(cat, "Example cohort")
+    cohort = ThisCohort(cohort.study, cohort.label, cohort.rows, kind="synthetic",
+                        caveat="Generated example data.", replaces="")
+    summary = summarise(cat, cohort)
+    document = docx.Document(io.BytesIO(to_docx(summary)))
+    text = all_text(document)
+    assert "SYNTHETIC EXAMPLE DATA" in text and "[SYNTHETIC example data]" in text
+    assert "SYNTHETIC example data" in to_markdown(summary)
+    # the cohort row is labelled in the table too, not called a primary source
+    row = next(r for r in document.tables[0].rows if "(this cohort)" in r.cells[0].text)
+    assert row.cells[5].text == "SYNTHETIC example data"
+
+
+def test_exported_csv_neutralises_formulas(cat) -> None:
+    formula = '=HYPERLINK("http://example.com","x")'
+    summary = summarise(cat, hypothetical(cat, "@SUM(A1)", arm=formula))
+    data = summary.to_frame()
+    assert formula in set(data["arm"])
+    text = safe_csv(data, summary.data_label).decode("utf-8")
+    assert text.startswith("# HYPOTHETICAL scenario, not observed data\n")
+    rows = list(csv.DictReader(io.StringIO(text.split("\n", 1)[1])))
+    arms = {r["arm"] for r in rows}
+    assert "'" + formula in arms and formula not in arms
+    assert not any(v.startswith(("=", "+", "@")) for r in rows for v in r.values() if v)
+
+
+def test_references_numbered_in_order_of_first_citation(cat) -> None:
+    summary = summarise(cat, published_cohort(cat.trials), ("ASPS", "LMS"))
+    assert [r.number for r in summary.references] == list(range(1, len(summary.references) + 1))
+    text = " ".join(s.narrative + " " for s in summary.sections)
+    import re
+
+    first_seen: list[int] = []
+    for group in re.findall(r"\[([\d,– ]+)\]", text):
+        for part in group.split(","):
+            a, _, b = part.strip().partition("–")
+            for n in range(int(a), int(b or a) + 1):
+                if n not in first_seen:
+                    first_seen.append(n)
+    assert first_seen == sorted(first_seen)
+    # every arm's reference number points at its own reference key
+    keys = {r.number: r.key for r in summary.references}
+    for s in summary.sections:
+        for r in s.trials.itertuples():
+            assert keys[int(r.ref_number)] == r.ref
+    assert list(summary.references_table["ref"]) == [r.key for r in summary.references]
+
+
+def test_caveats_name_the_audit_findings_and_weak_sources(cat) -> None:
+    summary = summarise(cat, published_cohort(cat.trials), ("ASPS", "LMS"))
+    asps, lms = summary.sections
+    joined = "\n".join(asps.caveats)
+    assert "16 of 43" in joined  # the seed's interim atezolizumab count vs the final 19/52
+    assert "IMMUNOSARC · sunitinib + nivolumab (4/7): seed paper only" in joined
+    assert "ALTER0203 · anlotinib (9/38): derived" in joined
+    assert "SOMAIAH2022 · durvalumab + tremelimumab (5/10): secondary source" in joined
+    assert not any("WILKY2019 · axitinib + pembrolizumab (6/11)" in c for c in asps.caveats)
+    assert any("LMS 16%" in c for c in lms.caveats)  # the seed's 16% is not the LMS 2/14
+    assert not any("LMS 16%" in c for c in asps.caveats)
+
+
+def test_prefitted_benchmarks_are_used_as_given(cat, engine) -> None:
+    glmm = benchmark_subtype(subtype_rows(cat.trials, published_cohort(cat.trials), "ASPS"),
+                             method="GLMM")
+    summary = summarise(cat, published_cohort(cat.trials), benchmarks={"ASPS": glmm})
+    assert summary.sections[0].benchmark is glmm
+    assert f"the pooled ORR was {pct(glmm.fit.estimate)}" in summary.sections[0].narrative
+    assert "GLMM" in summary.model
+    only = summarise(cat, published_cohort(cat.trials), classes=["ICI"])
+    assert only.sections[0].narrative.startswith("In 2 comparator arms of ICI alone in ASPS")
+    assert "AI+ICI pooled" not in only.sections[0].narrative
+    assert len(only.sections[0].trials) == len(engine.rows)  # the table keeps every arm
+
+
+def test_frame_round_trips_through_parquet(cat) -> None:
+    data = summarise(cat, published_cohort(cat.trials), ("ASPS", "UPS")).to_frame()
+    buffer = io.BytesIO()
+    data.to_parquet(buffer, index=False)
+    back = pd.read_parquet(io.BytesIO(buffer.getvalue()))
+    assert len(back) == len(data) and set(back["subtype"]) == {"ASPS", "UPS"}

@@ -1,0 +1,237 @@
+"""Evidence summary: per subtype, a paragraph with the numbers, the forest plot, the trials,
+the data caveats, methods and numbered references; exported as Word, Markdown, HTML, BibTeX,
+RIS, CSV and Parquet. The fits are the benchmark page's cached objects (views.common)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+
+import pandas as pd
+import streamlit as st
+
+from comparators.benchmark import BenchmarkError
+from comparators.catalog import REGIMEN_CLASSES
+from comparators.citations import to_bibtex, to_ris
+from comparators.export import chart_png, chart_svg, neutralise_formulas
+from comparators.forest import forest_chart
+from comparators.summary import (
+    EvidenceSummary,
+    SummaryError,
+    build_summary,
+    md_escape,
+    model_description,
+    summarisable_subtypes,
+    to_docx,
+    to_html,
+    to_markdown,
+)
+from views.common import (
+    benchmark_options,
+    catalog,
+    ci_options,
+    cohort_banner,
+    csv_download,
+    seed_audit,
+    seed_cohort,
+    subtype_benchmark,
+    this_cohort,
+)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def forest_spec(rows: pd.DataFrame, title: str, subtitle: tuple[str, ...], x_title: str) -> dict:
+    """Building and validating the Altair chart costs ~0.3 s; reruns reuse the spec."""
+    return forest_chart(rows, None, title, list(subtitle), x_title).to_dict()
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def figure_png(spec_json: str) -> bytes:
+    return chart_png(json.loads(spec_json))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def figure_svg(spec_json: str) -> str:
+    return chart_svg(json.loads(spec_json))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def word_file(signature: str, _summary: EvidenceSummary, _pngs: dict[str, bytes]) -> bytes:
+    return to_docx(_summary, _pngs)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def html_file(signature: str, _summary: EvidenceSummary, _svgs: dict[str, str]) -> str:
+    return to_html(_summary, _svgs)
+
+
+def parquet_bytes(frame: pd.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    return buffer.getvalue()
+
+
+cat = catalog()
+cohort = this_cohort()
+names = dict(zip(cat.subtypes["code"], cat.subtypes["name"], strict=True))
+available = summarisable_subtypes(cat.trials)
+
+st.title("Evidence summary")
+st.caption(
+    "A paragraph per subtype with the pooled response rates and their confidence intervals, "
+    "this cohort beside them, the trials behind every number, the data caveats from the audit, "
+    "a methods paragraph and numbered references — ready to paste into a grant application."
+)
+cohort_banner(cohort)
+
+controls = st.columns([3, 2])
+chosen = controls[0].multiselect(
+    "Subtypes", available, default=["ASPS"] if "ASPS" in available else available[:1],
+    format_func=lambda c: f"{c} – {names.get(c, c)}", key="summary_subtypes",
+    bind="query-params", placeholder="Choose one or more subtypes",
+)
+classes = controls[1].multiselect(
+    "Regimen classes to report", list(REGIMEN_CLASSES), default=[], key="summary_classes",
+    bind="query-params", placeholder="All classes",
+    help="Limits the classes the paragraph reports. The table, the forest plot and the "
+         "overall pooled estimate keep every included arm.",
+)
+
+options = benchmark_options()
+measure, method, hksj = str(options["measure"]), str(options["method"]), bool(options["hksj"])
+ci_method, level = ci_options()
+model = model_description(measure, method, hksj, level, ci_method)
+note_cols = st.columns([5, 1.4])
+note_cols[0].caption(
+    f"Model as on the Benchmark page: {model}. Change the model on the Benchmark page and the "
+    "interval method and level in the sidebar; overlapping cohorts are left out, as there by "
+    "default."
+)
+note_cols[1].page_link("views/benchmark.py", label="Benchmark page", icon=":material/forest:")
+
+if not chosen:
+    st.info("Choose at least one subtype to summarise.", icon=":material/info:")
+    st.stop()
+
+try:
+    benchmarks = {s: subtype_benchmark(s, measure, method, hksj) for s in chosen}
+    summary = build_summary(
+        cat.trials, cat.references, seed_audit(), cohort, chosen, measure, method, hksj, level,
+        ci_method, classes or None, benchmarks=benchmarks, subtype_names=names,
+        claims=seed_cohort().claims,
+    )
+except (BenchmarkError, SummaryError) as err:
+    st.error(f"Cannot build the summary: {err}.")
+    st.stop()
+
+if summary.data_label:
+    st.warning(f"Every paragraph and export of this summary is labelled "
+               f"**{md_escape(summary.data_label)}**.", icon=":material/label_important:")
+
+specs: dict[str, dict] = {}
+for section in summary.sections:
+    st.header(section.heading, divider="gray")
+    st.markdown(md_escape(section.narrative))
+    spec = forest_spec(section.forest, section.chart_title, section.chart_subtitle,
+                       section.x_title)
+    specs[section.subtype] = spec
+    st.vega_lite_chart(spec, key=f"summary_forest_{section.subtype}")
+    st.caption("The class diamonds in the plot pool every arm of the class, this cohort "
+               "included; the class estimates in the paragraph are the comparators' alone.")
+    st.subheader(f"Trials used ({section.subtype})")
+    shown = section.trials.assign(
+        study=[f"{s} (this cohort)" if c else s
+               for s, c in zip(section.trials["study"], section.trials["is_cohort"], strict=True)],
+        counts=[f"{k}/{n}" for k, n in zip(section.trials["responders"],
+                                           section.trials["evaluable"], strict=True)],
+        estimate=100 * section.trials["estimate"], low=100 * section.trials["low"],
+        high=100 * section.trials["high"],
+    )[["study", "arm", "regimen_class", "counts", "estimate", "low", "high", "verified",
+       "ref_number"]]
+    st.dataframe(
+        shown, hide_index=True, key=f"summary_trials_{section.subtype}",
+        column_config={
+            "study": "Study", "arm": "Arm", "regimen_class": "Class",
+            "counts": "Responders/evaluable",
+            "estimate": st.column_config.NumberColumn("ORR %", format="%.1f"),
+            "low": st.column_config.NumberColumn(f"{100 * level:g}% CI low", format="%.1f"),
+            "high": st.column_config.NumberColumn(f"{100 * level:g}% CI high", format="%.1f"),
+            "verified": "Verification",
+            "ref_number": st.column_config.NumberColumn("Ref.", format="%d"),
+        },
+    )
+    if section.caveats:
+        with st.expander(f"Data caveats ({len(section.caveats)})", icon=":material/warning:"):
+            st.markdown("\n".join(f"- {md_escape(c)}" for c in section.caveats))
+
+st.header("Methods", divider="gray")
+for section in summary.sections:
+    st.code(section.methods(), language=None, wrap_lines=True)
+
+st.header("References", divider="gray")
+st.markdown("\n".join(f"{r.number}. {md_escape(r.text)}" for r in summary.references))
+
+# ------------------------------------------------------------------------------ downloads
+st.header("Download", divider="gray")
+markdown = to_markdown(summary)
+base = "evidence_summary_" + "_".join(summary.subtypes)
+labelled = f"_{summary.cohort_kind}" if summary.data_label else ""
+signature = hashlib.sha256(
+    (markdown + json.dumps(specs, sort_keys=True, default=str)).encode("utf-8")).hexdigest()
+
+quick = st.columns(5)
+quick[0].download_button(
+    "Markdown", markdown, file_name=f"{base}{labelled}.md", mime="text/markdown",
+    key="dl_summary_md", icon=":material/description:", on_click="ignore",
+)
+quick[1].download_button(
+    "BibTeX", to_bibtex(summary.references_table), file_name=f"{base}.bib",
+    mime="application/x-bibtex", key="dl_summary_bib", icon=":material/menu_book:",
+    on_click="ignore",
+)
+quick[2].download_button(
+    "RIS", to_ris(summary.references_table), file_name=f"{base}.ris",
+    mime="application/x-research-info-systems", key="dl_summary_ris",
+    icon=":material/menu_book:", on_click="ignore",
+)
+data = summary.to_frame()
+with quick[3]:
+    csv_download(data, "Data (CSV)", f"{base}{labelled}.csv", "dl_summary_csv",
+                 note=summary.data_label)
+quick[4].download_button(
+    "Data (Parquet)", parquet_bytes(neutralise_formulas(data)),
+    file_name=f"{base}{labelled}.parquet", mime="application/vnd.apache.parquet",
+    key="dl_summary_parquet", icon=":material/dataset:", on_click="ignore",
+)
+
+st.caption("Word and HTML embed the forest plots, which are rendered on request "
+           "(about half a second each).")
+if st.button("Prepare Word and HTML", key="summary_prepare", icon=":material/build:"):
+    with st.status("Building the Word and HTML files…", expanded=True) as status:
+        bar = st.progress(0.0, text="Rendering figures")
+        steps = len(specs) * 2
+        done = 0
+        for subtype, spec in specs.items():
+            spec_json = json.dumps(spec, sort_keys=True)
+            for kind, render in (("PNG", figure_png), ("SVG", figure_svg)):
+                render(spec_json)
+                done += 1
+                bar.progress(done / steps, text=f"Forest plot {subtype} ({kind})")
+        status.update(label="Word and HTML files ready", state="complete", expanded=False)
+    st.session_state["summary_exports"] = signature
+
+if st.session_state.get("summary_exports") == signature:
+    jsons = {s: json.dumps(spec, sort_keys=True) for s, spec in specs.items()}
+    files = st.columns(5)
+    files[0].download_button(
+        "Word (.docx)", word_file(signature, summary, {s: figure_png(j) for s, j in jsons.items()}),
+        file_name=f"{base}{labelled}.docx",
+        mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        key="dl_summary_docx", icon=":material/article:", on_click="ignore", type="primary",
+    )
+    files[1].download_button(
+        "HTML", html_file(signature, summary, {s: figure_svg(j) for s, j in jsons.items()}),
+        file_name=f"{base}{labelled}.html", mime="text/html", key="dl_summary_html",
+        icon=":material/html:", on_click="ignore", type="primary",
+    )
