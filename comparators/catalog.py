@@ -21,6 +21,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -190,6 +191,14 @@ class Catalog:
 def default_data_dir() -> Path:
     """The repository's ``data/`` folder, located relative to this file."""
     return Path(__file__).resolve().parent.parent / "data"
+
+
+@lru_cache(maxsize=4)
+def subtype_codes(data_dir: Path | None = None) -> frozenset[str]:
+    """The controlled subtype vocabulary (data/subtypes.csv), e.g. for validating uploads."""
+    directory = Path(data_dir) if data_dir is not None else default_data_dir()
+    raw, lines = _read_csv(directory / "subtypes.csv")
+    return frozenset(_validate_subtypes(raw, "subtypes.csv", lines)["code"])
 
 
 def load_catalog(data_dir: Path | None = None) -> Catalog:

@@ -39,27 +39,6 @@ REQUIRED_COLUMNS: tuple[str, ...] = (
 )
 OPTIONAL_COLUMNS: tuple[str, ...] = ("synthetic", "note", "age", "sex")
 
-KNOWN_SUBTYPES: frozenset[str] = frozenset(
-    {
-        "STS",
-        "ASPS",
-        "UPS",
-        "DDLPS",
-        "LPS",
-        "LMS",
-        "SS",
-        "AS",
-        "CCS",
-        "IMT",
-        "MFS",
-        "RMS",
-        "MPNST",
-        "US",
-        "SCS",
-        "MYOFS",
-        "EHE",
-    }
-)
 RESPONSES: tuple[str, ...] = ("CR", "PR", "SD", "PD", "NE")
 LINES: tuple[str, ...] = ("first-line", "later-line")
 DAYS_PER_MONTH = 365.25 / 12
@@ -234,7 +213,11 @@ def _event(v: object, row: int, col: str) -> int:
 
 def validate_ipd(df: pd.DataFrame, *, known_subtypes: Iterable[str] | None = None) -> pd.DataFrame:
     """Check every cell of an IPD table; return a typed copy with pfs_months/os_months."""
-    subtypes = frozenset(s.upper() for s in (known_subtypes or KNOWN_SUBTYPES))
+    if known_subtypes is None:
+        from comparators.catalog import subtype_codes
+
+        known_subtypes = subtype_codes()  # the one vocabulary: data/subtypes.csv
+    subtypes = frozenset(s.upper() for s in known_subtypes)
     cols = [str(c).strip() for c in df.columns]
     lowered = [c.lower() for c in cols]
     dupes = sorted({c for c in lowered if lowered.count(c) > 1})
