@@ -99,3 +99,58 @@ def test_cohort_page_shows_the_papers_interval(server: str, browser) -> None:
     page = open_page(browser, f"{server}/cohort")
     page.get_by_text("95% CI 30.7–66.0%").first.wait_for(timeout=10_000)
     page.close()
+
+
+def _choose(page, label: str, option: str) -> None:  # noqa: ANN001
+    """Pick `option` in the selectbox labelled `label`, then wait for the rerun."""
+    page.get_by_role("combobox", name=label, exact=True).click()
+    page.get_by_role("option", name=option, exact=True).click()
+    page.wait_for_timeout(300)
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']",
+                           timeout=60_000)
+
+
+def _metric(page, label: str) -> str:  # noqa: ANN001
+    block = page.locator("[data-testid='stMetric']", has_text=label).first
+    return block.locator("[data-testid='stMetricValue']").inner_text()
+
+
+def test_link_copied_from_the_benchmark_page_reproduces_the_view(server: str, browser) -> None:
+    page = open_page(browser, f"{server}/benchmark")
+    _choose(page, "Subtype", "UPS – undifferentiated pleomorphic sarcoma")
+    _choose(page, "Model", "Random effects, DerSimonian-Laird")
+    pooled_label = "Pooled ORR, all arms"
+    value = _metric(page, pooled_label)
+    link = page.locator("[data-testid='stSidebar'] [data-testid='stCode'] code").inner_text()
+    link = "".join(link.split())  # the code block wraps long links
+    assert link.startswith(f"{server}/benchmark?") and "subtype=UPS" in link, link
+    assert "method=" in link, link
+
+    # A new browser context: no cookies, no session, nothing shared but the link.
+    fresh = browser.new_context(viewport={"width": 1400, "height": 1000})
+    other = fresh.new_page()
+    other.goto(link)
+    other.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']",
+                            timeout=60_000)
+    other.wait_for_timeout(500)
+    assert "UPS" in other.get_by_role("combobox", name="Subtype", exact=True).input_value()
+    assert "DerSimonian-Laird" in other.get_by_role("combobox", name="Model",
+                                                    exact=True).input_value()
+    assert _metric(other, pooled_label) == value
+    assert other.locator("[data-testid='stException']").count() == 0
+    fresh.close()
+    page.close()
+
+
+def test_benchmark_options_follow_the_user_to_the_summary_page(server: str, browser) -> None:
+    page = open_page(browser, f"{server}/benchmark")
+    _choose(page, "Model", "Fixed effect")
+    page.locator("[data-testid='stSidebarNav'] a", has_text="Evidence summary").click()
+    page.wait_for_timeout(500)
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']",
+                           timeout=60_000)
+    # The summary's model line names what the benchmark page set (comparators.summary).
+    caption = page.get_by_text("Model as on the Benchmark page:").first.inner_text()
+    assert "fixed-effect on the logit scale" in caption, caption
+    assert page.locator("[data-testid='stException']").count() == 0
+    page.close()
