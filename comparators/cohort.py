@@ -12,15 +12,10 @@ from pathlib import Path
 import pandas as pd
 
 from comparators.proportions import proportion_ci
+from comparators.seed import SEED_CITATION, SEED_STUDY  # noqa: F401 - re-exported
 
 SEED_DIR = Path(__file__).resolve().parent.parent / "data" / "liu2023"
 
-SEED_CITATION = (
-    "Liu Z, Xu J, Liu M, Hu W, Xu N, Zhu D. Efficacy and safety of angiogenesis inhibitors plus "
-    "immune checkpoint inhibitors in advanced soft tissue sarcoma: a real-world, single-center "
-    "study. Sci Rep. 2023;13. doi:10.1038/s41598-023-30412-6"
-)
-SEED_STUDY = "LIU2023"
 AE_DENOMINATOR = 30  # Table 2: "Toxicity profile of 30 evaluable patients"
 
 

@@ -13,8 +13,6 @@ from dataclasses import asdict, dataclass
 from functools import lru_cache
 from typing import Literal
 
-from scipy.special import betaincinv, ndtri
-
 CIMethod = Literal["wilson", "clopper-pearson", "jeffreys", "agresti-coull", "wilson-cc", "wald"]
 
 CI_METHODS: dict[str, str] = {
@@ -117,8 +115,19 @@ def proportion_ci(k: int, n: int, method: str = "wilson", level: float = 0.95) -
 @lru_cache(maxsize=32)
 def _z(alpha: float) -> float:
     """Two-sided normal quantile; cached because pooling asks for thousands of intervals.
-    (scipy.special rather than scipy.stats: the same functions, a much lighter import.)"""
+    (scipy.special rather than scipy.stats: the same functions, a much lighter import; imported
+    on first use for the cold-start reason given in _beta_quantile.)"""
+    from scipy.special import ndtri
+
     return float(ndtri(1 - alpha / 2))
+
+
+def _beta_quantile(a: float, b: float, q: float) -> float:
+    """Quantile q of Beta(a, b). scipy is imported here, on first use: the entry point imports
+    this module for its menu labels and should not pay for scipy on a cold start."""
+    from scipy.special import betaincinv
+
+    return float(betaincinv(a, b, q))
 
 
 def _wilson(k: int, n: int, p: float, z: float, alpha: float) -> tuple[float, float]:
@@ -142,15 +151,15 @@ def _wilson_cc(k: int, n: int, p: float, z: float, alpha: float) -> tuple[float,
 
 
 def _clopper_pearson(k: int, n: int, p: float, z: float, alpha: float) -> tuple[float, float]:
-    low = 0.0 if k == 0 else float(betaincinv(k, n - k + 1, alpha / 2))
-    high = 1.0 if k == n else float(betaincinv(k + 1, n - k, 1 - alpha / 2))
+    low = 0.0 if k == 0 else _beta_quantile(k, n - k + 1, alpha / 2)
+    high = 1.0 if k == n else _beta_quantile(k + 1, n - k, 1 - alpha / 2)
     return low, high
 
 
 def _jeffreys(k: int, n: int, p: float, z: float, alpha: float) -> tuple[float, float]:
     # Brown, Cai & DasGupta 2001: lower bound 0 at k = 0, upper bound 1 at k = n.
-    low = 0.0 if k == 0 else float(betaincinv(k + 0.5, n - k + 0.5, alpha / 2))
-    high = 1.0 if k == n else float(betaincinv(k + 0.5, n - k + 0.5, 1 - alpha / 2))
+    low = 0.0 if k == 0 else _beta_quantile(k + 0.5, n - k + 0.5, alpha / 2)
+    high = 1.0 if k == n else _beta_quantile(k + 0.5, n - k + 0.5, 1 - alpha / 2)
     return low, high
 
 

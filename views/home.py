@@ -1,6 +1,6 @@
 import streamlit as st
 
-from comparators.cohort import SEED_CITATION
+from comparators.seed import SEED_CITATION
 
 st.title("Sarcoma AI + ICI explorer")
 st.markdown(
