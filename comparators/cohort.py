@@ -124,3 +124,16 @@ def published_cohort(trials: pd.DataFrame) -> ThisCohort:
     """The seed cohort's rows as the catalog holds them."""
     rows = trials[trials["study"] == SEED_STUDY].reset_index(drop=True)
     return ThisCohort(SEED_STUDY, "This cohort (Liu 2023)", rows)
+
+
+def cohort_orr_table(
+    rows: pd.DataFrame, method: str = "wilson", level: float = 0.95
+) -> pd.DataFrame:
+    """ORR (%) with its interval for each subtype row of a cohort in the shared row shape."""
+    out = rows[["subtype", "evaluable", "responders", "cr", "pr", "sd", "pd"]].copy()
+    cis = [proportion_ci(int(k), int(n), method, level)
+           for k, n in zip(out["responders"], out["evaluable"], strict=True)]
+    out["ORR %"] = [100 * c.estimate for c in cis]
+    out["ORR low %"] = [100 * c.low for c in cis]
+    out["ORR high %"] = [100 * c.high for c in cis]
+    return out

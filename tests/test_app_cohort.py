@@ -82,3 +82,38 @@ def test_adverse_event_chart_has_both_grades_and_a_source() -> None:
     data = chart_data(at)[0]
     assert set(data["grade"]) == {"Any grade", "Grade >= 3"}
     assert len(data) == 35 + 6  # every event any grade, plus the six with grade >= 3 counts
+
+
+def test_an_uploaded_cohort_is_shown_as_the_active_cohort() -> None:
+    from pathlib import Path
+
+    fixture = Path(__file__).parent / "fixtures" / "ipd" / "valid.csv"
+    at = open_page("views/survival.py")
+    at.file_uploader[0].upload("my_cohort.csv", fixture.read_bytes(), "text/csv").run()
+    use = next(b for b in at.button if "Use as this cohort" in b.label)
+    use.click().run()
+    at.switch_page("views/cohort.py")
+    at.run()
+    assert not at.exception
+    text = page_text(at)
+    assert "Active cohort: Uploaded cohort (my_cohort.csv)" in text
+    active = next(d.value for d in at.dataframe if "ORR %" in d.value.columns)
+    assert "STS" in set(active["subtype"])
+
+
+def test_a_what_if_edit_reaches_the_benchmark_forest() -> None:
+    # Liu 2023: ASPS 5/7. A hypothetical 7/7 must appear in the benchmark forest, labelled.
+    from apptest import chart_data
+
+    at = open_page("views/whatif.py")
+    at.session_state["scenario_editor"] = {
+        "edited_rows": {0: {"responders": 7}}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    at.switch_page("views/benchmark.py")
+    at.run()
+    assert not at.exception
+    rows = next(d for d in chart_data(at) if "kind" in d.columns)
+    highlighted = rows[rows["highlight"]]
+    assert list(highlighted["events_n"]) == ["7/7"]
+    assert "hypothetical" in highlighted["label"].iloc[0].lower()
+    assert any("Hypothetical" in w.value for w in at.warning)

@@ -6,12 +6,14 @@ from comparators.cohort import (
     SEED_CITATION,
     adverse_event_summary,
     baseline_summary,
+    cohort_orr_table,
     response_summary,
 )
 from comparators.proportions import CI_METHODS
-from views.common import ci_options, csv_download, seed_cohort
+from views.common import ci_options, cohort_banner, csv_download, seed_cohort, this_cohort
 
 cohort = seed_cohort()
+active = this_cohort()
 method, level = ci_options()
 level_label = f"{100 * level:g}% CI"
 source = "Source: Liu et al., Sci Rep 2023, doi:10.1038/s41598-023-30412-6"
@@ -22,6 +24,24 @@ st.caption(
     "sarcoma treated with an angiogenesis inhibitor plus an immune checkpoint inhibitor "
     "(August 2020 to December 2021)."
 )
+
+# --- The cohort the other pages highlight, when it is not the published one ------------------
+if active.kind != "published":
+    cohort_banner(active)
+    st.header(f"Active cohort: {active.label}")
+    st.caption(
+        "Every other page (benchmark, across subtypes, summary, what-if, planning) now uses this "
+        "cohort. The published Liu 2023 tables follow below for reference."
+    )
+    active_table = cohort_orr_table(active.rows, method, level)
+    st.dataframe(
+        active_table, hide_index=True, key="active_table",
+        column_config={c: st.column_config.NumberColumn(c, format="%.1f")
+                       for c in ("ORR %", "ORR low %", "ORR high %")},
+    )
+    csv_download(active_table, "Download active cohort (CSV)", "active_cohort.csv", "dl_active",
+                 note=None if active.is_real else active.caveat)
+    st.divider()
 
 # --- Best response -------------------------------------------------------------------------
 st.header("Best overall response (RECIST 1.1)")

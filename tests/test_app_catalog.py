@@ -1,0 +1,42 @@
+"""AppTest of the comparator-trial catalog page: filters change the rows; links and downloads."""
+
+import re
+
+from apptest import open_page, page_text
+
+
+def test_every_row_shown_with_links_and_orr() -> None:
+    at = open_page("views/catalog.py")
+    table = at.dataframe[0].value
+    assert len(table) == 51
+    sarc = table[(table["study"] == "SARC028") & (table["subtype"] == "UPS")].iloc[0]
+    # Tawbi et al., Lancet Oncol 2017: 4 of 10 (40%) UPS responded.
+    assert (sarc["responders"], sarc["evaluable"], round(sarc["orr_pct"], 1)) == (4, 10, 40.0)
+    assert sarc["doi_link"] == "https://doi.org/10.1016/S1470-2045(17)30624-1"
+    # Every row links to at least one identifier or a stable source URL.
+    links = table[["doi_link", "pubmed_link", "clinicaltrials_link", "url_link"]]
+    assert links.notna().any(axis=1).all()
+    assert "Rows shown 51 of 51" in page_text(at)
+
+
+def test_filters_change_the_rows_and_the_reference_list() -> None:
+    at = open_page("views/catalog.py")
+    at.multiselect(key="catalog_subtype").set_value(["ASPS"]).run()
+    asps = at.dataframe[0].value
+    assert set(asps["subtype"]) == {"ASPS"} and len(asps) == 9
+    at.multiselect(key="catalog_class").set_value(["AI+ICI"]).run()
+    combo = at.dataframe[0].value
+    assert set(combo["regimen_class"]) == {"AI+ICI"} and len(combo) < len(asps)
+    at.multiselect(key="catalog_verified").set_value(["primary source"]).run()
+    primary = at.dataframe[0].value
+    assert set(primary["verified"]) == {"primary source"}
+    references = [m.value for m in at.markdown if re.match(r"\d+\. ", m.value)]
+    assert len(references) == primary["ref"].nunique()
+
+
+def test_interval_method_from_the_sidebar_applies() -> None:
+    at = open_page("views/catalog.py")
+    wilson = at.dataframe[0].value.iloc[0]["orr_low_pct"]
+    at.selectbox(key="ci_method").set_value("clopper-pearson").run()
+    assert at.dataframe[0].value.iloc[0]["orr_low_pct"] != wilson
+    assert "Clopper-Pearson exact" in page_text(at)
