@@ -3,7 +3,7 @@
 import streamlit as st
 
 from comparators.proportions import CI_SHORT_NAMES
-from views.share import share_link
+from views.share import check_link_values, share_link
 
 st.set_page_config(page_title="Sarcoma AI+ICI explorer", page_icon=":microscope:", layout="wide")
 
@@ -30,6 +30,9 @@ page = st.navigation(
     ]
 )
 
+link_values = st.query_params.to_dict()  # before any widget can drop an invalid value
+link_notice = st.empty()
+
 with st.sidebar:
     st.selectbox(
         "Confidence interval for proportions",
@@ -52,5 +55,6 @@ with st.sidebar:
 
 page.run()
 
+check_link_values(link_values, link_notice)
 with st.sidebar:
     share_link()

@@ -13,6 +13,7 @@ ENTRY = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 
 
 def open_page(page: str | None = None, query: dict[str, str] | None = None) -> AppTest:
+    """Open the app (with `query` in the URL), then go to `page` as a user clicking the menu."""
     at = AppTest.from_file(ENTRY, default_timeout=60)
     for key, value in (query or {}).items():
         at.query_params[key] = value
@@ -20,6 +21,21 @@ def open_page(page: str | None = None, query: dict[str, str] | None = None) -> A
     if page:
         at.switch_page(page)
         at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def open_link(page: str, query: dict[str, str]) -> AppTest:
+    """Open a link straight onto `page`: the session's first run is that page.
+
+    AppTest resolves a page before the first run by its file name, so this works for pages
+    whose url_path is their file's stem (e.g. views/benchmark.py -> /benchmark).
+    """
+    at = AppTest.from_file(ENTRY, default_timeout=60)
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.switch_page(page)
+    at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 

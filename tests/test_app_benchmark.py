@@ -1,6 +1,6 @@
 """AppTest of the benchmark page: what the user sees changes with each control."""
 
-from apptest import chart_data, open_page, page_text
+from apptest import chart_data, open_link, open_page, page_text
 
 
 def forest_data(at):
@@ -56,3 +56,16 @@ def test_comparisons_table_has_newcombe_and_fisher_columns() -> None:
     assert {"difference", "low", "high", "fisher_p"} <= set(table.columns)
     assert "Wilson score intervals" in at.code[0].value
     assert "Benchmark a subtype" in page_text(at)
+
+
+def test_invalid_link_values_fall_back_to_defaults_with_a_notice() -> None:
+    at = open_link("views/benchmark.py", {"subtype": "NOT-A-SUBTYPE", "method": "DROP TABLE",
+                                          "ci_level": "2"})
+    assert at.selectbox(key="subtype").value == "ASPS"
+    assert at.selectbox(key="method").value == "REML"
+    notices = " ".join(w.value for w in at.warning)
+    assert "not valid here" in notices and "subtype='NOT-A-SUBTYPE'" in notices
+    assert "method='DROP TABLE'" in notices and "ci_level='2'" in notices
+    # A valid link gives no notice.
+    ok = open_link("views/benchmark.py", {"subtype": "UPS – undifferentiated pleomorphic sarcoma"})
+    assert not any("not valid here" in w.value for w in ok.warning)
