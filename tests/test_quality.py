@@ -38,3 +38,20 @@ def test_no_unsafe_html_and_no_pickle_or_eval_of_user_input() -> None:
             text = path.read_text()
             assert "unsafe_allow_html=True" not in text, path
             assert not re.search(r"\b(pickle\.loads?|eval|exec)\(", text), path
+
+
+def test_lifelines_and_statsmodels_load_only_where_survival_is_used() -> None:
+    # A fresh interpreter: other tests import lifelines into this one.
+    script = (
+        "import sys; sys.path.insert(0, 'tests')\n"
+        "from apptest import open_page\n"
+        "for page in ['views/home.py', 'views/cohort.py', 'views/catalog.py',\n"
+        "             'views/benchmark.py', 'views/meta.py', 'views/summary.py',\n"
+        "             'views/whatif.py', 'views/planning.py', 'views/audit.py']:\n"
+        "    open_page(page)\n"
+        "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'lifelines', 'statsmodels'})\n"
+        "print('HEAVY', heavy)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
+                         text=True, timeout=300)
+    assert "HEAVY []" in out.stdout, out.stdout + out.stderr
