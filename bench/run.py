@@ -10,6 +10,7 @@ Figures (budgets from the issues):
 - pooling 10,000 synthetic studies (REML, DL) vs statsmodels' combine_effects on the same data
   (budget: REML < 0.5 s); GLMM at 20 and 200 studies (budget: 200 < 2 s);
 - Simon two-stage search at nmax 100 and 200 (budget: nmax 100 < 1 s);
+- the evidence summary as Word with three forest plots (budget < 3 s);
 - the server's peak RSS after visiting every page (budget < 400 MB).
 Timings are the median of several runs on this machine; ratios, not absolute numbers, are what
 carry over to another machine.
@@ -90,7 +91,30 @@ def pooling_figures() -> list[tuple]:
         t = median_time(lambda m=nmax: simon_designs(0.1, 0.3, 0.05, 0.2, nmax=m), repeat=3)
         rows.append((f"Simon search p0 0.1 / p1 0.3, nmax {nmax}", t, "", None,
                      "< 1 s" if nmax == 100 else "", (t < 1.0) if nmax == 100 else None))
+    rows.append(summary_figure())
     return rows
+
+
+def summary_figure() -> tuple:
+    """The evidence summary as Word with a PNG forest plot per subtype (ASPS, UPS, LMS)."""
+    from comparators.audit import audit_published
+    from comparators.catalog import load_catalog
+    from comparators.cohort import load_seed_cohort, published_cohort
+    from comparators.summary import build_summary, render_figures, to_docx
+
+    catalog = load_catalog()
+    cohort, findings = published_cohort(catalog.trials), audit_published()
+    claims = load_seed_cohort().claims
+
+    def docx() -> bytes:
+        summary = build_summary(catalog.trials, catalog.references, findings, cohort,
+                                ["ASPS", "UPS", "LMS"], claims=claims)
+        return to_docx(summary, render_figures(summary, "png"))
+
+    docx()  # warm-up: vl-convert's first call starts its engine once per server
+    t = median_time(docx, repeat=3)
+    return ("Evidence summary, Word with 3 forest-plot PNGs (ASPS, UPS, LMS)", t, "", None,
+            "< 3 s", t < 3.0)
 
 
 # --------------------------------------------------------------------------- AppTest reruns
