@@ -5,6 +5,8 @@ Not a page itself (st.navigation only runs the files it is given).
 
 from __future__ import annotations
 
+import re
+
 import altair as alt
 import pandas as pd
 import streamlit as st
@@ -42,12 +44,20 @@ def this_cohort() -> ThisCohort:
     return published_cohort(catalog().trials)
 
 
+def plain(text: object) -> str:
+    """User text (a file name, a label) shown through markdown: the characters that would
+    format, link or embed are escaped so it reads exactly as typed."""
+    return re.sub(r"([\\`*\[\]<>$~|#])", r"\\\1", str(text))
+
+
 def cohort_banner(cohort: ThisCohort) -> None:
     """Say plainly when the highlighted cohort is not the published one."""
     if not cohort.is_real:
-        st.warning(f"**{cohort.label}** — {cohort.caveat}", icon=":material/science:")
+        st.warning(f"**{plain(cohort.label)}** — {plain(cohort.caveat)}",
+                   icon=":material/science:")
     elif cohort.kind == "uploaded":
-        st.info(f"**{cohort.label}** — {cohort.caveat}", icon=":material/upload_file:")
+        st.info(f"**{plain(cohort.label)}** — {plain(cohort.caveat)}",
+                icon=":material/upload_file:")
 
 
 # The benchmark page's options live under these keys (bound to the URL there); other pages that

@@ -34,6 +34,7 @@ from views.common import (
     ci_options,
     cohort_banner,
     csv_download,
+    plain,
     seed_cohort,
     this_cohort,
 )
@@ -131,11 +132,6 @@ def worked_example(subtypes: tuple[str, ...]) -> tuple[pd.DataFrame, pd.DataFram
 # --------------------------------------------------------------------------------------------
 # Small helpers
 # --------------------------------------------------------------------------------------------
-
-
-def plain(text: object) -> str:
-    """User text shown through markdown: neutralise the characters that format or link."""
-    return re.sub(r"([\\`*\[\]<>$~|#])", r"\\\1", str(text))
 
 
 def fmt(x: float | None, digits: int = 2) -> str:
