@@ -112,10 +112,10 @@ def cmd_pool(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
         level=args.level, groups=groups,
     )
     payload = result.to_dict()
+    i2 = "–" if payload["i2"] is None else f"{payload['i2']:.1f}%"  # None for k = 1 and FE
     text = (
         f"k = {payload['k']}, {args.measure}/{args.method}: pooled proportion "
-        f"{payload['estimate']:.4f} [{payload['low']:.4f}, {payload['high']:.4f}], "
-        f"I2 = {payload['i2']:.1f}%"
+        f"{payload['estimate']:.4f} [{payload['low']:.4f}, {payload['high']:.4f}], I2 = {i2}"
     )
     return payload, text
 

@@ -21,6 +21,8 @@ import pandas as pd
 from scipy.stats import beta as beta_dist
 from scipy.stats import betabinom
 
+MAX_NMAX = 10_000
+
 
 class BayesInputError(ValueError):
     """Counts, priors or thresholds that cannot be used (message is meant for the user)."""
@@ -272,6 +274,10 @@ def predictive_probability(
         raise BayesInputError(f"patients so far ({nn}) cannot exceed the maximum nmax ({N})")
     if N == 0:
         raise BayesInputError("nmax must be at least 1")
+    if N > MAX_NMAX:
+        # The sum runs over every future count: cost and memory grow with nmax.
+        raise BayesInputError(f"nmax ({N:,}) is larger than a phase II trial; the limit is "
+                              f"{MAX_NMAX:,}")
     p0f = _check_prob("p0", p0)
     tt = _check_prob("theta_t", theta_t)
     a, b = _check_prior(prior)

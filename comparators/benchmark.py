@@ -59,8 +59,9 @@ def subtype_rows(
     if not include_overlapping and "overlaps_with" in comparators:
         comparators = comparators[comparators["overlaps_with"].fillna("") == ""]
     own = cohort.rows[cohort.rows["subtype"] == subtype]
-    rows = pd.concat([own.assign(is_cohort=True), comparators.assign(is_cohort=False)],
-                     ignore_index=True)
+    parts = [f for f in (own.assign(is_cohort=True), comparators.assign(is_cohort=False))
+             if not f.empty]  # concat of an empty frame is deprecated behaviour in pandas
+    rows = pd.concat(parts, ignore_index=True) if parts else own.assign(is_cohort=True)
     rows["key"] = [row_key(s, a) for s, a in zip(rows["study"], rows["arm"], strict=True)]
     rows["regimen_class"] = rows["regimen_class"].astype(str)
     return rows

@@ -49,7 +49,10 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
 def safe_csv(frame: pd.DataFrame, header_note: str | None = None) -> bytes:
     """CSV bytes with formulas neutralised; `header_note` (e.g. 'SYNTHETIC example data')
     becomes a first comment line so the label travels with the file."""
-    body = neutralise_formulas(frame).to_csv(index=False)
+    # CRLF line ends (RFC 4180) make the writer quote any cell holding a bare CR or LF, so a
+    # "\r=cmd" cell cannot start a new spreadsheet row with a live formula.
+    body = neutralise_formulas(frame).to_csv(index=False, lineterminator="\r\n")
     if header_note:
-        body = f"# {header_note}\n{body}"
+        note = " ".join(str(header_note).split())  # one line, whatever the caveat holds
+        body = f"# {note}\r\n{body}"
     return body.encode("utf-8")

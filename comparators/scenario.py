@@ -89,6 +89,10 @@ def _is_blank(value: object) -> bool:
         return False
 
 
+# Larger than any sarcoma cohort; also keeps the exact tests (Fisher) that follow an edit fast.
+MAX_PATIENTS = 10_000
+
+
 def _check_row(
     position: int, record: dict[str, object], known: set[str]
 ) -> tuple[tuple[str, int, int] | None, list[ScenarioProblem]]:
@@ -117,6 +121,9 @@ def _check_row(
             refuse(column, f"must be a whole number, got {value!r}")
         elif number < 0:
             refuse(column, f"must not be negative, got {number}")
+        elif number > MAX_PATIENTS:
+            refuse(column, f"{number:,} is more patients than any sarcoma cohort "
+                           f"(the limit is {MAX_PATIENTS:,})")
         else:
             counts[column] = number
     if len(counts) == 2 and counts["responders"] > counts["evaluable"]:

@@ -9,6 +9,7 @@ from views.common import (
     chart_downloads,
     cohort_banner,
     csv_download,
+    plain,
     subtype_benchmark,
     this_cohort,
 )
@@ -91,10 +92,10 @@ cohort_row = bm.cohort_row
 
 metrics = st.columns(5)
 if cohort_row is not None:
-    metrics[0].metric(f"{cohort.label}", f"{cohort_row['responders']}/{cohort_row['evaluable']}",
+    metrics[0].metric(plain(cohort.label), f"{cohort_row['responders']}/{cohort_row['evaluable']}",
                       help="Responders / evaluable patients")
 else:
-    metrics[0].metric(cohort.label, "no data", help=f"No {subtype} row in this cohort")
+    metrics[0].metric(plain(cohort.label), "no data", help=f"No {subtype} row in this cohort")
 metrics[1].metric(f"Pooled ORR, all arms (k = {fit.k})", pct(fit.estimate))
 metrics[1].caption(f"{100 * bm.level:g}% CI {pct(fit.low)}–{pct(fit.high)}")
 metrics[2].metric("I² (heterogeneity)", "–" if fit.i2 is None else f"{fit.i2:.0f}%")
@@ -147,7 +148,7 @@ if fit.pi_low is not None:
                f"{pct(fit.pi_low)}–{pct(fit.pi_high)}.")
 
 if bm.comparisons:
-    st.subheader(f"{cohort.label} compared with each comparator")
+    st.subheader(f"{plain(cohort.label)} compared with each comparator")
     comp = bm.comparisons_frame()
     st.dataframe(
         comp.assign(**{c: 100 * comp[c] for c in

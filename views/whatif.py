@@ -29,7 +29,13 @@ from comparators.planning_charts import (
     scenario_effect_chart,
     standardised_chart,
 )
-from comparators.scenario import AGGREGATE_SUBTYPES, apply_scenario, same_counts, scenario_table
+from comparators.scenario import (
+    AGGREGATE_SUBTYPES,
+    MAX_PATIENTS,
+    apply_scenario,
+    same_counts,
+    scenario_table,
+)
 from views.common import (
     SCENARIO_KEY,
     UPLOAD_KEY,
@@ -39,6 +45,7 @@ from views.common import (
     ci_options,
     cohort_banner,
     csv_download,
+    plain,
     subtype_benchmark,
 )
 
@@ -102,16 +109,16 @@ with left:
                 "Subtype", options=sorted(known), required=True,
                 help="Code from the subtype vocabulary (Comparator trials page)."),
             "evaluable": st.column_config.NumberColumn(
-                "Evaluable", min_value=0, step=1, required=True,
+                "Evaluable", min_value=0, max_value=MAX_PATIENTS, step=1, required=True,
                 help="Patients evaluable for response"),
             "responders": st.column_config.NumberColumn(
-                "Responders", min_value=0, step=1, required=True,
+                "Responders", min_value=0, max_value=MAX_PATIENTS, step=1, required=True,
                 help="Confirmed complete + partial responses"),
         },
     )
     scenario, problems = apply_scenario(edited, origin, known)
     for problem in problems:
-        st.error(problem.text(), icon=":material/block:")
+        st.error(plain(problem.text()), icon=":material/block:")
     st.button("Reset to published numbers", on_click=reset_scenario, key="scenario_reset",
               icon=":material/restart_alt:")
 with right:
