@@ -25,23 +25,18 @@ import asyncio
 import os
 import re
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run",
-]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from server import CHROMIUM_FLAGS, Server, start_server  # noqa: E402
+
 APP = "[data-testid='stApp']"
 IDLE = f"{APP}[data-test-script-state='notRunning']"
 EXCEPTION = "[data-testid='stException']"
@@ -63,54 +58,6 @@ HEADER = ("id,subtype,regimen,ai_agent,ici_agent,line,best_response,best_pct_cha
 
 
 # ------------------------------------------------------------------------------ server
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@dataclass
-class Server:
-    proc: subprocess.Popen
-    url: str
-    log: Path
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
-
-
-def start_server(timeout: float = 90) -> Server:
-    port = free_port()
-    log = Path(tempfile.mkstemp(prefix="streamlit-concurrency-", suffix=".log")[1])
-    with log.open("wb") as sink:  # a file, not a pipe: a full pipe would block the server
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
-             "--server.headless", "true", "--server.port", str(port),
-             "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-             "--server.fileWatcherType", "none"],
-            cwd=ROOT, stdout=sink, stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            break
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                return Server(proc, url, log)
-        except OSError:
-            time.sleep(0.3)
-    proc.kill()
-    proc.wait(timeout=5)
-    raise RuntimeError(f"streamlit did not become healthy:\n{log.read_text()[-3000:]}")
 
 
 class RssSampler(threading.Thread):

@@ -20,12 +20,9 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
@@ -33,6 +30,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from server import APP, CHROMIUM_FLAGS, start_server  # noqa: E402
+
 BARE_APP = Path(__file__).resolve().parent / "bare_app.py"
 PAGES = {  # page file -> url path
     "views/home.py": "",
@@ -46,8 +46,6 @@ PAGES = {  # page file -> url path
     "views/survival.py": "survival",
     "views/audit.py": "audit",
 }
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--disable-quic"]
 
 
 def median_time(fn: Callable[[], object], repeat: int = 5) -> float:
@@ -139,7 +137,7 @@ def rerun_figures() -> list[tuple]:
     for page in PAGES:
         if not (ROOT / page).exists():
             continue
-        first, rerun = _apptest_times(ROOT / "streamlit_app.py", page)
+        first, rerun = _apptest_times(APP, page)
         budget = 0.5 if "survival" in page else 0.3
         rows.append((f"AppTest rerun, {page} (first render {first:.2f} s)", rerun,
                      "bare one-widget page rerun", bare, f"< {budget} s", rerun < budget))
@@ -148,45 +146,10 @@ def rerun_figures() -> list[tuple]:
 
 # --------------------------------------------------------------------------- browser
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _serve(script: Path) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    return proc, f"http://127.0.0.1:{port}"
-
-
-def _wait_healthy(url: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"{url} never became healthy")
-
-
 def _rendered(page, url: str) -> None:  # noqa: ANN001
     page.goto(url)
     page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']",
                            timeout=120_000)
-
-
-def _peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def browser_figures(repeat: int = 3) -> list[tuple]:
@@ -200,43 +163,33 @@ def browser_figures(repeat: int = 3) -> list[tuple]:
         browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
 
         def cold_start(script: Path) -> float:
-            proc, url = _serve(script)
             t = time.perf_counter()
+            server = start_server(script)
             try:
-                _wait_healthy(url)
                 page = browser.new_page()
-                _rendered(page, url)
+                _rendered(page, server.url)
                 page.close()
                 return time.perf_counter() - t
             finally:
-                proc.terminate()
-                proc.wait(timeout=10)
+                server.stop()
 
-        app = statistics.median(cold_start(ROOT / "streamlit_app.py") for _ in range(repeat))
+        app = statistics.median(cold_start(APP) for _ in range(repeat))
         bare = statistics.median(cold_start(BARE_APP) for _ in range(repeat))
         rows.append(("Cold start to first rendered page (Chromium)", app,
                      "bare one-widget page", bare, "within 1.5x", app / bare <= 1.5))
 
-        proc, url = _serve(ROOT / "streamlit_app.py")
-        try:
-            _wait_healthy(url)
-            page = browser.new_page()
-            for path in PAGES.values():
-                _rendered(page, f"{url}/{path}")
-            rss = _peak_rss_mb(proc.pid)
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
-        bare_proc, bare_url = _serve(BARE_APP)
-        try:
-            _wait_healthy(bare_url)
-            _rendered(browser.new_page(), bare_url)
-            bare_rss = _peak_rss_mb(bare_proc.pid)
-        finally:
-            bare_proc.terminate()
-            bare_proc.wait(timeout=10)
-        rows.append(("Server peak RSS after visiting every page (MB)", rss,
-                     "bare one-widget page (MB)", bare_rss, "< 400 MB", rss < 400))
+        peak = {}
+        for name, script, paths in (("app", APP, PAGES.values()), ("bare", BARE_APP, [""])):
+            server = start_server(script)
+            try:
+                page = browser.new_page()
+                for path in paths:
+                    _rendered(page, f"{server.url}/{path}")
+                peak[name] = server.peak_rss_mb()
+            finally:
+                server.stop()
+        rows.append(("Server peak RSS after visiting every page (MB)", peak["app"],
+                     "bare one-widget page (MB)", peak["bare"], "< 400 MB", peak["app"] < 400))
         browser.close()
     return rows
 

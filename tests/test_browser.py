@@ -7,60 +7,31 @@ tests/screenshots/ (git-ignored) so a person can look at what users see.
 from __future__ import annotations
 
 import shutil
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+from server import CHROMIUM_FLAGS, start_server  # noqa: E402
+
 SHOTS = ROOT / "tests" / "screenshots"
 PAGES = {
     "about": "", "cohort": "cohort", "trials": "trials", "benchmark": "benchmark",
     "across-subtypes": "across-subtypes", "summary": "summary", "what-if": "what-if",
     "plan": "plan", "survival": "survival", "audit": "audit",
 }
-CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run",
-]
 
 pytestmark = pytest.mark.browser
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
-         "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        raise RuntimeError(f"streamlit did not become healthy: {proc.stdout.read().decode()}")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
+    running = start_server()
+    yield running.url
+    running.stop()
 
 
 @pytest.fixture(scope="module")
