@@ -58,6 +58,10 @@ st.dataframe(
         "orr_pct": st.column_config.NumberColumn("ORR %", format="%.1f"),
         "orr_low_pct": st.column_config.NumberColumn(f"{level_label} low %", format="%.1f"),
         "orr_high_pct": st.column_config.NumberColumn(f"{level_label} high %", format="%.1f"),
+        "cr": st.column_config.NumberColumn("CR"), "pr": st.column_config.NumberColumn("PR"),
+        "sd": st.column_config.NumberColumn("SD"), "pd": st.column_config.NumberColumn("PD"),
+        "unconfirmed": st.column_config.NumberColumn(
+            "Unconfirmed", help="Unconfirmed responses, not counted as responders"),
         "pfs_median_months": st.column_config.NumberColumn("Median PFS (months)",
                                                            format="%.1f"),
         "design": "Design", "verified": "Verification",
@@ -73,7 +77,7 @@ st.dataframe(
 st.caption(
     f"ORR = responders / evaluable with a {CI_METHODS[method]} {level_label} (choose the method "
     "in the sidebar). Responders are confirmed CR + PR; unconfirmed responses are counted "
-    "separately."
+    "separately. Empty cells (None) are counts the source does not report."
 )
 export = shown.drop(columns=[c for c in shown.columns if c.endswith("_link")])
 left, right = st.columns(2)
