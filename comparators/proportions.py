@@ -75,6 +75,13 @@ def _whole_number(name: str, value: object) -> int:
     return int(as_float)
 
 
+def percent(x: float | None, digits: int = 1) -> str:
+    """A fraction as the pages print it: 0.4815 -> '48.1%'; missing (None/NaN) -> '–'."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    return f"{100 * x:.{digits}f}%"
+
+
 def check_counts(k: object, n: object) -> tuple[int, int]:
     """Return (k, n) as ints or raise ProportionInputError saying what is wrong."""
     k, n = _whole_number("responders", k), _whole_number("evaluable", n)

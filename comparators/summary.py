@@ -39,6 +39,7 @@ from comparators.catalog import AGGREGATE_SUBTYPES, reference_links, vancouver
 from comparators.cohort import ThisCohort
 from comparators.forest import forest_chart, forest_rows
 from comparators.pooling import PooledProportion
+from comparators.proportions import percent
 
 __all__ = [
     "EvidenceSummary",
@@ -212,10 +213,6 @@ def _fit_dict(fit: PooledProportion) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- text helpers
-
-
-def pct(x: float | None) -> str:
-    return "–" if x is None or pd.isna(x) else f"{100 * x:.1f}%"
 
 
 def _ci(low: float, high: float, level: float) -> str:
@@ -431,16 +428,16 @@ def _section(
         if i == 0:
             if f.k == 1:
                 s = (f"In 1 comparator arm of {phrase} in {bm.subtype}{refs} (n = {n} evaluable "
-                     f"patients), the ORR was {pct(f.estimate)} ({_ci(f.low, f.high, level)})")
+                     f"patients), the ORR was {percent(f.estimate)} ({_ci(f.low, f.high, level)})")
             else:
                 het = "; ".join(filter(None, [model, _i2(f)]))
                 s = (f"In {f.k} comparator arms of {phrase} in {bm.subtype}{refs} (n = {n} "
-                     f"evaluable patients), the pooled ORR was {pct(f.estimate)} "
+                     f"evaluable patients), the pooled ORR was {percent(f.estimate)} "
                      f"({_ci(f.low, f.high, level)}; {het})")
             sentences.append(s)
         else:
             extra = (_i2(f) or "") if f.k > 1 else "single arm"
-            sentences.append(f"{pct(f.estimate)} ({_ci(f.low, f.high, level)}) for {phrase} "
+            sentences.append(f"{percent(f.estimate)} ({_ci(f.low, f.high, level)}) for {phrase} "
                              f"(k = {f.k}, n = {n}{'; ' + extra if extra else ''}){refs}")
     parts: list[str] = []
     if sentences:
@@ -464,7 +461,7 @@ def _section(
         k, n = int(cohort_row["responders"]), int(cohort_row["evaluable"])
         parts.append(
             f"In {phrase}{' [' + str(cited) + ']' if cited else ''}, {k} of {n} "
-            f"({pct(k / n)}, {_ci(own.low, own.high, level)}, {CI_SHORT.get(bm.ci_method)}) "
+            f"({percent(k / n)}, {_ci(own.low, own.high, level)}, {CI_SHORT.get(bm.ci_method)}) "
             "responded.")
         diffs = [c for c in bm.comparisons if c.kind == "pooled class"
                  and c.comparator.split(" pooled")[0] in set(reported)]
@@ -478,7 +475,7 @@ def _section(
                      "these.")
     overall = (f"Across all {fit.k} included arms"
                + (" (this cohort counted as AI+ICI)" if cohort_row is not None else "")
-               + f", the pooled ORR was {pct(fit.estimate)} ({_ci(fit.low, fit.high, level)}"
+               + f", the pooled ORR was {percent(fit.estimate)} ({_ci(fit.low, fit.high, level)}"
                + "".join(f"; {x}" for x in [_i2(fit)] if x)
                + ("" if fit.tau2 is None or pd.isna(fit.tau2) else f", τ² = {fit.tau2:.3f}")
                + ")")

@@ -3,6 +3,7 @@ import streamlit as st
 
 from comparators.benchmark import MEASURE_NAMES, METHOD_NAMES, BenchmarkError
 from comparators.forest import forest_chart, forest_rows
+from comparators.proportions import percent
 from views.common import (
     BENCHMARK_DEFAULTS,
     catalog,
@@ -22,10 +23,6 @@ def forest_spec(rows: pd.DataFrame, reference: float | None, title: str, subtitl
                 x_title: str) -> dict:
     """Building and validating the Altair chart costs ~0.3 s; reruns reuse the spec."""
     return forest_chart(rows, reference, title, subtitle, x_title).to_dict()
-
-
-def pct(x: float | None) -> str:
-    return "–" if x is None or pd.isna(x) else f"{100 * x:.1f}%"
 
 
 cat = catalog()
@@ -96,8 +93,8 @@ if cohort_row is not None:
                       help="Responders / evaluable patients")
 else:
     metrics[0].metric(plain(cohort.label), "no data", help=f"No {subtype} row in this cohort")
-metrics[1].metric(f"Pooled ORR, all arms (k = {fit.k})", pct(fit.estimate))
-metrics[1].caption(f"{100 * bm.level:g}% CI {pct(fit.low)}–{pct(fit.high)}")
+metrics[1].metric(f"Pooled ORR, all arms (k = {fit.k})", percent(fit.estimate))
+metrics[1].caption(f"{100 * bm.level:g}% CI {percent(fit.low)}–{percent(fit.high)}")
 metrics[2].metric("I² (heterogeneity)", "–" if fit.i2 is None else f"{fit.i2:.0f}%")
 if fit.i2_low is not None and fit.i2_high is not None:
     metrics[2].caption(f"CI {fit.i2_low:.0f}–{fit.i2_high:.0f}%")
@@ -145,7 +142,7 @@ st.dataframe(
 )
 if fit.pi_low is not None:
     st.caption(f"Prediction interval for the ORR of a new study (all arms): "
-               f"{pct(fit.pi_low)}–{pct(fit.pi_high)}.")
+               f"{percent(fit.pi_low)}–{percent(fit.pi_high)}.")
 
 if bm.comparisons:
     st.subheader(f"{plain(cohort.label)} compared with each comparator")

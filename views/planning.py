@@ -1,6 +1,5 @@
 """Plan the next trial: Simon two-stage, single-stage, precision and PFS sizing from evidence."""
 
-import math
 import time
 
 import pandas as pd
@@ -27,7 +26,7 @@ from comparators.planning_charts import (
     precision_chart,
     survival_chart,
 )
-from comparators.proportions import CI_METHODS
+from comparators.proportions import CI_METHODS, percent
 from comparators.scenario import AGGREGATE_SUBTYPES
 from views.common import (
     benchmark_options,
@@ -62,11 +61,6 @@ def simon_search(p0: float, p1: float, alpha: float, beta: float,
     finally:
         bar.empty()
     return result, time.perf_counter() - start
-
-
-def pct(x: float | None, digits: int = 1) -> str:
-    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else \
-        f"{100 * x:.{digits}f}%"
 
 
 def fill_from_evidence(p0: float, p1: float) -> None:
@@ -112,19 +106,19 @@ if bench is not None and bench.class_fits:
     p1_source = ecols[2].radio("p1 =", P1_SOURCES, key="plan_p1_source", bind="query-params")
     class_fit = bench.class_fits[cls]
     evidence_p0 = class_fit.estimate
-    p0_text = f"{cls} pooled {pct(evidence_p0)} (k = {class_fit.k})"
+    p0_text = f"{cls} pooled {percent(evidence_p0)} (k = {class_fit.k})"
     if p1_source == P1_SOURCES[0]:
         row = bench.cohort_row
         if row is not None and int(row["evaluable"]) > 0:
             evidence_p1 = int(row["responders"]) / int(row["evaluable"])
-            p1_text = (f"this cohort {pct(evidence_p1)} ({int(row['responders'])}/"
+            p1_text = (f"this cohort {percent(evidence_p1)} ({int(row['responders'])}/"
                        f"{int(row['evaluable'])}{', hypothetical' if not cohort.is_real else ''})")
         else:
             p1_text = f"this cohort has no {subtype} row"
     elif "AI+ICI" in bench.class_fits:
         ai = bench.class_fits["AI+ICI"]
         evidence_p1 = ai.estimate
-        p1_text = f"AI+ICI pooled {pct(evidence_p1)} (k = {ai.k}, comparators only)"
+        p1_text = f"AI+ICI pooled {percent(evidence_p1)} (k = {ai.k}, comparators only)"
     else:
         p1_text = f"no AI+ICI comparator has reported {subtype}"
     st.markdown(f"Evidence for **{subtype}**: p0 ← {p0_text}; p1 ← {p1_text}.")
@@ -183,8 +177,8 @@ if designs is not None:
     mcols = st.columns(2)
     for col, d in zip(mcols, (opt, mm), strict=True):
         col.markdown(f"**{d.kind.capitalize()}**: {d.r1}/{d.n1}, {d.r}/{d.n} — "
-                     f"EN(p0) {d.en0:.1f}, PET(p0) {pct(d.pet0)}, alpha {d.alpha:.3f}, "
-                     f"power {pct(d.power)}")
+                     f"EN(p0) {d.en0:.1f}, PET(p0) {percent(d.pet0)}, alpha {d.alpha:.3f}, "
+                     f"power {percent(d.power)}")
         col.write(d.sentence())
     for note in designs.notes:
         st.warning(note)
@@ -196,8 +190,8 @@ if designs is not None:
     oc = {f"Optimal {opt.r1}/{opt.n1}, {opt.r}/{opt.n}": oc_curve(opt),
           f"Minimax {mm.r1}/{mm.n1}, {mm.r}/{mm.n}": oc_curve(mm)}
     chart = oc_chart(oc, float(p0), float(p1),
-                     f"p0 = {pct(float(p0))}, p1 = {pct(float(p1))}; solid: declared promising, "
-                     "dashed: early stop")
+                     f"p0 = {percent(float(p0))}, p1 = {percent(float(p1))}; "
+                     "solid: declared promising, dashed: early stop")
     st.altair_chart(chart, key="oc_chart")
     chart_downloads(chart, "simon_oc_curve", "dl_oc")
     csv_download(designs.to_frame(), "Download every best design by n (CSV)",
@@ -210,7 +204,7 @@ try:
     s = st.columns(3)
     s[0].metric("Patients", single.n)
     s[1].metric("Responses needed", f"≥ {single.r}")
-    s[2].metric("Attained alpha / power", f"{single.alpha:.3f} / {pct(single.power)}")
+    s[2].metric("Attained alpha / power", f"{single.alpha:.3f} / {percent(single.power)}")
     st.write(single.sentence())
     st.caption("A'Hern RP. Sample size tables for exact single-stage phase II designs. "
                "Stat Med 2001;20:859-866.")
@@ -233,9 +227,10 @@ try:
     st.metric(f"Patients for a {100 * level:g}% CI of ±{half:g} points", n_needed)
     row = prec[prec["n"] == n_needed].iloc[0]
     st.write(
-        f"With {n_needed} evaluable patients and an observed ORR near {pct(float(anticipated))} "
+        f"With {n_needed} evaluable patients and an observed ORR near "
+        f"{percent(float(anticipated))} "
         f"({int(row['responders'])}/{n_needed}), the {100 * level:g}% {CI_METHODS[ci_method]} "
-        f"interval is {pct(row['low'])}–{pct(row['high'])} (half-width "
+        f"interval is {percent(row['low'])}–{percent(row['high'])} (half-width "
         f"{100 * row['half_width']:.1f} points)."
     )
     st.altair_chart(precision_chart(prec, float(half) / 100, n_needed,
@@ -305,7 +300,7 @@ else:
             f"Under exponential PFS, a median of {float(experimental):g} months against "
             f"{m_c:g} months ({labels[control].split(':')[0]}) implies a hazard ratio of "
             f"{hr:.2f}; detecting it with two-sided alpha {float(pfs_alpha):g} and "
-            f"{pct(float(power), 0)} power needs {size.events} events (Schoenfeld, Biometrics "
+            f"{percent(float(power), 0)} power needs {size.events} events (Schoenfeld, Biometrics "
             f"1983;39:499-503). " + size.sentence()
         )
         curves = {f"This cohort ({'hypothetical, ' if not cohort.is_real else ''}"

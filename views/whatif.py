@@ -1,6 +1,5 @@
 """What if: edit this cohort's subtype counts, re-weight its case mix, read it the Bayesian way."""
 
-import math
 
 import pandas as pd
 import streamlit as st
@@ -29,6 +28,7 @@ from comparators.planning_charts import (
     scenario_effect_chart,
     standardised_chart,
 )
+from comparators.proportions import percent
 from comparators.scenario import (
     AGGREGATE_SUBTYPES,
     MAX_PATIENTS,
@@ -68,11 +68,6 @@ def reset_scenario() -> None:
 def _fit(rows: pd.DataFrame, measure: str, method: str, hksj: bool, level: float,
          ci_method: str) -> SubtypeBenchmark:
     return benchmark_subtype(rows, measure, method, hksj, level, ci_method)
-
-
-def pct(x: float | None, digits: int = 1) -> str:
-    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else \
-        f"{100 * x:.{digits}f}%"
 
 
 base = base_cohort()
@@ -133,7 +128,7 @@ with right:
         t = totals.iloc[0]
         k_all, n_all = int(t["responders"]), int(t["evaluable"])
         st.caption(f"All subtypes in this scenario: {k_all}/{n_all} = "
-                   f"{pct(k_all / max(n_all, 1))}.")
+                   f"{percent(k_all / max(n_all, 1))}.")
 
 if same_counts(scenario, base):
     st.session_state.pop(SCENARIO_KEY, None)
@@ -178,29 +173,29 @@ if after is not None and before is not None:
         return f"{k}/{n}", k / n if n else None
 
     own_before, own_after = own(before), own(after)
-    pooled_help = (f"{level_label} CI {pct(after.fit.low)}–{pct(after.fit.high)}; "
+    pooled_help = (f"{level_label} CI {percent(after.fit.low)}–{percent(after.fit.high)}; "
                    f"k = {after.fit.k} arms, this cohort included")
     if hypothetical:
         cols = st.columns(3)
-        cols[0].metric("This cohort, published", f"{pct(own_before[1])}", help=own_before[0])
+        cols[0].metric("This cohort, published", f"{percent(own_before[1])}", help=own_before[0])
         delta = None if own_before[1] is None or own_after[1] is None else \
             f"{100 * (own_after[1] - own_before[1]):+.1f} pp"
-        cols[1].metric("This cohort, hypothetical", f"{pct(own_after[1])}", delta=delta,
+        cols[1].metric("This cohort, hypothetical", f"{percent(own_after[1])}", delta=delta,
                        help=own_after[0])
         cols[2].metric(
-            f"Pooled {subtype} ORR, all included arms", pct(after.fit.estimate),
+            f"Pooled {subtype} ORR, all included arms", percent(after.fit.estimate),
             delta=f"{100 * (after.fit.estimate - before.fit.estimate):+.1f} pp vs published",
             help=pooled_help)
     else:
         cols = st.columns(3)
-        cols[0].metric("This cohort, published", f"{pct(own_before[1])}", help=own_before[0])
-        cols[1].metric(f"Pooled {subtype} ORR, all included arms", pct(after.fit.estimate),
+        cols[0].metric("This cohort, published", f"{percent(own_before[1])}", help=own_before[0])
+        cols[1].metric(f"Pooled {subtype} ORR, all included arms", percent(after.fit.estimate),
                        help=pooled_help)
         cols[2].caption("Edit a count above to see both move.")
     st.markdown(
-        f"Pooled {subtype} ORR: **{pct(before.fit.estimate)}** ({level_label} CI "
-        f"{pct(before.fit.low)}–{pct(before.fit.high)}) with the published counts → "
-        f"**{pct(after.fit.estimate)}** ({pct(after.fit.low)}–{pct(after.fit.high)}) "
+        f"Pooled {subtype} ORR: **{percent(before.fit.estimate)}** ({level_label} CI "
+        f"{percent(before.fit.low)}–{percent(before.fit.high)}) with the published counts → "
+        f"**{percent(after.fit.estimate)}** ({percent(after.fit.low)}–{percent(after.fit.high)}) "
         f"{'in this scenario' if hypothetical else '(no edits yet)'}."
     )
     effect = []
@@ -336,7 +331,7 @@ else:
             table = bench_after.class_table()
             patients = int(table.loc[table["class"] == cls, "patients"].iloc[0])
             prior = prior_from_pooled(fit.estimate, patients, discount)
-            prior_text = (f"{cls} pooled {pct(fit.estimate)} over {patients} patients "
+            prior_text = (f"{cls} pooled {percent(fit.estimate)} over {patients} patients "
                           f"(k = {fit.k}) × discount {discount:g} → Beta({prior.a:.2f}, "
                           f"{prior.b:.2f}), prior effective sample size {prior.effective_n:.1f}")
     threshold = st.slider("Threshold ORR for P(ORR > threshold) (%)", 1, 99, 30,
@@ -345,14 +340,14 @@ else:
         post = BetaPosterior.from_counts(k, n, prior)
         lo, hi = post.credible_interval(level)
         m = st.columns(3)
-        m[0].metric("Posterior mean ORR", pct(post.mean))
-        m[1].metric(f"{level_label} credible interval", f"{pct(lo)}–{pct(hi)}")
-        m[2].metric(f"P(ORR > {pct(threshold, 0)})", pct(post.prob_above(threshold)))
+        m[0].metric("Posterior mean ORR", percent(post.mean))
+        m[1].metric(f"{level_label} credible interval", f"{percent(lo)}–{percent(hi)}")
+        m[2].metric(f"P(ORR > {percent(threshold, 0)})", percent(post.prob_above(threshold)))
         st.caption(f"Prior: {prior_text}. Posterior Beta({post.a:.2f}, {post.b:.2f}) = prior + "
                    f"{k} responders and {n - k} non-responders; equal-tailed interval.")
         st.altair_chart(
             posterior_chart(density_frame(post), threshold,
-                            f"{subtype}, {k}/{n}; shaded: P(ORR > {pct(threshold, 0)})"),
+                            f"{subtype}, {k}/{n}; shaded: P(ORR > {percent(threshold, 0)})"),
             key="posterior_chart",
         )
     except BayesInputError as exc:
@@ -377,7 +372,7 @@ else:
                "Lee JJ, Liu DD. Clin Trials 2008;5:93-106.")
     try:
         pp = predictive_probability(k, n, int(nmax), float(p0), float(theta_t), prior)
-        st.metric("Predictive probability of success", pct(pp.pp))
+        st.metric("Predictive probability of success", percent(pp.pp))
         st.write(pp.sentence())
         with st.expander("Every possible number of further responders"):
             st.dataframe(pp.to_frame(), hide_index=True, key="pp_table")
