@@ -1,7 +1,7 @@
 import pandas as pd
 import streamlit as st
 
-from comparators.benchmark import MEASURE_NAMES, METHOD_NAMES, BenchmarkError
+from comparators.benchmark import MEASURE_NAMES, METHOD_NAMES, BenchmarkError, subtype_rows
 from comparators.forest import forest_chart, forest_rows
 from comparators.proportions import percent
 from views.common import (
@@ -71,8 +71,8 @@ overlapping = options[1].toggle(
 )
 
 with st.expander("Include or leave out study arms", icon=":material/checklist:"):
-    candidates = subtype_benchmark(subtype, measure, method, hksj,
-                                   include_overlapping=overlapping).rows
+    # Only the rows are needed for the checkboxes; fitting them would add a second fit.
+    candidates = subtype_rows(cat.trials, cohort, subtype, overlapping)
     boxes = st.columns(2)
     excluded = tuple(
         key for i, key in enumerate(candidates["key"])
