@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from comparators.proportions import CI_SHORT_NAMES
+from comparators.vocab import CI_SHORT_NAMES
 from views.share import check_link_values, share_link
 
 st.set_page_config(page_title="Sarcoma AI+ICI explorer", page_icon=":microscope:", layout="wide")

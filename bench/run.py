@@ -62,8 +62,8 @@ def median_time(fn: Callable[[], object], repeat: int = 5) -> float:
 def pooling_figures() -> list[tuple]:
     from statsmodels.stats.meta_analysis import combine_effects
 
-    from comparators.design import simon_designs
-    from comparators.pooling import effect_sizes, fit_glmm, fit_model, pool_proportions
+    from comparators.stats.design import simon_designs
+    from comparators.stats.pooling import effect_sizes, fit_glmm, fit_model, pool_proportions
 
     rng = np.random.default_rng(20231)
     n = rng.integers(10, 120, 10_000)
@@ -95,10 +95,10 @@ def pooling_figures() -> list[tuple]:
 
 def summary_figure() -> tuple:
     """The evidence summary as Word with a PNG forest plot per subtype (ASPS, UPS, LMS)."""
-    from comparators.audit import audit_published
-    from comparators.catalog import load_catalog
-    from comparators.cohort import load_seed_cohort, published_cohort
-    from comparators.summary import build_summary, render_figures, to_docx
+    from comparators.evidence.audit import audit_published
+    from comparators.evidence.catalog import load_catalog
+    from comparators.evidence.cohort import load_seed_cohort, published_cohort
+    from comparators.reports.summary import build_summary, render_figures, to_docx
 
     catalog = load_catalog()
     cohort, findings = published_cohort(catalog.trials), audit_published()

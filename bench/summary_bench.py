@@ -18,10 +18,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from comparators.audit import audit_published  # noqa: E402
-from comparators.catalog import load_catalog  # noqa: E402
-from comparators.cohort import load_seed_cohort, published_cohort  # noqa: E402
-from comparators.summary import (  # noqa: E402
+from comparators.evidence.audit import audit_published  # noqa: E402
+from comparators.evidence.catalog import load_catalog  # noqa: E402
+from comparators.evidence.cohort import load_seed_cohort, published_cohort  # noqa: E402
+from comparators.reports.summary import (  # noqa: E402
     build_summary,
     render_figures,
     to_docx,

@@ -1,5 +1,200 @@
 """The explorer's engine: pure, typed statistics and data for the sarcoma AI+ICI explorer.
 
-Nothing here imports streamlit; every function is usable from a notebook or the CLI
-(`python -m comparators`).
+Nothing here imports streamlit; everything is usable from a notebook or the CLI
+(`python -m comparators`). The pipeline, one sub-package per stage:
+
+- ``stats``: numbers in, frozen results out (proportions, pooling, GLMM, Bayes, trial design,
+  survival, reconstruction); knows nothing of trials or cohorts.
+- ``evidence``: the one row shape and what produces or checks rows (catalog, seed cohort, IPD,
+  scenarios, case mix, audit).
+- ``analysis``: questions asked of the evidence (benchmark a subtype, across subtypes).
+- ``charts``: pure Altair builders; ``reports``: evidence summaries, citations, exports.
+- ``vocab`` (every label and ordered class) and ``errors`` (``InputError``, the one base class).
+
+Public names are re-exported here lazily (PEP 562), so ``import comparators`` stays cheap:
+``from comparators import pool_proportions`` imports only the pooling module.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from comparators.errors import InputError
+
+_PUBLIC: dict[str, str] = {
+    "BenchmarkError": "analysis.benchmark",
+    "SubtypeBenchmark": "analysis.benchmark",
+    "benchmark_subtype": "analysis.benchmark",
+    "newcombe_difference": "analysis.benchmark",
+    "pooled_by_class": "analysis.benchmark",
+    "row_key": "analysis.benchmark",
+    "subtype_rows": "analysis.benchmark",
+    "adverse_event_chart": "charts.cohort",
+    "class_by_subtype_chart": "charts.cohort",
+    "forest_chart": "charts.forest",
+    "forest_rows": "charts.forest",
+    "density_frame": "charts.planning",
+    "exponential_curves": "charts.planning",
+    "oc_chart": "charts.planning",
+    "posterior_chart": "charts.planning",
+    "precision_chart": "charts.planning",
+    "scenario_effect_chart": "charts.planning",
+    "standardised_chart": "charts.planning",
+    "survival_chart": "charts.planning",
+    "default_risk_times": "charts.survival",
+    "ipd_is_synthetic": "charts.survival",
+    "km_chart": "charts.survival",
+    "km_curve_frame": "charts.survival",
+    "km_figure": "charts.survival",
+    "numbers_at_risk": "charts.survival",
+    "numbers_at_risk_chart": "charts.survival",
+    "reconstruction_chart": "charts.survival",
+    "swimmer_chart": "charts.survival",
+    "swimmer_frame": "charts.survival",
+    "waterfall_chart": "charts.survival",
+    "waterfall_frame": "charts.survival",
+    "Finding": "evidence.audit",
+    "audit_published": "evidence.audit",
+    "audit_seed": "evidence.audit",
+    "check_percentage": "evidence.audit",
+    "findings_frame": "evidence.audit",
+    "possible_percentages": "evidence.audit",
+    "CaseMixError": "evidence.casemix",
+    "CaseMixPreset": "evidence.casemix",
+    "StandardisedRate": "evidence.casemix",
+    "arm_asps_shares": "evidence.casemix",
+    "asps_share_preset": "evidence.casemix",
+    "casemix_presets": "evidence.casemix",
+    "cohort_strata": "evidence.casemix",
+    "own_weights": "evidence.casemix",
+    "presets_frame": "evidence.casemix",
+    "standardise_orr": "evidence.casemix",
+    "stratum_name": "evidence.casemix",
+    "subtype_mix": "evidence.casemix",
+    "Catalog": "evidence.catalog",
+    "CatalogError": "evidence.catalog",
+    "catalog_rows_json": "evidence.catalog",
+    "catalog_table": "evidence.catalog",
+    "default_data_dir": "evidence.catalog",
+    "load_catalog": "evidence.catalog",
+    "reference_links": "evidence.catalog",
+    "subtype_codes": "evidence.catalog",
+    "subtype_lookup": "evidence.catalog",
+    "trials_for": "evidence.catalog",
+    "validate_cohort_rows": "evidence.catalog",
+    "vancouver": "evidence.catalog",
+    "SeedCohort": "evidence.cohort",
+    "ThisCohort": "evidence.cohort",
+    "adverse_event_summary": "evidence.cohort",
+    "baseline_summary": "evidence.cohort",
+    "cohort_orr_table": "evidence.cohort",
+    "load_seed_cohort": "evidence.cohort",
+    "published_cohort": "evidence.cohort",
+    "response_summary": "evidence.cohort",
+    "IPDError": "evidence.ipd",
+    "aggregate_ipd": "evidence.ipd",
+    "read_ipd": "evidence.ipd",
+    "regimen_class": "evidence.ipd",
+    "validate_ipd": "evidence.ipd",
+    "ScenarioProblem": "evidence.scenario",
+    "apply_scenario": "evidence.scenario",
+    "same_counts": "evidence.scenario",
+    "scenario_table": "evidence.scenario",
+    "bibtex_escape": "reports.citations",
+    "bibtex_key": "reports.citations",
+    "split_authors": "reports.citations",
+    "to_bibtex": "reports.citations",
+    "to_ris": "reports.citations",
+    "chart_png": "reports.export",
+    "chart_svg": "reports.export",
+    "neutralise_formulas": "reports.export",
+    "safe_csv": "reports.export",
+    "EvidenceSummary": "reports.summary",
+    "Reference": "reports.summary",
+    "SubtypeSection": "reports.summary",
+    "SummaryError": "reports.summary",
+    "build_summary": "reports.summary",
+    "cohort_data_label": "reports.summary",
+    "md_escape": "reports.summary",
+    "model_description": "reports.summary",
+    "render_figures": "reports.summary",
+    "summarisable_subtypes": "reports.summary",
+    "summary_chart": "reports.summary",
+    "to_docx": "reports.summary",
+    "to_html": "reports.summary",
+    "to_markdown": "reports.summary",
+    "BayesInputError": "stats.bayes",
+    "BetaPosterior": "stats.bayes",
+    "BetaPrior": "stats.bayes",
+    "PredictiveResult": "stats.bayes",
+    "PredictiveRow": "stats.bayes",
+    "predictive_probability": "stats.bayes",
+    "prior_from_pooled": "stats.bayes",
+    "DesignInputError": "stats.design",
+    "EventDrivenSize": "stats.design",
+    "SimonDesign": "stats.design",
+    "SimonResult": "stats.design",
+    "SingleStageDesign": "stats.design",
+    "event_probability": "stats.design",
+    "exponential_from_median": "stats.design",
+    "implied_hazard_ratio": "stats.design",
+    "n_for_half_width": "stats.design",
+    "oc_curve": "stats.design",
+    "patients_for_events": "stats.design",
+    "precision_table": "stats.design",
+    "schoenfeld_events": "stats.design",
+    "simon_designs": "stats.design",
+    "single_stage_design": "stats.design",
+    "two_stage_reject_prob": "stats.design",
+    "EffectSizes": "stats.pooling",
+    "ModelFit": "stats.pooling",
+    "PooledProportion": "stats.pooling",
+    "PoolingInputError": "stats.pooling",
+    "StudyEstimate": "stats.pooling",
+    "SubgroupResult": "stats.pooling",
+    "back_transform": "stats.pooling",
+    "effect_sizes": "stats.pooling",
+    "fit_glmm": "stats.pooling",
+    "fit_model": "stats.pooling",
+    "leave_one_out": "stats.pooling",
+    "pool_proportions": "stats.pooling",
+    "read_pool_csv": "stats.pooling",
+    "transf_ipft": "stats.pooling",
+    "transf_ipft_hm": "stats.pooling",
+    "transf_pft": "stats.pooling",
+    "ProportionCI": "stats.proportions",
+    "ProportionInputError": "stats.proportions",
+    "check_counts": "stats.proportions",
+    "percent": "stats.proportions",
+    "proportion_ci": "stats.proportions",
+    "Comparison": "stats.reconstruct",
+    "ReconstructionError": "stats.reconstruct",
+    "compare_with": "stats.reconstruct",
+    "reconstruct_ipd": "stats.reconstruct",
+    "KMGroupResult": "stats.survival",
+    "KMResult": "stats.survival",
+    "LandmarkResult": "stats.survival",
+    "SurvivalInputError": "stats.survival",
+    "km_by_group": "stats.survival",
+    "km_fit": "stats.survival",
+    "logrank": "stats.survival",
+    "read_survival_csv": "stats.survival",
+    "spss_interval": "stats.survival",
+    "validate_survival_frame": "stats.survival",
+}
+
+__all__ = ["InputError", *sorted(_PUBLIC)]
+
+
+def __getattr__(name: str) -> Any:
+    module = _PUBLIC.get(name)
+    if module is None:
+        raise AttributeError(f"module 'comparators' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"comparators.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_PUBLIC))

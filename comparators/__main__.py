@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
-from comparators.proportions import CI_METHODS, proportion_ci
+from comparators.stats.proportions import CI_METHODS, proportion_ci
 
 EXIT_BAD_INPUT = 2
 
@@ -60,7 +60,7 @@ def cmd_ci(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
 
 
 def cmd_trials(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
-    from comparators.catalog import catalog_rows_json, load_catalog, trials_for
+    from comparators.evidence.catalog import catalog_rows_json, load_catalog, trials_for
 
     catalog = load_catalog()
     if args.format == "csv":
@@ -71,7 +71,7 @@ def cmd_trials(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
 
 
 def cmd_audit(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
-    from comparators.audit import audit_published
+    from comparators.evidence.audit import audit_published
 
     findings = audit_published()
     lines = [
@@ -82,7 +82,7 @@ def cmd_audit(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
 
 
 def cmd_km(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
-    from comparators.survival import km_by_group, read_survival_csv
+    from comparators.stats.survival import km_by_group, read_survival_csv
 
     frame = read_survival_csv(args.file, args.time, args.event, args.group)
     result = km_by_group(frame, args.time, args.event, args.group)
@@ -104,7 +104,7 @@ def cmd_km(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
 
 
 def cmd_pool(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
-    from comparators.pooling import pool_proportions, read_pool_csv
+    from comparators.stats.pooling import pool_proportions, read_pool_csv
 
     studies, events, n, groups = read_pool_csv(args.file)
     result = pool_proportions(
@@ -121,7 +121,7 @@ def cmd_pool(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
 
 
 def cmd_simon(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
-    from comparators.design import simon_designs
+    from comparators.stats.design import simon_designs
 
     result = simon_designs(args.p0, args.p1, alpha=args.alpha, beta=args.beta, nmax=args.nmax)
     text = "\n".join([result.optimal.sentence(), result.minimax.sentence(), *result.notes])
@@ -129,7 +129,7 @@ def cmd_simon(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
 
 
 def cmd_predictive(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
-    from comparators.bayes import JEFFREYS, predictive_probability
+    from comparators.stats.bayes import JEFFREYS, predictive_probability
 
     prior = tuple(args.prior) if args.prior else JEFFREYS
     result = predictive_probability(args.responders, args.n, args.nmax, args.p0, args.theta_t,
@@ -141,10 +141,10 @@ def cmd_summary(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     """The evidence summary (published cohort, default model) as Markdown, HTML or Word."""
     from pathlib import Path
 
-    from comparators.audit import audit_published
-    from comparators.catalog import load_catalog
-    from comparators.cohort import load_seed_cohort, published_cohort
-    from comparators.summary import (
+    from comparators.evidence.audit import audit_published
+    from comparators.evidence.catalog import load_catalog
+    from comparators.evidence.cohort import load_seed_cohort, published_cohort
+    from comparators.reports.summary import (
         build_summary,
         render_figures,
         summarisable_subtypes,

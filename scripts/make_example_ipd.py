@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from comparators.survival import km_fit  # noqa: E402
+from comparators.stats.survival import km_fit  # noqa: E402
 
 OUT = ROOT / "data" / "example_ipd.csv"
 TARGET_MEDIAN = 8.90

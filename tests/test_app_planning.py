@@ -8,10 +8,10 @@ A'Hern, Stat Med 2001;20:859-866: p0 0.10, p1 0.30 (alpha 0.05, power 0.80) -> n
 
 from apptest import chart_specs, open_page, page_text
 
-from comparators.benchmark import benchmark_subtype, subtype_rows
-from comparators.catalog import load_catalog
-from comparators.cohort import published_cohort
-from comparators.design import implied_hazard_ratio, schoenfeld_events
+from comparators.analysis.benchmark import benchmark_subtype, subtype_rows
+from comparators.evidence.catalog import load_catalog
+from comparators.evidence.cohort import published_cohort
+from comparators.stats.design import implied_hazard_ratio, schoenfeld_events
 
 PAGE = "views/planning.py"
 

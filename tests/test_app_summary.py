@@ -4,8 +4,8 @@ the benchmark page's model and the highlighted cohort."""
 from apptest import ENTRY, chart_data, open_page, page_text
 from streamlit.testing.v1 import AppTest
 
-from comparators.catalog import load_catalog
-from comparators.cohort import ThisCohort, published_cohort
+from comparators.evidence.catalog import load_catalog
+from comparators.evidence.cohort import ThisCohort, published_cohort
 from views.common import SCENARIO_KEY
 
 

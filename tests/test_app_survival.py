@@ -1,7 +1,7 @@
 """AppTest of the "Survival and patients" page through the real entry point: what a user sees.
 
 Expected numbers are recomputed from data/example_ipd.csv (SYNTHETIC, scripts/make_example_ipd.py)
-by comparators.survival; the published comparison is the seed paper's Abstract (median PFS 8.90,
+by stats.survival; the published comparison is the seed paper's Abstract (median PFS 8.90,
 95% CI 5.98-11.82 months; Liu et al., Sci Rep 2023, doi 10.1038/s41598-023-30412-6).
 """
 
@@ -17,7 +17,7 @@ import pytest
 from apptest import open_page, page_text
 from streamlit.testing.v1 import AppTest
 
-from comparators.survival_charts import STAR_PATH, SYNTHETIC_LABEL
+from comparators.charts.survival import STAR_PATH, SYNTHETIC_LABEL
 from views.common import UPLOAD_KEY
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,10 +10,10 @@ import time
 import pytest
 from apptest import chart_specs, open_page, page_text
 
-from comparators.bayes import JEFFREYS, predictive_probability
-from comparators.benchmark import benchmark_subtype, subtype_rows
-from comparators.catalog import load_catalog
-from comparators.cohort import published_cohort
+from comparators.analysis.benchmark import benchmark_subtype, subtype_rows
+from comparators.evidence.catalog import load_catalog
+from comparators.evidence.cohort import published_cohort
+from comparators.stats.bayes import JEFFREYS, predictive_probability
 from views.common import SCENARIO_KEY
 
 PAGE = "views/whatif.py"

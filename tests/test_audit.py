@@ -4,8 +4,8 @@ Known inconsistencies are listed in ../shared/reference/trial-facts.md ("The see
 numbers, recomputed") and were read off the paper (Liu et al., Sci Rep 2023).
 """
 
-from comparators.audit import audit_seed, check_percentage, possible_percentages
-from comparators.cohort import load_seed_cohort
+from comparators.evidence.audit import audit_seed, check_percentage, possible_percentages
+from comparators.evidence.cohort import load_seed_cohort
 
 
 def find(fragment: str):
@@ -87,7 +87,7 @@ def test_granularity_check() -> None:
 
 
 def test_claims_about_other_trials_are_checked_against_the_catalog() -> None:
-    from comparators.audit import audit_published
+    from comparators.evidence.audit import audit_published
 
     source = {f.claim: f for f in audit_published() if f.check == "source"}
     atezo = source["Atezolizumab ASPS 37.2% (16 of 43)"]

@@ -1,4 +1,4 @@
-"""Tests for comparators.bayes, validated against published numbers.
+"""Tests for comparators.stats.bayes, validated against published numbers.
 
 Sources:
 [LL08] Lee JJ, Liu DD. A predictive probability design for phase II cancer clinical trials.
@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from scipy import integrate
 from scipy.special import comb
 
-from comparators.bayes import (
+from comparators.stats.bayes import (
     JEFFREYS,
     BayesInputError,
     BetaPosterior,
@@ -143,8 +143,8 @@ def test_beta_posterior_summaries():
 
 
 def test_jeffreys_interval_equals_proportions_module():
-    # comparators.proportions' Jeffreys CI is the equal-tailed Beta(0.5, 0.5) posterior interval
-    from comparators.proportions import proportion_ci
+    # stats.proportions' Jeffreys CI is the equal-tailed Beta(0.5, 0.5) posterior interval
+    from comparators.stats.proportions import proportion_ci
 
     ci = proportion_ci(13, 27, "jeffreys", 0.95)
     lo, hi = BetaPosterior.from_counts(13, 27).credible_interval(0.95)

@@ -7,15 +7,15 @@ no continuity correction) prints the six examples below to 4 decimals.
 
 import pytest
 
-from comparators.benchmark import (
+from comparators.analysis.benchmark import (
     BenchmarkError,
     benchmark_subtype,
     newcombe_difference,
     subtype_rows,
 )
-from comparators.catalog import load_catalog
-from comparators.cohort import published_cohort
-from comparators.proportions import proportion_ci
+from comparators.evidence.catalog import load_catalog
+from comparators.evidence.cohort import published_cohort
+from comparators.stats.proportions import proportion_ci
 
 
 @pytest.mark.parametrize(

@@ -120,7 +120,7 @@ def test_benchmark_options_follow_the_user_to_the_summary_page(server: str, brow
     page.wait_for_timeout(500)
     page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']",
                            timeout=60_000)
-    # The summary's model line names what the benchmark page set (comparators.summary).
+    # The summary's model line names what the benchmark page set (comparators.reports.summary).
     caption = page.get_by_text("Model as on the Benchmark page:").first.inner_text()
     assert "fixed-effect on the logit scale" in caption, caption
     assert page.locator("[data-testid='stException']").count() == 0

@@ -1,4 +1,4 @@
-"""Unit tests of comparators.casemix (direct standardisation of response rates).
+"""Unit tests of comparators.evidence.casemix (direct standardisation of response rates).
 
 Formula: Fleiss, Levin & Paik, Statistical Methods for Rates and Proportions, 3rd ed. (2003),
 ch. 19: p_std = sum w_s p_s, Var = sum w_s^2 p_s (1 - p_s) / n_s. The numbers are exact
@@ -14,7 +14,7 @@ import math
 import pandas as pd
 import pytest
 
-from comparators.casemix import (
+from comparators.evidence.casemix import (
     NON_ASPS,
     OTHER,
     CaseMixError,
@@ -27,9 +27,9 @@ from comparators.casemix import (
     standardise_orr,
     subtype_mix,
 )
-from comparators.catalog import load_catalog
-from comparators.cohort import published_cohort
-from comparators.proportions import proportion_ci
+from comparators.evidence.catalog import load_catalog
+from comparators.evidence.cohort import published_cohort
+from comparators.stats.proportions import proportion_ci
 
 
 @pytest.fixture(scope="module")

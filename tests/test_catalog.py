@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from comparators.catalog import (
+from comparators.evidence.catalog import (
     COUNT_COLUMNS,
     DESIGNS,
     REGIMEN_CLASSES,

@@ -5,8 +5,8 @@ import re
 import pandas as pd
 import pytest
 
-from comparators.catalog import REFERENCE_COLUMNS, load_catalog
-from comparators.citations import split_authors, to_bibtex, to_ris
+from comparators.evidence.catalog import REFERENCE_COLUMNS, load_catalog
+from comparators.reports.citations import split_authors, to_bibtex, to_ris
 
 UNESCAPE = [(r"\textbackslash{}", "\\"), (r"\textasciitilde{}", "~"),
             (r"\textasciicircum{}", "^"), (r"\{", "{"), (r"\}", "}"), (r"\&", "&"),

@@ -1,4 +1,4 @@
-"""Tests for comparators.design, validated against published numbers.
+"""Tests for comparators.stats.design, validated against published numbers.
 
 Sources (each test names the one it uses):
 [S89]  Simon R. Optimal two-stage designs for phase II clinical trials. Controlled Clin Trials
@@ -35,7 +35,7 @@ from hypothesis import strategies as st
 from scipy import integrate
 from scipy.stats import binom
 
-from comparators.design import (
+from comparators.stats.design import (
     DesignInputError,
     SimonDesign,
     event_probability,
@@ -50,7 +50,7 @@ from comparators.design import (
     single_stage_design,
     two_stage_reject_prob,
 )
-from comparators.proportions import proportion_ci
+from comparators.stats.proportions import proportion_ci
 
 
 def _rnrn(d: SimonDesign) -> tuple[int, int, int, int]:

@@ -2,9 +2,9 @@
 
 import pytest
 
-from comparators.export import chart_svg
-from comparators.forest import forest_chart, forest_rows
-from comparators.pooling import pool_proportions
+from comparators.charts.forest import forest_chart, forest_rows
+from comparators.reports.export import chart_svg
+from comparators.stats.pooling import pool_proportions
 
 
 @pytest.fixture(scope="module")

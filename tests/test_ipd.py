@@ -16,8 +16,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from comparators.ipd import IPDError, aggregate_ipd, read_ipd, regimen_class
-from comparators.survival import km_fit
+from comparators.evidence.ipd import IPDError, aggregate_ipd, read_ipd, regimen_class
+from comparators.stats.survival import km_fit
 
 ROOT = Path(__file__).resolve().parent.parent
 FIX = ROOT / "tests" / "fixtures" / "ipd"

@@ -1,4 +1,4 @@
-"""Unit tests of comparators.planning_charts: each builder's data and encodings.
+"""Unit tests of comparators.charts.planning: each builder's data and encodings.
 
 Reference numbers: Simon (Control Clin Trials 1989;10:1-10), p0 0.1 / p1 0.3, alpha 0.05,
 beta 0.2: optimal 1/10, 5/29 (alpha 0.047, power 0.805 as clinfun::ph2simon prints); the
@@ -10,9 +10,7 @@ import math
 import pandas as pd
 import pytest
 
-from comparators.bayes import JEFFREYS, BetaPosterior
-from comparators.design import oc_curve, precision_table, simon_designs
-from comparators.planning_charts import (
+from comparators.charts.planning import (
     density_frame,
     exponential_curves,
     oc_chart,
@@ -22,6 +20,8 @@ from comparators.planning_charts import (
     standardised_chart,
     survival_chart,
 )
+from comparators.stats.bayes import JEFFREYS, BetaPosterior
+from comparators.stats.design import oc_curve, precision_table, simon_designs
 
 
 def _layers(spec: dict) -> list[dict]:

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from comparators.pooling import (
+from comparators.stats.pooling import (
     EffectSizes,
     PooledProportion,
     PoolingInputError,
@@ -303,7 +303,7 @@ def test_to_dict_matches_cli_contract_and_is_json() -> None:
 
 
 def test_per_study_ci_is_wilson_from_proportions_module() -> None:
-    from comparators.proportions import proportion_ci
+    from comparators.stats.proportions import proportion_ci
 
     res = pool_proportions([13, 3], [27, 11])
     ci = proportion_ci(13, 27)
@@ -469,7 +469,7 @@ def sparse_counts(draw: st.DrawFn) -> tuple[list[int], list[int]]:
 @settings(max_examples=15, deadline=None)
 @given(sparse_counts())
 def test_glmm_optimum_is_a_local_minimum(data: tuple) -> None:
-    from comparators.pooling import _glmm_deviance
+    from comparators.stats.pooling import _glmm_deviance
 
     x, n = data
     if sum(x) == 0:

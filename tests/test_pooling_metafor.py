@@ -1,4 +1,4 @@
-"""Validation of comparators.pooling against metafor's DOCUMENTED output for proportions.
+"""Validation of comparators.stats.pooling against metafor's DOCUMENTED output for proportions.
 
 Every expected number below is copied from output PRINTED in metafor's own reference
 documentation (the pkgdown pages that are built by running the Rd examples and are committed to
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from comparators.pooling import effect_sizes, fit_glmm, fit_model, pool_proportions
+from comparators.stats.pooling import effect_sizes, fit_glmm, fit_model, pool_proportions
 
 
 def r(x: float | None, digits: int) -> float:

@@ -20,7 +20,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from comparators.proportions import CI_METHODS, ProportionInputError, proportion_ci
+from comparators.stats.proportions import CI_METHODS, ProportionInputError, proportion_ci
 
 NEWCOMBE_TABLE_I = {
     # (k, n): {method: (low, high)} as printed to 4 decimals

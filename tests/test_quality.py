@@ -24,17 +24,9 @@ def test_mypy_is_clean_on_the_engine() -> None:
     assert out.returncode == 0, out.stdout + out.stderr
 
 
-def test_engine_never_imports_streamlit_and_views_hold_no_statistics() -> None:
-    for path in (ROOT / "comparators").glob("*.py"):
-        assert not re.search(r"^\s*(import|from)\s+streamlit", path.read_text(), re.M), path
-    for path in (ROOT / "views").glob("*.py"):
-        text = path.read_text()
-        assert not re.search(r"^\s*(import|from)\s+(scipy|statsmodels|lifelines)", text, re.M), path
-
-
 def test_no_unsafe_html_and_no_pickle_or_eval_of_user_input() -> None:
     for folder in ("views", "comparators"):
-        for path in (ROOT / folder).glob("*.py"):
+        for path in (ROOT / folder).rglob("*.py"):
             text = path.read_text()
             assert "unsafe_allow_html=True" not in text, path
             assert not re.search(r"\b(pickle\.loads?|eval|exec)\(", text), path

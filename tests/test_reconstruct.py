@@ -24,8 +24,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from comparators.reconstruct import ReconstructionError, compare_with, reconstruct_ipd
-from comparators.survival import km_fit
+from comparators.stats.reconstruct import ReconstructionError, compare_with, reconstruct_ipd
+from comparators.stats.survival import km_fit
 
 RISK_TIMES = [0, 200, 400, 600, 800]
 PUBLISHED = {1: {"n": 138, "events": 112, "median": 270}, 2: {"n": 90, "events": 53, "median": 426}}

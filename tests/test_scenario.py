@@ -1,4 +1,4 @@
-"""Unit tests of comparators.scenario: the editable subtype counts and the hypothetical cohort.
+"""Tests of comparators.evidence.scenario: the editable subtype counts and the hypothetical cohort.
 
 Published counts: Liu et al., Sci Rep 2023 (doi 10.1038/s41598-023-30412-6), Results 'Efficacy'
 and Discussion: all evaluable 13/27, ASPS 5/7, AS 2/2, LMS 1/2, DDLPS 0/3 (data/trials.csv rows
@@ -8,10 +8,10 @@ LIU2023). Expected values below are exact arithmetic on those counts.
 import pandas as pd
 import pytest
 
-from comparators.benchmark import benchmark_subtype, subtype_rows
-from comparators.catalog import load_catalog
-from comparators.cohort import published_cohort
-from comparators.scenario import (
+from comparators.analysis.benchmark import benchmark_subtype, subtype_rows
+from comparators.evidence.catalog import load_catalog
+from comparators.evidence.cohort import published_cohort
+from comparators.evidence.scenario import (
     HYPOTHETICAL_CAVEAT,
     HYPOTHETICAL_LABEL,
     apply_scenario,

@@ -29,8 +29,8 @@ from test_hostile import (
     with_cells,
 )
 
-from comparators.export import neutralise_formulas, safe_csv
-from comparators.ipd import DEFAULT_MAX_BYTES, IPDError, read_ipd
+from comparators.evidence.ipd import DEFAULT_MAX_BYTES, IPDError, read_ipd
+from comparators.reports.export import neutralise_formulas, safe_csv
 from views.common import SCENARIO_KEY, UPLOAD_KEY
 
 ROOT = Path(__file__).resolve().parent.parent

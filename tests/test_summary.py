@@ -12,13 +12,12 @@ import docx
 import pandas as pd
 import pytest
 
-from comparators.audit import audit_published
-from comparators.benchmark import benchmark_subtype, subtype_rows
-from comparators.catalog import load_catalog
-from comparators.cohort import ThisCohort, load_seed_cohort, published_cohort
-from comparators.export import safe_csv
-from comparators.proportions import proportion_ci
-from comparators.summary import (
+from comparators.analysis.benchmark import benchmark_subtype, subtype_rows
+from comparators.evidence.audit import audit_published
+from comparators.evidence.catalog import load_catalog
+from comparators.evidence.cohort import ThisCohort, load_seed_cohort, published_cohort
+from comparators.reports.export import safe_csv
+from comparators.reports.summary import (
     build_summary,
     md_escape,
     summary_chart,
@@ -26,6 +25,7 @@ from comparators.summary import (
     to_html,
     to_markdown,
 )
+from comparators.stats.proportions import proportion_ci
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -223,7 +223,7 @@ class TagCollector(HTMLParser):
 def test_html_escapes_a_malicious_hypothetical_label(cat) -> None:
     label = "<script>alert(1)</script>"
     summary = summarise(cat, hypothetical(cat, label))
-    svg = {"ASPS": __import__("comparators.export", fromlist=["chart_svg"]).chart_svg(
+    svg = {"ASPS": __import__("comparators.reports.export", fromlist=["chart_svg"]).chart_svg(
         summary_chart(summary.sections[0]))}
     page = to_html(summary, svg)
     assert "<script" not in page.lower()

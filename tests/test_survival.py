@@ -1,4 +1,4 @@
-"""comparators.survival checked against published output.
+"""comparators.stats.survival checked against published output.
 
 Sources of the expected numbers (none are copied from this module's own output):
 
@@ -34,7 +34,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from comparators.survival import (
+from comparators.stats.survival import (
     KMResult,
     SurvivalInputError,
     km_by_group,

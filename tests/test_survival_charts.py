@@ -1,4 +1,4 @@
-"""Unit tests of the pure Altair builders in comparators/survival_charts.py.
+"""Unit tests of the pure Altair builders in comparators/charts/survival.py.
 
 Small hand-made inputs whose Kaplan-Meier numbers can be checked by hand, plus the SYNTHETIC
 example IPD (data/example_ipd.csv) for the patient-level plots.
@@ -14,10 +14,10 @@ import altair as alt
 import pandas as pd
 import pytest
 
-from comparators import survival_charts as sc
-from comparators.export import chart_svg
-from comparators.ipd import read_ipd
-from comparators.survival import km_by_group, km_fit
+from comparators.charts import survival as sc
+from comparators.evidence.ipd import read_ipd
+from comparators.reports.export import chart_svg
+from comparators.stats.survival import km_by_group, km_fit
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "data" / "example_ipd.csv"
@@ -219,10 +219,10 @@ def test_exported_svg_contains_title_and_synthetic_label(example: pd.DataFrame) 
 
 
 def test_module_imports_neither_streamlit_nor_lifelines() -> None:
-    source = (ROOT / "comparators" / "survival_charts.py").read_text()
+    source = (ROOT / "comparators" / "charts" / "survival.py").read_text()
     assert "import streamlit" not in source
     probe = (
-        "import sys; import comparators.survival_charts; "
+        "import sys; import comparators.charts.survival; "
         "print('streamlit' in sys.modules, 'lifelines' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True,

@@ -1,6 +1,6 @@
 import streamlit as st
 
-from comparators.cohort import SEED_CITATION
+from comparators.evidence.cohort import SEED_CITATION
 from views.common import csv_download, seed_audit
 
 st.title("Data audit: the seed paper's numbers, recomputed")

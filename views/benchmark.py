@@ -1,9 +1,9 @@
 import pandas as pd
 import streamlit as st
 
-from comparators.benchmark import MEASURE_NAMES, METHOD_NAMES, BenchmarkError, subtype_rows
-from comparators.forest import forest_chart, forest_rows
-from comparators.proportions import percent
+from comparators.analysis.benchmark import MEASURE_NAMES, METHOD_NAMES, BenchmarkError, subtype_rows
+from comparators.charts.forest import forest_chart, forest_rows
+from comparators.stats.proportions import percent
 from views.common import (
     BENCHMARK_DEFAULTS,
     catalog,

@@ -2,8 +2,8 @@ import io
 
 import streamlit as st
 
-from comparators.catalog import catalog_table, vancouver
-from comparators.proportions import CI_METHODS
+from comparators.evidence.catalog import catalog_table, vancouver
+from comparators.stats.proportions import CI_METHODS
 from views.common import catalog, ci_options, csv_download
 
 cat = catalog()

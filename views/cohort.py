@@ -1,7 +1,7 @@
 import streamlit as st
 
-from comparators.charts import adverse_event_chart
-from comparators.cohort import (
+from comparators.charts.cohort import adverse_event_chart
+from comparators.evidence.cohort import (
     AE_DENOMINATOR,
     SEED_CITATION,
     adverse_event_summary,
@@ -9,7 +9,7 @@ from comparators.cohort import (
     cohort_orr_table,
     response_summary,
 )
-from comparators.proportions import CI_METHODS
+from comparators.stats.proportions import CI_METHODS
 from views.common import ci_options, cohort_banner, csv_download, seed_cohort, this_cohort
 
 cohort = seed_cohort()

@@ -11,11 +11,11 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from comparators.audit import audit_published, findings_frame
-from comparators.benchmark import SubtypeBenchmark, benchmark_subtype, subtype_rows
-from comparators.catalog import Catalog, load_catalog
-from comparators.cohort import SeedCohort, ThisCohort, load_seed_cohort, published_cohort
-from comparators.export import chart_png, chart_svg, safe_csv
+from comparators.analysis.benchmark import SubtypeBenchmark, benchmark_subtype, subtype_rows
+from comparators.evidence.audit import audit_published, findings_frame
+from comparators.evidence.catalog import Catalog, load_catalog
+from comparators.evidence.cohort import SeedCohort, ThisCohort, load_seed_cohort, published_cohort
+from comparators.reports.export import chart_png, chart_svg, safe_csv
 
 
 @st.cache_data(show_spinner=False)

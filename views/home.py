@@ -1,6 +1,6 @@
 import streamlit as st
 
-from comparators.seed import SEED_CITATION
+from comparators.evidence.seed import SEED_CITATION
 
 st.title("Sarcoma AI + ICI explorer")
 st.markdown(

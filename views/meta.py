@@ -1,9 +1,9 @@
 import pandas as pd
 import streamlit as st
 
-from comparators.benchmark import pooled_by_class
-from comparators.charts import class_by_subtype_chart
-from comparators.cohort import ThisCohort
+from comparators.analysis.benchmark import pooled_by_class
+from comparators.charts.cohort import class_by_subtype_chart
+from comparators.evidence.cohort import ThisCohort
 from views.common import (
     benchmark_options,
     catalog,

@@ -5,9 +5,16 @@ import time
 import pandas as pd
 import streamlit as st
 
-from comparators.benchmark import BenchmarkError, SubtypeBenchmark
-from comparators.cohort import SEED_STUDY
-from comparators.design import (
+from comparators.analysis.benchmark import BenchmarkError, SubtypeBenchmark
+from comparators.charts.planning import (
+    exponential_curves,
+    oc_chart,
+    precision_chart,
+    survival_chart,
+)
+from comparators.evidence.cohort import SEED_STUDY
+from comparators.evidence.scenario import AGGREGATE_SUBTYPES
+from comparators.stats.design import (
     DesignInputError,
     SimonResult,
     exponential_from_median,
@@ -20,14 +27,7 @@ from comparators.design import (
     simon_designs,
     single_stage_design,
 )
-from comparators.planning_charts import (
-    exponential_curves,
-    oc_chart,
-    precision_chart,
-    survival_chart,
-)
-from comparators.proportions import CI_METHODS, percent
-from comparators.scenario import AGGREGATE_SUBTYPES
+from comparators.stats.proportions import CI_METHODS, percent
 from views.common import (
     benchmark_options,
     catalog,

@@ -11,12 +11,12 @@ import json
 import pandas as pd
 import streamlit as st
 
-from comparators.benchmark import BenchmarkError
-from comparators.catalog import REGIMEN_CLASSES
-from comparators.citations import to_bibtex, to_ris
-from comparators.export import chart_png, chart_svg, neutralise_formulas
-from comparators.forest import forest_chart
-from comparators.summary import (
+from comparators.analysis.benchmark import BenchmarkError
+from comparators.charts.forest import forest_chart
+from comparators.evidence.catalog import REGIMEN_CLASSES
+from comparators.reports.citations import to_bibtex, to_ris
+from comparators.reports.export import chart_png, chart_svg, neutralise_formulas
+from comparators.reports.summary import (
     EvidenceSummary,
     SummaryError,
     build_summary,

@@ -15,11 +15,16 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from comparators import survival_charts as sc
-from comparators.cohort import ThisCohort
-from comparators.ipd import DEFAULT_MAX_BYTES, IPDError, aggregate_ipd, read_ipd
-from comparators.reconstruct import Comparison, ReconstructionError, compare_with, reconstruct_ipd
-from comparators.survival import (
+from comparators.charts import survival as sc
+from comparators.evidence.cohort import ThisCohort
+from comparators.evidence.ipd import DEFAULT_MAX_BYTES, IPDError, aggregate_ipd, read_ipd
+from comparators.stats.reconstruct import (
+    Comparison,
+    ReconstructionError,
+    compare_with,
+    reconstruct_ipd,
+)
+from comparators.stats.survival import (
     CONF_TYPES,
     SPSS_METHOD,
     KMGroupResult,

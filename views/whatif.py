@@ -4,15 +4,19 @@
 import pandas as pd
 import streamlit as st
 
-from comparators.bayes import (
-    JEFFREYS,
-    BayesInputError,
-    BetaPosterior,
-    predictive_probability,
-    prior_from_pooled,
+from comparators.analysis.benchmark import (
+    BenchmarkError,
+    SubtypeBenchmark,
+    benchmark_subtype,
+    subtype_rows,
 )
-from comparators.benchmark import BenchmarkError, SubtypeBenchmark, benchmark_subtype, subtype_rows
-from comparators.casemix import (
+from comparators.charts.planning import (
+    density_frame,
+    posterior_chart,
+    scenario_effect_chart,
+    standardised_chart,
+)
+from comparators.evidence.casemix import (
     CASEMIX_METHODS,
     CaseMixError,
     asps_share_preset,
@@ -21,21 +25,22 @@ from comparators.casemix import (
     presets_frame,
     stratum_name,
 )
-from comparators.cohort import ThisCohort, published_cohort
-from comparators.planning_charts import (
-    density_frame,
-    posterior_chart,
-    scenario_effect_chart,
-    standardised_chart,
-)
-from comparators.proportions import percent
-from comparators.scenario import (
+from comparators.evidence.cohort import ThisCohort, published_cohort
+from comparators.evidence.scenario import (
     AGGREGATE_SUBTYPES,
     MAX_PATIENTS,
     apply_scenario,
     same_counts,
     scenario_table,
 )
+from comparators.stats.bayes import (
+    JEFFREYS,
+    BayesInputError,
+    BetaPosterior,
+    predictive_probability,
+    prior_from_pooled,
+)
+from comparators.stats.proportions import percent
 from views.common import (
     SCENARIO_KEY,
     UPLOAD_KEY,

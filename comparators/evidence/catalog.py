@@ -27,6 +27,9 @@ from typing import Any
 
 import pandas as pd
 
+from comparators.errors import InputError
+from comparators.vocab import AGGREGATE_SUBTYPES, DESIGNS, ICI_TARGETS, REGIMEN_CLASSES, VERIFIED
+
 __all__ = [
     "AGGREGATE_SUBTYPES",
     "COUNT_COLUMNS",
@@ -103,20 +106,6 @@ TEXT_COLUMNS: tuple[str, ...] = tuple(
     c for c in TRIAL_COLUMNS if c not in COUNT_COLUMNS and c not in FLOAT_COLUMNS
 )
 
-REGIMEN_CLASSES: tuple[str, ...] = ("AI+ICI", "ICI", "ICI+ICI", "AI")
-ICI_TARGETS: tuple[str, ...] = ("PD-1", "PD-L1", "CTLA-4", "PD-L1+CTLA-4", "PD-1+CTLA-4")
-DESIGNS: tuple[str, ...] = (
-    "prospective phase 1",
-    "prospective phase 1b/2",
-    "prospective phase 2",
-    "randomised phase 2",
-    "randomised phase 2b",
-    "randomised phase 3",
-    "retrospective",
-)
-VERIFIED: tuple[str, ...] = ("primary source", "secondary source", "derived", "seed paper only")
-#: Subtype codes that aggregate several histologies (an arm's overall row), not one histology.
-AGGREGATE_SUBTYPES: frozenset[str] = frozenset({"STS", "SARCOMA"})
 
 #: Columns an uploaded cohort must have; everything else in TRIAL_COLUMNS is optional there.
 COHORT_REQUIRED_COLUMNS: tuple[str, ...] = ("study", "arm", "subtype", "evaluable", "responders")
@@ -138,7 +127,7 @@ _PMID_RE = re.compile(r"^\d{1,9}$")
 _DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
 
 
-class CatalogError(ValueError):
+class CatalogError(InputError):
     """A table or an uploaded cohort that breaks the catalog's rules.
 
     ``problems`` lists every problem found (one line each); the message starts with the first.
@@ -190,7 +179,7 @@ class Catalog:
 
 def default_data_dir() -> Path:
     """The repository's ``data/`` folder, located relative to this file."""
-    return Path(__file__).resolve().parent.parent / "data"
+    return Path(__file__).resolve().parents[2] / "data"
 
 
 @lru_cache(maxsize=4)
@@ -768,7 +757,7 @@ def catalog_table(
     catalog: Catalog, ci_method: str = "wilson", level: float = 0.95
 ) -> pd.DataFrame:
     """The trial rows as a user reads them: ORR with its interval and links to each source."""
-    from comparators.proportions import proportion_ci
+    from comparators.stats.proportions import proportion_ci
 
     refs = catalog.references.set_index("ref")
     out = catalog.trials.copy()

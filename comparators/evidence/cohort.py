@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from comparators.proportions import proportion_ci
-from comparators.seed import SEED_CITATION, SEED_STUDY  # noqa: F401 - re-exported
+from comparators.evidence.seed import SEED_CITATION, SEED_STUDY  # noqa: F401 - re-exported
+from comparators.stats.proportions import proportion_ci
 
-SEED_DIR = Path(__file__).resolve().parent.parent / "data" / "liu2023"
+SEED_DIR = Path(__file__).resolve().parents[2] / "data" / "liu2023"
 
 AE_DENOMINATOR = 30  # Table 2: "Toxicity profile of 30 evaluable patients"
 

@@ -40,32 +40,20 @@ import pandas as pd
 from scipy import optimize, stats
 from scipy.special import expit, logit
 
-from comparators.proportions import ProportionCI, ProportionInputError, proportion_ci
+from comparators.errors import InputError
+from comparators.stats.proportions import ProportionCI, ProportionInputError, proportion_ci
+from comparators.vocab import MEASURES, METHODS
 
 Measure = Literal["logit", "ft", "arcsine", "raw"]
 Method = Literal["FE", "DL", "PM", "ML", "REML", "GLMM"]
 
-MEASURES: dict[str, str] = {
-    "logit": "logit-transformed proportion (metafor PLO)",
-    "ft": "Freeman-Tukey double arcsine (metafor PFT)",
-    "arcsine": "arcsine square-root transformed proportion (metafor PAS)",
-    "raw": "raw proportion (metafor PR)",
-}
-METHODS: dict[str, str] = {
-    "FE": "fixed (common) effect, inverse variance",
-    "DL": "random effects, DerSimonian-Laird tau^2",
-    "PM": "random effects, Paule-Mandel tau^2",
-    "ML": "random effects, maximum-likelihood tau^2",
-    "REML": "random effects, restricted maximum-likelihood tau^2",
-    "GLMM": "binomial-normal random-intercept logistic model (ML, adaptive Gauss-Hermite)",
-}
 
 _GLMM_NAGQ = 7  # metafor rma.glmm default for measure PLO
 _TOL = 1e-12
 _MAXITER = 200
 
 
-class PoolingInputError(ValueError):
+class PoolingInputError(InputError):
     """Counts, options or files that cannot be pooled; the message says what and where."""
 
 

@@ -13,30 +13,14 @@ from dataclasses import asdict, dataclass
 from functools import lru_cache
 from typing import Literal
 
+from comparators.errors import InputError
+from comparators.vocab import CI_METHODS
+
 CIMethod = Literal["wilson", "clopper-pearson", "jeffreys", "agresti-coull", "wilson-cc", "wald"]
 
-CI_METHODS: dict[str, str] = {
-    "wilson": "Wilson score",
-    "clopper-pearson": "Clopper-Pearson exact",
-    "jeffreys": "Jeffreys (equal-tailed Beta(0.5, 0.5) posterior)",
-    "agresti-coull": "Agresti-Coull",
-    "wilson-cc": "Wilson score with continuity correction",
-    "wald": "Wald (normal approximation)",
-}
 
 
-# Short names for menus and links (a bound widget puts its label in the URL).
-CI_SHORT_NAMES: dict[str, str] = {
-    "wilson": "Wilson",
-    "clopper-pearson": "Clopper-Pearson",
-    "jeffreys": "Jeffreys",
-    "agresti-coull": "Agresti-Coull",
-    "wilson-cc": "Wilson-CC",
-    "wald": "Wald",
-}
-
-
-class ProportionInputError(ValueError):
+class ProportionInputError(InputError):
     """Counts or options that cannot describe a binomial proportion."""
 
 

@@ -12,17 +12,11 @@ from collections.abc import Mapping
 import altair as alt
 import pandas as pd
 
-from comparators.pooling import PooledProportion
+from comparators.stats.pooling import PooledProportion
+from comparators.vocab import CLASS_COLOURS, HIGHLIGHT_COLOUR
 
 ROW_HEIGHT = 22  # px per row: readable at 5 and at 40 studies
 DIAMOND_HALF_HEIGHT = 0.38  # in row units
-CLASS_COLOURS = {
-    "AI+ICI": "#1f5f8b",
-    "ICI": "#e08214",
-    "ICI+ICI": "#7b3294",
-    "AI": "#4d9221",
-}
-HIGHLIGHT_COLOUR = "#c0392b"
 
 
 def _pct(x: float | None) -> str:

@@ -31,14 +31,15 @@ import numpy as np
 import pandas as pd
 from scipy.stats import binom, norm
 
-from comparators.proportions import CI_METHODS, proportion_ci
+from comparators.errors import InputError
+from comparators.stats.proportions import CI_METHODS, proportion_ci
 
 SIMON_NMAX_LIMIT = 500
 
 DesignKind = Literal["optimal", "minimax"]
 
 
-class DesignInputError(ValueError):
+class DesignInputError(InputError):
     """Design parameters that cannot be used (message is meant for the user)."""
 
 

@@ -39,7 +39,9 @@ from dataclasses import dataclass, field
 import pandas as pd
 from scipy.stats import norm
 
-AGGREGATE_SUBTYPES = frozenset({"STS", "SARCOMA"})
+from comparators.errors import InputError
+from comparators.vocab import AGGREGATE_SUBTYPES
+
 OTHER = "OTHER"
 NON_ASPS = "NON-ASPS"
 STRATUM_NAMES = {OTHER: "other subtypes (not itemised)", NON_ASPS: "all non-ASPS subtypes"}
@@ -50,7 +52,7 @@ CASEMIX_METHODS = {
 }
 
 
-class CaseMixError(ValueError):
+class CaseMixError(InputError):
     """Counts or weights that cannot be standardised (message is meant for the user)."""
 
 

@@ -61,7 +61,7 @@ def class_by_subtype_chart(
 
     `pooled` is `benchmark.pooled_by_class` output; subtypes are sorted by the AI+ICI estimate.
     """
-    from comparators.forest import CLASS_COLOURS
+    from comparators.vocab import CLASS_COLOURS
 
     data = pooled.assign(
         estimate=100 * pooled["estimate"], low=100 * pooled["low"], high=100 * pooled["high"],

@@ -15,7 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
 
-from comparators.cohort import AE_DENOMINATOR, SeedCohort, load_seed_cohort
+from comparators.evidence.cohort import AE_DENOMINATOR, SeedCohort, load_seed_cohort
 
 
 @dataclass(frozen=True)
@@ -188,6 +188,6 @@ def findings_frame(findings: list[Finding]) -> pd.DataFrame:
 
 def audit_published() -> list[Finding]:
     """The audit of the shipped data: the seed paper against the comparator catalog."""
-    from comparators.catalog import load_catalog
+    from comparators.evidence.catalog import load_catalog
 
     return audit_seed(load_seed_cohort(), load_catalog().trials)

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 import altair as alt
 import pandas as pd
 
-from comparators.survival import KMGroupResult, KMResult
+from comparators.stats.survival import KMGroupResult, KMResult
 
 SYNTHETIC_LABEL = "SYNTHETIC example data, not patients"
 RESPONSE_ORDER: tuple[str, ...] = ("CR", "PR", "SD", "PD", "NE")

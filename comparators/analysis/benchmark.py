@@ -15,30 +15,16 @@ from dataclasses import dataclass, field
 import pandas as pd
 from scipy.stats import fisher_exact
 
-from comparators.cohort import ThisCohort
-from comparators.pooling import PooledProportion, pool_proportions
-from comparators.proportions import CI_METHODS, ProportionCI, proportion_ci
+from comparators.errors import InputError
+from comparators.evidence.cohort import ThisCohort
+from comparators.stats.pooling import PooledProportion, pool_proportions
+from comparators.stats.proportions import CI_METHODS, ProportionCI, proportion_ci
+from comparators.vocab import MEASURE_NAMES, METHOD_NAMES, REGIMEN_CLASSES
 
-MEASURE_NAMES = {
-    "logit": "logit-transformed proportions",
-    "ft": "Freeman-Tukey double-arcsine-transformed proportions (back-transformed at the "
-          "harmonic mean of the sample sizes)",
-    "arcsine": "arcsine-square-root-transformed proportions",
-    "raw": "untransformed proportions",
-}
-METHOD_NAMES = {
-    "REML": "a random-effects model with the restricted maximum-likelihood estimate of τ²",
-    "DL": "a random-effects model with the DerSimonian-Laird estimate of τ²",
-    "PM": "a random-effects model with the Paule-Mandel estimate of τ²",
-    "ML": "a random-effects model with the maximum-likelihood estimate of τ²",
-    "FE": "a fixed-effect (inverse-variance) model",
-    "GLMM": "a random-intercept logistic model (binomial-normal GLMM, maximum likelihood with "
-            "7-point adaptive Gauss-Hermite quadrature)",
-}
-CLASS_ORDER = ("AI+ICI", "ICI", "ICI+ICI", "AI")
+CLASS_ORDER = REGIMEN_CLASSES
 
 
-class BenchmarkError(ValueError):
+class BenchmarkError(InputError):
     """No rows to benchmark, or options that cannot be combined."""
 
 

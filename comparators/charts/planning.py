@@ -12,7 +12,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from comparators.bayes import BetaPosterior, BetaPrior
+from comparators.stats.bayes import BetaPosterior, BetaPrior
 
 COHORT_COLOUR = "#c0392b"
 OTHER_COLOUR = "#4c78a8"

@@ -22,6 +22,9 @@ from typing import IO, Any
 
 import pandas as pd
 
+from comparators.errors import InputError
+from comparators.vocab import ALL_SUBTYPES_CODE
+
 REQUIRED_COLUMNS: tuple[str, ...] = (
     "id",
     "subtype",
@@ -49,7 +52,6 @@ UNIT_TO_MONTHS: dict[str, float] = {
 }
 MAX_MONTHS = 240.0
 DEFAULT_MAX_BYTES = 5_000_000
-ALL_SUBTYPES_LABEL = "STS"
 
 AGGREGATE_COLUMNS: tuple[str, ...] = (
     "study",
@@ -78,7 +80,7 @@ AGGREGATE_COLUMNS: tuple[str, ...] = (
 )
 
 
-class IPDError(ValueError):
+class IPDError(InputError):
     """An IPD file that cannot be used; the message names the row and column when it can."""
 
 
@@ -214,7 +216,7 @@ def _event(v: object, row: int, col: str) -> int:
 def validate_ipd(df: pd.DataFrame, *, known_subtypes: Iterable[str] | None = None) -> pd.DataFrame:
     """Check every cell of an IPD table; return a typed copy with pfs_months/os_months."""
     if known_subtypes is None:
-        from comparators.catalog import subtype_codes
+        from comparators.evidence.catalog import subtype_codes
 
         known_subtypes = subtype_codes()  # the one vocabulary: data/subtypes.csv
     subtypes = frozenset(s.upper() for s in known_subtypes)
@@ -385,7 +387,7 @@ def aggregate_ipd(
     evaluable = CR + PR + SD + PD (NE excluded); responders = CR + PR. PFS median (months) with
     its log-log interval from comparators.survival.km_fit.
     """
-    from comparators.survival import km_fit
+    from comparators.stats.survival import km_fit
 
     if len(df) == 0:
         raise IPDError("no patients to aggregate")
@@ -435,7 +437,7 @@ def aggregate_ipd(
     order = df["subtype"].value_counts().sort_index(ascending=True)
     order = order.sort_values(ascending=False, kind="stable")
     for subtype in order.index:
-        note = "STS not otherwise specified" if subtype == ALL_SUBTYPES_LABEL else ""
+        note = "STS not otherwise specified" if subtype == ALL_SUBTYPES_CODE else ""
         rows.append(row(df[df["subtype"] == subtype], subtype, note))
-    rows.append(row(df, ALL_SUBTYPES_LABEL, f"all subtypes pooled (n={len(df)})"))
+    rows.append(row(df, ALL_SUBTYPES_CODE, f"all subtypes pooled (n={len(df)})"))
     return pd.DataFrame(rows, columns=list(AGGREGATE_COLUMNS))

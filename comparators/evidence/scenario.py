@@ -19,9 +19,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from comparators.cohort import ThisCohort
+from comparators.evidence.cohort import ThisCohort
+from comparators.vocab import AGGREGATE_SUBTYPES
 
-AGGREGATE_SUBTYPES = frozenset({"STS", "SARCOMA"})
 SCENARIO_COLUMNS = ["subtype", "evaluable", "responders"]
 HYPOTHETICAL_LABEL = "This cohort (hypothetical scenario)"
 HYPOTHETICAL_CAVEAT = "Hypothetical: edited from the published counts; not observed data."

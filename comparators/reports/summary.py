@@ -5,7 +5,7 @@ options (or the already fitted `SubtypeBenchmark` objects the benchmark page sho
 number is the same object's) and returns a frozen `EvidenceSummary`. Renderers turn it into
 Markdown (`to_markdown`), a standalone HTML page with inline SVG figures (`to_html`) and a Word
 document with PNG figures (`to_docx`); `summary_chart` gives a section's forest plot (the same
-chart the benchmark page draws). Figures are rendered by the caller (comparators.export), only
+chart the benchmark page draws). Figures are rendered by the caller (reports.export), only
 when exporting.
 
 All data-derived text is plain text inside the summary; each renderer escapes it for its format.
@@ -27,7 +27,7 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
-from comparators.benchmark import (
+from comparators.analysis.benchmark import (
     CLASS_ORDER,
     MEASURE_NAMES,
     BenchmarkError,
@@ -35,11 +35,22 @@ from comparators.benchmark import (
     benchmark_subtype,
     subtype_rows,
 )
-from comparators.catalog import AGGREGATE_SUBTYPES, reference_links, vancouver
-from comparators.cohort import ThisCohort
-from comparators.forest import forest_chart, forest_rows
-from comparators.pooling import PooledProportion
-from comparators.proportions import percent
+from comparators.charts.forest import forest_chart, forest_rows
+from comparators.errors import InputError
+from comparators.evidence.catalog import AGGREGATE_SUBTYPES, reference_links, vancouver
+from comparators.evidence.cohort import ThisCohort
+from comparators.stats.pooling import PooledProportion
+from comparators.stats.proportions import percent
+from comparators.vocab import (
+    CI_SHORT_NAMES as CI_SHORT,
+)
+from comparators.vocab import (
+    CLASS_PHRASES,
+    DATA_LABELS,
+    MEASURE_SHORT,
+    METHOD_SHORT,
+    VERIFIED_MEANING,
+)
 
 __all__ = [
     "EvidenceSummary",
@@ -59,32 +70,9 @@ __all__ = [
 
 TITLE = "Evidence summary: angiogenesis inhibitors and immune checkpoint inhibitors in sarcoma"
 
-#: What a row's `verified` value means, for the caveats (data/README.md).
-VERIFIED_MEANING = {
-    "seed paper only": "the only source for these counts is the seed paper's own claim; not "
-                       "confirmed in the trial's publication",
-    "secondary source": "counts taken from a review table, not from the trial's own publication",
-    "derived": "counts derived (computed) from published percentages or totals, not printed "
-               "directly",
-}
-#: Cohort kinds that are not observed data, and how every output labels them.
-DATA_LABELS = {
-    "hypothetical": "HYPOTHETICAL scenario, not observed data",
-    "synthetic": "SYNTHETIC example data",
-    "uploaded": "UPLOADED cohort: user-supplied data, not from the published paper",
-}
-CLASS_PHRASES = {"AI+ICI": "AI+ICI", "ICI": "ICI alone", "ICI+ICI": "ICI+ICI", "AI": "AI alone"}
-METHOD_SHORT = {
-    "REML": "random-effects REML", "DL": "random-effects DerSimonian-Laird",
-    "PM": "random-effects Paule-Mandel", "ML": "random-effects ML", "FE": "fixed-effect",
-    "GLMM": "binomial-normal GLMM",
-}
-MEASURE_SHORT = {"logit": "logit", "ft": "Freeman-Tukey", "arcsine": "arcsine", "raw": "raw"}
-CI_SHORT = {"wilson": "Wilson", "clopper-pearson": "Clopper-Pearson", "jeffreys": "Jeffreys",
-            "agresti-coull": "Agresti-Coull", "wilson-cc": "Wilson-CC", "wald": "Wald"}
 
 
-class SummaryError(ValueError):
+class SummaryError(InputError):
     """Inputs that cannot be summarised (unknown subtype, nothing to pool)."""
 
 
@@ -558,7 +546,7 @@ def build_summary(
 
     `benchmarks` passes the already fitted objects (the benchmark page's cached ones), so the
     numbers are the very objects the page shows; subtypes missing from it are fitted here with
-    the model options given. `audit_findings`: `Finding`s or their frame (comparators.audit);
+    the model options given. `audit_findings`: `Finding`s or their frame (evidence.audit);
     `claims`: the seed paper's claims table (data/liu2023/claims.csv; read when None) that ties
     each finding to a study. `classes` limits the regimen classes the narrative reports (the
     table, the figure and the overall estimate keep every included arm).
@@ -567,7 +555,7 @@ def build_summary(
         raise SummaryError("choose at least one subtype")
     known = {str(c).upper(): str(c) for c in trials["subtype"].dropna().astype(str)}
     if claims is None:
-        from comparators.cohort import load_seed_cohort
+        from comparators.evidence.cohort import load_seed_cohort
 
         claims = load_seed_cohort().claims
     findings = _findings_frame(audit_findings)
@@ -618,7 +606,7 @@ def render_figures(summary: EvidenceSummary, fmt: str = "png",
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    from comparators.export import chart_png, chart_svg
+    from comparators.reports.export import chart_png, chart_svg
 
     if fmt not in {"png", "svg"}:
         raise ValueError(f"figure format must be png or svg, not {fmt!r}")

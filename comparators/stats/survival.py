@@ -42,6 +42,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from comparators.errors import InputError
+
 ConfType = Literal["log-log", "log"]
 CONF_TYPES: dict[str, str] = {
     "log-log": "log-log (exponential Greenwood) band crossing 0.5, Brookmeyer-Crowley",
@@ -55,7 +57,7 @@ SPSS_EPS = 0.05
 DEFAULT_MAX_TIME = 36_525.0  # 100 years in days: larger than any plausible follow-up in any unit
 
 
-class SurvivalInputError(ValueError):
+class SurvivalInputError(InputError):
     """Time-to-event input that cannot be analysed; the message names the row and column."""
 
 

@@ -21,10 +21,12 @@ import pandas as pd
 from scipy.stats import beta as beta_dist
 from scipy.stats import betabinom
 
+from comparators.errors import InputError
+
 MAX_NMAX = 10_000
 
 
-class BayesInputError(ValueError):
+class BayesInputError(InputError):
     """Counts, priors or thresholds that cannot be used (message is meant for the user)."""
 
 

@@ -30,8 +30,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from comparators.errors import InputError
 
-class ReconstructionError(ValueError):
+
+class ReconstructionError(InputError):
     """Digitised curve or risk table that cannot be reconstructed; the message says why."""
 
 

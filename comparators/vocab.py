@@ -1,0 +1,117 @@
+"""The one vocabulary: subtype aggregates, ordered regimen classes and every label table.
+
+Every module and page reads its names from here, so a label (a CI method, a model, a class) is
+spelled the same in the app, the CLI and every export.
+"""
+
+from __future__ import annotations
+
+# --- subtypes ----------------------------------------------------------------------------------
+#: Subtype codes that aggregate several histologies (an arm's overall row), not one histology.
+AGGREGATE_SUBTYPES: frozenset[str] = frozenset({"STS", "SARCOMA"})
+#: The code an uploaded cohort's all-patients row gets.
+ALL_SUBTYPES_CODE = "STS"
+
+# --- regimen classes ---------------------------------------------------------------------------
+#: Ordered: tables, legends and forest plots list classes in this order.
+REGIMEN_CLASSES: tuple[str, ...] = ("AI+ICI", "ICI", "ICI+ICI", "AI")
+CLASS_PHRASES: dict[str, str] = {
+    "AI+ICI": "AI+ICI", "ICI": "ICI alone", "ICI+ICI": "ICI+ICI", "AI": "AI alone",
+}
+CLASS_COLOURS: dict[str, str] = {
+    "AI+ICI": "#1f5f8b",
+    "ICI": "#e08214",
+    "ICI+ICI": "#7b3294",
+    "AI": "#4d9221",
+}
+HIGHLIGHT_COLOUR = "#c0392b"
+ICI_TARGETS: tuple[str, ...] = ("PD-1", "PD-L1", "CTLA-4", "PD-L1+CTLA-4", "PD-1+CTLA-4")
+DESIGNS: tuple[str, ...] = (
+    "prospective phase 1",
+    "prospective phase 1b/2",
+    "prospective phase 2",
+    "randomised phase 2",
+    "randomised phase 2b",
+    "randomised phase 3",
+    "retrospective",
+)
+
+# --- confidence intervals for one proportion ---------------------------------------------------
+CI_METHODS: dict[str, str] = {
+    "wilson": "Wilson score",
+    "clopper-pearson": "Clopper-Pearson exact",
+    "jeffreys": "Jeffreys (equal-tailed Beta(0.5, 0.5) posterior)",
+    "agresti-coull": "Agresti-Coull",
+    "wilson-cc": "Wilson score with continuity correction",
+    "wald": "Wald (normal approximation)",
+}
+#: Short names for menus, headers and links.
+CI_SHORT_NAMES: dict[str, str] = {
+    "wilson": "Wilson",
+    "clopper-pearson": "Clopper-Pearson",
+    "jeffreys": "Jeffreys",
+    "agresti-coull": "Agresti-Coull",
+    "wilson-cc": "Wilson-CC",
+    "wald": "Wald",
+}
+
+# --- pooling: effect measures ------------------------------------------------------------------
+#: Technical names (metafor's measure codes).
+MEASURES: dict[str, str] = {
+    "logit": "logit-transformed proportion (metafor PLO)",
+    "ft": "Freeman-Tukey double arcsine (metafor PFT)",
+    "arcsine": "arcsine square-root transformed proportion (metafor PAS)",
+    "raw": "raw proportion (metafor PR)",
+}
+#: Prose for methods paragraphs.
+MEASURE_NAMES: dict[str, str] = {
+    "logit": "logit-transformed proportions",
+    "ft": "Freeman-Tukey double-arcsine-transformed proportions (back-transformed at the "
+          "harmonic mean of the sample sizes)",
+    "arcsine": "arcsine-square-root-transformed proportions",
+    "raw": "untransformed proportions",
+}
+MEASURE_SHORT: dict[str, str] = {
+    "logit": "logit", "ft": "Freeman-Tukey", "arcsine": "arcsine", "raw": "raw",
+}
+
+# --- pooling: models ---------------------------------------------------------------------------
+METHODS: dict[str, str] = {
+    "FE": "fixed (common) effect, inverse variance",
+    "DL": "random effects, DerSimonian-Laird tau^2",
+    "PM": "random effects, Paule-Mandel tau^2",
+    "ML": "random effects, maximum-likelihood tau^2",
+    "REML": "random effects, restricted maximum-likelihood tau^2",
+    "GLMM": "binomial-normal random-intercept logistic model (ML, adaptive Gauss-Hermite)",
+}
+METHOD_NAMES: dict[str, str] = {
+    "REML": "a random-effects model with the restricted maximum-likelihood estimate of τ²",
+    "DL": "a random-effects model with the DerSimonian-Laird estimate of τ²",
+    "PM": "a random-effects model with the Paule-Mandel estimate of τ²",
+    "ML": "a random-effects model with the maximum-likelihood estimate of τ²",
+    "FE": "a fixed-effect (inverse-variance) model",
+    "GLMM": "a random-intercept logistic model (binomial-normal GLMM, maximum likelihood with "
+            "7-point adaptive Gauss-Hermite quadrature)",
+}
+METHOD_SHORT: dict[str, str] = {
+    "REML": "random-effects REML", "DL": "random-effects DerSimonian-Laird",
+    "PM": "random-effects Paule-Mandel", "ML": "random-effects ML", "FE": "fixed-effect",
+    "GLMM": "binomial-normal GLMM",
+}
+
+# --- evidence: verification and data kinds -----------------------------------------------------
+VERIFIED: tuple[str, ...] = ("primary source", "secondary source", "derived", "seed paper only")
+#: What a row's `verified` value means, for caveats (data/README.md).
+VERIFIED_MEANING: dict[str, str] = {
+    "seed paper only": "the only source for these counts is the seed paper's own claim; not "
+                       "confirmed in the trial's publication",
+    "secondary source": "counts taken from a review table, not from the trial's own publication",
+    "derived": "counts derived (computed) from published percentages or totals, not printed "
+               "directly",
+}
+#: Cohort kinds that are not observed data, and how every output labels them.
+DATA_LABELS: dict[str, str] = {
+    "hypothetical": "HYPOTHETICAL scenario, not observed data",
+    "synthetic": "SYNTHETIC example data",
+    "uploaded": "UPLOADED cohort: user-supplied data, not from the published paper",
+}
