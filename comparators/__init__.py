@@ -151,6 +151,7 @@ _PUBLIC: dict[str, str] = {
     "ModelFit": "stats.pooling",
     "PooledProportion": "stats.pooling",
     "PoolingInputError": "stats.pooling",
+    "GLMMNotFittedError": "stats.pooling",
     "StudyEstimate": "stats.pooling",
     "SubgroupResult": "stats.pooling",
     "back_transform": "stats.pooling",

@@ -109,15 +109,25 @@ def cmd_pool(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     studies, events, n, groups = read_pool_csv(args.file)
     result = pool_proportions(
         events, n, studies=studies, measure=args.measure, method=args.method, hksj=args.hksj,
-        level=args.level, groups=groups,
+        level=args.level, groups=groups, hksj_variant=args.hksj_variant,
     )
     payload = result.to_dict()
     i2 = "–" if payload["i2"] is None else f"{payload['i2']:.1f}%"  # None for k = 1 and FE
-    text = (
-        f"k = {payload['k']}, {args.measure}/{args.method}: pooled proportion "
-        f"{payload['estimate']:.4f} [{payload['low']:.4f}, {payload['high']:.4f}], I2 = {i2}"
-    )
-    return payload, text
+    what = "pooled proportion" if result.estimable else (
+        f"NOT ESTIMABLE by random-effects pooling; summed counts {result.events}/{result.n}, "
+        "exact interval")
+    lines = [
+        f"k = {payload['k']}, {args.measure}/{args.method}: {what} "
+        f"{payload['estimate']:.4f} [{payload['low']:.4f}, {payload['high']:.4f}], I2 = {i2}",
+        f"estimable: {'yes' if result.estimable else 'no'}; model used: {result.method_used}; "
+        f"hksj_variant: {result.hksj_variant or 'none'}",
+    ]
+    for g in result.subgroups:
+        flag = "" if g.estimable else " (not estimable: summed counts, exact interval)"
+        lines.append(f"  {g.group}: k = {g.k}, {g.estimate:.4f} [{g.low:.4f}, {g.high:.4f}]"
+                     f"{flag}")
+    lines += [f"note: {note}" for note in result.notes]
+    return payload, "\n".join(lines)
 
 
 def cmd_simon(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
@@ -212,6 +222,10 @@ def build_parser() -> argparse.ArgumentParser:
     pool.add_argument("--method", choices=["REML", "DL", "PM", "ML", "FE", "GLMM"],
                       default="REML")
     pool.add_argument("--hksj", action="store_true", help="Hartung-Knapp-Sidik-Jonkman CI")
+    pool.add_argument("--hksj-variant", dest="hksj_variant", choices=["adhoc", "plain"],
+                      default="adhoc",
+                      help="with --hksj: adhoc (default; never narrower than the standard "
+                           "interval, metafor test='adhoc') or plain (metafor test='knha')")
     pool.add_argument("--level", type=_fraction("--level"), default=0.95)
     pool.set_defaults(run=cmd_pool)
 

@@ -99,6 +99,18 @@ METHOD_SHORT: dict[str, str] = {
     "GLMM": "binomial-normal GLMM",
 }
 
+#: Hartung-Knapp-Sidik-Jonkman variants (pool_proportions(hksj=True, hksj_variant=...)).
+HKSJ_VARIANTS: dict[str, str] = {
+    "adhoc": "Hartung-Knapp-Sidik-Jonkman, ad hoc variant never narrower than the standard "
+             "interval (metafor test=\"adhoc\")",
+    "plain": "Hartung-Knapp-Sidik-Jonkman, plain (metafor test=\"knha\"; can be narrower than "
+             "the standard interval)",
+}
+HKSJ_SHORT: dict[str, str] = {"adhoc": "HKSJ (ad hoc)", "plain": "HKSJ (plain)"}
+#: What a pool's result is when random-effects pooling cannot estimate it (sparse-data rule).
+NOT_ESTIMABLE = "not estimable by random-effects pooling"
+EXACT_SUMMED = "summed counts with an exact Clopper-Pearson interval"
+
 # --- evidence: verification and data kinds -----------------------------------------------------
 VERIFIED: tuple[str, ...] = ("primary source", "secondary source", "derived", "seed paper only")
 #: What a row's `verified` value means, for caveats (data/README.md).

@@ -20,8 +20,10 @@ from hypothesis import strategies as st
 
 from comparators.stats.pooling import (
     EffectSizes,
+    GLMMNotFittedError,
     PooledProportion,
     PoolingInputError,
+    _loglik,  # the log-likelihood metafor's logLik reports
     back_transform,
     effect_sizes,
     fit_glmm,
@@ -213,8 +215,8 @@ def test_ml_knha_and_prediction_interval_colditz_log_or() -> None:
     assert (r(fit.tau2_low, 3), r(fit.tau2_high, 3)) == (0.130, 1.181)
     assert r(fit.tau2_high, 4) == 1.1812
     assert (r(fit.pi_low, 3), r(fit.pi_high, 3)) == (-1.875, 0.391)
-    hk = fit_model(_bcg("OR"), "ML", hksj=True)
-    assert hk.df == 12
+    hk = fit_model(_bcg("OR"), "ML", hksj=True, hksj_variant="plain")
+    assert hk.df == 12 and hk.hksj_variant == "plain"
     assert [round(math.exp(v), 3) for v in (hk.low, hk.high)] == [0.318, 0.714]
 
 
@@ -284,7 +286,8 @@ def test_ft_and_arcsine_single_study_mailing_list() -> None:
 CONTRACT = {"k", "measure", "method", "estimate", "low", "high", "pi_low", "pi_high", "tau2",
             "i2", "q", "q_df", "q_p", "studies"}
 SUBGROUP_KEYS = {"subgroups", "q_between", "q_between_df", "q_between_p"}
-EXTRA = {"hksj", "level", "i2_low", "i2_high", "h2", "notes"}
+EXTRA = {"hksj", "level", "i2_low", "i2_high", "h2", "notes", "estimable", "method_used",
+         "hksj_variant", "events", "n"}
 
 
 def test_to_dict_matches_cli_contract_and_is_json() -> None:
@@ -342,14 +345,20 @@ def test_k1_returns_study_with_note() -> None:
     assert res.studies[0].weight == 100.0
 
 
-def test_all_zero_events_logit_and_glmm_do_not_crash() -> None:
-    res = pool_proportions([0, 0, 0], [10, 20, 15])
-    assert 0 < res.estimate < 0.1
-    assert len(res.corrected) == 3
-    g = pool_proportions([0, 0, 0], [10, 20, 15], method="GLMM")
-    assert any("GLMM not estimable" in note for note in g.notes)
-    assert 0 <= g.low <= g.estimate <= g.high <= 1
-    json.dumps(g.to_dict(), allow_nan=False)
+def test_all_zero_events_not_estimable_for_every_model() -> None:
+    # Issue 12 sparse-data rule: all arms 0 % -> summed counts 0/45 with the exact interval.
+    # Clopper-Pearson upper limit for 0/45 is 1 - 0.025^(1/45) (closed form for x = 0).
+    for method in ("REML", "DL", "FE", "GLMM"):
+        res = pool_proportions([0, 0, 0], [10, 20, 15], method=method, hksj=True)
+        assert not res.estimable and res.method_used == "exact"
+        assert (res.events, res.n, res.estimate, res.low) == (0, 45, 0.0, 0.0)
+        assert math.isclose(res.high, 1 - 0.025 ** (1 / 45), rel_tol=1e-9)
+        assert res.tau2 is None and res.i2 is None and res.pi_low is None
+        assert res.hksj_variant is None and res.corrected == ()
+        assert any("not estimable by random-effects pooling" in nt for nt in res.notes)
+        json.dumps(res.to_dict(), allow_nan=False)
+    with pytest.raises(GLMMNotFittedError, match="exact .Clopper-Pearson. interval"):
+        fit_glmm([0, 0, 0], [10, 20, 15])
 
 
 def test_ft_never_corrected_and_glmm_needs_logit() -> None:
@@ -424,6 +433,11 @@ def test_fe_estimate_within_study_range(data: tuple, measure: str) -> None:
 def test_i2_bounds_weights_and_order(data: tuple, method: str, hksj: bool) -> None:
     x, n = data
     res = pool_proportions(x, n, method=method, hksj=hksj)
+    assert math.isclose(sum(s.weight for s in res.studies), 100.0, rel_tol=1e-9)
+    if not res.estimable:  # every arm 0 % or 100 %: the documented sparse-data rule
+        assert len(x) >= 2 and (sum(x) == 0 or x == n) and res.i2 is None
+        assert res.estimate == sum(x) / sum(n)
+        return
     for v in (res.i2, res.i2_low, res.i2_high):
         assert v is not None and 0 <= v <= 100
     assert res.i2_low <= res.i2_high
@@ -440,7 +454,8 @@ def test_permutation_invariance(data: tuple, method: str, rnd) -> None:  # noqa:
     rnd.shuffle(perm)
     a = pool_proportions(x, n, method=method)
     b = pool_proportions([x[i] for i in perm], [n[i] for i in perm], method=method)
-    for fa, fb in ((a.estimate, b.estimate), (a.low, b.low), (a.high, b.high), (a.i2, b.i2)):
+    for fa, fb in ((a.estimate, b.estimate), (a.low, b.low), (a.high, b.high),
+                   (a.i2 or 0.0, b.i2 or 0.0)):
         assert math.isclose(fa, fb, rel_tol=1e-7, abs_tol=1e-10)
     assert math.isclose(a.tau2 or 0.0, b.tau2 or 0.0, rel_tol=1e-6, abs_tol=1e-10)
 
@@ -532,3 +547,98 @@ def test_pooling_input_error_is_value_error() -> None:
     assert issubclass(PoolingInputError, ValueError)
     assert isinstance(pool_proportions([1, 2], [5, 6]), PooledProportion)
     assert isinstance(leave_one_out([1, 2, 3], [5, 6, 7]), pd.DataFrame)
+
+
+# ---------------------------------------------------------------------------------------------
+# Issue 12: global optimum, sparse-data rules, HKSJ ad hoc, small-k caution
+# ---------------------------------------------------------------------------------------------
+
+ISSUE12_X = [4, 0, 0, 3, 0, 0, 0, 0]
+ISSUE12_N = [5, 7, 7, 7, 100, 20, 60, 3]
+
+
+def test_reml_finds_global_maximum_issue12_example() -> None:
+    # Source: R 4.x, metafor 3.8.1 (Debian r-cran-metafor), run for this test:
+    #   dat <- escalc("PR", xi=c(4,0,0,3,0,0,0,0), ni=c(5,7,7,7,100,20,60,3))
+    #   r <- rma(yi, vi, data=dat, method="REML")
+    #   r$tau2 0.03789254, r$beta 0.13843251, logLik(r) -0.41849447
+    #   logLik(rma(yi, vi, data=dat, method="REML", tau2=0)) -0.7843962
+    # (metafor stops Fisher scoring at a tau^2 change < 1e-5, hence 3 significant digits for tau^2)
+    es = effect_sizes(ISSUE12_X, ISSUE12_N, "raw")
+    fit = fit_model(es, "REML")
+    assert round(fit.tau2, 4) == 0.0379
+    assert round(fit.estimate, 3) == 0.138
+    assert round(float(_loglik(fit.tau2, es.yi, es.vi, True)[0]), 3) == -0.418
+    assert round(float(_loglik(0.0, es.yi, es.vi, True)[0]), 3) == -0.784
+    res = pool_proportions(ISSUE12_X, ISSUE12_N, measure="raw")
+    assert res.estimable and round(100 * res.estimate, 1) == 13.8
+
+
+def test_ups_ai_ici_all_zero_not_estimable_with_exact_interval() -> None:
+    # Issue 12: UPS AI+ICI arms 0/5, 0/6, 0/5 were shown as 7.9% (6.3-9.9%) with HKSJ.
+    # Clopper-Pearson 95% for 0/16: upper = 1 - 0.025^(1/16) = 0.2059 (closed form for x = 0).
+    for hksj in (False, True):
+        res = pool_proportions([0, 0, 0], [5, 6, 5], hksj=hksj)
+        assert not res.estimable
+        assert (res.events, res.n, res.estimate, res.low) == (0, 16, 0.0, 0.0)
+        assert round(res.high, 4) == round(1 - 0.025 ** (1 / 16), 4) == 0.2059
+        assert "0/16 = 0.0%" in " ".join(res.notes)
+        d = res.to_dict()
+        assert d["estimable"] is False and d["tau2"] is None and d["pi_low"] is None
+
+
+def test_all_100_percent_arms_not_estimable() -> None:
+    # Clopper-Pearson lower limit for 12/12 is 0.025^(1/12) (closed form for x = n).
+    res = pool_proportions([4, 8], [4, 8], method="ML")
+    assert not res.estimable and res.estimate == 1.0 and res.high == 1.0
+    assert math.isclose(res.low, 0.025 ** (1 / 12), rel_tol=1e-9)
+
+
+def test_not_estimable_subgroup_left_out_of_between_test() -> None:
+    x, n = [0, 0, 0, 3, 5, 2], [5, 6, 5, 10, 12, 9]
+    g = ["AI+ICI"] * 3 + ["ICI"] * 3
+    res = pool_proportions(x, n, groups=g, hksj=True)
+    sub = {s.group: s for s in res.subgroups}
+    assert not sub["AI+ICI"].estimable and sub["AI+ICI"].estimate == 0.0
+    assert (sub["AI+ICI"].events, sub["AI+ICI"].n) == (0, 16)
+    assert sub["ICI"].estimable
+    assert res.q_between is None and res.q_between_p is None
+    assert any("left out of the test for subgroup differences" in nt for nt in res.notes)
+    assert res.to_dict()["subgroups"][0]["estimable"] is False
+
+
+@pytest.mark.parametrize("data", [
+    ([2, 3, 5, 1], [10, 12, 20, 8]),    # homogeneous: plain HK factor < 1
+    ([1, 9, 2, 14], [20, 20, 25, 30]),  # heterogeneous: HK factor > 1
+])
+def test_hksj_adhoc_never_narrower_than_standard(data: tuple) -> None:
+    # metafor 3.8.1, dat <- escalc("PLO", xi=c(2,3,5,1), ni=c(10,12,20,8)):
+    #   rma(yi, vi, data=dat, test="adhoc") CI -2.333582 .. -0.1472242 (se 0.3435027)
+    #   rma(yi, vi, data=dat, test="knha")  CI -1.725281 .. -0.7555254 (se 0.1523600)
+    x, n = data
+    es = effect_sizes(x, n, "logit")
+    std = fit_model(es, "REML")
+    adhoc = fit_model(es, "REML", hksj=True)
+    plain = fit_model(es, "REML", hksj=True, hksj_variant="plain")
+    assert adhoc.hksj_variant == "adhoc" and plain.hksj_variant == "plain"
+    assert adhoc.high - adhoc.low >= std.high - std.low
+    if x == [2, 3, 5, 1]:
+        assert (round(adhoc.low, 4), round(adhoc.high, 4)) == (-2.3336, -0.1472)
+        assert (round(plain.low, 4), round(plain.high, 4)) == (-1.7253, -0.7555)
+    res = pool_proportions(x, n, hksj=True)
+    assert res.hksj_variant == "adhoc" and res.to_dict()["hksj_variant"] == "adhoc"
+
+
+def test_small_k_caution_note() -> None:
+    for k in (2, 3):
+        res = pool_proportions([3, 5, 4][:k], [10, 12, 11][:k])
+        assert any(f"k = {k}: tau^2 is barely estimable" in nt for nt in res.notes)
+    res = pool_proportions([3, 5, 4, 6], [10, 12, 11, 13])
+    assert not any("barely estimable" in nt for nt in res.notes)
+    assert not any("barely estimable" in nt
+                   for nt in pool_proportions([3, 5], [10, 12], method="FE").notes)
+
+
+def test_bad_hksj_variant_refused() -> None:
+    with pytest.raises(PoolingInputError, match="hksj_variant"):
+        pool_proportions([3, 5], [10, 12], hksj=True, hksj_variant="knha")  # type: ignore[arg-type]

@@ -16,8 +16,17 @@ tests/test_pooling.py):
   (Fisher scoring, as metafor), GLMM (binomial-normal random-intercept logistic model, ML with
   7-point adaptive Gauss-Hermite quadrature as metafor's rma.glmm -> lme4::glmer(nAGQ=7);
   SE of the mean from the inverse Hessian of the deviance over (mean, tau), as lme4's vcov).
-- hksj: Hartung-Knapp-Sidik-Jonkman (metafor test="knha"): t with k-1 df and the HK variance,
-  no ad-hoc truncation.
+- hksj: Hartung-Knapp-Sidik-Jonkman with t(k-1) quantiles. ``hksj_variant="adhoc"`` (the default
+  whenever hksj is on; metafor test="adhoc", meta adhoc.hakn.ci="se") truncates the HK variance
+  factor at 1, so the interval is never narrower than the standard one; ``"plain"`` is metafor
+  test="knha" without truncation.
+- ML/REML: the (restricted) log-likelihood is profiled over tau^2 = 0 plus a log-spaced grid and
+  the best grid point is refined, so the global maximum is returned even when the likelihood
+  has several maxima (Fisher scoring from one start can stop at a local one).
+- sparse data: a pool of k >= 2 arms that are all 0 % (or all 100 %) is not estimable by
+  random-effects pooling; the result is flagged ``estimable=False`` and carries the summed
+  counts with their exact Clopper-Pearson interval (no tau^2, I^2 or prediction interval), and
+  such subgroups are left out of the test for subgroup differences.
 - prediction interval: metafor predict.rma: mu +/- crit * sqrt(se^2 + tau^2), crit = z, or
   t(k-1) when hksj is used.
 - I^2 = 100 tau^2 / (tau^2 + s^2) with metafor's "typical" within-study variance s^2 (for FE:
@@ -42,10 +51,11 @@ from scipy.special import expit, logit
 
 from comparators.errors import InputError
 from comparators.stats.proportions import ProportionCI, ProportionInputError, proportion_ci
-from comparators.vocab import MEASURES, METHODS
+from comparators.vocab import HKSJ_VARIANTS, MEASURES, METHODS, NOT_ESTIMABLE
 
 Measure = Literal["logit", "ft", "arcsine", "raw"]
 Method = Literal["FE", "DL", "PM", "ML", "REML", "GLMM"]
+HKSJVariant = Literal["adhoc", "plain"]
 
 
 _GLMM_NAGQ = 7  # metafor rma.glmm default for measure PLO
@@ -55,6 +65,15 @@ _MAXITER = 200
 
 class PoolingInputError(InputError):
     """Counts, options or files that cannot be pooled; the message says what and where."""
+
+
+class GLMMNotFittedError(PoolingInputError):
+    """The binomial-normal GLMM cannot be fitted to these counts; the message names an
+    alternative. Raised instead of silently switching to another model."""
+
+
+#: Log-spaced grid of tau^2 (times a data scale) profiled before refining ML/REML.
+_TAU2_GRID = np.logspace(-8, 3, 89)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -286,6 +305,8 @@ class ModelFit:
     pi_high: float | None
     weights: np.ndarray
     notes: tuple[str, ...] = ()
+    #: the HKSJ variant actually used ("adhoc" | "plain"), None without HKSJ
+    hksj_variant: str | None = None
 
     @property
     def tau(self) -> float | None:
@@ -331,42 +352,94 @@ def _root_decreasing(f: Any, target: float, start: float) -> float:
 
 
 def _tau2_pm(y: np.ndarray, v: np.ndarray) -> float:
-    # Paule-Mandel: generalised Q equal to its expectation k - 1.
-    return _root_decreasing(lambda t: _gen_q(t, y, v), y.size - 1, _tau2_dl(y, v) + np.var(y))
+    # Paule-Mandel: generalised Q equal to its expectation k - 1. Q(tau^2) is strictly
+    # decreasing, so the root is unique; the check below guards the bracketing numerically.
+    k = y.size
+    tau2 = _root_decreasing(lambda t: _gen_q(t, y, v), k - 1, _tau2_dl(y, v) + np.var(y))
+    qt = _gen_q(tau2, y, v)
+    if tau2 > 0 and not math.isclose(qt, k - 1, rel_tol=1e-6, abs_tol=1e-8):
+        raise PoolingInputError(  # pragma: no cover - a numerical failure, not user input
+            f"Paule-Mandel root not found (Q = {qt:.6g} at tau^2 = {tau2:.6g}, target {k - 1})")
+    return tau2
+
+
+def _loglik(tau2: np.ndarray | float, y: np.ndarray, v: np.ndarray, reml: bool) -> np.ndarray:
+    """(Restricted) log-likelihood of the intercept-only normal-normal model at each tau^2.
+
+    The same constants as metafor's logLik.rma (so values are comparable with R):
+    ML   -k/2 log(2 pi) - 1/2 sum log(v + t) - 1/2 sum w (y - mu)^2
+    REML -(k-1)/2 log(2 pi) + 1/2 log k - 1/2 sum log(v + t) - 1/2 log sum w - 1/2 sum w r^2
+    """
+    t = np.atleast_1d(np.asarray(tau2, dtype=float))[:, None]
+    w = 1 / (v[None, :] + t)
+    sw = w.sum(axis=1)
+    mu = (w * y[None, :]).sum(axis=1) / sw
+    rss = (w * (y[None, :] - mu[:, None]) ** 2).sum(axis=1)
+    logdet = np.log(v[None, :] + t).sum(axis=1)
+    k = y.size
+    if reml:
+        return (-0.5 * (k - 1) * math.log(2 * math.pi) + 0.5 * math.log(k) - 0.5 * logdet
+                - 0.5 * np.log(sw) - 0.5 * rss)
+    return -0.5 * k * math.log(2 * math.pi) - 0.5 * logdet - 0.5 * rss
+
+
+def _fisher_step(tau2: float, y: np.ndarray, v: np.ndarray, reml: bool) -> float:
+    """One Fisher-scoring increment for tau^2 (metafor's algorithm), vectorised."""
+    w = 1 / (v + tau2)
+    s1 = w.sum()
+    mu = (w * y).sum() / s1
+    r = y - mu
+    s2 = (w**2).sum()
+    if reml:
+        # Score and information of the restricted likelihood with P = W - w w'/sum(w).
+        ypppy = ((w * r) ** 2).sum()
+        tr_p = s1 - s2 / s1
+        tr_pp = s2 - 2 * (w**3).sum() / s1 + s2**2 / s1**2
+        return float((ypppy - tr_p) / tr_pp)
+    return float(((w * r) ** 2).sum() - s1) / s2
 
 
 def _tau2_fisher(y: np.ndarray, v: np.ndarray, reml: bool) -> float:
-    """ML/REML tau^2 by Fisher scoring (metafor's algorithm), truncated at 0, vectorised."""
+    """ML/REML tau^2 at the global maximum of the (restricted) likelihood, truncated at 0.
 
-    def step(tau2: float) -> float:
-        w = 1 / (v + tau2)
-        s1 = w.sum()
-        mu = (w * y).sum() / s1
-        r = y - mu
-        s2 = (w**2).sum()
-        if reml:
-            # Score and information of the restricted likelihood with P = W - w w'/sum(w).
-            ypppy = ((w * r) ** 2).sum()
-            tr_p = s1 - s2 / s1
-            tr_pp = s2 - 2 * (w**3).sum() / s1 + s2**2 / s1**2
-            return float((ypppy - tr_p) / tr_pp)
-        return float(((w * r) ** 2).sum() - s1) / s2
-
-    tau2 = _tau2_dl(y, v)
+    Why a profile first: with sparse counts the likelihood can have a local maximum at (or
+    near) 0 and the global one far away (issue 12: 8 raw proportions where one Fisher-scoring
+    run stops at 0 with logLik -0.784 while tau^2 = 0.0379 gives -0.418). So: evaluate the
+    likelihood at 0 and on a log-spaced grid scaled to the data, bracket the best grid point by
+    its neighbours, maximise inside the bracket (bounded Brent), then polish with Fisher
+    scoring as long as the steps stay inside the bracket.
+    """
+    scale = max(float(np.var(y)), float(np.median(v)), 1e-300)
+    grid = np.concatenate([[0.0], scale * _TAU2_GRID])
+    ll = _loglik(grid, y, v, reml)
+    j = int(np.nanargmax(ll))
+    lo = grid[max(j - 1, 0)]
+    hi = grid[min(j + 1, grid.size - 1)]
+    f = lambda t: -float(_loglik(t, y, v, reml)[0])  # noqa: E731
+    if hi > lo:
+        res = optimize.minimize_scalar(f, bounds=(lo, hi), method="bounded",
+                                       options={"xatol": 1e-14 * max(hi, 1e-300) + 1e-300})
+        tau2 = float(res.x)
+    else:
+        tau2 = float(grid[j])
+    best = -f(tau2)
+    # Polish: Fisher scoring converges fast near the maximum; keep it only inside the bracket
+    # and only if the likelihood does not fall.
+    cur = tau2
     for _ in range(_MAXITER):
-        adj = step(tau2)
-        new = tau2 + adj
-        if new < 0:
-            # The optimum is on the boundary if the score still points below zero at 0.
-            if tau2 == 0.0 or step(0.0) <= 0:
-                return 0.0
-            while new < 0:
-                adj /= 2
-                new = tau2 + adj
-        if abs(new - tau2) <= _TOL * max(1.0, tau2):
-            return float(new)
-        tau2 = new
-    return float(tau2)
+        new = cur + _fisher_step(cur, y, v, reml)
+        if not (lo <= new <= hi) or not math.isfinite(new):
+            break
+        if abs(new - cur) <= _TOL * max(1.0, cur):
+            cur = new
+            break
+        cur = new
+    if -f(cur) >= best - 1e-12:
+        tau2 = cur
+    # The boundary: tau^2 = 0 wins ties (metafor truncates at 0).
+    if j <= 1 and float(ll[0]) >= -f(tau2) - 1e-12 and _fisher_step(0.0, y, v, reml) <= 0:
+        return 0.0
+    return max(0.0, float(tau2))
 
 
 def _qprofile_ci(y: np.ndarray, v: np.ndarray, level: float, tau2: float) -> tuple[float, float]:
@@ -401,6 +474,11 @@ def _check_level(level: float) -> float:
     return float(level)
 
 
+def _check_variant(hksj: bool, hksj_variant: str) -> str | None:
+    _check_choice(hksj_variant, HKSJ_VARIANTS, "hksj_variant")
+    return hksj_variant if hksj else None
+
+
 def _single_study_fit(es: EffectSizes, method: str, hksj: bool, level: float,
                       notes: tuple[str, ...]) -> ModelFit:
     y, se = float(es.yi[0]), math.sqrt(float(es.vi[0]))
@@ -416,10 +494,15 @@ def _single_study_fit(es: EffectSizes, method: str, hksj: bool, level: float,
 
 
 def fit_model(es: EffectSizes, method: str = "REML", hksj: bool = False,
-              level: float = 0.95) -> ModelFit:
-    """Fit an intercept-only fixed- or random-effects model to effect sizes (rma.uni)."""
+              level: float = 0.95, hksj_variant: str = "adhoc") -> ModelFit:
+    """Fit an intercept-only fixed- or random-effects model to effect sizes (rma.uni).
+
+    With hksj, ``hksj_variant="adhoc"`` is metafor test="adhoc" (HK variance factor truncated
+    at 1, never narrower than the standard interval); ``"plain"`` is test="knha".
+    """
     method = _check_choice(method, {k: v for k, v in METHODS.items() if k != "GLMM"}, "method")
     level = _check_level(level)
+    variant = _check_variant(hksj, hksj_variant)
     y, v = es.yi, es.vi
     k = y.size
     notes: tuple[str, ...] = ()
@@ -446,7 +529,12 @@ def fit_model(es: EffectSizes, method: str = "REML", hksj: bool = False,
     df: int | None = None
     if hksj:
         # Knapp-Hartung: weighted residual variance rescales the variance, t with k - 1 df.
-        var = float((w * (y - mu) ** 2).sum() / ((k - 1) * sw))
+        # The ad hoc variant never lets the factor fall below 1: with few homogeneous studies
+        # the plain factor can be far below 1 and give an interval narrower than the Wald one.
+        factor = float((w * (y - mu) ** 2).sum() / (k - 1))
+        if variant == "adhoc":
+            factor = max(1.0, factor)
+        var = factor / float(sw)
         df = k - 1
         if method == "FE":
             notes += ("Hartung-Knapp adjustment is not meant for a fixed-effect model",)
@@ -471,7 +559,7 @@ def fit_model(es: EffectSizes, method: str = "REML", hksj: bool = False,
         high=mu + crit * se, crit=crit, df=df, hksj=hksj, level=level, tau2=tau2_out,
         tau2_low=tau2_lo, tau2_high=tau2_hi, q=q, q_df=q_df, q_p=q_p, i2=float(i2),
         i2_low=float(i2_lo), i2_high=float(i2_hi), h2=float(h2), pi_low=pi_low,
-        pi_high=pi_high, weights=100 * w / sw, notes=notes,
+        pi_high=pi_high, weights=100 * w / sw, notes=notes, hksj_variant=variant,
     )
 
 
@@ -545,14 +633,21 @@ def _hessian(f: Any, theta: np.ndarray, h: float = 1e-4) -> np.ndarray:
 
 
 def fit_glmm(events: Sequence[int] | np.ndarray, n: Sequence[int] | np.ndarray,
-             hksj: bool = False, level: float = 0.95) -> ModelFit:
+             hksj: bool = False, level: float = 0.95,
+             hksj_variant: str = "adhoc") -> ModelFit:
     """Binomial-normal random-intercept logistic model (metafor rma.glmm, measure PLO).
 
     No continuity correction enters the likelihood. Q, I^2 and the weights are descriptive and
     come from the logit effect sizes (with cc) as metafor does for rma.glmm's I^2; the weights
     are inverse-variance weights 1/(v_i + tau^2), since a GLMM has no explicit study weights.
+
+    The deviance is minimised from several starting points (tau = 0.1, 0.5, 1.5 around the
+    pooled logit) and the best is kept. Raises GLMMNotFittedError, naming the alternative, when
+    every study has 0 or all events or the optimiser fails: the model never silently becomes
+    another one.
     """
     level = _check_level(level)
+    variant = _check_variant(hksj, hksj_variant)
     x, m = _as_counts(events, n)
     es = effect_sizes(x, m, "logit")
     k = x.size
@@ -560,20 +655,28 @@ def fit_glmm(events: Sequence[int] | np.ndarray, n: Sequence[int] | np.ndarray,
     if k == 1:
         return _single_study_fit(es, "GLMM", hksj, level, notes)
     if np.all(x == 0) or np.all(x == m):
-        # The ML estimate of the mean logit is -inf/+inf: fall back rather than crash.
         which = "0 events" if np.all(x == 0) else "all events"
-        fit = fit_model(es, "REML", hksj, level)
-        return _replace(fit, method="GLMM", notes=fit.notes + (
-            f"GLMM not estimable: every study has {which}, so the maximum-likelihood mean is "
-            "on the boundary; the result is a logit REML model with continuity correction 0.5",))
+        raise GLMMNotFittedError(
+            f"GLMM cannot be fitted: every study has {which}, so the maximum-likelihood mean "
+            "logit is infinite. Report the summed counts with an exact (Clopper-Pearson) "
+            "interval (pool_proportions does this), or choose REML with a continuity correction")
 
     xf, nf = x.astype(float), m.astype(float)
     dev = lambda th: _glmm_deviance(th[0], th[1], xf, nf)  # noqa: E731
-    start = np.array([float(logit((xf.sum() + 0.5) / (nf.sum() + 1))),
-                      max(math.sqrt(_tau2_dl(es.yi, es.vi)), 0.3)])
-    res = optimize.minimize(dev, start, method="Nelder-Mead",
-                            options={"xatol": 1e-9, "fatol": 1e-11, "maxiter": 4000})
-    theta = np.array([res.x[0], abs(res.x[1])])
+    beta0 = float(logit((xf.sum() + 0.5) / (nf.sum() + 1)))
+    starts = [np.array([beta0, max(math.sqrt(_tau2_dl(es.yi, es.vi)), 0.3)])]
+    starts += [np.array([beta0, t]) for t in (0.1, 0.5, 1.5)]
+    best = None
+    for st in starts:
+        res = optimize.minimize(dev, st, method="Nelder-Mead",
+                                options={"xatol": 1e-9, "fatol": 1e-11, "maxiter": 4000})
+        if math.isfinite(float(res.fun)) and (best is None or res.fun < best.fun - 1e-9):
+            best = res
+    if best is None or not np.all(np.isfinite(best.x)):
+        raise GLMMNotFittedError(  # pragma: no cover - optimiser failure, not seen in tests
+            "GLMM cannot be fitted: the likelihood could not be maximised for these counts; "
+            "choose REML (normal-normal model on logits) instead")
+    theta = np.array([best.x[0], abs(best.x[1])])
     # Polish with Newton steps on the finite-difference gradient/Hessian.
     for _ in range(5):
         if theta[1] < 1e-6:
@@ -586,8 +689,11 @@ def fit_glmm(events: Sequence[int] | np.ndarray, n: Sequence[int] | np.ndarray,
             break
         if not np.all(np.isfinite(step)) or np.max(np.abs(step)) > 0.1:
             break
-        theta = theta - step
-        theta[1] = abs(theta[1])
+        cand = theta - step
+        cand[1] = abs(cand[1])
+        if dev(cand) > dev(theta) + 1e-10:
+            break
+        theta = cand
         if np.max(np.abs(step)) < 1e-10:
             break
     beta, tau = float(theta[0]), float(theta[1])
@@ -613,8 +719,9 @@ def fit_glmm(events: Sequence[int] | np.ndarray, n: Sequence[int] | np.ndarray,
     df: int | None = None
     if hksj:
         df = k - 1
-        notes += ("GLMM with hksj: t distribution with k - 1 df (metafor test='t'); "
-                  "no Hartung-Knapp variance rescaling",)
+        notes += ("GLMM with HKSJ: t distribution with k - 1 df (metafor rma.glmm test='t'); "
+                  "a GLMM has no Hartung-Knapp variance factor, so the ad hoc and plain "
+                  "variants coincide and the interval is never narrower than the z interval",)
     se = math.sqrt(var)
     crit = _crit(level, df)
     y, v = es.yi, es.vi
@@ -630,7 +737,7 @@ def fit_glmm(events: Sequence[int] | np.ndarray, n: Sequence[int] | np.ndarray,
         tau2_low=tlo, tau2_high=thi, q=q, q_df=k - 1, q_p=float(stats.chi2.sf(q, k - 1)),
         i2=float(i2), i2_low=float(_i2_h2(tlo, s2)[0]), i2_high=float(_i2_h2(thi, s2)[0]),
         h2=float(h2), pi_low=beta - half, pi_high=beta + half, weights=100 * w / w.sum(),
-        notes=notes,
+        notes=notes, hksj_variant=variant,
     )
 
 
@@ -679,11 +786,20 @@ class SubgroupResult:
     tau2: float | None
     i2: float | None
     q: float | None
+    #: False when every arm of the subgroup is 0 % (or 100 %): estimate/low/high are then the
+    #: summed counts with their exact interval and the subgroup is left out of Q-between.
+    estimable: bool = True
+    events: int = 0
+    n: int = 0
+    method_used: str = ""
+    notes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {"group": self.group, "k": int(self.k), "estimate": _num(self.estimate),
                 "low": _num(self.low), "high": _num(self.high), "tau2": _num(self.tau2),
-                "i2": _num(self.i2), "q": _num(self.q)}
+                "i2": _num(self.i2), "q": _num(self.q), "estimable": bool(self.estimable),
+                "events": int(self.events), "n": int(self.n), "method_used": self.method_used,
+                "notes": list(self.notes)}
 
 
 @dataclass(frozen=True)
@@ -716,13 +832,24 @@ class PooledProportion:
     corrected: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     fit: ModelFit | None = field(default=None, repr=False, compare=False)
+    #: False when random-effects pooling cannot estimate the rate (every arm 0 % or every arm
+    #: 100 %): estimate/low/high are then the summed counts and their exact interval.
+    estimable: bool = True
+    #: the model that actually produced estimate/low/high: a METHODS key, or "exact" (summed
+    #: counts, Clopper-Pearson) for a pool that is not estimable, or "single study" for k = 1.
+    method_used: str = ""
+    #: the HKSJ variant actually used ("adhoc" | "plain"); None when no HKSJ interval was used.
+    hksj_variant: str | None = None
+    events: int = 0
+    n: int = 0
 
     @property
     def tau(self) -> float | None:
         return None if self.tau2 is None else math.sqrt(self.tau2)
 
     def to_dict(self) -> dict[str, Any]:
-        """The `pool` CLI contract (design.md), plus hksj, level, i2_low, i2_high, h2, notes."""
+        """The `pool` CLI contract (design.md), plus hksj, level, i2_low, i2_high, h2, notes,
+        estimable, method_used, hksj_variant, events, n."""
         out: dict[str, Any] = {
             "k": int(self.k), "measure": self.measure, "method": self.method,
             "estimate": _num(self.estimate), "low": _num(self.low), "high": _num(self.high),
@@ -738,7 +865,10 @@ class PooledProportion:
             out["q_between_p"] = _num(self.q_between_p)
         out.update({"hksj": bool(self.hksj), "level": float(self.level),
                     "i2_low": _num(self.i2_low), "i2_high": _num(self.i2_high),
-                    "h2": _num(self.h2), "notes": list(self.notes)})
+                    "h2": _num(self.h2), "notes": list(self.notes),
+                    "estimable": bool(self.estimable), "method_used": self.method_used,
+                    "hksj_variant": self.hksj_variant, "events": int(self.events),
+                    "n": int(self.n)})
         return out
 
     def to_frame(self) -> pd.DataFrame:
@@ -748,14 +878,52 @@ class PooledProportion:
 
 
 def _fit_any(x: np.ndarray, m: np.ndarray, measure: str, method: str, hksj: bool,
-             level: float) -> tuple[ModelFit, EffectSizes]:
+             level: float, hksj_variant: str) -> tuple[ModelFit, EffectSizes]:
     if method == "GLMM":
         if measure != "logit":
             raise PoolingInputError("method GLMM models the logit of the proportion; "
                                     "use measure logit with GLMM")
-        return fit_glmm(x, m, hksj=hksj, level=level), effect_sizes(x, m, "logit")
+        return (fit_glmm(x, m, hksj=hksj, level=level, hksj_variant=hksj_variant),
+                effect_sizes(x, m, "logit"))
     es = effect_sizes(x, m, measure)
-    return fit_model(es, method, hksj, level), es
+    return fit_model(es, method, hksj, level, hksj_variant), es
+
+
+def _not_estimable(x: np.ndarray, m: np.ndarray) -> str | None:
+    """Why a pool of k >= 2 arms cannot be estimated by random-effects pooling, or None.
+
+    Every arm at 0 % (or at 100 %): the likelihood has no interior maximum (GLMM's mean logit
+    is -inf/+inf) and the normal-normal models rest entirely on the continuity correction; with
+    HKSJ their interval can even exclude the observed 0 %. The honest summary is the summed
+    counts with an exact interval.
+    """
+    if x.size < 2:
+        return None
+    if np.all(x == 0):
+        return "every arm has 0 responders"
+    if np.all(x == m):
+        return "every arm has 100 % responders"
+    return None
+
+
+def _exact_summed(x: np.ndarray, m: np.ndarray, level: float) -> ProportionCI:
+    return _study_ci(int(x.sum()), int(m.sum()), "clopper-pearson", level)
+
+
+def _not_estimable_note(why: str, x: np.ndarray, m: np.ndarray, ci: ProportionCI,
+                        what: str = "pool") -> str:
+    lvl = f"{100 * ci.level:g}%"
+    return (f"{what} {NOT_ESTIMABLE}: {why}; shown as the summed counts "
+            f"{int(x.sum())}/{int(m.sum())} = {100 * ci.estimate:.1f}% with the exact "
+            f"(Clopper-Pearson) {lvl} interval {100 * ci.low:.1f}-{100 * ci.high:.1f}%; "
+            "no tau^2, I^2 or prediction interval")
+
+
+def _caution_notes(k: int, method: str) -> list[str]:
+    if method in ("DL", "PM", "ML", "REML", "GLMM") and k in (2, 3):
+        return [f"k = {k}: tau^2 is barely estimable from {k} studies; treat tau^2, I^2 and "
+                "the prediction interval with caution"]
+    return []
 
 
 def _to_prop(fit: ModelFit, m: np.ndarray) -> tuple[float, float, float, float | None,
@@ -814,8 +982,13 @@ def pool_proportions(
     level: float = 0.95,
     groups: Sequence[str] | None = None,
     study_ci: str = "wilson",
+    hksj_variant: HKSJVariant = "adhoc",
 ) -> PooledProportion:
     """Pool single proportions (events of n per study) into one proportion with its CI.
+
+    Sparse-data rule: k >= 2 arms that are all 0 % (or all 100 %) are not estimable by
+    random-effects pooling; the result is flagged ``estimable=False`` and carries the summed
+    counts with their exact Clopper-Pearson interval (see the module docstring).
 
     >>> r = pool_proportions([3, 6, 10, 1], [11, 17, 21, 6], measure="ft", method="FE")
     >>> round(r.estimate, 4)  # Miller (1978), as in metafor's analyses:miller1978
@@ -824,49 +997,72 @@ def pool_proportions(
     measure = _check_choice(measure, MEASURES, "measure")
     method = _check_choice(method, METHODS, "method")
     level = _check_level(level)
+    _check_choice(hksj_variant, HKSJ_VARIANTS, "hksj_variant")
     x, m = _as_counts(events, n)
     k = x.size
     names = _validate_labels(studies, k, "studies", unique=True)
-    fit, es = _fit_any(x, m, measure, method, hksj, level)
+    glabels = _validate_labels(groups, k, "groups", unique=False) if groups is not None else None
+
+    subgroups: tuple[SubgroupResult, ...] = ()
+    qb = qb_df = qb_p = None
+    gnotes: list[str] = []
+    if glabels is not None:
+        subgroups, qb, qb_df, qb_p, gnotes = _subgroups(x, m, glabels, measure, method, hksj,
+                                                         level, study_ci, hksj_variant)
+
+    why = _not_estimable(x, m)
+    if why is not None:
+        ci = _exact_summed(x, m, level)
+        study_rows = tuple(
+            StudyEstimate(study=names[i], events=int(x[i]), n=int(m[i]),
+                          estimate=c.estimate, low=c.low, high=c.high,
+                          weight=float(100 * m[i] / m.sum()))
+            for i in range(k) for c in [_study_ci(int(x[i]), int(m[i]), study_ci, level)])
+        notes = [_not_estimable_note(why, x, m, ci),
+                 f"{METHODS[method]} was not fitted; study weights are shares of the patients"]
+        return PooledProportion(
+            k=k, measure=measure, method=method, hksj=bool(hksj), level=level,
+            estimate=ci.estimate, low=ci.low, high=ci.high, pi_low=None, pi_high=None,
+            tau2=None, i2=None, i2_low=None, i2_high=None, h2=None, q=None, q_df=k - 1,
+            q_p=None, studies=study_rows, subgroups=subgroups, q_between=qb,
+            q_between_df=qb_df, q_between_p=qb_p, corrected=(),
+            notes=tuple(dict.fromkeys(notes + gnotes)), fit=None, estimable=False,
+            method_used="exact", hksj_variant=None, events=int(x.sum()), n=int(m.sum()))
+
+    fit, es = _fit_any(x, m, measure, method, hksj, level, hksj_variant)
     notes = list(fit.notes)
 
-    study_rows = []
+    study_rows_l = []
     for i in range(k):
         ci = _study_ci(int(x[i]), int(m[i]), study_ci, level)
-        study_rows.append(StudyEstimate(study=names[i], events=int(x[i]), n=int(m[i]),
-                                        estimate=ci.estimate, low=ci.low, high=ci.high,
-                                        weight=float(fit.weights[i])))
+        study_rows_l.append(StudyEstimate(study=names[i], events=int(x[i]), n=int(m[i]),
+                                          estimate=ci.estimate, low=ci.low, high=ci.high,
+                                          weight=float(fit.weights[i])))
 
     if k == 1:
-        s = study_rows[0]
+        s = study_rows_l[0]
         est, low, high, pl, ph = s.estimate, s.low, s.high, None, None
         notes[-1] = (f"k = 1: no heterogeneity estimable; the result is the single study "
                      f"with its {study_ci} interval")
+        method_used = "single study"
     else:
         est, low, high, pl, ph, extra = _to_prop(fit, m)
         notes += list(extra)
+        method_used = method
+    notes += _caution_notes(k, method)
+    if fit.hksj_variant is not None and method != "GLMM":
+        notes.append(f"{HKSJ_VARIANTS[fit.hksj_variant]}: t distribution with {k - 1} df")
     corrected = tuple(names[i] for i in np.flatnonzero(es.corrected)) if method != "GLMM" else ()
     if corrected:
         notes.append("continuity correction 0.5 added to events and non-events of: "
                      + ", ".join(corrected))
-    if np.all(x == 0):
-        notes.append("no study observed an event; the pooled estimate rests on the "
-                     "continuity correction" if method != "GLMM" else
-                     "no study observed an event")
     if measure == "ft":
         hm = 1 / np.mean(1 / m)
         notes.append(f"Freeman-Tukey back-transformation at the harmonic mean n = {hm:.1f}")
     if method == "GLMM" and k > 1:
         notes.append("GLMM weights are approximate inverse-variance weights 1/(v_i + tau^2) "
                      "on the logit scale")
-
-    subgroups: tuple[SubgroupResult, ...] = ()
-    qb = qb_df = qb_p = None
-    if groups is not None:
-        glabels = _validate_labels(groups, k, "groups", unique=False)
-        subgroups, qb, qb_df, qb_p, gnotes = _subgroups(x, m, glabels, measure, method, hksj,
-                                                         level, study_ci)
-        notes += gnotes
+    notes += gnotes
 
     is_fe = method == "FE"
     return PooledProportion(
@@ -874,9 +1070,11 @@ def pool_proportions(
         estimate=est, low=low, high=high,
         pi_low=None if is_fe else pl, pi_high=None if is_fe else ph,
         tau2=None if is_fe else fit.tau2, i2=fit.i2, i2_low=fit.i2_low, i2_high=fit.i2_high,
-        h2=fit.h2, q=fit.q, q_df=fit.q_df, q_p=fit.q_p, studies=tuple(study_rows),
+        h2=fit.h2, q=fit.q, q_df=fit.q_df, q_p=fit.q_p, studies=tuple(study_rows_l),
         subgroups=subgroups, q_between=qb, q_between_df=qb_df, q_between_p=qb_p,
-        corrected=corrected, notes=tuple(dict.fromkeys(notes)), fit=fit,
+        corrected=corrected, notes=tuple(dict.fromkeys(notes)), fit=fit, estimable=True,
+        method_used=method_used, hksj_variant=fit.hksj_variant if k > 1 else None,
+        events=int(x.sum()), n=int(m.sum()),
     )
 
 
@@ -885,37 +1083,60 @@ _SubgroupOut = tuple[tuple[SubgroupResult, ...], float | None, int | None, float
 
 
 def _subgroups(x: np.ndarray, m: np.ndarray, glabels: list[str], measure: str, method: str,
-               hksj: bool, level: float, study_ci: str) -> _SubgroupOut:
+               hksj: bool, level: float, study_ci: str, hksj_variant: str) -> _SubgroupOut:
     """Separate model per subgroup (separate tau^2) and the Q-between test of their estimates.
 
     Q_between = sum_g (theta_g - theta_bar)^2 / se_g^2 with theta_bar their inverse-variance
     mean, chi^2 with G - 1 df: meta's 'Test for subgroup differences' for the chosen model.
+    Subgroups that are not estimable (all arms 0 % or 100 %) are left out of the test: their
+    model-based estimate would rest on the continuity correction alone.
     """
     order = list(dict.fromkeys(glabels))
     rows = []
     thetas, ses = [], []
     notes: list[str] = []
+    left_out: list[str] = []
     for g in order:
         idx = np.array([i for i, lab in enumerate(glabels) if lab == g])
-        fit, _ = _fit_any(x[idx], m[idx], measure, method, hksj, level)
+        xs, ms = x[idx], m[idx]
+        why = _not_estimable(xs, ms)
+        if why is not None:
+            ci = _exact_summed(xs, ms, level)
+            note = _not_estimable_note(why, xs, ms, ci, what=f"subgroup {g}:")
+            rows.append(SubgroupResult(group=g, k=int(idx.size), estimate=ci.estimate,
+                                       low=ci.low, high=ci.high, tau2=None, i2=None, q=None,
+                                       estimable=False, events=int(xs.sum()),
+                                       n=int(ms.sum()), method_used="exact", notes=(note,)))
+            notes.append(note)
+            left_out.append(g)
+            continue
+        fit, _ = _fit_any(xs, ms, measure, method, hksj, level, hksj_variant)
         if fit.k == 1:
-            ci = _study_ci(int(x[idx][0]), int(m[idx][0]), study_ci, level)
+            ci = _study_ci(int(xs[0]), int(ms[0]), study_ci, level)
             est, low, high = ci.estimate, ci.low, ci.high
         else:
-            est, low, high, _, _, _ = _to_prop(fit, m[idx])
+            est, low, high, _, _, _ = _to_prop(fit, ms)
+        sg_notes = tuple(_caution_notes(fit.k, method))
         rows.append(SubgroupResult(group=g, k=fit.k, estimate=est, low=low, high=high,
                                    tau2=None if method == "FE" else fit.tau2, i2=fit.i2,
-                                   q=fit.q))
+                                   q=fit.q, estimable=True, events=int(xs.sum()),
+                                   n=int(ms.sum()),
+                                   method_used=method if fit.k > 1 else "single study",
+                                   notes=sg_notes))
         thetas.append(fit.estimate)
         ses.append(fit.se)
-    if len(order) < 2:
-        notes.append("only one subgroup: no test for subgroup differences")
+    if left_out:
+        notes.append("left out of the test for subgroup differences (not estimable): "
+                     + ", ".join(left_out))
+    if len(thetas) < 2:
+        notes.append("fewer than two estimable subgroups: no test for subgroup differences"
+                     if left_out else "only one subgroup: no test for subgroup differences")
         return tuple(rows), None, None, None, notes
     if measure == "ft":
         notes.append("subgroup estimates are back-transformed at each subgroup's harmonic mean n")
     th, w = np.array(thetas), 1 / np.array(ses) ** 2
     qb = float((w * (th - (w * th).sum() / w.sum()) ** 2).sum())
-    dfb = len(order) - 1
+    dfb = len(thetas) - 1
     return tuple(rows), qb, dfb, float(stats.chi2.sf(qb, dfb)), notes
 
 
@@ -932,6 +1153,7 @@ def leave_one_out(
     method: str = "REML",
     hksj: bool = False,
     level: float = 0.95,
+    hksj_variant: HKSJVariant = "adhoc",
 ) -> pd.DataFrame:
     """Re-pool with each study left out in turn (metafor leave1out); one row per omitted study."""
     measure = _check_choice(measure, MEASURES, "measure")
@@ -947,7 +1169,8 @@ def leave_one_out(
     for i in range(x.size):
         keep = np.arange(x.size) != i
         r = pool_proportions(x[keep], m[keep], [nm for j, nm in enumerate(names) if j != i],
-                             measure=measure, method=method, hksj=hksj, level=level)
+                             measure=measure, method=method, hksj=hksj, level=level,
+                             hksj_variant=hksj_variant)
         rows.append([names[i], r.k, r.estimate, r.low, r.high, r.pi_low, r.pi_high, r.tau2,
                      r.i2, r.q, r.q_p])
     return pd.DataFrame(rows, columns=cols)
