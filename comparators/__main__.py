@@ -83,17 +83,21 @@ def cmd_audit(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
 
 def cmd_km(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     from comparators.stats.survival import km_by_group, read_survival_csv
+    from comparators.vocab import KM_CONF_SHORT
 
     frame = read_survival_csv(args.file, args.time, args.event, args.group)
-    result = km_by_group(frame, args.time, args.event, args.group)
+    result = km_by_group(frame, args.time, args.event, args.group, conf_type=args.conf_type,
+                         unit=args.unit)
     payload = result.to_dict()
 
     def fmt(x: float | None) -> str:
         return "NR" if x is None else f"{x:.2f}"
 
-    lines = [
+    lines = [f"time unit: {result.time_unit}; median CI: {KM_CONF_SHORT[result.conf_type]} "
+             f"({result.to_dict()['conf_type_label']})"]
+    lines += [
         f"{g['group']}: n={g['n']}, events={g['events']}, median {fmt(g['median'])} "
-        f"({g['median_ci_method']} {fmt(g['median_low'])}-{fmt(g['median_high'])}; "
+        f"({KM_CONF_SHORT[g['conf_type']]} {fmt(g['median_low'])}-{fmt(g['median_high'])}; "
         f"SPSS-style {fmt(g['median_spss_low'])}-{fmt(g['median_spss_high'])})"
         for g in payload["groups"]
     ]
@@ -255,6 +259,12 @@ def build_parser() -> argparse.ArgumentParser:
     km.add_argument("--time", default="time", help="time column (default: time)")
     km.add_argument("--event", default="event", help="event column, 1 = event (default: event)")
     km.add_argument("--group", default=None, help="optional grouping column")
+    km.add_argument("--conf-type", dest="conf_type", choices=["log", "log-log", "plain", "spss"],
+                    default="log", help="interval of the median (default log, as R survival; "
+                                        "spss = median +/- 1.96 SE, the seed paper's form)")
+    km.add_argument("--unit", choices=["days", "weeks", "months", "years"], default=None,
+                    help="report times in this unit; a time_unit column (days|weeks|months|"
+                         "years per row) is converted to it (default months)")
     km.set_defaults(run=cmd_km)
 
     summary = commands.add_parser("summary",

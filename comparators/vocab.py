@@ -111,6 +111,18 @@ HKSJ_SHORT: dict[str, str] = {"adhoc": "HKSJ (ad hoc)", "plain": "HKSJ (plain)"}
 NOT_ESTIMABLE = "not estimable by random-effects pooling"
 EXACT_SUMMED = "summed counts with an exact Clopper-Pearson interval"
 
+# --- Kaplan-Meier: confidence limits of the median (R survival's conf.type, plus SPSS) -------
+KM_CONF_TYPES: dict[str, str] = {
+    "log": "log band (R survfit default), limits where the band crosses 0.5 (Brookmeyer-Crowley)",
+    "log-log": "log-log band (exponential Greenwood; SAS, lifelines), limits where the band "
+               "crosses 0.5 (Brookmeyer-Crowley)",
+    "plain": "plain (linear Greenwood) band, limits where the band crosses 0.5 "
+             "(Brookmeyer-Crowley)",
+    "spss": "SPSS-style symmetric interval: median +/- z * SE(median)",
+}
+KM_CONF_SHORT: dict[str, str] = {"log": "log", "log-log": "log-log", "plain": "plain",
+                                 "spss": "SPSS-style"}
+
 # --- evidence: verification and data kinds -----------------------------------------------------
 VERIFIED: tuple[str, ...] = ("primary source", "secondary source", "derived", "seed paper only")
 #: What a row's `verified` value means, for caveats (data/README.md).

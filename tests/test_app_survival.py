@@ -138,7 +138,10 @@ def test_grouping_and_endpoint_come_from_the_url() -> None:
 
 
 def test_medians_table_shows_both_interval_methods_beside_the_published_one() -> None:
-    at = open_page(PAGE)
+    # the log-log band is chosen explicitly (the default is R's "log"); values are of the
+    # synthetic example data, whose medians are checked against R in tests/oracle/
+    at = open_page(PAGE, query={"km_conf": "log-log"})
+    assert at.selectbox(key="km_conf").value == "log-log"
     medians = table_with(at, SPSS_COL)
     assert LOG_COL in medians.columns
     row = medians.iloc[0]
@@ -153,7 +156,7 @@ def test_medians_table_shows_both_interval_methods_beside_the_published_one() ->
 
 
 def test_landmark_rates_at_6_and_12_months_with_intervals() -> None:
-    at = open_page(PAGE)
+    at = open_page(PAGE, query={"km_conf": "log-log"})
     landmarks = table_with(at, "S(6 months), 95% CI")
     row = landmarks.iloc[0]
     assert row["S(6 months), 95% CI"] == "53.6% (33.2–70.3)"
@@ -161,6 +164,22 @@ def test_landmark_rates_at_6_and_12_months_with_intervals() -> None:
     assert (row["at risk at 6"], row["at risk at 12"]) == (10, 2)
     risk = table_with(at, "0")
     assert risk.iloc[0]["0"] == 33
+
+
+def test_conf_type_default_is_r_log_and_every_choice_is_labelled() -> None:
+    at = open_page(PAGE)
+    assert at.selectbox(key="km_conf").value == "log"
+    assert "95% CI, log band crossing 0.5" in table_with(at, SPSS_COL).columns
+    assert "Median CI type used: **log**" in page_text(at) or "Median CI type used: log" in \
+        page_text(at)
+    for choice, column in (("plain", "95% CI, plain band crossing 0.5"),
+                           ("spss", "95% CI, chosen: SPSS-style")):
+        at.selectbox(key="km_conf").set_value(choice).run()
+        assert not at.exception
+        medians = table_with(at, SPSS_COL)
+        assert column in medians.columns
+    # SPSS chosen: the chosen interval is the SPSS one
+    assert medians.iloc[0][column] == medians.iloc[0][SPSS_COL]
 
 
 def test_confidence_level_from_the_sidebar_is_used() -> None:

@@ -114,14 +114,43 @@ def test_km_reproduces_r_survival_lung_by_sex(tmp_path: Path) -> None:
 
     csv = tmp_path / "lung.csv"
     load_lung()[["time", "status", "sex"]].to_csv(csv, index=False)
-    out = run_cli("km", str(csv), "--event", "status", "--group", "sex", "--json")
+    out = run_cli("km", str(csv), "--event", "status", "--group", "sex", "--conf-type",
+                  "log-log", "--json")
     assert out.returncode == 0, out.stderr
-    groups = {str(g["group"]): g for g in json.loads(out.stdout)["groups"]}
+    payload = json.loads(out.stdout)
+    assert payload["conf_type"] == "log-log"
+    groups = {str(g["group"]): g for g in payload["groups"]}
     assert (groups["1"]["median"], groups["1"]["median_low"], groups["1"]["median_high"]) == (
         270, 210, 306)
     assert (groups["2"]["median"], groups["2"]["median_low"], groups["2"]["median_high"]) == (
         426, 345, 524)
     assert "median_spss_low" in groups["1"]
+
+
+def test_km_default_conf_type_is_r_log_and_time_unit_is_converted(tmp_path: Path) -> None:
+    # R survival, survfit(Surv(c(1, 2, 3, 4), rep(1, 4)) ~ 1): median 2.5 (midpoint rule),
+    # 0.95LCL 1, UCL NA (default conf.type "log").
+    csv = tmp_path / "four.csv"
+    csv.write_text("time,event\n1,1\n2,1\n3,1\n4,1\n")
+    out = run_cli("km", str(csv), "--json")
+    payload = json.loads(out.stdout)
+    g = payload["groups"][0]
+    assert payload["conf_type"] == "log" and g["conf_type"] == "log"
+    assert (g["median"], g["median_low"], g["median_high"]) == (2.5, 1.0, None)
+    text = run_cli("km", str(csv)).stdout
+    assert "median CI: log" in text
+    # 30.4375 days = 1 month, 7 days = 1 week (365.25 / 12 days per month, as evidence.ipd)
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_text("time,event,time_unit\n30.4375,1,days\n2,1,months\n")
+    g = json.loads(run_cli("km", str(mixed), "--json").stdout)
+    assert g["time_unit"] == "months"
+    assert g["groups"][0]["median"] == pytest.approx(1.5)
+    w = json.loads(run_cli("km", str(mixed), "--unit", "days", "--json").stdout)
+    assert w["groups"][0]["median"] == pytest.approx((30.4375 + 2 * 30.4375) / 2)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("time,event,time_unit\n3,1,fortnights\n")
+    out = run_cli("km", str(bad))
+    assert out.returncode == 2 and "row 1, column 'time_unit'" in out.stderr
 
 
 @pytest.mark.parametrize(

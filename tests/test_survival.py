@@ -92,7 +92,7 @@ def test_lung_overall_median_matches_r(lung: pd.DataFrame) -> None:
 
 
 def test_lung_by_sex_loglog_matches_r_loglog(lung: pd.DataFrame) -> None:
-    res = km_by_group(lung, "time", "status", "sex")  # default: lifelines' log-log band
+    res = km_by_group(lung, "time", "status", "sex", conf_type="log-log")
     one, two = res["1"], res["2"]
     assert (one.n, one.events, one.median, one.median_low, one.median_high) == (
         138,
@@ -135,7 +135,7 @@ def test_landmark_log_band_matches_r_summary(
 
 
 def test_landmark_between_steps_and_loglog_band() -> None:
-    fit = km_fit(AML_MAINT_T, AML_MAINT_E, "Maintained")
+    fit = km_fit(AML_MAINT_T, AML_MAINT_E, "Maintained", conf_type="log-log")
     lm = fit.landmark(32)  # S is flat between 31 and 34
     assert lm.survival == pytest.approx(0.491, abs=5e-4)
     assert lm.conf_type == "log-log"

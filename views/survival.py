@@ -27,10 +27,12 @@ from comparators.stats.reconstruct import (
 from comparators.stats.survival import (
     CONF_TYPES,
     SPSS_METHOD,
+    ConfType,
     KMGroupResult,
     SurvivalInputError,
     km_by_group,
 )
+from comparators.vocab import KM_CONF_SHORT
 from views.common import (
     SCENARIO_KEY,
     UPLOAD_KEY,
@@ -98,9 +100,10 @@ def aggregate(frame: pd.DataFrame, study: str) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def fit_km(
-    data: pd.DataFrame, time_col: str, event_col: str, group_col: str | None, level: float
+    data: pd.DataFrame, time_col: str, event_col: str, group_col: str | None, level: float,
+    conf_type: ConfType = "log",
 ) -> KMGroupResult:
-    return km_by_group(data, time_col, event_col, group_col, level=level)
+    return km_by_group(data, time_col, event_col, group_col, level=level, conf_type=conf_type)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -345,7 +348,7 @@ if UPLOAD_KEY in st.session_state or IPD_FRAME_KEY in st.session_state:
 # --------------------------------------------------------------------------------------------
 
 st.header("Kaplan-Meier curves")
-c1, c2 = st.columns(2)
+c1, c2, c3 = st.columns(3)
 endpoint = c1.radio(
     "Endpoint", list(ENDPOINTS), format_func=lambda k: ENDPOINTS[k], key="km_endpoint",
     horizontal=True, bind="query-params", persist_state="session",
@@ -353,6 +356,12 @@ endpoint = c1.radio(
 group_by = c2.selectbox(
     "Group by", list(GROUPINGS), format_func=lambda k: GROUPINGS[k], key="km_group",
     bind="query-params", persist_state="session",
+)
+conf_type = c3.selectbox(
+    "Median CI type", list(CONF_TYPES), format_func=lambda k: KM_CONF_SHORT[k], key="km_conf",
+    bind="query-params", persist_state="session",
+    help="log: R survival's default; log-log: SAS and lifelines; plain: linear Greenwood band; "
+         "SPSS-style: median ± z·SE, the form the seed paper prints.",
 )
 time_col, event_col = ENDPOINT_COLUMNS[endpoint]
 km_data = ipd[[time_col, event_col]].copy()
@@ -366,7 +375,7 @@ elif group_by != "none":
 
 km: KMGroupResult | None
 try:
-    km = fit_km(km_data, time_col, event_col, group_col, level)
+    km = fit_km(km_data, time_col, event_col, group_col, level, conf_type)
 except (SurvivalInputError, ValueError) as exc:
     km = None
     st.error(f"The Kaplan-Meier fit failed: {plain(exc)}")
@@ -401,7 +410,9 @@ if km is not None:
             )
 
     st.subheader(f"Median {endpoint} with two kinds of interval")
-    log_col = f"{level_label}, log-log band crossing 0.5"
+    conf_used = km.conf_type
+    log_col = (f"{level_label}, {KM_CONF_SHORT[conf_used]} band crossing 0.5"
+               if conf_used != "spss" else f"{level_label}, chosen: SPSS-style")
     spss_col = f"{level_label}, SPSS-style median ± z·SE"
     medians = pd.DataFrame(
         [
@@ -420,7 +431,9 @@ if km is not None:
     )
     st.dataframe(medians, hide_index=True, key="km_medians")
     st.caption(
-        f"NR: not reached. Log-log: {CONF_TYPES['log-log']} (lifelines, as SAS PROC LIFETEST). "
+        f"NR: not reached. Median CI type used: **{KM_CONF_SHORT[conf_used]}**, "
+        f"{CONF_TYPES[conf_used]}; medians and quartiles follow R survival (midpoint rule where "
+        f"S(t) = 0.5 over an interval; limits as quantile.survfit). "
         f"SPSS-style: {SPSS_METHOD} (the uniform-kernel density estimate of Klein & "
         "Moeschberger 2003, Sec. 4.5, and Collett 1994, Sec. 2.4); this is the interval the seed "
         "paper prints. A negative lower limit is shown as computed."

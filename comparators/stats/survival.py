@@ -1,17 +1,20 @@
-"""Kaplan-Meier summaries: median with two kinds of interval, landmark rates, log-rank test.
+"""Kaplan-Meier summaries as R survival computes them, landmark rates, log-rank test.
 
-The only module that imports lifelines (lazily, inside functions), so pages that never draw a
-survival curve never pay for it.
+Pure numpy (no lifelines): the estimator, Greenwood variance, pointwise bands, quantiles and
+the log-rank test follow R survival 3.x (``survfit``, ``survfit_confint``, ``quantile.survfit``,
+``survdiff``), checked against Rscript in tests/oracle/.
 
-Two intervals for the median are reported side by side, because papers use both:
+Conventions (as R survival):
 
-* ``median_low`` / ``median_high`` - Brookmeyer-Crowley style: the times at which the pointwise
-  confidence band of S(t) crosses 0.5 (``lifelines.utils.median_survival_times`` applied to the
-  fitter's ``confidence_interval_``). lifelines' band is the exponential-Greenwood (log-log) band,
-  the default of SAS PROC LIFETEST; ``conf_type="log"`` gives R ``survfit``'s default band instead.
-* ``spss_low`` / ``spss_high`` - the symmetric interval median +/- z * SE(median) that SPSS prints
-  in "Means and Medians for Survival Time" and that the seed paper reports (8.90, 95% CI
-  5.98-11.82 months: symmetric, SE = (11.82 - 5.98) / (2 * 1.96) = 1.49).
+* Median and quartiles: the time where 1 - S(t) reaches p, with the midpoint rule when S(t)
+  equals 1 - p over a flat stretch (uncensored 1, 2, 3, 4: median 2.5, as R and SAS), and the
+  midpoint of that stretch and the last time when the curve ends flat at 1 - p.
+* Confidence limits of a quantile: the same rule applied to the lower and upper pointwise band
+  (Brookmeyer-Crowley inversion, as ``quantile.survfit``).
+* ``conf_type``: "log" (R's default), "log-log", "plain" (R survival's three bands) or "spss":
+  the symmetric interval median +/- z * SE(median) that SPSS prints and the seed paper reports
+  (8.90, 95% CI 5.98-11.82 months); with "spss" the pointwise band is "plain" and the
+  quartiles' limits come from that band. Every result carries the conf type it used.
 
 SE(median), SPSS style
 ----------------------
@@ -43,12 +46,14 @@ import pandas as pd
 from scipy.stats import norm
 
 from comparators.errors import InputError
+from comparators.vocab import KM_CONF_TYPES
 
-ConfType = Literal["log-log", "log"]
-CONF_TYPES: dict[str, str] = {
-    "log-log": "log-log (exponential Greenwood) band crossing 0.5, Brookmeyer-Crowley",
-    "log": "log (R survfit default) band crossing 0.5, Brookmeyer-Crowley",
-}
+ConfType = Literal["log", "log-log", "plain", "spss"]
+CONF_TYPES: dict[str, str] = KM_CONF_TYPES
+#: Days per unit (a month is 365.25 / 12 days, as evidence.ipd).
+TIME_UNITS: dict[str, float] = {"days": 1.0, "weeks": 7.0, "months": 365.25 / 12,
+                                "years": 365.25}
+_R_TOL = math.sqrt(np.finfo(float).eps)  # quantile.survfit's tolerance
 SPSS_METHOD = (
     "median +/- z*SE, SE = Greenwood SE of S(median) / density; density = "
     "(S(u) - S(l)) / (l - u), u = last event time with S >= 0.55, l = first with S <= 0.45"
@@ -109,6 +114,12 @@ class KMResult:
     level: float
     conf_type: str
     note: str | None
+    #: quartiles {0.25, 0.5, 0.75} -> (time, low, high), R quantile.survfit; None = not reached
+    quantiles: dict[float, tuple[float | None, float | None, float | None]] = field(
+        default_factory=dict, repr=False)
+    #: the unit of every time in this result ("months" ...), or "as given" when the input had
+    #: no time_unit column
+    time_unit: str = "as given"
     # the step function (distinct observed times, with time 0 prepended)
     timeline: tuple[float, ...] = field(repr=False, default=())
     survival: tuple[float, ...] = field(repr=False, default=())
@@ -132,7 +143,11 @@ class KMResult:
             "median_spss_high": self.spss_high,
             "median_spss_se": self.median_se_spss,
             "median_spss_method": SPSS_METHOD,
+            "conf_type": self.conf_type,
             "level": self.level,
+            "time_unit": self.time_unit,
+            **{f"q{int(100 * p)}{suffix}": self.quantiles.get(p, (None, None, None))[i]
+               for p in (0.25, 0.75) for i, suffix in enumerate(("", "_low", "_high"))},
             "note": self.note,
         }
 
@@ -174,8 +189,10 @@ class KMResult:
         return out
 
     def landmark(self, t: float, conf_type: ConfType | None = None) -> LandmarkResult:
-        """S(t) with a pointwise CI (default the fit's band: log-log, as lifelines)."""
+        """S(t) with a pointwise CI (default the fit's band; "spss" uses the plain band)."""
         ctype = conf_type or self.conf_type  # type: ignore[assignment]
+        if ctype == "spss":
+            ctype = "plain"
         if ctype not in CONF_TYPES:
             raise SurvivalInputError(
                 f"conf_type must be one of {sorted(CONF_TYPES)}, got {ctype!r}"
@@ -212,6 +229,8 @@ class KMGroupResult:
     logrank_df: int | None
     logrank_p: float | None
     level: float
+    conf_type: str = "log"
+    time_unit: str = "as given"
 
     def __getitem__(self, label: str) -> KMResult:
         for g in self.groups:
@@ -226,6 +245,9 @@ class KMGroupResult:
         return {
             "group_col": self.group_col,
             "level": self.level,
+            "conf_type": self.conf_type,
+            "conf_type_label": CONF_TYPES[self.conf_type],
+            "time_unit": self.time_unit,
             "groups": [g.to_dict() for g in self.groups],
             "logrank": logrank,
         }
@@ -253,26 +275,77 @@ def _greenwood_sum(res: KMResult, idx: int) -> float:
 
 
 def _band(s: float, gw: float, z: float, conf_type: ConfType) -> tuple[float, float]:
-    """Pointwise CI of S from the Greenwood sum: log-log (lifelines) or log (R default).
+    """Pointwise CI of S from the Greenwood sum gw, as R survival's survfit_confint.
 
-    Undefined (NaN, as R's NA) once S has reached 0, so a curve that drops to 0 does not
-    make its band "cross" 0.5 there.
+    NaN (R's NA) where R has NA: S = 0 for every type, S = 1 for log-log, and gw infinite.
     """
-    if s <= 0 or not math.isfinite(gw):
+    if conf_type == "spss":
+        conf_type = "plain"
+    se = math.sqrt(gw) if math.isfinite(gw) else math.inf
+    if s <= 0 or not math.isfinite(se):
         return math.nan, math.nan
-    if s >= 1 or gw == 0:
-        return 1.0, 1.0
+    if conf_type == "plain":
+        half = z * se * s
+        return max(s - half, 0.0), min(s + half, 1.0)
     if conf_type == "log":
-        se = math.sqrt(gw)
         return s * math.exp(-z * se), min(1.0, s * math.exp(z * se))
-    # exponential Greenwood: log(-log S) +/- z * sqrt(gw) / |log S|
-    theta = z * math.sqrt(gw) / math.log(s)
-    return s ** math.exp(-theta), s ** math.exp(theta)
+    if s >= 1:
+        return math.nan, math.nan
+    # log-log: log(-log S) +/- z * se / log S
+    theta = z * se / math.log(s)
+    return (math.exp(-math.exp(math.log(-math.log(s)) - theta)),
+            math.exp(-math.exp(math.log(-math.log(s)) + theta)))
 
 
-def _first_time_at_or_below(times: np.ndarray, values: np.ndarray, level: float) -> float:
-    hit = np.nonzero(values <= level + 1e-12)[0]
-    return float(times[hit[0]]) if len(hit) else math.inf
+def _findq(x: np.ndarray, y: np.ndarray, p: float, tol: float = _R_TOL) -> float:
+    """R survival's findq: the time at which the non-decreasing y (= 1 - S) reaches p.
+
+    x, y start with (0, 0). Exact equality over a flat stretch gives the midpoint of the
+    stretch (R approx(..., method="constant", f=1) at y + tol and y - tol); NaN entries (R's
+    NA limits) are dropped as R's approx drops them.
+    """
+    if np.all(np.isnan(y)) or np.nanmax(y) < p:
+        return math.nan
+    xmax = float(x[-1])
+    # duplicated(y): keep the first occurrence of every value (all NaNs count as one value)
+    keep = np.zeros(y.size, dtype=bool)
+    seen: set[float] = set()
+    nan_seen = False
+    for i, val in enumerate(y):
+        if math.isnan(val):
+            keep[i] = not nan_seen
+            nan_seen = True
+        elif val not in seen:
+            keep[i] = True
+            seen.add(float(val))
+    xs, ys = x[keep], y[keep]
+    idx = np.arange(ys.size)
+    ok = ~np.isnan(ys)
+
+    def approx(shift: float) -> int | None:
+        xv, iv = ys[ok] + shift, idx[ok]
+        if p < xv[0] or p > xv[-1]:
+            return None
+        return int(iv[int(np.searchsorted(xv, p, side="left"))])
+
+    i1, i2 = approx(tol), approx(-tol)
+    if p == 0:
+        return float(xs[0])
+    if not math.isnan(ys[-1]) and abs(p - ys[-1]) < tol and i1 is not None:
+        return (float(xs[i1]) + xmax) / 2
+    if i1 is None or i2 is None:
+        return math.nan
+    return (float(xs[i1]) + float(xs[i2])) / 2
+
+
+def _km_quantile(times: np.ndarray, surv: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+                 p: float) -> tuple[float, float, float]:
+    """quantile.survfit for one p: (estimate, lower, upper); NaN = not reached."""
+    x = np.concatenate([[0.0], times])
+    est = _findq(x, np.concatenate([[0.0], 1 - surv]), p)
+    low = _findq(x, np.concatenate([[0.0], 1 - lo]), p)
+    high = _findq(x, np.concatenate([[0.0], 1 - hi]), p)
+    return est, low, high
 
 
 def _spss_median_se(
@@ -329,59 +402,70 @@ def _as_clean_arrays(
     return t, e.astype(int)
 
 
+def _km_table(t: np.ndarray, e: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Distinct times with numbers at risk, events and censorings (survfit's rows)."""
+    times, inv = np.unique(t, return_inverse=True)
+    d = np.bincount(inv, weights=e, minlength=times.size).astype(int)
+    tot = np.bincount(inv, minlength=times.size)
+    c = tot - d
+    nrisk = (t.size - np.concatenate([[0], np.cumsum(tot)[:-1]])).astype(int)
+    return times, nrisk, d, c
+
+
 def km_fit(
     time: Sequence[float] | np.ndarray | pd.Series,
     event: Sequence[int] | np.ndarray | pd.Series,
     label: str = "all",
     *,
     level: float = 0.95,
-    conf_type: ConfType = "log-log",
+    conf_type: ConfType = "log",
+    time_unit: str = "as given",
 ) -> KMResult:
-    """Fit one Kaplan-Meier curve (lifelines) and summarise its median two ways."""
+    """Fit one Kaplan-Meier curve as R survfit does and summarise its median and quartiles.
+
+    ``conf_type`` chooses the median's interval: "log" (R's default), "log-log", "plain", or
+    "spss" (median +/- z * SE, the seed paper's form; the SPSS-style limits are reported for
+    every conf type in spss_low / spss_high).
+    """
     if conf_type not in CONF_TYPES:
         raise SurvivalInputError(
-            f"conf_type must be one of {sorted(CONF_TYPES)}, got {conf_type!r}"
+            f"conf_type must be one of {', '.join(CONF_TYPES)}, got {conf_type!r}"
         )
     if not 0 < level < 1:
         raise SurvivalInputError(f"level must be in (0, 1), got {level!r}")
     t, e = _as_clean_arrays(time, event)
-
-    from lifelines import KaplanMeierFitter
-    from lifelines.utils import median_survival_times
-
-    kmf = KaplanMeierFitter(alpha=1 - level).fit(t, e, label=label)
-    table = kmf.event_table
-    timeline = table.index.to_numpy(dtype=float)
-    surv = kmf.survival_function_[label].reindex(table.index).to_numpy(dtype=float)
-    d = table["observed"].to_numpy(dtype=int)
-    nrisk = table["at_risk"].to_numpy(dtype=int)
-    ncens = table["censored"].to_numpy(dtype=int)
-    if timeline[0] != 0.0:  # lifelines prepends 0 unless a time is 0; keep a time-0 row always
-        timeline = np.concatenate([[0.0], timeline])
-        surv = np.concatenate([[1.0], surv])
-        d = np.concatenate([[0], d])
-        nrisk = np.concatenate([[len(t)], nrisk])
-        ncens = np.concatenate([[0], ncens])
-
+    times, nrisk_r, d_r, c_r = _km_table(t, e)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        surv_r = np.cumprod(1 - d_r / nrisk_r)
+        terms = np.where(d_r > 0, d_r / (nrisk_r * (nrisk_r - d_r).astype(float)), 0.0)
+    gw_r = np.cumsum(terms)  # inf from the time S reaches 0 (n at risk = events), as R
     z = float(norm.ppf(0.5 + level / 2))
-    if conf_type == "log-log":
-        ci = kmf.confidence_interval_
-        lo = ci.iloc[:, 0].reindex(timeline, method="ffill").fillna(1.0).to_numpy(dtype=float)
-        hi = ci.iloc[:, 1].reindex(timeline, method="ffill").fillna(1.0).to_numpy(dtype=float)
-        med_ci = median_survival_times(ci)
-        m_low, m_high = float(med_ci.iloc[0, 0]), float(med_ci.iloc[0, 1])
-    else:
-        gw = np.cumsum(np.where(d > 0, d / np.maximum(nrisk * (nrisk - d), 1e-300), 0.0))
-        gw = np.where((nrisk == d) & (d > 0), np.inf, gw)
-        gw = np.maximum.accumulate(gw)
-        bands = [_band(float(s), float(g), z, "log") for s, g in zip(surv, gw, strict=True)]
-        lo = np.array([b[0] for b in bands])
-        hi = np.array([b[1] for b in bands])
-        # R print.survfit: the lower band's crossing of 0.5 is the lower limit, and so on
-        m_low = _first_time_at_or_below(timeline, lo, 0.5)
-        m_high = _first_time_at_or_below(timeline, hi, 0.5)
+    band = [_band(float(sv), float(g), z, conf_type) for sv, g in zip(surv_r, gw_r, strict=True)]
+    lo_r = np.array([b[0] for b in band], dtype=float)
+    hi_r = np.array([b[1] for b in band], dtype=float)
 
-    median = _first_time_at_or_below(timeline, surv, 0.5)
+    def fin(x: float | None) -> float | None:
+        return x if x is not None and math.isfinite(x) else None
+
+    raw_q = {p: _km_quantile(times, surv_r, lo_r, hi_r, p) for p in (0.25, 0.5, 0.75)}
+    quantiles = {p: (fin(q), fin(ql), fin(qh)) for p, (q, ql, qh) in raw_q.items()}
+
+    # the step function with a time-0 row (plots and landmarks start at S = 1)
+    if times[0] != 0.0:
+        timeline = np.concatenate([[0.0], times])
+        surv = np.concatenate([[1.0], surv_r])
+        d = np.concatenate([[0], d_r])
+        nrisk = np.concatenate([[t.size], nrisk_r])
+        ncens = np.concatenate([[0], c_r])
+        lo = np.concatenate([[1.0], lo_r])
+        hi = np.concatenate([[1.0], hi_r])
+    else:
+        timeline, surv, d, nrisk, ncens, lo, hi = times, surv_r, d_r, nrisk_r, c_r, lo_r, hi_r
+    # plots draw the band as a step function: R's NA (S = 1 for log-log) is drawn as 1
+    lo = np.where(np.isnan(lo) & (surv >= 1), 1.0, lo)
+    hi = np.where(np.isnan(hi) & (surv >= 1), 1.0, hi)
+
+    median, m_low, m_high = raw_q[0.5]
     notes: list[str] = []
     se = _spss_median_se(timeline, surv, d, nrisk, median)
     spss_low = spss_high = None
@@ -391,13 +475,15 @@ def km_fit(
         notes.append("SPSS-style SE undefined (no event time with S <= 0.45)")
     else:
         spss_low, spss_high = spss_interval(median, se, level)
-    if math.isfinite(median) and not math.isfinite(m_high):
-        notes.append("upper confidence limit of the median not reached")
-    if not math.isfinite(m_low):
-        notes.append("lower confidence limit of the median not reached")
-
-    def fin(x: float) -> float | None:
-        return x if math.isfinite(x) else None
+    if conf_type == "spss":
+        m_low = spss_low if spss_low is not None else math.nan
+        m_high = spss_high if spss_high is not None else math.nan
+        quantiles[0.5] = (fin(median), fin(m_low), fin(m_high))
+    else:
+        if math.isfinite(median) and not math.isfinite(m_high):
+            notes.append("upper confidence limit of the median not reached")
+        if not math.isfinite(m_low):
+            notes.append("lower confidence limit of the median not reached")
 
     return KMResult(
         label=str(label),
@@ -413,6 +499,8 @@ def km_fit(
         level=level,
         conf_type=conf_type,
         note="; ".join(notes) or None,
+        quantiles=quantiles,
+        time_unit=time_unit,
         timeline=tuple(float(x) for x in timeline),
         survival=tuple(float(x) for x in surv),
         ci_low=tuple(float(x) for x in lo),
@@ -428,12 +516,62 @@ def logrank(
     event: Sequence[int] | np.ndarray | pd.Series,
     group: Sequence[object] | np.ndarray | pd.Series,
 ) -> tuple[float, int, float]:
-    """Log-rank chi-square, df and p across groups (lifelines multivariate_logrank_test)."""
-    from lifelines.statistics import multivariate_logrank_test
+    """Log-rank chi-square, df and p across groups (R survdiff, rho = 0).
 
-    g = pd.Series(list(group)).astype(str)
-    res = multivariate_logrank_test(np.asarray(time, float), g, np.asarray(event, int))
-    return float(res.test_statistic), int(res.degrees_of_freedom), float(res.p_value)
+    chi2 = (O - E)' V^- (O - E) over the first G - 1 groups, with the hypergeometric variance
+    V summed over the distinct event times.
+    """
+    from scipy.stats import chi2 as chi2_dist
+
+    tt = np.asarray(time, float)
+    ee = np.asarray(event, int)
+    labels = pd.Series(list(group)).astype(str).to_numpy()
+    levels = list(dict.fromkeys(labels))
+    g = np.array([levels.index(lab) for lab in labels])
+    ng = len(levels)
+    obs = np.zeros(ng)
+    exp = np.zeros(ng)
+    var = np.zeros((ng, ng))
+    for tj in np.unique(tt[ee == 1]):
+        at_risk = np.bincount(g[tt >= tj], minlength=ng).astype(float)
+        dj = np.bincount(g[(tt == tj) & (ee == 1)], minlength=ng).astype(float)
+        n_tot, d_tot = at_risk.sum(), dj.sum()
+        obs += dj
+        exp += d_tot * at_risk / n_tot
+        if n_tot > 1:
+            f = d_tot * (n_tot - d_tot) / (n_tot * n_tot * (n_tot - 1))
+            var += f * (np.diag(at_risk * n_tot) - np.outer(at_risk, at_risk))
+    diff = (obs - exp)[:-1]
+    v = var[:-1, :-1]
+    stat = float(diff @ np.linalg.pinv(v) @ diff)
+    dof = int(np.linalg.matrix_rank(v))
+    return stat, dof, float(chi2_dist.sf(stat, dof))
+
+
+def convert_time_units(
+    df: pd.DataFrame, time_col: str, unit_col: str = "time_unit", to: str = "months",
+) -> pd.DataFrame:
+    """Convert each row's time from its ``unit_col`` (days|weeks|months|years) to ``to``.
+
+    Raises SurvivalInputError naming the row (1-based over data rows) for an unknown unit.
+    """
+    if to not in TIME_UNITS:
+        raise SurvivalInputError(f"unit must be one of {', '.join(TIME_UNITS)}, got {to!r}")
+    singular = {"day": "days", "week": "weeks", "month": "months", "year": "years"}
+    factors = []
+    for row, raw in enumerate(df[unit_col], start=1):
+        blank = raw is None or (isinstance(raw, float) and math.isnan(raw))
+        unit = "" if blank else str(raw).strip().lower()
+        unit = singular.get(unit, unit)
+        if unit not in TIME_UNITS:
+            raise SurvivalInputError(
+                f"row {row}, column {unit_col!r}: expected one of {', '.join(TIME_UNITS)}, "
+                f"got {raw!r}")
+        factors.append(TIME_UNITS[unit] / TIME_UNITS[to])
+    out = df.copy()
+    out[time_col] = out[time_col].astype(float) * np.asarray(factors)
+    out[unit_col] = to
+    return out
 
 
 def km_by_group(
@@ -443,23 +581,40 @@ def km_by_group(
     group_col: str | None = None,
     *,
     level: float = 0.95,
-    conf_type: ConfType = "log-log",
+    conf_type: ConfType = "log",
+    unit: str | None = None,
+    unit_col: str = "time_unit",
 ) -> KMGroupResult:
-    """Kaplan-Meier per group (or overall) with a log-rank test when there are >= 2 groups."""
+    """Kaplan-Meier per group (or overall) with a log-rank test when there are >= 2 groups.
+
+    If the frame has a ``unit_col`` column (days|weeks|months|years per row) every time is
+    converted to ``unit`` (months when not given) before fitting, and results say which unit;
+    without it times are used as given (and labelled ``unit`` if one was named).
+    """
     data = validate_survival_frame(df, time_col, event_col, group_col)
+    if unit is not None and unit not in TIME_UNITS:
+        raise SurvivalInputError(f"unit must be one of {', '.join(TIME_UNITS)}, got {unit!r}")
+    if unit_col in data.columns:
+        target = unit or "months"
+        data = convert_time_units(data, time_col, unit_col, target)
+        label_unit = target
+    else:
+        label_unit = unit or "as given"
     if group_col is None:
-        one = km_fit(data[time_col], data[event_col], "all", level=level, conf_type=conf_type)
-        return KMGroupResult((one,), None, None, None, None, level)
+        one = km_fit(data[time_col], data[event_col], "all", level=level, conf_type=conf_type,
+                     time_unit=label_unit)
+        return KMGroupResult((one,), None, None, None, None, level, conf_type, label_unit)
     labels = list(dict.fromkeys(data[group_col].astype(str)))
     fits = tuple(
-        km_fit(sub[time_col], sub[event_col], lab, level=level, conf_type=conf_type)
+        km_fit(sub[time_col], sub[event_col], lab, level=level, conf_type=conf_type,
+               time_unit=label_unit)
         for lab in labels
         for sub in [data[data[group_col].astype(str) == lab]]
     )
     chi2 = dof = p = None
     if len(labels) >= 2:
         chi2, dof, p = logrank(data[time_col], data[event_col], data[group_col])
-    return KMGroupResult(fits, group_col, chi2, dof, p, level)
+    return KMGroupResult(fits, group_col, chi2, dof, p, level, conf_type, label_unit)
 
 
 # --------------------------------------------------------------------------------------------
