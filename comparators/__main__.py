@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
-from comparators.stats.proportions import CI_METHODS, proportion_ci
+from comparators.vocab import CI_METHODS  # the engine is imported per command, lazily
 
 EXIT_BAD_INPUT = 2
 
@@ -54,6 +54,8 @@ def _fraction(name: str) -> Callable[[str], float]:
 
 
 def cmd_ci(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+    from comparators.stats.proportions import proportion_ci
+
     ci = proportion_ci(args.k, args.n, method=args.method, level=args.level)
     text = f"{args.k}/{args.n} = {ci.as_percent()} [{CI_METHODS[ci.method]}]"
     return ci.to_dict(), text
@@ -281,12 +283,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line(err: BaseException) -> str:
+    return " ".join(str(err).split()) or type(err).__name__
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         payload, text = args.run(args)
     except (CLIError, ValueError, OSError) as err:  # every engine input error is a ValueError
-        print(f"error: {err}", file=sys.stderr)
+        print(f"error: {_one_line(err)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except MemoryError:
+        print("error: the input needs more memory than this machine has; use a smaller file",
+              file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except Exception as err:  # the contract: one plain line, never a traceback
+        print(f"error: could not complete the command ({type(err).__name__}: {_one_line(err)})",
+              file=sys.stderr)
         return EXIT_BAD_INPUT
     print(json.dumps(payload) if args.json else text)
     return 0

@@ -179,7 +179,7 @@ UPLOADS: list[Upload] = [
            ("unexpected column(s): favourite_colour",)),
     Upload("duplicate-header", "duplicate_header.csv",
            lambda: VALID.replace(b"time_unit\n", b"ID\n", 1),
-           ("duplicate column(s) in the header: id",)),
+           ("duplicated column name(s) in the header: id",)),
     Upload("wrong-type-time", "wrong_type.csv",
            lambda: to_csv(with_cells({(1, "pfs_time"): "soon"})),
            ("row 2, column 'pfs_time': expected a number, got 'soon'",)),

@@ -20,14 +20,17 @@ ENGINE = ROOT / "comparators"
 ALLOWED: dict[str, set[str]] = {
     "vocab": set(),
     "errors": set(),
-    "stats": {"vocab", "errors"},
-    "evidence": {"vocab", "errors", "stats"},
-    "analysis": {"vocab", "errors", "stats", "evidence"},
-    "charts": {"vocab", "errors", "stats", "evidence", "analysis"},
-    "reports": {"vocab", "errors", "stats", "evidence", "analysis", "charts"},
+    "limits": {"errors"},  # the bounds on every input (comparators/limits.py)
+    "stats": {"vocab", "errors", "limits"},
+    "evidence": {"vocab", "errors", "limits", "stats"},
+    "analysis": {"vocab", "errors", "limits", "stats", "evidence"},
+    "charts": {"vocab", "errors", "limits", "stats", "evidence", "analysis"},
+    "reports": {"vocab", "errors", "limits", "stats", "evidence", "analysis", "charts"},
     # The CLI and the public API sit on top of everything.
-    "__main__": {"vocab", "errors", "stats", "evidence", "analysis", "charts", "reports"},
-    "__init__": {"vocab", "errors", "stats", "evidence", "analysis", "charts", "reports"},
+    "__main__": {"vocab", "errors", "limits", "stats", "evidence", "analysis", "charts",
+                 "reports"},
+    "__init__": {"vocab", "errors", "limits", "stats", "evidence", "analysis", "charts",
+                 "reports"},
 }
 #: Libraries that do statistics; a page importing one is computing something itself.
 NUMERICAL = {"scipy", "statsmodels", "lifelines", "numpy", "sklearn"}

@@ -22,6 +22,7 @@ from typing import IO, Any
 
 import pandas as pd
 
+import comparators.limits as limits
 from comparators.errors import InputError
 from comparators.vocab import ALL_SUBTYPES_CODE
 
@@ -51,7 +52,7 @@ UNIT_TO_MONTHS: dict[str, float] = {
     "days": 1 / DAYS_PER_MONTH,
 }
 MAX_MONTHS = 240.0
-DEFAULT_MAX_BYTES = 5_000_000
+DEFAULT_MAX_BYTES = limits.MAX_FILE_BYTES
 
 AGGREGATE_COLUMNS: tuple[str, ...] = (
     "study",
@@ -93,12 +94,10 @@ def _read_bytes(file_or_buffer: str | Path | bytes | IO[bytes] | IO[str], max_by
     if isinstance(file_or_buffer, bytes):
         raw = file_or_buffer
     elif isinstance(file_or_buffer, str | Path):
-        p = Path(file_or_buffer)
-        if not p.exists():
-            raise IPDError(f"file not found: {p}")
-        if p.stat().st_size > max_bytes:
-            raise IPDError(f"file is {p.stat().st_size:,} bytes; the limit is {max_bytes:,}")
-        raw = p.read_bytes()
+        try:  # regular files only, bounded read: never a FIFO or /dev/zero
+            raw = limits.read_regular_file(file_or_buffer, max_bytes)
+        except InputError as exc:
+            raise IPDError(str(exc)) from None
     else:
         data = file_or_buffer.read(max_bytes + 1)
         raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
@@ -107,27 +106,68 @@ def _read_bytes(file_or_buffer: str | Path | bytes | IO[bytes] | IO[str], max_by
     return raw
 
 
-def _decode_csv(raw: bytes, filename: str) -> pd.DataFrame:
+def decode_text(raw: bytes, filename: str) -> str:
+    """CSV bytes as text: UTF-16 (with its byte-order mark), UTF-8 (BOM or not), else Latin-1.
+
+    Binary content (an Excel or Parquet file renamed to .csv) is refused with a clear message.
+    """
     head = raw[:4096]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError:
+            raise IPDError(f"{filename} starts like UTF-16 text but is not valid UTF-16; "
+                           "save it as CSV UTF-8") from None
     if head.startswith(b"PK\x03\x04") or head.startswith(b"PAR1") or b"\x00" in head:
+        even, odd = head[0::2], head[1::2]
+        if head and (even.count(0) > len(even) // 2 or odd.count(0) > len(odd) // 2):
+            raise IPDError(f"{filename} looks like UTF-16 text without a byte-order mark; "
+                           "save it as CSV UTF-8 (in Excel: Save As > CSV UTF-8)")
         raise IPDError(
             f"{filename} is not a text CSV file (it looks binary, e.g. an Excel or Parquet file "
             "renamed to .csv); save it as CSV or upload it with its real extension"
         )
     try:
-        text = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        text = raw.decode("latin-1")
+        return raw.decode("latin-1")
+
+
+def header_cells(first_line: str, sep: str) -> list[str]:
+    """The header as written (pandas renames a repeated name to "name.1", which misleads)."""
+    import csv
+
+    return next(csv.reader([first_line], delimiter=sep), [])
+
+
+def _decode_csv(raw: bytes, filename: str) -> pd.DataFrame:
+    text = decode_text(raw, filename)
     lines = [ln for ln in text.splitlines() if ln.strip()]
     if not lines:
         raise IPDError(f"{filename} is empty")
+    try:
+        limits.check_text_table(text, filename, limits.MAX_PATIENT_ROWS, "patient rows")
+    except InputError as exc:
+        raise IPDError(str(exc)) from None
     sep = ";" if lines[0].count(";") > lines[0].count(",") else ","
+    _check_header(header_cells(lines[0], sep))
     try:
         return pd.read_csv(
             io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, skip_blank_lines=True
         )
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise IPDError(f"{filename}: not a well-formed CSV ({exc})") from None
+
+
+def _check_header(names: Iterable[object]) -> None:
+    cols = [str(c).strip().lower() for c in names]
+    if len(cols) > limits.MAX_COLUMNS:
+        raise IPDError(str(limits.too_many("columns in the header", len(cols), limits.MAX_COLUMNS,
+                                           "keep only the template's columns")))
+    dupes = sorted({c for c in cols if cols.count(c) > 1})
+    if dupes:
+        raise IPDError(f"duplicated column name(s) in the header: {', '.join(dupes)} "
+                       "(each column may appear once)")
 
 
 def _frame_from_upload(raw: bytes, filename: str) -> pd.DataFrame:
@@ -138,11 +178,19 @@ def _frame_from_upload(raw: bytes, filename: str) -> pd.DataFrame:
         return _decode_csv(raw, filename)
     if suffix == ".xlsx":
         try:
+            limits.check_xlsx(raw, filename)
+        except InputError as exc:
+            raise IPDError(str(exc)) from None
+        try:
             df = pd.read_excel(io.BytesIO(raw), dtype=str, engine="openpyxl")
         except Exception as exc:  # openpyxl raises several unrelated types for a bad file
             raise IPDError(f"{filename} could not be read as an Excel workbook ({exc})") from None
         return df.fillna("")
     if suffix == ".parquet":
+        try:
+            limits.check_parquet(raw, filename)
+        except InputError as exc:
+            raise IPDError(str(exc)) from None
         try:
             df = pd.read_parquet(io.BytesIO(raw))
         except Exception as exc:  # pyarrow raises ArrowInvalid and others
@@ -188,6 +236,8 @@ def _num(v: object, row: int, col: str, *, allow_blank: bool = False) -> float |
             return None
         raise IPDError(f"row {row}, column {col!r}: value is missing")
     text = str(v).strip().replace(",", ".") if isinstance(v, str) else v
+    if isinstance(text, str) and "_" in text:  # Python reads "1_0" as 10; nobody means that
+        raise IPDError(f"row {row}, column {col!r}: expected a number, got {str(v)!r}")
     try:
         x = float(text)  # type: ignore[arg-type]
     except (TypeError, ValueError):
@@ -220,11 +270,11 @@ def validate_ipd(df: pd.DataFrame, *, known_subtypes: Iterable[str] | None = Non
 
         known_subtypes = subtype_codes()  # the one vocabulary: data/subtypes.csv
     subtypes = frozenset(s.upper() for s in known_subtypes)
-    cols = [str(c).strip() for c in df.columns]
-    lowered = [c.lower() for c in cols]
-    dupes = sorted({c for c in lowered if lowered.count(c) > 1})
-    if dupes:
-        raise IPDError(f"duplicate column(s) in the header: {', '.join(dupes)}")
+    lowered = [str(c).strip().lower() for c in df.columns]
+    _check_header(lowered)
+    if len(df) > limits.MAX_PATIENT_ROWS:
+        raise IPDError(str(limits.too_many("patient rows", len(df), limits.MAX_PATIENT_ROWS,
+                                           "split the file into smaller ones")))
     df = df.copy()
     df.columns = lowered
     missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
@@ -243,6 +293,13 @@ def validate_ipd(df: pd.DataFrame, *, known_subtypes: Iterable[str] | None = Non
     df = df[~df.apply(lambda r: all(_blank(v) for v in r), axis=1)].reset_index(drop=True)
     if len(df) == 0:
         raise IPDError("the file has a header but no patient rows")
+    for col in df.columns:  # before any per-cell work: one huge cell must not cost seconds
+        lengths = df[col].map(lambda v: len(v) if isinstance(v, str) else 0)
+        if len(lengths) and int(lengths.max()) > limits.MAX_CELL_CHARS:
+            row = int(lengths.to_numpy().argmax()) + 1
+            raise IPDError(f"row {row}, column {col!r}: the cell is {int(lengths.max()):,} "
+                           f"characters long, more than the limit of {limits.MAX_CELL_CHARS:,}; "
+                           "shorten it")
 
     out: dict[str, list[Any]] = {c: [] for c in df.columns}
     out["pfs_months"], out["os_months"] = [], []
@@ -337,7 +394,12 @@ def validate_ipd(df: pd.DataFrame, *, known_subtypes: Iterable[str] | None = Non
         if "synthetic" in clean:
             clean["synthetic"] = str(clean["synthetic"]).strip().lower() in ("true", "1", "yes")
         if "age" in clean:
-            clean["age"] = _num(rec["age"], i, "age", allow_blank=True)
+            age = _num(rec["age"], i, "age", allow_blank=True)
+            low, high = limits.AGE_RANGE
+            if age is not None and not low <= age <= high:
+                raise IPDError(f"row {i}, column 'age': expected {low:g} to {high:g} years, "
+                               f"got {age:g}")
+            clean["age"] = age
         for k in df.columns:
             out[k].append(clean[k])
         out["pfs_months"].append(months["pfs_time"])

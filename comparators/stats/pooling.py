@@ -49,6 +49,7 @@ import pandas as pd
 from scipy import optimize, stats
 from scipy.special import expit, logit
 
+import comparators.limits as limits
 from comparators.errors import InputError
 from comparators.stats.proportions import ProportionCI, ProportionInputError, proportion_ci
 from comparators.vocab import HKSJ_VARIANTS, MEASURES, METHODS, NOT_ESTIMABLE
@@ -161,6 +162,10 @@ def _as_counts(events: Any, n: Any) -> tuple[np.ndarray, np.ndarray]:
             if xf < 0:
                 raise PoolingInputError(
                     f"study {i + 1}: {name} must not be negative, got {int(xf)}")
+            if xf > limits.MAX_COUNT:
+                raise PoolingInputError(
+                    f"study {i + 1}: {name} = {xf:.3g} is more than the limit of "
+                    f"{limits.MAX_COUNT:,}; check the counts")
             vals[i] = int(xf)
         out.append(vals)
     ev_i, n_i = out
@@ -1000,6 +1005,12 @@ def pool_proportions(
     _check_choice(hksj_variant, HKSJ_VARIANTS, "hksj_variant")
     x, m = _as_counts(events, n)
     k = x.size
+    if k > limits.MAX_STUDIES:  # before any fit: GLMM on 100,000 studies took 32 s
+        raise PoolingInputError(str(limits.too_many(
+            "studies to pool", k, limits.MAX_STUDIES, "pool a subset, e.g. one subgroup")))
+    if int(m.max()) > limits.MAX_COUNT:
+        raise PoolingInputError(str(limits.too_many(
+            "patients in one study", int(m.max()), limits.MAX_COUNT, "check the counts")))
     names = _validate_labels(studies, k, "studies", unique=True)
     glabels = _validate_labels(groups, k, "groups", unique=False) if groups is not None else None
 
@@ -1189,7 +1200,19 @@ def read_pool_csv(
     Returns (studies, events, n, groups or None). Any problem raises PoolingInputError naming
     the 1-based data row (the header is not counted) and the column.
     """
+    name = "the file"
+    if isinstance(path_or_buffer, str | os.PathLike):
+        name = os.path.basename(os.fspath(path_or_buffer))
+        try:  # regular files only, bounded read: never a FIFO or /dev/zero
+            path_or_buffer = limits.read_regular_file(path_or_buffer)
+        except InputError as exc:
+            raise PoolingInputError(str(exc)) from None
     if isinstance(path_or_buffer, bytes):
+        text = path_or_buffer.decode("utf-8", "replace")
+        try:
+            limits.check_text_table(text, name, limits.MAX_STUDIES, "study rows")
+        except InputError as exc:
+            raise PoolingInputError(str(exc)) from None
         path_or_buffer = io.BytesIO(path_or_buffer)
     try:
         df = pd.read_csv(path_or_buffer, dtype=str, keep_default_na=False,
@@ -1231,6 +1254,8 @@ def read_pool_csv(
             if raw == "" or raw.lower() in ("nan", "na", "null", "none"):
                 raise PoolingInputError(f"row {r}, column {col}: value is missing")
             try:
+                if "_" in raw:  # Python reads "1_0" as 10; nobody means that
+                    raise ValueError(raw)
                 f = float(raw)
             except ValueError:
                 raise PoolingInputError(
@@ -1241,6 +1266,10 @@ def read_pool_csv(
                 raise PoolingInputError(f"row {r}, column {col}: {raw!r} is not a whole number")
             if f < 0:
                 raise PoolingInputError(f"row {r}, column {col}: {raw} must not be negative")
+            if f > limits.MAX_COUNT:
+                raise PoolingInputError(
+                    f"row {r}, column {col}: {raw} is more than the limit of "
+                    f"{limits.MAX_COUNT:,}; check the counts")
             vals[col] = int(f)
         if vals["n"] == 0:
             raise PoolingInputError(f"row {r}, column n: n must be at least 1")

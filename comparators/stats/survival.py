@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+import comparators.limits as limits
 from comparators.errors import InputError
 from comparators.vocab import KM_CONF_TYPES
 
@@ -605,6 +606,10 @@ def km_by_group(
                      time_unit=label_unit)
         return KMGroupResult((one,), None, None, None, None, level, conf_type, label_unit)
     labels = list(dict.fromkeys(data[group_col].astype(str)))
+    if len(labels) > limits.MAX_GROUPS:  # each group is a fit and a curve: bound before fitting
+        raise SurvivalInputError(str(limits.too_many(
+            f"distinct groups in {group_col!r}", len(labels), limits.MAX_GROUPS,
+            "group by a column with fewer values")))
     fits = tuple(
         km_fit(sub[time_col], sub[event_col], lab, level=level, conf_type=conf_type,
                time_unit=label_unit)
@@ -643,6 +648,9 @@ def validate_survival_frame(
         )
     if len(df) == 0:
         raise SurvivalInputError("no data rows (the file has a header only or is empty)")
+    if len(df) > limits.MAX_SURVIVAL_ROWS:
+        raise SurvivalInputError(str(limits.too_many(
+            "rows", len(df), limits.MAX_SURVIVAL_ROWS, "split the file")))
     times: list[float] = []
     events: list[int] = []
     for row, (tv, ev) in enumerate(zip(df[time_col], df[event_col], strict=True), start=1):
@@ -660,6 +668,8 @@ def validate_survival_frame(
 
 def _parse_time(value: object, row: int, col: str, max_time: float) -> float:
     try:
+        if isinstance(value, str) and "_" in value:  # Python reads "1_0" as 10
+            raise ValueError(value)
         t = float(str(value).strip()) if not isinstance(value, int | float) else float(value)
     except ValueError:
         raise SurvivalInputError(
@@ -703,9 +713,10 @@ def read_survival_csv(
 ) -> pd.DataFrame:
     """Read a CSV of time-to-event data and validate it (see validate_survival_frame)."""
     p = Path(path)
-    if not p.exists():
-        raise SurvivalInputError(f"file not found: {p}")
-    raw = p.read_bytes()
+    try:  # regular files only, bounded read: never a FIFO or /dev/zero
+        raw = limits.read_regular_file(p)
+    except InputError as exc:
+        raise SurvivalInputError(str(exc)) from None
     if not raw.strip():
         raise SurvivalInputError(f"{p.name} is empty")
     if b"\x00" in raw[:4096] or raw[:4] == b"PK\x03\x04":
@@ -716,6 +727,10 @@ def read_survival_csv(
         text = raw.decode("latin-1")
     import io
 
+    try:
+        limits.check_text_table(text, p.name, limits.MAX_SURVIVAL_ROWS, "rows")
+    except InputError as exc:
+        raise SurvivalInputError(str(exc)) from None
     first = text.splitlines()[0] if text.splitlines() else ""
     sep = ";" if first.count(";") > first.count(",") else ","
     try:
