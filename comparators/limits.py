@@ -29,7 +29,7 @@ MAX_PARQUET_UNCOMPRESSED_BYTES = 20_000_000
 # --- tables ---------------------------------------------------------------------------------
 #: Patients in one IPD upload (checked from the CSV line count, the .xlsx sheet dimension and
 #: the Parquet metadata before the table is built).
-MAX_PATIENT_ROWS = 20_000
+MAX_PATIENT_ROWS = 10_000
 #: Columns in an upload (the template has 17).
 MAX_COLUMNS = 50
 #: Characters in one cell (ids, regimens and notes are short).
@@ -46,6 +46,10 @@ MAX_GROUPS = 50
 MAX_COUNT = 10_000_000
 #: Largest "number at risk" at time 0 in a reconstruction.
 MAX_AT_RISK = 10_000
+#: Points of a digitised Kaplan-Meier curve.
+MAX_CURVE_POINTS = 2_000
+#: Longest follow-up time (months) a patient row or a digitised curve may give.
+MAX_MONTHS = 240.0
 #: Ages (years) an IPD row may give.
 AGE_RANGE = (0.0, 120.0)
 

@@ -150,7 +150,10 @@ nmax = icols[4].number_input("nmax (largest n searched)", 2, 500, 100, 10, key="
                                   "seconds (with a progress bar), then it is cached.")
 designs = None
 try:
-    result, seconds = simon_search(float(p0), float(p1), float(alpha), float(beta), int(nmax))
+    # Cached by the inputs as the widgets show them (3 and 2 decimals), so a link with
+    # p1=0.50123 cannot start a fresh exact search for every digit it varies.
+    result, seconds = simon_search(round(float(p0), 3), round(float(p1), 3),
+                                   round(float(alpha), 3), round(float(beta), 2), int(nmax))
     designs = result
 except DesignInputError as exc:
     st.error(str(exc), icon=":material/error:")

@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+import comparators.limits as limits
 from comparators.charts import survival as sc
 from comparators.evidence.cohort import ThisCohort
 from comparators.evidence.ipd import DEFAULT_MAX_BYTES, IPDError, aggregate_ipd, read_ipd
@@ -491,14 +492,21 @@ wf_data = sc.waterfall_frame(ipd)
 if wf_data.empty:
     st.info("No evaluable patient has a best % change recorded, so there is no waterfall plot.")
 else:
-    waterfall = sc.waterfall_chart(ipd, source=source, synthetic=synthetic)
+    wf_ipd, wf_sampled = sc.sample_patients(
+        ipd[ipd["id"].isin(wf_data["id"])], limits.MAX_WATERFALL_BARS)
+    waterfall = sc.waterfall_chart(wf_ipd, source=source, synthetic=synthetic)
     st.altair_chart(waterfall, key="waterfall_chart")
+    if wf_sampled:
+        st.caption(wf_sampled)
     chart_downloads(waterfall, "waterfall", "dl_waterfall")
     csv_download(wf_data.drop(columns="patient"), "Download the waterfall data (CSV)",
                  "waterfall.csv", "dl_waterfall_csv", note=note)
 
-swimmer = sc.swimmer_chart(ipd, source=source, synthetic=synthetic)
+sw_ipd, sw_sampled = sc.sample_patients(ipd, limits.MAX_SWIMMER_LANES)
+swimmer = sc.swimmer_chart(sw_ipd, source=source, synthetic=synthetic)
 st.altair_chart(swimmer, key="swimmer_chart")
+if sw_sampled:
+    st.caption(sw_sampled)
 chart_downloads(swimmer, "swimmer", "dl_swimmer")
 csv_download(sc.swimmer_frame(ipd).drop(columns="patient"), "Download the swimmer data (CSV)",
              "swimmer.csv", "dl_swimmer_csv", note=note)
@@ -536,9 +544,10 @@ with e1:
         hide_index=True,
         column_config={
             "time": st.column_config.NumberColumn("time (months)", min_value=0.0,
+                                                  max_value=limits.MAX_MONTHS,
                                                   format="%.2f"),
             "survival": st.column_config.NumberColumn("survival (0–1 or %)", min_value=0.0,
-                                                      format="%.3f"),
+                                                      max_value=100.0, format="%.3f"),
         },
     )
 with e2:
@@ -548,11 +557,13 @@ with e2:
         hide_index=True,
         column_config={
             "time": st.column_config.NumberColumn("time (months)", min_value=0.0),
-            "n_risk": st.column_config.NumberColumn("number at risk", min_value=0, step=1),
+            "n_risk": st.column_config.NumberColumn("number at risk", min_value=0, step=1,
+                                                    max_value=limits.MAX_AT_RISK),
         },
     )
     total_events = st.number_input(
-        "Total events (optional)", min_value=0, step=1, key=RECON_EVENTS_KEY,
+        "Total events (optional)", min_value=0, max_value=limits.MAX_AT_RISK, step=1,
+        key=RECON_EVENTS_KEY,
         placeholder="not reported",
     )
 recon_example = bool(st.session_state.get(RECON_IS_EXAMPLE))

@@ -536,3 +536,24 @@ def reconstruction_chart(
         height=height,
         autosize=FIT_X,
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Large patient tables
+# --------------------------------------------------------------------------------------------
+
+
+def sample_patients(ipd: pd.DataFrame, limit: int, seed: int = 2023) -> tuple[pd.DataFrame, str]:
+    """At most `limit` patients for a one-mark-per-patient chart, and a sentence saying so.
+
+    A waterfall with thousands of bars or a swimmer plot tens of thousands of pixels tall is
+    unreadable, and Altair refuses to embed more than 5,000 rows (the PNG/SVG downloads then
+    silently fail). Above the limit a simple random sample with a fixed seed is drawn, so the
+    same file always gives the same chart; the CSV downloads keep every patient.
+    """
+    if len(ipd) <= limit:
+        return ipd, ""
+    sample = ipd.sample(n=limit, random_state=seed).sort_index()
+    return sample, (f"Drawn for a random sample of {limit:,} of the {len(ipd):,} patients "
+                    f"(fixed seed {seed}) so the chart stays readable; the CSV download has "
+                    "every patient.")

@@ -51,7 +51,7 @@ UNIT_TO_MONTHS: dict[str, float] = {
     "weeks": 7 / DAYS_PER_MONTH,
     "days": 1 / DAYS_PER_MONTH,
 }
-MAX_MONTHS = 240.0
+MAX_MONTHS = limits.MAX_MONTHS
 DEFAULT_MAX_BYTES = limits.MAX_FILE_BYTES
 
 AGGREGATE_COLUMNS: tuple[str, ...] = (

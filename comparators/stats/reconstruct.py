@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+import comparators.limits as limits
 from comparators.errors import InputError
 
 
@@ -38,6 +39,9 @@ class ReconstructionError(InputError):
 
 
 _MAX_ITER = 1000
+#: A digitised curve may rise by this much (fraction of 1) between points from digitising
+#: noise; a larger rise is a mistake (a wrong point, or fractions mixed with percentages).
+RISE_TOLERANCE = 0.02
 
 
 def _prepare_curve(curve_df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -53,12 +57,28 @@ def _prepare_curve(curve_df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
             raise ReconstructionError(f"curve row {i}, column 'survival': expected a number")
     if len(t) == 0:
         raise ReconstructionError("curve: no points")
+    limits.check_count("curve: digitised points", len(t), limits.MAX_CURVE_POINTS,
+                       "keep one point per step of the curve")
     if s.max() > 1.5:  # digitised in percent
+        by_time = s[np.argsort(t, kind="stable")]
+        # a fall from above 10 to at most 1.5 in one step: fractions typed among percentages
+        jumps = np.flatnonzero((by_time[:-1] > 10) & (by_time[1:] > 0) & (by_time[1:] <= 1.5))
+        if jumps.size:
+            raise ReconstructionError(
+                f"curve: the survival column mixes percentages (e.g. {by_time[jumps[0]]:g}) and "
+                f"fractions (e.g. {by_time[jumps[0] + 1]:g}); enter every point the same way")
         s = s / 100.0
     if s.min() < 0 or s.max() > 1 + 1e-9:
         raise ReconstructionError("curve: survival must lie in [0, 1] (or 0-100 %)")
     order = np.argsort(t, kind="stable")
     t, s = t[order], np.minimum(s[order], 1.0)
+    rises = np.flatnonzero(s[1:] - np.minimum.accumulate(s)[:-1] > RISE_TOLERANCE)
+    if rises.size:
+        j = int(rises[0]) + 1
+        raise ReconstructionError(
+            f"curve: survival rises to {s[j]:.3g} at time {t[j]:g} after falling to "
+            f"{np.minimum.accumulate(s)[j - 1]:.3g}; a Kaplan-Meier curve never rises, so check "
+            "that point (and that every point is a fraction, or every point a percentage)")
     s = np.minimum.accumulate(s)  # digitising noise can make the curve rise; KM never does
     if t[0] > 0 or s[0] < 1:
         t, s = np.concatenate([[0.0], t]), np.concatenate([[1.0], s])
@@ -89,6 +109,10 @@ def reconstruct_ipd(
         raise ReconstructionError("risk table: numbers at risk must be >= 0 and non-increasing")
     if t_risk[0] != 0:
         raise ReconstructionError("risk table: the first time must be 0 (the number randomised)")
+    if n_risk_f[0] > limits.MAX_AT_RISK:  # the work grows with it: 10^9 took 12 s and 5.7 GB
+        raise ReconstructionError(str(limits.too_many(
+            "risk table: number at risk at time 0", int(n_risk_f[0]), limits.MAX_AT_RISK,
+            "check the number (no single-arm sarcoma trial is that large)")))
     keep = t_risk < t_s.max()
     t_risk, n_risk_f = t_risk[keep], n_risk_f[keep]
     n_risk = [int(round(x)) for x in n_risk_f]
