@@ -10,7 +10,14 @@ from comparators.evidence.cohort import (
     response_summary,
 )
 from comparators.stats.proportions import CI_METHODS
-from views.common import ci_options, cohort_banner, csv_download, seed_cohort, this_cohort
+from views.common import (
+    ci_options,
+    cohort_banner,
+    csv_download,
+    plain,
+    seed_cohort,
+    this_cohort,
+)
 
 cohort = seed_cohort()
 active = this_cohort()
@@ -28,7 +35,7 @@ st.caption(
 # --- The cohort the other pages highlight, when it is not the published one ------------------
 if active.kind != "published":
     cohort_banner(active)
-    st.header(f"Active cohort: {active.label}")
+    st.header(f"Active cohort: {plain(active.label)}")
     st.caption(
         "Every other page (benchmark, across subtypes, summary, what-if, planning) now uses this "
         "cohort. The published Liu 2023 tables follow below for reference."
@@ -39,6 +46,13 @@ if active.kind != "published":
         column_config={c: st.column_config.NumberColumn(c, format="%.1f")
                        for c in ("ORR %", "ORR low %", "ORR high %")},
     )
+    none_evaluable = active_table.loc[active_table["evaluable"].astype(int) == 0, "subtype"]
+    if len(none_evaluable):
+        st.caption(
+            f"0 evaluable: {plain(', '.join(map(str, none_evaluable)))} (every patient not "
+            "evaluable for response). No rate is shown and these rows are left out of pooling "
+            "on the other pages."
+        )
     csv_download(active_table, "Download active cohort (CSV)", "active_cohort.csv", "dl_active",
                  note=None if active.is_real else active.caveat)
     st.divider()

@@ -54,6 +54,11 @@ from views.common import (
     subtype_benchmark,
 )
 
+
+class _NoEvaluable(Exception):
+    """This cohort has no evaluable patient at all (legal data: every patient NE)."""
+
+
 EDITOR_KEY = "scenario_editor"
 ORIGIN_KEY = "whatif_editor_origin"  # the cohort whose counts the editor's edits apply to
 
@@ -254,12 +259,18 @@ custom_share = mix_cols[1].slider(
     help="Standardise ASPS vs non-ASPS to any ASPS share of the evaluable patients.",
 )
 try:
+    if int(cohort_strata(cohort.rows)["evaluable"].sum()) == 0:  # legal data, nothing to weigh
+        raise _NoEvaluable
     presets = casemix_presets(cohort.rows, catalog().trials)
     if "ASPS" in set(cohort_strata(cohort.rows)["subtype"]):
         presets.append(asps_share_preset(cohort_strata(cohort.rows, ("ASPS",)),
                                          custom_share / 100, f"Your ASPS share ({custom_share}%)",
                                          "your input"))
     results = [(p, p.standardise(level, casemix_method)) for p in presets]
+except _NoEvaluable:
+    st.info("This cohort has 0 evaluable patients (every patient not evaluable): there is no "
+            "response rate to standardise.", icon=":material/info:")
+    results = []
 except CaseMixError as exc:
     st.error(f"Cannot standardise this cohort: {exc}")
     results = []

@@ -172,6 +172,13 @@ def benchmark_subtype(
     if included.empty:
         raise BenchmarkError("no study arms left to pool: include at least one")
     subtype = str(included["subtype"].iloc[0])
+    # A cohort whose patients in this subtype were all not evaluable is legal data: it is
+    # shown as "0 evaluable" and left out of pooling and comparisons (a proportion needs n >= 1).
+    evaluable = included["evaluable"].astype(int) > 0
+    unevaluable = included[~evaluable]
+    included = included[evaluable].reset_index(drop=True)
+    if included.empty:
+        raise BenchmarkError(f"no study arm has an evaluable {subtype} patient: nothing to pool")
 
     def pool(frame: pd.DataFrame, groups: bool) -> PooledProportion:
         return pool_proportions(
@@ -213,7 +220,11 @@ def benchmark_subtype(
                 hi, p, note="Fisher p on summed counts (ignores between-trial heterogeneity)",
             ))
     notes = list(fit.notes)
-    if cohort.empty:
+    for r in unevaluable.itertuples(index=False):
+        who = "This cohort" if bool(r.is_cohort) else str(r.key)
+        notes.append(f"{who} has 0 evaluable {subtype} patients: left out of pooling"
+                     + (" and comparisons." if bool(r.is_cohort) else "."))
+    if cohort.empty and not bool(unevaluable["is_cohort"].any()):
         notes.append(f"This cohort has no {subtype} row (or it was excluded): nothing to "
                      "compare with.")
     return SubtypeBenchmark(subtype, included, excluded, fit, class_fits, cohort_key,
@@ -240,7 +251,8 @@ def pooled_by_class(
     for subtype in sorted(set(trials["subtype"]) - skip):
         rows = subtype_rows(trials, cohort, subtype)
         for name in classes:
-            members = rows[rows["regimen_class"] == name]
+            members = rows[(rows["regimen_class"] == name)
+                           & (rows["evaluable"].astype(int) > 0)]  # 0 evaluable: not poolable
             if members.empty:
                 continue
             fit = pool_proportions(

@@ -131,9 +131,11 @@ def cohort_orr_table(
 ) -> pd.DataFrame:
     """ORR (%) with its interval for each subtype row of a cohort in the shared row shape."""
     out = rows[["subtype", "evaluable", "responders", "cr", "pr", "sd", "pd"]].copy()
-    cis = [proportion_ci(int(k), int(n), method, level)
+    # 0 evaluable (every patient NE) is legal data: no rate, shown as an empty cell
+    cis = [proportion_ci(int(k), int(n), method, level) if int(n) > 0 else None
            for k, n in zip(out["responders"], out["evaluable"], strict=True)]
-    out["ORR %"] = [100 * c.estimate for c in cis]
-    out["ORR low %"] = [100 * c.low for c in cis]
-    out["ORR high %"] = [100 * c.high for c in cis]
+    nan = float("nan")
+    out["ORR %"] = [nan if c is None else 100 * c.estimate for c in cis]
+    out["ORR low %"] = [nan if c is None else 100 * c.low for c in cis]
+    out["ORR high %"] = [nan if c is None else 100 * c.high for c in cis]
     return out
