@@ -99,6 +99,35 @@ METHOD_SHORT: dict[str, str] = {
     "GLMM": "binomial-normal GLMM",
 }
 
+
+def bayes_method_labels(tau_prior: str = "half-normal", tau_scale: float = 1.0,
+                        mu_sd: float | None = None, mu_mean: float = 0.0,
+                        likelihood: str = "normal") -> tuple[str, str, str]:
+    """(METHODS, METHOD_NAMES, METHOD_SHORT) texts of the Bayesian model for the prior used.
+
+    The "BAYES" entries of the tables below are these texts for the default prior; a result
+    carries its own (stats.bayes_pooling.BayesPooledProportion.method_name / method_short).
+    """
+    family = {"half-normal": "half-normal", "half-cauchy": "half-Cauchy"}.get(
+        tau_prior, "improper uniform")
+    tau = f"{family} τ prior, scale {tau_scale:g}" if tau_prior in (
+        "half-normal", "half-cauchy") else "improper uniform τ prior"
+    mu = "flat μ prior" if mu_sd is None else f"normal μ prior (mean {mu_mean:g}, sd {mu_sd:g})"
+    model = ("binomial-normal hierarchical model" if likelihood == "binomial"
+             else "normal-normal hierarchical model")
+    technical = f"Bayesian random effects ({model}; {tau}; {mu}; numerical integration)"
+    prose = (f"a Bayesian random-effects model ({model}"
+             + (" with the exact binomial likelihood" if likelihood == "binomial" else "")
+             + f"; {tau}; {mu}; posterior computed by numerical integration, not MCMC)")
+    short = f"Bayesian random effects ({tau})"
+    return technical, prose, short
+
+
+_BAYES_DEFAULT = bayes_method_labels()
+METHODS["BAYES"] = _BAYES_DEFAULT[0]
+METHOD_NAMES["BAYES"] = _BAYES_DEFAULT[1]
+METHOD_SHORT["BAYES"] = _BAYES_DEFAULT[2]
+
 #: Hartung-Knapp-Sidik-Jonkman variants (pool_proportions(hksj=True, hksj_variant=...)).
 HKSJ_VARIANTS: dict[str, str] = {
     "adhoc": "Hartung-Knapp-Sidik-Jonkman, ad hoc variant never narrower than the standard "
