@@ -53,6 +53,19 @@ def _fraction(name: str) -> Callable[[str], float]:
     return parse
 
 
+def _positive(name: str) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be a number, got {text!r}") from None
+        if not (value > 0 and value < float("inf")):
+            raise argparse.ArgumentTypeError(f"{name} must be a positive number, got {text}")
+        return value
+
+    return parse
+
+
 def cmd_ci(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     from comparators.stats.proportions import proportion_ci
 
@@ -113,9 +126,23 @@ def cmd_pool(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     from comparators.stats.pooling import pool_proportions, read_pool_csv
 
     studies, events, n, groups = read_pool_csv(args.file)
+    method = "BAYES" if args.method.upper() == "BAYES" else args.method
+    bayes = None
+    if method == "BAYES":
+        from comparators.stats.bayes_pooling import BayesOptions, BayesPrior
+
+        bayes = BayesOptions(
+            BayesPrior(args.tau_prior_given or "half-normal",
+                       1.0 if args.tau_scale_given is None else args.tau_scale_given,
+                       args.mu_prior_mean, args.mu_prior_sd),
+            args.likelihood_given or "normal")
+    elif any(v is not None for v in (args.likelihood_given, args.tau_prior_given,
+                                     args.tau_scale_given, args.mu_prior_sd)):
+        raise CLIError("pool: --likelihood, --tau-prior, --tau-scale and --mu-prior-sd go with "
+                       "--method bayes")
     result = pool_proportions(
-        events, n, studies=studies, measure=args.measure, method=args.method, hksj=args.hksj,
-        level=args.level, groups=groups, hksj_variant=args.hksj_variant,
+        events, n, studies=studies, measure=args.measure, method=method, hksj=args.hksj,
+        level=args.level, groups=groups, hksj_variant=args.hksj_variant, bayes=bayes,
     )
     payload = result.to_dict()
     i2 = "–" if payload["i2"] is None else f"{payload['i2']:.1f}%"  # None for k = 1 and FE
@@ -128,6 +155,11 @@ def cmd_pool(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
         f"estimable: {'yes' if result.estimable else 'no'}; model used: {result.method_used}; "
         f"hksj_variant: {result.hksj_variant or 'none'}",
     ]
+    if payload.get("tau_median") is not None:
+        lines.append(f"posterior tau median {payload['tau_median']:.4f} "
+                     f"[{payload['tau_low']:.4f}, {payload['tau_high']:.4f}]; predictive "
+                     f"[{payload['pi_low']:.4f}, {payload['pi_high']:.4f}]; prior: "
+                     f"{payload['prior']}")
     for g in result.subgroups:
         flag = "" if g.estimable else " (not estimable: summed counts, exact interval)"
         lines.append(f"  {g.group}: k = {g.k}, {g.estimate:.4f} [{g.low:.4f}, {g.high:.4f}]"
@@ -225,15 +257,25 @@ def build_parser() -> argparse.ArgumentParser:
     pool = commands.add_parser("pool", help="pool single proportions (random-effects by default)")
     pool.add_argument("file", metavar="FILE", help="CSV with columns study,events,n[,group]")
     pool.add_argument("--measure", choices=["logit", "ft", "arcsine", "raw"], default="logit")
-    pool.add_argument("--method", choices=["REML", "DL", "PM", "ML", "FE", "GLMM"],
-                      default="REML")
+    pool.add_argument("--method", choices=["REML", "DL", "PM", "ML", "FE", "GLMM", "bayes",
+                                           "BAYES"], default="REML")
+    pool.add_argument("--likelihood", dest="likelihood_given", choices=["normal", "binomial"],
+                      help="with --method bayes: normal (default; normal-normal model on the "
+                           "measure's scale, bayesmeta's) or binomial (exact, logit scale)")
+    pool.add_argument("--tau-prior", dest="tau_prior_given",
+                      choices=["half-normal", "half-cauchy"],
+                      help="with --method bayes: prior family of tau (default half-normal)")
+    pool.add_argument("--tau-scale", dest="tau_scale_given", type=_positive("--tau-scale"),
+                      help="with --method bayes: scale of the tau prior (default 1)")
+    pool.add_argument("--mu-prior-sd", dest="mu_prior_sd", type=_positive("--mu-prior-sd"),
+                      help="with --method bayes: normal(0, SD) prior on mu (default: flat)")
     pool.add_argument("--hksj", action="store_true", help="Hartung-Knapp-Sidik-Jonkman CI")
     pool.add_argument("--hksj-variant", dest="hksj_variant", choices=["adhoc", "plain"],
                       default="adhoc",
                       help="with --hksj: adhoc (default; never narrower than the standard "
                            "interval, metafor test='adhoc') or plain (metafor test='knha')")
     pool.add_argument("--level", type=_fraction("--level"), default=0.95)
-    pool.set_defaults(run=cmd_pool)
+    pool.set_defaults(run=cmd_pool, mu_prior_mean=0.0)
 
     simon = commands.add_parser("simon", help="Simon optimal and minimax two-stage designs")
     simon.add_argument("--p0", type=_fraction("--p0"), required=True,

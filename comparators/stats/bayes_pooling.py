@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import optimize
-from scipy.special import expit, ndtr
+from scipy.special import ndtr
 
 from comparators.stats.bayes import BetaPrior
 from comparators.stats.pooling import (
@@ -51,6 +51,9 @@ from comparators.stats.pooling import (
     _as_counts,
     _check_choice,
     _check_level,
+    _exact_summed,
+    _not_estimable,
+    _not_estimable_note,
     _num,
     _study_ci,
     _validate_labels,
@@ -1072,51 +1075,97 @@ def pool_bayes(
     options: BayesOptions | None = None,
     hksj: bool = False,
 ) -> BayesPooledProportion:
-    """pool_proportions(..., method="BAYES"): the Bayesian model in the PooledProportion shape."""
+    """pool_proportions(..., method="BAYES"): the Bayesian model in the PooledProportion shape.
+
+    The pipeline's sparse-data rule holds here too: k >= 2 arms all at 0 % (or all at 100 %)
+    are not estimable (summed counts, exact interval) unless the likelihood is binomial and mu
+    has a proper prior, when the posterior is well defined (it then rests on that prior).
+    """
     opts = options if options is not None else BayesOptions()
     if not isinstance(opts, BayesOptions):
         raise BayesPoolingInputError("bayes options must be a BayesOptions")
+    measure = _check_choice(measure, MEASURES, "measure")
+    level = _check_level(level)
     x, m = _as_counts(events, n)
     k = x.size
     names = _validate_labels(studies, k, "studies", unique=True)
+    glabels = _validate_labels(groups, k, "groups", unique=False) if groups is not None else None
+    prior_ok = opts.likelihood == "binomial" and opts.prior.mu_sd is not None
+
+    def sparse(xs: np.ndarray, ms: np.ndarray) -> str | None:
+        return None if prior_ok else _not_estimable(xs, ms)
+
+    subgroups: tuple[SubgroupResult, ...] = ()
+    gnotes: list[str] = []
+    if glabels is not None:
+        out = []
+        for g in dict.fromkeys(glabels):
+            idx = np.array([i for i, lab in enumerate(glabels) if lab == g])
+            xs, ms = x[idx], m[idx]
+            why = sparse(xs, ms)
+            if why is not None:
+                ci = _exact_summed(xs, ms, level)
+                note = _not_estimable_note(why, xs, ms, ci, what=f"subgroup {g}:")
+                out.append(SubgroupResult(group=g, k=int(idx.size), estimate=ci.estimate,
+                                          low=ci.low, high=ci.high, tau2=None, i2=None, q=None,
+                                          estimable=False, events=int(xs.sum()),
+                                          n=int(ms.sum()), method_used="exact", notes=(note,)))
+                gnotes.append(note)
+                continue
+            sub = bayes_pool(xs, ms, None, measure, opts.likelihood, opts.prior, level)
+            sq, _, _ = _cochran_q(xs, ms, measure)
+            out.append(SubgroupResult(group=g, k=int(idx.size), estimate=sub.estimate,
+                                      low=sub.low, high=sub.high, tau2=sub.tau2_median,
+                                      i2=None, q=sq, estimable=True, events=int(xs.sum()),
+                                      n=int(ms.sum()), method_used="BAYES"))
+        subgroups = tuple(out)
+        gnotes.append("separate Bayesian model per subgroup; no test for subgroup differences "
+                      "(the between-subgroup Q test is frequentist and is not reported)")
+    why = sparse(x, m)
+    if why is not None:
+        ci = _exact_summed(x, m, level)
+        rows = tuple(
+            StudyEstimate(study=names[i], events=int(x[i]), n=int(m[i]), estimate=c.estimate,
+                          low=c.low, high=c.high, weight=float(100 * m[i] / m.sum()))
+            for i in range(k) for c in [_study_ci(int(x[i]), int(m[i]), study_ci, level)])
+        notes = [_not_estimable_note(why, x, m, ci),
+                 "the Bayesian model was not fitted (with a binomial likelihood and a normal "
+                 "prior on mu it can be); study weights are shares of the patients"]
+        return BayesPooledProportion(
+            k=k, measure=measure, method="BAYES", hksj=False, level=level,
+            estimate=ci.estimate, low=ci.low, high=ci.high, pi_low=None, pi_high=None,
+            tau2=None, i2=None, i2_low=None, i2_high=None, h2=None, q=None, q_df=k - 1,
+            q_p=None, studies=rows, subgroups=subgroups, corrected=(),
+            notes=tuple(dict.fromkeys(notes + gnotes)), fit=None, estimable=False,
+            method_used="exact", events=int(x.sum()), n=int(m.sum()), posterior=None,
+            options=opts)
+
     post = bayes_pool(x, m, names, measure, opts.likelihood, opts.prior, level)
     notes = list(post.notes)
     if hksj:
         notes.append("the Hartung-Knapp-Sidik-Jonkman adjustment does not apply to the Bayesian "
                      "model; credible intervals are shown")
     notes.append(f"prior: {post.prior_text}")
-    q, q_df, q_p = _cochran_q(x, m, post.measure)
-    rows = []
-    for i in range(k):
-        ci = _study_ci(int(x[i]), int(m[i]), study_ci, level)
-        rows.append(StudyEstimate(study=names[i], events=int(x[i]), n=int(m[i]),
-                                  estimate=ci.estimate, low=ci.low, high=ci.high,
-                                  weight=float(post.weights[i])))
-    subgroups: tuple[SubgroupResult, ...] = ()
-    if groups is not None:
-        glabels = _validate_labels(groups, k, "groups", unique=False)
-        out = []
-        for g in dict.fromkeys(glabels):
-            idx = np.array([i for i, lab in enumerate(glabels) if lab == g])
-            sub = bayes_pool(x[idx], m[idx], None, measure, opts.likelihood, opts.prior, level)
-            sq, _, _ = _cochran_q(x[idx], m[idx], post.measure)
-            out.append(SubgroupResult(group=g, k=int(idx.size), estimate=sub.estimate,
-                                      low=sub.low, high=sub.high, tau2=sub.tau2_median,
-                                      i2=None, q=sq))
-        subgroups = tuple(out)
-        notes.append("separate Bayesian model per subgroup; no test for subgroup differences "
-                     "(q_between is a frequentist statistic and is left out)")
+    if measure == "ft":
+        notes.append(f"Freeman-Tukey back-transformation at the harmonic mean n = "
+                     f"{1 / np.mean(1 / m):.1f}")
+    q, q_df, q_p = _cochran_q(x, m, measure)
+    rows = tuple(
+        StudyEstimate(study=names[i], events=int(x[i]), n=int(m[i]), estimate=c.estimate,
+                      low=c.low, high=c.high, weight=float(post.weights[i]))
+        for i in range(k) for c in [_study_ci(int(x[i]), int(m[i]), study_ci, level)])
     corrected: tuple[str, ...] = ()
     if opts.likelihood == "normal":
-        es = effect_sizes(x, m, post.measure)
+        es = effect_sizes(x, m, measure)
         corrected = tuple(names[i] for i in np.flatnonzero(es.corrected))
     return BayesPooledProportion(
-        k=k, measure=post.measure, method="BAYES", hksj=False, level=level,
+        k=k, measure=measure, method="BAYES", hksj=False, level=level,
         estimate=post.estimate, low=post.low, high=post.high, pi_low=post.pi_low,
         pi_high=post.pi_high, tau2=post.tau2_median, i2=None, i2_low=None, i2_high=None,
-        h2=None, q=q, q_df=q_df, q_p=q_p, studies=tuple(rows), subgroups=subgroups,
-        corrected=corrected, notes=tuple(dict.fromkeys(notes)), fit=None, posterior=post,
-        options=opts,
+        h2=None, q=q, q_df=q_df if q is not None else 0, q_p=q_p, studies=rows,
+        subgroups=subgroups, corrected=corrected, notes=tuple(dict.fromkeys(notes + gnotes)),
+        fit=None, estimable=True, method_used="BAYES", events=int(x.sum()), n=int(m.sum()),
+        posterior=post, options=opts,
     )
 
 

@@ -505,7 +505,8 @@ def fit_model(es: EffectSizes, method: str = "REML", hksj: bool = False,
     With hksj, ``hksj_variant="adhoc"`` is metafor test="adhoc" (HK variance factor truncated
     at 1, never narrower than the standard interval); ``"plain"`` is test="knha".
     """
-    method = _check_choice(method, {k: v for k, v in METHODS.items() if k != "GLMM"}, "method")
+    method = _check_choice(method, {k: v for k, v in METHODS.items()
+                                    if k not in ("GLMM", "BAYES")}, "method")
     level = _check_level(level)
     variant = _check_variant(hksj, hksj_variant)
     y, v = es.yi, es.vi
@@ -988,8 +989,13 @@ def pool_proportions(
     groups: Sequence[str] | None = None,
     study_ci: str = "wilson",
     hksj_variant: HKSJVariant = "adhoc",
+    bayes: Any = None,
 ) -> PooledProportion:
     """Pool single proportions (events of n per study) into one proportion with its CI.
+
+    method="BAYES" is the Bayesian random-effects model of stats.bayes_pooling (priors and
+    likelihood in ``bayes``, a BayesOptions; default half-normal(1) on tau, flat on mu, normal
+    likelihood): the same result shape, numbers from the posterior.
 
     Sparse-data rule: k >= 2 arms that are all 0 % (or all 100 %) are not estimable by
     random-effects pooling; the result is flagged ``estimable=False`` and carries the summed
@@ -1003,6 +1009,10 @@ def pool_proportions(
     method = _check_choice(method, METHODS, "method")
     level = _check_level(level)
     _check_choice(hksj_variant, HKSJ_VARIANTS, "hksj_variant")
+    if method == "BAYES":  # lazy: bayes_pooling builds on this module
+        from comparators.stats.bayes_pooling import pool_bayes
+
+        return pool_bayes(events, n, studies, measure, level, groups, study_ci, bayes, hksj)
     x, m = _as_counts(events, n)
     k = x.size
     if k > limits.MAX_STUDIES:  # before any fit: GLMM on 100,000 studies took 32 s
