@@ -53,7 +53,8 @@ method = controls[2].selectbox(
     "Model", list(METHOD_NAMES), key="method", bind="query-params",
     format_func={"REML": "Random effects, REML", "DL": "Random effects, DerSimonian-Laird",
                  "PM": "Random effects, Paule-Mandel", "ML": "Random effects, ML",
-                 "FE": "Fixed effect", "GLMM": "GLMM (logistic random intercept)"}.get,
+                 "FE": "Fixed effect", "GLMM": "GLMM (logistic random intercept)",
+                 "BAYES": "Bayesian (half-normal τ prior)"}.get,
     help="GLMM is recommended for small counts and 0%/100% studies.",
 )
 hksj = controls[3].toggle("HKSJ", key="hksj", bind="query-params",

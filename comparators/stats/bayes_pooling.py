@@ -465,7 +465,7 @@ class BayesPosterior:
     _tau: _Dist = field(default=None, repr=False)  # type: ignore[assignment]
     _pred: _Dist = field(default=None, repr=False)  # type: ignore[assignment]
     _theta: tuple[_Dist, ...] = field(default=(), repr=False)
-    _refit: Callable[[BayesPrior], BayesPosterior] | None = field(default=None, repr=False)
+    _data: tuple[Any, ...] | None = field(default=None, repr=False)  # what a refit needs
     _n_all: np.ndarray | None = field(default=None, repr=False)
 
     # -- the prior, in words ---------------------------------------------------------------
@@ -559,13 +559,13 @@ class BayesPosterior:
     # -- prior sensitivity ------------------------------------------------------------------
     def sensitivity(self, scales: Sequence[float] = SENSITIVITY_SCALES) -> pd.DataFrame:
         """Refit with the tau prior's scale set to each of `scales` (same family, same mu prior)."""
-        if self._refit is None:
+        if self._data is None:
             raise BayesPoolingInputError("this result cannot be refitted")
         if len(scales) > 10:
             raise BayesPoolingInputError("at most 10 prior scales in a sensitivity table")
         rows = []
         for s in scales:
-            fit = self._refit(replace(self.prior, tau_scale=s))
+            fit = _refit(self._data, replace(self.prior, tau_scale=s))
             rows.append({"tau_prior": fit.prior.tau_prior, "tau_scale": float(s),
                          "prior": fit.prior_text, "estimate": fit.estimate, "low": fit.low,
                          "high": fit.high, "pi_low": fit.pi_low, "pi_high": fit.pi_high,
@@ -639,6 +639,17 @@ class _NormalModel:
         return ll + self.prior.log_tau_density(tau) + np.log(c) - 2 * np.log1p(-u)
 
 
+@dataclass(frozen=True, eq=False)
+class _LogPostU:
+    """log p(u | y) of the normal-normal model; a class (not a closure) so results pickle."""
+
+    model: _NormalModel
+    c: float
+
+    def __call__(self, u: np.ndarray) -> np.ndarray:
+        return self.model.log_post_u(np.minimum(u, 1 - 1e-15), self.c)
+
+
 def _fit_normal(y: np.ndarray, v: np.ndarray, prior: BayesPrior
                 ) -> tuple[_Dist, _Dist, _Dist, list[_Dist], np.ndarray, list[str]]:
     model = _NormalModel(y, v, prior)
@@ -659,8 +670,7 @@ def _fit_normal(y: np.ndarray, v: np.ndarray, prior: BayesPrior
     wt /= wt.sum()
     tau = c * u / (1 - u)
     mean, var, _ = model.conditional(tau)
-    tau_dist = _Mapped(_QuadDist(lambda uu: model.log_post_u(np.minimum(uu, 1 - 1e-15), c),
-                                 a, b), c)
+    tau_dist = _Mapped(_QuadDist(_LogPostU(model, c), a, b), c)
     mu_dist = _NormalMixture(wt, mean, np.sqrt(var))
     pred_dist = _NormalMixture(wt, mean, np.sqrt(var + tau**2))
     thetas: list[_Dist] = []
@@ -920,10 +930,6 @@ def bayes_pool(
     if k == 1:
         notes.append("k = 1: the heterogeneity and the predictive interval rest on the prior")
 
-    def refit(new_prior: BayesPrior) -> BayesPosterior:
-        return bayes_pool(x, m, names, measure, likelihood, new_prior, level, p_exchangeable,
-                          nex_mean, nex_sd)
-
     return BayesPosterior(
         likelihood=likelihood, measure=measure, prior=prior, level=level, k=k,
         mu_median=float(mu_q[0]), mu_low=float(mu_q[1]), mu_high=float(mu_q[2]),
@@ -934,7 +940,9 @@ def bayes_pool(
         p_exchangeable=None if p_exchangeable >= 1 else float(p_exchangeable),
         nex_prior=None if p_exchangeable >= 1 else (float(nex_mean), nex_sd),
         notes=tuple(dict.fromkeys(notes)), _mu=mu_d, _tau=tau_d, _pred=pred_d,
-        _theta=tuple(theta_d), _refit=refit, _n_all=m,
+        _theta=tuple(theta_d), _n_all=m,
+        _data=("pool", x, m, tuple(names), measure, likelihood, level, p_exchangeable, nex_mean,
+               nex_sd),
     )
 
 
@@ -972,9 +980,6 @@ def bayes_meta(
                                 float(q[1]), float(q[2]), float(q[0]), float(q[1]),
                                 float(q[2])))
 
-    def refit(new_prior: BayesPrior) -> BayesPosterior:
-        return bayes_meta(y, s, names, new_prior, level)
-
     return BayesPosterior(
         likelihood="normal", measure="generic", prior=prior, level=level, k=int(y.size),
         mu_median=float(mu_q[0]), mu_low=float(mu_q[1]), mu_high=float(mu_q[2]),
@@ -983,8 +988,18 @@ def bayes_meta(
         estimate=float(mu_q[0]), low=float(mu_q[1]), high=float(mu_q[2]),
         pi_low=float(pred_q[1]), pi_high=float(pred_q[2]), studies=tuple(rows),
         weights=weights, notes=tuple(notes), _mu=mu_d, _tau=tau_d, _pred=pred_d,
-        _theta=tuple(theta_d), _refit=refit,
+        _theta=tuple(theta_d), _data=("meta", y, s, tuple(names), level),
     )
+
+
+def _refit(data: tuple[Any, ...], prior: BayesPrior) -> BayesPosterior:
+    """The same model and data under another prior (the sensitivity table)."""
+    if data[0] == "meta":
+        _, y, s, names, level = data
+        return bayes_meta(y, s, list(names), prior, level)
+    _, x, m, names, measure, likelihood, level, p_ex, nex_mean, nex_sd = data
+    return bayes_pool(x, m, list(names), measure, likelihood, prior, level, p_ex, nex_mean,
+                      nex_sd)
 
 
 def predictive_beta_prior(posterior: BayesPosterior) -> BetaPrior:
