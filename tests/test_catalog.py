@@ -8,6 +8,7 @@ Facts are checked against ../shared/reference/trial-facts.md and the publication
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -18,12 +19,14 @@ from comparators.evidence.catalog import (
     COUNT_COLUMNS,
     DESIGNS,
     REGIMEN_CLASSES,
+    SOURCE_TYPES,
     TRIAL_COLUMNS,
     VERIFIED,
     Catalog,
     CatalogError,
     catalog_rows_json,
     load_catalog,
+    load_catalog_info,
     reference_links,
     subtype_lookup,
     trials_for,
@@ -84,6 +87,84 @@ def test_every_row_says_where_its_numbers_come_from(catalog: Catalog) -> None:
     # a flagged number must also explain itself
     assert seed_only["note"].notna().all()
     assert seed_only["locator"].str.contains("LIU2023").all()
+
+
+def test_every_row_says_what_its_numbers_were_read_from(catalog: Catalog) -> None:
+    """data/README.md, "Provenance": source_ref is a reference key, source_type one of five,
+    data_cut a date, year-month, year or 'final'; seed-paper rows are exactly the flagged ones."""
+    t = catalog.trials
+    refs = set(catalog.references["ref"])
+    assert t["source_ref"].notna().all() and set(t["source_ref"]) <= refs
+    assert set(t["source_type"]) <= set(SOURCE_TYPES)
+    assert t["data_cut"].str.fullmatch(r"final|\d{4}(-\d{2}(-\d{2})?)?").all()
+    seed = t["source_type"] == "seed paper"
+    assert (seed == (t["verified"] == "seed paper only")).all()
+    assert set(t.loc[seed, "source_ref"]) == {"LIU2023"}
+    # locators name only what was read: no internal curation notes, no unnamed news site
+    assert not t["locator"].str.contains("trial-facts|aichuangreng", regex=True).any()
+    # every overlap points at another study that is in the table
+    overlaps = t["overlaps_with"].dropna()
+    assert set(overlaps) <= set(t["study"])
+    assert (overlaps != t.loc[overlaps.index, "study"]).all()
+
+
+def test_catalog_version_file(catalog: Catalog) -> None:
+    info = load_catalog_info()
+    assert catalog.info == info
+    assert re.fullmatch(r"\d+\.\d+\.\d+", info.catalog_version)
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", info.literature_last_checked)
+    assert info.to_dict() == {"catalog_version": info.catalog_version,
+                              "literature_last_checked": info.literature_last_checked}
+
+
+def test_rows_cite_what_their_numbers_came_from(catalog: Catalog) -> None:
+    """Issue 13: rows whose ref is not the document their numbers were read from."""
+    # Somaiah: counts are the Biomedicines 2022 review table's earlier cut (published before the
+    # Lancet Oncol paper), and the overall row no longer mixes in the paper's PFS.
+    som = catalog.trials[catalog.trials["study"] == "SOMAIAH2022"]
+    assert set(som["source_ref"]) == {"BIO2022"} and set(som["source_type"]) == {"review table"}
+    overall = row(catalog, "SOMAIAH2022", "SARCOMA")
+    assert pd.isna(overall["pfs_median_months"]) and "treated" in overall["note"]
+    assert catalog.reference("BIO2022")["pmid"] == "35327375"
+    # IMMUNOSARC 5/46 is the Clin Cancer Res 2020 review's cut, not the JITC paper's
+    imm = row(catalog, "IMMUNOSARC", "STS")
+    assert imm["source_ref"] == "CCR2020" and imm["ref"] == "MARTINBROTO2020"
+    # SARC028's CR/PR split is read from the ASCO 2017 final-results abstract 11008
+    ups = row(catalog, "SARC028", "UPS")
+    assert (ups["source_ref"], ups["source_type"]) == ("TAWBI2017ASCO", "conference abstract")
+    assert (int(ups["cr"]), int(ups["pr"])) == (1, 3) and "11008" in ups["locator"]
+    # ALTER0203 ASPS: ESMO 2019 abstract 1694P, data cut-off 30 April 2017
+    alter = row(catalog, "ALTER0203", "ASPS")
+    assert (alter["source_ref"], alter["data_cut"]) == ("ALTER0203ESMO2019", "2017-04-30")
+    assert catalog.reference("WILKY2019")["pmid"] == "31078463"
+    # the TQB2450 + anlotinib STS study's ASPS patients may be inside the ASPS-only study
+    assert row(catalog, "TQB2450-ANLO", "ASPS")["overlaps_with"] == "TQB2450-ASPS"
+
+
+def test_added_trials_as_published(catalog: Catalog) -> None:
+    """A sample of the catalog 2.0.0 rows, each against the sentence its locator quotes."""
+    # Kummar, J Clin Oncol 2013 (PMID 23630200): 15 of 43 partial responses, 26 SD
+    kummar = row(catalog, "KUMMAR2013", "ASPS")
+    assert counts(kummar) == (15, 43) and int(kummar["sd"]) == 26
+    # geptanolimab (PMID 33046518): 14 of 37 by independent review
+    assert counts(row(catalog, "GEPTANOLIMAB-ASPS", "ASPS")) == (14, 37)
+    # AcSé pembrolizumab (Lancet Oncol 2023): ASPS 8 of 14 (1 CR, 7 PR); its ESMO 2020 cut
+    # (5/13) re-counts the same patients
+    acse = row(catalog, "ACSE-PEMBRO", "ASPS")
+    assert counts(acse) == (8, 14) and (int(acse["cr"]), int(acse["pr"])) == (1, 7)
+    assert row(catalog, "ACSE-PEMBRO-2020", "ASPS")["overlaps_with"] == "ACSE-PEMBRO"
+    # A091401 expansion, final report: N+I 2/12 and N 1/12 in each of UPS and DDLPS
+    for subtype in ("UPS", "DDLPS"):
+        assert counts(row(catalog, "A091401-EXP", subtype, "nivolumab + ipilimumab")) == (2, 12)
+        assert counts(row(catalog, "A091401-EXP", subtype, "nivolumab")) == (1, 12)
+    # REGOMUNE (ESMO 2022 1494P): 4 PR of 43, an arm total without subtype counts
+    rego = row(catalog, "REGOMUNE", "STS")
+    assert counts(rego) == (4, 43) and "not reported" in rego["note"]
+    # Benson 2016: 5 PR among 44 uterine sarcomas, all in the 39 uterine LMS
+    assert counts(row(catalog, "BENSON2016", "LMS")) == (5, 39)
+    assert counts(row(catalog, "BENSON2016", "STS")) == (5, 44)
+    # SINANLOSARC shares the seed cohort's hospital: marked as possibly overlapping
+    assert row(catalog, "SINANLOSARC", "SARCOMA")["overlaps_with"] == "LIU2023"
 
 
 def test_seed_cohort_rows_exactly_as_published(catalog: Catalog) -> None:
@@ -276,6 +357,30 @@ def test_valid_fixture_loads(tmp_path: Path) -> None:
     cat = load_catalog(fixture_dir(tmp_path))
     assert len(cat.trials) == 4
     assert str(cat.trials["unconfirmed"].dtype) == "Int64"
+    assert cat.info is not None and cat.info.catalog_version == "0.1.0"
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        (None, "catalog.json: file not found"),
+        ("{not json", "catalog.json: unreadable JSON"),
+        ('{"catalog_version": "2", "literature_last_checked": "2026-12-01"}',
+         "key 'catalog_version': '2' is not a version"),
+        ('{"catalog_version": "2.0.0", "literature_last_checked": "2026-02-30"}',
+         "key 'literature_last_checked': '2026-02-30' is not a date"),
+    ],
+    ids=["missing", "not-json", "bad-version", "impossible-date"],
+)
+def test_catalog_json_must_be_readable(tmp_path: Path, content: str | None, words: str) -> None:
+    data = fixture_dir(tmp_path)
+    if content is None:
+        (data / "catalog.json").unlink()
+    else:
+        (data / "catalog.json").write_text(content)
+    with pytest.raises(CatalogError) as info:
+        load_catalog(data)
+    assert words in info.value.problems[0], info.value.problems[0]
 
 
 BROKEN = [
@@ -356,6 +461,41 @@ BROKEN = [
         "trials.csv row 3 (line 4)",
         "'pfs_low'",
         "lower limit 5 is above the median 4",
+    ),
+    (
+        "trials_bad_source_type.csv",
+        "trials.csv",
+        "trials.csv row 3 (line 4)",
+        "'source_type'",
+        "unknown source type 'press release'",
+    ),
+    (
+        "trials_unknown_source_ref.csv",
+        "trials.csv",
+        "trials.csv row 3 (line 4)",
+        "'source_ref'",
+        "unknown reference 'NOSUCHSOURCE'",
+    ),
+    (
+        "trials_bad_data_cut.csv",
+        "trials.csv",
+        "trials.csv row 3 (line 4)",
+        "'data_cut'",
+        "'2020-13' is not a data cut",
+    ),
+    (
+        "trials_seed_paper_mismatch.csv",
+        "trials.csv",
+        "trials.csv row 3 (line 4)",
+        "'source_type'",
+        "'seed paper' goes with 'seed paper only'",
+    ),
+    (
+        "trials_unknown_overlap.csv",
+        "trials.csv",
+        "trials.csv row 3 (line 4)",
+        "'overlaps_with'",
+        "'NOSUCHSTUDY' is not a study",
     ),
     (
         "references_no_identifier.csv",

@@ -2,7 +2,8 @@
 
 Every cohort - the seed paper's, each comparator trial arm, a user's upload - is the same row
 shape: one row per (study, arm, subtype) with counts. This module reads the three CSV tables in
-``data/``, validates them, and hands them out as a frozen :class:`Catalog`. The same row-level
+``data/`` and the version file ``data/catalog.json``, validates them, and hands them out as a
+frozen :class:`Catalog`. The same row-level
 checks are exposed as :func:`validate_cohort_rows` for uploaded cohorts.
 
 Every failure raises :class:`CatalogError` whose message names the file, the row (1-based data
@@ -17,6 +18,8 @@ No streamlit import here; caching belongs to the views.
 from __future__ import annotations
 
 import csv
+import datetime as _dt
+import json
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -38,14 +41,17 @@ __all__ = [
     "ICI_TARGETS",
     "REFERENCE_COLUMNS",
     "REGIMEN_CLASSES",
+    "SOURCE_TYPES",
     "SUBTYPE_COLUMNS",
     "TRIAL_COLUMNS",
     "VERIFIED",
     "Catalog",
     "CatalogError",
+    "CatalogInfo",
     "catalog_rows_json",
     "default_data_dir",
     "load_catalog",
+    "load_catalog_info",
     "reference_links",
     "subtype_lookup",
     "trials_for",
@@ -82,6 +88,9 @@ TRIAL_COLUMNS: tuple[str, ...] = (
     "verified",
     "note",
     "overlaps_with",
+    "source_ref",
+    "source_type",
+    "data_cut",
 )
 REFERENCE_COLUMNS: tuple[str, ...] = (
     "ref",
@@ -120,8 +129,28 @@ CATALOG_REQUIRED_TEXT: tuple[str, ...] = (
     "ref",
     "locator",
     "verified",
+    "source_ref",
+    "source_type",
+    "data_cut",
 )
 
+#: What a row's numbers were read from (`trials.source_type`; data/README.md, "Provenance").
+SOURCE_TYPES: tuple[str, ...] = (
+    "full paper",
+    "conference abstract",
+    "review table",
+    "registry results",
+    "seed paper",
+)
+#: The seed paper's reference key: the only `source_ref` of a `seed paper` row.
+SEED_REF = "LIU2023"
+SEED_SOURCE_TYPE = "seed paper"
+SEED_VERIFIED = "seed paper only"
+#: The version file beside the tables.
+CATALOG_INFO_FILE = "catalog.json"
+
+_DATA_CUT_RE = re.compile(r"^(?:final|\d{4}(?:-(\d{2})(?:-(\d{2}))?)?)$")
+_SEMVER_RE = re.compile(r"^\d+\.\d+\.\d+$")
 _NCT_RE = re.compile(r"^NCT\d{8}$")
 _PMID_RE = re.compile(r"^\d{1,9}$")
 _DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
@@ -146,6 +175,21 @@ class CatalogError(InputError):
 # --------------------------------------------------------------------------- the catalog
 
 
+@dataclass(frozen=True)
+class CatalogInfo:
+    """``data/catalog.json``: the catalog's version and when the literature was last checked.
+
+    Every export and document prints both (the reproducibility stamp).
+    """
+
+    catalog_version: str
+    literature_last_checked: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"catalog_version": self.catalog_version,
+                "literature_last_checked": self.literature_last_checked}
+
+
 @dataclass(frozen=True, eq=False)
 class Catalog:
     """The validated tables. Treat the frames as read-only (copy before changing them)."""
@@ -153,6 +197,7 @@ class Catalog:
     trials: pd.DataFrame
     references: pd.DataFrame
     subtypes: pd.DataFrame
+    info: CatalogInfo | None = None
 
     @property
     def subtype_codes(self) -> frozenset[str]:
@@ -190,12 +235,45 @@ def subtype_codes(data_dir: Path | None = None) -> frozenset[str]:
     return frozenset(_validate_subtypes(raw, "subtypes.csv", lines)["code"])
 
 
+def load_catalog_info(data_dir: Path | None = None) -> CatalogInfo:
+    """Read and check ``catalog.json`` (``catalog_version`` as MAJOR.MINOR.PATCH,
+    ``literature_last_checked`` as a real YYYY-MM-DD date)."""
+    directory = Path(data_dir) if data_dir is not None else default_data_dir()
+    path = directory / CATALOG_INFO_FILE
+    name = CATALOG_INFO_FILE
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise CatalogError(f"{name}: file not found in {directory}") from exc
+    except UnicodeDecodeError as exc:
+        raise CatalogError(f"{name}: not UTF-8 text ({exc})") from exc
+    except json.JSONDecodeError as exc:
+        raise CatalogError(f"{name}: unreadable JSON (line {exc.lineno}: {exc.msg})") from exc
+    if not isinstance(raw, dict):
+        raise CatalogError(f"{name}: expected a JSON object with 'catalog_version' and "
+                           "'literature_last_checked'")
+    problems = []
+    version = raw.get("catalog_version")
+    if not isinstance(version, str) or not _SEMVER_RE.match(version):
+        problems.append(f"{name}, key 'catalog_version': {version!r} is not a version "
+                        "MAJOR.MINOR.PATCH (e.g. '2.0.0')")
+    checked = raw.get("literature_last_checked")
+    if not isinstance(checked, str) or not _is_iso_date(checked):
+        problems.append(f"{name}, key 'literature_last_checked': {checked!r} is not a date "
+                        "YYYY-MM-DD")
+    if problems:
+        raise CatalogError(problems)
+    return CatalogInfo(catalog_version=str(version), literature_last_checked=str(checked))
+
+
 def load_catalog(data_dir: Path | None = None) -> Catalog:
-    """Read and validate ``trials.csv``, ``references.csv`` and ``subtypes.csv``.
+    """Read and validate ``trials.csv``, ``references.csv``, ``subtypes.csv`` and
+    ``catalog.json``.
 
     Raises :class:`CatalogError` naming file, row, line and column for the first problems found.
     """
     directory = Path(data_dir) if data_dir is not None else default_data_dir()
+    info = load_catalog_info(directory)
 
     subtypes_raw, sub_lines = _read_csv(directory / "subtypes.csv")
     subtypes = _validate_subtypes(subtypes_raw, "subtypes.csv", sub_lines)
@@ -214,7 +292,37 @@ def load_catalog(data_dir: Path | None = None) -> Catalog:
         required_text=CATALOG_REQUIRED_TEXT,
         known_refs=set(references["ref"]),
     )
-    return Catalog(trials=trials, references=references, subtypes=subtypes)
+    _check_provenance(trials, "trials.csv", trial_lines)
+    return Catalog(trials=trials, references=references, subtypes=subtypes, info=info)
+
+
+def _check_provenance(trials: pd.DataFrame, source: str, lines: Sequence[int]) -> None:
+    """Catalog-level rules that need the whole table: `seed paper` rows (and only they) are
+    `seed paper only` and read from the seed paper; `overlaps_with` names another study present."""
+    problems: list[str] = []
+    studies = set(trials["study"].dropna().astype(str))
+    for i, rec in enumerate(trials.to_dict("records")):
+        def where(column: str, i: int = i) -> str:
+            return f"{source} row {i + 1} (line {lines[i]}), column '{column}'"
+        stype, verified = _text(rec["source_type"]), _text(rec["verified"])
+        sref, overlap = _text(rec["source_ref"]), _text(rec["overlaps_with"])
+        is_seed = stype == SEED_SOURCE_TYPE
+        if stype is not None and verified is not None and is_seed != (verified == SEED_VERIFIED):
+            problems.append(
+                f"{where('source_type')}: source_type {stype!r} with verified {verified!r} "
+                f"('{SEED_SOURCE_TYPE}' goes with '{SEED_VERIFIED}', and only with it)"
+            )
+        elif stype == SEED_SOURCE_TYPE and sref is not None and sref != SEED_REF:
+            problems.append(
+                f"{where('source_ref')}: a '{SEED_SOURCE_TYPE}' row must be read from "
+                f"{SEED_REF}, not {sref!r}"
+            )
+        if overlap is not None and overlap not in studies:
+            problems.append(f"{where('overlaps_with')}: {overlap!r} is not a study in {source}")
+        elif overlap is not None and overlap == _text(rec["study"]):
+            problems.append(f"{where('overlaps_with')}: a study cannot overlap itself")
+    if problems:
+        raise CatalogError(problems)
 
 
 # --------------------------------------------------------------------------- row validation
@@ -242,8 +350,9 @@ def validate_cohort_rows(
     evaluable and responders present; PFS values finite and non-negative; responders <=
     evaluable; responders + unconfirmed <= evaluable; cr + pr == responders when both given;
     cr + pr + sd + pd <= evaluable when all given; pfs_low <= median <= pfs_high; known subtype,
-    regimen_class, ici_target, design and verified values (when filled); ici_target empty
-    exactly when regimen_class is AI; known ref (when ``known_refs`` is given); no duplicate
+    regimen_class, ici_target, design, verified and source_type values (when filled); data_cut
+    shaped YYYY-MM-DD, YYYY-MM, YYYY or 'final' (when filled); ici_target empty exactly when
+    regimen_class is AI; known ref and source_ref (when ``known_refs`` is given); no duplicate
     (study, arm, subtype).
     """
     if not isinstance(df, pd.DataFrame):
@@ -315,6 +424,15 @@ def validate_cohort_rows(
         _check_vocab(
             text["verified"][i], VERIFIED, "verification status", where(i, "verified"), problems
         )
+        _check_vocab(
+            text["source_type"][i], SOURCE_TYPES, "source type", where(i, "source_type"), problems
+        )
+        cut = text["data_cut"][i]
+        if cut is not None and not _is_data_cut(cut):
+            problems.append(
+                f"{where(i, 'data_cut')}: {cut!r} is not a data cut "
+                "(YYYY-MM-DD, YYYY-MM, YYYY or 'final')"
+            )
 
         rclass, target = text["regimen_class"][i], text["ici_target"][i]
         if rclass in REGIMEN_CLASSES and (target is None or target in ICI_TARGETS):
@@ -330,6 +448,11 @@ def validate_cohort_rows(
         ref = text["ref"][i]
         if known_refs is not None and ref is not None and ref not in known_refs:
             problems.append(f"{where(i, 'ref')}: unknown reference {ref!r} (not in references.csv)")
+        sref = text["source_ref"][i]
+        if known_refs is not None and sref is not None and sref not in known_refs:
+            problems.append(
+                f"{where(i, 'source_ref')}: unknown reference {sref!r} (not in references.csv)"
+            )
 
         ev, resp = counts["evaluable"][i], counts["responders"][i]
         for col in ("evaluable", "responders"):
@@ -642,6 +765,27 @@ def _check_vocab(
 ) -> None:
     if value is not None and value not in allowed:
         problems.append(f"{where}: unknown {what} {value!r} (allowed: {' | '.join(allowed)})")
+
+
+def _is_iso_date(value: str) -> bool:
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return False
+    try:
+        _dt.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_data_cut(value: str) -> bool:
+    """'final', YYYY, YYYY-MM (month 01-12) or a real YYYY-MM-DD date."""
+    match = _DATA_CUT_RE.match(value)
+    if match is None:
+        return False
+    month, day = match.group(1), match.group(2)
+    if day is not None:
+        return _is_iso_date(value)
+    return month is None or 1 <= int(month) <= 12
 
 
 def _has_count_error(problems: list[str], prefix: str) -> bool:
