@@ -2,6 +2,17 @@
 
 from apptest import chart_data, open_link, open_page, page_text
 
+from comparators.analysis.benchmark import benchmark_subtype, subtype_rows
+from comparators.evidence.catalog import load_catalog
+from comparators.evidence.cohort import published_cohort
+
+
+def default_benchmark(subtype: str):
+    """What the page pools by default, from data/trials.csv: k grows as trials are added, so
+    the expected labels are derived from the catalog, not written down."""
+    trials = load_catalog().trials
+    return benchmark_subtype(subtype_rows(trials, published_cohort(trials), subtype))
+
 
 def forest_data(at):
     """The forest's row table (the dataset with a 'kind' column)."""
@@ -16,7 +27,9 @@ def test_asps_forest_shows_this_cohort_beside_comparators_with_class_diamonds() 
     rows = forest_data(at)
     cohort = rows[rows["highlight"]]
     assert list(cohort["events_n"]) == ["5/7"]
-    assert {"AI+ICI pooled (k = 5)", "ICI pooled (k = 2)"} <= set(rows["label"])
+    classes = default_benchmark("ASPS").class_fits
+    assert {f"AI+ICI pooled (k = {classes['AI+ICI'].k})",
+            f"ICI pooled (k = {classes['ICI'].k})"} <= set(rows["label"])
     assert "WILKY2019 · axitinib + pembrolizumab" in set(rows["label"])
     assert "restricted maximum-likelihood" in at.code[0].value
 
@@ -27,13 +40,15 @@ def test_changing_model_subtype_and_exclusions_changes_the_numbers() -> None:
     at.selectbox(key="method").set_value("GLMM").run()
     assert not at.exception
     glmm = {m.label: m.value for m in at.metric}
-    assert glmm["Pooled ORR, all arms (k = 9)"] != before["Pooled ORR, all arms (k = 9)"]
+    k = default_benchmark("ASPS").fit.k
+    label = f"Pooled ORR, all arms (k = {k})"
+    assert glmm[label] != before[label]
     assert "random-intercept logistic" in at.code[0].value
 
     at.checkbox(key="include::ASPS::ATEZO-ASPS · atezolizumab").uncheck().run()
     labels = set(forest_data(at)["label"])
     assert "ATEZO-ASPS · atezolizumab" not in labels
-    assert "Pooled ORR, all arms (k = 8)" in {m.label for m in at.metric}
+    assert f"Pooled ORR, all arms (k = {k - 1})" in {m.label for m in at.metric}
 
     at.selectbox(key="subtype").set_value("UPS").run()
     ups = forest_data(at)

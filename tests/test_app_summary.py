@@ -4,9 +4,16 @@ the benchmark page's model and the highlighted cohort."""
 from apptest import ENTRY, chart_data, open_page, page_text
 from streamlit.testing.v1 import AppTest
 
+from comparators.analysis.benchmark import benchmark_subtype, subtype_rows
 from comparators.evidence.catalog import load_catalog
 from comparators.evidence.cohort import ThisCohort, published_cohort
 from views.common import SCENARIO_KEY
+
+
+def default_benchmark(subtype: str):
+    """What the benchmark page pools by default, from data/trials.csv (k grows with the catalog)."""
+    trials = load_catalog().trials
+    return benchmark_subtype(subtype_rows(trials, published_cohort(trials), subtype))
 
 
 def narratives(at) -> list[str]:
@@ -38,8 +45,9 @@ def test_changing_the_subtype_changes_the_narrative() -> None:
     assert not at.exception
     after = narratives(at)
     assert after != before
-    assert after[0].startswith("In 3 comparator arms of AI\\+ICI in UPS") or \
-        after[0].startswith("In 3 comparator arms of AI+ICI in UPS")
+    k = default_benchmark("UPS").class_fits["AI+ICI"].k
+    assert after[0].startswith(f"In {k} comparator arms of AI\\+ICI in UPS") or \
+        after[0].startswith(f"In {k} comparator arms of AI+ICI in UPS")
     assert "has no UPS arm" in after[0]
     assert [h.value for h in at.header][0] == "UPS – undifferentiated pleomorphic sarcoma"
     at.multiselect(key="summary_subtypes").set_value([]).run()
@@ -55,8 +63,10 @@ def test_query_params_reproduce_a_view() -> None:
     assert at.multiselect(key="summary_subtypes").value == ["UPS", "LMS"]
     assert at.multiselect(key="summary_classes").value == ["ICI"]
     ups, lms = narratives(at)
-    assert ups.startswith("In 2 comparator arms of ICI alone in UPS")
-    assert lms.startswith("In 2 comparator arms of ICI alone in LMS")
+    k_ups = default_benchmark("UPS").class_fits["ICI"].k
+    k_lms = default_benchmark("LMS").class_fits["ICI"].k
+    assert ups.startswith(f"In {k_ups} comparator arms of ICI alone in UPS")
+    assert lms.startswith(f"In {k_lms} comparator arms of ICI alone in LMS")
     assert "1 of 2 (50.0%" in lms  # Liu 2023: one of two LMS patients responded
     assert len(at.get("vega_lite_chart")) == 2
 
@@ -64,7 +74,8 @@ def test_query_params_reproduce_a_view() -> None:
 def test_summary_uses_the_benchmark_pages_model_and_numbers() -> None:
     at = open_page("views/benchmark.py")
     at.selectbox(key="method").set_value("GLMM").run()
-    pooled = {m.label: m.value for m in at.metric}["Pooled ORR, all arms (k = 9)"]
+    k = default_benchmark("ASPS").fit.k
+    pooled = {m.label: m.value for m in at.metric}[f"Pooled ORR, all arms (k = {k})"]
     at.switch_page("views/summary.py")
     at.run()
     assert not at.exception

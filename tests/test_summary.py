@@ -185,7 +185,9 @@ def test_markdown_numbers_equal_the_benchmark_pages() -> None:
 
     at = open_page("views/benchmark.py")
     metrics = {m.label: m.value for m in at.metric}
-    pooled = metrics["Pooled ORR, all arms (k = 9)"]
+    trials = load_catalog().trials
+    engine = benchmark_subtype(subtype_rows(trials, published_cohort(trials), "ASPS"))
+    pooled = metrics[f"Pooled ORR, all arms (k = {engine.fit.k})"]
     ci = next(c.value for c in at.caption if c.value.startswith("95% CI"))  # "95% CI a%–b%"
     classes = next(d.value for d in at.dataframe if "class" in d.value.columns)
     ai_ici = classes.set_index("class").loc["AI+ICI"]
@@ -194,7 +196,8 @@ def test_markdown_numbers_equal_the_benchmark_pages() -> None:
     low, high = ci.removeprefix("95% CI ").split("–")
     assert f"the pooled ORR was {pooled} (95% CI {low.rstrip('%')}–{high}" in md
     assert f"pooled ORR was {ai_ici['estimate']:.1f}% (95% CI {ai_ici['low']:.1f}–" in md
-    assert f"Q = {metrics['Subgroup difference (Q between)']} (df = 3" in md
+    df = engine.fit.q_between_df  # one fewer than the classes with ASPS arms
+    assert f"Q = {metrics['Subgroup difference (Q between)']} (df = {df}" in md
 
 
 # ------------------------------------------------------------------- labels and safe exports
@@ -309,7 +312,8 @@ def test_prefitted_benchmarks_are_used_as_given(cat, engine) -> None:
     assert f"the pooled ORR was {pct(glmm.fit.estimate)}" in summary.sections[0].narrative
     assert "GLMM" in summary.model
     only = summarise(cat, published_cohort(cat.trials), classes=["ICI"])
-    assert only.sections[0].narrative.startswith("In 2 comparator arms of ICI alone in ASPS")
+    k = engine.class_fits["ICI"].k
+    assert only.sections[0].narrative.startswith(f"In {k} comparator arms of ICI alone in ASPS")
     assert "AI+ICI pooled" not in only.sections[0].narrative
     assert len(only.sections[0].trials) == len(engine.rows)  # the table keeps every arm
 
