@@ -2,8 +2,11 @@ import pandas as pd
 import streamlit as st
 
 from comparators.analysis.benchmark import pooled_by_class
+from comparators.analysis.borrowing import Borrowing, BorrowingError, borrow_across_subtypes
+from comparators.charts.borrowing import shrinkage_chart
 from comparators.charts.cohort import class_by_subtype_chart
 from comparators.evidence.cohort import ThisCohort
+from comparators.vocab import REGIMEN_CLASSES
 from views.common import (
     benchmark_options,
     catalog,
@@ -24,6 +27,18 @@ def pooled(trials: pd.DataFrame, cohort: ThisCohort, measure: str, method: str, 
 @st.cache_data(show_spinner=False, max_entries=32)
 def chart_spec(data: pd.DataFrame, subtitle: list[str]) -> dict:
     return class_by_subtype_chart(data, subtitle).to_dict()
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def borrowing(trials: pd.DataFrame, cohort: ThisCohort, regimen_class: str, tau_scale: float,
+              exnex: bool, p_exchangeable: float, level: float) -> Borrowing:
+    return borrow_across_subtypes(trials, cohort, regimen_class, "half-normal", tau_scale,
+                                  exnex, p_exchangeable, level)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def shrinkage_spec(frame: pd.DataFrame, title: str, subtitle: list[str]) -> dict:
+    return shrinkage_chart(frame, title, subtitle).to_dict()
 
 
 cohort = this_cohort()
@@ -72,3 +87,70 @@ st.caption(
 )
 csv_download(shown, "Download pooled estimates (CSV)", "orr_by_class_and_subtype.csv",
              "dl_meta", note=None if cohort.is_real else cohort.caveat)
+
+st.divider()
+st.subheader("Borrowing strength across subtypes (Bayesian hierarchical model)")
+st.caption(
+    "For one regimen class, each subtype is a unit of a hierarchical model: a subtype with few "
+    "patients is pulled towards the class mean, one with many barely moves. EXNEX lets a "
+    "subtype that does not fit stay on its own (exchangeable only with the prior probability "
+    "you set). Counts are summed over the class's arms within each subtype."
+)
+trials = catalog().trials
+present = [c for c in REGIMEN_CLASSES if c in set(trials["regimen_class"].astype(str))]
+controls = st.columns([2, 2, 1.2, 2])
+regimen_class = controls[0].selectbox("Regimen class", present, key="borrow_class",
+                                      bind="query-params")
+tau_scale = controls[1].segmented_control(
+    "Half-normal τ prior scale", [0.5, 1.0, 2.0], default=1.0, key="borrow_tau",
+    format_func=lambda v: f"{v:g}",
+    help="Scale of the half-normal prior on the between-subtype SD τ (logit scale).") or 1.0
+exnex = controls[2].toggle("EXNEX", key="borrow_exnex",
+                           help="Exchangeable / non-exchangeable mixture "
+                                "(Neuenschwander et al. 2016)")
+p_exchangeable = controls[3].slider("Prior P(exchangeable)", 0.1, 0.9, 0.5, 0.1,
+                                    key="borrow_pex", disabled=not exnex)
+try:
+    result = borrowing(trials, cohort, regimen_class, float(tau_scale), exnex,
+                       float(p_exchangeable), level)
+except BorrowingError as err:
+    st.info(str(err))
+else:
+    frame = result.to_frame()
+    level_pct = f"{100 * level:g}%"
+    shrink_subtitle = [f"Hollow: observed ORR; arrow: posterior median; band: central "
+                       f"{level_pct} credible interval.", f"Prior: {result.prior}",
+                       "Sources: data/trials.csv"]
+    if not cohort.is_real:
+        shrink_subtitle.append(f"{cohort.label}: {cohort.caveat}")
+    spec = shrinkage_spec(frame, f"{regimen_class}: ORR per subtype, observed and shrunken",
+                          shrink_subtitle)
+    st.vega_lite_chart(spec, key="borrow_chart", width="stretch")
+    chart_downloads(spec, f"shrinkage_{regimen_class}", "borrow")
+    shown_cols = {"subtype": "Subtype", "arms": "Arms", "responders": "Responders",
+                  "evaluable": "Evaluable", "observed": "Observed ORR (%)",
+                  "shrunk": "Shrunken ORR (%)", "low": f"{level_pct} CrI low (%)",
+                  "high": f"{level_pct} CrI high (%)"}
+    if result.exnex:
+        shown_cols["p_exchangeable"] = "P(exchangeable)"
+    table = frame[list(shown_cols)].rename(columns=shown_cols)
+    for col in ("Observed ORR (%)", "Shrunken ORR (%)", f"{level_pct} CrI low (%)",
+                f"{level_pct} CrI high (%)"):
+        table[col] = 100 * table[col]
+    st.dataframe(
+        table, hide_index=True, key="borrow_table",
+        column_config={c: st.column_config.NumberColumn(c, format="%.1f")
+                       for c in table.columns if "(%)" in c}
+        | {"P(exchangeable)": st.column_config.NumberColumn("P(exchangeable)", format="%.2f")},
+    )
+    post = result.posterior
+    st.caption(
+        f"Class mean ORR {100 * post.estimate:.1f}% ({level_pct} CrI {100 * post.low:.1f}–"
+        f"{100 * post.high:.1f}%); a new subtype's ORR: {level_pct} predictive interval "
+        f"{100 * post.pi_low:.1f}–{100 * post.pi_high:.1f}%; between-subtype τ median "
+        f"{post.tau_median:.2f}. **Prior:** {result.prior}."
+    )
+    st.caption(result.methods_text())
+    csv_download(frame.assign(prior=result.prior), "Download shrunken estimates (CSV)",
+                 f"shrinkage_{regimen_class}.csv", "dl_borrow",
+                 note=None if cohort.is_real else cohort.caveat)

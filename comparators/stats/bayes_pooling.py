@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import optimize
+from scipy.signal import fftconvolve
 from scipy.special import ndtr
 
 from comparators.stats.bayes import BetaPrior
@@ -713,19 +714,42 @@ def _hat_kernel(mu: np.ndarray, tau: float, nodes: np.ndarray) -> np.ndarray:
     return np.clip(k, 0.0, None)
 
 
-def _toeplitz_kernel(tau: float, nodes: np.ndarray) -> np.ndarray:
-    """_hat_kernel for mu at every node (rows) using the grid's translation invariance."""
-    j = nodes.size
-    step = nodes[1] - nodes[0]
-    # Interior hats depend on mu - node only: compute once per offset, then index.
-    offsets = np.arange(-(j - 1), j) * step
-    base = _hat_kernel(offsets, tau, np.array([-step, 0.0, step]))[:, 1]
-    idx = np.arange(j)[:, None] - np.arange(j)[None, :] + (j - 1)
-    k = base[idx]
-    ends = _hat_kernel(nodes, tau, nodes[[0, 1]])[:, 0], _hat_kernel(nodes, tau,
-                                                                     nodes[[-2, -1]])[:, 1]
-    k[:, 0], k[:, -1] = ends
-    return k
+class _Kernels:
+    """E[b_j(mu_m + tau_t Z)] for mu at every node, every tau node: the matrices K_t[m, j].
+
+    Interior columns depend on m - j only (a symmetric Toeplitz band, `base`), so products with
+    K_t are FFT convolutions, batched over tau; the two shoulder columns are kept apart. No BLAS
+    matrix products: on a loaded machine multithreaded BLAS stalls for small matrices.
+    """
+
+    def __init__(self, taus: np.ndarray, nodes: np.ndarray) -> None:
+        j = nodes.size
+        step = nodes[1] - nodes[0]
+        offsets = np.arange(-(j - 1), j) * step
+        three = np.array([-step, 0.0, step])
+        self.j = j
+        self.base = np.stack([_hat_kernel(offsets, float(t), three)[:, 1] for t in taus])
+        self.left = np.stack([_hat_kernel(nodes, float(t), nodes[[0, 1]])[:, 0] for t in taus])
+        self.right = np.stack([_hat_kernel(nodes, float(t), nodes[[-2, -1]])[:, 1]
+                               for t in taus])
+
+    def forward(self, f: np.ndarray) -> np.ndarray:
+        """out[t, m, i] = sum_j f[i, j] K_t[m, j] (f: rows i over theta nodes j)."""
+        j = self.j
+        inner = f.copy()
+        inner[:, [0, -1]] = 0.0
+        conv = fftconvolve(inner[None, :, :], self.base[:, None, :], axes=2)[..., j - 1:2 * j - 1]
+        out = conv + f[None, :, 0:1] * self.left[:, None, :] + f[None, :, -1:] * self.right[:,
+                                                                                           None, :]
+        return np.transpose(out, (0, 2, 1))
+
+    def backward(self, h: np.ndarray) -> np.ndarray:
+        """out[i, j] = sum_t sum_m h[t, i, m] K_t[m, j] (h: tau x rows x mu nodes)."""
+        j = self.j
+        out = fftconvolve(h, self.base[:, None, :], axes=2)[..., j - 1:2 * j - 1].sum(0)
+        out[:, 0] = np.einsum("tim,tm->i", h, self.left)
+        out[:, -1] = np.einsum("tim,tm->i", h, self.right)
+        return out
 
 
 @dataclass(frozen=True)
@@ -773,16 +797,10 @@ def _fit_binomial(x: np.ndarray, m: np.ndarray, prior: BayesPrior, p_ex: float =
     if exnex:
         k_nex = _hat_kernel(np.array([nex[0]]), nex[1], nodes)[0]  # (J,)
         l_nex = f @ k_nex  # (k,)
-    kernels = []
-    logpost = np.empty((_T_NODES, j))
-    lik = np.empty((_T_NODES, j, x.size))
-    for t, tau in enumerate(taus):
-        kern = _toeplitz_kernel(float(tau), nodes)  # rows: mu node, columns: theta node
-        kernels.append(kern)
-        li = np.maximum(kern @ f.T, 1e-300)  # (J mu, k): each study's marginal likelihood
-        lik[t] = li
-        mix = p_ex * li + (1 - p_ex) * l_nex[None, :] if exnex else li
-        logpost[t] = np.log(mix).sum(1) + log_mu + log_tau[t]
+    kernels = _Kernels(taus, nodes)
+    lik = np.maximum(kernels.forward(f), 1e-300)  # (tau, mu, k): marginal likelihood per study
+    mix = p_ex * lik + (1 - p_ex) * l_nex[None, None, :] if exnex else lik
+    logpost = np.log(mix).sum(2) + log_mu[None, :] + log_tau[:, None]
     w = np.exp(logpost - logpost.max())
     w /= w.sum()  # joint posterior mass on the (tau, mu) grid (uniform steps in u and mu)
     mass_mu = w.sum(0)
@@ -794,23 +812,16 @@ def _fit_binomial(x: np.ndarray, m: np.ndarray, prior: BayesPrior, p_ex: float =
     ug = np.concatenate([[0.0], u, [1.0]])
     du = np.concatenate([[mass_u[0]], mass_u, [mass_u[-1] * 0.0]]) * _T_NODES
     tau_dist = _Mapped(_GridDist(ug, du), c)
-    pred_mass = np.zeros(j)
-    theta_mass = np.zeros((x.size, j))
-    p_ex_post = np.zeros(x.size) if exnex else None
-    for t in range(_T_NODES):
-        kern = kernels[t]
-        pred_mass += w[t] @ kern
-        li = lik[t]
-        if exnex:
-            mix = p_ex * li + (1 - p_ex) * l_nex[None, :]
-            share = p_ex * li / mix  # P(exchangeable | mu, tau, data) per mu node and unit
-            assert p_ex_post is not None
-            p_ex_post += (w[t][:, None] * share).sum(0)
-            theta_mass += f * ((w[t][:, None] * p_ex / mix).T @ kern)
-            theta_mass += f * ((w[t][:, None] * (1 - p_ex) / mix).sum(0)[:, None]
-                               * k_nex[None, :])
-        else:
-            theta_mass += f * ((w[t][:, None] / li).T @ kern)
+    pred_mass = np.clip(kernels.backward(w[:, None, :])[0], 0.0, None)
+    wk = np.transpose(w[:, :, None] / mix, (0, 2, 1))  # (tau, k, mu): posterior / likelihood
+    p_ex_post = None
+    if exnex:
+        p_ex_post = (w[:, :, None] * (p_ex * lik / mix)).sum((0, 1))
+        theta_mass = f * kernels.backward(p_ex * wk)
+        theta_mass += f * ((1 - p_ex) * wk.sum((0, 2)))[:, None] * k_nex[None, :]
+    else:
+        theta_mass = f * kernels.backward(wk)
+    theta_mass = np.clip(theta_mass, 0.0, None)
     thetas: list[_Dist] = [_GridDist(nodes, theta_mass[i] / step) for i in range(x.size)]
     pred_dist = _GridDist(nodes, pred_mass / step)
     # Approximate inverse-variance weights at the posterior median of tau (as for GLMM).
