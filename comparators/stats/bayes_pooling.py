@@ -726,12 +726,20 @@ class _Kernels:
         j = nodes.size
         step = nodes[1] - nodes[0]
         offsets = np.arange(-(j - 1), j) * step
-        three = np.array([-step, 0.0, step])
         self.j = j
-        self.base = np.stack([_hat_kernel(offsets, float(t), three)[:, 1] for t in taus])
-        self.left = np.stack([_hat_kernel(nodes, float(t), nodes[[0, 1]])[:, 0] for t in taus])
-        self.right = np.stack([_hat_kernel(nodes, float(t), nodes[[-2, -1]])[:, 1]
-                               for t in taus])
+        tau = np.asarray(taus, dtype=float)[:, None]
+
+        def ramp(d: np.ndarray) -> np.ndarray:  # E[max(d + tau Z, 0)] for every tau (rows)
+            z = d[None, :] / tau
+            return tau * (z * ndtr(z) + np.exp(-0.5 * z * z) / math.sqrt(2 * math.pi))
+
+        # Same formulas as _hat_kernel, vectorised over tau.
+        self.base = np.clip((ramp(offsets + step) - 2 * ramp(offsets) + ramp(offsets - step))
+                            / step, 0.0, None)
+        self.left = np.clip(1 - (ramp(nodes - nodes[0]) - ramp(nodes - nodes[1])) / step,
+                            0.0, None)
+        self.right = np.clip((ramp(nodes - nodes[-2]) - ramp(nodes - nodes[-1])) / step,
+                             0.0, None)
 
     def forward(self, f: np.ndarray) -> np.ndarray:
         """out[t, m, i] = sum_j f[i, j] K_t[m, j] (f: rows i over theta nodes j)."""
