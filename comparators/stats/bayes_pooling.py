@@ -771,12 +771,18 @@ class _GridFit:
     notes: list[str]
 
 
-def _theta_grid(x: np.ndarray, m: np.ndarray) -> np.ndarray:
+_GRID_LIMIT = 30.0  # logit bounds of the theta / mu grid (expit(-30) ~ 1e-13)
+_EDGE_MASS = 1e-6  # posterior mass of mu per edge node that makes the grid widen
+
+
+def _theta_grid(x: np.ndarray, m: np.ndarray, widen: tuple[float, float] = (0.0, 0.0)
+                ) -> np.ndarray:
     """Nodes wide enough that each likelihood is flat beyond them, fine enough to resolve it."""
     pt = (x + 0.5) / (m + 1.0)
     centre = np.log(pt / (1 - pt))
-    lo = float(np.clip(centre.min() - 5 - 0.5 * math.log(m.max()), -20, 20))
-    hi = float(np.clip(centre.max() + 5 + 0.5 * math.log(m.max()), -20, 20))
+    lim = _GRID_LIMIT
+    lo = float(np.clip(centre.min() - 5 - 0.5 * math.log(m.max()) - widen[0], -lim, lim))
+    hi = float(np.clip(centre.max() + 5 + 0.5 * math.log(m.max()) + widen[1], -lim, lim))
     sd_min = float(np.min(1 / np.sqrt(m * pt * (1 - pt))))
     step = min(0.08, sd_min / 4)
     size = int(np.clip(math.ceil((hi - lo) / step) + 1, _J_MIN, _J_MAX))
@@ -785,8 +791,29 @@ def _theta_grid(x: np.ndarray, m: np.ndarray) -> np.ndarray:
 
 def _fit_binomial(x: np.ndarray, m: np.ndarray, prior: BayesPrior, p_ex: float = 1.0,
                   nex: tuple[float, float] = (0.0, 2.0)) -> _GridFit:
+    """The grid fit, widened where the posterior of mu reaches the grid's edge.
+
+    With a flat prior on mu and (nearly) all-0 % or all-100 % arms, mu's posterior has a long
+    tail (it decays like exp(mu * events)); the grid is widened by 8 logit units on that side
+    until the edge carries no mass, up to +/- 30 on the logit scale.
+    """
+    widen = [0.0, 0.0]
+    for _ in range(4):
+        fit, edges = _fit_binomial_on(_theta_grid(x, m, (widen[0], widen[1])), x, m, prior,
+                                      p_ex, nex)
+        grow = [e > _EDGE_MASS for e in edges]
+        if not any(grow):
+            return fit
+        widen = [w + 8.0 * g for w, g in zip(widen, grow, strict=True)]
+    notes = [*fit.notes, "part of the posterior of mu lies at the edge of the integration grid "
+             "(logit ±30); a proper (normal) prior on mu would bound it"]
+    return replace(fit, notes=notes)
+
+
+def _fit_binomial_on(nodes: np.ndarray, x: np.ndarray, m: np.ndarray, prior: BayesPrior,
+                     p_ex: float, nex: tuple[float, float]
+                     ) -> tuple[_GridFit, tuple[float, float]]:
     notes: list[str] = []
-    nodes = _theta_grid(x, m)
     j = nodes.size
     step = nodes[1] - nodes[0]
     # Each study's likelihood in theta on the nodes, scaled to a maximum of 1 (a constant per
@@ -813,9 +840,7 @@ def _fit_binomial(x: np.ndarray, m: np.ndarray, prior: BayesPrior, p_ex: float =
     w /= w.sum()  # joint posterior mass on the (tau, mu) grid (uniform steps in u and mu)
     mass_mu = w.sum(0)
     mass_u = w.sum(1)
-    if mass_mu[0] + mass_mu[-1] > 1e-4 * mass_mu.max() * 2:
-        notes.append("part of the posterior of mu lies at the edge of the integration grid; "
-                     "a proper (normal) prior on mu would bound it")
+    edges = (float(mass_mu[:2].sum()), float(mass_mu[-2:].sum()))
     mu_dist = _GridDist(nodes, mass_mu / step)
     ug = np.concatenate([[0.0], u, [1.0]])
     du = np.concatenate([[mass_u[0]], mass_u, [mass_u[-1] * 0.0]]) * _T_NODES
@@ -837,7 +862,8 @@ def _fit_binomial(x: np.ndarray, m: np.ndarray, prior: BayesPrior, p_ex: float =
     pt = (x + 0.5) / (m + 1.0)
     vi = 1 / (m * pt * (1 - pt))
     wi = 1 / (vi + t_med**2)
-    return _GridFit(mu_dist, tau_dist, pred_dist, thetas, p_ex_post, 100 * wi / wi.sum(), notes)
+    return (_GridFit(mu_dist, tau_dist, pred_dist, thetas, p_ex_post, 100 * wi / wi.sum(),
+                     notes), edges)
 
 
 # ---------------------------------------------------------------------------------------------
