@@ -147,11 +147,12 @@ def test_eight_schools_mu_against_brute_force_grid(schools1) -> None:
 
 # ----------------------------------------------------------------------------- brute force
 
-def _brute_binomial(x, n, tau_scale=1.0, mu_sd=None, p_ex=1.0, nex=(0.0, 2.0)):
+def _brute_binomial(x, n, tau_scale=1.0, mu_sd=None, p_ex=1.0, nex=(0.0, 2.0),
+                    mu_range=(-9.0, 5.0)):
     x = np.asarray(x, float)
     n = np.asarray(n, float)
     zq, wq = np.polynomial.hermite.hermgauss(64)
-    mu = -9 + 0.04 * (np.arange(350) + 0.5)
+    mu = mu_range[0] + 0.04 * (np.arange(int(round((mu_range[1] - mu_range[0]) / 0.04))) + 0.5)
     tau = 0.02 * (np.arange(250) + 0.5)  # (0, 5]; half-normal(1) leaves < 1e-6 beyond
     grid_mu, grid_tau = np.meshgrid(mu, tau, indexing="ij")
 
@@ -200,6 +201,17 @@ def test_binomial_normal_against_brute_force() -> None:
     assert means == pytest.approx(bf["theta_mean"], abs=3e-3)
     # 0/5 needs no continuity correction here, and its shrunken estimate is above 0.
     assert r.studies[0].median > 0.05 and not any("continuity" in s for s in r.notes)
+
+
+def test_binomial_flat_prior_long_tail_against_brute_force() -> None:
+    """One responder in 43 and a flat prior on mu: mu's posterior tail reaches far below the
+    data (it decays like exp(mu)); the grid must follow it."""
+    x, n = [0, 1, 0, 0, 0], [10, 15, 12, 1, 5]
+    bf = _brute_binomial(x, n, mu_range=(-30.0, 4.0))
+    r = bayes_pool(x, n, likelihood="binomial")
+    assert r.mu_median == pytest.approx(bf["mu_median"], abs=5e-3)
+    assert r.tau_median == pytest.approx(bf["tau_median"], abs=5e-3)
+    assert not any("edge" in note for note in r.notes)
 
 
 def test_exnex_against_brute_force() -> None:
