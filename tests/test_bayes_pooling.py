@@ -143,6 +143,18 @@ def test_eight_schools_mu_against_brute_force_grid(schools1) -> None:
     assert schools1.mu_median == pytest.approx(median, abs=2e-3)
     assert float((w.sum(1) * mu).sum()) == pytest.approx(schools1.summary("mu")["mean"],
                                                          abs=2e-3)
+    # The joint density (bayesmeta's dposterior(tau, mu)) at a few grid cells.
+    for i, j in ((1650, 100), (1400, 40), (1900, 300)):
+        brute = w[i, j] / (0.02 * 0.05)
+        assert float(schools1.joint_density(mu[i], tau[j])) == pytest.approx(brute, rel=2e-3)
+
+
+def test_joint_density_integrates_to_the_tau_marginal() -> None:
+    r = bayes_pool([0, 3, 5, 1, 8], [5, 12, 20, 9, 30], likelihood="binomial")
+    mu = np.linspace(-8, 4, 2401)
+    for tau in (0.2, 0.5, 1.0):
+        marginal = np.trapezoid(r.joint_density(mu, np.full(mu.shape, tau)), mu)
+        assert marginal == pytest.approx(float(r.tau_density([tau])[0]), rel=2e-2)
 
 
 # ----------------------------------------------------------------------------- brute force

@@ -467,6 +467,8 @@ class BayesPosterior:
     _pred: _Dist = field(default=None, repr=False)  # type: ignore[assignment]
     _theta: tuple[_Dist, ...] = field(default=(), repr=False)
     _data: tuple[Any, ...] | None = field(default=None, repr=False)  # what a refit needs
+    _joint: tuple[np.ndarray, np.ndarray, float, np.ndarray] | None = field(default=None,
+                                                                          repr=False)
     _n_all: np.ndarray | None = field(default=None, repr=False)
 
     # -- the prior, in words ---------------------------------------------------------------
@@ -494,6 +496,33 @@ class BayesPosterior:
     def mu_quantile(self, p: Any) -> np.ndarray:
         return self._mu.ppf(np.asarray(p, dtype=float))
 
+    def joint_density(self, mu: Any, tau: Any) -> np.ndarray:
+        """Joint posterior density p(mu, tau | data) (bayesmeta's dposterior(tau, mu)).
+
+        Normal-normal: p(tau | y) N(mu; E[mu | tau, y], Var[mu | tau, y]), exact. Binomial:
+        bilinear interpolation of the integration grid (zero outside it).
+        """
+        mu_a, tau_a = np.broadcast_arrays(np.asarray(mu, dtype=float),
+                                          np.asarray(tau, dtype=float))
+        flat_mu, flat_tau = mu_a.ravel(), np.maximum(tau_a.ravel(), 0.0)
+        if self._joint is not None:
+            from scipy.interpolate import RegularGridInterpolator
+
+            u, nodes, c, dens = self._joint
+            interp = RegularGridInterpolator((u, nodes), dens, bounds_error=False,
+                                             fill_value=0.0)
+            uu = flat_tau / (flat_tau + c)
+            out = interp(np.column_stack([uu, flat_mu])) * c / (flat_tau + c) ** 2
+        else:
+            base = self._tau.base if isinstance(self._tau, _Mapped) else None
+            model = getattr(getattr(base, "logpdf", None), "model", None)
+            if model is None:
+                raise BayesPoolingInputError("no joint density for this result")
+            mean, var, _ = model.conditional(flat_tau)
+            out = self._tau.pdf(flat_tau) * np.exp(-0.5 * (flat_mu - mean) ** 2 / var) / \
+                np.sqrt(2 * math.pi * var)
+        return np.where(tau_a.ravel() < 0, 0.0, out).reshape(mu_a.shape)
+
     def tau_density(self, x: Any) -> np.ndarray:
         return self._tau.pdf(np.asarray(x, dtype=float))
 
@@ -512,21 +541,26 @@ class BayesPosterior:
     def theta_quantile(self, i: int, p: Any) -> np.ndarray:
         return self._theta[i].ppf(np.asarray(p, dtype=float))
 
+    def _dist(self, what: str) -> _Dist:
+        named = {"mu": self._mu, "tau": self._tau, "pred": self._pred}
+        if what in named:
+            return named[what]
+        if str(what).isdigit() and int(what) < len(self._theta):
+            return self._theta[int(what)]
+        raise BayesPoolingInputError(
+            f"choose 'mu', 'tau', 'pred' or a study index 0-{len(self._theta) - 1}, got {what!r}")
+
     def summary(self, what: str) -> dict[str, float]:
         """Mean and sd of 'mu', 'tau', 'pred' or a study index as a string ('0', '1', ...)."""
-        dist = {"mu": self._mu, "tau": self._tau, "pred": self._pred}.get(what)
-        if dist is None:
-            dist = self._theta[int(what)]
-        mean, sd = dist.mean_sd()
+        mean, sd = self._dist(what).mean_sd()
+        dist = self._dist(what)
         return {"mean": mean, "sd": sd, "median": float(dist.ppf(np.array([0.5]))[0])}
 
     def interval(self, what: str = "mu", level: float | None = None,
                  kind: str = "central") -> tuple[float, float]:
         """Credible interval of 'mu', 'tau', 'pred' or a study index, 'central' or 'shortest'."""
         lev = self.level if level is None else _check_level(level)
-        dist = {"mu": self._mu, "tau": self._tau, "pred": self._pred}.get(what)
-        if dist is None:
-            dist = self._theta[int(what)]
+        dist = self._dist(what)
         if kind == "shortest":
             return _shortest(dist, lev)
         if kind != "central":
@@ -769,6 +803,7 @@ class _GridFit:
     p_ex: np.ndarray | None
     weights: np.ndarray
     notes: list[str]
+    joint: tuple[np.ndarray, np.ndarray, float, np.ndarray] | None = None
 
 
 _GRID_LIMIT = 30.0  # logit bounds of the theta / mu grid (expit(-30) ~ 1e-13)
@@ -862,8 +897,10 @@ def _fit_binomial_on(nodes: np.ndarray, x: np.ndarray, m: np.ndarray, prior: Bay
     pt = (x + 0.5) / (m + 1.0)
     vi = 1 / (m * pt * (1 - pt))
     wi = 1 / (vi + t_med**2)
+    # Joint density of (u, mu) at the grid nodes: mass / (du * dmu).
+    joint = (u, nodes, c, w * _T_NODES / step)
     return (_GridFit(mu_dist, tau_dist, pred_dist, thetas, p_ex_post, 100 * wi / wi.sum(),
-                     notes), edges)
+                     notes, joint), edges)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -937,6 +974,7 @@ def bayes_pool(
         yi_list: list[float | None] = [float(a) for a in y]
         vi_list: list[float | None] = [float(a) for a in v]
         p_ex_post = None
+        joint = None
     else:
         if measure != "logit":
             raise BayesPoolingInputError("the binomial likelihood models the logit of the "
@@ -952,6 +990,7 @@ def bayes_pool(
             raise BayesPoolingInputError("the binomial model needs a proper prior on tau")
         g = _fit_binomial(x, m, prior, float(p_exchangeable), (float(nex_mean), nex_sd))
         mu_d, tau_d, pred_d, theta_d, weights = g.mu, g.tau, g.pred, g.thetas, g.weights
+        joint = g.joint
         notes += g.notes
         yi_list = [None] * k
         vi_list = [None] * k
@@ -985,7 +1024,7 @@ def bayes_pool(
         p_exchangeable=None if p_exchangeable >= 1 else float(p_exchangeable),
         nex_prior=None if p_exchangeable >= 1 else (float(nex_mean), nex_sd),
         notes=tuple(dict.fromkeys(notes)), _mu=mu_d, _tau=tau_d, _pred=pred_d,
-        _theta=tuple(theta_d), _n_all=m,
+        _theta=tuple(theta_d), _n_all=m, _joint=joint,
         _data=("pool", x, m, tuple(names), measure, likelihood, level, p_exchangeable, nex_mean,
                nex_sd),
     )
