@@ -9,7 +9,9 @@ Figures (budgets from the issues):
   survival < 0.5 s);
 - pooling 10,000 synthetic studies (REML, DL) vs statsmodels' combine_effects on the same data
   (budget: REML < 0.5 s); GLMM at 20 and 200 studies (budget: 200 < 2 s);
-- Simon two-stage search at nmax 100 and 200 (budget: nmax 100 < 1 s);
+- Simon two-stage search at nmax 100, 500 and 1000 for several p0/p1 (budget: nmax 500 <= 1 s),
+  beside the exhaustive search over every n <= 100 (the pre-issue-12 algorithm) as baseline;
+  single-stage (A'Hern) search;
 - one Bayesian random-effects fit of 10 arms, normal and binomial likelihood, and EXNEX
   (budget < 50 ms each), beside REML on the same arms; the Across subtypes page (with the
   hierarchical model) reruns in < 0.5 s;
@@ -65,7 +67,6 @@ def median_time(fn: Callable[[], object], repeat: int = 5) -> float:
 def pooling_figures() -> list[tuple]:
     from statsmodels.stats.meta_analysis import combine_effects
 
-    from comparators.stats.design import simon_designs
     from comparators.stats.pooling import effect_sizes, fit_glmm, fit_model, pool_proportions
 
     rng = np.random.default_rng(20231)
@@ -88,11 +89,33 @@ def pooling_figures() -> list[tuple]:
         t = median_time(lambda i=idx: fit_glmm(events[i], n[i]), repeat=3)
         rows.append((f"GLMM, {k} studies", t, "", None, f"< {budget:g} s" if budget else "",
                      (t < budget) if budget else None))
-    for nmax in (100, 200):
-        t = median_time(lambda m=nmax: simon_designs(0.1, 0.3, 0.05, 0.2, nmax=m), repeat=3)
-        rows.append((f"Simon search p0 0.1 / p1 0.3, nmax {nmax}", t, "", None,
-                     "< 1 s" if nmax == 100 else "", (t < 1.0) if nmax == 100 else None))
+    rows += design_figures()
     rows.append(summary_figure())
+    return rows
+
+
+SIMON_CASES = ((0.1, 0.3, (100, 500, 1000)), (0.2, 0.4, (100, 500, 1000)),
+               (0.3, 0.5, (100, 500, 1000)), (0.377, 0.703, (100, 500, 1000)),
+               (0.4, 0.5, (500, 1000)))
+
+
+def design_figures() -> list[tuple]:
+    from comparators.stats.design import _simon_frontier, simon_designs, single_stage_design
+
+    rows = []
+    for p0, p1, nmaxes in SIMON_CASES:
+        base = median_time(lambda a=p0, b=p1: _simon_frontier(a, b, 0.05, 0.2, 100, None),
+                           repeat=3)
+        for nmax in nmaxes:
+            t = median_time(lambda a=p0, b=p1, m=nmax: simon_designs(a, b, 0.05, 0.2, nmax=m),
+                            repeat=3)
+            budget = "<= 1 s" if nmax == 500 else ""
+            rows.append((f"Simon search p0 {p0:g} / p1 {p1:g}, nmax {nmax}", t,
+                         "exhaustive search, every n <= 100" if nmax == 100 else "",
+                         base if nmax == 100 else None, budget,
+                         (t <= 1.0) if nmax == 500 else None))
+    t = median_time(lambda: single_stage_design(0.2, 0.25, 0.05, 0.2), repeat=3)
+    rows.append(("Single-stage (A'Hern) search p0 0.2 / p1 0.25", t, "", None, "", None))
     return rows
 
 
@@ -237,7 +260,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, help="also write the Markdown table here")
     parser.add_argument("--skip-browser", action="store_true")
+    parser.add_argument("--only-design", action="store_true",
+                        help="only the Simon / single-stage figures")
     args = parser.parse_args()
+    if args.only_design:
+        print(table(design_figures()))
+        return
     rows = pooling_figures() + bayes_figures() + rerun_figures()
     if not args.skip_browser:
         rows += browser_figures()

@@ -401,3 +401,31 @@ def test_patients_for_events():
     assert res.hazard_ratio == pytest.approx(6 / 9)
     assert "331 events" in res.sentence() and str(res.patients) in res.sentence()
     assert set(res.to_dict()) >= {"events", "patients", "prob_event", "hazard_ratio"}
+
+
+# ----------------------------------------------------------------------------- Simon: pruning
+
+
+@pytest.mark.parametrize(
+    "args", [(0.2, 0.35, 0.05, 0.05), (0.1, 0.2, 0.05, 0.2), (0.3, 0.5, 0.05, 0.2),
+             (0.05, 0.2, 0.1, 0.1)],
+)
+def test_pruned_search_equals_exhaustive_search(args):
+    # The exhaustive window search (_simon_frontier over every n <= nmax) is checked against the
+    # literal clinfun port above; the pruned search must give the same designs and, for every n
+    # it lists, the same best design.
+    from comparators.stats.design import _simon_frontier
+
+    full = _simon_frontier(*args, 150, None)
+    res = simon_designs(*args, nmax=150)
+    en_min = min(r[4] for r in full)
+    assert _rnrn(res.optimal) == next(r for r in full if r[4] == en_min)[:4]
+    assert _rnrn(res.minimax) == full[0][:4]
+    assert list(res.frontier) == full[: len(res.frontier)]
+
+
+def test_simon_nmax_limit_is_clinfuns_1000():
+    # clinfun::ph2simon: 'if(nmax > 1000) stop("nmax cannot exceed 1000")'
+    with pytest.raises(DesignInputError, match="at most 1000"):
+        simon_designs(0.1, 0.3, nmax=1001)
+    assert simon_designs(0.1, 0.3, nmax=1000).optimal.n == 29  # [S89] 1/10, 5/29

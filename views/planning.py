@@ -15,6 +15,7 @@ from comparators.charts.planning import (
 from comparators.evidence.cohort import SEED_STUDY
 from comparators.evidence.scenario import AGGREGATE_SUBTYPES
 from comparators.stats.design import (
+    SIMON_NMAX_LIMIT,
     DesignInputError,
     SimonResult,
     exponential_from_median,
@@ -144,10 +145,11 @@ alpha = icols[2].number_input("alpha (one-sided)", 0.001, 0.5, 0.05, 0.01, forma
                               key="plan_alpha", bind="query-params", persist_state="session")
 beta = icols[3].number_input("beta (1 − power)", 0.01, 0.5, 0.20, 0.05, format="%.2f",
                              key="plan_beta", bind="query-params", persist_state="session")
-nmax = icols[4].number_input("nmax (largest n searched)", 2, 500, 100, 10, key="plan_nmax",
-                             bind="query-params", persist_state="session",
-                             help="Searches up to 200 take under a second; 500 takes a few "
-                                  "seconds (with a progress bar), then it is cached.")
+nmax = icols[4].number_input("nmax (largest n searched)", 2, SIMON_NMAX_LIMIT, 100, 10,
+                             key="plan_nmax", bind="query-params", persist_state="session",
+                             help=f"Up to {SIMON_NMAX_LIMIT} (clinfun's limit). Usually well "
+                                  "under a second; close p0 and p1 with a large nmax can take "
+                                  "a few seconds (with a progress bar), then it is cached.")
 designs = None
 try:
     # Cached by the inputs as the widgets show them (3 and 2 decimals), so a link with
@@ -186,9 +188,11 @@ if designs is not None:
     for note in designs.notes:
         st.warning(note)
     st.caption(
-        f"Exact enumeration of every design with n ≤ {designs.nmax} ({seconds:.2f} s when "
-        "first computed, cached since); reproduces R clinfun::ph2simon. Simon R. Optimal "
-        "two-stage designs for phase II clinical trials. Control Clin Trials 1989;10:1-10."
+        f"Exact search of every design with n ≤ {designs.nmax} ({seconds:.2f} s when "
+        "first computed, cached since; sizes beyond the point where no design can have a "
+        "smaller EN(p0) are ruled out by a bound); reproduces R clinfun::ph2simon. "
+        "Simon R. Optimal two-stage designs for phase II clinical trials. "
+        "Control Clin Trials 1989;10:1-10."
     )
     oc = {f"Optimal {opt.r1}/{opt.n1}, {opt.r}/{opt.n}": oc_curve(opt),
           f"Minimax {mm.r1}/{mm.n1}, {mm.r}/{mm.n}": oc_curve(mm)}

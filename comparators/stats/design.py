@@ -34,7 +34,7 @@ from scipy.stats import binom, norm
 from comparators.errors import InputError
 from comparators.stats.proportions import CI_METHODS, proportion_ci
 
-SIMON_NMAX_LIMIT = 500
+SIMON_NMAX_LIMIT = 1000  # clinfun::ph2simon's own limit ("nmax cannot exceed 1000")
 
 DesignKind = Literal["optimal", "minimax"]
 
@@ -236,35 +236,17 @@ def _make_design(
     )
 
 
-def simon_designs(
-    p0: float,
-    p1: float,
-    alpha: float = 0.05,
-    beta: float = 0.2,
-    nmax: int = 100,
-    progress: Callable[[float], object] | None = None,
-) -> SimonResult:
-    """Simon's optimal and minimax two-stage designs by exact enumeration.
+_Row = tuple[int, int, int, int, float, float]
 
-    For every total size n <= nmax, every stage-1 size n1 < n and every stage-1 boundary r1,
-    the final boundary r is the largest r with power > 1 - beta (power and alpha both fall as r
-    grows, so this r also has the smallest alpha); the design is feasible if its alpha < alpha.
-    Among feasible designs with the same n the one with the smallest EN(p0) is kept (ties: the
-    smallest n1, then the largest r1 - clinfun's loop order). Minimax = the smallest feasible n;
-    optimal = the smallest EN(p0) over n (ties: smallest n). Inequalities are strict, as in
-    clinfun's ``f2bdry``.
+
+def _simon_frontier(p0: float, p1: float, alpha: float, beta: float, nmax: int,
+                    progress: Callable[[float], object] | None) -> list[_Row]:
+    """Best design (min EN(p0), clinfun's tie-breaking) for every n <= nmax with a feasible one.
 
     Vectorised: for each n1 the rejection probabilities for all (r1, n2, r) are accumulated over
     x1 with numpy slices; r1 is restricted to P(X1 <= r1 | p1) < beta (necessary for power) and
     r to values at which a single-stage test of size n could still have power > 1 - beta.
-
-    ``progress``, if given, is called with a fraction in [0, 1] as the search advances.
     """
-    p0, p1 = _check_p0_p1(p0, p1)
-    alpha = _check_error_rate("alpha", alpha)
-    beta = _check_error_rate("beta", beta)
-    nmax = _check_int("nmax", nmax, 2, SIMON_NMAX_LIMIT)
-
     ks = np.arange(nmax + 1)
     ns = np.arange(nmax + 1)
     off = nmax + 1  # column offset so that sf tables can be indexed with negative k
@@ -336,7 +318,88 @@ def simon_designs(
         if progress is not None:
             progress(done / total_work)
 
-    rows = [row for row in best_row if row is not None]
+    if progress is not None:
+        progress(1.0)
+    return [row for row in best_row if row is not None]
+
+
+def _en_lower_bound(p0: float, p1: float, beta: float, n: int) -> float:
+    """A lower bound on EN(p0) of every feasible two-stage design with total size >= n.
+
+    Power > 1 - beta needs P(X1 <= r1 | p1) < beta, so PET(p0) = P(X1 <= r1 | p0) is at most
+    pet_max(n1) = P(X1 <= r1max(n1) | p0) with r1max the largest such r1 (r1 >= 0). Hence
+    EN = n1 + (1 - PET) n2 >= min over n1 < n of n1 + (1 - pet_max(n1)) (n - n1) for size n,
+    and this bound does not decrease with n (n1 >= n contribute at least n1 >= n).
+    """
+    n1 = np.arange(1, n)
+    k = np.arange(n)
+    ok = (binom.cdf(k[None, :], n1[:, None], p1) < beta) & (k[None, :] < n1[:, None])
+    has = ok.any(axis=1)
+    r1max = np.where(has, ok.shape[1] - 1 - np.argmax(ok[:, ::-1], axis=1), 0)
+    pet_max = binom.cdf(r1max, n1, p0)
+    vals = (n1 + (1 - pet_max) * (n - n1))[has]
+    return float(min(vals.min(), n)) if vals.size else float(n)
+
+
+def simon_designs(
+    p0: float,
+    p1: float,
+    alpha: float = 0.05,
+    beta: float = 0.2,
+    nmax: int = 100,
+    progress: Callable[[float], object] | None = None,
+) -> SimonResult:
+    """Simon's optimal and minimax two-stage designs by exact enumeration (= clinfun ph2simon).
+
+    For every total size n, every stage-1 size n1 < n and every stage-1 boundary r1, the final
+    boundary r is the largest r with power > 1 - beta (power and alpha both fall as r grows, so
+    this r also has the smallest alpha); the design is feasible if its alpha < alpha. Among
+    feasible designs with the same n the one with the smallest EN(p0) is kept (ties: the
+    smallest n1, then the largest r1 - clinfun's loop order). Minimax = the smallest feasible n;
+    optimal = the smallest EN(p0) over n (ties: smallest n). Inequalities are strict, as in
+    clinfun's ``f2bdry``.
+
+    Why it is fast up to nmax = 1000: sizes n are searched in growing windows (from about the
+    single-stage size, doubling), and the search stops once a lower bound on EN(p0) for every
+    larger n (``_en_lower_bound``) exceeds the best EN(p0) found, since no larger design can
+    then be optimal; the minimax design is the smallest feasible n, found first. The designs are
+    therefore exactly clinfun's; ``frontier`` holds the best design of every n up to the last
+    window searched (clinfun's ``out`` lists every n up to nmax).
+
+    ``progress``, if given, is called with a non-decreasing fraction in [0, 1].
+    """
+    p0, p1 = _check_p0_p1(p0, p1)
+    alpha = _check_error_rate("alpha", alpha)
+    beta = _check_error_rate("beta", beta)
+    if isinstance(nmax, int | float) and not isinstance(nmax, bool) and nmax > SIMON_NMAX_LIMIT:
+        raise DesignInputError(
+            f"nmax must be at most {SIMON_NMAX_LIMIT} (the limit of clinfun::ph2simon and of "
+            f"this search), got {nmax:g}")
+    nmax = _check_int("nmax", nmax, 2, SIMON_NMAX_LIMIT)
+
+    try:
+        start = single_stage_design(p0, p1, alpha, beta, nmax=5000).n
+    except DesignInputError:
+        start = nmax
+    window = min(nmax, max(30, int(1.5 * start) + 10))
+    last = [0.0]
+
+    def report(f: float) -> None:
+        if progress is not None:
+            # each window reports 0..1; scale by the share of nmax it covers, never go back
+            value = min(1.0, max(last[0], f * window / nmax))
+            last[0] = value
+            progress(value)
+
+    while True:
+        rows = _simon_frontier(p0, p1, alpha, beta, window, report if progress else None)
+        if window >= nmax:
+            break
+        if rows:
+            en_best = min(row[4] for row in rows)
+            if _en_lower_bound(p0, p1, beta, window + 1) > en_best:
+                break
+        window = min(nmax, 2 * window)
     if progress is not None:
         progress(1.0)
     if not rows:
