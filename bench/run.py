@@ -94,6 +94,8 @@ def pooling_figures() -> list[tuple]:
     return rows
 
 
+#: (p0, p1, nmax values); 0.4 / 0.5 is the hard case (a single-stage design needs 158, so no
+#: design exists at nmax 100, and the search has to reach n ~ 225)
 SIMON_CASES = ((0.1, 0.3, (100, 500, 1000)), (0.2, 0.4, (100, 500, 1000)),
                (0.3, 0.5, (100, 500, 1000)), (0.377, 0.703, (100, 500, 1000)),
                (0.4, 0.5, (500, 1000)))

@@ -29,6 +29,7 @@ import math
 import time
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -196,11 +197,15 @@ def _clinfun_f2bdry(pu: float, pa: float, ep1: float, ep2: float, nmax: int):
     [((0.1, 0.3, 0.05, 0.2), 30), ((0.2, 0.5, 0.1, 0.1), 28), ((0.2, 0.4, 0.1, 0.1), 40)],
 )
 def test_vectorised_search_equals_literal_clinfun_port(args, nmax):
+    from comparators.stats.design import _simon_frontier
+
     opt, mini, rows = _clinfun_f2bdry(*args, nmax)
     res = simon_designs(*args, nmax=nmax)
     assert _rnrn(res.optimal) == opt[:4]
     assert _rnrn(res.minimax) == mini[:4]
-    frame = res.to_frame()
+    # the exhaustive vectorised search (every n <= nmax) row by row
+    frame = pd.DataFrame(_simon_frontier(*args, nmax, None),
+                         columns=["r1", "n1", "r", "n", "en0", "pet0"])
     assert [tuple(int(v) for v in r[:4]) for r in rows] == [
         tuple(int(v) for v in t) for t in frame[["r1", "n1", "r", "n"]].itertuples(index=False)
     ]
@@ -421,7 +426,11 @@ def test_pruned_search_equals_exhaustive_search(args):
     en_min = min(r[4] for r in full)
     assert _rnrn(res.optimal) == next(r for r in full if r[4] == en_min)[:4]
     assert _rnrn(res.minimax) == full[0][:4]
-    assert list(res.frontier) == full[: len(res.frontier)]
+    by_n = {row[3]: row for row in full}
+    assert all(by_n[row[3]] == row for row in res.frontier)  # every listed n: its best design
+    records = [row for i, row in enumerate(full)
+               if row[4] < min((r[4] for r in full[:i]), default=math.inf)]
+    assert set(records) <= set(res.frontier)  # every n that improves on all smaller n
 
 
 def test_simon_nmax_limit_is_clinfuns_1000():

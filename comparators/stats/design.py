@@ -172,9 +172,9 @@ class SimonDesign:
 
 @dataclass(frozen=True)
 class SimonResult:
-    """Optimal and minimax designs, plus the best design for every feasible maximum size n
-    (clinfun's ``out`` matrix), which is what an EN-versus-n plot or an admissible-design
-    search needs."""
+    """Optimal and minimax designs, plus the best design for feasible maximum sizes n (clinfun's
+    ``out`` matrix, for every n from the minimax size up to where simon_designs stops needing
+    every n; beyond that, the n whose best design has a smaller EN(p0))."""
 
     optimal: SimonDesign
     minimax: SimonDesign
@@ -240,12 +240,16 @@ _Row = tuple[int, int, int, int, float, float]
 
 
 def _simon_frontier(p0: float, p1: float, alpha: float, beta: float, nmax: int,
-                    progress: Callable[[float], object] | None) -> list[_Row]:
-    """Best design (min EN(p0), clinfun's tie-breaking) for every n <= nmax with a feasible one.
+                    progress: Callable[[float], object] | None, n_lo: int = 0,
+                    en_cap: float = math.inf) -> list[_Row]:
+    """Best design (min EN(p0), clinfun's tie-breaking) for every n in (n_lo, nmax] that has a
+    feasible design with EN(p0) < en_cap (with the defaults: every feasible n <= nmax).
 
     Vectorised: for each n1 the rejection probabilities for all (r1, n2, r) are accumulated over
     x1 with numpy slices; r1 is restricted to P(X1 <= r1 | p1) < beta (necessary for power) and
     r to values at which a single-stage test of size n could still have power > 1 - beta.
+    With a finite en_cap, n1, n2 and r1 that cannot give EN(p0) = n1 + (1 - PET) n2 < en_cap
+    are skipped (PET <= P(X1 <= r1max | p0), and PET grows with r1).
     """
     ks = np.arange(nmax + 1)
     ns = np.arange(nmax + 1)
@@ -264,59 +268,80 @@ def _simon_frontier(p0: float, p1: float, alpha: float, beta: float, nmax: int,
     rs = np.where(ok.any(axis=1), ok.shape[1] - 1 - np.argmax(ok[:, ::-1], axis=1), -1)
 
     best_ess = np.full(nmax + 1, np.inf)
-    best_row: list[tuple[int, int, int, int, float, float] | None] = [None] * (nmax + 1)
+    best_row: list[_Row | None] = [None] * (nmax + 1)
     work = np.array([n1 * (nmax - n1) for n1 in range(1, nmax)], dtype=float)
     total_work, done = float(work.sum()) or 1.0, 0.0
 
     for n1 in range(1, nmax):
         done += work[n1 - 1]
-        R = int(rs[n1 + 1 : nmax + 1].max()) + 1  # r window: 0 .. R-1
+        if progress is not None:
+            progress(done / total_work)
+        if n1 >= en_cap:
+            break  # EN(p0) > n1 for every design with this (or a larger) n1
+        R = int(rs[max(n1 + 1, n_lo + 1) : nmax + 1].max()) + 1  # r window: .. R-1
         cont = np.nonzero(cdf1[n1, :n1] < beta)[0]
         if R <= 0 or cont.size == 0:
-            if progress is not None:
-                progress(done / total_work)
             continue
         r1max = min(int(cont[-1]), R - 1)  # r >= r1 is also required
-        n2s = np.arange(1, nmax - n1 + 1)
-        S1 = sf1[1 : nmax - n1 + 1]
-        S0 = sf0[1 : nmax - n1 + 1]
+        n2_lo, n2_hi = max(1, n_lo - n1 + 1), nmax - n1
+        if math.isfinite(en_cap):
+            free = 1 - cdf0[n1, r1max]  # 1 - the largest possible PET(p0)
+            if free > 0:
+                n2_hi = min(n2_hi, int(math.floor((en_cap - n1) / free)))
+            # smallest r1 with n1 + (1 - PET(r1)) n2_lo < en_cap
+            can = n1 + (1 - cdf0[n1, : r1max + 1]) * n2_lo < en_cap
+            if not can.any():
+                continue
+            r1_lo = int(np.argmax(can))
+        else:
+            r1_lo = 0
+        if n2_lo > n2_hi:
+            continue
+        n2s = np.arange(n2_lo, n2_hi + 1)
+        S1 = sf1[n2_lo : n2_hi + 1]
+        S0 = sf0[n2_lo : n2_hi + 1]
+        rb = r1_lo  # r >= r1 >= r1_lo: the r window is rb .. R-1
+        width = R - rb
         top = min(n1, R - 1)
+        nr1 = r1max - r1_lo + 1
         # x1 > top exceed every r in the window, so they always go on to reject: P(X1 > top).
-        acc1 = np.full((n2s.size, R), sf1[n1, off + top])
-        acc0 = np.full((n2s.size, R), sf0[n1, off + top])
-        pw = np.empty((r1max + 1, n2s.size, R))
-        al = np.empty((r1max + 1, n2s.size, R))
-        for x1 in range(top, 0, -1):
-            acc1 += pmf1[n1, x1] * S1[:, off - x1 : off - x1 + R]
-            acc0 += pmf0[n1, x1] * S0[:, off - x1 : off - x1 + R]
+        acc1 = np.full((n2s.size, width), sf1[n1, off + top])
+        acc0 = np.full((n2s.size, width), sf0[n1, off + top])
+        pw = np.empty((nr1, n2s.size, width))
+        al = np.empty((nr1, n2s.size, width))
+        if r1_lo <= top <= r1max:  # r1 = top: only x1 > top go on, P(X1 > top, X > r) = acc
+            pw[top - r1_lo] = acc1
+            al[top - r1_lo] = acc0
+        for x1 in range(top, r1_lo, -1):
+            acc1 += pmf1[n1, x1] * S1[:, off - x1 + rb : off - x1 + R]
+            acc0 += pmf0[n1, x1] * S0[:, off - x1 + rb : off - x1 + R]
             if x1 - 1 <= r1max:  # acc = P(X1 > x1 - 1, X > r): the design with r1 = x1 - 1
-                pw[x1 - 1] = acc1
-                al[x1 - 1] = acc0
-        r = np.arange(R)
-        r1v = np.arange(r1max + 1)
+                pw[x1 - 1 - r1_lo] = acc1
+                al[x1 - 1 - r1_lo] = acc0
+        r = np.arange(rb, R)
+        r1v = np.arange(r1_lo, r1max + 1)
         window = (r[None, None, :] >= r1v[:, None, None]) & (
             r[None, None, :] <= r1v[:, None, None] + n2s[None, :, None]
         )
         ok_pow = (pw > 1 - beta) & window
         any_ok = ok_pow.any(axis=2)
-        r_pow = R - 1 - np.argmax(ok_pow[:, :, ::-1], axis=2)  # largest r with enough power
+        r_pow = width - 1 - np.argmax(ok_pow[:, :, ::-1], axis=2)  # largest r with power
         a_at = np.take_along_axis(al, r_pow[:, :, None], axis=2)[:, :, 0]
         feasible = any_ok & (a_at < alpha)  # (r1, n2)
         if feasible.any():
-            pet = cdf0[n1, : r1max + 1]
+            pet = cdf0[n1, r1_lo : r1max + 1]
             ess = n1 + (1 - pet)[:, None] * n2s[None, :]
-            masked = np.where(feasible, ess, np.inf)
+            masked = np.where(feasible & (ess < en_cap), ess, np.inf)
             # smallest EN(p0) over r1; ties -> largest r1 (clinfun loops r1 downwards)
-            j = r1max - np.argmin(masked[::-1, :], axis=0)
+            j = nr1 - 1 - np.argmin(masked[::-1, :], axis=0)
             e = masked[j, np.arange(n2s.size)]
             for i2 in np.nonzero(np.isfinite(e))[0]:
                 n = n1 + int(n2s[i2])
                 if e[i2] < best_ess[n] and e[i2] < n:
                     jj = int(j[i2])
                     best_ess[n] = e[i2]
-                    best_row[n] = (jj, n1, int(r_pow[jj, i2]), n, float(e[i2]), float(pet[jj]))
-        if progress is not None:
-            progress(done / total_work)
+                    best_row[n] = (jj + r1_lo, n1, int(r_pow[jj, i2]) + rb, n, float(e[i2]),
+                                   float(pet[jj]))
 
     if progress is not None:
         progress(1.0)
@@ -359,12 +384,13 @@ def simon_designs(
     optimal = the smallest EN(p0) over n (ties: smallest n). Inequalities are strict, as in
     clinfun's ``f2bdry``.
 
-    Why it is fast up to nmax = 1000: sizes n are searched in growing windows (from about the
-    single-stage size, doubling), and the search stops once a lower bound on EN(p0) for every
-    larger n (``_en_lower_bound``) exceeds the best EN(p0) found, since no larger design can
-    then be optimal; the minimax design is the smallest feasible n, found first. The designs are
-    therefore exactly clinfun's; ``frontier`` holds the best design of every n up to the last
-    window searched (clinfun's ``out`` lists every n up to nmax).
+    Why it is fast up to nmax = 1000: every design of every n is searched only up to a window
+    that contains the minimax design (the smallest feasible n, from about the single-stage size
+    upwards). Beyond it, only designs whose EN(p0) is below the best found are searched, and only
+    up to the n where a lower bound on EN(p0) (``_en_lower_bound``) exceeds it, since no larger
+    design can then be optimal. The optimal and minimax designs are therefore exactly clinfun's;
+    ``frontier`` holds the best design of every n in the window, and beyond it of every n whose
+    best design beats the window's best EN(p0) (clinfun's ``out`` lists every n up to nmax).
 
     ``progress``, if given, is called with a non-decreasing fraction in [0, 1].
     """
@@ -381,25 +407,36 @@ def simon_designs(
         start = single_stage_design(p0, p1, alpha, beta, nmax=5000).n
     except DesignInputError:
         start = nmax
-    window = min(nmax, max(30, int(1.5 * start) + 10))
     last = [0.0]
 
-    def report(f: float) -> None:
-        if progress is not None:
-            # each window reports 0..1; scale by the share of nmax it covers, never go back
-            value = min(1.0, max(last[0], f * window / nmax))
+    def report(lo: float, hi: float) -> Callable[[float], object] | None:
+        if progress is None:
+            return None
+
+        def inner(f: float) -> None:
+            value = min(1.0, max(last[0], lo + f * (hi - lo)))  # never goes back
             last[0] = value
             progress(value)
 
-    while True:
-        rows = _simon_frontier(p0, p1, alpha, beta, window, report if progress else None)
-        if window >= nmax:
-            break
-        if rows:
-            en_best = min(row[4] for row in rows)
-            if _en_lower_bound(p0, p1, beta, window + 1) > en_best:
-                break
-        window = min(nmax, 2 * window)
+        return inner
+
+    # Phase A: every design of every n up to a window that contains the minimax design (the
+    # smallest feasible n), growing the window from about the single-stage size.
+    window = min(nmax, max(20, start + 5))
+    rows = _simon_frontier(p0, p1, alpha, beta, window, report(0.0, 0.5))
+    while not rows and window < nmax:
+        lo, window = window, min(nmax, int(1.25 * window) + 5)
+        rows = _simon_frontier(p0, p1, alpha, beta, window, report(0.0, 0.5), n_lo=lo)
+    # Phase B: larger n only matter if they can beat the best EN(p0) so far; the lower bound
+    # says up to which n they can, and only designs with a smaller EN(p0) are searched.
+    if rows and window < nmax:
+        en_best = min(row[4] for row in rows)
+        stop = window + 1
+        while stop <= nmax and _en_lower_bound(p0, p1, beta, stop) <= en_best:
+            stop = min(nmax + 1, stop + max(1, stop // 8))
+        if stop > window + 1:
+            rows += _simon_frontier(p0, p1, alpha, beta, min(nmax, stop), report(0.5, 1.0),
+                                    n_lo=window, en_cap=en_best)
     if progress is not None:
         progress(1.0)
     if not rows:
