@@ -276,3 +276,82 @@ def test_one_sessions_upload_and_scenario_never_reach_another_session() -> None:
     # and the first session still has its own
     assert a.session_state[UPLOAD_KEY].label == "Uploaded cohort (session_a_secret.csv)"
 
+
+
+# ------------------------------------------------------------------------------ markdown (issue 15)
+
+HOSTILE_MARKDOWN = [
+    "[Click here to re-login](http://evil.example/login)",
+    "![t](http://evil.example/pixel.png)",
+    ":red[**SECURITY ALERT: your session expired**]",
+    ":blue-background[x] :material/warning: :smile:",
+    "see http://evil.example, www.evil.example or admin@evil.example",
+    "<img src=x onerror=alert(1)> <http://evil.example>",
+    "# heading", "> quote", "- item", "1. item", "$x^2$ ~~struck~~ | a | b |",
+    "x,=1+1.csv", "two\nlines\r\nhere", "back\\slash `code` *em* _em_",
+]
+_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")  # CommonMark: a backslash before ASCII punctuation
+
+
+@pytest.mark.parametrize("text", HOSTILE_MARKDOWN)
+def test_md_escape_defuses_every_construct_and_reads_as_typed(text: str) -> None:
+    from comparators.reports.markup import md_escape
+
+    out = md_escape(text)
+    # shown exactly as typed (line breaks as spaces): removing the escapes gives the text back
+    assert _ESCAPE.sub(r"\1", out) == " ".join(text.replace("\r\n", "\n").split("\n"))
+    unescaped = re.sub(r"\\.", "", out)  # what is left where Markdown can still act
+    assert not re.search(r"[\[\]`*_$~|]", unescaped), out  # links, images, emphasis, maths
+    assert not re.search(r"<[A-Za-z/!?]", unescaped), out  # HTML, <url> autolinks
+    assert not re.search(r":[A-Za-z0-9/]", unescaped), out  # scheme:, :red[, :icon:, :emoji:
+    assert not re.search(r"(?i)www\.|@", unescaped), out  # www. and e-mail autolinks
+    assert not re.match(r"\s*([#>+-]|\d+[.)])", unescaped), out  # block syntax at the start
+
+
+def test_one_markdown_escaper_is_used_everywhere() -> None:
+    from comparators.reports import markup, summary
+    from views import common
+
+    assert common.plain is markup.md_escape and summary.md_escape is markup.md_escape
+    share = (ROOT / "views" / "share.py").read_text()
+    assert "md_escape(f\"{k}={before[k]!r}\")" in share  # the bad-link notice
+    assert not hits(r"def (plain|md_escape|escape_markdown)\(", ("views", "comparators",
+                                                                 "comparators/reports"))[1:]
+
+
+@pytest.mark.parametrize("query", [
+    {"subtype": "[Click here to re-login](http://evil.example)"},
+    {"measure": "![t](http://evil.example/pixel.png)"},
+    {"ci_method": ":red[**SECURITY ALERT: your session expired**]"},
+])
+def test_bad_link_notice_shows_url_values_as_text(query: dict[str, str]) -> None:
+    from apptest import open_link
+
+    at = open_link("views/benchmark.py", query)
+    notice = [w.value for w in at.warning if "not valid here" in w.value]
+    assert len(notice) == 1, [w.value for w in at.warning]
+    (key, value), = query.items()
+    from comparators.reports.markup import md_escape
+
+    assert md_escape(f"{key}={value!r}") in notice[0]
+    assert value not in notice[0]  # never the raw, renderable text
+
+
+def test_file_name_in_this_cohort_heading_is_text() -> None:
+    at = open_page("views/survival.py")
+    name = "[x](http://evil.example) :red[y].csv"
+    upload_and_use(at, name, VALID)
+    at.switch_page("views/cohort.py")
+    at.run()
+    headers = [h.value for h in at.header if "Active cohort" in h.value]
+    assert headers, [h.value for h in at.header]
+    assert not re.search(r"[\[\]]|:[a-z]", re.sub(r"\\.", "", headers[0])), headers
+    assert _ESCAPE.sub(r"\1", headers[0]) == f"Active cohort: Uploaded cohort ({name})"
+
+
+def test_csv_note_line_is_a_quoted_inert_cell() -> None:
+    data = safe_csv(pd.DataFrame({"a": [1]}), "SYNTHETIC: x,=1+1.csv marks its rows")
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8"))))
+    assert rows[0] == ["# SYNTHETIC: x,=1+1.csv marks its rows"]  # one cell, not two
+    assert rows[1:] == [["a"], ["1"]]
+    assert_csv_cells_inert(data)

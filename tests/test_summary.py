@@ -238,7 +238,7 @@ def test_html_escapes_a_malicious_hypothetical_label(cat) -> None:
     assert "[HYPOTHETICAL scenario, not observed data], 6 of 7 (85.7%" in page
     md = to_markdown(summary)
     assert "\\<script>" in md and "<script>" not in md.replace("\\<script>", "")
-    assert md_escape("[x](javascript:alert(1))") == "[x\\](javascript:alert(1))"
+    assert md_escape("[x](javascript:alert(1))") == "\\[x\\](javascript\\:alert(1))"
 
 
 def test_docx_and_markdown_label_a_synthetic_cohort(cat) -> None:

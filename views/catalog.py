@@ -5,6 +5,7 @@ import streamlit as st
 from comparators.evidence.catalog import catalog_table, vancouver
 from comparators.stats.proportions import CI_METHODS
 from views.common import catalog, ci_options, csv_download
+from views.share import keep_valid_link_values
 
 cat = catalog()
 method, level = ci_options()
@@ -20,10 +21,21 @@ st.caption(
 
 table = catalog_table(cat, method, level)
 names = dict(zip(cat.subtypes["code"], cat.subtypes["name"], strict=True))
+
+
+def subtype_label(code: str) -> str:
+    return f"{code} ({names.get(code, code)})"
+
+
+# a link may name subtypes by code; one stale value drops only itself (views/share.py)
+for link_key, column in (("catalog_class", "regimen_class"), ("catalog_design", "design"),
+                         ("catalog_verified", "verified")):
+    keep_valid_link_values(link_key, table[column].unique())
+keep_valid_link_values("catalog_subtype", table["subtype"].unique(), subtype_label)
 filters = st.columns(4)
 subtypes = filters[0].multiselect(
     "Subtype", sorted(table["subtype"].unique()), key="catalog_subtype", bind="query-params",
-    format_func=lambda c: f"{c} ({names.get(c, c)})", placeholder="All subtypes",
+    format_func=subtype_label, placeholder="All subtypes",
 )
 classes = filters[1].multiselect(
     "Regimen class", sorted(table["regimen_class"].unique()), key="catalog_class",

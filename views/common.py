@@ -5,8 +5,6 @@ Not a page itself (st.navigation only runs the files it is given).
 
 from __future__ import annotations
 
-import re
-
 import altair as alt
 import pandas as pd
 import streamlit as st
@@ -16,6 +14,7 @@ from comparators.evidence.audit import audit_published, findings_frame
 from comparators.evidence.catalog import Catalog, load_catalog
 from comparators.evidence.cohort import SeedCohort, ThisCohort, load_seed_cohort, published_cohort
 from comparators.reports.export import chart_png, chart_svg, safe_csv
+from comparators.reports.markup import md_escape
 
 
 @st.cache_data(show_spinner=False)
@@ -44,10 +43,9 @@ def this_cohort() -> ThisCohort:
     return published_cohort(catalog().trials)
 
 
-def plain(text: object) -> str:
-    """User text (a file name, a label) shown through markdown: the characters that would
-    format, link or embed are escaped so it reads exactly as typed."""
-    return re.sub(r"([\\`*\[\]<>$~|#])", r"\\\1", str(text))
+# User text (a file name, a label, a URL value) shown through Markdown: the one escaping helper,
+# so it reads exactly as typed and never links, embeds, colours or formats anything.
+plain = md_escape
 
 
 def cohort_banner(cohort: ThisCohort) -> None:

@@ -2,9 +2,13 @@
 values could not be used. Kept apart from views/common.py so the entry point
 imports nothing heavy (the landing page's cold start stays close to a bare page's)."""
 
+from collections.abc import Callable, Iterable
+from typing import Any
 from urllib.parse import urlencode
 
 import streamlit as st
+
+from comparators.reports.markup import md_escape
 
 
 def share_link() -> None:
@@ -20,6 +24,40 @@ def share_link() -> None:
     st.code(link or "(available in the browser)", language=None, wrap_lines=True)
 
 
+PARTLY_DROPPED_KEY = "_link_partly_dropped"  # {key: [values dropped]} for the notice
+
+
+def keep_valid_link_values(
+    key: str, options: Iterable[object], format_func: Callable[[Any], str] = str
+) -> None:
+    """Before a URL-bound multiselect: keep every usable value of its link, name the rest.
+
+    Streamlit matches a multiselect's link values against the *shown* labels (its
+    format_func), so a link typed with plain codes (``?catalog_subtype=ASPS&catalog_subtype=UPS``)
+    lost every value. Codes are translated to options here; values that are neither a label
+    nor a code are dropped on their own and named in the link notice.
+    """
+    values = st.query_params.get_all(key)
+    if not values or key in st.session_state:
+        return  # no link value, or the widget already has this session's value
+    labels = {format_func(o) for o in options}
+    if any(v in labels for v in values):
+        # Streamlit keeps the values that are labels and drops the rest: name those
+        bad = [v for v in values if v not in labels]
+        if bad:
+            st.session_state.setdefault(PARTLY_DROPPED_KEY, {})[key] = bad
+        return
+    codes = {str(o): o for o in options}
+    kept = list(dict.fromkeys(codes[v] for v in values if v in codes))
+    if not kept:
+        return  # nothing usable: Streamlit uses the default and the notice says so
+    # The widgets read the link as it was when the run started, so the translated value goes
+    # in through session state (the widget then writes it back to the URL).
+    st.session_state[key] = kept
+    st.session_state.setdefault(PARTLY_DROPPED_KEY, {})[key] = [v for v in values
+                                                                if v not in codes]
+
+
 def check_link_values(before: dict[str, str], notice: st.delta_generator.DeltaGenerator) -> None:
     """Tell the user when an opened link carried values that no longer apply.
 
@@ -32,10 +70,18 @@ def check_link_values(before: dict[str, str], notice: st.delta_generator.DeltaGe
         return
     st.session_state["_link_checked"] = True
     after = st.query_params.to_dict()
-    dropped = sorted(k for k in before if k not in after)
+    partly = st.session_state.pop(PARTLY_DROPPED_KEY, {})  # multiselects kept in part
+    dropped = sorted(k for k in before if k not in after and k not in partly)
+    messages = []
     if dropped:
-        shown = ", ".join(f"{k}={before[k]!r}" for k in dropped)
-        notice.warning(
-            f"This link's value for {shown} is not valid here, so the default is used instead.",
-            icon=":material/link_off:",
-        )
+        shown = ", ".join(md_escape(f"{k}={before[k]!r}") for k in dropped)
+        messages.append(f"This link's value for {shown} is not valid here, so the default is "
+                        "used instead.")
+    left_out = {k: bad for k, bad in partly.items() if bad}
+    if left_out:
+        shown = "; ".join(md_escape(f"{k}: {', '.join(repr(v) for v in bad)}")
+                          for k, bad in sorted(left_out.items()))
+        messages.append(f"This link's values {shown} are not valid here and were left out; "
+                        "its other values are used.")
+    if messages:  # one element: `notice` is an st.empty placeholder
+        notice.warning(" ".join(messages), icon=":material/link_off:")

@@ -38,6 +38,7 @@ from views.common import (
     subtype_benchmark,
     this_cohort,
 )
+from views.share import keep_valid_link_values
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -86,9 +87,19 @@ st.caption(
 cohort_banner(cohort)
 
 controls = st.columns([3, 2])
+
+
+def subtype_label(code: str) -> str:
+    return f"{code} – {names.get(code, code)}"
+
+
+keep_valid_link_values("summary_subtypes", available, subtype_label)  # codes work too
+keep_valid_link_values("summary_classes", REGIMEN_CLASSES)
 chosen = controls[0].multiselect(
-    "Subtypes", available, default=["ASPS"] if "ASPS" in available else available[:1],
-    format_func=lambda c: f"{c} – {names.get(c, c)}", key="summary_subtypes",
+    "Subtypes", available,
+    default=None if "summary_subtypes" in st.session_state  # set from a link's codes
+    else ["ASPS"] if "ASPS" in available else available[:1],
+    format_func=subtype_label, key="summary_subtypes",
     bind="query-params", placeholder="Choose one or more subtypes",
 )
 classes = controls[1].multiselect(

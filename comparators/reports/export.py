@@ -53,6 +53,10 @@ def safe_csv(frame: pd.DataFrame, header_note: str | None = None) -> bytes:
     # "\r=cmd" cell cannot start a new spreadsheet row with a live formula.
     body = neutralise_formulas(frame).to_csv(index=False, lineterminator="\r\n")
     if header_note:
+        # The note is a cell like any other: one line, written by the CSV writer (quoted when
+        # it holds a comma or quote) and formula-neutralised, so a file name such as
+        # "x,=1+1.csv" in the caveat cannot become a live second cell.
         note = " ".join(str(header_note).split())  # one line, whatever the caveat holds
-        body = f"# {note}\r\n{body}"
+        line = pd.DataFrame([[f"# {note}"]]).pipe(neutralise_formulas)
+        body = line.to_csv(index=False, header=False, lineterminator="\r\n") + body
     return body.encode("utf-8")

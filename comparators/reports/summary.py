@@ -39,6 +39,7 @@ from comparators.charts.forest import forest_chart, forest_rows
 from comparators.errors import InputError
 from comparators.evidence.catalog import AGGREGATE_SUBTYPES, reference_links, vancouver
 from comparators.evidence.cohort import ThisCohort
+from comparators.reports.markup import md_escape  # the one escaping helper (re-exported)
 from comparators.stats.pooling import PooledProportion
 from comparators.stats.proportions import percent
 from comparators.vocab import (
@@ -632,25 +633,6 @@ def _table_cells(section: SubtypeSection) -> list[tuple[str, ...]]:
         out.append((study, r.arm, r.regimen_class, f"{r.responders}/{r.evaluable}",
                     f"{100 * r.estimate:.1f} ({100 * r.low:.1f}–{100 * r.high:.1f})",
                     r.verified, ref))
-    return out
-
-
-_MD_SPECIAL = re.compile(r"([\\`*_$~|])")
-
-
-def md_escape(text: object) -> str:
-    """Plain text for Markdown: characters that format, link or open HTML are made literal.
-
-    Escapes emphasis, code, maths and table characters everywhere; `<` only where it could open
-    an HTML tag or autolink, `](` so no link or image can form, and `#`, `>`, `-`, `+` or a
-    number only at the start of the text (headings, quotes, lists). Prose such as "p < 0.001"
-    and "[1–4]" stays readable in the raw Markdown.
-    """
-    out = _MD_SPECIAL.sub(r"\\\1", str(text).replace("\r", " ").replace("\n", " "))
-    out = re.sub(r"<(?=[A-Za-z/!?])", r"\\<", out)
-    out = out.replace("](", "\\](")
-    out = re.sub(r"^(\s*)([#>+-])", r"\1\\\2", out)
-    out = re.sub(r"^(\s*\d+)([.)])", r"\1\\\2", out)
     return out
 
 

@@ -1,0 +1,46 @@
+"""The one escaping helper for user text that reaches Markdown (on screen or in a document).
+
+User text - URL values, file names, cohort labels, study ids, notes - must read exactly as typed
+and never format, link, embed or colour anything. Streamlit renders Markdown with GitHub's
+extensions (tables, strikethrough, bare-URL autolinks), maths (`$`), HTML (escaped, but still),
+colour and badge directives (`:red[...]`, `:blue-background[...]`), Material icons
+(`:material/warning:`) and emoji shortcodes (`:smile:`). Every construct below is defused with a
+CommonMark backslash escape (any ASCII punctuation may be escaped and then shows as itself), so
+the text renders unchanged while the raw Markdown of an exported document stays readable:
+
+- emphasis, code, maths, strikethrough and table characters: `\\ ` * _ $ ~ |` everywhere;
+- links and images: every `[` and `]` (so neither `[t](u)` nor `![t](u)` nor `:red[...]` forms);
+- HTML and `<url>` autolinks: `<` before a letter, `/`, `!` or `?`;
+- bare-URL autolinks, directives, icons and emoji shortcodes: a `:` directly followed by a
+  letter, digit or `/`; the `.` of `www.`; `@` (e-mail addresses);
+- block syntax at the start (headings, quotes, lists): `#`, `>`, `+`, `-`, `1.`;
+- line breaks become spaces, so no text can start a new block.
+
+Pure standard library, so the entry point's sidebar (views/share.py) can use it cheaply.
+"""
+
+from __future__ import annotations
+
+import re
+
+_INLINE = re.compile(r"([\\`*_$~|\[\]])")
+_HTML = re.compile(r"<(?=[A-Za-z/!?])")
+_COLON = re.compile(r":(?=[A-Za-z0-9/])")  # scheme:, :red[, :material/…:, :smile:
+_WWW = re.compile(r"(?i)\b(www)\.")
+
+
+def md_escape(text: object) -> str:
+    """`text` as literal Markdown: shows as typed, never as a link, image, colour or HTML.
+
+    E.g. ``[Click here](http://x.io) :red[**alert**]`` becomes
+    ``\\[Click here\\](http\\://x.io) \\:red\\[\\*\\*alert\\*\\*\\]``.
+    """
+    out = str(text).replace("\r\n", " ").replace("\r", " ").replace("\n", " ")
+    out = _INLINE.sub(r"\\\1", out)
+    out = _HTML.sub(r"\\<", out)
+    out = _COLON.sub(r"\\:", out)
+    out = _WWW.sub(r"\1\\.", out)
+    out = out.replace("@", "\\@")
+    out = re.sub(r"^(\s*)([#>+-])", r"\1\\\2", out)
+    out = re.sub(r"^(\s*\d+)([.)])", r"\1\\\2", out)
+    return out
