@@ -261,8 +261,9 @@ def test_exported_csv_neutralises_formulas(cat) -> None:
     data = summary.to_frame()
     assert formula in set(data["arm"])
     text = safe_csv(data, summary.data_label).decode("utf-8")
-    # RFC 4180 CRLF line ends (comparators.export.safe_csv).
-    assert text.startswith("# HYPOTHETICAL scenario, not observed data\r\n")
+    # RFC 4180 CRLF line ends; the note is a cell like any other, quoted for its comma
+    # (comparators.reports.export.safe_csv).
+    assert text.startswith('"# HYPOTHETICAL scenario, not observed data"\r\n')
     rows = list(csv.DictReader(io.StringIO(text.split("\r\n", 1)[1], newline="")))
     arms = {r["arm"] for r in rows}
     assert "'" + formula in arms and formula not in arms
