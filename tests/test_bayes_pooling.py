@@ -296,6 +296,7 @@ def test_predictive_beta_prior_moment_matched() -> None:
     (lambda: bayes_pool([1, 2], [5, 9], measure="ft", likelihood="binomial"), "logit"),
     (lambda: bayes_pool([0, 0], [5, 9], likelihood="binomial"), "mu-prior-sd"),
     (lambda: bayes_pool([1, 2], [5, 200_000]), "100,000"),
+    (lambda: bayes_pool([500, 30_000], [1000, 90_000], likelihood="binomial"), "1,201 nodes"),
 ])
 def test_refusals_name_the_limit(call, limit) -> None:
     with pytest.raises(BayesPoolingInputError, match=limit):

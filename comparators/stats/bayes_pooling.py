@@ -17,7 +17,9 @@ Two likelihoods, one posterior object (:class:`BayesPosterior`, modelled on baye
   N(mu, tau^2) is then exact in closed form (E[max(X - a, 0)] = tau G((mu - a)/tau) with
   G(z) = z Phi(z) + phi(z)), also as tau -> 0. The posterior of (mu, tau) is computed on the
   grid mu x u (u as above, midpoint rule), and every marginal (mu, tau, theta_i, new arm) is a
-  distribution on a grid.
+  distribution on a grid. The grid keeps 4 nodes per sd of the sharpest study likelihood, so
+  very large arms (n p (1 - p) beyond a few hundred) are refused with the limit named: use the
+  normal likelihood there, where the two models agree anyway.
 
 EXNEX (Neuenschwander, Wandel, Roychoudhury, Bailey 2016, Pharm Stat 15:123): with
 ``p_exchangeable`` < 1 each unit's theta is, with prior probability p_exchangeable, drawn from
@@ -84,7 +86,8 @@ MAX_MU_SD = 1000.0
 _PANELS, _PANEL_NODES = 8, 24  # composite Gauss-Legendre over the region that carries tau mass
 _COARSE = 400  # coarse u grid that locates that region
 _T_NODES = 64  # u nodes (midpoint rule) of the binomial grid
-_J_MIN, _J_MAX = 121, 481  # theta grid sizes of the binomial model
+_J_MIN, _J_MAX = 121, 1201  # theta grid sizes of the binomial model
+_GRID_CELLS = 40_000  # theta nodes x arms (memory: 64 tau nodes x this x 8 bytes per array)
 _BISECT = 64  # bisection steps for mixture quantiles (bracket / 2^64: machine precision)
 _GL_Z, _GL_W = np.polynomial.legendre.leggauss(_PANEL_NODES)
 
@@ -819,8 +822,14 @@ def _theta_grid(x: np.ndarray, m: np.ndarray, widen: tuple[float, float] = (0.0,
     lo = float(np.clip(centre.min() - 5 - 0.5 * math.log(m.max()) - widen[0], -lim, lim))
     hi = float(np.clip(centre.max() + 5 + 0.5 * math.log(m.max()) + widen[1], -lim, lim))
     sd_min = float(np.min(1 / np.sqrt(m * pt * (1 - pt))))
-    step = min(0.08, sd_min / 4)
-    size = int(np.clip(math.ceil((hi - lo) / step) + 1, _J_MIN, _J_MAX))
+    step = min(0.08, sd_min / 4)  # 4 nodes per sd of the sharpest likelihood
+    size = max(math.ceil((hi - lo) / step) + 1, _J_MIN)
+    if size > _J_MAX or size * x.size > _GRID_CELLS:
+        raise BayesPoolingInputError(
+            f"the binomial model's grid would need {size:,} nodes for {x.size} arms (limits: "
+            f"{_J_MAX:,} nodes, {_GRID_CELLS:,} nodes x arms): an arm with very many patients "
+            "or, under a flat prior on mu, nearly all-0 % arms; use the normal likelihood or a "
+            "normal prior on mu")
     return np.linspace(lo, hi, size)
 
 
