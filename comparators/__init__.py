@@ -34,6 +34,8 @@ _PUBLIC: dict[str, str] = {
     "BorrowingError": "analysis.borrowing",
     "borrow_across_subtypes": "analysis.borrowing",
     "subtype_units": "analysis.borrowing",
+    "PredictivePrior": "analysis.borrowing",
+    "class_predictive_prior": "analysis.borrowing",
     "shrinkage_chart": "charts.borrowing",
     "adverse_event_chart": "charts.cohort",
     "class_by_subtype_chart": "charts.cohort",

@@ -70,3 +70,12 @@ def test_choosing_the_bayesian_model_renders_everywhere() -> None:
         at.switch_page(page)
         at.run()
         assert not at.exception, (page, [e.value for e in at.exception])
+
+
+def test_bayesian_design_takes_the_predictive_of_a_new_arm_as_prior() -> None:
+    at = open_page("views/whatif.py")
+    at.radio(key="bayes_prior").set_value("Predictive of a new arm (Bayesian)").run()
+    assert not at.exception
+    text = page_text(at)
+    assert "predictive distribution of a new arm" in text and "moment-matched to Beta(" in text
+    assert any(m.label == "Predictive probability of success" for m in at.metric)

@@ -63,3 +63,21 @@ def test_shrinkage_chart_points_arrows_from_observed_to_shrunken() -> None:
     shapes = {d["subtype"]: d["direction"] for d in data}
     assert shapes == {"A": "triangle-right", "B": "triangle-left"}
     assert {d["subtype"]: d["shrunk"] for d in data} == {"A": 10.0, "B": 80.0}
+
+
+def test_predictive_prior_for_a_new_arm_is_weaker_than_the_pooled_patients(evidence) -> None:
+    from comparators.analysis.benchmark import benchmark_subtype, subtype_rows
+    from comparators.analysis.borrowing import class_predictive_prior
+
+    trials, cohort = evidence
+    bench = benchmark_subtype(subtype_rows(trials, cohort, "ASPS"))
+    pp = class_predictive_prior(bench.rows, "ICI")
+    comparators = bench.rows[(bench.rows["regimen_class"] == "ICI") & ~bench.rows["is_cohort"]]
+    assert pp.k == len(comparators)
+    assert pp.patients == int(comparators["evaluable"].sum())
+    # A new arm varies around the class mean: its prior carries less than the pooled patients.
+    assert 0 < pp.prior.effective_n < pp.patients
+    assert pp.posterior.pi_low < pp.prior.mean < pp.posterior.pi_high
+    assert "Beta(" in pp.describe() and "half-normal prior on τ (scale 1)" in pp.describe()
+    with pytest.raises(BorrowingError, match="no chemo comparator"):
+        class_predictive_prior(bench.rows, "chemo")

@@ -10,6 +10,7 @@ from comparators.analysis.benchmark import (
     benchmark_subtype,
     subtype_rows,
 )
+from comparators.analysis.borrowing import BorrowingError, PredictivePrior, class_predictive_prior
 from comparators.charts.planning import (
     density_frame,
     posterior_chart,
@@ -78,6 +79,11 @@ def reset_scenario() -> None:
 def _fit(rows: pd.DataFrame, measure: str, method: str, hksj: bool, level: float,
          ci_method: str) -> SubtypeBenchmark:
     return benchmark_subtype(rows, measure, method, hksj, level, ci_method)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def predictive_prior(rows: pd.DataFrame, regimen_class: str) -> PredictivePrior:
+    return class_predictive_prior(rows, regimen_class)
 
 
 base = base_cohort()
@@ -324,7 +330,8 @@ else:
                 f"{' (hypothetical)' if hypothetical else ''}.")
     bcols = st.columns(3)
     prior_kind = bcols[0].radio(
-        "Prior", ["Jeffreys", "Pooled comparator class"], key="bayes_prior",
+        "Prior", ["Jeffreys", "Pooled comparator class", "Predictive of a new arm (Bayesian)"],
+        key="bayes_prior",
         bind="query-params", persist_state="session",
         help="Jeffreys Beta(0.5, 0.5) is nearly uninformative. A pooled class prior counts the "
              "class's patients at the pooled rate, down-weighted by the discount (power prior).",
@@ -350,6 +357,18 @@ else:
             prior_text = (f"{cls} pooled {percent(fit.estimate)} over {patients} patients "
                           f"(k = {fit.k}) × discount {discount:g} → Beta({prior.a:.2f}, "
                           f"{prior.b:.2f}), prior effective sample size {prior.effective_n:.1f}")
+    elif prior_kind == "Predictive of a new arm (Bayesian)":
+        if not classes or bench_after is None:
+            st.warning(f"No comparator class has reported {subtype}; using Jeffreys.")
+        else:
+            cls = bcols[1].selectbox("Comparator class", classes, key="bayes_class",
+                                     bind="query-params")
+            try:
+                predictive = predictive_prior(bench_after.rows, cls)
+            except BorrowingError as exc:
+                st.warning(f"{exc}; using Jeffreys.")
+            else:
+                prior, prior_text = predictive.prior, predictive.describe()
     threshold = st.slider("Threshold ORR for P(ORR > threshold) (%)", 1, 99, 30,
                           key="bayes_threshold", bind="query-params") / 100
     try:

@@ -26,10 +26,12 @@ import pandas as pd
 from comparators.analysis.benchmark import subtype_rows
 from comparators.errors import InputError
 from comparators.evidence.cohort import ThisCohort
+from comparators.stats.bayes import BetaPrior
 from comparators.stats.bayes_pooling import (
     BayesPosterior,
     BayesPrior,
     bayes_pool,
+    predictive_beta_prior,
 )
 from comparators.vocab import AGGREGATE_SUBTYPES, REGIMEN_CLASSES
 
@@ -143,3 +145,40 @@ def borrow_across_subtypes(
                       p_exchangeable=p_exchangeable if exnex else 1.0, nex_mean=0.0,
                       nex_sd=NEX_SD)
     return Borrowing(regimen_class, units.reset_index(drop=True), post, bool(exnex), level)
+
+
+@dataclass(frozen=True)
+class PredictivePrior:
+    """A Beta prior for a new arm, moment-matched to a Bayesian pool's predictive distribution."""
+
+    prior: BetaPrior
+    posterior: BayesPosterior
+    regimen_class: str
+    k: int
+    patients: int
+
+    def describe(self) -> str:
+        p = self.posterior
+        return (f"{self.regimen_class}: predictive distribution of a new arm from a Bayesian "
+                f"random-effects pool of {self.k} arms ({self.patients} patients; binomial "
+                f"likelihood; {p.prior_text}), moment-matched to Beta({self.prior.a:.2f}, "
+                f"{self.prior.b:.2f}), effective sample size {self.prior.effective_n:.1f}")
+
+
+def class_predictive_prior(rows: pd.DataFrame, regimen_class: str,
+                           tau_scale: float = 1.0) -> PredictivePrior:
+    """The prior a Bayesian single-arm design can take from one class's comparator arms.
+
+    `rows` are a benchmark's included rows (``SubtypeBenchmark.rows``); this cohort's own row
+    is left out, as for the pooled comparator classes.
+    """
+    members = rows[(rows["regimen_class"] == regimen_class) & ~rows["is_cohort"]
+                   & (rows["evaluable"].astype(int) > 0)]
+    if members.empty:
+        raise BorrowingError(f"no {regimen_class} comparator arm to build a prior from")
+    x = members["responders"].astype(int).to_numpy()
+    n = members["evaluable"].astype(int).to_numpy()
+    post = bayes_pool(x, n, list(members["key"]), "logit", "binomial",
+                      BayesPrior("half-normal", tau_scale, 0.0, MU_PRIOR_SD))
+    return PredictivePrior(predictive_beta_prior(post), post, regimen_class, int(x.size),
+                           int(n.sum()))
