@@ -171,3 +171,16 @@ def test_impossible_counts_name_the_row() -> None:
 def test_asps_share_must_be_a_fraction(rows) -> None:
     with pytest.raises(CaseMixError):
         asps_share_preset(cohort_strata(rows, ("ASPS",)), 1.5, "x")
+
+
+def test_logit_fallback_at_zero_is_recorded_as_wilson() -> None:
+    # 0 of 12 responders: the logit interval is undefined (log 0), so the result must say that
+    # the Wilson-type interval was computed instead (issue 12: no silent fallback).
+    counts = pd.DataFrame({"subtype": ["UPS"], "responders": [0], "evaluable": [12]})
+    r = standardise_orr(counts, {"UPS": 1.0}, method="logit")
+    assert r.method == "logit" and r.method_used == "wilson"
+    assert r.to_dict()["method_used"] == "wilson"
+    assert any("Wilson-type interval is shown instead" in n for n in r.notes)
+    wilson = proportion_ci(0, 12, "wilson")  # one stratum: the Wilson interval of 0/12
+    assert r.high == pytest.approx(wilson.high, abs=1e-12)
+    assert standardise_orr(counts, {"UPS": 1.0}).method_used == "wilson"

@@ -77,6 +77,9 @@ class StandardisedRate:
     patients: int  # evaluable patients in the strata used
     strata: pd.DataFrame = field(repr=False, compare=False)
     notes: tuple[str, ...] = ()
+    #: the interval actually computed: ``method``, or "wilson" where the logit interval is
+    #: undefined (0 % or 100 %, zero variance) and the Wilson-type one is shown instead
+    method_used: str = ""
 
     @property
     def complete(self) -> bool:
@@ -93,7 +96,8 @@ class StandardisedRate:
         return {
             "label": self.label, "estimate": num(self.estimate), "low": num(self.low),
             "high": num(self.high), "se": num(self.se), "level": self.level,
-            "method": self.method, "coverage": self.coverage, "missing": list(self.missing),
+            "method": self.method, "method_used": self.method_used or self.method,
+            "coverage": self.coverage, "missing": list(self.missing),
             "n_effective": num(self.n_effective), "patients": self.patients,
             "notes": list(self.notes),
             "strata": self.strata.astype(object).where(self.strata.notna(), None)
@@ -192,6 +196,7 @@ def standardise_orr(
                      f"estimate covers {100 * coverage:.0f}% of the target mix.")
     se = math.sqrt(var)
     n_eff = float(patients) if var <= 0 else min(est * (1 - est) / var, float(patients))
+    method_used = method
     if method == "logit" and 0 < est < 1 and var > 0:
         half = z * se / (est * (1 - est))
         lg = math.log(est / (1 - est))
@@ -200,9 +205,10 @@ def standardise_orr(
         if method == "logit":
             notes.append("The logit interval is undefined at 0% or 100% (or with zero "
                          "variance); the Wilson-type interval is shown instead.")
+            method_used = "wilson"
         low, high = _wilson(est, n_eff, z)
     return StandardisedRate(label, est, low, high, se, level, method, coverage, missing, n_eff,
-                            patients, strata, tuple(notes))
+                            patients, strata, tuple(notes), method_used=method_used)
 
 
 # --------------------------------------------------------------------------- strata

@@ -52,7 +52,7 @@ from scipy.special import expit, logit
 import comparators.limits as limits
 from comparators.errors import InputError
 from comparators.stats.proportions import ProportionCI, ProportionInputError, proportion_ci
-from comparators.vocab import HKSJ_VARIANTS, MEASURES, METHODS, NOT_ESTIMABLE
+from comparators.vocab import HKSJ_VARIANTS, MEASURES, METHOD_SHORT, METHODS, NOT_ESTIMABLE
 
 Measure = Literal["logit", "ft", "arcsine", "raw"]
 Method = Literal["FE", "DL", "PM", "ML", "REML", "GLMM"]
@@ -1040,7 +1040,8 @@ def pool_proportions(
                           weight=float(100 * m[i] / m.sum()))
             for i in range(k) for c in [_study_ci(int(x[i]), int(m[i]), study_ci, level)])
         notes = [_not_estimable_note(why, x, m, ci),
-                 f"{METHODS[method]} was not fitted; study weights are shares of the patients"]
+                 f"the {METHOD_SHORT[method]} model was not fitted; study weights are shares of "
+                 "the patients"]
         return PooledProportion(
             k=k, measure=measure, method=method, hksj=bool(hksj), level=level,
             estimate=ci.estimate, low=ci.low, high=ci.high, pi_low=None, pi_high=None,
