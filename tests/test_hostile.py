@@ -649,7 +649,7 @@ CLIS: list[Cli] = [
     Cli("ci-huge-n-accepted", ("ci", "1", "1000000000000000"), None, ok=True),
     Cli("simon-p0-ge-p1", ("simon", "--p0", "0.4", "--p1", "0.2"), None, "must be larger"),
     Cli("simon-nmax-huge", ("simon", "--p0", "0.1", "--p1", "0.3", "--nmax", "100000"), None,
-        "nmax must be between 2 and 500"),
+        "nmax must be at most 1000"),
     Cli("simon-alpha-text", ("simon", "--p0", "0.1", "--p1", "0.3", "--alpha", "abc"), None,
         "must be a number"),
     Cli("predictive-nmax-below-n", ("predictive", "--responders", "1", "--n", "10", "--nmax",
