@@ -140,7 +140,8 @@ def km_chart(
     curves = km_curve_frame(km)
     labels = list(km)
     levels = {f"{100 * r.level:g}%" for r in km.values()}
-    conf = {r.conf_type for r in km.values()}
+    # "spss" is an interval for the median only; its pointwise band is the plain one
+    conf = {"plain" if r.conf_type == "spss" else r.conf_type for r in km.values()}
     x_max = x_max if x_max is not None else _max_time(km)
     x_scale = alt.Scale(domain=[0, max(x_max, 1e-9)], nice=False)
     x = alt.X("time:Q", title=f"Time from start of treatment ({time_unit})", scale=x_scale)
