@@ -1,5 +1,7 @@
 """AppTest of the benchmark page: what the user sees changes with each control."""
 
+import re
+
 from apptest import chart_data, open_link, open_page, page_text
 
 from comparators.analysis.benchmark import benchmark_subtype, subtype_rows
@@ -78,7 +80,8 @@ def test_invalid_link_values_fall_back_to_defaults_with_a_notice() -> None:
                                           "ci_level": "2"})
     assert at.selectbox(key="subtype").value == "ASPS"
     assert at.selectbox(key="method").value == "REML"
-    notices = " ".join(w.value for w in at.warning)
+    # the values are Markdown-escaped (they are user text); read them as shown
+    notices = re.sub(r"\\(.)", r"\1", " ".join(w.value for w in at.warning))
     assert "not valid here" in notices and "subtype='NOT-A-SUBTYPE'" in notices
     assert "method='DROP TABLE'" in notices and "ci_level='2'" in notices
     # A valid link gives no notice.

@@ -47,3 +47,26 @@ def test_height_grows_with_the_number_of_studies(k) -> None:
     spec = forest_chart(rows).to_dict()
     plot = spec["hconcat"][1]
     assert plot["height"] == 22 * (len(rows) + 1)  # one 22-px line per row at any k
+
+
+def test_reference_added_to_a_cached_spec_draws_exactly_forest_charts_reference() -> None:
+    """views/benchmark.py caches the chart without a reference and adds the typed reference
+    with with_reference (issue 15: a new value rebuilt the whole chart, ~1 s per rerun); the
+    rendered SVG must be the one forest_chart(rows, reference) draws."""
+    import vl_convert as vlc
+
+    from comparators.analysis.benchmark import benchmark_subtype, subtype_rows
+    from comparators.charts.forest import forest_chart, forest_rows, with_reference
+    from comparators.evidence.catalog import load_catalog
+    from comparators.evidence.cohort import published_cohort
+
+    cat = load_catalog()
+    bm = benchmark_subtype(subtype_rows(cat.trials, published_cohort(cat.trials), "ASPS"))
+    rows = forest_rows(bm.fit, dict(zip(bm.rows["key"], bm.rows["regimen_class"], strict=True)),
+                       highlight=bm.cohort_key)
+    plain = forest_chart(rows, None, "t", ["s"], "x").to_dict()
+    for reference in (0.37, 0.0, 1.0):
+        expected = vlc.vegalite_to_svg(forest_chart(rows, reference, "t", ["s"], "x").to_dict())
+        assert vlc.vegalite_to_svg(with_reference(plain, reference)) == expected, reference
+    assert with_reference(plain, None) is plain
+    assert "reference" not in str(plain)  # the cached spec itself is never changed

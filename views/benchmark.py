@@ -2,7 +2,7 @@ import pandas as pd
 import streamlit as st
 
 from comparators.analysis.benchmark import MEASURE_NAMES, METHOD_NAMES, BenchmarkError, subtype_rows
-from comparators.charts.forest import forest_chart, forest_rows
+from comparators.charts.forest import forest_chart, forest_rows, with_reference
 from comparators.stats.proportions import percent
 from views.common import (
     BENCHMARK_DEFAULTS,
@@ -113,11 +113,11 @@ subtitle = [f"{names.get(subtype, subtype)}; {MEASURE_NAMES[measure]}, {method}"
 if not cohort.is_real:
     subtitle.append(f"{cohort.label}: {cohort.caveat}")
 subtitle.append("Sources: data/trials.csv (see the Comparator trials page)")
-chart = forest_spec(
-    rows, None if reference is None else reference / 100,
+chart = with_reference(forest_spec(  # the chart is cached by its rows; a typed reference
+    rows, None,                     # ORR is added as two layers (no rebuild per value)
     f"Objective response rate in {subtype}", subtitle,
     f"Objective response rate (%), {100 * bm.level:g}% CI",
-)
+), None if reference is None else reference / 100)
 st.vega_lite_chart(chart, key="forest")
 chart_downloads(chart, f"forest_{subtype}", "forest")
 csv_download(rows.drop(columns=["row"]), "Download forest data (CSV)", f"forest_{subtype}.csv",
