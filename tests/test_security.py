@@ -295,16 +295,18 @@ _ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")  # CommonMark: a backslash before A
 
 @pytest.mark.parametrize("text", HOSTILE_MARKDOWN)
 def test_md_escape_defuses_every_construct_and_reads_as_typed(text: str) -> None:
-    from comparators.reports.markup import md_escape
+    from comparators.reports.markup import JOINER, md_escape
 
     out = md_escape(text)
-    # shown exactly as typed (line breaks as spaces): removing the escapes gives the text back
-    assert _ESCAPE.sub(r"\1", out) == " ".join(text.replace("\r\n", "\n").split("\n"))
+    resolved = _ESCAPE.sub(r"\1", out)  # the text Markdown's text nodes hold
+    # shown exactly as typed (line breaks as spaces; the word joiner is invisible)
+    assert resolved.replace(JOINER, "") == " ".join(text.replace("\r\n", "\n").split("\n"))
+    # GitHub's autolink literals run on the resolved text, where escapes no longer count
+    assert not re.search(r"(?i)\b(https?|ftp|mailto|xmpp):|www\.|[\w.+-]@", resolved), out
     unescaped = re.sub(r"\\.", "", out)  # what is left where Markdown can still act
     assert not re.search(r"[\[\]`*_$~|]", unescaped), out  # links, images, emphasis, maths
     assert not re.search(r"<[A-Za-z/!?]", unescaped), out  # HTML, <url> autolinks
     assert not re.search(r":[A-Za-z0-9/]", unescaped), out  # scheme:, :red[, :icon:, :emoji:
-    assert not re.search(r"(?i)www\.|@", unescaped), out  # www. and e-mail autolinks
     assert not re.match(r"\s*([#>+-]|\d+[.)])", unescaped), out  # block syntax at the start
 
 
@@ -346,7 +348,8 @@ def test_file_name_in_this_cohort_heading_is_text() -> None:
     headers = [h.value for h in at.header if "Active cohort" in h.value]
     assert headers, [h.value for h in at.header]
     assert not re.search(r"[\[\]]|:[a-z]", re.sub(r"\\.", "", headers[0])), headers
-    assert _ESCAPE.sub(r"\1", headers[0]) == f"Active cohort: Uploaded cohort ({name})"
+    shown = _ESCAPE.sub(r"\1", headers[0]).replace("\u2060", "")
+    assert shown == f"Active cohort: Uploaded cohort ({name})"
 
 
 def test_csv_note_line_is_a_quoted_inert_cell() -> None:
@@ -355,3 +358,46 @@ def test_csv_note_line_is_a_quoted_inert_cell() -> None:
     assert rows[0] == ["# SYNTHETIC: x,=1+1.csv marks its rows"]  # one cell, not two
     assert rows[1:] == [["a"], ["1"]]
     assert_csv_cells_inert(data)
+
+
+@pytest.mark.browser
+def test_bad_link_notice_renders_no_link_image_colour_or_bold_in_chromium() -> None:
+    """What Streamlit's Markdown renderer really does with the escaped URL values (issue 15:
+    a live re-login link, a remote image fetch and bold red text inside the app's warning)."""
+    import shutil
+    import sys
+    from urllib.parse import urlencode
+
+    from playwright.sync_api import sync_playwright
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    from server import CHROMIUM_FLAGS, start_server
+
+    query = {"subtype": "[Click here to re-login](http://evil.example/x)",
+             "measure": "![t](http://127.0.0.1:9/pixel.png)",
+             "ci_method": ":red[**SECURITY ALERT: your session expired**] see "
+                          "www.evil.example, admin@evil.example and http://evil.example/y"}
+    server = start_server()
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=shutil.which("chromium"),
+                                        args=CHROMIUM_FLAGS)
+            page = browser.new_page()
+            fetched: list[str] = []
+            page.on("request", lambda r: fetched.append(r.url))
+            page.goto(f"{server.url}/benchmark?{urlencode(query)}", timeout=90_000)
+            page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']",
+                                   timeout=90_000)
+            alert = page.locator("[data-testid='stAlert']").filter(has_text="not valid here")
+            alert.first.wait_for(timeout=30_000)
+            shown = alert.first.inner_text().replace("\u2060", "")
+            assert alert.first.locator("a, img, strong, em").count() == 0, alert.first.inner_html()
+            body = alert.first.locator("[data-testid='stMarkdownContainer']").inner_html()
+            assert re.fullmatch(r"<p>[^<]*</p>", body), body  # one plain paragraph, no markup
+            for value in query.values():
+                assert value in shown, shown  # every value reads exactly as typed
+            # nothing fetched from anywhere but the app's own server (the link itself names it)
+            assert not [u for u in fetched if not u.startswith((server.url, "data:"))], fetched
+            browser.close()
+    finally:
+        server.stop()

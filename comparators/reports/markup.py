@@ -11,8 +11,11 @@ the text renders unchanged while the raw Markdown of an exported document stays 
 - emphasis, code, maths, strikethrough and table characters: `\\ ` * _ $ ~ |` everywhere;
 - links and images: every `[` and `]` (so neither `[t](u)` nor `![t](u)` nor `:red[...]` forms);
 - HTML and `<url>` autolinks: `<` before a letter, `/`, `!` or `?`;
-- bare-URL autolinks, directives, icons and emoji shortcodes: a `:` directly followed by a
-  letter, digit or `/`; the `.` of `www.`; `@` (e-mail addresses);
+- directives, icons and emoji shortcodes: a `:` directly followed by a letter, digit or `/`;
+- bare-URL autolinks (`http://…`, `www.…`, `name@host`): GitHub's autolink-literal extension
+  runs on the text *after* escapes are resolved, so a backslash cannot stop it; an invisible
+  WORD JOINER (U+2060) is put before the `:` of a scheme, the `.` of `www.` and every `@`,
+  which breaks the pattern and leaves the text looking unchanged (checked in Chromium);
 - block syntax at the start (headings, quotes, lists): `#`, `>`, `+`, `-`, `1.`;
 - line breaks become spaces, so no text can start a new block.
 
@@ -26,7 +29,9 @@ import re
 _INLINE = re.compile(r"([\\`*_$~|\[\]])")
 _HTML = re.compile(r"<(?=[A-Za-z/!?])")
 _COLON = re.compile(r":(?=[A-Za-z0-9/])")  # scheme:, :red[, :material/…:, :smile:
+_SCHEME = re.compile(r"(?i)\b(https?|ftp|mailto|xmpp)(?=:)")  # the autolinked schemes
 _WWW = re.compile(r"(?i)\b(www)\.")
+JOINER = "\u2060"  # WORD JOINER: invisible, breaks autolink patterns
 
 
 def md_escape(text: object) -> str:
@@ -38,9 +43,10 @@ def md_escape(text: object) -> str:
     out = str(text).replace("\r\n", " ").replace("\r", " ").replace("\n", " ")
     out = _INLINE.sub(r"\\\1", out)
     out = _HTML.sub(r"\\<", out)
+    out = _SCHEME.sub(lambda m: m.group(1) + JOINER, out)
     out = _COLON.sub(r"\\:", out)
-    out = _WWW.sub(r"\1\\.", out)
-    out = out.replace("@", "\\@")
+    out = _WWW.sub(lambda m: m.group(1) + JOINER + "\\.", out)
+    out = out.replace("@", JOINER + "\\@")
     out = re.sub(r"^(\s*)([#>+-])", r"\1\\\2", out)
     out = re.sub(r"^(\s*\d+)([.)])", r"\1\\\2", out)
     return out
