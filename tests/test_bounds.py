@@ -307,3 +307,34 @@ def test_cli_unexpected_failure_is_still_one_line(monkeypatch: pytest.MonkeyPatc
     assert cli_main.main(["ci", "1", "5"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "RuntimeError: something unexpected" in err
+
+
+# ------------------------------------------------------------------------------ the page
+
+
+def test_large_upload_draws_sampled_charts_that_can_still_be_exported() -> None:
+    """More than 5,000 patients: Altair refused to embed the rows, so the PNG/SVG downloads
+    silently did nothing, and the swimmer plot was 96,223 px tall (issue 15)."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from apptest import chart_data, open_page, page_text
+
+    lines = VALID.decode().splitlines()
+    body = "\n".join([lines[0]] + [f"Q{i}," + lines[1 + i % 4].split(",", 1)[1]
+                                   for i in range(6_000)])
+    at = open_page("views/survival.py")
+    at.file_uploader[0].upload("big.csv", body.encode(), "text/csv").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    at.button(key="use_upload").click().run()
+    assert not at.exception
+    text = page_text(at)
+    assert f"random sample of {limits.MAX_SWIMMER_LANES:,} of the 6,000 patients" in text
+    assert f"random sample of {limits.MAX_WATERFALL_BARS:,} of the" in text
+    drawn = chart_data(at)
+    assert drawn and max(len(f) for f in drawn) <= 5_000  # Altair's max_rows: exportable
+    from comparators.charts.survival import sample_patients, swimmer_chart
+
+    sample, _ = sample_patients(at.session_state["ipd_frame"], limits.MAX_SWIMMER_LANES)
+    spec = swimmer_chart(sample).to_dict()  # what the PNG/SVG buttons render
+    assert spec["height"]["step"] * limits.MAX_SWIMMER_LANES < 3_000  # px, not 96,223
