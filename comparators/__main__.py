@@ -192,6 +192,7 @@ def cmd_summary(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     from comparators.evidence.audit import audit_published
     from comparators.evidence.catalog import load_catalog
     from comparators.evidence.cohort import load_seed_cohort, published_cohort
+    from comparators.evidence.version import catalog_version
     from comparators.reports.summary import (
         build_summary,
         render_figures,
@@ -203,19 +204,14 @@ def cmd_summary(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
 
     catalog = load_catalog()
     known = summarisable_subtypes(catalog.trials)
-    canon = {code.upper(): code for code in known}
-    subtypes = []
-    for raw in args.subtype:
-        code = canon.get(raw.strip().upper())
-        if code is None:
-            raise CLIError(f"unknown subtype {raw!r} (known: {', '.join(sorted(known))})")
-        subtypes.append(code)
+    subtypes = [_subtype_code(raw, known) for raw in args.subtype]
     if args.format == "docx" and not args.output:
         raise CLIError("--format docx writes a Word file: give -o FILE (e.g. -o summary.docx)")
     names = dict(zip(catalog.subtypes["code"], catalog.subtypes["name"], strict=True))
     summary = build_summary(
         catalog.trials, catalog.references, audit_published(), published_cohort(catalog.trials),
-        subtypes, subtype_names=names, claims=load_seed_cohort().claims,
+        subtypes, _options(args), subtype_names=names, claims=load_seed_cohort().claims,
+        catalog_stamp=catalog_version().stamp(),
     )
     if args.format == "md":
         document: str | bytes = to_markdown(summary)
@@ -233,6 +229,70 @@ def cmd_summary(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
         payload["output"] = str(out)
         return payload, f"wrote {out} ({args.format}, {', '.join(subtypes)})"
     return payload, str(document).rstrip("\n")
+
+
+def _options(args: argparse.Namespace) -> Any:
+    """The one options object from the model arguments (benchmark, summary)."""
+    from comparators.analysis.options import AnalysisOptions
+
+    return AnalysisOptions(
+        measure=args.measure, method=args.method, hksj=args.hksj,
+        hksj_variant=args.hksj_variant, level=args.level, ci_method=args.ci_method,
+        exclude=tuple(args.exclude or ()), include_cohort=args.include_cohort,
+        include_overlapping=args.include_overlapping,
+    )
+
+
+def _subtype_code(raw: str, known: Sequence[str]) -> str:
+    canon = {code.upper(): code for code in known}
+    code = canon.get(raw.strip().upper())
+    if code is None:
+        raise CLIError(f"unknown subtype {raw!r} (known: {', '.join(sorted(known))})")
+    return code
+
+
+def cmd_benchmark(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+    """Exactly the benchmark page's numbers for one subtype."""
+    from comparators.analysis.benchmark import benchmark_subtype, subtype_rows
+    from comparators.evidence.catalog import load_catalog
+    from comparators.evidence.cohort import published_cohort
+    from comparators.reports.summary import summarisable_subtypes
+
+    catalog = load_catalog()
+    code = _subtype_code(args.subtype, summarisable_subtypes(catalog.trials))
+    options = _options(args)
+    cohort = published_cohort(catalog.trials)
+    rows = subtype_rows(catalog.trials, cohort, code, options.include_overlapping)
+    unknown = sorted(set(options.exclude) - set(rows["key"]))
+    if unknown:
+        raise CLIError(f"--exclude {unknown[0]!r} is not a {code} arm (arms: "
+                       f"{'; '.join(rows['key'])})")
+    bm = benchmark_subtype(rows, options)
+    lines = [f"{code}: {options.model_text()}, {options.interval_name}"]
+    lines += [f"  {p.label}: {100 * p.estimate:.1f}% ({100 * p.low:.1f}–{100 * p.high:.1f}%)"
+              for p in bm.class_pools.values()]
+    lines += [f"  {c.what}: {100 * c.difference:+.1f} points ({100 * c.low:+.1f} to "
+              f"{100 * c.high:+.1f})" for c in bm.headline]
+    return bm.to_dict(), "\n".join(lines)
+
+
+def _model_arguments(parser: argparse.ArgumentParser) -> None:
+    from comparators.vocab import HKSJ_VARIANTS, MEASURES, METHODS
+
+    parser.add_argument("--measure", choices=list(MEASURES), default="logit")
+    parser.add_argument("--method", choices=list(METHODS), default="REML")
+    parser.add_argument("--hksj", action="store_true", help="Hartung-Knapp-Sidik-Jonkman CI")
+    parser.add_argument("--hksj-variant", dest="hksj_variant", choices=list(HKSJ_VARIANTS),
+                        default="adhoc", help="adhoc (default; never narrower) or plain")
+    parser.add_argument("--level", type=_fraction("--level"), default=0.95)
+    parser.add_argument("--ci-method", dest="ci_method", choices=list(CI_METHODS),
+                        default="wilson", help="arm-level interval (default wilson)")
+    parser.add_argument("--exclude", action="append", metavar="KEY",
+                        help="leave out an arm, e.g. 'SARC028 · pembrolizumab' (repeatable)")
+    parser.add_argument("--include-cohort", dest="include_cohort", action="store_true",
+                        help="put this cohort inside its regimen class's pool")
+    parser.add_argument("--include-overlapping", dest="include_overlapping",
+                        action="store_true", help="also pool rows that re-count patients")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -318,7 +378,14 @@ def build_parser() -> argparse.ArgumentParser:
     summary.add_argument("--format", choices=["md", "html", "docx"], default="md")
     summary.add_argument("-o", "--output", metavar="FILE",
                          help="write the document to FILE (required for docx)")
+    _model_arguments(summary)
     summary.set_defaults(run=cmd_summary)
+
+    bench = commands.add_parser("benchmark",
+                                help="one subtype's class pools and differences (the page's)")
+    bench.add_argument("--subtype", required=True, metavar="CODE", help="subtype code")
+    _model_arguments(bench)
+    bench.set_defaults(run=cmd_benchmark)
 
     for sub in commands.choices.values():
         sub.add_argument("--json", action="store_true", help="print one JSON object")

@@ -168,3 +168,25 @@ DATA_LABELS: dict[str, str] = {
     "synthetic": "SYNTHETIC example data",
     "uploaded": "UPLOADED cohort: user-supplied data, not from the published paper",
 }
+
+# --- pooling: Hartung-Knapp-Sidik-Jonkman variants ---------------------------------------------
+HKSJ_VARIANTS: dict[str, str] = {
+    "adhoc": "Hartung-Knapp-Sidik-Jonkman with the ad hoc correction (never narrower than the "
+             "standard interval; metafor test=\"adhoc\")",
+    "plain": "Hartung-Knapp-Sidik-Jonkman without correction (metafor test=\"knha\")",
+}
+HKSJ_SHORT: dict[str, str] = {"adhoc": "HKSJ (ad hoc)", "plain": "HKSJ (plain)"}
+
+# --- verification marks (forest rows, class tables, summary sentences) -------------------------
+#: A symbol after a number that was not read from the trial's own full paper, and its legend.
+MARK_MEANING: dict[str, str] = {
+    "†": "seed paper only: the count appears only as the seed paper's claim, not confirmed in "
+         "the trial's own publication",
+    "‡": "secondary source: read from a review table, not from the trial's own publication",
+    "§": "conference abstract: an interim data cut, not the final report",
+    "¶": "registry results record, not a peer-reviewed publication",
+    "*": "derived: computed from published percentages or totals, not printed directly",
+}
+
+#: The app's version, printed in every export's reproducibility stamp (pyproject.toml agrees).
+APP_VERSION = "0.2.0"

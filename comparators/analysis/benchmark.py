@@ -1,9 +1,11 @@
 """Benchmark one subtype: this cohort beside every comparator that reported it.
 
-Pipeline (metafor-style): `subtype_rows` picks the rows -> `benchmark_subtype` pools them by
-regimen class -> a `SubtypeBenchmark` carries the fit, the comparisons of this cohort with each
-comparator and each pooled class, and the methods paragraph. Pages, summaries and the planning
-tools all read the same object, so every number on screen has one source.
+Pipeline (metafor-style): `subtype_rows` picks the rows -> `benchmark_subtype` pools each regimen
+class once (`pool_class`, the one place a class's pooled ORR is computed) -> a `SubtypeBenchmark`
+carries the class pools, the headline comparisons (this cohort vs pooled AI+ICI, pooled AI+ICI vs
+pooled ICI alone), the per-arm comparisons and the methods text written from what was fitted.
+The forest plot, the class table, Across subtypes, the evidence summary, the planner's p0/p1 and
+the CLI all read these objects, so a number has one source wherever it is shown.
 """
 
 from __future__ import annotations
@@ -11,17 +13,31 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
+import numpy as np
 import pandas as pd
+from scipy import stats
 from scipy.stats import fisher_exact
 
+from comparators.analysis.options import AnalysisOptions
 from comparators.errors import InputError
 from comparators.evidence.cohort import ThisCohort
-from comparators.stats.pooling import PooledProportion, pool_proportions
-from comparators.stats.proportions import CI_METHODS, ProportionCI, proportion_ci
-from comparators.vocab import MEASURE_NAMES, METHOD_NAMES, REGIMEN_CLASSES
+from comparators.stats.pooling import PooledProportion, effect_sizes, pool_proportions
+from comparators.stats.proportions import ProportionCI, proportion_ci
+from comparators.vocab import (
+    AGGREGATE_SUBTYPES,
+    CI_METHODS,
+    CLASS_PHRASES,
+    HKSJ_VARIANTS,
+    MEASURE_NAMES,
+    METHOD_NAMES,
+    REGIMEN_CLASSES,
+)
 
 CLASS_ORDER = REGIMEN_CLASSES
+#: The investigator's two questions, in the order every page shows them.
+HEADLINE = (("cohort", "AI+ICI"), ("AI+ICI", "ICI"))
 
 
 class BenchmarkError(InputError):
@@ -50,22 +66,126 @@ def subtype_rows(
     rows = pd.concat(parts, ignore_index=True) if parts else own.assign(is_cohort=True)
     rows["key"] = [row_key(s, a) for s, a in zip(rows["study"], rows["arm"], strict=True)]
     rows["regimen_class"] = rows["regimen_class"].astype(str)
+    rows["is_cohort"] = rows["is_cohort"].astype(bool)
     return rows
+
+
+def class_order(classes: Iterable[str]) -> list[str]:
+    """Regimen classes in the vocabulary's order, unknown ones after them."""
+    present = list(dict.fromkeys(str(c) for c in classes))
+    return [c for c in CLASS_ORDER if c in present] + sorted(set(present) - set(CLASS_ORDER))
+
+
+# --------------------------------------------------------------------------- one class pool
+
+
+@dataclass(frozen=True, eq=False)  # holds a fit with numpy arrays
+class ClassPool:
+    """One regimen class's pooled ORR in one subtype: the only place it is computed."""
+
+    regimen_class: str
+    fit: PooledProportion
+    keys: tuple[str, ...]
+    events: int
+    n: int
+    includes_cohort: bool
+
+    @property
+    def k(self) -> int:
+        return self.fit.k
+
+    @property
+    def estimate(self) -> float:
+        return self.fit.estimate
+
+    @property
+    def low(self) -> float:
+        return self.fit.low
+
+    @property
+    def high(self) -> float:
+        return self.fit.high
+
+    @property
+    def estimable(self) -> bool:
+        """False when random-effects pooling cannot estimate it (every arm 0% or 100%)."""
+        return bool(getattr(self.fit, "estimable", True))
+
+    @property
+    def scope(self) -> str:
+        return "incl. this cohort" if self.includes_cohort else "comparators only"
+
+    @property
+    def label(self) -> str:
+        """'AI+ICI pooled, comparators only (k = 4)' — what the forest and tables print."""
+        what = "pooled" if self.estimable else "not estimable; summed counts"
+        return f"{self.regimen_class} {what}, {self.scope} (k = {self.k})"
+
+    def to_dict(self) -> dict[str, Any]:
+        f = self.fit
+        return {"class": self.regimen_class, "k": int(self.k), "events": int(self.events),
+                "n": int(self.n), "estimate": _num(f.estimate), "low": _num(f.low),
+                "high": _num(f.high), "tau2": _num(f.tau2), "i2": _num(f.i2),
+                "includes_cohort": bool(self.includes_cohort), "estimable": self.estimable}
+
+
+def _num(x: Any) -> float | None:
+    if x is None or x is pd.NA:
+        return None
+    xf = float(x)
+    return xf if math.isfinite(xf) else None
+
+
+def pool_class(rows: pd.DataFrame, regimen_class: str, options: AnalysisOptions
+               ) -> ClassPool | None:
+    """Pool the arms of `regimen_class` in `rows` (one subtype's `subtype_rows`).
+
+    This cohort is inside the pool only when `options.include_cohort`; rows whose key is in
+    `options.exclude` never are. None when no arm is left.
+    """
+    members = rows[(rows["regimen_class"] == regimen_class) & ~rows["key"].isin(options.exclude)]
+    if not options.include_cohort:
+        members = members[~members["is_cohort"]]
+    if members.empty:
+        return None
+    fit = pool_proportions(
+        members["responders"].astype(int).to_numpy(), members["evaluable"].astype(int).to_numpy(),
+        studies=list(members["key"]), **options.pool_kwargs(),
+    )
+    return ClassPool(regimen_class, fit, tuple(members["key"]),
+                     int(members["responders"].sum()), int(members["evaluable"].sum()),
+                     bool(members["is_cohort"].any()))
+
+
+# --------------------------------------------------------------------------- comparisons
 
 
 @dataclass(frozen=True)
 class Comparison:
-    """This cohort minus one comparator (a trial arm or a pooled class), in proportions."""
+    """A minus B in proportions, with its interval and a test."""
 
-    comparator: str
-    kind: str  # "trial" | "pooled class"
-    cohort_estimate: float
-    comparator_estimate: float
+    what: str  # "This cohort vs AI+ICI pooled (k = 4)"
+    kind: str  # "headline" | "trial"
+    a: str
+    b: str
+    a_estimate: float
+    b_estimate: float
     difference: float
     low: float
     high: float
-    fisher_p: float | None
-    note: str = ""
+    p: float | None
+    test: str  # how p was computed
+    k_a: int = 1
+    k_b: int = 1
+    n_a: int = 0
+    n_b: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"what": self.what, "kind": self.kind, "a": self.a, "b": self.b,
+                "a_estimate": self.a_estimate, "b_estimate": self.b_estimate,
+                "difference": self.difference, "low": self.low, "high": self.high,
+                "p": self.p, "test": self.test, "k_a": self.k_a, "k_b": self.k_b,
+                "n_a": self.n_a, "n_b": self.n_b}
 
 
 def newcombe_difference(
@@ -73,7 +193,7 @@ def newcombe_difference(
 ) -> tuple[float, float, float]:
     """Difference a - b with Newcombe's hybrid score interval (Stat Med 1998;17:873, method 10).
 
-    Given Wilson limits for each proportion this is the square-and-add (MOVER) interval; fed the
+    Given Wilson limits for each proportion this is the square-and-add (MOVER) interval; fed a
     pooled class's CI it extends the same construction to a pooled estimate (Zou & Donner 2008).
     """
     d = a.estimate - b.estimate
@@ -82,20 +202,96 @@ def newcombe_difference(
     return d, max(-1.0, low), min(1.0, high)
 
 
-@dataclass(frozen=True)
+def _model_scale(pool: ClassPool) -> tuple[float, float] | None:
+    """The pool's estimate and SE on the model scale (None when not estimable / no model)."""
+    model = pool.fit.fit
+    if not pool.estimable or model is None or not math.isfinite(model.se) or model.se <= 0:
+        return None
+    return float(model.estimate), float(model.se)
+
+
+def _wald_p(a: tuple[float, float], b: tuple[float, float]) -> float:
+    z = (a[0] - b[0]) / math.hypot(a[1], b[1])
+    return float(2 * stats.norm.sf(abs(z)))
+
+
+def _as_ci(pool: ClassPool) -> ProportionCI:
+    return ProportionCI(pool.estimate, pool.low, pool.high, "pooled", pool.fit.level)
+
+
+def compare_pools(a: ClassPool, b: ClassPool, level: float) -> Comparison:
+    """Pooled class A minus pooled class B: square-and-add interval from the two pooled
+    intervals; Wald z test of the two model-scale estimates (the two-group subgroup test);
+    Fisher's exact test on the summed counts when either pool is not estimable."""
+    d, lo, hi = newcombe_difference(_as_ci(a), _as_ci(b))
+    ma, mb = _model_scale(a), _model_scale(b)
+    if ma is not None and mb is not None:
+        p, test = _wald_p(ma, mb), f"Wald z test on the {a.fit.measure} scale"
+    else:
+        p = float(fisher_exact([[a.events, a.n - a.events], [b.events, b.n - b.events]]).pvalue)
+        test = "Fisher exact test on summed counts (a pool is not estimable)"
+    return Comparison(f"{a.regimen_class} pooled (k = {a.k}) vs {b.regimen_class} pooled "
+                      f"(k = {b.k})", "headline", a.regimen_class, b.regimen_class, a.estimate,
+                      b.estimate, d, lo, hi, p, test, a.k, b.k, a.n, b.n)
+
+
+def compare_cohort_with_pool(cohort: pd.Series, pool: ClassPool, label: str,
+                             options: AnalysisOptions) -> Comparison:
+    """This cohort minus a pooled class: Wilson interval of the cohort (Newcombe), the pooled
+    interval of the class; Wald z test of the cohort's effect size (same measure and continuity
+    rule) against the pooled model-scale estimate, Fisher on summed counts when not estimable."""
+    k1, n1 = int(cohort["responders"]), int(cohort["evaluable"])
+    own = proportion_ci(k1, n1, "wilson", options.level)
+    d, lo, hi = newcombe_difference(own, _as_ci(pool))
+    mb = _model_scale(pool)
+    if mb is not None and not pool.includes_cohort:
+        measure = "logit" if options.method in {"GLMM", "BAYES"} else options.measure
+        es = effect_sizes(np.array([k1]), np.array([n1]), measure)
+        p = _wald_p((float(es.yi[0]), math.sqrt(float(es.vi[0]))), mb)
+        test = f"Wald z test on the {measure} scale"
+    else:
+        p = float(fisher_exact([[k1, n1 - k1], [pool.events - (k1 if pool.includes_cohort else 0),
+                                                pool.n - pool.events - ((n1 - k1) if
+                                                                        pool.includes_cohort
+                                                                        else 0)]]).pvalue)
+        test = "Fisher exact test on summed counts"
+    return Comparison(f"{label} vs {pool.regimen_class} pooled (k = {pool.k})", "headline",
+                      label, pool.regimen_class, own.estimate, pool.estimate, d, lo, hi, p,
+                      test, 1, pool.k, n1, pool.n)
+
+
+# --------------------------------------------------------------------------- the benchmark
+
+
+@dataclass(frozen=True, eq=False)  # holds frames
 class SubtypeBenchmark:
     """Everything the benchmark page, the summaries and the planner show for one subtype."""
 
     subtype: str
+    options: AnalysisOptions
     rows: pd.DataFrame  # included rows, with key, is_cohort, regimen_class
-    excluded: tuple[str, ...]
-    fit: PooledProportion
-    class_fits: dict[str, PooledProportion]  # comparators only (this cohort left out)
+    excluded: tuple[str, ...]  # keys left out by the user that were in this subtype
+    fit: PooledProportion  # every included arm, this cohort too (secondary)
+    class_pools: dict[str, ClassPool]
     cohort_key: str | None
-    comparisons: tuple[Comparison, ...]
-    ci_method: str
-    level: float
+    headline: tuple[Comparison, ...]
+    comparisons: tuple[Comparison, ...]  # this cohort vs each comparator arm
+    q_between: float | None
+    q_between_df: int | None
+    q_between_p: float | None
     notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def level(self) -> float:
+        return self.options.level
+
+    @property
+    def ci_method(self) -> str:
+        return self.options.ci_method
+
+    @property
+    def class_fits(self) -> dict[str, PooledProportion]:
+        return {c: p.fit for c, p in self.class_pools.items()}
 
     @property
     def cohort_row(self) -> pd.Series | None:
@@ -103,166 +299,231 @@ class SubtypeBenchmark:
         return None if hits.empty else hits.iloc[0]
 
     def comparisons_frame(self) -> pd.DataFrame:
-        return pd.DataFrame([c.__dict__ for c in self.comparisons])
+        return pd.DataFrame([c.to_dict() for c in self.comparisons])
+
+    def headline_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([c.to_dict() for c in self.headline])
 
     def class_table(self) -> pd.DataFrame:
-        """Pooled ORR per regimen class (comparators only) and overall (all included rows)."""
-        out = [
-            {"class": name, "k": fit.k, "patients": int(self.rows.loc[
-                (self.rows["regimen_class"] == name) & ~self.rows["is_cohort"], "evaluable"].sum()),
-             "estimate": fit.estimate, "low": fit.low, "high": fit.high, "tau2": fit.tau2,
-             "i2": fit.i2}
-            for name, fit in self.class_fits.items()
-        ]
-        out.append({"class": "All included rows", "k": self.fit.k,
-                    "patients": int(self.rows["evaluable"].sum()),
-                    "estimate": self.fit.estimate, "low": self.fit.low, "high": self.fit.high,
-                    "tau2": self.fit.tau2, "i2": self.fit.i2})
+        """Pooled ORR per regimen class, then the secondary pool of every included arm."""
+        out = [p.to_dict() | {"scope": p.scope} for p in self.class_pools.values()]
+        f = self.fit
+        out.append({"class": "All included arms", "k": f.k,
+                    "events": int(self.rows["responders"].sum()),
+                    "n": int(self.rows["evaluable"].sum()), "estimate": f.estimate,
+                    "low": f.low, "high": f.high, "tau2": f.tau2, "i2": f.i2,
+                    "includes_cohort": self.cohort_key is not None,
+                    "estimable": bool(getattr(f, "estimable", True)),
+                    "scope": "every included arm" + (" incl. this cohort"
+                                                     if self.cohort_key else "")})
         return pd.DataFrame(out)
 
+    def to_dict(self) -> dict[str, Any]:
+        """The `benchmark --json` contract (design.md): exactly the page's numbers."""
+        row = self.cohort_row
+        cohort = None
+        if row is not None:
+            own = next(s for s in self.fit.studies if s.study == self.cohort_key)
+            cohort = {"responders": int(row["responders"]), "evaluable": int(row["evaluable"]),
+                      "estimate": own.estimate, "low": own.low, "high": own.high}
+        f = self.fit
+        return {
+            "subtype": self.subtype, "options": self.options.to_dict(), "cohort": cohort,
+            "classes": [p.to_dict() for p in self.class_pools.values()],
+            "overall": {"k": f.k, "events": int(self.rows["responders"].sum()),
+                        "n": int(self.rows["evaluable"].sum()), "estimate": _num(f.estimate),
+                        "low": _num(f.low), "high": _num(f.high), "tau2": _num(f.tau2),
+                        "i2": _num(f.i2), "pi_low": _num(f.pi_low), "pi_high": _num(f.pi_high)},
+            "q_between": _num(self.q_between), "q_between_df": self.q_between_df,
+            "q_between_p": _num(self.q_between_p),
+            "comparisons": [{"what": c.what, "difference": c.difference, "low": c.low,
+                             "high": c.high, "p": c.p, "test": c.test} for c in self.headline],
+            "excluded": list(self.excluded), "notes": list(self.notes),
+        }
+
     def methods_paragraph(self) -> str:
-        fit = self.fit
-        level = f"{100 * self.level:g}%"
+        """Written from the fitted objects: what was pooled, how, and what was left out."""
+        o, fits = self.options, [p.fit for p in self.class_pools.values()] + [self.fit]
+        pooled = [p for p in self.class_pools.values() if p.k > 1]
+        method = self.fit.method
+        level = o.level_text
         parts = [
-            f"Objective response rates (complete plus partial responses among response-evaluable "
-            f"patients) in {self.subtype} were pooled across {fit.k} "
-            f"{'study arm' if fit.k == 1 else 'study arms'} as {MEASURE_NAMES[fit.measure]} "
-            f"with {METHOD_NAMES[fit.method]}.",
+            f"Objective response rates (complete plus partial responses among "
+            f"response-evaluable patients) in {self.subtype} were pooled per regimen class "
+            f"as {MEASURE_NAMES[self.fit.measure]} with {METHOD_NAMES.get(method, method)}.",
+            "This cohort was " + ("included in" if o.include_cohort else "kept out of")
+            + " its regimen class's pool" + ("" if o.include_cohort else
+                                              " so that it can be compared with it") + ".",
         ]
-        if fit.method != "FE":
-            parts.append(
-                f"{level} confidence intervals for pooled estimates use "
-                + ("the Hartung-Knapp-Sidik-Jonkman adjustment (t distribution, k - 1 degrees "
-                   "of freedom)" if fit.hksj else "the normal (Wald) approximation")
-                + "; the prediction interval describes the ORR expected in a new study."
-            )
-        if fit.corrected:
-            parts.append(f"A continuity correction of 0.5 was added only to the studies with 0% "
-                         f"or 100% responders ({', '.join(fit.corrected)}).")
-        else:
-            parts.append("No continuity correction was applied.")
+        if method != "FE":
+            if self.fit.hksj:
+                variant = getattr(self.fit, "hksj_variant", None) or o.hksj_variant
+                parts.append(f"{level} confidence intervals for pooled estimates use the "
+                             f"{HKSJ_VARIANTS.get(variant, variant)} (t distribution, k - 1 "
+                             f"degrees of freedom).")
+            else:
+                parts.append(f"{level} confidence intervals for pooled estimates use the normal "
+                             "(Wald) approximation.")
+            parts.append("The prediction interval describes the ORR expected in a new study.")
+        corrected = sorted({s for f in fits for s in f.corrected})
+        if corrected:
+            parts.append("A continuity correction of 0.5 was added only to arms with 0% or 100% "
+                         f"responders ({', '.join(corrected)}).")
+        elif method not in {"GLMM", "BAYES"} and self.fit.measure in {"logit", "raw"}:
+            parts.append("No continuity correction was needed.")
+        not_estimable = [p.regimen_class for p in self.class_pools.values() if not p.estimable]
+        if not_estimable:
+            parts.append(f"Classes whose arms all had 0% (or all 100%) responders "
+                         f"({', '.join(not_estimable)}) are not estimable by random-effects "
+                         "pooling: their summed counts are given with an exact "
+                         "(Clopper-Pearson) interval and they are left out of tests.")
+        if pooled:
+            parts.append("Heterogeneity is reported as Cochran's Q, I² (with a Q-profile "
+                         "confidence interval) and τ².")
+        if self.q_between is not None:
+            parts.append("Regimen classes were compared with a test for subgroup differences "
+                         "(Q between the class estimates, separate τ² per class).")
         parts.append(
-            "Heterogeneity is reported as Cochran's Q, I² (with a Q-profile confidence interval) "
-            "and τ²; pooled estimates by regimen class (AI+ICI, ICI, ICI+ICI, AI) were compared "
-            "with a between-subgroup Q test."
-        )
-        parts.append(
-            f"Study-level intervals are {CI_METHODS[self.ci_method]} intervals. Differences "
-            "between this cohort and each comparator are given with Newcombe's hybrid score "
-            "interval and Fisher's exact test; differences from a pooled class use the same "
-            "square-and-add construction with the pooled interval."
-        )
-        parts.append("Computed with the comparators package, validated against metafor's "
-                     "documented outputs.")
+            f"Arm-level intervals are {CI_METHODS[o.ci_method]} intervals. The difference "
+            "between this cohort and a pooled class, and between two pooled classes, uses the "
+            "square-and-add (Newcombe / Zou-Donner) construction from the two intervals, with a "
+            "Wald z test of the two estimates on the model scale; differences from single arms "
+            "use Newcombe's hybrid score interval and Fisher's exact test.")
+        if self.excluded:
+            parts.append(f"Left out by the user: {', '.join(self.excluded)}.")
+        parts.append("Computed with the comparators package, validated against metafor.")
         return " ".join(parts)
 
 
-def benchmark_subtype(
-    rows: pd.DataFrame,
-    measure: str = "logit",
-    method: str = "REML",
-    hksj: bool = False,
-    level: float = 0.95,
-    ci_method: str = "wilson",
-    exclude: Iterable[str] = (),
-) -> SubtypeBenchmark:
-    """Pool the included rows by regimen class and compare this cohort with the rest."""
-    excluded = tuple(k for k in rows["key"] if k in set(exclude))
+def _between_classes(pools: Iterable[ClassPool]) -> tuple[float | None, int | None,
+                                                           float | None, list[str]]:
+    """Q between the estimable class pools (meta's test for subgroup differences)."""
+    usable, notes = [], []
+    for p in pools:
+        m = _model_scale(p)
+        if m is None:
+            notes.append(f"{p.regimen_class} left out of the test for subgroup differences "
+                         "(not estimable).")
+        else:
+            usable.append(m)
+    if len(usable) < 2:
+        return None, None, None, notes
+    th = np.array([u[0] for u in usable])
+    w = 1 / np.array([u[1] for u in usable]) ** 2
+    q = float((w * (th - (w * th).sum() / w.sum()) ** 2).sum())
+    df = len(usable) - 1
+    return q, df, float(stats.chi2.sf(q, df)), notes
+
+
+def benchmark_subtype(rows: pd.DataFrame, options: AnalysisOptions | None = None
+                      ) -> SubtypeBenchmark:
+    """Pool each regimen class once and compare this cohort with the rest."""
+    options = options or AnalysisOptions()
+    excluded = tuple(k for k in rows["key"] if k in set(options.exclude))
     included = rows[~rows["key"].isin(excluded)].reset_index(drop=True)
     if included.empty:
         raise BenchmarkError("no study arms left to pool: include at least one")
     subtype = str(included["subtype"].iloc[0])
-    # A cohort whose patients in this subtype were all not evaluable is legal data: it is
-    # shown as "0 evaluable" and left out of pooling and comparisons (a proportion needs n >= 1).
-    evaluable = included["evaluable"].astype(int) > 0
-    unevaluable = included[~evaluable]
-    included = included[evaluable].reset_index(drop=True)
-    if included.empty:
-        raise BenchmarkError(f"no study arm has an evaluable {subtype} patient: nothing to pool")
-
-    def pool(frame: pd.DataFrame, groups: bool) -> PooledProportion:
-        return pool_proportions(
-            frame["responders"].astype(int).to_numpy(), frame["evaluable"].astype(int).to_numpy(),
-            studies=list(frame["key"]), measure=measure, method=method, hksj=hksj, level=level,
-            groups=list(frame["regimen_class"]) if groups else None, study_ci=ci_method,
-        )
-
-    fit = pool(included, groups=included["regimen_class"].nunique() > 1)
-    comparators = included[~included["is_cohort"]]
-    present = [c for c in CLASS_ORDER if c in set(comparators["regimen_class"])]
-    present += sorted(set(comparators["regimen_class"]) - set(present))
-    class_fits = {c: pool(comparators[comparators["regimen_class"] == c], groups=False)
-                  for c in present}
-
-    cohort = included[included["is_cohort"]]
-    comparisons: list[Comparison] = []
-    cohort_key = None
-    if not cohort.empty:
-        c = cohort.iloc[0]
-        cohort_key = str(c["key"])
-        k1, n1 = int(c["responders"]), int(c["evaluable"])
-        own = proportion_ci(k1, n1, "wilson", level)
-        for r in comparators.itertuples(index=False):
-            k2, n2 = int(r.responders), int(r.evaluable)
-            d, lo, hi = newcombe_difference(own, proportion_ci(k2, n2, "wilson", level))
-            p = float(fisher_exact([[k1, n1 - k1], [k2, n2 - k2]]).pvalue)
-            comparisons.append(Comparison(r.key, "trial", own.estimate, k2 / n2, d, lo, hi, p))
-        for name, cf in class_fits.items():
-            if cf.k < 2:
-                continue  # a single trial is already compared above
-            pooled = ProportionCI(cf.estimate, cf.low, cf.high, "pooled", level)
-            d, lo, hi = newcombe_difference(own, pooled)
-            members = comparators[comparators["regimen_class"] == name]
-            k2, n2 = int(members["responders"].sum()), int(members["evaluable"].sum())
-            p = float(fisher_exact([[k1, n1 - k1], [k2, n2 - k2]]).pvalue)
-            comparisons.append(Comparison(
-                f"{name} pooled (k = {cf.k})", "pooled class", own.estimate, cf.estimate, d, lo,
-                hi, p, note="Fisher p on summed counts (ignores between-trial heterogeneity)",
-            ))
-    notes = list(fit.notes)
-    for r in unevaluable.itertuples(index=False):
+    # An arm (or this cohort) whose patients were all not evaluable is legal data: shown as
+    # "0 evaluable" and left out of pooling and comparisons (a proportion needs n >= 1).
+    usable = included[included["evaluable"].astype(int) > 0].reset_index(drop=True)
+    notes: list[str] = []
+    for r in included[included["evaluable"].astype(int) == 0].itertuples(index=False):
         who = "This cohort" if bool(r.is_cohort) else str(r.key)
         notes.append(f"{who} has 0 evaluable {subtype} patients: left out of pooling"
                      + (" and comparisons." if bool(r.is_cohort) else "."))
-    if cohort.empty and not bool(unevaluable["is_cohort"].any()):
-        notes.append(f"This cohort has no {subtype} row (or it was excluded): nothing to "
+    if usable.empty:
+        raise BenchmarkError(f"no study arm has an evaluable {subtype} patient: nothing to pool")
+    fit = pool_proportions(usable["responders"].astype(int).to_numpy(),
+                           usable["evaluable"].astype(int).to_numpy(),
+                           studies=list(usable["key"]), **options.pool_kwargs())
+    pools = {c: pool for c in class_order(usable["regimen_class"])
+             if (pool := pool_class(usable, c, options)) is not None}
+    q, q_df, q_p, qnotes = _between_classes(pools.values())
+    notes += qnotes
+
+    cohort = usable[usable["is_cohort"]]
+    cohort_key = None if cohort.empty else str(cohort.iloc[0]["key"])
+    headline: list[Comparison] = []
+    per_arm: list[Comparison] = []
+    if cohort_key is not None:
+        c = cohort.iloc[0]
+        if "AI+ICI" in pools:
+            headline.append(compare_cohort_with_pool(c, pools["AI+ICI"], "This cohort", options))
+        k1, n1 = int(c["responders"]), int(c["evaluable"])
+        own = proportion_ci(k1, n1, "wilson", options.level)
+        for r in usable[~usable["is_cohort"]].itertuples(index=False):
+            k2, n2 = int(r.responders), int(r.evaluable)
+            d, lo, hi = newcombe_difference(own, proportion_ci(k2, n2, "wilson", options.level))
+            p = float(fisher_exact([[k1, n1 - k1], [k2, n2 - k2]]).pvalue)
+            per_arm.append(Comparison(f"This cohort vs {r.key}", "trial", "This cohort",
+                                      str(r.key), own.estimate, k2 / n2, d, lo, hi, p,
+                                      "Fisher exact test", 1, 1, n1, n2))
+    elif not bool(included["is_cohort"].any()):
+        notes.append(f"This cohort has no {subtype} row (or it was left out): nothing to "
                      "compare with.")
-    return SubtypeBenchmark(subtype, included, excluded, fit, class_fits, cohort_key,
-                            tuple(comparisons), ci_method, level, tuple(notes))
+    if "AI+ICI" in pools and "ICI" in pools:
+        headline.append(compare_pools(pools["AI+ICI"], pools["ICI"], options.level))
+    notes += [n for n in fit.notes if n not in notes]
+    small = [p.regimen_class for p in pools.values() if p.k in (2, 3) and p.fit.tau2 is not None]
+    if small:
+        notes.append(f"k = 2 or 3 ({', '.join(small)}): τ² is barely estimable from so few "
+                     "arms; read the pooled interval with caution.")
+    return SubtypeBenchmark(subtype, options, usable, excluded, fit, pools, cohort_key,
+                            tuple(headline), tuple(per_arm), q, q_df, q_p, tuple(notes))
 
 
-def pooled_by_class(
-    trials: pd.DataFrame,
-    cohort: ThisCohort,
-    measure: str = "logit",
-    method: str = "REML",
-    hksj: bool = False,
-    level: float = 0.95,
-    classes: Iterable[str] = CLASS_ORDER,
-    aggregates: Iterable[str] = ("STS", "SARCOMA"),
-) -> pd.DataFrame:
-    """Pooled ORR per (subtype, regimen class) across every subtype in the catalog.
+# --------------------------------------------------------------------------- across subtypes
 
-    This cohort counts as AI+ICI evidence here (it is one). One row per pair with at least one
-    arm; `k` and `patients` say how much evidence stands behind each estimate.
-    """
-    out = []
-    skip = set(aggregates)
-    for subtype in sorted(set(trials["subtype"]) - skip):
-        rows = subtype_rows(trials, cohort, subtype)
-        for name in classes:
-            members = rows[(rows["regimen_class"] == name)
-                           & (rows["evaluable"].astype(int) > 0)]  # 0 evaluable: not poolable
-            if members.empty:
-                continue
-            fit = pool_proportions(
-                members["responders"].astype(int).to_numpy(),
-                members["evaluable"].astype(int).to_numpy(), studies=list(members["key"]),
-                measure=measure, method=method, hksj=hksj, level=level,
-            )
-            out.append({"subtype": subtype, "class": name, "k": fit.k,
-                        "patients": int(members["evaluable"].sum()),
-                        "responders": int(members["responders"].sum()),
-                        "estimate": fit.estimate, "low": fit.low, "high": fit.high,
-                        "includes_cohort": bool(members["is_cohort"].any())})
-    return pd.DataFrame(out)
+
+@dataclass(frozen=True, eq=False)
+class AcrossSubtypes:
+    """Every subtype's benchmark under one set of options (the Across subtypes page)."""
+
+    options: AnalysisOptions
+    benchmarks: dict[str, SubtypeBenchmark]
+
+    def pools_frame(self) -> pd.DataFrame:
+        """One row per (subtype, class): the very `ClassPool`s the benchmark page shows."""
+        out = [{"subtype": s} | p.to_dict() | {"patients": p.n, "responders": p.events,
+                                               "label": p.label}
+               for s, bm in self.benchmarks.items() for p in bm.class_pools.values()]
+        return pd.DataFrame(out, columns=["subtype", "class", "k", "events", "n", "estimate",
+                                          "low", "high", "tau2", "i2", "includes_cohort",
+                                          "estimable", "patients", "responders", "label"])
+
+    def differences_frame(self, a: str = "AI+ICI", b: str = "ICI") -> pd.DataFrame:
+        """Per subtype, pooled `a` minus pooled `b` with its interval, test and k."""
+        out = []
+        for s, bm in self.benchmarks.items():
+            hit = [c for c in bm.headline if c.a == a and c.b == b]
+            if hit:
+                c = hit[0]
+                out.append({"subtype": s, "k_" + a: c.k_a, "k_" + b: c.k_b,
+                            "n_" + a: c.n_a, "n_" + b: c.n_b, "estimate_" + a: c.a_estimate,
+                            "estimate_" + b: c.b_estimate, "difference": c.difference,
+                            "low": c.low, "high": c.high, "p": c.p, "test": c.test})
+        return pd.DataFrame(out)
+
+
+def across_subtypes(trials: pd.DataFrame, cohort: ThisCohort,
+                    options: AnalysisOptions | None = None,
+                    subtypes: Iterable[str] | None = None) -> AcrossSubtypes:
+    """`benchmark_subtype` for every subtype in the catalog (aggregates left out)."""
+    options = options or AnalysisOptions()
+    codes = sorted(set(trials["subtype"].astype(str)) - AGGREGATE_SUBTYPES) \
+        if subtypes is None else list(subtypes)
+    out: dict[str, SubtypeBenchmark] = {}
+    for code in codes:
+        rows = subtype_rows(trials, cohort, code, options.include_overlapping)
+        if rows.empty:
+            continue
+        try:
+            out[code] = benchmark_subtype(rows, options)
+        except BenchmarkError:
+            continue  # every arm left out or without evaluable patients
+    return AcrossSubtypes(options, out)
+
+
+def class_phrase(regimen_class: str) -> str:
+    return CLASS_PHRASES.get(regimen_class, regimen_class)

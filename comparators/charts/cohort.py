@@ -55,17 +55,19 @@ def adverse_event_chart(summary: pd.DataFrame, source: str, denominator: int) ->
 
 
 def class_by_subtype_chart(
-    pooled: pd.DataFrame, subtitle: str | list[str]
+    pooled: pd.DataFrame, subtitle: str | list[str], interval: str = "95% CI"
 ) -> alt.TopLevelMixin:
     """Dot-and-whisker plot: pooled ORR per regimen class, one row per subtype.
 
-    `pooled` is `benchmark.pooled_by_class` output; subtypes are sorted by the AI+ICI estimate.
+    `pooled` is `AcrossSubtypes.pools_frame()`; subtypes are sorted by the AI+ICI estimate.
+    `interval` ("90% CI") names the whiskers, from the options that produced them.
     """
     from comparators.vocab import CLASS_COLOURS
 
     data = pooled.assign(
         estimate=100 * pooled["estimate"], low=100 * pooled["low"], high=100 * pooled["high"],
         label=[f"k = {k}, n = {n}" for k, n in zip(pooled["k"], pooled["patients"], strict=True)],
+        pool=pooled["label"] if "label" in pooled else "",
     )
     ai_ici = data[data["class"] == "AI+ICI"].sort_values("estimate", ascending=False)
     order = list(ai_ici["subtype"]) + sorted(set(data["subtype"]) - set(ai_ici["subtype"]))
@@ -77,7 +79,7 @@ def class_by_subtype_chart(
                        legend=alt.Legend(orient="top"))
     base = alt.Chart(data).encode(y=y, yOffset=offset, color=colour)
     whiskers = base.mark_rule(strokeWidth=1.5).encode(
-        x=alt.X("low:Q", title="Pooled objective response rate (%), 95% CI",
+        x=alt.X("low:Q", title=f"Pooled objective response rate (%), {interval}",
                 scale=alt.Scale(domain=[0, 100])), x2="high:Q")
     dots = base.mark_circle(opacity=1).encode(
         x="estimate:Q",
@@ -85,8 +87,9 @@ def class_by_subtype_chart(
                       scale=alt.Scale(range=[30, 300])),
         tooltip=[alt.Tooltip("subtype:N", title="Subtype"), alt.Tooltip("class:N", title="Class"),
                  alt.Tooltip("estimate:Q", title="Pooled ORR %", format=".1f"),
-                 alt.Tooltip("low:Q", title="CI low %", format=".1f"),
-                 alt.Tooltip("high:Q", title="CI high %", format=".1f"),
+                 alt.Tooltip("low:Q", title=f"{interval} low %", format=".1f"),
+                 alt.Tooltip("high:Q", title=f"{interval} high %", format=".1f"),
+                 alt.Tooltip("pool:N", title="Pool"),
                  alt.Tooltip("label:N", title="Evidence")],
     )
     return alt.layer(whiskers, dots).properties(

@@ -1,7 +1,7 @@
 """Forest plot of a pooled-proportion fit: a pure function from the fitted result to Altair.
 
-metafor's pipeline (escalc -> rma -> forest) in two steps here: `forest_rows` lays the fitted
-`PooledProportion` out as one row per study / subgroup diamond / overall diamond, grouped by
+metafor's pipeline (escalc -> rma -> forest) in two steps here: `forest_rows` lays a fitted
+`SubtypeBenchmark` out as one row per arm / class-pool diamond / overall diamond, grouped by
 class and sorted by estimate; `forest_chart` draws those rows. Both are usable from a notebook.
 """
 
@@ -13,7 +13,7 @@ from collections.abc import Mapping
 import altair as alt
 import pandas as pd
 
-from comparators.stats.pooling import PooledProportion
+from comparators.analysis.benchmark import SubtypeBenchmark
 from comparators.vocab import CLASS_COLOURS, HIGHLIGHT_COLOUR
 
 ROW_HEIGHT = 22  # px per row: readable at 5 and at 40 studies
@@ -25,53 +25,59 @@ def _pct(x: float | None) -> str:
 
 
 def forest_rows(
-    result: PooledProportion,
-    study_class: Mapping[str, str] | None = None,
-    highlight: str | None = None,
+    bm: SubtypeBenchmark,
     labels: Mapping[str, str] | None = None,
+    marks: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
-    """One row per line of the forest plot, top to bottom.
+    """One row per line of the forest plot, top to bottom, read from a `SubtypeBenchmark`.
 
-    Studies are grouped by their class (the fit's subgroups when present, else `study_class`),
-    sorted by estimate within a class, each group closed by its pooled diamond; the overall
-    diamond comes last. `highlight` names the study to emphasise (this cohort); `labels` maps
-    study ids to display labels.
+    Arms are grouped by regimen class, sorted by estimate within a class, each class closed by
+    its `ClassPool` (the same object the class table, Across subtypes and the summary show; its
+    label says whether this cohort is inside it); the pool of every included arm comes last.
+    A class whose arms are all 0% or 100% is not estimable: its line shows the summed counts with
+    their exact interval (`kind` "summed"). `labels` maps row keys to display labels
+    ("Tawbi 2017 · pembrolizumab"); `marks` maps row keys to a verification symbol.
     """
-    study_class = dict(study_class or {})
     labels = dict(labels or {})
-    studies = pd.DataFrame([s.to_dict() for s in result.studies])
-    studies["group"] = [study_class.get(s, "") for s in studies["study"]]
-    subgroup = {g.group: g for g in result.subgroups}
+    marks = dict(marks or {})
+    fit = bm.fit
+    studies = pd.DataFrame([s.to_dict() for s in fit.studies])
+    class_of = dict(zip(bm.rows["key"], bm.rows["regimen_class"], strict=True))
+    studies["group"] = [class_of.get(s, "") for s in studies["study"]]
+    weight = {k: s.weight for p in bm.class_pools.values() for k, s in
+              zip(p.keys, p.fit.studies, strict=True)}
     rows: list[dict[str, object]] = []
-    groups = list(dict.fromkeys(sorted(studies["group"], key=_class_order)))
-    for group in groups:
+    for group in dict.fromkeys(sorted(studies["group"], key=_class_order)):
         members = studies[studies["group"] == group].sort_values("estimate", ascending=False)
         for s in members.itertuples(index=False):
+            label = labels.get(s.study, s.study) + marks.get(s.study, "")
             rows.append({
-                "label": labels.get(s.study, s.study), "study": s.study, "kind": "study",
-                "group": group, "events": s.events, "n": s.n, "estimate": s.estimate,
-                "low": s.low, "high": s.high, "weight": s.weight,
-                "highlight": s.study == highlight,
+                "label": label, "study": s.study, "kind": "study", "group": group,
+                "events": s.events, "n": s.n, "estimate": s.estimate, "low": s.low,
+                "high": s.high, "weight": weight.get(s.study),
+                "highlight": s.study == bm.cohort_key,
             })
-        if group in subgroup and len(members) > 1:
-            g = subgroup[group]
+        pool = bm.class_pools.get(group)
+        if pool is not None and (pool.k > 1 or not pool.estimable):
             rows.append({
-                "label": f"{group} pooled (k = {g.k})", "study": "", "kind": "subgroup",
-                "group": group, "events": int(members["events"].sum()),
-                "n": int(members["n"].sum()), "estimate": g.estimate, "low": g.low,
-                "high": g.high, "weight": None, "highlight": False,
+                "label": pool.label, "study": "", "group": group, "events": pool.events,
+                "n": pool.n, "kind": "subgroup" if pool.estimable else "summed",
+                "estimate": pool.estimate, "low": pool.low, "high": pool.high, "weight": None,
+                "highlight": False,
             })
     rows.append({
-        "label": f"Overall (k = {result.k})", "study": "", "kind": "overall", "group": "All",
-        "events": int(studies["events"].sum()), "n": int(studies["n"].sum()),
-        "estimate": result.estimate, "low": result.low, "high": result.high, "weight": None,
+        "label": f"All included arms (k = {fit.k})" + (", incl. this cohort" if bm.cohort_key
+                                                       else ""),
+        "study": "", "kind": "overall" if getattr(fit, "estimable", True) else "summed",
+        "group": "All", "events": int(studies["events"].sum()), "n": int(studies["n"].sum()),
+        "estimate": fit.estimate, "low": fit.low, "high": fit.high, "weight": None,
         "highlight": False,
     })
-    if result.pi_low is not None and result.pi_high is not None:
+    if fit.pi_low is not None and fit.pi_high is not None:
         rows.append({
-            "label": "Prediction interval", "study": "", "kind": "pi", "group": "All",
-            "events": None, "n": None, "estimate": None, "low": result.pi_low,
-            "high": result.pi_high, "weight": None, "highlight": False,
+            "label": "Prediction interval (all arms)", "study": "", "kind": "pi", "group": "All",
+            "events": None, "n": None, "estimate": None, "low": fit.pi_low,
+            "high": fit.pi_high, "weight": None, "highlight": False,
         })
     frame = pd.DataFrame(rows)
     frame["row"] = -pd.RangeIndex(len(frame))  # top row at y = 0
@@ -100,10 +106,12 @@ def forest_chart(
     title: str = "Objective response rate",
     subtitle: str | list[str] = "",
     x_title: str = "Objective response rate (%)",
+    interval: str = "95% CI",
 ) -> alt.TopLevelMixin:
     """Draw `forest_rows` output: labels | squares, CIs and diamonds | events/n, ORR, weight.
 
-    `reference` (a fraction) draws a dashed vertical line, e.g. a historical ORR.
+    `reference` (a fraction) draws a dashed vertical line, e.g. a historical ORR; `interval`
+    names the interval in the column header and tooltips ("90% CI"), from the fit's options.
     """
     data = rows.copy()
     for col in ("estimate", "low", "high"):
@@ -122,8 +130,8 @@ def forest_chart(
     studies = base.transform_filter(alt.datum.kind == "study")
     tooltip = [
         alt.Tooltip("label:N", title="Study"), alt.Tooltip("events_n:N", title="Responders/n"),
-        alt.Tooltip("estimate_ci:N", title="ORR % [CI]"),
-        alt.Tooltip("weight_text:N", title="Weight"),
+        alt.Tooltip("estimate_ci:N", title=f"ORR % [{interval}]"),
+        alt.Tooltip("weight_text:N", title="Weight in its class pool"),
     ]
     ci = studies.mark_rule(strokeWidth=1.5).encode(
         x=alt.X("low:Q", title=x_title, scale=x_scale), x2="high:Q", y=y,
@@ -135,15 +143,26 @@ def forest_chart(
         stroke=alt.condition(alt.datum.highlight, alt.value(HIGHLIGHT_COLOUR), alt.value(None)),
         strokeWidth=alt.value(2), tooltip=tooltip,
     )
-    diamonds = _diamonds(data[data["kind"].isin(["subgroup", "overall"])], x_scale, y_scale).encode(
+    diamonds = _diamonds(data[data["kind"].isin(["subgroup", "overall"])], x_scale, y_scale,
+                         interval).encode(
         color=alt.condition(alt.datum.group != "All", colour, alt.value("#222")),
+    )
+    # Not estimable by random-effects pooling: the summed counts' exact interval, drawn as a
+    # thick bar (not a diamond) so it is not read as a pooled estimate.
+    summed = base.transform_filter(alt.datum.kind == "summed").mark_rule(
+        strokeWidth=5, opacity=0.6).encode(
+        x=alt.X("low:Q", scale=x_scale), x2="high:Q", y=y,
+        color=alt.condition(alt.datum.group != "All", colour, alt.value("#222")),
+        tooltip=[alt.Tooltip("label:N", title="Not estimable"),
+                 alt.Tooltip("events_n:N", title="Summed responders/n"),
+                 alt.Tooltip("estimate_ci:N", title=f"ORR % [exact {interval}]")],
     )
     pi = base.transform_filter(alt.datum.kind == "pi").mark_rule(
         strokeDash=[3, 2], strokeWidth=2, color="#222").encode(
         x=alt.X("low:Q", scale=x_scale), x2="high:Q", y=y,
         tooltip=[alt.Tooltip("estimate_ci:N", title="Prediction interval %")],
     )
-    layers: list[alt.Chart] = [ci, squares, diamonds, pi]
+    layers: list[alt.Chart] = [ci, squares, diamonds, summed, pi]
     if reference is not None:
         ref = pd.DataFrame({"reference": [100 * reference],
                             "text": [f"reference {100 * reference:.0f}%"]})
@@ -169,7 +188,7 @@ def forest_chart(
         text_column("label", "Study / arm", 230),
         plot,
         text_column("events_n", "Responders/n", 80),
-        text_column("estimate_ci", "ORR % [95% CI]", 120),
+        text_column("estimate_ci", f"ORR % [{interval}]", 130),
         text_column("weight_text", "Weight", 50),
         spacing=4,
     ).properties(
@@ -177,7 +196,8 @@ def forest_chart(
     ).configure_view(stroke=None)
 
 
-def _diamonds(pooled: pd.DataFrame, x_scale: alt.Scale, y_scale: alt.Scale) -> alt.Chart:
+def _diamonds(pooled: pd.DataFrame, x_scale: alt.Scale, y_scale: alt.Scale,
+              interval: str) -> alt.Chart:
     """Each pooled row as a diamond spanning its CI (an area between two polylines)."""
     points = []
     for r in pooled.itertuples(index=False):
@@ -189,7 +209,7 @@ def _diamonds(pooled: pd.DataFrame, x_scale: alt.Scale, y_scale: alt.Scale) -> a
         x=alt.X("x:Q", scale=x_scale), y=alt.Y("top:Q", axis=None, scale=y_scale), y2="bottom:Q",
         detail="label:N",
         tooltip=[alt.Tooltip("label:N", title="Pooled"),
-                 alt.Tooltip("estimate_ci:N", title="ORR % [CI]")],
+                 alt.Tooltip("estimate_ci:N", title=f"ORR % [{interval}]")],
     )
 
 

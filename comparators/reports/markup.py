@@ -48,5 +48,5 @@ def md_escape(text: object) -> str:
     out = _WWW.sub(lambda m: m.group(1) + JOINER + "\\.", out)
     out = out.replace("@", JOINER + "\\@")
     out = re.sub(r"^(\s*)([#>+-])", r"\1\\\2", out)
-    out = re.sub(r"^(\s*\d+)([.)])", r"\1\\\2", out)
+    out = re.sub(r"^(\s*\d+)([.)])(?=\s|$)", r"\1\\\2", out)  # "1. " lists, not "71.4"
     return out

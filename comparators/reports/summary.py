@@ -28,29 +28,33 @@ import altair as alt
 import pandas as pd
 
 from comparators.analysis.benchmark import (
-    CLASS_ORDER,
-    MEASURE_NAMES,
     BenchmarkError,
+    ClassPool,
+    Comparison,
     SubtypeBenchmark,
     benchmark_subtype,
+    class_order,
+    row_key,
     subtype_rows,
 )
+from comparators.analysis.options import AnalysisOptions
 from comparators.charts.forest import forest_chart, forest_rows
 from comparators.errors import InputError
 from comparators.evidence.catalog import AGGREGATE_SUBTYPES, reference_links, vancouver
 from comparators.evidence.cohort import ThisCohort
+from comparators.evidence.labels import arm_labels, first_surname, verification_marks
 from comparators.reports.markup import md_escape  # the one escaping helper (re-exported)
 from comparators.stats.pooling import PooledProportion
 from comparators.stats.proportions import percent
 from comparators.vocab import (
-    CI_SHORT_NAMES as CI_SHORT,
-)
-from comparators.vocab import (
+    APP_VERSION,
     CLASS_PHRASES,
     DATA_LABELS,
-    MEASURE_SHORT,
-    METHOD_SHORT,
+    MARK_MEANING,
     VERIFIED_MEANING,
+)
+from comparators.vocab import (
+    CI_SHORT_NAMES as CI_SHORT,
 )
 
 __all__ = [
@@ -104,6 +108,12 @@ class SubtypeSection:
     chart_title: str
     chart_subtitle: tuple[str, ...]
     x_title: str
+    figure_number: int = 0
+    caption: str = ""  # "Figure 1. ... Sources: Tawbi 2017 [2], ..."
+
+    @property
+    def interval(self) -> str:
+        return self.benchmark.options.interval_name
 
     @property
     def heading(self) -> str:
@@ -128,6 +138,7 @@ class EvidenceSummary:
     references: tuple[Reference, ...]
     references_table: pd.DataFrame  # the rows of references.csv cited, in citation order
     generated: str  # ISO date
+    stamp: str = ""  # reproducibility: catalog version, app version, every setting
 
     @property
     def subtypes(self) -> list[str]:
@@ -139,35 +150,42 @@ class EvidenceSummary:
         frames = []
         for s in self.sections:
             arms = s.trials.assign(kind="arm")
+            bm = s.benchmark
             pooled = [
-                {"subtype": s.subtype, "kind": "pooled class (comparators only)",
-                 "regimen_class": name, "k": f.k, "estimate": f.estimate, "low": f.low,
-                 "high": f.high, "i2": f.i2, "tau2": f.tau2}
-                for name, f in s.benchmark.class_fits.items()
+                {"subtype": s.subtype, "kind": f"pooled class ({p.scope})",
+                 "regimen_class": name, "k": p.k, "responders": p.events, "evaluable": p.n,
+                 "estimate": p.estimate, "low": p.low, "high": p.high, "i2": p.fit.i2,
+                 "tau2": p.fit.tau2, "estimable": p.estimable}
+                for name, p in bm.class_pools.items()
             ]
-            fit = s.benchmark.fit
+            fit = bm.fit
             pooled.append({"subtype": s.subtype, "kind": "pooled, all included arms",
                            "regimen_class": "All", "k": fit.k, "estimate": fit.estimate,
                            "low": fit.low, "high": fit.high, "i2": fit.i2, "tau2": fit.tau2,
-                           "q_between": fit.q_between, "q_between_df": fit.q_between_df,
-                           "q_between_p": fit.q_between_p})
+                           "q_between": bm.q_between, "q_between_df": bm.q_between_df,
+                           "q_between_p": bm.q_between_p})
+            pooled += [{"subtype": s.subtype, "kind": "difference", "regimen_class": c.what,
+                        "estimate": c.difference, "low": c.low, "high": c.high, "p": c.p}
+                       for c in bm.headline]
             frames += [arms, pd.DataFrame(pooled)]
         out = pd.concat(frames, ignore_index=True)
         if self.data_label:
             out.insert(0, "data_label", self.data_label)
+        out.insert(0, "settings", self.stamp)
         return out
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: the numbers (fractions) per subtype, the text and the references."""
         sections = []
         for s in self.sections:
-            fit = s.benchmark.fit
+            bm = s.benchmark
             sections.append({
                 "subtype": s.subtype, "name": s.name, "narrative": s.narrative,
-                "pooled": _fit_dict(fit),
-                "classes": {c: _fit_dict(f) for c, f in s.benchmark.class_fits.items()},
-                "q_between": _num(fit.q_between), "q_between_df": fit.q_between_df,
-                "q_between_p": _num(fit.q_between_p),
+                "pooled": _fit_dict(bm.fit),
+                "classes": {c: p.to_dict() for c, p in bm.class_pools.items()},
+                "comparisons": [c.to_dict() for c in bm.headline],
+                "q_between": _num(bm.q_between), "q_between_df": bm.q_between_df,
+                "q_between_p": _num(bm.q_between_p), "figure": s.figure_number,
                 "trials": [{k: _json(v) for k, v in r.items()}
                            for r in s.trials.to_dict("records")],
                 "caveats": list(s.caveats), "methods": s.methods(),
@@ -176,7 +194,7 @@ class EvidenceSummary:
             "title": self.title, "generated": self.generated, "cohort": {
                 "label": self.cohort_label, "kind": self.cohort_kind,
                 "caveat": self.cohort_caveat, "data_label": self.data_label},
-            "model": self.model, "sections": sections,
+            "model": self.model, "settings": self.stamp, "sections": sections,
             "references": [{"number": r.number, "key": r.key, "text": r.text, "links": r.links}
                            for r in self.references],
         }
@@ -238,12 +256,11 @@ def _cites(numbers: Iterable[int]) -> str:
     return "[" + ", ".join(parts) + "]"
 
 
-def model_description(measure: str, method: str, hksj: bool, level: float,
-                      ci_method: str) -> str:
+def model_description(options: AnalysisOptions) -> str:
     """One line naming the pooling model and the interval options."""
-    return (f"{METHOD_SHORT.get(method, method)} on the {MEASURE_SHORT.get(measure, measure)} "
-            f"scale{', HKSJ confidence intervals' if hksj else ''}; {100 * level:g}% "
-            f"confidence intervals; study-level intervals {CI_SHORT.get(ci_method, ci_method)}")
+    return (f"{options.model_text()}; {options.level_text} "
+            f"{'credible' if options.method == 'BAYES' else 'confidence'} intervals; "
+            f"arm-level intervals {CI_SHORT.get(options.ci_method, options.ci_method)}")
 
 
 def cohort_data_label(cohort: ThisCohort) -> str | None:
@@ -357,28 +374,24 @@ def _audit_caveats(
     return out
 
 
-def _first_surname(authors: object) -> str:
-    text = _clean(authors)
-    if not text:
-        return ""
-    first = text.split(",")[0].strip()
-    tokens = first.split()
-    if len(tokens) >= 2 and re.fullmatch(r"[A-Z]{1,3}", tokens[-1]):
-        tokens = tokens[:-1]
-    return " ".join(tokens)
+def chart_texts(bm: SubtypeBenchmark, name: str, cohort: ThisCohort,
+                sources: str = "") -> tuple[str, tuple[str, ...], str]:
+    """Title, subtitle and axis title of a subtype's forest plot (the page's and the summary's).
 
-
-def _chart_texts(bm: SubtypeBenchmark, name: str, cohort: ThisCohort
-                 ) -> tuple[str, tuple[str, ...], str]:
-    """Title, subtitle and axis title as the benchmark page draws them."""
-    fit = bm.fit
-    subtitle = [f"{name}; {MEASURE_NAMES[fit.measure]}, {fit.method}"
-                + (", HKSJ" if fit.hksj else "")]
+    Every piece comes from the fitted benchmark's options, so the level, model and scope shown
+    are the ones that produced the numbers.
+    """
+    o = bm.options
+    subtitle = [f"{name}; {o.model_text()}; arms: {CI_SHORT[o.ci_method]} {o.interval_name}; "
+                f"class pools {'incl.' if o.include_cohort else 'without'} this cohort"]
+    if bm.excluded:
+        subtitle.append("Left out: " + ", ".join(bm.excluded))
     if not cohort.is_real:
         subtitle.append(f"{cohort.label}: {cohort.caveat}")
-    subtitle.append("Sources: data/trials.csv (see the Comparator trials page)")
+    if sources:
+        subtitle.append(sources)
     return (f"Objective response rate in {bm.subtype}", tuple(subtitle),
-            f"Objective response rate (%), {100 * bm.level:g}% CI")
+            f"Objective response rate (%), {o.interval_name}")
 
 
 def _cohort_phrase(cohort: ThisCohort, data_label: str | None) -> str:
@@ -387,50 +400,67 @@ def _cohort_phrase(cohort: ThisCohort, data_label: str | None) -> str:
     return f"{phrase} [{data_label}]" if data_label else phrase
 
 
+def _pool_sentence(pool: ClassPool, bm: SubtypeBenchmark, refs: str, first: bool,
+                   mark: str) -> str:
+    """One class pool in words, from the ClassPool the page shows."""
+    f, level = pool.fit, bm.level
+    phrase = CLASS_PHRASES.get(pool.regimen_class, pool.regimen_class)
+    arms = "comparator arm" if not pool.includes_cohort else "arm"
+    arms += "" if pool.k == 1 else "s"
+    scope = " (this cohort included)" if pool.includes_cohort else ""
+    if not pool.estimable:
+        return (f"in {pool.k} {arms} of {phrase} in {bm.subtype}{scope}{refs}{mark}, "
+                f"{pool.events} of {pool.n} patients responded ({percent(pool.estimate)}; "
+                f"exact {_ci(f.low, f.high, level)}); random-effects pooling is not estimable "
+                "when every arm has the same 0% or 100% rate")
+    if pool.k == 1:
+        what = f"the ORR was {percent(f.estimate)} ({_ci(f.low, f.high, level)})"
+    else:
+        het = "; ".join(filter(None, [bm.options.model_text(), _i2(f)]))
+        what = f"the pooled ORR was {percent(f.estimate)} ({_ci(f.low, f.high, level)}; {het})"
+    if first:
+        return (f"in {pool.k} {arms} of {phrase} in {bm.subtype}{scope}{refs}{mark} "
+                f"(n = {pool.n} evaluable patients), {what}")
+    extra = (_i2(f) or "") if pool.k > 1 else "single arm"
+    return (f"{percent(f.estimate)} ({_ci(f.low, f.high, level)}) for {phrase}{scope} "
+            f"(k = {pool.k}, n = {pool.n}{'; ' + extra if extra else ''}){refs}{mark}")
+
+
+def _difference_sentence(c: Comparison, level: float) -> str:
+    return (f"{c.what}: {100 * c.difference:+.1f} percentage points ({100 * level:g}% CI "
+            f"{100 * c.low:+.1f} to {100 * c.high:+.1f}; {_p(c.p)}, {c.test})")
+
+
 def _section(
     bm: SubtypeBenchmark, name: str, cohort: ThisCohort, data_label: str | None,
     classes: Sequence[str] | None, cites: _Citations, findings: pd.DataFrame,
-    claims: pd.DataFrame | None, surnames: Mapping[str, str],
+    claims: pd.DataFrame | None, surnames: Mapping[str, str], labels: Mapping[str, str],
+    unitemised: Mapping[str, int], figure_number: int,
 ) -> SubtypeSection:
     fit, rows, level = bm.fit, bm.rows, bm.level
-    model = f"{METHOD_SHORT.get(fit.method, fit.method)}, {MEASURE_SHORT.get(fit.measure)}" + (
-        ", HKSJ" if fit.hksj else "")
     studies = {s.study: s for s in fit.studies}
     comparators = rows[~rows["is_cohort"]]
+    marks = verification_marks(rows)
 
     # Table order: this cohort first, then comparators by class (as the forest) and ORR.
-    order = list(CLASS_ORDER) + sorted(set(comparators["regimen_class"]) - set(CLASS_ORDER))
+    order = class_order(comparators["regimen_class"])
     comparators = comparators.assign(
         _class=[order.index(c) for c in comparators["regimen_class"]],
         _orr=[studies[k].estimate for k in comparators["key"]],
     ).sort_values(["_class", "_orr"], ascending=[True, False]).drop(columns=["_class", "_orr"])
 
-    reported = [c for c in bm.class_fits if classes is None or c in set(classes)]
+    reported = [c for c in bm.class_pools if classes is None or c in set(classes)]
     sentences: list[str] = []
     for i, cls in enumerate(reported):
-        f = bm.class_fits[cls]
-        members = comparators[comparators["regimen_class"] == cls]
-        n = int(members["evaluable"].sum())
+        pool = bm.class_pools[cls]
+        members = rows[rows["key"].isin(pool.keys)]
         refs = _cites(filter(None, (cites.cite(r) for r in members["ref"])))
         refs = f" {refs}" if refs else ""
-        phrase = CLASS_PHRASES.get(cls, cls)
-        if i == 0:
-            if f.k == 1:
-                s = (f"In 1 comparator arm of {phrase} in {bm.subtype}{refs} (n = {n} evaluable "
-                     f"patients), the ORR was {percent(f.estimate)} ({_ci(f.low, f.high, level)})")
-            else:
-                het = "; ".join(filter(None, [model, _i2(f)]))
-                s = (f"In {f.k} comparator arms of {phrase} in {bm.subtype}{refs} (n = {n} "
-                     f"evaluable patients), the pooled ORR was {percent(f.estimate)} "
-                     f"({_ci(f.low, f.high, level)}; {het})")
-            sentences.append(s)
-        else:
-            extra = (_i2(f) or "") if f.k > 1 else "single arm"
-            sentences.append(f"{percent(f.estimate)} ({_ci(f.low, f.high, level)}) for {phrase} "
-                             f"(k = {f.k}, n = {n}{'; ' + extra if extra else ''}){refs}")
+        mark = "".join(sorted({marks[k] for k in pool.keys if marks.get(k)}))
+        sentences.append(_pool_sentence(pool, bm, refs, i == 0, mark))
     parts: list[str] = []
     if sentences:
-        first, rest = sentences[0], sentences[1:]
+        first, rest = sentences[0][:1].upper() + sentences[0][1:], sentences[1:]
         if rest:
             joined = rest[0] if len(rest) == 1 else ", ".join(rest[:-1]) + " and " + rest[-1]
             parts.append(f"{first}, compared with {joined}.")
@@ -452,28 +482,35 @@ def _section(
             f"In {phrase}{' [' + str(cited) + ']' if cited else ''}, {k} of {n} "
             f"({percent(k / n)}, {_ci(own.low, own.high, level)}, {CI_SHORT.get(bm.ci_method)}) "
             "responded.")
-        diffs = [c for c in bm.comparisons if c.kind == "pooled class"
-                 and c.comparator.split(" pooled")[0] in set(reported)]
-        if diffs:
-            parts.append("Difference from the pooled classes: " + "; ".join(
-                f"{c.comparator.split(' pooled')[0]} {100 * c.difference:+.1f} percentage "
-                f"points ({100 * level:g}% CI {100 * c.low:+.1f} to {100 * c.high:+.1f})"
-                for c in diffs) + " (Newcombe square-and-add interval).")
-    else:
-        parts.append(f"{phrase[0].upper() + phrase[1:]} has no {bm.subtype} arm to set beside "
+    elif bm.subtype in unitemised:
+        parts.append(f"{phrase[0].upper() + phrase[1:]} lists {unitemised[bm.subtype]} "
+                     f"{bm.subtype} patient{'s' if unitemised[bm.subtype] != 1 else ''} in its "
+                     "Table 1 but does not itemise their responses, so it cannot be set beside "
                      "these.")
+    else:
+        parts.append(f"{phrase[0].upper() + phrase[1:]} has no {bm.subtype} patients to set "
+                     "beside these.")
+    differences = [c for c in bm.headline
+                   if set(reported) >= {c.b} | ({c.a} if c.a in bm.class_pools else set())]
+    if differences:
+        parts.append("Differences: " + "; ".join(_difference_sentence(c, level)
+                                                 for c in differences) + ".")
     overall = (f"Across all {fit.k} included arms"
                + (" (this cohort counted as AI+ICI)" if cohort_row is not None else "")
                + f", the pooled ORR was {percent(fit.estimate)} ({_ci(fit.low, fit.high, level)}"
                + "".join(f"; {x}" for x in [_i2(fit)] if x)
                + ("" if fit.tau2 is None or pd.isna(fit.tau2) else f", τ² = {fit.tau2:.3f}")
                + ")")
-    if fit.q_between is not None:
+    if bm.q_between is not None:
         overall += (f"; the test for subgroup differences between regimen classes gave "
-                    f"Q = {fit.q_between:.2f} (df = {fit.q_between_df}, {_p(fit.q_between_p)})")
+                    f"Q = {bm.q_between:.2f} (df = {bm.q_between_df}, {_p(bm.q_between_p)})")
     parts.append(overall + ".")
     if bm.excluded:
         parts.append(f"Left out by the user: {', '.join(bm.excluded)}.")
+    used_marks = sorted({marks[k] for k in rows["key"] if marks.get(k)})
+    if used_marks:
+        parts.append("Marked numbers: " + "; ".join(f"{m} {MARK_MEANING[m]}" for m in used_marks)
+                     + ".")
 
     # The trials table (cite any reference not yet cited, in table order).
     ordered = pd.concat([rows[rows["is_cohort"]], comparators])
@@ -485,15 +522,20 @@ def _section(
         if is_cohort and data_label:
             verified = data_label
         table.append({
-            "subtype": bm.subtype, "study": str(r["study"]), "arm": str(r["arm"]),
+            "subtype": bm.subtype, "study": str(r["study"]),
+            "label": labels.get(str(r["key"]), str(r["key"])), "arm": str(r["arm"]),
             "regimen_class": str(r["regimen_class"]), "is_cohort": is_cohort,
             "responders": int(r["responders"]), "evaluable": int(r["evaluable"]),
             "estimate": est.estimate, "low": est.low, "high": est.high, "weight": est.weight,
-            "verified": verified,
+            "verified": verified, "mark": marks.get(str(r["key"]), ""),
+            "source_type": _clean(r.get("source_type")),
             "ref": None if is_cohort and data_label else (_clean(r.get("ref")) or None),
             "ref_number": None if is_cohort and data_label else cites.cite(r.get("ref")),
             "locator": _clean(r.get("locator")), "note": _clean(r.get("note")),
         })
+        source = _clean(r.get("source_ref"))
+        if source and not (is_cohort and data_label):
+            cites.cite(source)  # the source a number was read from is a reference too
     trials = pd.DataFrame(table)
     trials["ref_number"] = trials["ref_number"].astype("Int64")
 
@@ -505,23 +547,32 @@ def _section(
     for _, r in comparators.iterrows():
         verified = _clean(r.get("verified"))
         if verified in VERIFIED_MEANING:
-            line = (f"{r['key']} ({int(r['responders'])}/{int(r['evaluable'])}): {verified} — "
-                    f"{VERIFIED_MEANING[verified]}. Source: {_clean(r.get('locator'))}.")
-            note = _clean(r.get("note"))
-            if note:
-                line += f" Note: {note}"
+            line = (f"{labels.get(str(r['key']), r['key'])} ({int(r['responders'])}/"
+                    f"{int(r['evaluable'])}): {verified} — {VERIFIED_MEANING[verified]}.")
             caveats.append(line)
     if cohort_row is not None and data_label:
         caveats.insert(0, f"{cohort.label}: {data_label}. {cohort.caveat}".strip())
     caveats += [n[:1].upper() + n[1:] for n in bm.notes]
 
-    class_of = dict(zip(rows["key"], rows["regimen_class"], strict=True))
-    forest = forest_rows(fit, class_of, highlight=bm.cohort_key)
-    title, subtitle, x_title = _chart_texts(bm, name, cohort)
+    forest = forest_rows(bm, labels=labels, marks=marks)
+    cited_sources = []
+    for _, r in comparators.drop_duplicates("study").iterrows():
+        number = cites.cite(r.get("ref"))
+        who = labels.get(str(r["key"]), str(r["study"])).split(" · ")[0]
+        cited_sources.append(f"{who} [{number}]" if number else who)
+    sources = "Sources: " + ", ".join(cited_sources) if cited_sources else ""
+    title, subtitle, x_title = chart_texts(bm, name, cohort, sources)
+    caption = (f"Figure {figure_number}. Objective response rate in {bm.subtype} "
+               f"({name}): each arm with its {bm.options.interval_name} "
+               f"({CI_SHORT.get(bm.ci_method)}), class pools ({bm.options.model_text()}; "
+               f"{'including' if bm.options.include_cohort else 'without'} this cohort) and "
+               f"the pool of all included arms. {sources}."
+               + (" " + "; ".join(f"{m} {MARK_MEANING[m]}" for m in used_marks) + "."
+                  if used_marks else ""))
     return SubtypeSection(
         subtype=bm.subtype, name=name, benchmark=bm, narrative=" ".join(parts), trials=trials,
         caveats=tuple(caveats), forest=forest, chart_title=title, chart_subtitle=subtitle,
-        x_title=x_title,
+        x_title=x_title, figure_number=figure_number, caption=caption,
     )
 
 
@@ -531,70 +582,78 @@ def build_summary(
     audit_findings: Any,
     cohort: ThisCohort,
     subtypes: Sequence[str],
-    measure: str = "logit",
-    method: str = "REML",
-    hksj: bool = False,
-    level: float = 0.95,
-    ci_method: str = "wilson",
+    options: AnalysisOptions | None = None,
     classes: Sequence[str] | None = None,
     *,
     benchmarks: Mapping[str, SubtypeBenchmark] | None = None,
     subtype_names: Mapping[str, str] | None = None,
     claims: pd.DataFrame | None = None,
     generated: date | None = None,
+    catalog_stamp: str = "",
 ) -> EvidenceSummary:
     """The evidence summary of `subtypes` (in that order).
 
     `benchmarks` passes the already fitted objects (the benchmark page's cached ones), so the
     numbers are the very objects the page shows; subtypes missing from it are fitted here with
-    the model options given. `audit_findings`: `Finding`s or their frame (evidence.audit);
-    `claims`: the seed paper's claims table (data/liu2023/claims.csv; read when None) that ties
-    each finding to a study. `classes` limits the regimen classes the narrative reports (the
-    table, the figure and the overall estimate keep every included arm).
+    `options`. `audit_findings`: `Finding`s or their frame (evidence.audit); `claims`: the seed
+    paper's claims table (data/liu2023/claims.csv; read when None) that ties each finding to a
+    study. `classes` limits the regimen classes the narrative reports (the table, the figure
+    and the overall estimate keep every included arm). `catalog_stamp` names the catalog
+    version and literature check date for the reproducibility line.
     """
+    options = options or AnalysisOptions()
     if not subtypes:
         raise SummaryError("choose at least one subtype")
     known = {str(c).upper(): str(c) for c in trials["subtype"].dropna().astype(str)}
-    if claims is None:
-        from comparators.evidence.cohort import load_seed_cohort
+    from comparators.evidence.cohort import load_seed_cohort
 
-        claims = load_seed_cohort().claims
+    seed = load_seed_cohort() if claims is None or cohort.kind == "published" else None
+    if claims is None and seed is not None:
+        claims = seed.claims
+    unitemised: dict[str, int] = {}
+    if cohort.kind == "published" and seed is not None:
+        hist = seed.baseline[seed.baseline["subtype"].notna()]
+        unitemised = {str(s): int(n) for s, n in zip(hist["subtype"], hist["n"], strict=True)}
     findings = _findings_frame(audit_findings)
     data_label = cohort_data_label(cohort)
     names = dict(subtype_names or {})
-    surnames = {str(r["ref"]): _first_surname(r.get("authors"))
-                for _, r in references.iterrows() if _first_surname(r.get("authors"))}
+    surnames = {str(r["ref"]): first_surname(r.get("authors"))
+                for _, r in references.iterrows() if first_surname(r.get("authors"))}
+    labels = arm_labels(trials, references)
+    if cohort.kind != "published":  # an upload or scenario is named as the user named it
+        labels.update({row_key(cohort.study, str(a)): cohort.label for a in cohort.rows["arm"]})
     cites = _Citations(references)
     sections = []
-    for raw in dict.fromkeys(subtypes):
+    for number, raw in enumerate(dict.fromkeys(subtypes), start=1):
         code = known.get(str(raw).upper())
         if code is None:
             raise SummaryError(f"unknown subtype {raw!r}: no arm in the catalog reports it")
         bm = (benchmarks or {}).get(code)
         if bm is None:
             try:
-                bm = benchmark_subtype(subtype_rows(trials, cohort, code), measure, method, hksj,
-                                       level, ci_method)
+                bm = benchmark_subtype(subtype_rows(trials, cohort, code,
+                                                    options.include_overlapping), options)
             except BenchmarkError as err:
                 raise SummaryError(f"{code}: {err}") from err
         sections.append(_section(bm, names.get(code, code), cohort, data_label, classes, cites,
-                                 findings, claims, surnames))
-    fit = sections[0].benchmark.fit
-    model = model_description(fit.measure, fit.method, fit.hksj, sections[0].benchmark.level,
-                              sections[0].benchmark.ci_method)
+                                 findings, claims, surnames, labels, unitemised, number))
+    used = sections[0].benchmark.options
+    stamp = "; ".join(filter(None, [catalog_stamp, f"app {APP_VERSION}",
+                                    f"subtypes: {', '.join(s.subtype for s in sections)}",
+                                    used.stamp()]))
     return EvidenceSummary(
         title=TITLE, cohort_label=cohort.label, cohort_kind=cohort.kind,
-        cohort_caveat=cohort.caveat, data_label=data_label, model=model,
+        cohort_caveat=cohort.caveat, data_label=data_label, model=model_description(used),
         sections=tuple(sections), references=cites.references(),
         references_table=cites.table(),
-        generated=(generated or date.today()).isoformat(),
+        generated=(generated or date.today()).isoformat(), stamp=stamp,
     )
 
 
 def summary_chart(section: SubtypeSection) -> alt.TopLevelMixin:
     """The section's forest plot, as the benchmark page draws it."""
     return forest_chart(section.forest, None, section.chart_title, list(section.chart_subtitle),
-                        section.x_title)
+                        section.x_title, section.interval)
 
 
 def render_figures(summary: EvidenceSummary, fmt: str = "png",
@@ -621,23 +680,29 @@ def render_figures(summary: EvidenceSummary, fmt: str = "png",
 
 # --------------------------------------------------------------------------- renderers
 
-TABLE_HEADER = ("Study", "Arm", "Class", "Responders/evaluable", "ORR % (CI)", "Verification",
+TABLE_HEADER = ("Study", "Arm", "Class", "Responders/evaluable", "ORR % (CI)", "Source",
                 "Ref.")
 
 
 def _table_cells(section: SubtypeSection) -> list[tuple[str, ...]]:
     out: list[tuple[str, ...]] = []
     for r in section.trials.itertuples(index=False):
-        study = f"{r.study} (this cohort)" if r.is_cohort else r.study
+        name = r.label.split(" · ")[0]
+        study = f"{name} (this cohort)" if r.is_cohort else f"{name}{r.mark}"
         ref = "" if pd.isna(r.ref_number) else str(int(r.ref_number))
+        source = r.verified if r.is_cohort else (r.source_type or r.verified)
         out.append((study, r.arm, r.regimen_class, f"{r.responders}/{r.evaluable}",
                     f"{100 * r.estimate:.1f} ({100 * r.low:.1f}–{100 * r.high:.1f})",
-                    r.verified, ref))
+                    source, ref))
     return out
 
 
-def _level_text(summary: EvidenceSummary) -> str:
-    return f"{100 * summary.sections[0].benchmark.level:g}%"
+def _table_note(section: SubtypeSection) -> str:
+    """The note under a trials table: the interval, the reference numbers, the marks used."""
+    legend = [f"{m} {MARK_MEANING[m]}" for m in MARK_MEANING if m in set(section.trials["mark"])]
+    return "; ".join([f"ORR with {section.interval} per arm "
+                      f"({CI_SHORT.get(section.benchmark.ci_method, '')})",
+                      "Ref. = number in the reference list", *legend]) + "."
 
 
 def to_markdown(summary: EvidenceSummary, figures: Mapping[str, str] | None = None) -> str:
@@ -647,19 +712,19 @@ def to_markdown(summary: EvidenceSummary, figures: Mapping[str, str] | None = No
     if summary.data_label:
         lines += [f"> **{e(summary.data_label)}** — {e(summary.cohort_label)}: "
                   f"{e(summary.cohort_caveat)}", ""]
-    lines += [f"Generated {summary.generated}. Model: {e(summary.model)}.", ""]
+    lines += [f"Generated {summary.generated}. Model: {e(summary.model)}.", "",
+              f"Reproducibility: {e(summary.stamp)}.", ""]
     for s in summary.sections:
         lines += [f"## {e(s.heading)}", "", e(s.narrative), ""]
         if figures and s.subtype in figures:
-            lines += [f"![Forest plot, {e(s.subtype)}]({figures[s.subtype]})", ""]
+            lines += [f"![Figure {s.figure_number}]({figures[s.subtype]})", ""]
+        lines += [f"*{e(s.caption)}*", ""]
         lines += [f"### Trials used ({e(s.subtype)})", "",
                   "| " + " | ".join(TABLE_HEADER) + " |",
                   "|" + "|".join("---" for _ in TABLE_HEADER) + "|"]
         lines += ["| " + " | ".join(e(c) for c in row) + " |" for row in _table_cells(s)]
         lines.append("")
-        ci = _level_text(summary)
-        lines += [f"ORR with {ci} CI per arm ({e(CI_SHORT.get(s.benchmark.ci_method, ''))}); "
-                  "Ref. = number in the reference list.", ""]
+        lines += [e(_table_note(s)), ""]
         if s.caveats:
             lines += [f"### Data caveats ({e(s.subtype)})", ""]
             lines += [f"- {e(c)}" for c in s.caveats]
@@ -729,20 +794,20 @@ def to_html(summary: EvidenceSummary, figures: Mapping[str, str] | None = None) 
                    f"{e(summary.cohort_label)}: {e(summary.cohort_caveat)}</p>")
     out.append(f'<p class="meta">Generated {e(summary.generated)}. Model: {e(summary.model)}.'
                "</p>")
+    out.append(f'<p class="meta">Reproducibility: {e(summary.stamp)}.</p>')
     for s in summary.sections:
         out += [f'<h2 id="{e(s.subtype)}">{e(s.heading)}</h2>', f"<p>{e(s.narrative)}</p>"]
         if s.subtype in figures:
             svg = _inline_svg(figures[s.subtype])
             body = svg if svg is not None else "<p>(figure left out: it did not pass the " \
                                                "safety check)</p>"
-            out.append(f"<figure>{body}<figcaption>Figure: objective response rate in "
-                       f"{e(s.subtype)}, forest plot ({e(summary.model)}).</figcaption></figure>")
+            out.append(f"<figure>{body}<figcaption>{e(s.caption)}</figcaption></figure>")
         out += [f"<h3>Trials used ({e(s.subtype)})</h3>", "<table>", "<thead><tr>"
                 + "".join(f"<th>{e(h)}</th>" for h in TABLE_HEADER) + "</tr></thead>", "<tbody>"]
         for row, cohort in zip(_table_cells(s), s.trials["is_cohort"], strict=True):
             cls = ' class="cohort"' if cohort else ""
             out.append(f"<tr{cls}>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>")
-        out += ["</tbody>", "</table>"]
+        out += ["</tbody>", "</table>", f'<p class="meta">{e(_table_note(s))}</p>']
         if s.caveats:
             out += [f"<h3>Data caveats ({e(s.subtype)})</h3>", '<ul class="caveats">']
             out += [f"<li>{e(c)}</li>" for c in s.caveats]
@@ -770,8 +835,12 @@ def to_docx(summary: EvidenceSummary, figures_png: Mapping[str, bytes] | None = 
     normal = doc.styles["Normal"]
     normal.font.name = "Calibri"
     normal.font.size = Pt(10.5)
-    doc.core_properties.title = summary.title
-    doc.core_properties.comments = summary.data_label or ""
+    props = doc.core_properties
+    props.title = summary.title
+    props.author = props.last_modified_by = f"Sarcoma AI+ICI explorer {APP_VERSION}"
+    props.subject = "Evidence summary: " + ", ".join(summary.subtypes)
+    props.keywords = "soft-tissue sarcoma; angiogenesis inhibitor; immune checkpoint inhibitor"
+    props.comments = "; ".join(filter(None, [summary.data_label, summary.stamp]))
     doc.add_heading(summary.title, level=0)
     if summary.data_label:
         p = doc.add_paragraph()
@@ -781,6 +850,8 @@ def to_docx(summary: EvidenceSummary, figures_png: Mapping[str, bytes] | None = 
         p.add_run(f" — {summary.cohort_label}: {summary.cohort_caveat}")
     meta = doc.add_paragraph(f"Generated {summary.generated}. Model: {summary.model}.")
     meta.runs[0].italic = True
+    stamp = doc.add_paragraph(f"Reproducibility: {summary.stamp}.")
+    stamp.runs[0].font.size = Pt(8.5)
 
     for s in summary.sections:
         doc.add_heading(s.heading, level=1)
@@ -788,8 +859,7 @@ def to_docx(summary: EvidenceSummary, figures_png: Mapping[str, bytes] | None = 
         if s.subtype in figures_png:
             doc.add_picture(io.BytesIO(figures_png[s.subtype]), width=Inches(6.5))
             doc.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
-            cap = doc.add_paragraph(f"Figure: objective response rate in {s.subtype}, forest "
-                                    f"plot ({summary.model}).")
+            cap = doc.add_paragraph(s.caption)
             cap.runs[0].italic = True
             cap.runs[0].font.size = Pt(9)
         doc.add_heading(f"Trials used ({s.subtype})", level=2)
@@ -808,9 +878,7 @@ def to_docx(summary: EvidenceSummary, figures_png: Mapping[str, bytes] | None = 
                 for run in cell.paragraphs[0].runs:
                     run.font.size = Pt(8.5)
                     run.bold = bool(cohort)
-        doc.add_paragraph(f"ORR with {_level_text(summary)} CI per arm "
-                          f"({CI_SHORT.get(s.benchmark.ci_method, '')}); Ref. = number in the "
-                          "reference list.").runs[0].font.size = Pt(8.5)
+        doc.add_paragraph(_table_note(s)).runs[0].font.size = Pt(8.5)
         if s.caveats:
             doc.add_heading(f"Data caveats ({s.subtype})", level=2)
             for c in s.caveats:

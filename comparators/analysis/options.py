@@ -1,0 +1,100 @@
+"""The one options object that travels through the pipeline.
+
+Every choice that changes a number (model, measure, interval, exclusions, whether this cohort is
+inside the class pools) lives here, so a page, the CLI and every export pass one value instead of
+loose arguments, and every export can print the settings that produced it (`stamp`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from comparators.errors import InputError
+from comparators.vocab import (
+    CI_METHODS,
+    CI_SHORT_NAMES,
+    HKSJ_SHORT,
+    HKSJ_VARIANTS,
+    MEASURE_SHORT,
+    MEASURES,
+    METHOD_SHORT,
+    METHODS,
+)
+
+
+class OptionsError(InputError):
+    """An option outside its allowed values; the message lists the valid ones."""
+
+
+def _choice(value: str, allowed: dict[str, str], what: str) -> str:
+    if value not in allowed:
+        raise OptionsError(f"unknown {what} {value!r}; choose one of {', '.join(allowed)}")
+    return value
+
+
+@dataclass(frozen=True)
+class AnalysisOptions:
+    """How to pool: the model, the intervals and what goes into the pools."""
+
+    measure: str = "logit"
+    method: str = "REML"
+    hksj: bool = False
+    hksj_variant: str = "adhoc"
+    level: float = 0.95
+    ci_method: str = "wilson"
+    exclude: tuple[str, ...] = ()  # row keys ("STUDY · arm") left out of every pool
+    include_cohort: bool = False  # is this cohort inside its regimen class's pool?
+    include_overlapping: bool = False  # rows that re-count another study's patients
+
+    def __post_init__(self) -> None:
+        _choice(self.measure, MEASURES, "measure")
+        _choice(self.method, METHODS, "model")
+        _choice(self.hksj_variant, HKSJ_VARIANTS, "HKSJ variant")
+        _choice(self.ci_method, CI_METHODS, "CI method")
+        if not (isinstance(self.level, int | float) and math.isfinite(self.level)
+                and 0.5 <= self.level < 1):
+            raise OptionsError(f"level must be a fraction between 0.5 and 1, got {self.level!r}")
+        object.__setattr__(self, "level", float(self.level))
+        object.__setattr__(self, "hksj", bool(self.hksj))
+        object.__setattr__(self, "exclude", tuple(sorted({str(k) for k in self.exclude})))
+
+    @property
+    def level_text(self) -> str:
+        """'95%' — the level as every header, axis and caption prints it."""
+        return f"{100 * self.level:g}%"
+
+    @property
+    def interval_name(self) -> str:
+        """'95% CI' (or 'credible interval' for a Bayesian model)."""
+        return f"{self.level_text} {'CrI' if self.method == 'BAYES' else 'CI'}"
+
+    def pool_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments of `stats.pooling.pool_proportions` for these options."""
+        return {"measure": self.measure, "method": self.method, "hksj": self.hksj,
+                "level": self.level, "study_ci": self.ci_method}
+
+    def model_text(self) -> str:
+        """One line: 'random-effects REML, logit scale, HKSJ (ad hoc)'."""
+        parts = [METHOD_SHORT.get(self.method, self.method),
+                 f"{MEASURE_SHORT.get(self.measure, self.measure)} scale"]
+        if self.hksj and self.method != "FE":
+            parts.append(HKSJ_SHORT[self.hksj_variant])
+        return ", ".join(parts)
+
+    def stamp(self) -> str:
+        """Every setting that produced a number, for the header of every export."""
+        return "; ".join([
+            f"model: {self.model_text()}",
+            f"level: {self.level_text}",
+            f"study intervals: {CI_SHORT_NAMES[self.ci_method]}",
+            f"this cohort {'inside' if self.include_cohort else 'outside'} the class pools",
+            f"overlapping cohorts {'included' if self.include_overlapping else 'left out'}",
+            "left out: " + (", ".join(self.exclude) if self.exclude else "none"),
+        ])
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["exclude"] = list(self.exclude)
+        return out

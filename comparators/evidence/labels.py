@@ -1,0 +1,102 @@
+"""How rows are named where people read them: "Author Year · arm" and verification marks.
+
+Internal ids (TQB2450-ANLO) stay the keys and appear in tooltips; readers see the first author
+and year of the study's main publication. A mark after a label says the number was not read
+from the trial's own full paper (vocab.MARK_MEANING has the legend).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import pandas as pd
+
+from comparators.evidence.seed import SEED_STUDY
+from comparators.vocab import MARK_MEANING
+
+
+def _clean(value: object) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return str(value).strip()
+
+
+def first_surname(authors: object) -> str:
+    """'Tawbi' from 'Tawbi HA, Burgess M, ...' (Vancouver author lists)."""
+    text = _clean(authors)
+    if not text:
+        return ""
+    tokens = text.split(",")[0].strip().split()
+    if len(tokens) >= 2 and re.fullmatch(r"[A-Z]{1,3}", tokens[-1]):
+        tokens = tokens[:-1]
+    return " ".join(tokens)
+
+
+def study_labels(trials: pd.DataFrame, references: pd.DataFrame) -> dict[str, str]:
+    """study id -> 'Tawbi 2017' from the study's main reference (the id when none is usable)."""
+    refs = {str(r["ref"]): r for _, r in references.iterrows()}
+    out: dict[str, str] = {}
+    journals: dict[str, str] = {}
+    for study, ref in zip(trials["study"].astype(str), trials["ref"], strict=True):
+        if study in out:
+            continue
+        r = refs.get(_clean(ref))
+        if _clean(ref) == SEED_STUDY and study != SEED_STUDY:
+            r = None  # cited via the seed paper: not the seed's authors' own study
+        surname = first_surname(r.get("authors")) if r is not None else ""
+        year = _clean(r.get("year")) if r is not None else ""
+        year = year[:-2] if year.endswith(".0") else year
+        out[study] = f"{surname} {year}".strip() if surname else study
+        journals[study] = _clean(r.get("journal")) if r is not None else ""
+    # Same first author and year: add the journal when that tells them apart ("Liu 2023, Sci
+    # Rep"), else the id (a trial and its expansion cohort in one paper).
+    groups: dict[str, list[str]] = {}
+    for study, label in out.items():
+        groups.setdefault(label, []).append(study)
+    for label, studies in groups.items():
+        if len(studies) < 2 or label in studies:
+            continue
+        by_journal = {journals[s] for s in studies}
+        for s in studies:
+            distinct = len(by_journal) == len(studies) and journals[s]
+            out[s] = f"{label}, {journals[s]}" if distinct else f"{label} ({s})"
+    return out
+
+
+def arm_labels(trials: pd.DataFrame, references: pd.DataFrame) -> dict[str, str]:
+    """row key ('STUDY · arm') -> 'Author Year · arm'."""
+    names = study_labels(trials, references)
+    return {f"{s} · {a}": f"{names.get(str(s), str(s))} · {a}"
+            for s, a in zip(trials["study"].astype(str), trials["arm"].astype(str), strict=True)}
+
+
+def verification_mark(row: pd.Series) -> str:
+    """The symbol for a row whose numbers were not read from the trial's own full paper."""
+    if bool(row.get("is_cohort", False)):
+        return ""
+    verified = _clean(row.get("verified"))
+    source = _clean(row.get("source_type"))
+    if verified == "seed paper only" or source == "seed paper":
+        return "†"
+    if verified == "secondary source" or source == "review table":
+        return "‡"
+    if source == "conference abstract":
+        return "§"
+    if source == "registry results":
+        return "¶"
+    if verified == "derived":
+        return "*"
+    return ""
+
+
+def verification_marks(rows: pd.DataFrame) -> dict[str, str]:
+    """row key -> mark (only rows that carry one)."""
+    out = {str(r["key"]): verification_mark(r) for _, r in rows.iterrows()}
+    return {k: v for k, v in out.items() if v}
+
+
+def mark_legend(marks: dict[str, str] | list[str]) -> list[str]:
+    """'† seed paper only: ...' for each mark used, in the legend's order."""
+    used = set(marks.values()) if isinstance(marks, dict) else set(marks)
+    return [f"{m} {text}" for m, text in MARK_MEANING.items() if m in used]
