@@ -3,7 +3,7 @@
 import streamlit as st
 
 from comparators.vocab import CI_SHORT_NAMES
-from views.share import check_link_values, share_link
+from views.share import CI_LEVELS, check_link_values, share_link
 
 st.set_page_config(page_title="Sarcoma AI+ICI explorer", page_icon=":microscope:", layout="wide")
 
@@ -34,24 +34,33 @@ link_values = st.query_params.to_dict()  # before any widget can drop an invalid
 link_notice = st.empty()
 
 with st.sidebar:
+    # Codes as the CLI spells them (wilson, 0.9): a link carries exactly these.
     st.selectbox(
         "Confidence interval for proportions",
         list(CI_SHORT_NAMES),
-        format_func=CI_SHORT_NAMES.get,
         key="ci_method",
         bind="query-params",
         persist_state="session",
-        help="Wilson score (default) is the seed paper's method and reproduces its printed "
-        "intervals. Wilson-CC adds a continuity correction; Clopper-Pearson is exact.",
+        help="wilson (default) is the seed paper's method and reproduces its printed "
+        "intervals; wilson-cc adds a continuity correction; clopper-pearson is exact; "
+        "also jeffreys, agresti-coull and wald.",
     )
     st.selectbox(
         "Confidence level",
-        [0.95, 0.90, 0.80, 0.99],
-        format_func=lambda level: f"{100 * level:g}%",
+        list(CI_LEVELS),
+        format_func=lambda level: f"{level:g}",
         key="ci_level",
         bind="query-params",
         persist_state="session",
+        help="0.95 = 95%. Every header, axis and export names the level in use.",
     )
+
+# The pooling model, on the pages that pool. Rendered here (not in each page) so that it is one
+# widget across those pages: its value carries from page to page and into every link.
+if page.url_path in {"benchmark", "across-subtypes", "summary", "what-if", "plan"}:
+    from views.common import model_controls
+
+    model_controls()
 
 page.run()
 

@@ -1,19 +1,14 @@
-"""AppTest of the benchmark page: what the user sees changes with each control."""
+"""AppTest of the benchmark page: what the user sees changes with each control.
 
-import re
+Expectations come from the catalog (data/trials.csv) and the seed paper, never from the page's
+own earlier output.
+"""
 
-from apptest import chart_data, open_link, open_page, page_text
+import pytest
+from apptest import chart_data, chart_specs, open_link, open_page, page_text
 
-from comparators.analysis.benchmark import benchmark_subtype, subtype_rows
 from comparators.evidence.catalog import load_catalog
-from comparators.evidence.cohort import published_cohort
-
-
-def default_benchmark(subtype: str):
-    """What the page pools by default, from data/trials.csv: k grows as trials are added, so
-    the expected labels are derived from the catalog, not written down."""
-    trials = load_catalog().trials
-    return benchmark_subtype(subtype_rows(trials, published_cohort(trials), subtype))
+from comparators.evidence.labels import arm_labels
 
 
 def forest_data(at):
@@ -21,69 +16,90 @@ def forest_data(at):
     return next(d for d in chart_data(at) if "kind" in d.columns)
 
 
-def test_asps_forest_shows_this_cohort_beside_comparators_with_class_diamonds() -> None:
+def class_table(at):
+    return next(d.value for d in at.dataframe if "scope" in d.value.columns).set_index("class")
+
+
+@pytest.fixture(scope="module")
+def asps_comparators():
+    t = load_catalog().trials
+    rows = t[(t["subtype"] == "ASPS") & (t["study"] != "LIU2023")
+             & (t["overlaps_with"].fillna("") == "")]
+    return rows
+
+
+def test_asps_forest_shows_this_cohort_beside_comparator_class_pools(asps_comparators) -> None:
     at = open_page("views/benchmark.py")
     assert at.selectbox(key="subtype").value == "ASPS"
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["This cohort (Liu 2023)"] == "5/7"  # Liu 2023, Results: 5 PR of 7 ASPS
+    # Liu 2023, Results: 5 PR of 7 evaluable ASPS patients = 71.4%.
+    assert metrics["This cohort (Liu 2023): ORR"] == "71.4%"
     rows = forest_data(at)
-    cohort = rows[rows["highlight"]]
-    assert list(cohort["events_n"]) == ["5/7"]
-    classes = default_benchmark("ASPS").class_fits
-    assert {f"AI+ICI pooled (k = {classes['AI+ICI'].k})",
-            f"ICI pooled (k = {classes['ICI'].k})"} <= set(rows["label"])
-    assert "WILKY2019 · axitinib + pembrolizumab" in set(rows["label"])
+    assert list(rows.loc[rows["highlight"], "events_n"]) == ["5/7"]
+    k_ai = int((asps_comparators["regimen_class"] == "AI+ICI").sum())
+    assert f"AI+ICI pooled, comparators only (k = {k_ai})" in set(rows["label"])
+    # Arms are labelled "Author Year · arm" (ids only in the data), with verification marks.
+    labels = arm_labels(load_catalog().trials, load_catalog().references)
+    wilky = labels["WILKY2019 · axitinib + pembrolizumab"]
+    assert any(label.startswith(wilky) for label in rows["label"])
+    assert not any(label.startswith("WILKY2019 ·") for label in rows["label"])
     assert "restricted maximum-likelihood" in at.code[0].value
+    # The investigator's two questions are the headline.
+    assert any(label.startswith("This cohort vs AI+ICI pooled") for label in metrics)
+    assert any(label.startswith("AI+ICI pooled") and "vs ICI pooled" in label
+               for label in metrics)
 
 
-def test_changing_model_subtype_and_exclusions_changes_the_numbers() -> None:
+def test_model_exclusions_and_subtype_change_the_numbers() -> None:
     at = open_page("views/benchmark.py")
-    before = {m.label: m.value for m in at.metric}
+    before = class_table(at).loc["AI+ICI", "estimate"]
     at.selectbox(key="method").set_value("GLMM").run()
     assert not at.exception
-    glmm = {m.label: m.value for m in at.metric}
-    k = default_benchmark("ASPS").fit.k
-    label = f"Pooled ORR, all arms (k = {k})"
-    assert glmm[label] != before[label]
+    assert class_table(at).loc["AI+ICI", "estimate"] != before
     assert "random-intercept logistic" in at.code[0].value
 
-    at.checkbox(key="include::ASPS::ATEZO-ASPS · atezolizumab").uncheck().run()
-    labels = set(forest_data(at)["label"])
-    assert "ATEZO-ASPS · atezolizumab" not in labels
-    assert f"Pooled ORR, all arms (k = {k - 1})" in {m.label for m in at.metric}
+    k = class_table(at).loc["AI+ICI", "k"]
+    drop = next(r for r in forest_data(at).itertuples()
+                if r.kind == "study" and r.group == "AI+ICI" and not r.highlight).study
+    at.multiselect(key="exclude").set_value([drop]).run()
+    assert class_table(at).loc["AI+ICI", "k"] == k - 1
+    assert drop not in set(forest_data(at)["study"])
+    assert f"Left out by the user: {drop}" in at.code[0].value
+    subtitle = " ".join(str(s) for s in chart_specs(at)[0]["title"]["subtitle"])
+    assert f"Left out: {drop}" in subtitle  # and so in the PNG/SVG export
 
     at.selectbox(key="subtype").set_value("UPS").run()
-    ups = forest_data(at)
-    assert "SARC028 · pembrolizumab" in set(ups["label"])
-    assert {m.label: m.value for m in at.metric}["This cohort (Liu 2023)"] == "no data"
+    assert not at.exception
+    assert {m.label: m.value for m in at.metric}["This cohort (Liu 2023): ORR"] == "no data"
 
 
-def test_reference_line_and_url_state() -> None:
-    at = open_page("views/benchmark.py", query={"subtype": "LMS – leiomyosarcoma",
-                                                 "reference": "20.0"})
+def test_a_link_with_cli_codes_opens_that_view() -> None:
+    at = open_link("views/benchmark.py", {"subtype": "LMS", "method": "GLMM", "ci_level": "0.9",
+                                          "reference": "20.0"})
     assert at.selectbox(key="subtype").value == "LMS"
-    text = str(chart_data(at))
-    assert "reference 20%" in text
+    assert at.selectbox(key="method").value == "GLMM"
+    assert "reference 20%" in str(chart_data(at))
     assert "1/2" in set(forest_data(at)["events_n"])  # Liu 2023: one of two LMS responded
+    assert "90% CI" in page_text(at) + str(chart_specs(at))
+    assert not any("not valid here" in w.value for w in at.warning)
 
 
-def test_comparisons_table_has_newcombe_and_fisher_columns() -> None:
-    at = open_page("views/benchmark.py")
-    table = next(d.value for d in at.dataframe if "fisher_p" in d.value.columns)
-    assert {"difference", "low", "high", "fisher_p"} <= set(table.columns)
-    assert "Wilson score intervals" in at.code[0].value
-    assert "Benchmark a subtype" in page_text(at)
-
-
-def test_invalid_link_values_fall_back_to_defaults_with_a_notice() -> None:
+def test_invalid_link_values_fall_back_with_a_notice_listing_the_valid_ones() -> None:
     at = open_link("views/benchmark.py", {"subtype": "NOT-A-SUBTYPE", "method": "DROP TABLE",
                                           "ci_level": "2"})
     assert at.selectbox(key="subtype").value == "ASPS"
     assert at.selectbox(key="method").value == "REML"
-    # the values are Markdown-escaped (they are user text); read them as shown
-    notices = re.sub(r"\\(.)", r"\1", " ".join(w.value for w in at.warning))
+    notices = " ".join(w.value for w in at.warning)
     assert "not valid here" in notices and "subtype='NOT-A-SUBTYPE'" in notices
     assert "method='DROP TABLE'" in notices and "ci_level='2'" in notices
-    # A valid link gives no notice.
-    ok = open_link("views/benchmark.py", {"subtype": "UPS – undifferentiated pleomorphic sarcoma"})
-    assert not any("not valid here" in w.value for w in ok.warning)
+    assert "method: FE, DL, PM, ML, REML, GLMM" in notices
+    assert "ci_level: 0.95, 0.9, 0.8, 0.99" in notices
+
+
+def test_comparisons_and_methods_name_their_tests() -> None:
+    at = open_page("views/benchmark.py")
+    table = next(d.value for d in at.dataframe if "test" in d.value.columns)
+    assert {"difference", "low", "high", "p"} <= set(table.columns)
+    assert "Wilson score intervals" in at.code[0].value
+    assert "Benchmark a subtype" in page_text(at)
+    assert "p = 0.0000" not in page_text(at)

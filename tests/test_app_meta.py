@@ -1,39 +1,46 @@
-"""AppTest of the across-subtypes page."""
+"""AppTest of the Across subtypes page: the class pools and differences per subtype."""
 
 from apptest import chart_data, open_page
 
-from comparators.analysis.benchmark import pooled_by_class
 from comparators.evidence.catalog import load_catalog
-from comparators.evidence.cohort import published_cohort
+
+
+def pools(at):
+    return next(d.value for d in at.dataframe if "label" in d.value.columns)
 
 
 def test_pooled_ai_ici_vs_ici_per_subtype() -> None:
     at = open_page("views/meta.py")
-    table = at.dataframe[0].value
-    # Subtypes with both AI+ICI and ICI-containing evidence in data/trials.csv (derived from the
-    # catalog, so adding a trial does not break the test).
     trials = load_catalog().trials
-    pooled = pooled_by_class(trials, published_cohort(trials))
-    both = set(pooled.loc[pooled["class"] == "AI+ICI", "subtype"]) & set(
-        pooled.loc[pooled["class"].isin(["ICI", "ICI+ICI"]), "subtype"])
-    assert set(table.index) == both and {"ASPS", "UPS", "LMS"} <= both
-    # UPS AI+ICI arms are 0/5 (axitinib + pembrolizumab), 0/6 (sunitinib + nivolumab) and 0/5
-    # (TQB2450 + anlotinib) as the seed paper reports them: all zero responders.
+    comparators = trials[(trials["study"] != "LIU2023")
+                         & (trials["overlaps_with"].fillna("") == "")]
+    has = comparators.groupby("subtype")["regimen_class"].agg(set)
+    expected = {s for s, classes in has.items() if {"AI+ICI", "ICI"} <= classes}
+    diff = next(d.value for d in at.dataframe if "difference" in d.value.columns)
+    assert set(diff["subtype"]) == expected - {"STS", "SARCOMA"}
+    # UPS AI+ICI: every comparator arm in the catalog, summed, as the chart draws it.
     data = chart_data(at)[0]
-    ups = data[(data["subtype"] == "UPS") & (data["class"] == "AI+ICI")].iloc[0]
-    assert (ups["responders"], ups["patients"], ups["k"]) == (0, 16, 3)
+    ups = comparators[(comparators["subtype"] == "UPS") & (comparators["regimen_class"]
+                                                           == "AI+ICI")]
+    row = data[(data["subtype"] == "UPS") & (data["class"] == "AI+ICI")].iloc[0]
+    assert (row["responders"], row["patients"], row["k"]) == (
+        int(ups["responders"].sum()), int(ups["evaluable"].sum()), len(ups))
     asps = data[(data["subtype"] == "ASPS") & (data["class"] == "AI+ICI")].iloc[0]
-    assert asps["includes_cohort"]
+    assert not asps["includes_cohort"]  # comparators only, as on the benchmark page
 
 
-def test_model_follows_the_benchmark_page_and_toggle_shows_all() -> None:
+def test_model_follows_the_sidebar_across_pages_and_toggle_shows_all() -> None:
     at = open_page("views/meta.py")
-    reml = at.dataframe[0].value.loc["ASPS", "AI+ICI"]
+    reml = pools(at)["estimate"].round(6).tolist()
     at.switch_page("views/benchmark.py")
     at.run()
     at.selectbox(key="method").set_value("FE").run()
     at.switch_page("views/meta.py")
     at.run()
-    assert at.dataframe[0].value.loc["ASPS", "AI+ICI"] != reml
+    assert at.selectbox(key="method").value == "FE"  # the sidebar kept the choice
+    assert pools(at)["estimate"].round(6).tolist() != reml
+    narrow = set(pools(at)["subtype"])
     at.toggle(key="meta_all").set_value(True).run()
-    assert "CHORDOMA" in set(at.dataframe[0].value.index)
+    trials = load_catalog().trials
+    assert set(pools(at)["subtype"]) > narrow
+    assert set(pools(at)["subtype"]) <= set(trials["subtype"]) - {"STS", "SARCOMA"}

@@ -13,6 +13,8 @@ from comparators.analysis.benchmark import (
     newcombe_difference,
     subtype_rows,
 )
+from comparators.analysis.options import AnalysisOptions
+from comparators.errors import InputError
 from comparators.evidence.catalog import load_catalog
 from comparators.evidence.cohort import published_cohort
 from comparators.stats.proportions import proportion_ci
@@ -59,27 +61,66 @@ def test_class_pools_leave_this_cohort_out_and_comparisons_cover_every_arm(catal
     rows = subtype_rows(catalog.trials, published_cohort(catalog.trials), "ASPS")
     bm = benchmark_subtype(rows)
     ai_ici = rows[(rows["regimen_class"] == "AI+ICI") & ~rows["is_cohort"]]
-    assert bm.class_fits["AI+ICI"].k == len(ai_ici)
+    assert bm.class_pools["AI+ICI"].k == len(ai_ici)
+    assert not bm.class_pools["AI+ICI"].includes_cohort
     assert bm.fit.k == len(rows)
-    trials = [c for c in bm.comparisons if c.kind == "trial"]
-    assert len(trials) == len(rows) - 1
-    assert all(c.cohort_estimate == pytest.approx(5 / 7) for c in bm.comparisons)
-    assert bm.fit.q_between is not None and bm.fit.q_between_df == len(bm.class_fits) - 1
+    assert len(bm.comparisons) == len(rows) - 1
+    assert all(c.a_estimate == pytest.approx(5 / 7) for c in bm.comparisons)
+    estimable = [p for p in bm.class_pools.values() if p.estimable]
+    assert bm.q_between is not None and bm.q_between_df == len(estimable) - 1
+
+
+def test_including_the_cohort_puts_it_in_its_class_pool_only(catalog) -> None:
+    rows = subtype_rows(catalog.trials, published_cohort(catalog.trials), "ASPS")
+    out = benchmark_subtype(rows)
+    inside = benchmark_subtype(rows, AnalysisOptions(include_cohort=True))
+    assert inside.class_pools["AI+ICI"].k == out.class_pools["AI+ICI"].k + 1
+    assert inside.class_pools["AI+ICI"].includes_cohort
+    assert inside.class_pools["ICI"].estimate == out.class_pools["ICI"].estimate
+    assert "incl. this cohort" in inside.class_pools["AI+ICI"].label
+
+
+def test_headline_difference_is_newcombe_square_and_add_of_the_two_intervals(catalog) -> None:
+    # Newcombe (Stat Med 1998;17:873) method 10 applied to a pooled interval (Zou & Donner 2008):
+    # recomputed here by hand from the two intervals the benchmark object reports.
+    rows = subtype_rows(catalog.trials, published_cohort(catalog.trials), "ASPS")
+    bm = benchmark_subtype(rows)
+    c = next(h for h in bm.headline if h.a == "AI+ICI" and h.b == "ICI")
+    a, b = bm.class_pools["AI+ICI"], bm.class_pools["ICI"]
+    d = a.estimate - b.estimate
+    assert c.difference == pytest.approx(d)
+    assert c.low == pytest.approx(d - ((a.estimate - a.low) ** 2 + (b.high - b.estimate) ** 2)
+                                  ** 0.5)
+    assert c.high == pytest.approx(d + ((a.high - a.estimate) ** 2 + (b.estimate - b.low) ** 2)
+                                   ** 0.5)
+    assert 0 <= c.p <= 1
 
 
 def test_excluding_rows_changes_the_pool_and_all_excluded_is_an_error(catalog) -> None:
     rows = subtype_rows(catalog.trials, published_cohort(catalog.trials), "ASPS")
     full = benchmark_subtype(rows)
-    fewer = benchmark_subtype(rows, exclude=["ATEZO-ASPS · atezolizumab"])
+    drop = next(k for k in rows["key"] if not rows.loc[rows["key"] == k, "is_cohort"].item())
+    fewer = benchmark_subtype(rows, AnalysisOptions(exclude=(drop,)))
     assert fewer.fit.k == full.fit.k - 1 and fewer.fit.estimate != full.fit.estimate
+    assert fewer.excluded == (drop,) and drop in fewer.methods_paragraph()
     with pytest.raises(BenchmarkError):
-        benchmark_subtype(rows, exclude=list(rows["key"]))
+        benchmark_subtype(rows, AnalysisOptions(exclude=tuple(rows["key"])))
 
 
 def test_methods_paragraph_names_what_was_done(catalog) -> None:
     rows = subtype_rows(catalog.trials, published_cohort(catalog.trials), "UPS")
-    text = benchmark_subtype(rows, method="GLMM").methods_paragraph()
-    assert "random-intercept logistic model" in text and "No continuity correction" in text
-    text = benchmark_subtype(rows, method="DL", hksj=True).methods_paragraph()
+    text = benchmark_subtype(rows, AnalysisOptions(method="GLMM")).methods_paragraph()
+    assert "random-intercept logistic model" in text and "continuity correction" not in text
+    text = benchmark_subtype(rows, AnalysisOptions(method="DL", hksj=True)).methods_paragraph()
     assert "DerSimonian-Laird" in text and "Hartung-Knapp" in text
-    assert "continuity correction of 0.5" in text  # UPS has 0/5 and 0/6 arms
+    zero = rows[(rows["responders"] == 0) & ~rows["is_cohort"]]
+    if not zero.empty:  # 0% arms get the correction, and the text names them
+        assert "continuity correction of 0.5" in text
+
+
+def test_options_reject_unknown_values_and_list_the_valid_ones() -> None:
+    with pytest.raises(InputError, match="REML"):
+        AnalysisOptions(method="reml")
+    with pytest.raises(InputError, match="level"):
+        AnalysisOptions(level=95)
+    assert AnalysisOptions(exclude=("b", "a", "b")).exclude == ("a", "b")

@@ -25,20 +25,24 @@ method, level = ci_options()
 level_label = f"{100 * level:g}% CI"
 source = "Source: Liu et al., Sci Rep 2023, doi:10.1038/s41598-023-30412-6"
 
-st.title("This cohort: Liu et al., Sci Rep 2023")
-st.caption(
-    f"{SEED_CITATION}. Retrospective, single-centre: 33 patients with advanced soft-tissue "
-    "sarcoma treated with an angiogenesis inhibitor plus an immune checkpoint inhibitor "
-    "(August 2020 to December 2021)."
-)
+if active.kind == "published":
+    st.title("This cohort: Liu et al., Sci Rep 2023")
+    st.caption(
+        f"{SEED_CITATION}. Retrospective, single-centre: 33 patients with advanced soft-tissue "
+        "sarcoma treated with an angiogenesis inhibitor plus an immune checkpoint inhibitor "
+        "(August 2020 to December 2021)."
+    )
+else:
+    st.title(f"This cohort: {plain(active.label)}")
 
-# --- The cohort the other pages highlight, when it is not the published one ------------------
+# --- The cohort the other pages highlight, when it is not the seed paper's -----------------
 if active.kind != "published":
     cohort_banner(active)
     st.header(f"Active cohort: {plain(active.label)}")
     st.caption(
         "Every other page (benchmark, across subtypes, summary, what-if, planning) now uses this "
-        "cohort. The published Liu 2023 tables follow below for reference."
+        "cohort. The seed paper's own tables come back here when you stop using it (Survival "
+        "and patients, or Reset on the What if page)."
     )
     active_table = cohort_orr_table(active.rows, method, level)
     st.dataframe(
@@ -55,7 +59,7 @@ if active.kind != "published":
         )
     csv_download(active_table, "Download active cohort (CSV)", "active_cohort.csv", "dl_active",
                  note=None if active.is_real else active.caveat)
-    st.divider()
+    st.stop()  # the seed paper's tables are about another cohort
 
 # --- Best response -------------------------------------------------------------------------
 st.header("Best overall response (RECIST 1.1)")
@@ -72,7 +76,8 @@ cols[0].caption(f"{level_label} {overall['ORR low %']:.1f}–{overall['ORR high 
 cols[1].metric("Disease control rate", f"{overall['DCR %']:.1f}%")
 cols[1].caption(f"{level_label} {overall['DCR low %']:.1f}–{overall['DCR high %']:.1f}%")
 cols[2].metric("Median PFS (months)", f"{pfs['value']:.2f}")
-cols[2].caption(f"95% CI {pfs['low']:.2f}–{pfs['high']:.2f} months, all 33 patients")
+cols[2].caption(f"Interval as printed {pfs['low']:.2f}–{pfs['high']:.2f} months (the "
+                "paper's, SPSS-style), all 33 patients")
 cols[3].metric("Median OS", "not reached")
 cols[3].caption(
     f"Median follow-up {followup['value']:.1f} months "

@@ -9,12 +9,21 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from comparators.analysis.benchmark import SubtypeBenchmark, benchmark_subtype, subtype_rows
+from comparators.analysis.benchmark import (
+    AcrossSubtypes,
+    SubtypeBenchmark,
+    across_subtypes,
+    benchmark_subtype,
+    subtype_rows,
+)
+from comparators.analysis.options import AnalysisOptions
 from comparators.evidence.audit import audit_published, findings_frame
 from comparators.evidence.catalog import Catalog, load_catalog
 from comparators.evidence.cohort import SeedCohort, ThisCohort, load_seed_cohort, published_cohort
+from comparators.evidence.labels import arm_labels
 from comparators.reports.export import chart_png, chart_svg, safe_csv
 from comparators.reports.markup import md_escape
+from comparators.vocab import HKSJ_VARIANTS, MEASURES, METHODS
 
 
 @st.cache_data(show_spinner=False)
@@ -58,31 +67,122 @@ def cohort_banner(cohort: ThisCohort) -> None:
                 icon=":material/upload_file:")
 
 
-# The benchmark page's options live under these keys (bound to the URL there); other pages that
-# read "the numbers the benchmark page shows" (planning, summaries) use the same keys.
-BENCHMARK_DEFAULTS = {"subtype": "ASPS", "measure": "logit", "method": "REML", "hksj": False}
+# Every choice that changes a pooled number is a widget in the sidebar of the pages that pool
+# (model_controls), bound to the URL under these keys and kept across pages (persist_state), so
+# a link from any of those pages reproduces its numbers and the pages agree with each other.
+MODEL_DEFAULTS: dict[str, object] = {
+    "measure": "logit", "method": "REML", "hksj": False, "hksj_variant": "adhoc",
+    "include_cohort": False, "overlapping": False, "exclude": [],
+}
+BENCHMARK_DEFAULTS = {"subtype": "ASPS", **MODEL_DEFAULTS}
+
+
+def analysis_options() -> AnalysisOptions:
+    """The options object of this session: the sidebar's model and interval choices."""
+    get = st.session_state.get
+    ci_method, level = ci_options()
+    return AnalysisOptions(
+        measure=str(get("measure", "logit")), method=str(get("method", "REML")),
+        hksj=bool(get("hksj", False)), hksj_variant=str(get("hksj_variant", "adhoc")),
+        level=level, ci_method=ci_method, exclude=tuple(get("exclude", None) or ()),
+        include_cohort=bool(get("include_cohort", False)),
+        include_overlapping=bool(get("overlapping", False)),
+    )
 
 
 def benchmark_options() -> dict[str, object]:
     return {k: st.session_state.get(k, v) for k, v in BENCHMARK_DEFAULTS.items()}
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
-def _benchmark(
-    rows: pd.DataFrame, measure: str, method: str, hksj: bool, level: float, ci_method: str,
-    exclude: tuple[str, ...],
-) -> SubtypeBenchmark:
-    return benchmark_subtype(rows, measure, method, hksj, level, ci_method, exclude)
-
-
-def subtype_benchmark(
-    subtype: str, measure: str = "logit", method: str = "REML", hksj: bool = False,
-    exclude: tuple[str, ...] = (), include_overlapping: bool = False,
-) -> SubtypeBenchmark:
-    """The fitted benchmark for `subtype` with this session's cohort and interval options."""
+def model_controls() -> AnalysisOptions:
+    """The pooling model in the sidebar (codes as the CLI spells them, so links use them)."""
+    arms = sorted(str(k) for k in dict.fromkeys(
+        f"{s} · {a}" for s, a in zip(catalog().trials["study"], catalog().trials["arm"],
+                                     strict=True)))
+    with st.sidebar:
+        st.subheader("Pooling model")
+        measure = st.selectbox(
+            "Effect measure", list(MEASURES), key="measure", bind="query-params",
+            persist_state="session", help="; ".join(f"{k}: {v}" for k, v in MEASURES.items()))
+        method = st.selectbox(
+            "Model", list(METHODS), index=list(METHODS).index("REML"), key="method",
+            bind="query-params", persist_state="session",
+            help="; ".join(f"{k}: {v}" for k, v in METHODS.items())
+            + ". GLMM suits small counts and 0%/100% arms.")
+        hksj = st.toggle("HKSJ interval", key="hksj", bind="query-params",
+                         persist_state="session",
+                         help="Hartung-Knapp-Sidik-Jonkman: t distribution with k - 1 df.")
+        variant = "adhoc"
+        if hksj:
+            variant = st.selectbox(
+                "HKSJ variant", list(HKSJ_VARIANTS), key="hksj_variant", bind="query-params",
+                persist_state="session",
+                help="; ".join(f"{k}: {v}" for k, v in HKSJ_VARIANTS.items()))
+        include_cohort = st.toggle(
+            "This cohort inside its class pool", key="include_cohort", bind="query-params",
+            persist_state="session",
+            help="Off (default): class pools hold comparators only, so this cohort is "
+                 "benchmarked against them. On: this cohort counts as AI+ICI evidence.")
+        overlapping = st.toggle(
+            "Pool overlapping cohorts", key="overlapping", bind="query-params",
+            persist_state="session",
+            help="Rows that re-count another study's patients (e.g. expansion cohorts) are "
+                 "left out by default so no patient is pooled twice.")
+        exclude = st.multiselect(
+            "Leave out study arms", arms, key="exclude", bind="query-params",
+            persist_state="session", placeholder="none",
+            help="Applies to every subtype and page; shown in every export.")
     ci_method, level = ci_options()
-    rows = subtype_rows(catalog().trials, this_cohort(), subtype, include_overlapping)
-    return _benchmark(rows, measure, method, hksj, level, ci_method, tuple(sorted(exclude)))
+    # The widgets' return values, not session_state reads: on a page's first run after a page
+    # switch the persisted value is what the widget returns.
+    return AnalysisOptions(
+        measure=str(measure), method=str(method), hksj=bool(hksj), hksj_variant=str(variant),
+        level=level, ci_method=ci_method, exclude=tuple(exclude),
+        include_cohort=bool(include_cohort), include_overlapping=bool(overlapping))
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _benchmark(rows: pd.DataFrame, options: AnalysisOptions) -> SubtypeBenchmark:
+    return benchmark_subtype(rows, options)
+
+
+def subtype_benchmark(subtype: str, options: AnalysisOptions | None = None) -> SubtypeBenchmark:
+    """The fitted benchmark for `subtype` with this session's cohort and options."""
+    options = options or analysis_options()
+    rows = subtype_rows(catalog().trials, this_cohort(), subtype, options.include_overlapping)
+    return _benchmark(rows, options)
+
+
+@st.cache_data(show_spinner="Pooling every subtype…", max_entries=32)
+def _across(trials: pd.DataFrame, cohort: ThisCohort, options: AnalysisOptions) -> AcrossSubtypes:
+    return across_subtypes(trials, cohort, options)
+
+
+def every_subtype(options: AnalysisOptions | None = None) -> AcrossSubtypes:
+    """Every subtype's benchmark under this session's options (the same cached objects' maths
+    as the benchmark page: `analysis.benchmark.benchmark_subtype`)."""
+    return _across(catalog().trials, this_cohort(), options or analysis_options())
+
+
+def arm_label_map() -> dict[str, str]:
+    """row key -> 'Author Year · arm', with this session's cohort under its own name."""
+    cat = catalog()
+    labels = arm_labels(cat.trials, cat.references)
+    cohort = this_cohort()
+    labels.update({f"{cohort.study} · {a}": plain_label(cohort.label) for a in cohort.rows["arm"]})
+    return labels
+
+
+def plain_label(text: object) -> str:
+    """A label for charts and tables (not Markdown): one line, trimmed."""
+    return " ".join(str(text).split())[:120]
+
+
+def p_text(p: float | None) -> str:
+    """'p < 0.0001' rather than 'p = 0.0000'; '–' when there is no test."""
+    if p is None or pd.isna(p):
+        return "–"
+    return "p < 0.0001" if p < 0.0001 else f"p = {p:.4f}" if p < 0.001 else f"p = {p:.3f}"
 
 
 @st.cache_data(show_spinner=False)

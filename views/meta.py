@@ -1,32 +1,30 @@
+"""Across subtypes: every subtype's class pools and the AI+ICI minus ICI difference, read from
+the same `analysis.benchmark` objects the Benchmark page shows (views.common.every_subtype)."""
+
 import pandas as pd
 import streamlit as st
 
-from comparators.analysis.benchmark import pooled_by_class
 from comparators.analysis.borrowing import Borrowing, BorrowingError, borrow_across_subtypes
 from comparators.charts.borrowing import shrinkage_chart
 from comparators.charts.cohort import class_by_subtype_chart
 from comparators.evidence.cohort import ThisCohort
+from comparators.evidence.version import catalog_version
 from comparators.vocab import REGIMEN_CLASSES
 from views.common import (
-    benchmark_options,
+    analysis_options,
     catalog,
     chart_downloads,
-    ci_options,
     cohort_banner,
     csv_download,
+    every_subtype,
+    p_text,
     this_cohort,
 )
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def pooled(trials: pd.DataFrame, cohort: ThisCohort, measure: str, method: str, hksj: bool,
-           level: float) -> pd.DataFrame:
-    return pooled_by_class(trials, cohort, measure, method, hksj, level)
-
-
-@st.cache_data(show_spinner=False, max_entries=32)
-def chart_spec(data: pd.DataFrame, subtitle: list[str]) -> dict:
-    return class_by_subtype_chart(data, subtitle).to_dict()
+def chart_spec(data: pd.DataFrame, subtitle: list[str], interval: str) -> dict:
+    return class_by_subtype_chart(data, subtitle, interval).to_dict()
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -42,42 +40,87 @@ def shrinkage_spec(frame: pd.DataFrame, title: str, subtitle: list[str]) -> dict
 
 
 cohort = this_cohort()
-options = benchmark_options()
-_, level = ci_options()
+options = analysis_options()
+interval = options.interval_name
+level = options.level
 
 st.title("Across subtypes: where does the combination look better?")
 st.caption(
     "Pooled objective response rate of angiogenesis inhibitor + immune checkpoint inhibitor "
     "(AI+ICI) arms against ICI alone (and ICI+ICI, AI alone) in every subtype the catalog "
-    "covers. This cohort counts as AI+ICI evidence. The model follows the Benchmark page's "
-    f"choice: {options['measure']} / {options['method']}"
-    + (" with HKSJ" if options["hksj"] else "") + "."
+    f"covers: {options.model_text()}, {interval}; this cohort is "
+    f"{'inside' if options.include_cohort else 'outside'} the class pools (sidebar)."
 )
 cohort_banner(cohort)
 
-data = pooled(catalog().trials, cohort, options["measure"], options["method"], options["hksj"],
-              level)
+across = every_subtype(options)
+data = across.pools_frame()
 both = set(data.loc[data["class"] == "AI+ICI", "subtype"]) & set(
     data.loc[data["class"].isin(["ICI", "ICI+ICI"]), "subtype"])
 show_all = st.toggle("Show every subtype (also those without an AI+ICI vs ICI comparison)",
                      key="meta_all", bind="query-params")
 shown = data if show_all else data[data["subtype"].isin(both)]
+stamp = f"{options.stamp()}; {catalog_version().stamp()}"
+if not cohort.is_real:
+    stamp = f"{cohort.caveat} {stamp}"
 
-subtitle = ["Dots: pooled ORR (size = evaluable patients); lines: 95% CI. "
-            "Small k means little evidence.", "Sources: data/trials.csv"]
+subtitle = [f"Dots: pooled ORR (size = evaluable patients); lines: {interval}. "
+            "Small k means little evidence.",
+            f"{options.model_text()}; class pools "
+            f"{'incl.' if options.include_cohort else 'without'} this cohort"
+            + (f"; left out: {', '.join(options.exclude)}" if options.exclude else ""),
+            f"Sources: the Comparator trials page; {catalog_version().stamp()}"]
 if not cohort.is_real:
     subtitle.append(f"{cohort.label}: {cohort.caveat}")
-spec = chart_spec(shown.reset_index(drop=True), subtitle)
+spec = chart_spec(shown.reset_index(drop=True), subtitle, interval)
 st.vega_lite_chart(spec, key="meta_chart", width="stretch")
 chart_downloads(spec, "orr_by_class_and_subtype", "meta")
 
-wide = 100 * shown.pivot_table(index="subtype", columns="class", values="estimate")
-if {"AI+ICI", "ICI"} <= set(wide.columns):
-    wide["AI+ICI minus ICI (points)"] = wide["AI+ICI"] - wide["ICI"]
-st.subheader("Pooled ORR (%) by subtype and class")
+st.subheader(f"AI+ICI minus ICI alone, by subtype ({interval})")
+diff = across.differences_frame("AI+ICI", "ICI")
+if diff.empty:
+    st.info("No subtype has both a pooled AI+ICI and a pooled ICI-alone estimate.")
+else:
+    table = diff.assign(**{c: 100 * diff[c] for c in
+                           ("estimate_AI+ICI", "estimate_ICI", "difference", "low", "high")})
+    table["p"] = [p_text(p) for p in diff["p"]]
+    st.dataframe(
+        table[["subtype", "k_AI+ICI", "n_AI+ICI", "estimate_AI+ICI", "k_ICI", "n_ICI",
+               "estimate_ICI", "difference", "low", "high", "p"]],
+        hide_index=True,
+        column_config={
+            "subtype": "Subtype",
+            "k_AI+ICI": st.column_config.NumberColumn("AI+ICI arms (k)"),
+            "n_AI+ICI": st.column_config.NumberColumn("AI+ICI patients"),
+            "estimate_AI+ICI": st.column_config.NumberColumn("AI+ICI pooled %", format="%.1f"),
+            "k_ICI": st.column_config.NumberColumn("ICI arms (k)"),
+            "n_ICI": st.column_config.NumberColumn("ICI patients"),
+            "estimate_ICI": st.column_config.NumberColumn("ICI pooled %", format="%.1f"),
+            "difference": st.column_config.NumberColumn("Difference (points)", format="%+.1f"),
+            "low": st.column_config.NumberColumn(f"{interval} low", format="%+.1f"),
+            "high": st.column_config.NumberColumn(f"{interval} high", format="%+.1f"),
+            "p": "Test",
+        },
+        key="meta_diff_table",
+    )
+    csv_download(diff, "Download differences (CSV)", "ai_ici_minus_ici_by_subtype.csv",
+                 "dl_meta_diff", note=stamp)
+
+st.subheader(f"Pooled ORR by subtype and class ({interval})")
+pools = shown.assign(estimate=100 * shown["estimate"], low=100 * shown["low"],
+                     high=100 * shown["high"])
 st.dataframe(
-    wide,
-    column_config={c: st.column_config.NumberColumn(c, format="%.1f") for c in wide.columns},
+    pools[["subtype", "class", "label", "k", "events", "n", "estimate", "low", "high"]],
+    hide_index=True,
+    column_config={
+        "subtype": "Subtype", "class": "Class", "label": "Pool",
+        "k": st.column_config.NumberColumn("Arms (k)"),
+        "events": st.column_config.NumberColumn("Responders"),
+        "n": st.column_config.NumberColumn("Evaluable"),
+        "estimate": st.column_config.NumberColumn("Pooled ORR %", format="%.1f"),
+        "low": st.column_config.NumberColumn(f"{interval} low %", format="%.1f"),
+        "high": st.column_config.NumberColumn(f"{interval} high %", format="%.1f"),
+    },
     key="meta_table",
 )
 st.caption(
@@ -86,7 +129,7 @@ st.caption(
     "trials. See the Benchmark page for each subtype's trials and heterogeneity."
 )
 csv_download(shown, "Download pooled estimates (CSV)", "orr_by_class_and_subtype.csv",
-             "dl_meta", note=None if cohort.is_real else cohort.caveat)
+             "dl_meta", note=stamp)
 
 st.divider()
 st.subheader("Borrowing strength across subtypes (Bayesian hierarchical model)")
@@ -120,7 +163,7 @@ else:
     level_pct = f"{100 * level:g}%"
     shrink_subtitle = [f"Hollow: observed ORR; arrow: posterior median; band: central "
                        f"{level_pct} credible interval.", f"Prior: {result.prior}",
-                       "Sources: data/trials.csv"]
+                       f"Sources: the Comparator trials page; {catalog_version().stamp()}"]
     if not cohort.is_real:
         shrink_subtitle.append(f"{cohort.label}: {cohort.caveat}")
     spec = shrinkage_spec(frame, f"{regimen_class}: ORR per subtype, observed and shrunken",
@@ -153,4 +196,4 @@ else:
     st.caption(result.methods_text())
     csv_download(frame.assign(prior=result.prior), "Download shrunken estimates (CSV)",
                  f"shrinkage_{regimen_class}.csv", "dl_borrow",
-                 note=None if cohort.is_real else cohort.caveat)
+                 note=stamp)

@@ -30,12 +30,13 @@ from comparators.stats.design import (
 )
 from comparators.stats.proportions import CI_METHODS, percent
 from views.common import (
+    analysis_options,
     benchmark_options,
     catalog,
     chart_downloads,
-    ci_options,
     cohort_banner,
     csv_download,
+    plain,
     subtype_benchmark,
     this_cohort,
 )
@@ -65,12 +66,14 @@ def simon_search(p0: float, p1: float, alpha: float, beta: float,
 
 
 def fill_from_evidence(p0: float, p1: float) -> None:
-    st.session_state["plan_p0"] = p0
-    st.session_state["plan_p1"] = p1
+    # Three decimals, as the inputs show them: the link stays short and reproducible.
+    st.session_state["plan_p0"] = round(p0, 3)
+    st.session_state["plan_p1"] = round(p1, 3)
 
 
 cohort = this_cohort()
-ci_method, level = ci_options()
+options = analysis_options()
+ci_method, level = options.ci_method, options.level
 trials = catalog().trials
 
 st.title("Plan the next trial")
@@ -89,37 +92,36 @@ default_subtype = str(opts["subtype"]) if str(opts["subtype"]) in codes else cod
 ecols = st.columns(3)
 subtype = ecols[0].selectbox("Subtype", codes, index=codes.index(default_subtype),
                              key="plan_subtype", bind="query-params", persist_state="session")
-measure, method, hksj = str(opts["measure"]), str(opts["method"]), bool(opts["hksj"])
 evidence_p0 = evidence_p1 = None
 bench: SubtypeBenchmark | None
 try:
-    bench = subtype_benchmark(subtype, measure, method, hksj)
+    bench = subtype_benchmark(subtype, options)
 except BenchmarkError as exc:
     bench = None
     st.warning(f"No {subtype} rows to pool: {exc}.")
-if bench is not None and bench.class_fits:
-    classes = list(bench.class_fits)
+if bench is not None and bench.class_pools:
+    classes = list(bench.class_pools)
     default_class = classes.index("ICI") if "ICI" in classes else 0
     cls = ecols[1].selectbox(
         "p0 = pooled ORR of the comparator class", classes, index=default_class,
         key="plan_p0_class", bind="query-params",
-        help="Comparators only (this cohort left out), pooled as on the benchmark page.")
+        help="The class pool the benchmark page shows (same model and scope).")
     p1_source = ecols[2].radio("p1 =", P1_SOURCES, key="plan_p1_source", bind="query-params")
-    class_fit = bench.class_fits[cls]
-    evidence_p0 = class_fit.estimate
-    p0_text = f"{cls} pooled {percent(evidence_p0)} (k = {class_fit.k})"
+    class_pool = bench.class_pools[cls]
+    evidence_p0 = class_pool.estimate
+    p0_text = f"{class_pool.label}: {percent(evidence_p0)}"
     if p1_source == P1_SOURCES[0]:
         row = bench.cohort_row
         if row is not None and int(row["evaluable"]) > 0:
             evidence_p1 = int(row["responders"]) / int(row["evaluable"])
-            p1_text = (f"this cohort {percent(evidence_p1)} ({int(row['responders'])}/"
+            p1_text = (f"{plain(cohort.label)} {percent(evidence_p1)} ({int(row['responders'])}/"
                        f"{int(row['evaluable'])}{', hypothetical' if not cohort.is_real else ''})")
         else:
-            p1_text = f"this cohort has no {subtype} row"
-    elif "AI+ICI" in bench.class_fits:
-        ai = bench.class_fits["AI+ICI"]
+            p1_text = f"{plain(cohort.label)} has no {subtype} patients evaluable for response"
+    elif "AI+ICI" in bench.class_pools:
+        ai = bench.class_pools["AI+ICI"]
         evidence_p1 = ai.estimate
-        p1_text = f"AI+ICI pooled {percent(evidence_p1)} (k = {ai.k}, comparators only)"
+        p1_text = f"{ai.label}: {percent(evidence_p1)}"
     else:
         p1_text = f"no AI+ICI comparator has reported {subtype}"
     st.markdown(f"Evidence for **{subtype}**: p0 ← {p0_text}; p1 ← {p1_text}.")
@@ -129,8 +131,8 @@ if bench is not None and bench.class_fits:
         disabled=evidence_p0 is None or evidence_p1 is None,
         help="Copies the two numbers into the design inputs below; the design reruns.",
     )
-    st.caption(f"Pooled with the benchmark page's options ({opts['measure']}, {opts['method']}"
-               f"{', HKSJ' if opts['hksj'] else ''}; {CI_METHODS[ci_method]} study intervals).")
+    st.caption(f"Pooled with the sidebar's model ({options.model_text()}; "
+               f"{CI_METHODS[ci_method]} arm intervals); filled in rounded to 3 decimals.")
 elif bench is not None:
     st.info(f"No comparator trial has reported {subtype}: set p0 and p1 by hand.")
 
@@ -251,7 +253,10 @@ st.header("PFS what-if: a randomised comparison sized from reported medians")
 own = cohort.row("STS")
 published_own = trials[(trials["study"] == SEED_STUDY) & (trials["subtype"] == "STS")]
 own_median = None
-for candidate in (own, published_own.iloc[0] if not published_own.empty else None):
+# A scenario edited from the seed cohort falls back on the seed's median; an upload never does.
+fallback = published_own.iloc[0] if cohort.replaces == SEED_STUDY and not published_own.empty \
+    else None
+for candidate in (own, fallback):
     if candidate is not None and not pd.isna(candidate.get("pfs_median_months")):
         own_median = float(candidate["pfs_median_months"])
         break
@@ -277,7 +282,8 @@ else:
     experimental = fc[1].number_input(
         "Experimental arm median PFS (months)", 0.1, 120.0, own_median, 0.1, format="%.2f",
         key="pfs_experimental", bind="query-params",
-        help=f"Default: this cohort's {own_median:g} months (all 33 treated, Fig. 3a).")
+        help=f"Default: this cohort's {own_median:g} months"
+             + (" (all 33 treated, Fig. 3a)." if cohort.kind == "published" else "."))
     gc = st.columns(4)
     accrual = gc[0].number_input("Accrual (months)", 0.0, 240.0, 24.0, 1.0, key="pfs_accrual",
                                  bind="query-params")
@@ -321,11 +327,14 @@ else:
             "differ", "Medians as reported in data/trials.csv"])
         st.altair_chart(chart, key="pfs_chart")
         chart_downloads(chart, "pfs_exponential", "dl_pfs")
+        own_note = ("this cohort's 8.90-month median is for all 33 treated patients (the "
+                    "paper's interval 5.98–11.82 is SPSS-style symmetric); "
+                    if cohort.kind == "published" else
+                    f"{plain(cohort.label)}'s median is {own_median:g} months; ")
         st.caption(
-            "Caveats: this cohort's 8.90-month median is for all 33 treated patients (95% CI "
-            "5.98–11.82, SPSS-style symmetric); comparator medians come from other populations, "
-            "subtypes and lines. A hazard ratio implied by two single-arm medians is a planning "
-            "guess, not an estimate of effect."
+            f"Caveats: {own_note}comparator medians come from other populations, subtypes and "
+            "lines. A hazard ratio implied by two single-arm medians is a planning guess, not "
+            "an estimate of effect."
         )
     except (DesignInputError, KeyError) as exc:
         st.error(f"Cannot size the PFS comparison: {exc}", icon=":material/error:")

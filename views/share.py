@@ -75,8 +75,10 @@ def check_link_values(before: dict[str, str], notice: st.delta_generator.DeltaGe
     messages = []
     if dropped:
         shown = ", ".join(md_escape(f"{k}={before[k]!r}") for k in dropped)
+        valid = [md_escape(f"{k}: {', '.join(v)}") for k in dropped if (v := valid_values(k))]
         messages.append(f"This link's value for {shown} is not valid here, so the default is "
-                        "used instead.")
+                        "used instead." + (" Valid values — " + "; ".join(valid) + "."
+                                           if valid else ""))
     left_out = {k: bad for k, bad in partly.items() if bad}
     if left_out:
         shown = "; ".join(md_escape(f"{k}: {', '.join(repr(v) for v in bad)}")
@@ -85,3 +87,27 @@ def check_link_values(before: dict[str, str], notice: st.delta_generator.DeltaGe
                         "its other values are used.")
     if messages:  # one element: `notice` is an st.empty placeholder
         notice.warning(" ".join(messages), icon=":material/link_off:")
+
+
+def valid_values(key: str) -> list[str]:
+    """The values a link may carry for `key` (codes as the CLI spells them); [] if free-form.
+
+    Imported lazily: only a link with a bad value pays for the catalog.
+    """
+    from comparators.vocab import CI_SHORT_NAMES, HKSJ_VARIANTS, MEASURES, METHODS
+
+    static = {"measure": list(MEASURES), "method": list(METHODS),
+              "hksj_variant": list(HKSJ_VARIANTS), "ci_method": list(CI_SHORT_NAMES),
+              "ci_level": [f"{level:g}" for level in CI_LEVELS]}
+    if key in static:
+        return static[key]
+    if key in {"subtype", "plan_subtype", "whatif_subtype", "summary_subtypes"}:
+        from comparators.evidence.catalog import load_catalog
+        from comparators.vocab import AGGREGATE_SUBTYPES
+
+        return sorted(set(load_catalog().trials["subtype"].astype(str)) - AGGREGATE_SUBTYPES)
+    return []
+
+
+#: The confidence levels the sidebar offers (the entry point's selectbox reads this).
+CI_LEVELS = (0.95, 0.90, 0.80, 0.99)

@@ -13,7 +13,7 @@ import streamlit as st
 
 from comparators.analysis.benchmark import BenchmarkError
 from comparators.charts.forest import forest_chart
-from comparators.evidence.catalog import REGIMEN_CLASSES
+from comparators.evidence.version import catalog_version
 from comparators.reports.citations import to_bibtex, to_ris
 from comparators.reports.export import chart_png, chart_svg, neutralise_formulas
 from comparators.reports.summary import (
@@ -27,10 +27,10 @@ from comparators.reports.summary import (
     to_html,
     to_markdown,
 )
+from comparators.vocab import REGIMEN_CLASSES
 from views.common import (
-    benchmark_options,
+    analysis_options,
     catalog,
-    ci_options,
     cohort_banner,
     csv_download,
     seed_audit,
@@ -42,9 +42,10 @@ from views.share import keep_valid_link_values
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def forest_spec(rows: pd.DataFrame, title: str, subtitle: tuple[str, ...], x_title: str) -> dict:
+def forest_spec(rows: pd.DataFrame, title: str, subtitle: tuple[str, ...], x_title: str,
+                interval: str) -> dict:
     """Building and validating the Altair chart costs ~0.3 s; reruns reuse the spec."""
-    return forest_chart(rows, None, title, list(subtitle), x_title).to_dict()
+    return forest_chart(rows, None, title, list(subtitle), x_title, interval).to_dict()
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -88,19 +89,15 @@ cohort_banner(cohort)
 
 controls = st.columns([3, 2])
 
-
-def subtype_label(code: str) -> str:
-    return f"{code} – {names.get(code, code)}"
-
-
-keep_valid_link_values("summary_subtypes", available, subtype_label)  # codes work too
+keep_valid_link_values("summary_subtypes", sorted(available))  # invalid values named
 keep_valid_link_values("summary_classes", REGIMEN_CLASSES)
 chosen = controls[0].multiselect(
-    "Subtypes", available,
+    "Subtypes", sorted(available),
     default=None if "summary_subtypes" in st.session_state  # set from a link's codes
     else ["ASPS"] if "ASPS" in available else available[:1],
-    format_func=subtype_label, key="summary_subtypes",
-    bind="query-params", placeholder="Choose one or more subtypes",
+    key="summary_subtypes", bind="query-params", placeholder="Choose one or more subtypes",
+    help="Subtype codes as in data/subtypes.csv and the CLI: "
+         + "; ".join(f"{c} {names.get(c, c)}" for c in sorted(available)),
 )
 classes = controls[1].multiselect(
     "Regimen classes to report", list(REGIMEN_CLASSES), default=[], key="summary_classes",
@@ -109,28 +106,21 @@ classes = controls[1].multiselect(
          "overall pooled estimate keep every included arm.",
 )
 
-options = benchmark_options()
-measure, method, hksj = str(options["measure"]), str(options["method"]), bool(options["hksj"])
-ci_method, level = ci_options()
-model = model_description(measure, method, hksj, level, ci_method)
-note_cols = st.columns([5, 1.4])
-note_cols[0].caption(
-    f"Model as on the Benchmark page: {model}. Change the model on the Benchmark page and the "
-    "interval method and level in the sidebar; overlapping cohorts are left out, as there by "
-    "default."
-)
-note_cols[1].page_link("views/benchmark.py", label="Benchmark page", icon=":material/forest:")
+options = analysis_options()
+level = options.level
+st.caption(f"Model: {model_description(options)} (sidebar; the same choices as on the "
+           "Benchmark and Across subtypes pages).")
 
 if not chosen:
     st.info("Choose at least one subtype to summarise.", icon=":material/info:")
     st.stop()
 
 try:
-    benchmarks = {s: subtype_benchmark(s, measure, method, hksj) for s in chosen}
+    benchmarks = {s: subtype_benchmark(s, options) for s in chosen}
     summary = build_summary(
-        cat.trials, cat.references, seed_audit(), cohort, chosen, measure, method, hksj, level,
-        ci_method, classes or None, benchmarks=benchmarks, subtype_names=names,
-        claims=seed_cohort().claims,
+        cat.trials, cat.references, seed_audit(), cohort, chosen, options, classes or None,
+        benchmarks=benchmarks, subtype_names=names, claims=seed_cohort().claims,
+        catalog_stamp=catalog_version().stamp(),
     )
 except (BenchmarkError, SummaryError) as err:
     st.error(f"Cannot build the summary: {err}.")
@@ -145,15 +135,15 @@ for section in summary.sections:
     st.header(section.heading, divider="gray")
     st.markdown(md_escape(section.narrative))
     spec = forest_spec(section.forest, section.chart_title, section.chart_subtitle,
-                       section.x_title)
+                       section.x_title, section.interval)
     specs[section.subtype] = spec
     st.vega_lite_chart(spec, key=f"summary_forest_{section.subtype}")
-    st.caption("The class diamonds in the plot pool every arm of the class, this cohort "
-               "included; the class estimates in the paragraph are the comparators' alone.")
+    st.caption(section.caption)
     st.subheader(f"Trials used ({section.subtype})")
     shown = section.trials.assign(
-        study=[f"{s} (this cohort)" if c else s
-               for s, c in zip(section.trials["study"], section.trials["is_cohort"], strict=True)],
+        study=[f"{s.split(' · ')[0]} (this cohort)" if c else s.split(" · ")[0] + m
+               for s, c, m in zip(section.trials["label"], section.trials["is_cohort"],
+                                  section.trials["mark"], strict=True)],
         counts=[f"{k}/{n}" for k, n in zip(section.trials["responders"],
                                            section.trials["evaluable"], strict=True)],
         estimate=100 * section.trials["estimate"], low=100 * section.trials["low"],
@@ -166,8 +156,8 @@ for section in summary.sections:
             "study": "Study", "arm": "Arm", "regimen_class": "Class",
             "counts": "Responders/evaluable",
             "estimate": st.column_config.NumberColumn("ORR %", format="%.1f"),
-            "low": st.column_config.NumberColumn(f"{100 * level:g}% CI low", format="%.1f"),
-            "high": st.column_config.NumberColumn(f"{100 * level:g}% CI high", format="%.1f"),
+            "low": st.column_config.NumberColumn(f"{section.interval} low", format="%.1f"),
+            "high": st.column_config.NumberColumn(f"{section.interval} high", format="%.1f"),
             "verified": "Verification",
             "ref_number": st.column_config.NumberColumn("Ref.", format="%d"),
         },
@@ -209,7 +199,7 @@ quick[2].download_button(
 data = summary.to_frame()
 with quick[3]:
     csv_download(data, "Data (CSV)", f"{base}{labelled}.csv", "dl_summary_csv",
-                 note=summary.data_label)
+                 note="; ".join(filter(None, [summary.data_label, summary.stamp])))
 quick[4].download_button(
     "Data (Parquet)", parquet_bytes(neutralise_formulas(data)),
     file_name=f"{base}{labelled}.parquet", mime="application/vnd.apache.parquet",

@@ -161,6 +161,8 @@ def example_seed(ipd: pd.DataFrame) -> str:
 
 def use_upload(frame: pd.DataFrame, name: str, rows: pd.DataFrame) -> None:
     synthetic = sc.ipd_is_synthetic(frame)
+    # The name the user gave the cohort (a label, never markup), else the file's name.
+    label = " ".join(str(st.session_state.get("upload_label") or "").split())[:60]
     caveat = (
         f"{sc.SYNTHETIC_LABEL}: {name} marks its rows synthetic=true."
         if synthetic
@@ -170,7 +172,7 @@ def use_upload(frame: pd.DataFrame, name: str, rows: pd.DataFrame) -> None:
     )
     st.session_state[UPLOAD_KEY] = ThisCohort(
         study=UPLOAD_STUDY,
-        label=f"Uploaded cohort ({name})",
+        label=label or f"Uploaded cohort ({name})",
         rows=rows,
         kind="synthetic" if synthetic else "uploaded",
         caveat=caveat,
@@ -327,6 +329,10 @@ if upload is not None:
             )
             in_use = st.session_state.get(IPD_NAME_KEY) == upload.name and frame.equals(
                 st.session_state.get(IPD_FRAME_KEY, pd.DataFrame()))
+            st.text_input(
+                "Name of this cohort", key="upload_label", max_chars=60,
+                placeholder=f"Uploaded cohort ({upload.name})",
+                help="How every page, chart and export names your cohort.")
             st.button(
                 "Use as this cohort", key="use_upload", type="primary",
                 on_click=use_upload, args=(frame, upload.name, rows), disabled=in_use,
@@ -338,9 +344,9 @@ if upload is not None:
                 st.caption("In use as this cohort.")
 if UPLOAD_KEY in st.session_state or IPD_FRAME_KEY in st.session_state:
     st.button(
-        "Reset to the published cohort", key="reset_upload", on_click=reset_upload,
+        "Stop using the upload", key="reset_upload", on_click=reset_upload,
         icon=":material/undo:",
-        help="Evidence pages go back to Liu et al. 2023's published counts; this page goes back "
+        help="Evidence pages go back to the seed paper's counts; this page goes back "
         "to the synthetic example.",
     )
 
@@ -444,8 +450,8 @@ if km is not None:
         pfs = outcomes.iloc[0]
         st.info(
             f"**Published, for comparison** ({SEED_SOURCE}, Abstract and Figure 3a): median PFS "
-            f"{pfs['value']:.2f} months (95% CI {pfs['low']:.2f}–{pfs['high']:.2f}, the "
-            "symmetric SPSS-style interval), all 33 patients.",
+            f"{pfs['value']:.2f} months (printed interval {pfs['low']:.2f}–{pfs['high']:.2f}, "
+            "the paper's symmetric SPSS-style interval), all 33 patients.",
             icon=":material/menu_book:",
         )
     else:

@@ -11,6 +11,7 @@ from comparators.analysis.benchmark import (
     subtype_rows,
 )
 from comparators.analysis.borrowing import BorrowingError, PredictivePrior, class_predictive_prior
+from comparators.analysis.options import AnalysisOptions
 from comparators.charts.planning import (
     density_frame,
     posterior_chart,
@@ -45,10 +46,10 @@ from comparators.stats.proportions import percent
 from views.common import (
     SCENARIO_KEY,
     UPLOAD_KEY,
+    analysis_options,
     benchmark_options,
     catalog,
     chart_downloads,
-    ci_options,
     cohort_banner,
     csv_download,
     plain,
@@ -76,9 +77,8 @@ def reset_scenario() -> None:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _fit(rows: pd.DataFrame, measure: str, method: str, hksj: bool, level: float,
-         ci_method: str) -> SubtypeBenchmark:
-    return benchmark_subtype(rows, measure, method, hksj, level, ci_method)
+def _fit(rows: pd.DataFrame, options: AnalysisOptions) -> SubtypeBenchmark:
+    return benchmark_subtype(rows, options)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -87,8 +87,11 @@ def predictive_prior(rows: pd.DataFrame, regimen_class: str) -> PredictivePrior:
 
 
 base = base_cohort()
-ci_method, level = ci_options()
-level_label = f"{100 * level:g}%"
+options = analysis_options()
+level = options.level
+level_label = options.level_text
+# What the edits start from: the published counts, or the active upload under its own name.
+base_name = "published" if base.kind == "published" else plain(base.label)
 
 st.title("What if")
 st.caption(
@@ -130,16 +133,20 @@ with left:
     scenario, problems = apply_scenario(edited, origin, known)
     for problem in problems:
         st.error(plain(problem.text()), icon=":material/block:")
-    st.button("Reset to published numbers", on_click=reset_scenario, key="scenario_reset",
-              icon=":material/restart_alt:")
+    st.button(f"Reset to the {base_name} counts", on_click=reset_scenario,
+              key="scenario_reset", icon=":material/restart_alt:")
 with right:
     totals = scenario.rows[scenario.rows["subtype"].astype(str).isin(AGGREGATE_SUBTYPES)]
-    st.markdown(
-        "Only the subtypes the paper itemises are listed: ASPS 5/7, AS 2/2, LMS 1/2 and DDLPS "
-        "0/3 of 27 response-evaluable patients (Results and Discussion). The other 13 evaluable "
-        "patients (5 responders) are not itemised, so the all-subtypes row is the published "
-        "13/27 **plus the changes you make**, not the sum of the rows."
-    )
+    if base.kind == "published":
+        st.markdown(
+            "Only the subtypes the paper itemises are listed: ASPS 5/7, AS 2/2, LMS 1/2 and "
+            "DDLPS 0/3 of 27 response-evaluable patients (Results and Discussion). The other 13 "
+            "evaluable patients (5 responders) are not itemised, so the all-subtypes row is the "
+            "published 13/27 **plus the changes you make**, not the sum of the rows."
+        )
+    else:
+        st.markdown(f"The subtypes of **{base_name}**, as aggregated from its patient rows; "
+                    "the all-subtypes row moves with the changes you make.")
     if not totals.empty:
         t = totals.iloc[0]
         k_all, n_all = int(t["responders"]), int(t["evaluable"])
@@ -166,20 +173,19 @@ default_subtype = str(opts["subtype"]) if str(opts["subtype"]) in subtypes else 
 subtype = st.selectbox(
     "Subtype to benchmark", subtypes, index=subtypes.index(default_subtype),
     key="whatif_subtype", bind="query-params",
-    help="The benchmark page's pooled estimate for this subtype, with its options "
-         "(measure, method, HKSJ), before and after your edits.",
+    help="The benchmark page's pooled estimate for this subtype, with the sidebar's model, "
+         "before and after your edits.",
 )
-measure, method, hksj = str(opts["measure"]), str(opts["method"]), bool(opts["hksj"])
 after = before = None
 try:
-    after = subtype_benchmark(subtype, measure, method, hksj)  # the benchmark page's own object
-    before = _fit(subtype_rows(catalog().trials, base, subtype), str(opts["measure"]),
-                  str(opts["method"]), bool(opts["hksj"]), level, ci_method)
+    after = subtype_benchmark(subtype, options)  # the benchmark page's own object
+    before = _fit(subtype_rows(catalog().trials, base, subtype, options.include_overlapping),
+                  options)
 except BenchmarkError as exc:
     st.warning(f"No {subtype} rows to pool: {exc}.")
 
 if after is not None and before is not None:
-    st.subheader(f"{subtype}: published vs this scenario")
+    st.subheader(f"{subtype}: {base_name} vs this scenario")
 
     def own(bench: SubtypeBenchmark) -> tuple[str, float | None]:
         row = bench.cohort_row
@@ -189,42 +195,42 @@ if after is not None and before is not None:
         return f"{k}/{n}", k / n if n else None
 
     own_before, own_after = own(before), own(after)
-    pooled_help = (f"{level_label} CI {percent(after.fit.low)}–{percent(after.fit.high)}; "
-                   f"k = {after.fit.k} arms, this cohort included")
+    pooled_help = (f"{options.interval_name} {percent(after.fit.low)}–"
+                   f"{percent(after.fit.high)}; k = {after.fit.k} arms, this cohort included")
     if hypothetical:
         cols = st.columns(3)
-        cols[0].metric("This cohort, published", f"{percent(own_before[1])}", help=own_before[0])
+        cols[0].metric(f"This cohort, {base_name}", f"{percent(own_before[1])}",
+                       help=own_before[0])
         delta = None if own_before[1] is None or own_after[1] is None else \
             f"{100 * (own_after[1] - own_before[1]):+.1f} pp"
         cols[1].metric("This cohort, hypothetical", f"{percent(own_after[1])}", delta=delta,
                        help=own_after[0])
         cols[2].metric(
             f"Pooled {subtype} ORR, all included arms", percent(after.fit.estimate),
-            delta=f"{100 * (after.fit.estimate - before.fit.estimate):+.1f} pp vs published",
+            delta=f"{100 * (after.fit.estimate - before.fit.estimate):+.1f} pp vs {base_name}",
             help=pooled_help)
     else:
         cols = st.columns(3)
-        cols[0].metric("This cohort, published", f"{percent(own_before[1])}", help=own_before[0])
+        cols[0].metric(f"This cohort, {base_name}", f"{percent(own_before[1])}",
+                       help=own_before[0])
         cols[1].metric(f"Pooled {subtype} ORR, all included arms", percent(after.fit.estimate),
                        help=pooled_help)
         cols[2].caption("Edit a count above to see both move.")
     st.markdown(
         f"Pooled {subtype} ORR: **{percent(before.fit.estimate)}** ({level_label} CI "
-        f"{percent(before.fit.low)}–{percent(before.fit.high)}) with the published counts → "
+        f"{percent(before.fit.low)}–{percent(before.fit.high)}) with the {base_name} counts → "
         f"**{percent(after.fit.estimate)}** ({percent(after.fit.low)}–{percent(after.fit.high)}) "
         f"{'in this scenario' if hypothetical else '(no edits yet)'}."
     )
     effect = []
-    for name, bench in (("published", before), ("hypothetical", after)):
-        if hypothetical or name == "published":
+    for name, bench in ((base_name, before), ("hypothetical", after)):
+        if hypothetical or name == base_name:
             row = bench.cohort_row
-            if row is not None:
-                k, n = int(row["responders"]), int(row["evaluable"])
-                study = bench.fit.studies[0] if bench.fit.studies else None
+            study = next((s for s in bench.fit.studies if s.study == bench.cohort_key), None)
+            if row is not None and study is not None:
                 effect.append({"quantity": "This cohort", "scenario": name,
-                               "estimate": k / n if n else float("nan"),
-                               "low": study.low if study else float("nan"),
-                               "high": study.high if study else float("nan")})
+                               "estimate": study.estimate, "low": study.low,
+                               "high": study.high})
             effect.append({"quantity": f"Pooled, k = {bench.fit.k}", "scenario": name,
                            "estimate": bench.fit.estimate, "low": bench.fit.low,
                            "high": bench.fit.high})
@@ -234,24 +240,32 @@ if after is not None and before is not None:
         key="scenario_effect_chart",
     )
     st.caption(
-        f"Pooled with the benchmark page's options ({opts['measure']}, {opts['method']}"
-        f"{', HKSJ' if opts['hksj'] else ''}); comparator class pools leave this cohort out, so "
-        "only the all-arms estimate moves. " + before.methods_paragraph().split(". ")[0] + "."
+        f"Pooled with the sidebar's model ({options.model_text()}); class pools "
+        + ("include this cohort." if options.include_cohort else
+           "leave this cohort out, so only the all-arms estimate moves.")
     )
 
 # --- (b) Case mix -------------------------------------------------------------------------------
 st.header("Case mix: standardise the ORR to another trial's subtypes")
-st.info(
-    "**What is known and what is assumed.** The paper gives response counts for ASPS (5/7), "
-    "AS (2/2), LMS (1/2), DDLPS (0/3) and all non-ASPS patients together (8/20); ASPS was 10 "
-    "of 33 treated (30.3%, Table 1) and 7 of 27 evaluable (25.9%). So a re-weighting can only "
-    "move weight between ASPS and the non-ASPS group as a whole (the non-ASPS subtypes keep "
-    "this cohort's internal mix), or between the four itemised subtypes and the unitemised "
-    "rest. Target subtypes without data here (e.g. SARC028's UPS and SS) are listed as "
-    "missing, never dropped silently. Direct standardisation: Σ w·p with "
-    "Var = Σ w²·p(1 − p)/n.",
-    icon=":material/info:",
-)
+if base.kind == "published":
+    casemix_note = (
+        "**What is known and what is assumed.** The paper gives response counts for ASPS (5/7), "
+        "AS (2/2), LMS (1/2), DDLPS (0/3) and all non-ASPS patients together (8/20); ASPS was 10 "
+        "of 33 treated (30.3%, Table 1) and 7 of 27 evaluable (25.9%). So a re-weighting can only "
+        "move weight between ASPS and the non-ASPS group as a whole (the non-ASPS subtypes keep "
+        "this cohort's internal mix), or between the four itemised subtypes and the unitemised "
+        "rest. Target subtypes without data here (e.g. SARC028's UPS and SS) are listed as "
+        "missing, never dropped silently. Direct standardisation: Σ w·p with "
+        "Var = Σ w²·p(1 − p)/n."
+    )
+else:
+    casemix_note = (
+        f"**What is known and what is assumed.** Strata are the subtypes of {base_name} as "
+        "aggregated from its patient rows; target subtypes without data here are listed as "
+        "missing, never dropped silently. Direct standardisation: Σ w·p with "
+        "Var = Σ w²·p(1 − p)/n."
+    )
+st.info(casemix_note, icon=":material/info:")
 mix_cols = st.columns([2, 2, 3])
 casemix_method = mix_cols[0].radio(
     "Interval", list(CASEMIX_METHODS), key="casemix_method", horizontal=True,
@@ -351,8 +365,7 @@ else:
                 bind="query-params",
                 help="0 ignores the comparators; 1 counts their patients as if in this cohort.")
             fit = bench_after.class_fits[cls]
-            table = bench_after.class_table()
-            patients = int(table.loc[table["class"] == cls, "patients"].iloc[0])
+            patients = bench_after.class_pools[cls].n
             prior = prior_from_pooled(fit.estimate, patients, discount)
             prior_text = (f"{cls} pooled {percent(fit.estimate)} over {patients} patients "
                           f"(k = {fit.k}) × discount {discount:g} → Beta({prior.a:.2f}, "
