@@ -169,14 +169,6 @@ DATA_LABELS: dict[str, str] = {
     "uploaded": "UPLOADED cohort: user-supplied data, not from the published paper",
 }
 
-# --- pooling: Hartung-Knapp-Sidik-Jonkman variants ---------------------------------------------
-HKSJ_VARIANTS: dict[str, str] = {
-    "adhoc": "Hartung-Knapp-Sidik-Jonkman with the ad hoc correction (never narrower than the "
-             "standard interval; metafor test=\"adhoc\")",
-    "plain": "Hartung-Knapp-Sidik-Jonkman without correction (metafor test=\"knha\")",
-}
-HKSJ_SHORT: dict[str, str] = {"adhoc": "HKSJ (ad hoc)", "plain": "HKSJ (plain)"}
-
 # --- verification marks (forest rows, class tables, summary sentences) -------------------------
 #: A symbol after a number that was not read from the trial's own full paper, and its legend.
 MARK_MEANING: dict[str, str] = {

@@ -109,11 +109,17 @@ class ClassPool:
     @property
     def estimable(self) -> bool:
         """False when random-effects pooling cannot estimate it (every arm 0% or 100%)."""
-        return bool(getattr(self.fit, "estimable", True))
+        return bool(self.fit.estimable)
 
     @property
     def scope(self) -> str:
         return "incl. this cohort" if self.includes_cohort else "comparators only"
+
+    @property
+    def short(self) -> str:
+        """'AI+ICI pooled (k = 4)', or 'AI+ICI summed, not estimable (k = 3)'."""
+        what = "pooled" if self.estimable else "summed, not estimable"
+        return f"{self.regimen_class} {what} (k = {self.k})"
 
     @property
     def label(self) -> str:
@@ -230,8 +236,7 @@ def compare_pools(a: ClassPool, b: ClassPool, level: float) -> Comparison:
     else:
         p = float(fisher_exact([[a.events, a.n - a.events], [b.events, b.n - b.events]]).pvalue)
         test = "Fisher exact test on summed counts (a pool is not estimable)"
-    return Comparison(f"{a.regimen_class} pooled (k = {a.k}) vs {b.regimen_class} pooled "
-                      f"(k = {b.k})", "headline", a.regimen_class, b.regimen_class, a.estimate,
+    return Comparison(f"{a.short} vs {b.short}", "headline", a.regimen_class, b.regimen_class, a.estimate,
                       b.estimate, d, lo, hi, p, test, a.k, b.k, a.n, b.n)
 
 
@@ -255,7 +260,7 @@ def compare_cohort_with_pool(cohort: pd.Series, pool: ClassPool, label: str,
                                                                         pool.includes_cohort
                                                                         else 0)]]).pvalue)
         test = "Fisher exact test on summed counts"
-    return Comparison(f"{label} vs {pool.regimen_class} pooled (k = {pool.k})", "headline",
+    return Comparison(f"{label} vs {pool.short}", "headline",
                       label, pool.regimen_class, own.estimate, pool.estimate, d, lo, hi, p,
                       test, 1, pool.k, n1, pool.n)
 
@@ -313,7 +318,7 @@ class SubtypeBenchmark:
                     "n": int(self.rows["evaluable"].sum()), "estimate": f.estimate,
                     "low": f.low, "high": f.high, "tau2": f.tau2, "i2": f.i2,
                     "includes_cohort": self.cohort_key is not None,
-                    "estimable": bool(getattr(f, "estimable", True)),
+                    "estimable": bool(f.estimable),
                     "scope": "every included arm" + (" incl. this cohort"
                                                      if self.cohort_key else "")})
         return pd.DataFrame(out)
@@ -357,7 +362,7 @@ class SubtypeBenchmark:
         ]
         if method != "FE":
             if self.fit.hksj:
-                variant = getattr(self.fit, "hksj_variant", None) or o.hksj_variant
+                variant = self.fit.hksj_variant or o.hksj_variant
                 parts.append(f"{level} confidence intervals for pooled estimates use the "
                              f"{HKSJ_VARIANTS.get(variant, variant)} (t distribution, k - 1 "
                              f"degrees of freedom).")

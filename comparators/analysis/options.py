@@ -73,7 +73,8 @@ class AnalysisOptions:
     def pool_kwargs(self) -> dict[str, Any]:
         """Keyword arguments of `stats.pooling.pool_proportions` for these options."""
         return {"measure": self.measure, "method": self.method, "hksj": self.hksj,
-                "level": self.level, "study_ci": self.ci_method}
+                "hksj_variant": self.hksj_variant, "level": self.level,
+                "study_ci": self.ci_method}
 
     def model_text(self) -> str:
         """One line: 'random-effects REML, logit scale, HKSJ (ad hoc)'."""

@@ -68,7 +68,7 @@ def forest_rows(
     rows.append({
         "label": f"All included arms (k = {fit.k})" + (", incl. this cohort" if bm.cohort_key
                                                        else ""),
-        "study": "", "kind": "overall" if getattr(fit, "estimable", True) else "summed",
+        "study": "", "kind": "overall" if fit.estimable else "summed",
         "group": "All", "events": int(studies["events"].sum()), "n": int(studies["n"].sum()),
         "estimate": fit.estimate, "low": fit.low, "high": fit.high, "weight": None,
         "highlight": False,
