@@ -192,7 +192,6 @@ def cmd_summary(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     from comparators.evidence.audit import audit_published
     from comparators.evidence.catalog import load_catalog
     from comparators.evidence.cohort import load_seed_cohort, published_cohort
-    from comparators.evidence.version import catalog_version
     from comparators.reports.summary import (
         build_summary,
         render_figures,
@@ -211,7 +210,7 @@ def cmd_summary(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     summary = build_summary(
         catalog.trials, catalog.references, audit_published(), published_cohort(catalog.trials),
         subtypes, _options(args), subtype_names=names, claims=load_seed_cohort().claims,
-        catalog_stamp=catalog_version().stamp(),
+        catalog_stamp=catalog.info.stamp() if catalog.info else "",
     )
     if args.format == "md":
         document: str | bytes = to_markdown(summary)

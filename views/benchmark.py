@@ -8,7 +8,6 @@ import streamlit as st
 from comparators.analysis.benchmark import BenchmarkError
 from comparators.charts.forest import forest_chart, forest_rows, with_reference
 from comparators.evidence.labels import mark_legend, verification_marks
-from comparators.evidence.version import catalog_version
 from comparators.reports.summary import chart_texts
 from comparators.stats.proportions import percent
 from comparators.vocab import AGGREGATE_SUBTYPES
@@ -17,6 +16,7 @@ from views.common import (
     analysis_options,
     arm_label_map,
     catalog,
+    catalog_stamp,
     chart_downloads,
     cohort_banner,
     csv_download,
@@ -95,7 +95,7 @@ if not bm.headline:
 # --- Forest plot --------------------------------------------------------------------------------
 marks = verification_marks(bm.rows)
 rows = forest_rows(bm, labels=labels, marks=marks)
-sources = "Sources: see the Comparator trials page; " + catalog_version().stamp()
+sources = "Sources: see the Comparator trials page; " + catalog_stamp()
 title, subtitle, x_title = chart_texts(bm, names.get(subtype, subtype), cohort, sources)
 # The chart is cached by its rows; a typed reference ORR is added as two layers (no rebuild).
 chart = with_reference(forest_spec(rows, None, title, list(subtitle), x_title, interval),
@@ -104,7 +104,7 @@ st.vega_lite_chart(chart, key="forest")
 for line in mark_legend(marks):
     st.caption(line)
 chart_downloads(chart, f"forest_{subtype}", "forest")
-stamp = f"{subtype}; {options.stamp()}; {catalog_version().stamp()}"
+stamp = f"{subtype}; {options.stamp()}; {catalog_stamp()}"
 if not cohort.is_real:
     stamp = f"{cohort.caveat} {stamp}"
 csv_download(rows.drop(columns=["row"]), "Download forest data (CSV)", f"forest_{subtype}.csv",

@@ -173,6 +173,12 @@ def arm_label_map() -> dict[str, str]:
     return labels
 
 
+def catalog_stamp() -> str:
+    """The catalog's version and literature check date, for every export."""
+    info = catalog().info
+    return info.stamp() if info else "catalog version unknown"
+
+
 def plain_label(text: object) -> str:
     """A label for charts and tables (not Markdown): one line, trimmed."""
     return " ".join(str(text).split())[:120]

@@ -8,11 +8,11 @@ from comparators.analysis.borrowing import Borrowing, BorrowingError, borrow_acr
 from comparators.charts.borrowing import shrinkage_chart
 from comparators.charts.cohort import class_by_subtype_chart
 from comparators.evidence.cohort import ThisCohort
-from comparators.evidence.version import catalog_version
 from comparators.vocab import REGIMEN_CLASSES
 from views.common import (
     analysis_options,
     catalog,
+    catalog_stamp,
     chart_downloads,
     cohort_banner,
     csv_download,
@@ -60,7 +60,7 @@ both = set(data.loc[data["class"] == "AI+ICI", "subtype"]) & set(
 show_all = st.toggle("Show every subtype (also those without an AI+ICI vs ICI comparison)",
                      key="meta_all", bind="query-params")
 shown = data if show_all else data[data["subtype"].isin(both)]
-stamp = f"{options.stamp()}; {catalog_version().stamp()}"
+stamp = f"{options.stamp()}; {catalog_stamp()}"
 if not cohort.is_real:
     stamp = f"{cohort.caveat} {stamp}"
 
@@ -69,7 +69,7 @@ subtitle = [f"Dots: pooled ORR (size = evaluable patients); lines: {interval}. "
             f"{options.model_text()}; class pools "
             f"{'incl.' if options.include_cohort else 'without'} this cohort"
             + (f"; left out: {', '.join(options.exclude)}" if options.exclude else ""),
-            f"Sources: the Comparator trials page; {catalog_version().stamp()}"]
+            f"Sources: the Comparator trials page; {catalog_stamp()}"]
 if not cohort.is_real:
     subtitle.append(f"{cohort.label}: {cohort.caveat}")
 spec = chart_spec(shown.reset_index(drop=True), subtitle, interval)
@@ -163,7 +163,7 @@ else:
     level_pct = f"{100 * level:g}%"
     shrink_subtitle = [f"Hollow: observed ORR; arrow: posterior median; band: central "
                        f"{level_pct} credible interval.", f"Prior: {result.prior}",
-                       f"Sources: the Comparator trials page; {catalog_version().stamp()}"]
+                       f"Sources: the Comparator trials page; {catalog_stamp()}"]
     if not cohort.is_real:
         shrink_subtitle.append(f"{cohort.label}: {cohort.caveat}")
     spec = shrinkage_spec(frame, f"{regimen_class}: ORR per subtype, observed and shrunken",

@@ -13,7 +13,6 @@ import streamlit as st
 
 from comparators.analysis.benchmark import BenchmarkError
 from comparators.charts.forest import forest_chart
-from comparators.evidence.version import catalog_version
 from comparators.reports.citations import to_bibtex, to_ris
 from comparators.reports.export import chart_png, chart_svg, neutralise_formulas
 from comparators.reports.summary import (
@@ -31,6 +30,7 @@ from comparators.vocab import REGIMEN_CLASSES
 from views.common import (
     analysis_options,
     catalog,
+    catalog_stamp,
     cohort_banner,
     csv_download,
     seed_audit,
@@ -120,7 +120,7 @@ try:
     summary = build_summary(
         cat.trials, cat.references, seed_audit(), cohort, chosen, options, classes or None,
         benchmarks=benchmarks, subtype_names=names, claims=seed_cohort().claims,
-        catalog_stamp=catalog_version().stamp(),
+        catalog_stamp=catalog_stamp(),
     )
 except (BenchmarkError, SummaryError) as err:
     st.error(f"Cannot build the summary: {err}.")

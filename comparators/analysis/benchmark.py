@@ -236,8 +236,8 @@ def compare_pools(a: ClassPool, b: ClassPool, level: float) -> Comparison:
     else:
         p = float(fisher_exact([[a.events, a.n - a.events], [b.events, b.n - b.events]]).pvalue)
         test = "Fisher exact test on summed counts (a pool is not estimable)"
-    return Comparison(f"{a.short} vs {b.short}", "headline", a.regimen_class, b.regimen_class, a.estimate,
-                      b.estimate, d, lo, hi, p, test, a.k, b.k, a.n, b.n)
+    return Comparison(f"{a.short} vs {b.short}", "headline", a.regimen_class, b.regimen_class,
+                      a.estimate, b.estimate, d, lo, hi, p, test, a.k, b.k, a.n, b.n)
 
 
 def compare_cohort_with_pool(cohort: pd.Series, pool: ClassPool, label: str,

@@ -189,6 +189,11 @@ class CatalogInfo:
         return {"catalog_version": self.catalog_version,
                 "literature_last_checked": self.literature_last_checked}
 
+    def stamp(self) -> str:
+        """'catalog 2.0.0, literature last checked 2026-12-01' for every export."""
+        return (f"catalog {self.catalog_version}, literature last checked "
+                f"{self.literature_last_checked}")
+
 
 @dataclass(frozen=True, eq=False)
 class Catalog:

@@ -840,7 +840,8 @@ def to_docx(summary: EvidenceSummary, figures_png: Mapping[str, bytes] | None = 
     props.author = props.last_modified_by = f"Sarcoma AI+ICI explorer {APP_VERSION}"
     props.subject = "Evidence summary: " + ", ".join(summary.subtypes)
     props.keywords = "soft-tissue sarcoma; angiogenesis inhibitor; immune checkpoint inhibitor"
-    props.comments = "; ".join(filter(None, [summary.data_label, summary.stamp]))
+    # Word limits core properties to 255 characters; the full stamp is in the document body.
+    props.comments = "; ".join(filter(None, [summary.data_label, summary.stamp]))[:255]
     doc.add_heading(summary.title, level=0)
     if summary.data_label:
         p = doc.add_paragraph()

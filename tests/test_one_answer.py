@@ -1,0 +1,97 @@
+"""One answer per question (issue 11): for every subtype, the pooled AI+ICI and ICI ORR strings
+are identical on the Benchmark page, Across subtypes, the evidence summary (its text and its
+figure's data) and `python -m comparators benchmark --json`.
+
+Nothing here is a hard-coded number: each place is read as a user (or a script) reads it and
+compared with the others. The subtypes come from the catalog, so adding a trial adds a case.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import re
+
+import pytest
+from apptest import chart_data, open_page
+
+from comparators.__main__ import main as cli
+from comparators.evidence.catalog import load_catalog
+from comparators.reports.summary import summarisable_subtypes
+
+CLASSES = ("AI+ICI", "ICI")
+SUBTYPES = summarisable_subtypes(load_catalog().trials)
+
+
+def text(estimate: float, low: float, high: float) -> str:
+    """Percent numbers as every page prints them (one decimal)."""
+    return f"{estimate:.1f}|{low:.1f}|{high:.1f}"
+
+
+def from_cli(subtype: str) -> dict[str, str]:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert cli(["benchmark", "--subtype", subtype, "--json"]) == 0
+    payload = json.loads(out.getvalue())
+    return {c["class"]: text(100 * c["estimate"], 100 * c["low"], 100 * c["high"])
+            for c in payload["classes"] if c["class"] in CLASSES}
+
+
+@pytest.fixture(scope="module")
+def benchmark_page() -> dict[str, dict[str, str]]:
+    at = open_page("views/benchmark.py")
+    out = {}
+    for subtype in SUBTYPES:
+        at.selectbox(key="subtype").set_value(subtype).run()
+        assert not at.exception, subtype
+        table = next(d.value for d in at.dataframe if "scope" in d.value.columns)
+        out[subtype] = {r["class"]: text(r["estimate"], r["low"], r["high"])
+                        for _, r in table.iterrows() if r["class"] in CLASSES}
+    return out
+
+
+@pytest.fixture(scope="module")
+def across_page() -> dict[str, dict[str, str]]:
+    at = open_page("views/meta.py")
+    at.toggle(key="meta_all").set_value(True).run()
+    table = next(d.value for d in at.dataframe if "label" in d.value.columns)
+    out: dict[str, dict[str, str]] = {}
+    for _, r in table.iterrows():
+        if r["class"] in CLASSES:
+            out.setdefault(r["subtype"], {})[r["class"]] = text(r["estimate"], r["low"],
+                                                                r["high"])
+    return out
+
+
+@pytest.fixture(scope="module")
+def summary_page():
+    at = open_page("views/summary.py")
+    at.multiselect(key="summary_subtypes").set_value(SUBTYPES).run()
+    assert not at.exception
+    return at
+
+
+def test_every_subtype_has_one_answer(benchmark_page, across_page, summary_page) -> None:
+    narratives = [m.value for m in summary_page.markdown]
+    figures = [d for d in chart_data(summary_page) if "kind" in d.columns]
+    assert len(figures) == len(SUBTYPES)
+    checked = 0
+    for subtype, figure in zip(SUBTYPES, figures, strict=True):
+        page = benchmark_page[subtype]
+        assert across_page.get(subtype, {}) == page, subtype
+        assert from_cli(subtype) == page, subtype
+        narrative = next(n for n in narratives
+                         if re.search(rf" in {re.escape(subtype)}(?![\w-])", n))
+        for cls, numbers in page.items():
+            est, low, high = numbers.split("|")
+            assert (f"{est}% (95% CI {low}–{high}%" in narrative
+                    or f"{est}%; exact 95% CI {low}–{high}%" in narrative), (subtype, cls)
+            drawn = figure[(figure["group"] == cls) & figure["kind"].isin(["subgroup", "summed"])]
+            if drawn.empty:  # a class of one arm: the arm itself is its pool
+                drawn = figure[(figure["group"] == cls) & (figure["kind"] == "study")
+                               & ~figure["highlight"].astype(bool)]
+            r = drawn.iloc[0]
+            assert text(r["estimate"], r["low"], r["high"]) == numbers  # the chart draws %
+            checked += 1
+    assert checked >= len(SUBTYPES)  # at least one class per subtype was compared
