@@ -3,7 +3,7 @@
 import streamlit as st
 
 from comparators.vocab import CI_SHORT_NAMES
-from views.share import CI_LEVELS, check_link_values, share_link
+from views.share import CI_LEVELS, check_link_values, share_link, upgrade_legacy_link
 
 st.set_page_config(page_title="Sarcoma AI+ICI explorer", page_icon=":microscope:", layout="wide")
 
@@ -30,6 +30,7 @@ page = st.navigation(
     ]
 )
 
+upgrade_legacy_link()
 link_values = st.query_params.to_dict()  # before any widget can drop an invalid value
 link_notice = st.empty()
 

@@ -58,6 +58,37 @@ def keep_valid_link_values(
                                                                 if v not in codes]
 
 
+#: Links made before the app used codes carried display labels; they still open the same view.
+LEGACY_LABELS: dict[str, dict[str, str]] = {
+    "ci_method": {"Wilson": "wilson", "Clopper-Pearson": "clopper-pearson",
+                  "Jeffreys": "jeffreys", "Agresti-Coull": "agresti-coull",
+                  "Wilson-CC": "wilson-cc", "Wald": "wald"},
+    "ci_level": {"95%": "0.95", "90%": "0.9", "80%": "0.8", "99%": "0.99"},
+    "measure": {"Logit": "logit", "Freeman-Tukey": "ft", "Arcsine": "arcsine",
+                "Raw proportion": "raw"},
+    "method": {"Random effects, REML": "REML", "Random effects, DerSimonian-Laird": "DL",
+               "Random effects, Paule-Mandel": "PM", "Random effects, ML": "ML",
+               "Fixed effect": "FE", "GLMM (logistic random intercept)": "GLMM"},
+}
+
+
+def upgrade_legacy_link() -> None:
+    """On a session's first run, rewrite old label values ('Jeffreys', '90%', 'LMS – leio…')
+    to the codes the widgets now use, before any widget reads the URL."""
+    if st.session_state.get("_link_upgraded"):
+        return
+    st.session_state["_link_upgraded"] = True
+    for key, value in st.query_params.to_dict().items():
+        new = LEGACY_LABELS.get(key, {}).get(value)
+        if new is None and key in {"subtype", "plan_subtype", "whatif_subtype"} and " – " in value:
+            new = value.split(" – ")[0]  # "LMS – leiomyosarcoma" -> "LMS"
+        if new is not None:
+            # The widget takes the code from session state; the old value leaves the URL so
+            # the widget writes the code back there.
+            del st.query_params[key]
+            st.session_state[key] = float(new) if key == "ci_level" else new
+
+
 def check_link_values(before: dict[str, str], notice: st.delta_generator.DeltaGenerator) -> None:
     """Tell the user when an opened link carried values that no longer apply.
 

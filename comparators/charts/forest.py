@@ -80,6 +80,7 @@ def forest_rows(
             "high": fit.pi_high, "weight": None, "highlight": False,
         })
     frame = pd.DataFrame(rows)
+    frame[["events", "n"]] = frame[["events", "n"]].astype("Int64")  # counts, never "5.0"
     frame["row"] = -pd.RangeIndex(len(frame))  # top row at y = 0
     frame["events_n"] = [
         "" if pd.isna(n) else f"{int(e)}/{int(n)}"

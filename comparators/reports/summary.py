@@ -169,6 +169,9 @@ class EvidenceSummary:
                        for c in bm.headline]
             frames += [arms, pd.DataFrame(pooled)]
         out = pd.concat(frames, ignore_index=True)
+        for col in ("responders", "evaluable", "k", "ref_number", "q_between_df"):
+            if col in out:  # counts stay whole numbers in CSV/Parquet, not "5.0"
+                out[col] = pd.to_numeric(out[col], errors="coerce").astype("Int64")
         if self.data_label:
             out.insert(0, "data_label", self.data_label)
         out.insert(0, "settings", self.stamp)
