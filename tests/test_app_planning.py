@@ -60,16 +60,17 @@ def test_fill_from_the_evidence_uses_the_benchmark_numbers() -> None:
     bench = asps_benchmark()
     at.button(key="plan_fill").click().run()
     assert not at.exception
-    assert at.number_input(key="plan_p0").value == bench.class_fits["ICI"].estimate
-    assert at.number_input(key="plan_p1").value == 5 / 7  # this cohort's ASPS 5/7
+    # Filled in as the inputs show them: three decimals (a short, reproducible link).
+    assert at.number_input(key="plan_p0").value == round(bench.class_pools["ICI"].estimate, 3)
+    assert at.number_input(key="plan_p1").value == round(5 / 7, 3)  # this cohort's ASPS 5/7
     assert not at.error, [e.value for e in at.error]
     # p1 from the pooled AI+ICI comparators instead, p0 from the AI class.
     at.radio(key="plan_p1_source").set_value("Pooled AI+ICI ORR").run()
     at.selectbox(key="plan_p0_class").set_value("AI").run()
     at.button(key="plan_fill").click().run()
     assert not at.exception
-    assert at.number_input(key="plan_p0").value == bench.class_fits["AI"].estimate
-    assert at.number_input(key="plan_p1").value == bench.class_fits["AI+ICI"].estimate
+    assert at.number_input(key="plan_p0").value == round(bench.class_pools["AI"].estimate, 3)
+    assert at.number_input(key="plan_p1").value == round(bench.class_pools["AI+ICI"].estimate, 3)
     table = at.dataframe[0].value
     assert len(table) == 2
 

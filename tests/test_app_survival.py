@@ -152,7 +152,7 @@ def test_medians_table_shows_both_interval_methods_beside_the_published_one() ->
     text = page_text(at)
     assert "density = (S(u) - S(l)) / (l - u)" in text
     assert "Klein & Moeschberger" in text
-    assert "median PFS 8.90 months (95% CI 5.98–11.82" in text
+    assert "median PFS 8.90 months (printed interval 5.98–11.82" in text
 
 
 def test_landmark_rates_at_6_and_12_months_with_intervals() -> None:
