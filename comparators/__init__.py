@@ -23,11 +23,18 @@ from typing import Any
 from comparators.errors import InputError
 
 _PUBLIC: dict[str, str] = {
+    "verification_marks": "evidence.labels",
+    "study_labels": "evidence.labels",
+    "arm_labels": "evidence.labels",
+    "AcrossSubtypes": "analysis.benchmark",
+    "across_subtypes": "analysis.benchmark",
+    "pool_class": "analysis.benchmark",
+    "ClassPool": "analysis.benchmark",
+    "AnalysisOptions": "analysis.options",
     "BenchmarkError": "analysis.benchmark",
     "SubtypeBenchmark": "analysis.benchmark",
     "benchmark_subtype": "analysis.benchmark",
     "newcombe_difference": "analysis.benchmark",
-    "pooled_by_class": "analysis.benchmark",
     "row_key": "analysis.benchmark",
     "subtype_rows": "analysis.benchmark",
     "Borrowing": "analysis.borrowing",

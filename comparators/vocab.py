@@ -159,14 +159,14 @@ VERIFIED_MEANING: dict[str, str] = {
     "seed paper only": "the only source for these counts is the seed paper's own claim; not "
                        "confirmed in the trial's publication",
     "secondary source": "counts taken from a review table, not from the trial's own publication",
-    "derived": "counts derived (computed) from published percentages or totals, not printed "
-               "directly",
+    "derived": "counts derived (computed) from the source's percentages or totals, not "
+               "printed directly",
 }
 #: Cohort kinds that are not observed data, and how every output labels them.
 DATA_LABELS: dict[str, str] = {
     "hypothetical": "HYPOTHETICAL scenario, not observed data",
     "synthetic": "SYNTHETIC example data",
-    "uploaded": "UPLOADED cohort: user-supplied data, not from the published paper",
+    "uploaded": "UPLOADED cohort: user-supplied data, not peer reviewed",
 }
 
 # --- verification marks (forest rows, class tables, summary sentences) -------------------------
@@ -177,7 +177,7 @@ MARK_MEANING: dict[str, str] = {
     "‡": "secondary source: read from a review table, not from the trial's own publication",
     "§": "conference abstract: an interim data cut, not the final report",
     "¶": "registry results record, not a peer-reviewed publication",
-    "*": "derived: computed from published percentages or totals, not printed directly",
+    "*": "derived: computed from the source's percentages or totals, not printed directly",
 }
 
 #: The app's version, printed in every export's reproducibility stamp (pyproject.toml agrees).

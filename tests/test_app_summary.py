@@ -101,6 +101,7 @@ def test_a_hypothetical_cohort_is_labelled_everywhere() -> None:
     assert any("not observed data" in w.value for w in at.warning)  # the shared banner
     assert any("HYPOTHETICAL scenario, not observed data" in w.value for w in at.warning)
     (text,) = narratives(at)
+    text = text.replace("\\[", "[").replace("\\]", "]")  # brackets are escaped in Markdown
     assert "[HYPOTHETICAL scenario, not observed data], 6 of 7 (85.7%" in text
     assert "In \\<b>What-if\\</b> cohort [HYPOTHETICAL" in text  # reaches markdown escaped
     table = next(d.value for d in at.dataframe if "counts" in d.value.columns)

@@ -97,7 +97,8 @@ st.title("What if")
 st.caption(
     "Change this cohort's subtype counts and see every page follow; re-weight its case mix to "
     "another trial's; read the response rate as a posterior and ask what an expansion cohort "
-    "would likely show. Nothing here is observed data unless it says *published*."
+    "would likely show. Nothing here is observed data unless it says "
+    + ("*published*." if base.kind == "published" else f"*{base_name}*.")
 )
 banner = st.container()
 

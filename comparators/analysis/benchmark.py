@@ -352,15 +352,21 @@ class SubtypeBenchmark:
         pooled = [p for p in self.class_pools.values() if p.k > 1]
         method = self.fit.method
         level = o.level_text
+        # A Bayesian fit names the prior it actually used (stats.bayes_pooling).
+        model_name = getattr(self.fit, "method_name", None) or METHOD_NAMES.get(method, method)
         parts = [
             f"Objective response rates (complete plus partial responses among "
             f"response-evaluable patients) in {self.subtype} were pooled per regimen class "
-            f"as {MEASURE_NAMES[self.fit.measure]} with {METHOD_NAMES.get(method, method)}.",
+            f"as {MEASURE_NAMES[self.fit.measure]} with {model_name}.",
             "This cohort was " + ("included in" if o.include_cohort else "kept out of")
             + " its regimen class's pool" + ("" if o.include_cohort else
                                               " so that it can be compared with it") + ".",
         ]
-        if method != "FE":
+        if method == "BAYES":
+            parts.append(f"Pooled estimates are posterior medians with central {level} credible "
+                         "intervals; the predictive interval describes the ORR expected in a "
+                         "new study.")
+        elif method != "FE":
             if self.fit.hksj:
                 variant = self.fit.hksj_variant or o.hksj_variant
                 parts.append(f"{level} confidence intervals for pooled estimates use the "
@@ -382,7 +388,10 @@ class SubtypeBenchmark:
                          f"({', '.join(not_estimable)}) are not estimable by random-effects "
                          "pooling: their summed counts are given with an exact "
                          "(Clopper-Pearson) interval and they are left out of tests.")
-        if pooled:
+        if pooled and method == "BAYES":
+            parts.append("Heterogeneity is reported as the posterior median of τ² (Cochran's Q "
+                         "is descriptive).")
+        elif pooled:
             parts.append("Heterogeneity is reported as Cochran's Q, I² (with a Q-profile "
                          "confidence interval) and τ².")
         if self.q_between is not None:
