@@ -124,3 +124,34 @@ def test_options_reject_unknown_values_and_list_the_valid_ones() -> None:
     with pytest.raises(InputError, match="level"):
         AnalysisOptions(level=95)
     assert AnalysisOptions(exclude=("b", "a", "b")).exclude == ("a", "b")
+
+
+def test_primary_only_pools_only_rows_read_from_the_trials_own_papers(catalog) -> None:
+    from comparators.evidence.labels import verification_marks
+
+    rows = subtype_rows(catalog.trials, published_cohort(catalog.trials), "ASPS")
+    marks = verification_marks(rows)
+    primary = benchmark_subtype(rows, AnalysisOptions(primary_only=True))
+    assert not set(primary.rows["key"]) & set(marks)  # every marked row left out
+    unmarked = rows[~rows["key"].isin(marks) & ~rows["is_cohort"]]
+    for cls, pool in primary.class_pools.items():
+        assert pool.k == int((unmarked["regimen_class"] == cls).sum())
+    assert "Sensitivity analysis: only arms" in primary.methods_paragraph()
+    assert "primary-source only" in primary.options.stamp()
+
+
+def test_summary_reports_the_primary_only_result_when_it_differs(catalog) -> None:
+    from comparators.evidence.audit import audit_published
+    from comparators.evidence.labels import verification_marks
+    from comparators.reports.summary import build_summary
+
+    cohort = published_cohort(catalog.trials)
+    rows = subtype_rows(catalog.trials, cohort, "ASPS")
+    summary = build_summary(catalog.trials, catalog.references, audit_published(), cohort,
+                            ["ASPS"])
+    sentence = "With only the numbers read from the trials' own full papers"
+    comparators = rows[~rows["is_cohort"]]
+    if set(comparators["key"]) & set(verification_marks(rows)):
+        assert sentence in summary.sections[0].narrative
+    else:
+        assert sentence not in summary.sections[0].narrative

@@ -72,7 +72,7 @@ def cohort_banner(cohort: ThisCohort) -> None:
 # a link from any of those pages reproduces its numbers and the pages agree with each other.
 MODEL_DEFAULTS: dict[str, object] = {
     "measure": "logit", "method": "REML", "hksj": False, "hksj_variant": "adhoc",
-    "include_cohort": False, "overlapping": False, "exclude": [],
+    "include_cohort": False, "overlapping": False, "primary_only": False, "exclude": [],
 }
 BENCHMARK_DEFAULTS = {"subtype": "ASPS", **MODEL_DEFAULTS}
 
@@ -87,6 +87,7 @@ def analysis_options() -> AnalysisOptions:
         level=level, ci_method=ci_method, exclude=tuple(get("exclude", None) or ()),
         include_cohort=bool(get("include_cohort", False)),
         include_overlapping=bool(get("overlapping", False)),
+        primary_only=bool(get("primary_only", False)),
     )
 
 
@@ -128,6 +129,11 @@ def model_controls() -> AnalysisOptions:
             persist_state="session",
             help="Rows that re-count another study's patients (e.g. expansion cohorts) are "
                  "left out by default so no patient is pooled twice.")
+        primary_only = st.toggle(
+            "Primary-source rows only", key="primary_only", bind="query-params",
+            persist_state="session",
+            help="Sensitivity analysis: pool only numbers read from the trial's own full paper "
+                 "(no †‡§¶* mark).")
         exclude = st.multiselect(
             "Leave out study arms", arms, key="exclude", bind="query-params",
             persist_state="session", placeholder="none",
@@ -138,7 +144,8 @@ def model_controls() -> AnalysisOptions:
     return AnalysisOptions(
         measure=str(measure), method=str(method), hksj=bool(hksj), hksj_variant=str(variant),
         level=level, ci_method=ci_method, exclude=tuple(exclude),
-        include_cohort=bool(include_cohort), include_overlapping=bool(overlapping))
+        include_cohort=bool(include_cohort), include_overlapping=bool(overlapping),
+        primary_only=bool(primary_only))
 
 
 @st.cache_data(show_spinner=False, max_entries=256)

@@ -23,6 +23,7 @@ from scipy.stats import fisher_exact
 from comparators.analysis.options import AnalysisOptions
 from comparators.errors import InputError
 from comparators.evidence.cohort import ThisCohort
+from comparators.evidence.labels import verification_marks
 from comparators.stats.pooling import PooledProportion, effect_sizes, pool_proportions
 from comparators.stats.proportions import ProportionCI, proportion_ci
 from comparators.vocab import (
@@ -405,6 +406,10 @@ class SubtypeBenchmark:
             "use Newcombe's hybrid score interval and Fisher's exact test.")
         if self.excluded:
             parts.append(f"Left out by the user: {', '.join(self.excluded)}.")
+        if o.primary_only:
+            parts.append("Sensitivity analysis: only arms whose numbers were read from the "
+                         "trial's own full paper (seed-paper-only, review-table, abstract, "
+                         "registry and derived numbers left out).")
         parts.append("Computed with the comparators package, validated against metafor.")
         return " ".join(parts)
 
@@ -435,8 +440,12 @@ def benchmark_subtype(rows: pd.DataFrame, options: AnalysisOptions | None = None
     options = options or AnalysisOptions()
     excluded = tuple(k for k in rows["key"] if k in set(options.exclude))
     included = rows[~rows["key"].isin(excluded)].reset_index(drop=True)
+    if options.primary_only:  # sensitivity: rows read from the trial's own full paper only
+        marks = verification_marks(included)
+        included = included[~included["key"].isin(marks)].reset_index(drop=True)
     if included.empty:
-        raise BenchmarkError("no study arms left to pool: include at least one")
+        raise BenchmarkError("no study arms left to pool: include at least one"
+                             + (" (primary-source rows only)" if options.primary_only else ""))
     subtype = str(included["subtype"].iloc[0])
     # An arm (or this cohort) whose patients were all not evaluable is legal data: shown as
     # "0 evaluable" and left out of pooling and comparisons (a proportion needs n >= 1).

@@ -47,6 +47,7 @@ class AnalysisOptions:
     exclude: tuple[str, ...] = ()  # row keys ("STUDY · arm") left out of every pool
     include_cohort: bool = False  # is this cohort inside its regimen class's pool?
     include_overlapping: bool = False  # rows that re-count another study's patients
+    primary_only: bool = False  # sensitivity: only rows read from the trial's own full paper
 
     def __post_init__(self) -> None:
         _choice(self.measure, MEASURES, "measure")
@@ -92,6 +93,7 @@ class AnalysisOptions:
             f"study intervals: {CI_SHORT_NAMES[self.ci_method]}",
             f"this cohort {'inside' if self.include_cohort else 'outside'} the class pools",
             f"overlapping cohorts {'included' if self.include_overlapping else 'left out'}",
+            "rows: " + ("primary-source only (no †‡§¶* mark)" if self.primary_only else "all"),
             "left out: " + (", ".join(self.exclude) if self.exclude else "none"),
         ])
 

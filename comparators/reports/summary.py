@@ -20,7 +20,7 @@ import math
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -434,6 +434,32 @@ def _difference_sentence(c: Comparison, level: float) -> str:
             f"{100 * c.low:+.1f} to {100 * c.high:+.1f}; {_p(c.p)}, {c.test})")
 
 
+def _primary_only_sentence(bm: SubtypeBenchmark, reported: Sequence[str], level: float) -> str:
+    """The primary-source-only sensitivity result, when it differs from the main one."""
+    if bm.options.primary_only:
+        return ""
+    try:
+        primary = benchmark_subtype(bm.rows, replace(bm.options, primary_only=True))
+    except BenchmarkError:
+        primary = None
+    pieces, differs = [], False
+    for cls in reported:
+        main = bm.class_pools[cls]
+        alt_pool = primary.class_pools.get(cls) if primary is not None else None
+        if alt_pool is None:
+            pieces.append(f"no {CLASS_PHRASES.get(cls, cls)} arm")
+            differs = True
+            continue
+        if (alt_pool.k, round(alt_pool.estimate, 6)) != (main.k, round(main.estimate, 6)):
+            differs = True
+        pieces.append(f"{CLASS_PHRASES.get(cls, cls)} {percent(alt_pool.estimate)} "
+                      f"({_ci(alt_pool.low, alt_pool.high, level)}; k = {alt_pool.k})")
+    if not differs:
+        return ""
+    return ("With only the numbers read from the trials' own full papers (sensitivity "
+            "analysis): " + "; ".join(pieces) + ".")
+
+
 def _section(
     bm: SubtypeBenchmark, name: str, cohort: ThisCohort, data_label: str | None,
     classes: Sequence[str] | None, cites: _Citations, findings: pd.DataFrame,
@@ -498,6 +524,9 @@ def _section(
     if differences:
         parts.append("Differences: " + "; ".join(_difference_sentence(c, level)
                                                  for c in differences) + ".")
+    sensitivity = _primary_only_sentence(bm, reported, level)
+    if sensitivity:
+        parts.append(sensitivity)
     overall = (f"Across all {fit.k} included arms"
                + (" (this cohort counted as AI+ICI)" if cohort_row is not None else "")
                + f", the pooled ORR was {percent(fit.estimate)} ({_ci(fit.low, fit.high, level)}"
