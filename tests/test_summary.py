@@ -3,6 +3,7 @@ ASPS result is the paper's 5/7, and the exports are safe (escaped HTML, inert CS
 
 import csv
 import io
+import re
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -322,3 +323,15 @@ def test_frame_round_trips_through_parquet(cat) -> None:
     data.to_parquet(buffer, index=False)
     back = pd.read_parquet(io.BytesIO(buffer.getvalue()))
     assert len(back) == len(data) and set(back["subtype"]) == {"ASPS", "UPS"}
+
+
+def test_markdown_file_reads_naturally_but_nothing_in_it_links_or_formats() -> None:
+    out = run_cli("summary", "--subtype", "ASPS")
+    assert out.returncode == 0, out.stderr
+    assert "doi:10." in out.stdout and "doi\\:" not in out.stdout  # CommonMark has no ":x["
+    assert re.search(r"\[\d+(–\d+)?\]", out.stdout)  # citation brackets stay as typed
+    # User text in a document: links, images, autolinks and HTML are still defused.
+    assert md_escape("[x](javascript:alert(1))", document=True) == "[x\\](javascript:alert(1))"
+    assert md_escape("![t](http://x/p.png)", document=True) == "\\![t\\](http\\://x/p.png)"
+    assert md_escape("<img src=x>", document=True) == "\\<img src=x>"
+    assert md_escape("www.evil.example", document=True) == "www\\.evil.example"

@@ -34,13 +34,30 @@ _WWW = re.compile(r"(?i)\b(www)\.")
 JOINER = "\u2060"  # WORD JOINER: invisible, breaks autolink patterns
 
 
-def md_escape(text: object) -> str:
+_INLINE_DOC = re.compile(r"([\\`*_$~|])")
+_LINK_DOC = re.compile(r"(\])(?=[(\[])|(!)(?=\[)")  # "](" / "][" close a link; "![" opens an image
+_COLON_DOC = re.compile(r"(?i)\b(https?|ftp|mailto):")  # the schemes GFM autolinks
+
+
+def md_escape(text: object, document: bool = False) -> str:
     """`text` as literal Markdown: shows as typed, never as a link, image, colour or HTML.
 
     E.g. ``[Click here](http://x.io) :red[**alert**]`` becomes
     ``\\[Click here\\](http\\://x.io) \\:red\\[\\*\\*alert\\*\\*\\]``.
+
+    ``document=True`` is for a Markdown file read by CommonMark/GFM renderers, which know no
+    Streamlit directives: only what can format, link or embed there is escaped, so a reference
+    list reads "[1–3]" and "doi:10.1038/…" in the raw file, not "\\[1–3\\]" and "doi\\:".
     """
     out = str(text).replace("\r\n", " ").replace("\r", " ").replace("\n", " ")
+    if document:
+        out = _INLINE_DOC.sub(r"\\\1", out)
+        out = _LINK_DOC.sub(lambda m: "\\" + m.group(0), out)
+        out = _HTML.sub(r"\\<", out)
+        out = _COLON_DOC.sub(r"\1\\:", out)
+        out = _WWW.sub(r"\1\\.", out)
+        out = re.sub(r"^(\s*)([#>+-])", r"\1\\\2", out)
+        return re.sub(r"^(\s*\d+)([.)])(?=\s|$)", r"\1\\\2", out)
     out = _INLINE.sub(r"\\\1", out)
     out = _HTML.sub(r"\\<", out)
     out = _SCHEME.sub(lambda m: m.group(1) + JOINER, out)

@@ -738,8 +738,14 @@ def _table_note(section: SubtypeSection) -> str:
 
 
 def to_markdown(summary: EvidenceSummary, figures: Mapping[str, str] | None = None) -> str:
-    """The summary as Markdown; `figures` optionally maps subtype -> image path to link."""
-    e = md_escape
+    """The summary as Markdown; `figures` optionally maps subtype -> image path to link.
+
+    Text is escaped for CommonMark/GFM renderers (the file leaves the app), so the raw file
+    reads naturally ("[1–3]", "doi:10.1038/…") while nothing in it can format or link."""
+
+    def e(text: object) -> str:
+        return md_escape(text, document=True)
+
     lines = [f"# {e(summary.title)}", ""]
     if summary.data_label:
         lines += [f"> **{e(summary.data_label)}** — {e(summary.cohort_label)}: "
