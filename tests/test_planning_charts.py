@@ -94,3 +94,19 @@ def test_scenario_effect_chart_colours_published_and_hypothetical() -> None:
     spec = scenario_effect_chart(frame).to_dict()
     color = _layers(spec)[0]["encoding"]["color"]
     assert color["scale"]["domain"] == ["published", "hypothetical"]
+
+
+def test_scenario_effect_chart_gives_every_estimate_its_own_labelled_line() -> None:
+    # Two quantities before and after an edit: four lines, none sharing a row or a label.
+    frame = pd.DataFrame({"quantity": ["This cohort", "This cohort", "Pooled, k = 9",
+                                       "Pooled, k = 9"],
+                          "scenario": ["Hospital X", "hypothetical"] * 2,
+                          "estimate": [0.5, 0.7, 0.4, 0.42], "low": [0.2, 0.4, 0.3, 0.31],
+                          "high": [0.8, 0.9, 0.5, 0.52]})
+    spec = scenario_effect_chart(frame).to_dict()
+    y = _layers(spec)[0]["encoding"]["y"]
+    assert y["field"] == "line" and len(y["sort"]) == 4 == len(set(y["sort"]))
+    assert y["sort"][0] == "This cohort (Hospital X)"
+    assert _layers(spec)[0]["encoding"]["color"]["scale"]["domain"] == ["Hospital X",
+                                                                         "hypothetical"]
+    assert spec["height"] == {"step": 30}

@@ -29,18 +29,23 @@ def _title(title: str, subtitle: str | Sequence[str] | None) -> alt.TitleParams:
 
 
 def scenario_effect_chart(frame: pd.DataFrame, subtitle: str | None = None) -> alt.Chart:
-    """Published vs hypothetical estimates with intervals.
+    """Before vs after an edit: each estimate with its interval, one labelled line each.
 
-    ``frame`` columns: quantity, scenario ("published" | "hypothetical"), estimate, low, high
-    (fractions).
+    ``frame`` columns: quantity, scenario (the base cohort's name, then "hypothetical"),
+    estimate, low, high (fractions). One y line per (quantity, scenario) with its own label, so
+    lines never share a row or overprint their labels.
     """
+    scenarios = list(dict.fromkeys(frame["scenario"]))
     data = frame.assign(**{c: 100 * frame[c] for c in ("estimate", "low", "high")})
+    data["line"] = [f"{q} ({s})" for q, s in zip(data["quantity"], data["scenario"], strict=True)]
+    present = set(data["line"])
+    order = [f"{q} ({s})" for q in dict.fromkeys(data["quantity"]) for s in scenarios
+             if f"{q} ({s})" in present]  # each quantity's lines together, base first
     base = alt.Chart(data).encode(
-        y=alt.Y("quantity:N", title=None, sort="descending", axis=alt.Axis(labelLimit=200)),
-        yOffset=alt.YOffset("scenario:N", sort=["published", "hypothetical"]),
+        y=alt.Y("line:N", title=None, sort=order, axis=alt.Axis(labelLimit=320)),
         color=alt.Color("scenario:N", title="Counts",
-                        scale=alt.Scale(domain=["published", "hypothetical"],
-                                        range=[OTHER_COLOUR, COHORT_COLOUR]),
+                        scale=alt.Scale(domain=scenarios,
+                                        range=[OTHER_COLOUR, COHORT_COLOUR][:len(scenarios)]),
                         legend=alt.Legend(orient="top")),
         tooltip=[alt.Tooltip("quantity:N", title="Estimate"),
                  alt.Tooltip("scenario:N", title="Counts"),
@@ -52,9 +57,9 @@ def scenario_effect_chart(frame: pd.DataFrame, subtitle: str | None = None) -> a
         x=alt.X("low:Q", title="Objective response rate (%)", scale=alt.Scale(domain=[0, 100])),
         x2="high:Q")
     points = base.mark_point(filled=True, size=80).encode(x="estimate:Q")
+    title = " vs ".join(s.capitalize() if i == 0 else s for i, s in enumerate(scenarios))
     return (rules + points).properties(
-        title=_title("Published vs hypothetical counts", subtitle), width="container",
-        height=120 + 44 * data["quantity"].nunique())
+        title=_title(f"{title} counts", subtitle), width="container", height=alt.Step(30))
 
 
 def standardised_chart(frame: pd.DataFrame, crude: float | None = None,
