@@ -22,6 +22,7 @@ from views.common import (
     csv_download,
     p_text,
     plain,
+    pool_columns,
     subtype_benchmark,
     this_cohort,
 )
@@ -120,18 +121,8 @@ st.dataframe(
     shown[["class", "scope", "k", "events", "n", "estimate", "low", "high", "tau2", "i2",
            "estimable"]],
     hide_index=True,
-    column_config={
-        "class": "Class", "scope": "What is pooled",
-        "k": st.column_config.NumberColumn("Arms (k)"),
-        "events": st.column_config.NumberColumn("Responders"),
-        "n": st.column_config.NumberColumn("Evaluable"),
-        "estimate": st.column_config.NumberColumn("Pooled ORR %", format="%.1f"),
-        "low": st.column_config.NumberColumn(f"{interval} low %", format="%.1f"),
-        "high": st.column_config.NumberColumn(f"{interval} high %", format="%.1f"),
-        "tau2": st.column_config.NumberColumn("τ²", format="%.3f"),
-        "i2": st.column_config.NumberColumn("I² %", format="%.0f"),
-        "estimable": "Estimable",
-    },
+    column_config=pool_columns(interval) | {"scope": "What is pooled",
+                                            "estimable": "Estimable"},
     key="class_table",
 )
 csv_download(classes, "Download class pools (CSV)", f"class_pools_{subtype}.csv",

@@ -180,6 +180,20 @@ def arm_label_map() -> dict[str, str]:
     return labels
 
 
+def pool_columns(interval: str) -> dict[str, object]:
+    """Column headers of every class-pool table (the level comes from the options in use)."""
+    return {
+        "class": "Class", "k": st.column_config.NumberColumn("Arms (k)"),
+        "events": st.column_config.NumberColumn("Responders"),
+        "n": st.column_config.NumberColumn("Evaluable"),
+        "estimate": st.column_config.NumberColumn("Pooled ORR %", format="%.1f"),
+        "low": st.column_config.NumberColumn(f"{interval} low %", format="%.1f"),
+        "high": st.column_config.NumberColumn(f"{interval} high %", format="%.1f"),
+        "tau2": st.column_config.NumberColumn("τ²", format="%.3f"),
+        "i2": st.column_config.NumberColumn("I² %", format="%.0f"),
+    }
+
+
 def catalog_stamp() -> str:
     """The catalog's version and literature check date, for every export."""
     info = catalog().info

@@ -18,6 +18,7 @@ from views.common import (
     csv_download,
     every_subtype,
     p_text,
+    pool_columns,
     this_cohort,
 )
 
@@ -112,15 +113,7 @@ pools = shown.assign(estimate=100 * shown["estimate"], low=100 * shown["low"],
 st.dataframe(
     pools[["subtype", "class", "label", "k", "events", "n", "estimate", "low", "high"]],
     hide_index=True,
-    column_config={
-        "subtype": "Subtype", "class": "Class", "label": "Pool",
-        "k": st.column_config.NumberColumn("Arms (k)"),
-        "events": st.column_config.NumberColumn("Responders"),
-        "n": st.column_config.NumberColumn("Evaluable"),
-        "estimate": st.column_config.NumberColumn("Pooled ORR %", format="%.1f"),
-        "low": st.column_config.NumberColumn(f"{interval} low %", format="%.1f"),
-        "high": st.column_config.NumberColumn(f"{interval} high %", format="%.1f"),
-    },
+    column_config={"subtype": "Subtype", "label": "Pool"} | pool_columns(interval),
     key="meta_table",
 )
 st.caption(
