@@ -91,8 +91,7 @@ def test_reference_added_to_a_cached_spec_draws_exactly_forest_charts_reference(
 
     cat = load_catalog()
     bm = benchmark_subtype(subtype_rows(cat.trials, published_cohort(cat.trials), "ASPS"))
-    rows = forest_rows(bm.fit, dict(zip(bm.rows["key"], bm.rows["regimen_class"], strict=True)),
-                       highlight=bm.cohort_key)
+    rows = forest_rows(bm)
     plain = forest_chart(rows, None, "t", ["s"], "x").to_dict()
     for reference in (0.37, 0.0, 1.0):
         expected = vlc.vegalite_to_svg(forest_chart(rows, reference, "t", ["s"], "x").to_dict())
