@@ -288,7 +288,8 @@ HOSTILE_MARKDOWN = [
     "see http://evil.example, www.evil.example or admin@evil.example",
     "<img src=x onerror=alert(1)> <http://evil.example>",
     "# heading", "> quote", "- item", "1. item", "$x^2$ ~~struck~~ | a | b |",
-    "x,=1+1.csv", "two\nlines\r\nhere", "back\\slash `code` *em* _em_",
+    "x,=1+1.csv", "two\nlines\r\nhere", "back\\slash `code` *em* _em_ __strong__",
+    "my_cohort_v2.csv", "a*b*c", "snake_case_id",
 ]
 _ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")  # CommonMark: a backslash before ASCII punctuation
 
@@ -304,7 +305,9 @@ def test_md_escape_defuses_every_construct_and_reads_as_typed(text: str) -> None
     # GitHub's autolink literals run on the resolved text, where escapes no longer count
     assert not re.search(r"(?i)\b(https?|ftp|mailto|xmpp):|www\.|[\w.+-]@", resolved), out
     unescaped = re.sub(r"\\.", "", out)  # what is left where Markdown can still act
-    assert not re.search(r"[\[\]`*_$~|]", unescaped), out  # links, images, emphasis, maths
+    assert not re.search(r"[\[\]`*$~|]", unescaped), out  # links, images, emphasis, maths
+    # an underscore may stay only between letters or digits, where it cannot emphasise
+    assert not re.search(r"(?<![^\W_])_|_(?![^\W_])", unescaped), out
     assert not re.search(r"<[A-Za-z/!?]", unescaped), out  # HTML, <url> autolinks
     assert not re.search(r":[A-Za-z0-9/]", unescaped), out  # scheme:, :red[, :icon:, :emoji:
     assert not re.match(r"\s*([#>+-]|\d+[.)])", unescaped), out  # block syntax at the start

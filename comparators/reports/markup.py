@@ -8,7 +8,8 @@ colour and badge directives (`:red[...]`, `:blue-background[...]`), Material ico
 CommonMark backslash escape (any ASCII punctuation may be escaped and then shows as itself), so
 the text renders unchanged while the raw Markdown of an exported document stays readable:
 
-- emphasis, code, maths, strikethrough and table characters: `\\ ` * _ $ ~ |` everywhere;
+- emphasis, code, maths, strikethrough and table characters: `\\ ` * $ ~ |` everywhere, `_`
+  unless it sits between two letters or digits (where it cannot emphasise);
 - links and images: every `[` and `]` (so neither `[t](u)` nor `![t](u)` nor `:red[...]` forms);
 - HTML and `<url>` autolinks: `<` before a letter, `/`, `!` or `?`;
 - directives, icons and emoji shortcodes: a `:` directly followed by a letter, digit or `/`;
@@ -26,7 +27,10 @@ from __future__ import annotations
 
 import re
 
-_INLINE = re.compile(r"([\\`*_$~|\[\]])")
+_INLINE = re.compile(r"([\\`*$~|\[\]])")
+# `_` between two letters or digits can neither open nor close emphasis (CommonMark's flanking
+# rules), so "my_cohort.csv" stays readable; every other `_` is escaped.
+_UNDERSCORE = re.compile(r"(?<![^\W_])_|_(?![^\W_])")
 _HTML = re.compile(r"<(?=[A-Za-z/!?])")
 _COLON = re.compile(r":(?=[A-Za-z0-9/])")  # scheme:, :red[, :material/…:, :smile:
 _SCHEME = re.compile(r"(?i)\b(https?|ftp|mailto|xmpp)(?=:)")  # the autolinked schemes
@@ -59,6 +63,7 @@ def md_escape(text: object, document: bool = False) -> str:
         out = re.sub(r"^(\s*)([#>+-])", r"\1\\\2", out)
         return re.sub(r"^(\s*\d+)([.)])(?=\s|$)", r"\1\\\2", out)
     out = _INLINE.sub(r"\\\1", out)
+    out = _UNDERSCORE.sub(r"\\_", out)
     out = _HTML.sub(r"\\<", out)
     out = _SCHEME.sub(lambda m: m.group(1) + JOINER, out)
     out = _COLON.sub(r"\\:", out)
