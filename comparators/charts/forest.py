@@ -93,6 +93,8 @@ def forest_rows(
     frame["weight_text"] = [
         "" if w is None or pd.isna(w) else f"{w:.1f}%" for w in frame["weight"]
     ]
+    # An arm outside every pool (this cohort, by default) has no weight but is still drawn.
+    frame["size"] = pd.to_numeric(frame["weight"], errors="coerce").fillna(10.0)
     return frame
 
 
@@ -140,7 +142,7 @@ def forest_chart(
     )
     squares = studies.mark_square(opacity=0.9).encode(
         x=x, y=y, color=colour,
-        size=alt.Size("weight:Q", legend=None, scale=alt.Scale(range=[30, 320])),
+        size=alt.Size("size:Q", legend=None, scale=alt.Scale(range=[30, 320])),
         stroke=alt.condition(alt.datum.highlight, alt.value(HIGHLIGHT_COLOUR), alt.value(None)),
         strokeWidth=alt.value(2), tooltip=tooltip,
     )
