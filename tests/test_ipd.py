@@ -239,3 +239,15 @@ def test_aggregate_row_shape() -> None:
     assert agg["subtype"].iloc[-1] == "STS" and agg["n"].iloc[-1] == 4
     assert (agg["study"] == "TEST").all() and (agg["regimen_class"] == "AI+ICI").all()
     assert agg["subtype"].tolist().count("STS") == 1
+
+
+def test_aggregated_rows_are_in_the_catalog_row_shape_and_pass_its_validator() -> None:
+    from comparators.evidence.catalog import TRIAL_COLUMNS, load_catalog, validate_cohort_rows
+
+    cat = load_catalog()
+    data = (Path(__file__).resolve().parent.parent / "data" / "example_ipd.csv").read_bytes()
+    rows = aggregate_ipd(read_ipd(data, filename="example.csv", known_subtypes=cat.subtype_codes))
+    assert set(TRIAL_COLUMNS) <= set(rows.columns)  # the one row shape, nothing missing
+    assert str(rows["evaluable"].dtype) == "Int64"  # as the catalog loads counts
+    again = validate_cohort_rows(rows, "again", cat.subtype_codes)  # the catalog's own rules
+    assert again[["evaluable", "responders"]].equals(rows[["evaluable", "responders"]])

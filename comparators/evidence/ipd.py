@@ -442,12 +442,14 @@ def aggregate_ipd(
     arm: str | None = None,
     *,
     design: str = "retrospective",
-    verified: str = "user upload",
+    verified: str = "",
 ) -> pd.DataFrame:
     """One row per subtype plus an all-subtypes "STS" row, in the shared row shape.
 
     evaluable = CR + PR + SD + PD (NE excluded); responders = CR + PR. PFS median (months) with
-    its log-log interval from comparators.survival.km_fit.
+    its log-log interval from comparators.survival.km_fit. The rows pass the catalog's own row
+    validator (evidence.catalog.validate_cohort_rows), so an uploaded cohort meets the rules
+    every comparator row meets; `verified` stays empty (the cohort's data label says what it is).
     """
     from comparators.stats.survival import km_fit
 
@@ -502,4 +504,8 @@ def aggregate_ipd(
         note = "STS not otherwise specified" if subtype == ALL_SUBTYPES_CODE else ""
         rows.append(row(df[df["subtype"] == subtype], subtype, note))
     rows.append(row(df, ALL_SUBTYPES_CODE, f"all subtypes pooled (n={len(df)})"))
-    return pd.DataFrame(rows, columns=list(AGGREGATE_COLUMNS))
+    from comparators.evidence.catalog import validate_cohort_rows
+
+    frame = pd.DataFrame(rows, columns=list(AGGREGATE_COLUMNS))
+    # Subtype codes were checked against the vocabulary when the patients were read.
+    return validate_cohort_rows(frame, "uploaded cohort", set(frame["subtype"].astype(str)))
