@@ -38,12 +38,18 @@ def study_labels(trials: pd.DataFrame, references: pd.DataFrame) -> dict[str, st
     refs = {str(r["ref"]): r for _, r in references.iterrows()}
     out: dict[str, str] = {}
     journals: dict[str, str] = {}
-    for study, ref in zip(trials["study"].astype(str), trials["ref"], strict=True):
+    n = len(trials)
+    source_refs = trials["source_ref"] if "source_ref" in trials else [None] * n
+    source_types = trials["source_type"] if "source_type" in trials else [None] * n
+    for study, ref, source, kind in zip(trials["study"].astype(str), trials["ref"], source_refs,
+                                        source_types, strict=True):
         if study in out:
             continue
         r = refs.get(_clean(ref))
         if _clean(ref) == SEED_STUDY and study != SEED_STUDY:
             r = None  # cited via the seed paper: not the seed's authors' own study
+        if _clean(kind) == "review table" and _clean(ref) == _clean(source):
+            r = None  # only the review is cited: its authors did not run the trial
         surname = first_surname(r.get("authors")) if r is not None else ""
         year = _clean(r.get("year")) if r is not None else ""
         year = year[:-2] if year.endswith(".0") else year
