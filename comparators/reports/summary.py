@@ -225,8 +225,9 @@ def _fit_dict(fit: PooledProportion) -> dict[str, Any]:
 # --------------------------------------------------------------------------- text helpers
 
 
-def _ci(low: float, high: float, level: float) -> str:
-    return f"{100 * level:g}% CI {100 * low:.1f}–{100 * high:.1f}%"
+def _ci(low: float, high: float, level: float, kind: str = "CI") -> str:
+    """'95% CI 30.7–66.0%'; kind 'CrI' for a Bayesian credible interval."""
+    return f"{100 * level:g}% {kind} {100 * low:.1f}–{100 * high:.1f}%"
 
 
 def _p(p: float | None) -> str:
@@ -407,6 +408,7 @@ def _pool_sentence(pool: ClassPool, bm: SubtypeBenchmark, refs: str, first: bool
                    mark: str) -> str:
     """One class pool in words, from the ClassPool the page shows."""
     f, level = pool.fit, bm.level
+    kind = "CrI" if f.method == "BAYES" else "CI"
     phrase = CLASS_PHRASES.get(pool.regimen_class, pool.regimen_class)
     arms = "comparator arm" if not pool.includes_cohort else "arm"
     arms += "" if pool.k == 1 else "s"
@@ -414,18 +416,19 @@ def _pool_sentence(pool: ClassPool, bm: SubtypeBenchmark, refs: str, first: bool
     if not pool.estimable:
         return (f"in {pool.k} {arms} of {phrase} in {bm.subtype}{scope}{refs}{mark}, "
                 f"{pool.events} of {pool.n} patients responded ({percent(pool.estimate)}; "
-                f"exact {_ci(f.low, f.high, level)}); random-effects pooling is not estimable "
-                "when every arm has the same 0% or 100% rate")
+                f"exact {_ci(f.low, f.high, level)}); random-effects pooling is not "
+                "estimable when every arm has the same 0% or 100% rate")
     if pool.k == 1:
-        what = f"the ORR was {percent(f.estimate)} ({_ci(f.low, f.high, level)})"
+        what = f"the ORR was {percent(f.estimate)} ({_ci(f.low, f.high, level, kind)})"
     else:
         het = "; ".join(filter(None, [bm.options.model_text(), _i2(f)]))
-        what = f"the pooled ORR was {percent(f.estimate)} ({_ci(f.low, f.high, level)}; {het})"
+        what = (f"the pooled ORR was {percent(f.estimate)} "
+                f"({_ci(f.low, f.high, level, kind)}; {het})")
     if first:
         return (f"in {pool.k} {arms} of {phrase} in {bm.subtype}{scope}{refs}{mark} "
                 f"(n = {pool.n} evaluable patients), {what}")
     extra = (_i2(f) or "") if pool.k > 1 else "single arm"
-    return (f"{percent(f.estimate)} ({_ci(f.low, f.high, level)}) for {phrase}{scope} "
+    return (f"{percent(f.estimate)} ({_ci(f.low, f.high, level, kind)}) for {phrase}{scope} "
             f"(k = {pool.k}, n = {pool.n}{'; ' + extra if extra else ''}){refs}{mark}")
 
 
@@ -529,7 +532,8 @@ def _section(
         parts.append(sensitivity)
     overall = (f"Across all {fit.k} included arms"
                + (" (this cohort counted as AI+ICI)" if cohort_row is not None else "")
-               + f", the pooled ORR was {percent(fit.estimate)} ({_ci(fit.low, fit.high, level)}"
+               + f", the pooled ORR was {percent(fit.estimate)} ("
+               + _ci(fit.low, fit.high, level, "CrI" if fit.method == "BAYES" else "CI")
                + "".join(f"; {x}" for x in [_i2(fit)] if x)
                + ("" if fit.tau2 is None or pd.isna(fit.tau2) else f", τ² = {fit.tau2:.3f}")
                + ")")
