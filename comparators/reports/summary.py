@@ -18,6 +18,7 @@ import html
 import io
 import math
 import re
+import textwrap
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -392,8 +393,8 @@ def chart_texts(bm: SubtypeBenchmark, name: str, cohort: ThisCohort,
         subtitle.append("Left out: " + ", ".join(bm.excluded))
     if not cohort.is_real:
         subtitle.append(f"{cohort.label}: {cohort.caveat}")
-    if sources:
-        subtitle.append(sources)
+    if sources:  # one subtitle line per ~110 characters, so the figure keeps its width
+        subtitle += textwrap.wrap(sources, 110, break_on_hyphens=False)
     return (f"Objective response rate in {bm.subtype}", tuple(subtitle),
             f"Objective response rate (%), {o.interval_name}")
 
