@@ -102,10 +102,10 @@ def model_controls() -> AnalysisOptions:
                                      strict=True)))
     with st.sidebar:
         st.subheader("Pooling model")
-        measure = st.selectbox(
+        st.selectbox(
             "Effect measure", list(MEASURES), key="measure", bind="query-params",
             persist_state="session", help="; ".join(f"{k}: {v}" for k, v in MEASURES.items()))
-        method = st.selectbox(
+        st.selectbox(
             "Model", list(METHODS), index=list(METHODS).index("REML"), key="method",
             bind="query-params", persist_state="session",
             help="; ".join(f"{k}: {v}" for k, v in METHODS.items())
@@ -113,39 +113,32 @@ def model_controls() -> AnalysisOptions:
         hksj = st.toggle("HKSJ interval", key="hksj", bind="query-params",
                          persist_state="session",
                          help="Hartung-Knapp-Sidik-Jonkman: t distribution with k - 1 df.")
-        variant = "adhoc"
         if hksj:
-            variant = st.selectbox(
+            st.selectbox(
                 "HKSJ variant", list(HKSJ_VARIANTS), key="hksj_variant", bind="query-params",
                 persist_state="session",
                 help="; ".join(f"{k}: {v}" for k, v in HKSJ_VARIANTS.items()))
-        include_cohort = st.toggle(
+        st.toggle(
             "This cohort inside its class pool", key="include_cohort", bind="query-params",
             persist_state="session",
             help="Off (default): class pools hold comparators only, so this cohort is "
                  "benchmarked against them. On: this cohort counts as AI+ICI evidence.")
-        overlapping = st.toggle(
+        st.toggle(
             "Pool overlapping cohorts", key="overlapping", bind="query-params",
             persist_state="session",
             help="Rows that re-count another study's patients (e.g. expansion cohorts) are "
                  "left out by default so no patient is pooled twice.")
-        primary_only = st.toggle(
+        st.toggle(
             "Primary-source rows only", key="primary_only", bind="query-params",
             persist_state="session",
             help="Sensitivity analysis: pool only numbers read from the trial's own full paper "
                  "(no †‡§¶* mark).")
-        exclude = st.multiselect(
+        st.multiselect(
             "Leave out study arms", arms, key="exclude", bind="query-params",
             persist_state="session", placeholder="none",
             help="Applies to every subtype and page; shown in every export.")
-    ci_method, level = ci_options()
-    # The widgets' return values, not session_state reads: on a page's first run after a page
-    # switch the persisted value is what the widget returns.
-    return AnalysisOptions(
-        measure=str(measure), method=str(method), hksj=bool(hksj), hksj_variant=str(variant),
-        level=level, ci_method=ci_method, exclude=tuple(exclude),
-        include_cohort=bool(include_cohort), include_overlapping=bool(overlapping),
-        primary_only=bool(primary_only))
+    # Read back as every page reads them (the widgets above are in session state now).
+    return analysis_options()
 
 
 @st.cache_data(show_spinner=False, max_entries=256)

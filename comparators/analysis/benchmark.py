@@ -29,7 +29,6 @@ from comparators.stats.proportions import ProportionCI, proportion_ci
 from comparators.vocab import (
     AGGREGATE_SUBTYPES,
     CI_METHODS,
-    CLASS_PHRASES,
     HKSJ_VARIANTS,
     MEASURE_NAMES,
     METHOD_NAMES,
@@ -37,8 +36,6 @@ from comparators.vocab import (
 )
 
 CLASS_ORDER = REGIMEN_CLASSES
-#: The investigator's two questions, in the order every page shows them.
-HEADLINE = (("cohort", "AI+ICI"), ("AI+ICI", "ICI"))
 
 
 class BenchmarkError(InputError):
@@ -307,9 +304,6 @@ class SubtypeBenchmark:
     def comparisons_frame(self) -> pd.DataFrame:
         return pd.DataFrame([c.to_dict() for c in self.comparisons])
 
-    def headline_frame(self) -> pd.DataFrame:
-        return pd.DataFrame([c.to_dict() for c in self.headline])
-
     def class_table(self) -> pd.DataFrame:
         """Pooled ORR per regimen class, then the secondary pool of every included arm."""
         out = [p.to_dict() | {"scope": p.scope} for p in self.class_pools.values()]
@@ -547,6 +541,3 @@ def across_subtypes(trials: pd.DataFrame, cohort: ThisCohort,
             continue  # every arm left out or without evaluable patients
     return AcrossSubtypes(options, out)
 
-
-def class_phrase(regimen_class: str) -> str:
-    return CLASS_PHRASES.get(regimen_class, regimen_class)

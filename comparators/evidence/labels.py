@@ -16,7 +16,8 @@ from comparators.evidence.seed import SEED_STUDY
 from comparators.vocab import MARK_MEANING
 
 
-def _clean(value: object) -> str:
+def cell_text(value: object) -> str:
+    """A table cell as text: '' for missing (None, <NA>, NaN), else trimmed."""
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return ""
     return str(value).strip()
@@ -24,7 +25,7 @@ def _clean(value: object) -> str:
 
 def first_surname(authors: object) -> str:
     """'Tawbi' from 'Tawbi HA, Burgess M, ...' (Vancouver author lists)."""
-    text = _clean(authors)
+    text = cell_text(authors)
     if not text:
         return ""
     tokens = text.split(",")[0].strip().split()
@@ -45,16 +46,16 @@ def study_labels(trials: pd.DataFrame, references: pd.DataFrame) -> dict[str, st
                                         source_types, strict=True):
         if study in out:
             continue
-        r = refs.get(_clean(ref))
-        if _clean(ref) == SEED_STUDY and study != SEED_STUDY:
+        r = refs.get(cell_text(ref))
+        if cell_text(ref) == SEED_STUDY and study != SEED_STUDY:
             r = None  # cited via the seed paper: not the seed's authors' own study
-        if _clean(kind) == "review table" and _clean(ref) == _clean(source):
+        if cell_text(kind) == "review table" and cell_text(ref) == cell_text(source):
             r = None  # only the review is cited: its authors did not run the trial
         surname = first_surname(r.get("authors")) if r is not None else ""
-        year = _clean(r.get("year")) if r is not None else ""
+        year = cell_text(r.get("year")) if r is not None else ""
         year = year[:-2] if year.endswith(".0") else year
         out[study] = f"{surname} {year}".strip() if surname else study
-        journals[study] = _clean(r.get("journal")) if r is not None else ""
+        journals[study] = cell_text(r.get("journal")) if r is not None else ""
     # Same first author and year: add the journal when that tells them apart ("Liu 2023, Sci
     # Rep"), else the id (a trial and its expansion cohort in one paper).
     groups: dict[str, list[str]] = {}
@@ -81,8 +82,8 @@ def verification_mark(row: pd.Series) -> str:
     """The symbol for a row whose numbers were not read from the trial's own full paper."""
     if bool(row.get("is_cohort", False)):
         return ""
-    verified = _clean(row.get("verified"))
-    source = _clean(row.get("source_type"))
+    verified = cell_text(row.get("verified"))
+    source = cell_text(row.get("source_type"))
     if verified == "seed paper only" or source == "seed paper":
         return "†"
     if verified == "secondary source" or source == "review table":

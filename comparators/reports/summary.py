@@ -43,7 +43,12 @@ from comparators.charts.forest import forest_chart, forest_rows
 from comparators.errors import InputError
 from comparators.evidence.catalog import AGGREGATE_SUBTYPES, reference_links, vancouver
 from comparators.evidence.cohort import ThisCohort
-from comparators.evidence.labels import arm_labels, first_surname, verification_marks
+from comparators.evidence.labels import (
+    arm_labels,
+    cell_text,
+    first_surname,
+    verification_marks,
+)
 from comparators.reports.markup import md_escape  # the one escaping helper (re-exported)
 from comparators.stats.pooling import PooledProportion
 from comparators.stats.proportions import percent
@@ -307,12 +312,12 @@ class _Citations:
         for i, key in enumerate(self.order, start=1):
             row = self._refs[key]
             text = vancouver(row)
-            nct = _clean(row.get("nct"))
+            nct = cell_text(row.get("nct"))
             if nct and nct not in text:
                 text += f" ClinicalTrials.gov: {nct}."
             links = reference_links(row)
-            url = _clean(row.get("url"))
-            if url and not (_clean(row.get("doi")) or _clean(row.get("pmid"))):
+            url = cell_text(row.get("url"))
+            if url and not (cell_text(row.get("doi")) or cell_text(row.get("pmid"))):
                 text += f" Available from: {url}"
             out.append(Reference(i, key, text, links))
         return tuple(out)
@@ -323,12 +328,6 @@ class _Citations:
         frame = pd.DataFrame([self._refs[k] for k in self.order]).reset_index(drop=True)
         frame.insert(0, "number", range(1, len(frame) + 1))
         return frame
-
-
-def _clean(value: object) -> str:
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    return str(value).strip()
 
 
 def _findings_frame(audit_findings: Any) -> pd.DataFrame:
@@ -354,8 +353,8 @@ def _audit_caveats(
     about: dict[tuple[str, str], tuple[str, str]] = {}
     if claims is not None and not claims.empty:
         for _, c in claims.iterrows():
-            about[(str(c["where"]), str(c["claim"]))] = (_clean(c.get("study")),
-                                                        _clean(c.get("subtype")))
+            about[(str(c["where"]), str(c["claim"]))] = (cell_text(c.get("study")),
+                                                        cell_text(c.get("subtype")))
     out: list[str] = []
     for _, f in findings.iterrows():
         if bool(f.get("consistent", True)):
@@ -555,7 +554,7 @@ def _section(
     for _, r in ordered.iterrows():
         est = studies[str(r["key"])]
         is_cohort = bool(r["is_cohort"])
-        verified = _clean(r.get("verified"))
+        verified = cell_text(r.get("verified"))
         if is_cohort and data_label:
             verified = data_label
         table.append({
@@ -565,12 +564,12 @@ def _section(
             "responders": int(r["responders"]), "evaluable": int(r["evaluable"]),
             "estimate": est.estimate, "low": est.low, "high": est.high, "weight": est.weight,
             "verified": verified, "mark": marks.get(str(r["key"]), ""),
-            "source_type": _clean(r.get("source_type")),
-            "ref": None if is_cohort and data_label else (_clean(r.get("ref")) or None),
+            "source_type": cell_text(r.get("source_type")),
+            "ref": None if is_cohort and data_label else (cell_text(r.get("ref")) or None),
             "ref_number": None if is_cohort and data_label else cites.cite(r.get("ref")),
-            "locator": _clean(r.get("locator")), "note": _clean(r.get("note")),
+            "locator": cell_text(r.get("locator")), "note": cell_text(r.get("note")),
         })
-        source = _clean(r.get("source_ref"))
+        source = cell_text(r.get("source_ref"))
         if source and not (is_cohort and data_label):
             cites.cite(source)  # the source a number was read from is a reference too
     trials = pd.DataFrame(table)
@@ -582,7 +581,7 @@ def _section(
     caveats = _audit_caveats(findings, claims, names, bm.subtype,
                              {k: v for k, v in surnames.items() if k in used})
     for _, r in comparators.iterrows():
-        verified = _clean(r.get("verified"))
+        verified = cell_text(r.get("verified"))
         if verified in VERIFIED_MEANING:
             line = (f"{labels.get(str(r['key']), r['key'])} ({int(r['responders'])}/"
                     f"{int(r['evaluable'])}): {verified} — {VERIFIED_MEANING[verified]}.")
