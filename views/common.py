@@ -26,14 +26,33 @@ from comparators.reports.markup import md_escape
 from comparators.vocab import HKSJ_VARIANTS, MEASURES, METHODS
 
 
-@st.cache_data(show_spinner=False)
+# The seed paper, the catalog and the audit are read once per server process and shared,
+# read-only, by every session: st.cache_resource hands out the object itself, where
+# st.cache_data would unpickle a fresh copy on every call (3-10 calls per rerun).
+# tests/test_shared_resources.py runs every page and checks they are left unchanged.
+@st.cache_resource(show_spinner=False)
 def seed_cohort() -> SeedCohort:
     return load_seed_cohort()
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_resource(show_spinner=False)
 def catalog() -> Catalog:
     return load_catalog()
+
+
+@st.cache_resource(show_spinner=False)
+def _published_cohort() -> ThisCohort:
+    return published_cohort(catalog().trials)
+
+
+def cohort_hash(cohort: ThisCohort) -> str:
+    """Cached functions key a cohort by its content digest, computed once per cohort object,
+    instead of hashing its table on every call."""
+    return cohort.digest
+
+
+#: hash_funcs for the cached functions that take a cohort.
+BY_DIGEST = {ThisCohort: cohort_hash}
 
 
 # Session-state keys through which other pages replace "this cohort" (never shared between
@@ -49,7 +68,7 @@ def this_cohort() -> ThisCohort:
         cohort = st.session_state.get(key)
         if isinstance(cohort, ThisCohort):
             return cohort
-    return published_cohort(catalog().trials)
+    return _published_cohort()
 
 
 # User text (a file name, a label, a URL value) shown through Markdown: the one escaping helper,
@@ -95,11 +114,16 @@ def benchmark_options() -> dict[str, object]:
     return {k: st.session_state.get(k, v) for k, v in BENCHMARK_DEFAULTS.items()}
 
 
+@st.cache_resource(show_spinner=False)
+def _arm_keys() -> list[str]:
+    trials = catalog().trials
+    return sorted(dict.fromkeys(f"{s} · {a}" for s, a in zip(trials["study"], trials["arm"],
+                                                            strict=True)))
+
+
 def model_controls() -> AnalysisOptions:
     """The pooling model in the sidebar (codes as the CLI spells them, so links use them)."""
-    arms = sorted(str(k) for k in dict.fromkeys(
-        f"{s} · {a}" for s, a in zip(catalog().trials["study"], catalog().trials["arm"],
-                                     strict=True)))
+    arms = _arm_keys()
     with st.sidebar:
         st.subheader("Pooling model")
         st.selectbox(
@@ -141,36 +165,42 @@ def model_controls() -> AnalysisOptions:
     return analysis_options()
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
-def _benchmark(rows: pd.DataFrame, options: AnalysisOptions) -> SubtypeBenchmark:
+# Fitted results are shared between sessions (st.cache_resource: no copy per call; the result
+# objects are frozen dataclasses that no page changes), keyed by the subtype, the options
+# object and the cohort's digest; the catalog is the process's one catalog.
+@st.cache_resource(show_spinner=False, max_entries=256, hash_funcs=BY_DIGEST)
+def _benchmark(subtype: str, options: AnalysisOptions, cohort: ThisCohort) -> SubtypeBenchmark:
+    rows = subtype_rows(catalog().trials, cohort, subtype, options.include_overlapping)
     return benchmark_subtype(rows, options)
 
 
 def subtype_benchmark(subtype: str, options: AnalysisOptions | None = None) -> SubtypeBenchmark:
     """The fitted benchmark for `subtype` with this session's cohort and options."""
-    options = options or analysis_options()
-    rows = subtype_rows(catalog().trials, this_cohort(), subtype, options.include_overlapping)
-    return _benchmark(rows, options)
+    return _benchmark(subtype, options or analysis_options(), this_cohort())
 
 
-@st.cache_data(show_spinner="Pooling every subtype…", max_entries=32)
-def _across(trials: pd.DataFrame, cohort: ThisCohort, options: AnalysisOptions) -> AcrossSubtypes:
-    return across_subtypes(trials, cohort, options)
+@st.cache_resource(show_spinner="Pooling every subtype…", max_entries=32, hash_funcs=BY_DIGEST)
+def _across(cohort: ThisCohort, options: AnalysisOptions) -> AcrossSubtypes:
+    return across_subtypes(catalog().trials, cohort, options)
 
 
 def every_subtype(options: AnalysisOptions | None = None) -> AcrossSubtypes:
     """Every subtype's benchmark under this session's options (the same cached objects' maths
     as the benchmark page: `analysis.benchmark.benchmark_subtype`)."""
-    return _across(catalog().trials, this_cohort(), options or analysis_options())
+    return _across(this_cohort(), options or analysis_options())
+
+
+@st.cache_resource(show_spinner=False)
+def _catalog_arm_labels() -> dict[str, str]:
+    cat = catalog()
+    return arm_labels(cat.trials, cat.references)
 
 
 def arm_label_map() -> dict[str, str]:
     """row key -> 'Author Year · arm', with this session's cohort under its own name."""
-    cat = catalog()
-    labels = arm_labels(cat.trials, cat.references)
     cohort = this_cohort()
-    labels.update({f"{cohort.study} · {a}": plain_label(cohort.label) for a in cohort.rows["arm"]})
-    return labels
+    return _catalog_arm_labels() | {f"{cohort.study} · {a}": plain_label(cohort.label)
+                                    for a in cohort.rows["arm"]}
 
 
 def pool_columns(interval: str) -> dict[str, object]:
@@ -205,7 +235,7 @@ def p_text(p: float | None) -> str:
     return "p < 0.0001" if p < 0.0001 else f"p = {p:.4f}" if p < 0.001 else f"p = {p:.3f}"
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_resource(show_spinner=False)
 def seed_audit() -> pd.DataFrame:
     return findings_frame(audit_published())
 

@@ -6,7 +6,9 @@ shown to a user is recomputed here from the counts.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
@@ -114,6 +116,16 @@ class ThisCohort:
     @property
     def is_real(self) -> bool:
         return self.kind in {"published", "uploaded"}
+
+    @cached_property
+    def digest(self) -> str:
+        """A content digest of everything above (computed once per object): two cohorts
+        with the same digest give the same numbers, so caches key on it."""
+        h = hashlib.sha256(repr((self.study, self.label, self.kind, self.caveat,
+                                 self.replaces)).encode())
+        h.update(self.rows.to_csv(index=False).encode())
+        h.update(repr(list(self.rows.dtypes.astype(str))).encode())
+        return h.hexdigest()
 
     def row(self, subtype: str) -> pd.Series | None:
         hits = self.rows[self.rows["subtype"] == subtype]
