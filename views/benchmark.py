@@ -2,7 +2,6 @@
 against ICI alone; the forest plot, the class table and the methods text, all read from one
 `analysis.benchmark.SubtypeBenchmark`."""
 
-import pandas as pd
 import streamlit as st
 
 from comparators.analysis.benchmark import BenchmarkError
@@ -18,6 +17,7 @@ from views.common import (
     catalog,
     catalog_stamp,
     chart_downloads,
+    chart_spec,
     cohort_banner,
     csv_download,
     p_text,
@@ -26,14 +26,6 @@ from views.common import (
     subtype_benchmark,
     this_cohort,
 )
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def forest_spec(rows: pd.DataFrame, reference: float | None, title: str, subtitle: list[str],
-                x_title: str, interval: str) -> dict:
-    """Building and validating the Altair chart costs ~0.3 s; reruns reuse the spec."""
-    return forest_chart(rows, reference, title, subtitle, x_title, interval).to_dict()
-
 
 cat = catalog()
 cohort = this_cohort()
@@ -99,7 +91,8 @@ rows = forest_rows(bm, labels=labels, marks=marks)
 sources = "Sources: see the Comparator trials page; " + catalog_stamp()
 title, subtitle, x_title = chart_texts(bm, names.get(subtype, subtype), cohort, sources)
 # The chart is cached by its rows; a typed reference ORR is added as two layers (no rebuild).
-chart = with_reference(forest_spec(rows, None, title, list(subtitle), x_title, interval),
+chart = with_reference(chart_spec(forest_chart, rows, None, title, list(subtitle), x_title,
+                                  interval),
                        None if reference is None else reference / 100)
 st.vega_lite_chart(chart, key="forest")
 for line in mark_legend(marks):

@@ -11,6 +11,7 @@ from comparators.evidence.cohort import (
 )
 from comparators.stats.proportions import CI_METHODS
 from views.common import (
+    chart_spec,
     ci_options,
     cohort_banner,
     csv_download,
@@ -125,8 +126,8 @@ csv_download(baseline, "Download baseline table (CSV)", "liu2023_baseline.csv", 
 # --- Safety --------------------------------------------------------------------------------
 st.header(f"Treatment-related adverse events (Table 2, {AE_DENOMINATOR} evaluable patients)")
 events = adverse_event_summary(cohort.adverse_events)
-st.altair_chart(
-    adverse_event_chart(events, f"{source}, Table 2", AE_DENOMINATOR),
+st.vega_lite_chart(
+    chart_spec(adverse_event_chart, events, f"{source}, Table 2", AE_DENOMINATOR),
     key="ae_chart",
 )
 st.dataframe(

@@ -5,6 +5,8 @@ Not a page itself (st.navigation only runs the files it is given).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import altair as alt
 import pandas as pd
 import streamlit as st
@@ -41,7 +43,8 @@ def catalog() -> Catalog:
 
 
 @st.cache_resource(show_spinner=False)
-def _published_cohort() -> ThisCohort:
+def published() -> ThisCohort:
+    """The seed paper's cohort as the catalog holds it (shared, read-only)."""
     return published_cohort(catalog().trials)
 
 
@@ -68,7 +71,7 @@ def this_cohort() -> ThisCohort:
         cohort = st.session_state.get(key)
         if isinstance(cohort, ThisCohort):
             return cohort
-    return _published_cohort()
+    return published()
 
 
 # User text (a file name, a label, a URL value) shown through Markdown: the one escaping helper,
@@ -174,9 +177,11 @@ def _benchmark(subtype: str, options: AnalysisOptions, cohort: ThisCohort) -> Su
     return benchmark_subtype(rows, options)
 
 
-def subtype_benchmark(subtype: str, options: AnalysisOptions | None = None) -> SubtypeBenchmark:
-    """The fitted benchmark for `subtype` with this session's cohort and options."""
-    return _benchmark(subtype, options or analysis_options(), this_cohort())
+def subtype_benchmark(subtype: str, options: AnalysisOptions | None = None,
+                      cohort: ThisCohort | None = None) -> SubtypeBenchmark:
+    """The fitted benchmark for `subtype` with this session's options and cohort (or `cohort`,
+    e.g. the counts a what-if scenario started from)."""
+    return _benchmark(subtype, options or analysis_options(), cohort or this_cohort())
 
 
 @st.cache_resource(show_spinner="Pooling every subtype…", max_entries=32, hash_funcs=BY_DIGEST)
@@ -254,6 +259,23 @@ def csv_download(
         label, safe_csv(frame, note), file_name=file_name, mime="text/csv", key=key,
         icon=":material/download:",
     )
+
+
+@st.cache_data(show_spinner=False, max_entries=512, hash_funcs=BY_DIGEST)
+def _spec(name: str, _builder: Callable[..., alt.TopLevelMixin], args: tuple,
+          kwargs: dict) -> dict:
+    return _builder(*args, **kwargs).to_dict(validate=False)
+
+
+def chart_spec(builder: Callable[..., alt.TopLevelMixin], *args: object,
+               **kwargs: object) -> dict:
+    """The Vega-Lite spec of `builder(*args, **kwargs)`, built once per distinct arguments.
+
+    Building an Altair chart costs 0.1-1 s (it copies and checks every layer); a rerun that
+    changes something else reuses the spec. The builders' specs are validated against the
+    Vega-Lite schema in their own tests, not on every page run.
+    """
+    return _spec(f"{builder.__module__}.{builder.__qualname__}", builder, args, kwargs)
 
 
 def chart_downloads(chart: alt.TopLevelMixin | dict, basename: str, key: str) -> None:

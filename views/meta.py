@@ -1,7 +1,6 @@
 """Across subtypes: every subtype's class pools and the AI+ICI minus ICI difference, read from
 the same `analysis.benchmark` objects the Benchmark page shows (views.common.every_subtype)."""
 
-import pandas as pd
 import streamlit as st
 
 from comparators.analysis.borrowing import Borrowing, BorrowingError, borrow_across_subtypes
@@ -10,10 +9,12 @@ from comparators.charts.cohort import class_by_subtype_chart
 from comparators.evidence.cohort import ThisCohort
 from comparators.vocab import REGIMEN_CLASSES
 from views.common import (
+    BY_DIGEST,
     analysis_options,
     catalog,
     catalog_stamp,
     chart_downloads,
+    chart_spec,
     cohort_banner,
     csv_download,
     every_subtype,
@@ -23,21 +24,11 @@ from views.common import (
 )
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
-def chart_spec(data: pd.DataFrame, subtitle: list[str], interval: str) -> dict:
-    return class_by_subtype_chart(data, subtitle, interval).to_dict()
-
-
-@st.cache_data(show_spinner=False, max_entries=32)
-def borrowing(trials: pd.DataFrame, cohort: ThisCohort, regimen_class: str, tau_scale: float,
-              exnex: bool, p_exchangeable: float, level: float) -> Borrowing:
-    return borrow_across_subtypes(trials, cohort, regimen_class, "half-normal", tau_scale,
-                                  exnex, p_exchangeable, level)
-
-
-@st.cache_data(show_spinner=False, max_entries=32)
-def shrinkage_spec(frame: pd.DataFrame, title: str, subtitle: list[str]) -> dict:
-    return shrinkage_chart(frame, title, subtitle).to_dict()
+@st.cache_resource(show_spinner=False, max_entries=32, hash_funcs=BY_DIGEST)
+def borrowing(cohort: ThisCohort, regimen_class: str, tau_scale: float, exnex: bool,
+              p_exchangeable: float, level: float) -> Borrowing:
+    return borrow_across_subtypes(catalog().trials, cohort, regimen_class, "half-normal",
+                                  tau_scale, exnex, p_exchangeable, level)
 
 
 cohort = this_cohort()
@@ -73,7 +64,7 @@ subtitle = [f"Dots: pooled ORR (size = evaluable patients); lines: {interval}. "
             f"Sources: the Comparator trials page; {catalog_stamp()}"]
 if not cohort.is_real:
     subtitle.append(f"{cohort.label}: {cohort.caveat}")
-spec = chart_spec(shown.reset_index(drop=True), subtitle, interval)
+spec = chart_spec(class_by_subtype_chart, shown.reset_index(drop=True), subtitle, interval)
 st.vega_lite_chart(spec, key="meta_chart", width="stretch")
 chart_downloads(spec, "orr_by_class_and_subtype", "meta")
 
@@ -147,7 +138,7 @@ exnex = controls[2].toggle("EXNEX", key="borrow_exnex",
 p_exchangeable = controls[3].slider("Prior P(exchangeable)", 0.1, 0.9, 0.5, 0.1,
                                     key="borrow_pex", disabled=not exnex)
 try:
-    result = borrowing(trials, cohort, regimen_class, float(tau_scale), exnex,
+    result = borrowing(cohort, regimen_class, float(tau_scale), exnex,
                        float(p_exchangeable), level)
 except BorrowingError as err:
     st.info(str(err))
@@ -159,8 +150,8 @@ else:
                        f"Sources: the Comparator trials page; {catalog_stamp()}"]
     if not cohort.is_real:
         shrink_subtitle.append(f"{cohort.label}: {cohort.caveat}")
-    spec = shrinkage_spec(frame, f"{regimen_class}: ORR per subtype, observed and shrunken",
-                          shrink_subtitle)
+    spec = chart_spec(shrinkage_chart, frame,
+                      f"{regimen_class}: ORR per subtype, observed and shrunken", shrink_subtitle)
     st.vega_lite_chart(spec, key="borrow_chart", width="stretch")
     chart_downloads(spec, f"shrinkage_{regimen_class}", "borrow")
     shown_cols = {"subtype": "Subtype", "arms": "Arms", "responders": "Responders",

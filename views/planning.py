@@ -34,6 +34,7 @@ from views.common import (
     benchmark_options,
     catalog,
     chart_downloads,
+    chart_spec,
     cohort_banner,
     csv_download,
     plain,
@@ -198,10 +199,10 @@ if designs is not None:
     )
     oc = {f"Optimal {opt.r1}/{opt.n1}, {opt.r}/{opt.n}": oc_curve(opt),
           f"Minimax {mm.r1}/{mm.n1}, {mm.r}/{mm.n}": oc_curve(mm)}
-    chart = oc_chart(oc, float(p0), float(p1),
-                     f"p0 = {percent(float(p0))}, p1 = {percent(float(p1))}; "
-                     "solid: declared promising, dashed: early stop")
-    st.altair_chart(chart, key="oc_chart")
+    chart = chart_spec(oc_chart, oc, float(p0), float(p1),
+                       f"p0 = {percent(float(p0))}, p1 = {percent(float(p1))}; "
+                       "solid: declared promising, dashed: early stop")
+    st.vega_lite_chart(chart, key="oc_chart")
     chart_downloads(chart, "simon_oc_curve", "dl_oc")
     csv_download(designs.to_frame(), "Download every best design by n (CSV)",
                  "simon_designs.csv", "dl_simon")
@@ -242,9 +243,9 @@ try:
         f"interval is {percent(row['low'])}–{percent(row['high'])} (half-width "
         f"{100 * row['half_width']:.1f} points)."
     )
-    st.altair_chart(precision_chart(prec, float(half) / 100, n_needed,
-                                    f"{CI_METHODS[ci_method]}, {100 * level:g}% (sidebar)"),
-                    key="precision_chart")
+    st.vega_lite_chart(chart_spec(precision_chart, prec, float(half) / 100, n_needed,
+                                  f"{CI_METHODS[ci_method]}, {100 * level:g}% (sidebar)"),
+                       key="precision_chart")
 except DesignInputError as exc:
     st.error(str(exc), icon=":material/error:")
 
@@ -322,10 +323,10 @@ else:
         curves.update({labels[k]: medians[k] for k in overlay if k != control})
         frame = exponential_curves(curves)
         own_label = next(iter(curves))
-        chart = survival_chart(frame, own_label, [
+        chart = chart_spec(survival_chart, frame, own_label, [
             "S(t) = exp(−ln2·t/median); cross-trial: populations, lines and PFS definitions "
             "differ", "Medians as reported in data/trials.csv"])
-        st.altair_chart(chart, key="pfs_chart")
+        st.vega_lite_chart(chart, key="pfs_chart")
         chart_downloads(chart, "pfs_exponential", "dl_pfs")
         own_note = ("this cohort's 8.90-month median is for all 33 treated patients (the "
                     "paper's interval 5.98–11.82 is SPSS-style symmetric); "

@@ -31,6 +31,7 @@ from views.common import (
     analysis_options,
     catalog,
     catalog_stamp,
+    chart_spec,
     cohort_banner,
     csv_download,
     seed_audit,
@@ -39,13 +40,6 @@ from views.common import (
     this_cohort,
 )
 from views.share import keep_valid_link_values
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def forest_spec(rows: pd.DataFrame, title: str, subtitle: tuple[str, ...], x_title: str,
-                interval: str) -> dict:
-    """Building and validating the Altair chart costs ~0.3 s; reruns reuse the spec."""
-    return forest_chart(rows, None, title, list(subtitle), x_title, interval).to_dict()
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -134,8 +128,8 @@ specs: dict[str, dict] = {}
 for section in summary.sections:
     st.header(section.heading, divider="gray")
     st.markdown(md_escape(section.narrative))
-    spec = forest_spec(section.forest, section.chart_title, section.chart_subtitle,
-                       section.x_title, section.interval)
+    spec = chart_spec(forest_chart, section.forest, None, section.chart_title,
+                      list(section.chart_subtitle), section.x_title, section.interval)
     specs[section.subtype] = spec
     st.vega_lite_chart(spec, key=f"summary_forest_{section.subtype}")
     st.caption(section.caption)

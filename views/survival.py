@@ -39,6 +39,7 @@ from views.common import (
     UPLOAD_KEY,
     catalog,
     chart_downloads,
+    chart_spec,
     ci_options,
     cohort_banner,
     csv_download,
@@ -392,16 +393,14 @@ if km is not None:
     title = endpoint_name + ("" if group_col is None else f": {GROUPINGS[group_by]}")
     max_time = max(max(g.timeline) for g in km.groups)
     risk_times = sc.default_risk_times(max_time)
-    chart = sc.km_chart(
-        km, title, "months", source=source, synthetic=synthetic,
-        y_title=f"{endpoint_name} probability",
-    )
-    st.altair_chart(chart, key="km_chart")
+    chart = chart_spec(sc.km_chart, km, title, "months", source=source, synthetic=synthetic,
+                       y_title=f"{endpoint_name} probability")
+    st.vega_lite_chart(chart, key="km_chart")
     st.caption(f"Numbers at risk ({endpoint}, months from start of treatment)")
     st.dataframe(sc.numbers_at_risk(km, risk_times), hide_index=True, key="km_risk_table")
     chart_downloads(
-        sc.km_figure(km, title, risk_times, "months", source=source, synthetic=synthetic,
-                     y_title=f"{endpoint_name} probability"),
+        chart_spec(sc.km_figure, km, title, risk_times, "months", source=source,
+                   synthetic=synthetic, y_title=f"{endpoint_name} probability"),
         f"km_{endpoint.lower()}_{group_by}", "dl_km",
     )
     if km.logrank_p is not None:
@@ -500,8 +499,8 @@ if wf_data.empty:
 else:
     wf_ipd, wf_sampled = sc.sample_patients(
         ipd[ipd["id"].isin(wf_data["id"])], limits.MAX_WATERFALL_BARS)
-    waterfall = sc.waterfall_chart(wf_ipd, source=source, synthetic=synthetic)
-    st.altair_chart(waterfall, key="waterfall_chart")
+    waterfall = chart_spec(sc.waterfall_chart, wf_ipd, source=source, synthetic=synthetic)
+    st.vega_lite_chart(waterfall, key="waterfall_chart")
     if wf_sampled:
         st.caption(wf_sampled)
     chart_downloads(waterfall, "waterfall", "dl_waterfall")
@@ -509,8 +508,8 @@ else:
                  "waterfall.csv", "dl_waterfall_csv", note=note)
 
 sw_ipd, sw_sampled = sc.sample_patients(ipd, limits.MAX_SWIMMER_LANES)
-swimmer = sc.swimmer_chart(sw_ipd, source=source, synthetic=synthetic)
-st.altair_chart(swimmer, key="swimmer_chart")
+swimmer = chart_spec(sc.swimmer_chart, sw_ipd, source=source, synthetic=synthetic)
+st.vega_lite_chart(swimmer, key="swimmer_chart")
 if sw_sampled:
     st.caption(sw_sampled)
 chart_downloads(swimmer, "swimmer", "dl_swimmer")
@@ -596,9 +595,9 @@ else:
             if recon_example
             else "Source: points digitised by the user"
         )
-        st.altair_chart(
-            sc.reconstruction_chart(curve_rows, pseudo_km, source=recon_source,
-                                    synthetic=recon_example),
+        st.vega_lite_chart(
+            chart_spec(sc.reconstruction_chart, curve_rows, pseudo_km, source=recon_source,
+                       synthetic=recon_example),
             key="recon_chart",
         )
         g = pseudo_km.groups[0]

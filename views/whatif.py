@@ -4,14 +4,8 @@
 import pandas as pd
 import streamlit as st
 
-from comparators.analysis.benchmark import (
-    BenchmarkError,
-    SubtypeBenchmark,
-    benchmark_subtype,
-    subtype_rows,
-)
+from comparators.analysis.benchmark import BenchmarkError, SubtypeBenchmark
 from comparators.analysis.borrowing import BorrowingError, PredictivePrior, class_predictive_prior
-from comparators.analysis.options import AnalysisOptions
 from comparators.charts.planning import (
     density_frame,
     posterior_chart,
@@ -21,13 +15,15 @@ from comparators.charts.planning import (
 from comparators.evidence.casemix import (
     CASEMIX_METHODS,
     CaseMixError,
+    CaseMixPreset,
+    StandardisedRate,
     asps_share_preset,
     casemix_presets,
     cohort_strata,
     presets_frame,
     stratum_name,
 )
-from comparators.evidence.cohort import ThisCohort, published_cohort
+from comparators.evidence.cohort import ThisCohort
 from comparators.evidence.scenario import (
     AGGREGATE_SUBTYPES,
     MAX_PATIENTS,
@@ -44,15 +40,18 @@ from comparators.stats.bayes import (
 )
 from comparators.stats.proportions import percent
 from views.common import (
+    BY_DIGEST,
     SCENARIO_KEY,
     UPLOAD_KEY,
     analysis_options,
     benchmark_options,
     catalog,
     chart_downloads,
+    chart_spec,
     cohort_banner,
     csv_download,
     plain,
+    published,
     subtype_benchmark,
 )
 
@@ -68,7 +67,7 @@ ORIGIN_KEY = "whatif_editor_origin"  # the cohort whose counts the editor's edit
 def base_cohort() -> ThisCohort:
     """What a scenario edits: an uploaded cohort if there is one, else the published counts."""
     upload = st.session_state.get(UPLOAD_KEY)
-    return upload if isinstance(upload, ThisCohort) else published_cohort(catalog().trials)
+    return upload if isinstance(upload, ThisCohort) else published()
 
 
 def reset_scenario() -> None:
@@ -76,9 +75,18 @@ def reset_scenario() -> None:
         st.session_state.pop(key, None)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def _fit(rows: pd.DataFrame, options: AnalysisOptions) -> SubtypeBenchmark:
-    return benchmark_subtype(rows, options)
+@st.cache_resource(show_spinner=False, max_entries=64, hash_funcs=BY_DIGEST)
+def standardised(cohort: ThisCohort, level: float, method: str,
+                 asps_share: int) -> list[tuple[CaseMixPreset, StandardisedRate]]:
+    """Every preset target mix (and the user's ASPS share) applied to `cohort`."""
+    strata = cohort_strata(cohort.rows)
+    if int(strata["evaluable"].sum()) == 0:  # legal data, nothing to weigh
+        raise _NoEvaluable
+    presets = casemix_presets(cohort.rows, catalog().trials)
+    if "ASPS" in set(strata["subtype"]):
+        presets.append(asps_share_preset(cohort_strata(cohort.rows, ("ASPS",)), asps_share / 100,
+                                         f"Your ASPS share ({asps_share}%)", "your input"))
+    return [(p, p.standardise(level, method)) for p in presets]
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -180,8 +188,7 @@ subtype = st.selectbox(
 after = before = None
 try:
     after = subtype_benchmark(subtype, options)  # the benchmark page's own object
-    before = _fit(subtype_rows(catalog().trials, base, subtype, options.include_overlapping),
-                  options)
+    before = subtype_benchmark(subtype, options, base)
 except BenchmarkError as exc:
     st.warning(f"No {subtype} rows to pool: {exc}.")
 
@@ -236,8 +243,8 @@ if after is not None and before is not None:
                            "estimate": bench.fit.estimate, "low": bench.fit.low,
                            "high": bench.fit.high})
     effect_frame = pd.DataFrame(effect)
-    st.altair_chart(
-        scenario_effect_chart(effect_frame, f"{subtype}; {level_label} intervals"),
+    st.vega_lite_chart(
+        chart_spec(scenario_effect_chart, effect_frame, f"{subtype}; {level_label} intervals"),
         key="scenario_effect_chart",
     )
     st.caption(
@@ -280,14 +287,7 @@ custom_share = mix_cols[1].slider(
     help="Standardise ASPS vs non-ASPS to any ASPS share of the evaluable patients.",
 )
 try:
-    if int(cohort_strata(cohort.rows)["evaluable"].sum()) == 0:  # legal data, nothing to weigh
-        raise _NoEvaluable
-    presets = casemix_presets(cohort.rows, catalog().trials)
-    if "ASPS" in set(cohort_strata(cohort.rows)["subtype"]):
-        presets.append(asps_share_preset(cohort_strata(cohort.rows, ("ASPS",)),
-                                         custom_share / 100, f"Your ASPS share ({custom_share}%)",
-                                         "your input"))
-    results = [(p, p.standardise(level, casemix_method)) for p in presets]
+    results = standardised(cohort, level, casemix_method, int(custom_share))
 except _NoEvaluable:
     st.info("This cohort has 0 evaluable patients (every patient not evaluable): there is no "
             "response rate to standardise.", icon=":material/info:")
@@ -298,10 +298,10 @@ except CaseMixError as exc:
 if results:
     frame = presets_frame(results)
     crude = results[0][1].estimate
-    mix_chart = standardised_chart(frame, crude, f"{level_label} intervals ({casemix_method}); "
-                                   "dashed: this cohort's crude ORR; hollow: target subtypes "
-                                   "missing")
-    st.altair_chart(mix_chart, key="casemix_chart")
+    mix_chart = chart_spec(standardised_chart, frame, crude,
+                           f"{level_label} intervals ({casemix_method}); dashed: this cohort's "
+                           "crude ORR; hollow: target subtypes missing")
+    st.vega_lite_chart(mix_chart, key="casemix_chart")
     chart_downloads(mix_chart, "casemix_standardised_orr", "dl_casemix_chart")
     shown = frame.assign(**{c: (100 * frame[c]).round(1) for c in ("estimate", "low", "high")},
                          coverage=(100 * frame["coverage"]).round(0))
@@ -394,9 +394,9 @@ else:
         m[2].metric(f"P(ORR > {percent(threshold, 0)})", percent(post.prob_above(threshold)))
         st.caption(f"Prior: {prior_text}. Posterior Beta({post.a:.2f}, {post.b:.2f}) = prior + "
                    f"{k} responders and {n - k} non-responders; equal-tailed interval.")
-        st.altair_chart(
-            posterior_chart(density_frame(post), threshold,
-                            f"{subtype}, {k}/{n}; shaded: P(ORR > {percent(threshold, 0)})"),
+        st.vega_lite_chart(
+            chart_spec(posterior_chart, density_frame(post), threshold,
+                       f"{subtype}, {k}/{n}; shaded: P(ORR > {percent(threshold, 0)})"),
             key="posterior_chart",
         )
     except BayesInputError as exc:
