@@ -12,9 +12,11 @@ import pandas as pd
 import streamlit as st
 
 from comparators.analysis.benchmark import BenchmarkError
+from comparators.analysis.options import AnalysisOptions
 from comparators.charts.forest import forest_chart
+from comparators.evidence.cohort import ThisCohort
 from comparators.reports.citations import to_bibtex, to_ris
-from comparators.reports.export import chart_png, chart_svg, neutralise_formulas
+from comparators.reports.export import chart_png, chart_svg, neutralise_formulas, safe_csv
 from comparators.reports.summary import (
     EvidenceSummary,
     SummaryError,
@@ -28,12 +30,12 @@ from comparators.reports.summary import (
 )
 from comparators.vocab import REGIMEN_CLASSES
 from views.common import (
+    BY_DIGEST,
     analysis_options,
     catalog,
     catalog_stamp,
     chart_spec,
     cohort_banner,
-    csv_download,
     seed_audit,
     seed_cohort,
     subtype_benchmark,
@@ -66,6 +68,30 @@ def parquet_bytes(frame: pd.DataFrame) -> bytes:
     buffer = io.BytesIO()
     frame.to_parquet(buffer, index=False)
     return buffer.getvalue()
+
+
+@st.cache_resource(show_spinner="Writing the summary…", max_entries=32, hash_funcs=BY_DIGEST)
+def evidence_summary(cohort: ThisCohort, subtypes: tuple[str, ...], options: AnalysisOptions,
+                     classes: tuple[str, ...]) -> tuple[EvidenceSummary, dict[str, bytes]]:
+    """The summary (from the benchmark page's cached fits) and its text exports, written once
+    per cohort, subtypes, options and classes: it is a pure function of them."""
+    cat = catalog()
+    summary = build_summary(
+        cat.trials, cat.references, seed_audit(), cohort, list(subtypes), options,
+        list(classes) or None,
+        benchmarks={s: subtype_benchmark(s, options, cohort) for s in subtypes},
+        subtype_names=dict(zip(cat.subtypes["code"], cat.subtypes["name"], strict=True)),
+        claims=seed_cohort().claims, catalog_stamp=catalog_stamp(),
+    )
+    data = summary.to_frame()
+    files = {
+        "md": to_markdown(summary).encode("utf-8"),
+        "bib": to_bibtex(summary.references_table).encode("utf-8"),
+        "ris": to_ris(summary.references_table).encode("utf-8"),
+        "csv": safe_csv(data, "; ".join(filter(None, [summary.data_label, summary.stamp]))),
+        "parquet": parquet_bytes(neutralise_formulas(data)),
+    }
+    return summary, files
 
 
 cat = catalog()
@@ -110,12 +136,7 @@ if not chosen:
     st.stop()
 
 try:
-    benchmarks = {s: subtype_benchmark(s, options) for s in chosen}
-    summary = build_summary(
-        cat.trials, cat.references, seed_audit(), cohort, chosen, options, classes or None,
-        benchmarks=benchmarks, subtype_names=names, claims=seed_cohort().claims,
-        catalog_stamp=catalog_stamp(),
-    )
+    summary, files = evidence_summary(cohort, tuple(chosen), options, tuple(classes))
 except (BenchmarkError, SummaryError) as err:
     st.error(f"Cannot build the summary: {err}.")
     st.stop()
@@ -169,33 +190,32 @@ st.markdown("\n".join(f"{r.number}. {md_escape(r.text)}" for r in summary.refere
 
 # ------------------------------------------------------------------------------ downloads
 st.header("Download", divider="gray")
-markdown = to_markdown(summary)
 base = "evidence_summary_" + "_".join(summary.subtypes)
 labelled = f"_{summary.cohort_kind}" if summary.data_label else ""
-signature = hashlib.sha256(
-    (markdown + json.dumps(specs, sort_keys=True, default=str)).encode("utf-8")).hexdigest()
+# The summary and its figures are a pure function of these inputs.
+signature = hashlib.sha256(repr((cohort.digest, chosen, options, classes)).encode()).hexdigest()
 
 quick = st.columns(5)
 quick[0].download_button(
-    "Markdown", markdown, file_name=f"{base}{labelled}.md", mime="text/markdown",
+    "Markdown", files["md"], file_name=f"{base}{labelled}.md", mime="text/markdown",
     key="dl_summary_md", icon=":material/description:", on_click="ignore",
 )
 quick[1].download_button(
-    "BibTeX", to_bibtex(summary.references_table), file_name=f"{base}.bib",
+    "BibTeX", files["bib"], file_name=f"{base}.bib",
     mime="application/x-bibtex", key="dl_summary_bib", icon=":material/menu_book:",
     on_click="ignore",
 )
 quick[2].download_button(
-    "RIS", to_ris(summary.references_table), file_name=f"{base}.ris",
+    "RIS", files["ris"], file_name=f"{base}.ris",
     mime="application/x-research-info-systems", key="dl_summary_ris",
     icon=":material/menu_book:", on_click="ignore",
 )
-data = summary.to_frame()
-with quick[3]:
-    csv_download(data, "Data (CSV)", f"{base}{labelled}.csv", "dl_summary_csv",
-                 note="; ".join(filter(None, [summary.data_label, summary.stamp])))
+quick[3].download_button(
+    "Data (CSV)", files["csv"], file_name=f"{base}{labelled}.csv", mime="text/csv",
+    key="dl_summary_csv", icon=":material/download:", on_click="ignore",
+)
 quick[4].download_button(
-    "Data (Parquet)", parquet_bytes(neutralise_formulas(data)),
+    "Data (Parquet)", files["parquet"],
     file_name=f"{base}{labelled}.parquet", mime="application/vnd.apache.parquet",
     key="dl_summary_parquet", icon=":material/dataset:", on_click="ignore",
 )
