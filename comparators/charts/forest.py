@@ -98,6 +98,14 @@ def forest_rows(
     return frame
 
 
+def _if_highlight(value: object) -> dict:
+    """`alt.condition(alt.datum.highlight, alt.value(value), ...)` as the plain condition dict
+    inside a typed value channel (alt.ColorValue(...)): Altair turns alt.value/alt.condition
+    dicts into channels through a schema lookup that costs ~10 ms per use, most of the time
+    this chart took to build."""
+    return {"test": "datum.highlight", "value": value}
+
+
 def _class_order(group: str) -> tuple[int, str]:
     order = list(CLASS_COLOURS)
     return (order.index(group) if group in order else len(order), group)
@@ -122,12 +130,17 @@ def forest_chart(
     height = ROW_HEIGHT * (len(data) + 1)
     y_scale = alt.Scale(domain=[float(data["row"].min()) - 0.7, 0.7])
     y = alt.Y("row:Q", axis=None, scale=y_scale)
-    base = alt.Chart(data).properties(height=height)
+    # The rows are the top-level data that every panel inherits: Altair sanitises a layer's
+    # own DataFrame once per layer (nine times here).
+    base = alt.Chart().properties(height=height)
     colour = alt.Color(
         "group:N", title="Regimen class",
         scale=alt.Scale(domain=list(CLASS_COLOURS), range=list(CLASS_COLOURS.values())),
         legend=alt.Legend(orient="bottom"),
     )
+    # Pooled rows in their class's colour, the overall ("All") row in near-black.
+    class_colour = alt.ColorValue("#222", condition={
+        "test": "(datum.group !== 'All')", **colour.to_dict(validate=False)})
     x_scale = alt.Scale(domain=[0, 100], clamp=True)
     x = alt.X("estimate:Q", title=x_title, scale=x_scale)
     studies = base.transform_filter(alt.datum.kind == "study")
@@ -138,24 +151,24 @@ def forest_chart(
     ]
     ci = studies.mark_rule(strokeWidth=1.5).encode(
         x=alt.X("low:Q", title=x_title, scale=x_scale), x2="high:Q", y=y,
-        color=alt.condition(alt.datum.highlight, alt.value(HIGHLIGHT_COLOUR), alt.value("#555")),
+        color=alt.ColorValue("#555", condition=_if_highlight(HIGHLIGHT_COLOUR)),
     )
     squares = studies.mark_square(opacity=0.9).encode(
         x=x, y=y, color=colour,
         size=alt.Size("size:Q", legend=None, scale=alt.Scale(range=[30, 320])),
-        stroke=alt.condition(alt.datum.highlight, alt.value(HIGHLIGHT_COLOUR), alt.value(None)),
-        strokeWidth=alt.value(2), tooltip=tooltip,
+        stroke=alt.StrokeValue(None, condition=_if_highlight(HIGHLIGHT_COLOUR)),
+        strokeWidth=alt.StrokeWidthValue(2), tooltip=tooltip,
     )
     diamonds = _diamonds(data[data["kind"].isin(["subgroup", "overall"])], x_scale, y_scale,
                          interval).encode(
-        color=alt.condition(alt.datum.group != "All", colour, alt.value("#222")),
+        color=class_colour,
     )
     # Not estimable by random-effects pooling: the summed counts' exact interval, drawn as a
     # thick bar (not a diamond) so it is not read as a pooled estimate.
     summed = base.transform_filter(alt.datum.kind == "summed").mark_rule(
         strokeWidth=5, opacity=0.6).encode(
         x=alt.X("low:Q", scale=x_scale), x2="high:Q", y=y,
-        color=alt.condition(alt.datum.group != "All", colour, alt.value("#222")),
+        color=class_colour,
         tooltip=[alt.Tooltip("label:N", title="Not estimable"),
                  alt.Tooltip("events_n:N", title="Summed responders/n"),
                  alt.Tooltip("estimate_ci:N", title=f"ORR % [exact {interval}]")],
@@ -173,17 +186,17 @@ def forest_chart(
             x=alt.X("reference:Q", scale=x_scale)))
         layers.append(alt.Chart(ref).mark_text(align="left", dx=3, dy=-6, color="#666",
                                                fontSize=10).encode(
-            x=alt.X("reference:Q", scale=x_scale), y=alt.value(0), text="text:N"))
+            x=alt.X("reference:Q", scale=x_scale), y=alt.YValue(0), text="text:N"))
     plot = alt.layer(*layers).properties(width=360, height=height)
 
     def text_column(field: str, header: str, width: int) -> alt.LayerChart | alt.FacetChart:
-        colour = alt.condition(alt.datum.highlight, alt.value(HIGHLIGHT_COLOUR), alt.value("#222"))
+        colour = alt.ColorValue("#222", condition=_if_highlight(HIGHLIGHT_COLOUR))
         plain = base.transform_filter(alt.datum.kind == "study").mark_text(
-            align="left", fontSize=11).encode(x=alt.value(0), y=y, text=f"{field}:N",
+            align="left", fontSize=11).encode(x=alt.XValue(0), y=y, text=f"{field}:N",
                                               color=colour)
         bold = base.transform_filter(alt.datum.kind != "study").mark_text(
             align="left", fontSize=11, fontWeight="bold").encode(
-            x=alt.value(0), y=y, text=f"{field}:N")
+            x=alt.XValue(0), y=y, text=f"{field}:N")
         return alt.layer(plain, bold).properties(
             width=width, title=alt.TitleParams(header, fontSize=11, anchor="start"))
 
@@ -193,7 +206,7 @@ def forest_chart(
         text_column("events_n", "Responders/n", 80),
         text_column("estimate_ci", f"ORR % [{interval}]", 130),
         text_column("weight_text", "Weight", 50),
-        spacing=4,
+        spacing=4, data=data,
     ).properties(
         title=alt.TitleParams(title, subtitle=subtitle, anchor="start"),
     ).configure_view(stroke=None)
