@@ -2,22 +2,27 @@
 against ICI alone; the forest plot, the class table and the methods text, all read from one
 `analysis.benchmark.SubtypeBenchmark`."""
 
+from dataclasses import dataclass
+
 import streamlit as st
 
 from comparators.analysis.benchmark import BenchmarkError
+from comparators.analysis.options import AnalysisOptions
 from comparators.charts.forest import forest_chart, forest_rows, with_reference
+from comparators.evidence.cohort import ThisCohort
 from comparators.evidence.labels import mark_legend, verification_marks
+from comparators.reports.export import safe_csv
 from comparators.reports.summary import chart_texts
 from comparators.stats.proportions import percent
 from comparators.vocab import AGGREGATE_SUBTYPES
 from views.common import (
     BENCHMARK_DEFAULTS,
+    BY_DIGEST,
     analysis_options,
     arm_label_map,
     catalog,
     catalog_stamp,
     chart_downloads,
-    chart_spec,
     cohort_banner,
     csv_download,
     p_text,
@@ -26,6 +31,35 @@ from views.common import (
     subtype_benchmark,
     this_cohort,
 )
+
+
+@dataclass(frozen=True)
+class ForestFigure:
+    """The forest plot of one fitted benchmark as the page shows and exports it."""
+
+    spec: dict  # Vega-Lite, without a reference line
+    legend: tuple[str, ...]  # what each verification mark means
+    csv: bytes  # the plotted rows
+    stamp: str  # the reproducibility stamp every export of this view carries
+
+
+@st.cache_resource(show_spinner=False, max_entries=256, hash_funcs=BY_DIGEST)
+def forest_figure(subtype: str, options: AnalysisOptions, cohort: ThisCohort) -> ForestFigure:
+    """Drawn once per subtype, options and cohort, from the same cached fit as the page."""
+    bm = subtype_benchmark(subtype, options, cohort)
+    marks = verification_marks(bm.rows)
+    rows = forest_rows(bm, labels=arm_label_map(cohort), marks=marks)
+    sources = "Sources: see the Comparator trials page; " + catalog_stamp()
+    name = dict(zip(catalog().subtypes["code"], catalog().subtypes["name"], strict=True))
+    title, subtitle, x_title = chart_texts(bm, name.get(subtype, subtype), cohort, sources)
+    stamp = f"{subtype}; {options.stamp()}; {catalog_stamp()}"
+    if not cohort.is_real:
+        stamp = f"{cohort.caveat} {stamp}"
+    spec = forest_chart(rows, None, title, list(subtitle), x_title,
+                        options.interval_name).to_dict(validate=False)
+    return ForestFigure(spec, tuple(mark_legend(marks)),
+                        safe_csv(rows.drop(columns=["row"]), stamp), stamp)
+
 
 cat = catalog()
 cohort = this_cohort()
@@ -62,7 +96,6 @@ except BenchmarkError as err:
     st.stop()
 fit = bm.fit
 interval = options.interval_name
-labels = arm_label_map()
 
 # --- The investigator's questions ---------------------------------------------------------------
 st.subheader("The questions")
@@ -86,23 +119,15 @@ if not bm.headline:
     st.info(f"No AI+ICI comparator pool to set this cohort against in {subtype}.")
 
 # --- Forest plot --------------------------------------------------------------------------------
-marks = verification_marks(bm.rows)
-rows = forest_rows(bm, labels=labels, marks=marks)
-sources = "Sources: see the Comparator trials page; " + catalog_stamp()
-title, subtitle, x_title = chart_texts(bm, names.get(subtype, subtype), cohort, sources)
-# The chart is cached by its rows; a typed reference ORR is added as two layers (no rebuild).
-chart = with_reference(chart_spec(forest_chart, rows, None, title, list(subtitle), x_title,
-                                  interval),
-                       None if reference is None else reference / 100)
+figure = forest_figure(subtype, options, cohort)
+# A typed reference ORR is added to the cached spec as two layers (no rebuild).
+chart = with_reference(figure.spec, None if reference is None else reference / 100)
 st.vega_lite_chart(chart, key="forest")
-for line in mark_legend(marks):
+for line in figure.legend:
     st.caption(line)
 chart_downloads(chart, f"forest_{subtype}", "forest")
-stamp = f"{subtype}; {options.stamp()}; {catalog_stamp()}"
-if not cohort.is_real:
-    stamp = f"{cohort.caveat} {stamp}"
-csv_download(rows.drop(columns=["row"]), "Download forest data (CSV)", f"forest_{subtype}.csv",
-             "dl_forest", note=stamp)
+st.download_button("Download forest data (CSV)", figure.csv, file_name=f"forest_{subtype}.csv",
+                   mime="text/csv", key="dl_forest", icon=":material/download:")
 
 # --- Class pools --------------------------------------------------------------------------------
 st.subheader(f"Pooled ORR by regimen class ({interval})")
@@ -119,7 +144,7 @@ st.dataframe(
     key="class_table",
 )
 csv_download(classes, "Download class pools (CSV)", f"class_pools_{subtype}.csv",
-             "dl_classes", note=stamp)
+             "dl_classes", note=figure.stamp)
 if bm.q_between is not None:
     st.caption(f"Test for subgroup differences between classes: Q = {bm.q_between:.2f}, "
                f"df {bm.q_between_df}, {p_text(bm.q_between_p)}.")
@@ -149,7 +174,7 @@ if bm.comparisons:
             key="comparison_table",
         )
         csv_download(comp, "Download comparisons (CSV)", f"comparisons_{subtype}.csv",
-                     "dl_comparisons", note=stamp)
+                     "dl_comparisons", note=figure.stamp)
 
 st.subheader("Methods")
 st.code(bm.methods_paragraph(), language=None, wrap_lines=True)

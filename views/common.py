@@ -201,9 +201,10 @@ def _catalog_arm_labels() -> dict[str, str]:
     return arm_labels(cat.trials, cat.references)
 
 
-def arm_label_map() -> dict[str, str]:
-    """row key -> 'Author Year · arm', with this session's cohort under its own name."""
-    cohort = this_cohort()
+def arm_label_map(cohort: ThisCohort | None = None) -> dict[str, str]:
+    """row key -> 'Author Year · arm', with this session's cohort (or `cohort`) under its own
+    name."""
+    cohort = cohort or this_cohort()
     return _catalog_arm_labels() | {f"{cohort.study} · {a}": plain_label(cohort.label)
                                     for a in cohort.rows["arm"]}
 

@@ -7,7 +7,6 @@ class and sorted by estimate; `forest_chart` draws those rows. Both are usable f
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 
 import altair as alt
@@ -241,12 +240,15 @@ def with_reference(spec: dict, reference: float | None) -> dict:
     """
     if reference is None:
         return spec
-    out = copy.deepcopy(spec)
-    plot = out["hconcat"][1]  # label column | plot | events/n | ORR | weight
+    # Copy only the path that changes (the spec may be a shared cached object; a deep copy
+    # of its data costs more than the rest of a rerun).
+    out = dict(spec, hconcat=list(spec["hconcat"]), datasets=dict(spec.get("datasets", {})))
+    plot = out["hconcat"][1] = dict(out["hconcat"][1])  # labels | plot | events/n | ORR | weight
+    plot["layer"] = list(plot["layer"])
     x = {"field": "reference", "type": "quantitative", "scale": {"domain": [0, 100],
                                                                   "clamp": True}}
     # a named dataset, like Altair's own, so Streamlit ships it as Arrow beside the others
-    out.setdefault("datasets", {})["reference-line"] = [
+    out["datasets"]["reference-line"] = [
         {"reference": 100 * reference, "text": f"reference {100 * reference:.0f}%"}]
     data = {"name": "reference-line"}
     plot["layer"] += [
