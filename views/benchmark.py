@@ -24,7 +24,7 @@ from views.common import (
     catalog_stamp,
     chart_downloads,
     cohort_banner,
-    csv_download,
+    csv_file,
     p_text,
     plain,
     pool_columns,
@@ -34,18 +34,21 @@ from views.common import (
 
 
 @dataclass(frozen=True)
-class ForestFigure:
-    """The forest plot of one fitted benchmark as the page shows and exports it."""
+class BenchmarkExports:
+    """The forest plot and the CSV files of one fitted benchmark, as the page shows them."""
 
     spec: dict  # Vega-Lite, without a reference line
     legend: tuple[str, ...]  # what each verification mark means
-    csv: bytes  # the plotted rows
-    stamp: str  # the reproducibility stamp every export of this view carries
+    forest_csv: bytes  # the plotted rows
+    classes_csv: bytes  # the class pools
+    comparisons_csv: bytes  # this cohort against each comparator arm
 
 
 @st.cache_resource(show_spinner=False, max_entries=256, hash_funcs=BY_DIGEST)
-def forest_figure(subtype: str, options: AnalysisOptions, cohort: ThisCohort) -> ForestFigure:
-    """Drawn once per subtype, options and cohort, from the same cached fit as the page."""
+def benchmark_exports(subtype: str, options: AnalysisOptions,
+                      cohort: ThisCohort) -> BenchmarkExports:
+    """Drawn and written once per subtype, options and cohort, from the page's cached fit.
+    Every file carries the reproducibility stamp."""
     bm = subtype_benchmark(subtype, options, cohort)
     marks = verification_marks(bm.rows)
     rows = forest_rows(bm, labels=arm_label_map(cohort), marks=marks)
@@ -57,8 +60,10 @@ def forest_figure(subtype: str, options: AnalysisOptions, cohort: ThisCohort) ->
         stamp = f"{cohort.caveat} {stamp}"
     spec = forest_chart(rows, None, title, list(subtitle), x_title,
                         options.interval_name).to_dict(validate=False)
-    return ForestFigure(spec, tuple(mark_legend(marks)),
-                        safe_csv(rows.drop(columns=["row"]), stamp), stamp)
+    return BenchmarkExports(spec, tuple(mark_legend(marks)),
+                            safe_csv(rows.drop(columns=["row"]), stamp),
+                            safe_csv(bm.class_table(), stamp),
+                            safe_csv(bm.comparisons_frame(), stamp))
 
 
 cat = catalog()
@@ -119,15 +124,14 @@ if not bm.headline:
     st.info(f"No AI+ICI comparator pool to set this cohort against in {subtype}.")
 
 # --- Forest plot --------------------------------------------------------------------------------
-figure = forest_figure(subtype, options, cohort)
+exports = benchmark_exports(subtype, options, cohort)
 # A typed reference ORR is added to the cached spec as two layers (no rebuild).
-chart = with_reference(figure.spec, None if reference is None else reference / 100)
+chart = with_reference(exports.spec, None if reference is None else reference / 100)
 st.vega_lite_chart(chart, key="forest")
-for line in figure.legend:
+for line in exports.legend:
     st.caption(line)
 chart_downloads(chart, f"forest_{subtype}", "forest")
-st.download_button("Download forest data (CSV)", figure.csv, file_name=f"forest_{subtype}.csv",
-                   mime="text/csv", key="dl_forest", icon=":material/download:")
+csv_file(exports.forest_csv, "Download forest data (CSV)", f"forest_{subtype}.csv", "dl_forest")
 
 # --- Class pools --------------------------------------------------------------------------------
 st.subheader(f"Pooled ORR by regimen class ({interval})")
@@ -143,8 +147,8 @@ st.dataframe(
                                             "estimable": "Estimable"},
     key="class_table",
 )
-csv_download(classes, "Download class pools (CSV)", f"class_pools_{subtype}.csv",
-             "dl_classes", note=figure.stamp)
+csv_file(exports.classes_csv, "Download class pools (CSV)", f"class_pools_{subtype}.csv",
+         "dl_classes")
 if bm.q_between is not None:
     st.caption(f"Test for subgroup differences between classes: Q = {bm.q_between:.2f}, "
                f"df {bm.q_between_df}, {p_text(bm.q_between_p)}.")
@@ -173,8 +177,8 @@ if bm.comparisons:
             },
             key="comparison_table",
         )
-        csv_download(comp, "Download comparisons (CSV)", f"comparisons_{subtype}.csv",
-                     "dl_comparisons", note=figure.stamp)
+        csv_file(exports.comparisons_csv, "Download comparisons (CSV)",
+                 f"comparisons_{subtype}.csv", "dl_comparisons")
 
 st.subheader("Methods")
 st.code(bm.methods_paragraph(), language=None, wrap_lines=True)

@@ -256,10 +256,13 @@ def csv_download(
 ) -> None:
     """CSV download with spreadsheet formulas neutralised; `note` labels the file (e.g. as
     synthetic or hypothetical)."""
-    st.download_button(
-        label, safe_csv(frame, note), file_name=file_name, mime="text/csv", key=key,
-        icon=":material/download:",
-    )
+    csv_file(safe_csv(frame, note), label, file_name, key)
+
+
+def csv_file(data: bytes, label: str, file_name: str, key: str) -> None:
+    """A download button for CSV bytes already written by `safe_csv` (e.g. cached)."""
+    st.download_button(label, data, file_name=file_name, mime="text/csv", key=key,
+                       icon=":material/download:")
 
 
 @st.cache_data(show_spinner=False, max_entries=512, hash_funcs=BY_DIGEST)

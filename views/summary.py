@@ -36,6 +36,7 @@ from views.common import (
     catalog_stamp,
     chart_spec,
     cohort_banner,
+    csv_file,
     seed_audit,
     seed_cohort,
     subtype_benchmark,
@@ -210,10 +211,8 @@ quick[2].download_button(
     mime="application/x-research-info-systems", key="dl_summary_ris",
     icon=":material/menu_book:", on_click="ignore",
 )
-quick[3].download_button(
-    "Data (CSV)", files["csv"], file_name=f"{base}{labelled}.csv", mime="text/csv",
-    key="dl_summary_csv", icon=":material/download:", on_click="ignore",
-)
+with quick[3]:
+    csv_file(files["csv"], "Data (CSV)", f"{base}{labelled}.csv", "dl_summary_csv")
 quick[4].download_button(
     "Data (Parquet)", files["parquet"],
     file_name=f"{base}{labelled}.parquet", mime="application/vnd.apache.parquet",
