@@ -30,7 +30,7 @@ PAGES = {"About": "", "This cohort": "cohort", "Comparator trials": "trials",
          "Survival and patients": "survival", "Data audit": "audit"}
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 TIMEOUT_MS = 120_000
-LEVELS = ("90%", "95%")
+LEVELS = ("0.9", "0.95")  # as the sidebar selectbox shows them
 
 
 class FinishWatch:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import os
 import statistics
 import sys
@@ -95,19 +96,21 @@ def generic_script(keys: Sequence[tuple[str, str, object, object]], changes: int
 
 
 #: One or two widgets per page for the "rerun after any widget change" budget (url path ->
-#: changes). Values are valid options of each widget.
+#: changes). Values are options as each widget shows them (the confidence level reads "0.9");
+#: every change must change what the page shows (checked in `drive`), so a value the widget
+#: does not accept is an error, not a cheap rerun that changed nothing.
 PAGE_WIDGETS: dict[str, list[tuple[str, str, object, object]]] = {
-    "": [("ci_level", "string_value", "90%", "95%")],
-    "cohort": [("ci_level", "string_value", "90%", "95%")],
-    "trials": [("ci_level", "string_value", "90%", "95%")],
+    "": [("ci_level", "string_value", "0.9", "0.95")],
+    "cohort": [("ci_level", "string_value", "0.9", "0.95")],
+    "trials": [("ci_level", "string_value", "0.9", "0.95")],
     "benchmark": [("reference", "double_value", 25.0, 30.0), ("hksj", "bool_value", True, False)],
-    "across-subtypes": [("ci_level", "string_value", "90%", "95%")],
-    "summary": [("ci_level", "string_value", "90%", "95%")],
+    "across-subtypes": [("ci_level", "string_value", "0.9", "0.95")],
+    "summary": [("ci_level", "string_value", "0.9", "0.95")],
     "what-if": [("pp_nmax", "double_value", 40.0, 50.0),
-                ("ci_level", "string_value", "90%", "95%")],
+                ("ci_level", "string_value", "0.9", "0.95")],
     "plan": [("plan_p1", "double_value", 0.35, 0.4), ("plan_nmax", "double_value", 120.0, 150.0)],
-    "survival": [("ci_level", "string_value", "90%", "95%")],
-    "audit": [("ci_level", "string_value", "90%", "95%")],
+    "survival": [("ci_level", "string_value", "0.9", "0.95")],
+    "audit": [("ci_level", "string_value", "0.9", "0.95")],
 }
 
 
@@ -214,6 +217,8 @@ class Session:
                 value = getattr(body, attr, None)
                 if isinstance(value, str) and value:
                     texts.append(value)
+            for dataset in getattr(body, "datasets", ()):  # chart data travels as Arrow
+                texts.append(hashlib.md5(dataset.data.data).hexdigest())
         return texts
 
     def set(self, change: Change) -> None:
@@ -233,12 +238,17 @@ async def drive(url: str, page: str, index: int, script: list[Change],
         async with session:
             seconds, messages = await session.run_once()
             session.result.first_load = seconds
-            session.learn(messages)
+            shown = session.learn(messages)
             for change in script:
+                before = session.states.get(session.widget_ids.get(change.key, ""))
                 session.set(change)
                 seconds, messages = await session.run_once()
-                session.learn(messages)
+                now = session.learn(messages)
                 session.result.latencies.append(seconds)
+                if now == shown and before != session.states[session.widget_ids[change.key]]:
+                    session.result.errors.append(  # the widget did not take the value
+                        f"session {index}: {change.key}={change.value!r} changed nothing shown")
+                shown = now
                 if own_token is not None:  # chart data travels as Arrow bytes: search those
                     joined = b"".join(session.raw)
                     session.result.checked += 1
