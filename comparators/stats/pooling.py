@@ -42,17 +42,26 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-import pandas as pd
-from scipy import optimize, stats
-from scipy.special import expit, logit
 
 import comparators.limits as limits
 from comparators.errors import InputError
+from comparators.stats.numerics import (
+    chi2_ppf,
+    chi2_sf,
+    expit,
+    logit,
+    minimize_bounded,
+    norm_ppf,
+    root_bracketed,
+)
 from comparators.stats.proportions import ProportionCI, ProportionInputError, proportion_ci
 from comparators.vocab import HKSJ_VARIANTS, MEASURES, METHOD_SHORT, METHODS, NOT_ESTIMABLE
+
+if TYPE_CHECKING:  # pandas only builds the optional DataFrame views; the CLI never needs it
+    import pandas as pd
 
 Measure = Literal["logit", "ft", "arcsine", "raw"]
 Method = Literal["FE", "DL", "PM", "ML", "REML", "GLMM"]
@@ -115,6 +124,8 @@ class EffectSizes:
         data: dict[str, Any] = {"yi": self.yi, "vi": self.vi}
         if self.events is not None and self.n is not None:
             data = {"events": self.events, "n": self.n, **data, "corrected": self.corrected}
+        import pandas as pd
+
         return pd.DataFrame(data)
 
 
@@ -352,8 +363,8 @@ def _root_decreasing(f: Any, target: float, start: float) -> float:
         hi *= 4
     else:  # pragma: no cover - only for pathological inputs
         return hi
-    return float(optimize.brentq(lambda t: f(t) - target, 0.0, hi, xtol=1e-14, rtol=1e-13,
-                                 maxiter=500))
+    return float(root_bracketed(lambda t: f(t) - target, 0.0, hi, xtol=1e-14, rtol=1e-13,
+                                maxiter=500))
 
 
 def _tau2_pm(y: np.ndarray, v: np.ndarray) -> float:
@@ -422,9 +433,8 @@ def _tau2_fisher(y: np.ndarray, v: np.ndarray, reml: bool) -> float:
     hi = grid[min(j + 1, grid.size - 1)]
     f = lambda t: -float(_loglik(t, y, v, reml)[0])  # noqa: E731
     if hi > lo:
-        res = optimize.minimize_scalar(f, bounds=(lo, hi), method="bounded",
-                                       options={"xatol": 1e-14 * max(hi, 1e-300) + 1e-300})
-        tau2 = float(res.x)
+        tau2 = float(minimize_bounded(f, float(lo), float(hi),
+                                      xatol=1e-14 * max(hi, 1e-300) + 1e-300))
     else:
         tau2 = float(grid[j])
     best = -f(tau2)
@@ -452,8 +462,8 @@ def _qprofile_ci(y: np.ndarray, v: np.ndarray, level: float, tau2: float) -> tup
     k = y.size
     alpha = 1 - level
     f = lambda t: _gen_q(t, y, v)  # noqa: E731
-    lo = _root_decreasing(f, float(stats.chi2.ppf(1 - alpha / 2, k - 1)), tau2)
-    hi = _root_decreasing(f, float(stats.chi2.ppf(alpha / 2, k - 1)), tau2)
+    lo = _root_decreasing(f, chi2_ppf(1 - alpha / 2, k - 1), tau2)
+    hi = _root_decreasing(f, chi2_ppf(alpha / 2, k - 1), tau2)
     return lo, hi
 
 
@@ -470,7 +480,11 @@ def _i2_h2(tau2: float, s2: float) -> tuple[float, float]:
 
 def _crit(level: float, df: int | None) -> float:
     q = 1 - (1 - level) / 2
-    return float(stats.norm.ppf(q) if df is None else stats.t.ppf(q, df))
+    if df is None:
+        return norm_ppf(q)
+    from scipy.special import stdtrit  # t quantiles (HKSJ) only: scipy.special costs ~0.3 s
+
+    return float(stdtrit(df, q))
 
 
 def _check_level(level: float) -> float:
@@ -517,7 +531,7 @@ def fit_model(es: EffectSizes, method: str = "REML", hksj: bool = False,
 
     mu_fe, _, q = _fe_stats(y, v)
     q_df = k - 1
-    q_p = float(stats.chi2.sf(q, q_df))
+    q_p = chi2_sf(q, q_df)
     s2 = _typical_v(v)
     if method == "FE":
         tau2 = 0.0
@@ -652,6 +666,8 @@ def fit_glmm(events: Sequence[int] | np.ndarray, n: Sequence[int] | np.ndarray,
     every study has 0 or all events or the optimiser fails: the model never silently becomes
     another one.
     """
+    from scipy import optimize  # Nelder-Mead; scipy.optimize costs ~0.6 s to import
+
     level = _check_level(level)
     variant = _check_variant(hksj, hksj_variant)
     x, m = _as_counts(events, n)
@@ -740,7 +756,7 @@ def fit_glmm(events: Sequence[int] | np.ndarray, n: Sequence[int] | np.ndarray,
     return ModelFit(
         method="GLMM", measure="logit", k=k, estimate=beta, se=se, low=beta - crit * se,
         high=beta + crit * se, crit=crit, df=df, hksj=hksj, level=level, tau2=tau2,
-        tau2_low=tlo, tau2_high=thi, q=q, q_df=k - 1, q_p=float(stats.chi2.sf(q, k - 1)),
+        tau2_low=tlo, tau2_high=thi, q=q, q_df=k - 1, q_p=chi2_sf(q, k - 1),
         i2=float(i2), i2_low=float(_i2_h2(tlo, s2)[0]), i2_high=float(_i2_h2(thi, s2)[0]),
         h2=float(h2), pi_low=beta - half, pi_high=beta + half, weights=100 * w / w.sum(),
         notes=notes, hksj_variant=variant,
@@ -879,6 +895,8 @@ class PooledProportion:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per study (estimate/low/high as fractions, weight in percent)."""
+        import pandas as pd
+
         return pd.DataFrame([s.to_dict() for s in self.studies],
                             columns=["study", "events", "n", "estimate", "low", "high", "weight"])
 
@@ -1159,7 +1177,7 @@ def _subgroups(x: np.ndarray, m: np.ndarray, glabels: list[str], measure: str, m
     th, w = np.array(thetas), 1 / np.array(ses) ** 2
     qb = float((w * (th - (w * th).sum() / w.sum()) ** 2).sum())
     dfb = len(thetas) - 1
-    return tuple(rows), qb, dfb, float(stats.chi2.sf(qb, dfb)), notes
+    return tuple(rows), qb, dfb, chi2_sf(qb, dfb), notes
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1195,6 +1213,8 @@ def leave_one_out(
                              hksj_variant=hksj_variant)
         rows.append([names[i], r.k, r.estimate, r.low, r.high, r.pi_low, r.pi_high, r.tau2,
                      r.i2, r.q, r.q_p])
+    import pandas as pd
+
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -1225,6 +1245,8 @@ def read_pool_csv(
         except InputError as exc:
             raise PoolingInputError(str(exc)) from None
         path_or_buffer = io.BytesIO(path_or_buffer)
+    import pandas as pd  # lazy: ~0.5 s to import
+
     try:
         df = pd.read_csv(path_or_buffer, dtype=str, keep_default_na=False,
                          skipinitialspace=True, encoding="utf-8-sig")
