@@ -416,6 +416,14 @@ def _fisher_step(tau2: float, y: np.ndarray, v: np.ndarray, reml: bool) -> float
     return float(((w * r) ** 2).sum() - s1) / s2
 
 
+def _median(a: np.ndarray) -> float:
+    """np.median of a finite 1-D array, the same value; np.median itself imports numpy.ma
+    (~20 ms) on first use, a noticeable share of the CLI's start-up (issue 15)."""
+    s = np.sort(a)
+    mid = s.size // 2
+    return float(s[mid]) if s.size % 2 else float((s[mid - 1] + s[mid]) / 2)
+
+
 def _tau2_fisher(y: np.ndarray, v: np.ndarray, reml: bool) -> float:
     """ML/REML tau^2 at the global maximum of the (restricted) likelihood, truncated at 0.
 
@@ -426,7 +434,7 @@ def _tau2_fisher(y: np.ndarray, v: np.ndarray, reml: bool) -> float:
     its neighbours, maximise inside the bracket (bounded Brent), then polish with Fisher
     scoring as long as the steps stay inside the bracket.
     """
-    scale = max(float(np.var(y)), float(np.median(v)), 1e-300)
+    scale = max(float(np.var(y)), _median(v), 1e-300)
     grid = np.concatenate([[0.0], scale * _TAU2_GRID])
     ll = _loglik(grid, y, v, reml)
     j = int(np.nanargmax(ll))
