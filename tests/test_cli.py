@@ -107,6 +107,67 @@ def test_pool_with_groups_reports_between_group_q(tmp_path: Path) -> None:
     assert fe["tau2"] is None and fe["pi_low"] is None
 
 
+#: Imports `pool` must not pay for on its default paths (issue 15: <= 0.5 s wall for a small
+#: file). Measured with scipy 1.17: pandas ~0.5 s, scipy.stats ~1 s, scipy.optimize ~0.6 s and
+#: scipy.special alone ~0.3 s; the z-interval models need none of them (stats.numerics).
+HEAVY = ("pandas", "scipy")
+POOL_SMALL = "study,events,n,group\nA,3,10,x\nB,5,12,x\nC,1,9,y\nD,4,11,y\n"
+
+
+def _imported(importtime_stderr: str) -> set[str]:
+    """Module names from `python -X importtime` output ("import time: self | cumul | name")."""
+    return {line.rsplit("|", 1)[-1].strip() for line in importtime_stderr.splitlines()
+            if line.startswith("import time:") and "|" in line}
+
+
+def _heavy(modules: set[str]) -> list[str]:
+    return sorted(m for m in modules if m.split(".")[0] in HEAVY)
+
+
+def test_pooling_module_imports_neither_pandas_nor_scipy() -> None:
+    code = ("import sys, comparators.stats.pooling, comparators.stats.proportions\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pandas', 'scipy')))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]", out.stdout
+
+
+@pytest.mark.parametrize("extra", [
+    ["--json"], [], ["--method", "FE", "--json"], ["--method", "DL", "--json"],
+    ["--method", "PM", "--json"], ["--method", "ML", "--json"],
+    ["--measure", "ft", "--json"], ["--measure", "raw", "--level", "0.9", "--json"],
+], ids=lambda a: " ".join(a) or "text")
+def test_pool_command_path_imports_neither_pandas_nor_scipy(tmp_path: Path,
+                                                             extra: list[str]) -> None:
+    # The whole command (argument parsing, CSV reader, fit, Wilson study intervals, subgroups
+    # and their Q-between test, output), as -X importtime lists every module it loads.
+    csv = tmp_path / "small.csv"
+    csv.write_text(POOL_SMALL)
+    out = subprocess.run([sys.executable, "-X", "importtime", "-m", "comparators", "pool",
+                          str(csv), *extra], cwd=ROOT, capture_output=True, text=True,
+                         timeout=60, stdin=subprocess.DEVNULL)
+    assert out.returncode == 0, out.stderr[-2000:]
+    modules = _imported(out.stderr)
+    assert "comparators.stats.pooling" in modules  # the parse worked: the module is listed
+    assert _heavy(modules) == [], _heavy(modules)[:10]
+
+
+def test_pool_paths_that_need_scipy_still_get_it(tmp_path: Path) -> None:
+    # The lazy imports are there, not missing: HKSJ (t quantiles) and GLMM (Nelder-Mead) load
+    # scipy on use and give the same kind of answer.
+    csv = tmp_path / "small.csv"
+    csv.write_text(POOL_SMALL)
+    for extra in (["--hksj"], ["--method", "GLMM"]):
+        out = subprocess.run([sys.executable, "-X", "importtime", "-m", "comparators", "pool",
+                              str(csv), "--json", *extra], cwd=ROOT, capture_output=True,
+                             text=True, timeout=60, stdin=subprocess.DEVNULL)
+        assert out.returncode == 0, out.stderr[-2000:]
+        assert "scipy.special" in _imported(out.stderr)
+        payload = json.loads(out.stdout.splitlines()[-1])
+        assert 0 < payload["low"] < payload["estimate"] < payload["high"] < 1
+
+
 def test_km_reproduces_r_survival_lung_by_sex(tmp_path: Path) -> None:
     # R survival: survfit(Surv(time, status) ~ sex, data = lung, conf.type = "log-log")
     # prints medians 270 (210, 306) for sex = 1 and 426 (345, 524) for sex = 2.

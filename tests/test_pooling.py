@@ -543,6 +543,60 @@ def test_read_pool_csv_errors(text: str, match: str) -> None:
         read_pool_csv(io.StringIO(text))
 
 
+def _csv_like_pandas_files(count: int) -> list[str]:
+    """Well-formed pool files in the shapes people save: quoting, spaces after commas, CRLF,
+    blank and whitespace-only lines, a BOM, repeated or empty header names, extra columns."""
+    import random
+
+    rnd = random.Random(20261201)
+    cells = ["", "nan", "NA", "1.0", "2.5", "-1", "1e1", "x", '"a,b"', '"q""q"', '"3"x', "A B"]
+    files = []
+    for _ in range(count):
+        cols = ["study", "events", "n"] + rnd.sample(["group", "notes", "n", "", "Study"],
+                                                     rnd.randint(0, 2))
+        rnd.shuffle(cols)
+        lines = [",".join(rnd.choice([c, c.upper(), " " + c, f'"{c}"']) for c in cols)]
+        for _ in range(rnd.randint(0, 5)):
+            row = [rnd.choice([str(rnd.randint(0, 30)), rnd.choice("ABCD") + str(rnd.randint(0, 3)),
+                               rnd.choice(cells)]) for _ in cols]
+            lines.append(",".join(rnd.choice([v, " " + v, v + " ", f'"{v}"']) if '"' not in v
+                                  else v for v in row))
+            if rnd.random() < 0.15:
+                lines.append(rnd.choice(["", "   ", "\t"]))
+        nl = rnd.choice(["\n", "\r\n"])
+        files.append(rnd.choice(["", "\ufeff"]) + nl.join(lines) + rnd.choice(["", nl]))
+    return files
+
+
+def test_read_pool_csv_tokenises_like_pandas_read_csv() -> None:
+    # Issue 15: the reader moved from pandas.read_csv (0.5 s to import) to the csv module; on
+    # well-formed files the header and the cells must be exactly what pandas gave.
+    from comparators.stats.pooling import _read_csv_table
+
+    for text in _csv_like_pandas_files(400):
+        try:
+            frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
+                                skipinitialspace=True, encoding="utf-8-sig")
+        except pd.errors.EmptyDataError:
+            with pytest.raises(PoolingInputError, match="empty"):
+                _read_csv_table(text)
+            continue
+        header, rows = _read_csv_table(text)
+        assert header == list(frame.columns), repr(text)
+        assert rows == frame.to_numpy().tolist(), repr(text)
+        assert _read_csv_table(text.encode()) == (header, rows)
+
+
+def test_read_pool_csv_refuses_rows_longer_than_the_header() -> None:
+    # pandas silently took the first column of such a file as an index and shifted every cell
+    # one column left (a trailing comma on each data row read the events as the study id).
+    for text in ("study,events,n\nA,3,10,\nB,5,12,\n", "study,events,n\nA,3,10\nB,5,12,9\n"):
+        with pytest.raises(PoolingInputError, match="not a readable CSV: expected 3 fields"):
+            read_pool_csv(io.StringIO(text))
+    with pytest.raises(PoolingInputError, match="quoted cell is never closed"):
+        read_pool_csv(io.StringIO('study,events,n\n"A,3,10\n'))
+
+
 def test_pooling_input_error_is_value_error() -> None:
     assert issubclass(PoolingInputError, ValueError)
     assert isinstance(pool_proportions([1, 2], [5, 6]), PooledProportion)

@@ -36,23 +36,33 @@ tests/test_pooling.py):
 
 from __future__ import annotations
 
+import csv
 import io
 import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-import pandas as pd
-from scipy import optimize, stats
-from scipy.special import expit, logit
 
 import comparators.limits as limits
 from comparators.errors import InputError
+from comparators.stats.numerics import (
+    chi2_ppf,
+    chi2_sf,
+    expit,
+    logit,
+    minimize_bounded,
+    norm_ppf,
+    root_bracketed,
+)
 from comparators.stats.proportions import ProportionCI, ProportionInputError, proportion_ci
 from comparators.vocab import HKSJ_VARIANTS, MEASURES, METHOD_SHORT, METHODS, NOT_ESTIMABLE
+
+if TYPE_CHECKING:  # pandas only builds the optional DataFrame views; the CLI never needs it
+    import pandas as pd
 
 Measure = Literal["logit", "ft", "arcsine", "raw"]
 Method = Literal["FE", "DL", "PM", "ML", "REML", "GLMM"]
@@ -115,6 +125,8 @@ class EffectSizes:
         data: dict[str, Any] = {"yi": self.yi, "vi": self.vi}
         if self.events is not None and self.n is not None:
             data = {"events": self.events, "n": self.n, **data, "corrected": self.corrected}
+        import pandas as pd
+
         return pd.DataFrame(data)
 
 
@@ -352,8 +364,8 @@ def _root_decreasing(f: Any, target: float, start: float) -> float:
         hi *= 4
     else:  # pragma: no cover - only for pathological inputs
         return hi
-    return float(optimize.brentq(lambda t: f(t) - target, 0.0, hi, xtol=1e-14, rtol=1e-13,
-                                 maxiter=500))
+    return float(root_bracketed(lambda t: f(t) - target, 0.0, hi, xtol=1e-14, rtol=1e-13,
+                                maxiter=500))
 
 
 def _tau2_pm(y: np.ndarray, v: np.ndarray) -> float:
@@ -404,6 +416,14 @@ def _fisher_step(tau2: float, y: np.ndarray, v: np.ndarray, reml: bool) -> float
     return float(((w * r) ** 2).sum() - s1) / s2
 
 
+def _median(a: np.ndarray) -> float:
+    """np.median of a finite 1-D array, the same value; np.median itself imports numpy.ma
+    (~20 ms) on first use, a noticeable share of the CLI's start-up (issue 15)."""
+    s = np.sort(a)
+    mid = s.size // 2
+    return float(s[mid]) if s.size % 2 else float((s[mid - 1] + s[mid]) / 2)
+
+
 def _tau2_fisher(y: np.ndarray, v: np.ndarray, reml: bool) -> float:
     """ML/REML tau^2 at the global maximum of the (restricted) likelihood, truncated at 0.
 
@@ -414,7 +434,7 @@ def _tau2_fisher(y: np.ndarray, v: np.ndarray, reml: bool) -> float:
     its neighbours, maximise inside the bracket (bounded Brent), then polish with Fisher
     scoring as long as the steps stay inside the bracket.
     """
-    scale = max(float(np.var(y)), float(np.median(v)), 1e-300)
+    scale = max(float(np.var(y)), _median(v), 1e-300)
     grid = np.concatenate([[0.0], scale * _TAU2_GRID])
     ll = _loglik(grid, y, v, reml)
     j = int(np.nanargmax(ll))
@@ -422,9 +442,8 @@ def _tau2_fisher(y: np.ndarray, v: np.ndarray, reml: bool) -> float:
     hi = grid[min(j + 1, grid.size - 1)]
     f = lambda t: -float(_loglik(t, y, v, reml)[0])  # noqa: E731
     if hi > lo:
-        res = optimize.minimize_scalar(f, bounds=(lo, hi), method="bounded",
-                                       options={"xatol": 1e-14 * max(hi, 1e-300) + 1e-300})
-        tau2 = float(res.x)
+        tau2 = float(minimize_bounded(f, float(lo), float(hi),
+                                      xatol=1e-14 * max(hi, 1e-300) + 1e-300))
     else:
         tau2 = float(grid[j])
     best = -f(tau2)
@@ -452,8 +471,8 @@ def _qprofile_ci(y: np.ndarray, v: np.ndarray, level: float, tau2: float) -> tup
     k = y.size
     alpha = 1 - level
     f = lambda t: _gen_q(t, y, v)  # noqa: E731
-    lo = _root_decreasing(f, float(stats.chi2.ppf(1 - alpha / 2, k - 1)), tau2)
-    hi = _root_decreasing(f, float(stats.chi2.ppf(alpha / 2, k - 1)), tau2)
+    lo = _root_decreasing(f, chi2_ppf(1 - alpha / 2, k - 1), tau2)
+    hi = _root_decreasing(f, chi2_ppf(alpha / 2, k - 1), tau2)
     return lo, hi
 
 
@@ -470,7 +489,11 @@ def _i2_h2(tau2: float, s2: float) -> tuple[float, float]:
 
 def _crit(level: float, df: int | None) -> float:
     q = 1 - (1 - level) / 2
-    return float(stats.norm.ppf(q) if df is None else stats.t.ppf(q, df))
+    if df is None:
+        return norm_ppf(q)
+    from scipy.special import stdtrit  # t quantiles (HKSJ) only: scipy.special costs ~0.3 s
+
+    return float(stdtrit(df, q))
 
 
 def _check_level(level: float) -> float:
@@ -517,7 +540,7 @@ def fit_model(es: EffectSizes, method: str = "REML", hksj: bool = False,
 
     mu_fe, _, q = _fe_stats(y, v)
     q_df = k - 1
-    q_p = float(stats.chi2.sf(q, q_df))
+    q_p = chi2_sf(q, q_df)
     s2 = _typical_v(v)
     if method == "FE":
         tau2 = 0.0
@@ -652,6 +675,8 @@ def fit_glmm(events: Sequence[int] | np.ndarray, n: Sequence[int] | np.ndarray,
     every study has 0 or all events or the optimiser fails: the model never silently becomes
     another one.
     """
+    from scipy import optimize  # Nelder-Mead; scipy.optimize costs ~0.6 s to import
+
     level = _check_level(level)
     variant = _check_variant(hksj, hksj_variant)
     x, m = _as_counts(events, n)
@@ -740,7 +765,7 @@ def fit_glmm(events: Sequence[int] | np.ndarray, n: Sequence[int] | np.ndarray,
     return ModelFit(
         method="GLMM", measure="logit", k=k, estimate=beta, se=se, low=beta - crit * se,
         high=beta + crit * se, crit=crit, df=df, hksj=hksj, level=level, tau2=tau2,
-        tau2_low=tlo, tau2_high=thi, q=q, q_df=k - 1, q_p=float(stats.chi2.sf(q, k - 1)),
+        tau2_low=tlo, tau2_high=thi, q=q, q_df=k - 1, q_p=chi2_sf(q, k - 1),
         i2=float(i2), i2_low=float(_i2_h2(tlo, s2)[0]), i2_high=float(_i2_h2(thi, s2)[0]),
         h2=float(h2), pi_low=beta - half, pi_high=beta + half, weights=100 * w / w.sum(),
         notes=notes, hksj_variant=variant,
@@ -879,6 +904,8 @@ class PooledProportion:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per study (estimate/low/high as fractions, weight in percent)."""
+        import pandas as pd
+
         return pd.DataFrame([s.to_dict() for s in self.studies],
                             columns=["study", "events", "n", "estimate", "low", "high", "weight"])
 
@@ -1159,7 +1186,7 @@ def _subgroups(x: np.ndarray, m: np.ndarray, glabels: list[str], measure: str, m
     th, w = np.array(thetas), 1 / np.array(ses) ** 2
     qb = float((w * (th - (w * th).sum() / w.sum()) ** 2).sum())
     dfb = len(thetas) - 1
-    return tuple(rows), qb, dfb, float(stats.chi2.sf(qb, dfb)), notes
+    return tuple(rows), qb, dfb, chi2_sf(qb, dfb), notes
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1195,12 +1222,93 @@ def leave_one_out(
                              hksj_variant=hksj_variant)
         rows.append([names[i], r.k, r.estimate, r.low, r.high, r.pi_low, r.pi_high, r.tau2,
                      r.i2, r.q, r.q_p])
+    import pandas as pd
+
     return pd.DataFrame(rows, columns=cols)
 
 
 # ---------------------------------------------------------------------------------------------
 # CSV input
 # ---------------------------------------------------------------------------------------------
+
+
+_NOT_CSV = "the file is not a readable CSV"
+
+
+def _read_csv_table(source: Any) -> tuple[list[str], list[list[str]]]:
+    """Header and data rows of a CSV given as bytes, text or a file object.
+
+    The standard library's csv module with the conventions pandas.read_csv(dtype=str,
+    keep_default_na=False, skipinitialspace=True, encoding="utf-8-sig") gave this reader before
+    (pandas costs ~0.5 s to import, on every `pool` call): UTF-8 with an optional BOM; blank and
+    whitespace-only lines skipped; cells kept as text, spaces after a comma dropped; a short row
+    padded with empty cells; a row longer than the header, or a quoted cell never closed, is not
+    a readable CSV; an empty header name becomes "Unnamed: i" and a repeated one gets ".1".
+    """
+    data = source.read() if hasattr(source, "read") else source
+    if isinstance(data, bytes | bytearray):
+        try:
+            text = bytes(data).decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise PoolingInputError(f"{_NOT_CSV}: {exc}") from None
+    elif isinstance(data, str):
+        text = data.removeprefix("\ufeff")
+    else:
+        raise PoolingInputError(f"cannot read a CSV from {type(source).__name__}; give a file "
+                                "path, bytes or a file object")
+    lines = io.StringIO(text, newline="").readlines()
+    try:
+        rows = _csv_rows(lines, strict=True)
+    except csv.Error as exc:
+        if "end of data" in str(exc):  # EOF inside a quoted cell
+            raise PoolingInputError(f"{_NOT_CSV}: a quoted cell is never closed (a \" "
+                                    "without its closing \")") from None
+        try:  # e.g. "3"x: text after a closing quote, which pandas accepted as 3x
+            rows = _csv_rows(lines, strict=False)
+        except csv.Error as exc2:
+            raise PoolingInputError(f"{_NOT_CSV}: {exc2}") from None
+    if not rows:
+        raise PoolingInputError("the file is empty: expected a header row study,events,n "
+                                "and at least one data row")
+    header = rows[0][1]
+    width = len(header)
+    records = []
+    for line_no, row in rows[1:]:
+        if len(row) > width:
+            raise PoolingInputError(
+                f"{_NOT_CSV}: expected {width} fields in line {line_no}, saw {len(row)}")
+        records.append(row + [""] * (width - len(row)))
+    return _unique_names(header), records
+
+
+def _csv_rows(lines: list[str], strict: bool) -> list[tuple[int, list[str]]]:
+    """(last physical line number, cells) of each row that is not blank or whitespace-only."""
+    reader = csv.reader(lines, skipinitialspace=True, strict=strict)
+    rows = []
+    consumed = 0
+    for row in reader:
+        raw = lines[consumed:reader.line_num]
+        consumed = reader.line_num
+        if not row or (len(row) == 1 and not "".join(raw).strip()):
+            continue
+        rows.append((reader.line_num, row))
+    return rows
+
+
+def _unique_names(header: list[str]) -> list[str]:
+    """Header names as pandas made them: "Unnamed: i" for an empty one, "n.1" for a repeat."""
+    counts: dict[str, int] = {}
+    out = []
+    for i, name in enumerate(header):
+        name = name or f"Unnamed: {i}"
+        k = counts.get(name, 0)
+        while k > 0:
+            counts[name] = k + 1
+            name = f"{name}.{k}"
+            k = counts.get(name, 0)
+        counts[name] = k + 1
+        out.append(name)
+    return out
 
 
 def read_pool_csv(
@@ -1224,33 +1332,23 @@ def read_pool_csv(
             limits.check_text_table(text, name, limits.MAX_STUDIES, "study rows")
         except InputError as exc:
             raise PoolingInputError(str(exc)) from None
-        path_or_buffer = io.BytesIO(path_or_buffer)
-    try:
-        df = pd.read_csv(path_or_buffer, dtype=str, keep_default_na=False,
-                         skipinitialspace=True, encoding="utf-8-sig")
-    except pd.errors.EmptyDataError:
-        raise PoolingInputError("the file is empty: expected a header row study,events,n "
-                                "and at least one data row") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise PoolingInputError(f"the file is not a readable CSV: {exc}") from None
-    except FileNotFoundError:
-        raise PoolingInputError(f"file not found: {path_or_buffer}") from None
-    df.columns = [str(c).strip().lower() for c in df.columns]
-    missing = [c for c in ("study", "events", "n") if c not in df.columns]
+    header, records = _read_csv_table(path_or_buffer)
+    columns = [c.strip().lower() for c in header]
+    missing = [c for c in ("study", "events", "n") if c not in columns]
     if missing:
         raise PoolingInputError(
             f"missing column(s) {', '.join(missing)}: the file needs columns study,events,n "
-            f"(optional group); found {', '.join(df.columns) or 'none'}")
-    if len(df) == 0:
+            f"(optional group); found {', '.join(columns) or 'none'}")
+    if not records:
         raise PoolingInputError("the file has a header but no data rows")
-    has_group = "group" in df.columns
+    has_group = "group" in columns
     studies: list[str] = []
     seen: dict[str, int] = {}
-    ev = np.empty(len(df), dtype=np.int64)
-    nn = np.empty(len(df), dtype=np.int64)
+    ev = np.empty(len(records), dtype=np.int64)
+    nn = np.empty(len(records), dtype=np.int64)
     groups: list[str] = []
-    for r, row in enumerate(df.itertuples(index=False), start=1):
-        rec = dict(zip(df.columns, row, strict=True))
+    for r, row in enumerate(records, start=1):
+        rec = dict(zip(columns, row, strict=True))
         sid = str(rec["study"]).strip()
         if sid == "":
             raise PoolingInputError(f"row {r}, column study: the study id is empty")
