@@ -170,3 +170,22 @@ def test_model_choice_follows_the_user_to_the_summary_page(server: str, browser)
     assert "method=FE" in _link(page)  # the summary's own link carries the model too
     assert page.locator("[data-testid='stException']").count() == 0
     page.close()
+
+
+@pytest.mark.parametrize("path", ["across-subtypes", "benchmark"])
+def test_figure_downloads_arrive(server: str, browser, path: str) -> None:
+    """Issue 15: the Across subtypes PNG/SVG buttons were seen spinning for 20-60 s. Click
+    each figure download, also right after a rerun-causing change, and require the file."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    page.goto(f"{server}/{path}")
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']",
+                           timeout=60_000)
+    for kind, magic in (("PNG", b"\x89PNG"), ("SVG", b"<svg")):
+        with page.expect_download(timeout=30_000) as info:
+            page.get_by_role("button", name=f"Download {kind}").first.click()
+        assert Path(info.value.path()).read_bytes().lstrip()[:4] == magic, kind
+    _choose(page, "Confidence level", "0.9")  # new specs, new deferred ids
+    with page.expect_download(timeout=30_000) as info:
+        page.get_by_role("button", name="Download PNG").first.click()
+    assert Path(info.value.path()).read_bytes()[:4] == b"\x89PNG"
+    page.close()

@@ -101,7 +101,7 @@ with right:
     st.download_button("Download these rows (Parquet)", buffer.getvalue(),
                        file_name="comparator_trials.parquet",
                        mime="application/vnd.apache.parquet", key="dl_catalog_parquet",
-                       icon=":material/download:")
+                       icon=":material/download:", on_click="ignore")
 
 st.header("References")
 refs = cat.references.set_index("ref")

@@ -262,7 +262,7 @@ def csv_download(
 def csv_file(data: bytes, label: str, file_name: str, key: str) -> None:
     """A download button for CSV bytes already written by `safe_csv` (e.g. cached)."""
     st.download_button(label, data, file_name=file_name, mime="text/csv", key=key,
-                       icon=":material/download:")
+                       icon=":material/download:", on_click="ignore")
 
 
 @st.cache_data(show_spinner=False, max_entries=512, hash_funcs=BY_DIGEST)
@@ -283,13 +283,18 @@ def chart_spec(builder: Callable[..., alt.TopLevelMixin], *args: object,
 
 
 def chart_downloads(chart: alt.TopLevelMixin | dict, basename: str, key: str) -> None:
-    """PNG and SVG buttons; the images are rendered only when clicked (vl-convert ~0.5 s)."""
+    """PNG and SVG buttons; the images are rendered only when clicked (vl-convert ~0.5 s).
+
+    A click must not rerun the page (on_click="ignore"): the rerun re-registered the buttons'
+    deferred files under new ids and dropped the ones the click was fetching, so the button
+    could spin forever (issue 15, Across subtypes; tests/test_browser.py).
+    """
     png, svg = st.columns(2)
     png.download_button(
         "Download PNG", lambda: chart_png(chart), file_name=f"{basename}.png",
-        mime="image/png", key=f"{key}_png", icon=":material/image:",
+        mime="image/png", key=f"{key}_png", icon=":material/image:", on_click="ignore",
     )
     svg.download_button(
         "Download SVG", lambda: chart_svg(chart), file_name=f"{basename}.svg",
-        mime="image/svg+xml", key=f"{key}_svg", icon=":material/draw:",
+        mime="image/svg+xml", key=f"{key}_svg", icon=":material/draw:", on_click="ignore",
     )

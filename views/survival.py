@@ -277,12 +277,12 @@ st.markdown(
 tcol, ecol = st.columns(2)
 tcol.download_button(
     "Download the template (CSV)", TEMPLATE_PATH.read_bytes(), file_name="ipd_template.csv",
-    mime="text/csv", key="dl_template", icon=":material/download:",
+    mime="text/csv", key="dl_template", icon=":material/download:", on_click="ignore",
 )
 ecol.download_button(
     "Download the synthetic example (CSV)", EXAMPLE_PATH.read_bytes(),
     file_name="example_ipd.csv", mime="text/csv", key="dl_example",
-    icon=":material/download:", help=sc.SYNTHETIC_LABEL,
+    icon=":material/download:", help=sc.SYNTHETIC_LABEL, on_click="ignore",
 )
 upload = st.file_uploader(
     f"Upload an IPD file (CSV, XLSX or Parquet, up to {MAX_MB} MB)",
