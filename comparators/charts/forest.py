@@ -8,6 +8,7 @@ class and sorted by estimate; `forest_chart` draws those rows. Both are usable f
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import cast
 
 import altair as alt
 import pandas as pd
@@ -138,8 +139,9 @@ def forest_chart(
         legend=alt.Legend(orient="bottom"),
     )
     # Pooled rows in their class's colour, the overall ("All") row in near-black.
-    class_colour = alt.ColorValue("#222", condition={
-        "test": "(datum.group !== 'All')", **colour.to_dict(validate=False)})
+    colour_def = cast(dict, colour.to_dict(validate=False))  # a field definition: a dict
+    class_colour = alt.ColorValue("#222", condition={"test": "(datum.group !== 'All')",
+                                                     **colour_def})
     x_scale = alt.Scale(domain=[0, 100], clamp=True)
     x = alt.X("estimate:Q", title=x_title, scale=x_scale)
     studies = base.transform_filter(alt.datum.kind == "study")
