@@ -215,6 +215,33 @@ def test_vectorised_search_equals_literal_clinfun_port(args, nmax):
 # ----------------------------------------------------------------------------- Simon: properties
 
 
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    p0=st.floats(0.05, 0.8),
+    delta=st.floats(0.01, 0.4),
+    alpha=st.sampled_from([0.001, 0.01, 0.05, 0.1]),
+    beta=st.sampled_from([0.01, 0.05, 0.1, 0.2]),
+    nmax=st.integers(5, 45),
+)
+def test_neyman_pearson_shortcut_never_hides_a_design(p0, delta, alpha, beta, nmax):
+    """simon_designs skips the enumeration when the most powerful level-alpha test on nmax
+    patients cannot reach the power (issue 15: an infeasible link took ~30 s). Wherever the
+    bound says "none", the exhaustive search over every design up to nmax finds none either;
+    and the bound is a real upper bound on every feasible design's power."""
+    from comparators.stats.design import _most_powerful_power, _simon_frontier
+
+    p1 = min(p0 + delta, 0.99)
+    bound = _most_powerful_power(p0, p1, alpha, nmax)
+    rows = _simon_frontier(p0, p1, alpha, beta, nmax, None)
+    if bound <= 1 - beta:
+        assert rows == []
+    for r1, n1, r, n, *_ in rows:
+        power = two_stage_reject_prob(int(r1), int(n1), int(r), int(n), p1)[0]
+        assert power <= bound + 1e-12
+
+
+
+
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     p0=st.floats(0.05, 0.7),

@@ -366,6 +366,28 @@ def _en_lower_bound(p0: float, p1: float, beta: float, n: int) -> float:
     return float(min(vals.min(), n)) if vals.size else float(n)
 
 
+def _most_powerful_power(p0: float, p1: float, alpha: float, n: int) -> float:
+    """Power at p1 of the most powerful (randomised) level-alpha test of p0 against p1 > p0
+    with n patients: reject when X > c, and with probability g when X = c (Neyman-Pearson)."""
+    k = np.arange(n + 1)
+    sf0 = binom.sf(k, n, p0)  # P(X > k | p0), falling in k
+    c = int(np.argmax(sf0 <= alpha))  # the smallest c with P(X > c | p0) <= alpha
+    g = (alpha - sf0[c]) / binom.pmf(c, n, p0)
+    return float(binom.sf(c, n, p1) + min(1.0, g) * binom.pmf(c, n, p1))
+
+
+def _single_stage_n(p0: float, p1: float, alpha: float, beta: float,
+                    limit: int = 5000) -> int | None:
+    """Patients of the exact single-stage design, None beyond `limit` (checked first with the
+    Neyman-Pearson bound: the search up to 5000 costs seconds when nothing is found)."""
+    if _most_powerful_power(p0, p1, alpha, limit) <= 1 - beta:
+        return None
+    try:
+        return single_stage_design(p0, p1, alpha, beta, nmax=limit).n
+    except DesignInputError:
+        return None
+
+
 def simon_designs(
     p0: float,
     p1: float,
@@ -403,10 +425,13 @@ def simon_designs(
             f"this search), got {nmax:g}")
     nmax = _check_int("nmax", nmax, 2, SIMON_NMAX_LIMIT)
 
-    try:
-        start = single_stage_design(p0, p1, alpha, beta, nmax=5000).n
-    except DesignInputError:
-        start = nmax
+    single_n = _single_stage_n(p0, p1, alpha, beta)
+    start = nmax if single_n is None else single_n
+    # A two-stage design with at most nmax patients is a test on nmax patients' outcomes, so
+    # its power cannot exceed the most powerful level-alpha test's (Neyman-Pearson lemma). When
+    # even that test falls short, no design exists: say so at once instead of enumerating every
+    # design up to nmax (~30 s for p0 0.5 vs p1 0.501 at nmax 500, issue 15).
+    feasible = _most_powerful_power(p0, p1, alpha, nmax) > 1 - beta
     last = [0.0]
 
     def report(lo: float, hi: float) -> Callable[[float], object] | None:
@@ -423,8 +448,8 @@ def simon_designs(
     # Phase A: every design of every n up to a window that contains the minimax design (the
     # smallest feasible n), growing the window from about the single-stage size.
     window = min(nmax, max(20, start + 5))
-    rows = _simon_frontier(p0, p1, alpha, beta, window, report(0.0, 0.5))
-    while not rows and window < nmax:
+    rows = _simon_frontier(p0, p1, alpha, beta, window, report(0.0, 0.5)) if feasible else []
+    while feasible and not rows and window < nmax:
         lo, window = window, min(nmax, int(1.25 * window) + 5)
         rows = _simon_frontier(p0, p1, alpha, beta, window, report(0.0, 0.5), n_lo=lo)
     # Phase B: larger n only matter if they can beat the best EN(p0) so far; the lower bound
@@ -440,12 +465,7 @@ def simon_designs(
     if progress is not None:
         progress(1.0)
     if not rows:
-        single = None
-        try:
-            single = single_stage_design(p0, p1, alpha, beta, nmax=5000)
-        except DesignInputError:
-            pass
-        hint = f" (a single-stage design needs {single.n} patients)" if single else ""
+        hint = f" (a single-stage design needs {single_n} patients)" if single_n else ""
         raise DesignInputError(
             f"No two-stage design with at most {nmax} patients reaches alpha < {alpha:g} and "
             f"power > {1 - beta:g} for p0 = {p0:g} vs p1 = {p1:g}{hint}. Increase nmax or "
