@@ -677,7 +677,7 @@ CLIS: list[Cli] = [
 
 @pytest.fixture(scope="module")
 def cli_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, subprocess.CompletedProcess]:
-    """Every CLI case at once (subprocesses in parallel: each pays the pandas/scipy import)."""
+    """Every CLI case at once (subprocesses in parallel: each pays the engine start-up)."""
     tmp = tmp_path_factory.mktemp("cli")
 
     def run(case: Cli) -> tuple[str, subprocess.CompletedProcess]:
