@@ -15,13 +15,12 @@ the delivery of its deltas). Budget: click-to-idle <= 3x the bare page's.
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from server import CHROMIUM_FLAGS, start_server  # noqa: E402
+from server import CHROMIUM_FLAGS, chromium_path, start_server  # noqa: E402
 
 BARE_APP = Path(__file__).resolve().parent / "bare_app.py"
 PAGES = {"About": "", "This cohort": "cohort", "Comparator trials": "trials",
@@ -102,9 +101,7 @@ def measure(page, url: str, repeat: int) -> tuple[list[float], list[float]]:  # 
 def run(repeat: int = 3) -> list[tuple[str, float, float]]:
     from playwright.sync_api import sync_playwright
 
-    chromium = shutil.which("chromium")
-    if not chromium:
-        raise SystemExit("Debian's chromium is needed: apt-get install -y chromium")
+    chromium = chromium_path()
     rows = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)

@@ -24,7 +24,6 @@ carry over to another machine.
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
 import sys
 import time
@@ -36,7 +35,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from server import APP, CHROMIUM_FLAGS, start_server  # noqa: E402
+from server import APP, CHROMIUM_FLAGS, chromium_path, start_server  # noqa: E402
 
 BARE_APP = Path(__file__).resolve().parent / "bare_app.py"
 PAGES = {  # page file -> url path
@@ -206,9 +205,7 @@ def _rendered(page, url: str) -> None:  # noqa: ANN001
 def browser_figures(repeat: int = 3) -> list[tuple]:
     from playwright.sync_api import sync_playwright
 
-    chromium = shutil.which("chromium")
-    if not chromium:
-        raise SystemExit("Debian's chromium is needed: apt-get install -y chromium")
+    chromium = chromium_path()
     rows = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)

@@ -6,6 +6,7 @@ bench/concurrency.py, so every one of them starts the app the same way.
 
 from __future__ import annotations
 
+import shutil
 import socket
 import subprocess
 import sys
@@ -22,6 +23,14 @@ CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run",
 ]
+
+
+def chromium_path() -> str:
+    """Debian's chromium (Playwright's own browser download does not work here)."""
+    chromium = shutil.which("chromium")
+    if not chromium:
+        raise SystemExit("Debian's chromium is needed: apt-get install -y chromium")
+    return chromium
 
 
 def free_port() -> int:
