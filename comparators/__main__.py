@@ -206,7 +206,7 @@ def cmd_summary(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     subtypes = [_subtype_code(raw, known) for raw in args.subtype]
     if args.format == "docx" and not args.output:
         raise CLIError("--format docx writes a Word file: give -o FILE (e.g. -o summary.docx)")
-    names = dict(zip(catalog.subtypes["code"], catalog.subtypes["name"], strict=True))
+    names = catalog.subtype_names
     summary = build_summary(
         catalog.trials, catalog.references, audit_published(), published_cohort(catalog.trials),
         subtypes, _options(args), subtype_names=names, claims=load_seed_cohort().claims,

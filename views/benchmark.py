@@ -25,6 +25,7 @@ from views.common import (
     chart_downloads,
     cohort_banner,
     csv_file,
+    export_stamp,
     p_text,
     plain,
     pool_columns,
@@ -53,11 +54,9 @@ def benchmark_exports(subtype: str, options: AnalysisOptions,
     marks = verification_marks(bm.rows)
     rows = forest_rows(bm, labels=arm_label_map(cohort), marks=marks)
     sources = "Sources: see the Comparator trials page; " + catalog_stamp()
-    name = dict(zip(catalog().subtypes["code"], catalog().subtypes["name"], strict=True))
+    name = catalog().subtype_names
     title, subtitle, x_title = chart_texts(bm, name.get(subtype, subtype), cohort, sources)
-    stamp = f"{subtype}; {options.stamp()}; {catalog_stamp()}"
-    if not cohort.is_real:
-        stamp = f"{cohort.caveat} {stamp}"
+    stamp = export_stamp(options, cohort, subtype)
     spec = forest_chart(rows, None, title, list(subtitle), x_title,
                         options.interval_name).to_dict(validate=False)
     return BenchmarkExports(spec, tuple(mark_legend(marks)),
@@ -69,7 +68,7 @@ def benchmark_exports(subtype: str, options: AnalysisOptions,
 cat = catalog()
 cohort = this_cohort()
 options = analysis_options()
-names = dict(zip(cat.subtypes["code"], cat.subtypes["name"], strict=True))
+names = cat.subtype_names
 counts = cat.trials[~cat.trials["subtype"].isin(AGGREGATE_SUBTYPES)]["subtype"].value_counts()
 subtypes = sorted(c for c in counts.index if counts[c] >= 2)  # something to compare with
 

@@ -20,7 +20,7 @@ st.caption(
 )
 
 table = catalog_table(cat, method, level)
-names = dict(zip(cat.subtypes["code"], cat.subtypes["name"], strict=True))
+names = cat.subtype_names
 
 
 def subtype_label(code: str) -> str:

@@ -229,6 +229,13 @@ def catalog_stamp() -> str:
     return info.stamp() if info else "catalog version unknown"
 
 
+def export_stamp(options: AnalysisOptions, cohort: ThisCohort, subtype: str | None = None) -> str:
+    """The reproducibility line every export of a pooled view carries: subtype, options,
+    catalog, and the cohort's caveat when it is not observed data."""
+    stamp = "; ".join(filter(None, [subtype, options.stamp(), catalog_stamp()]))
+    return stamp if cohort.is_real else f"{cohort.caveat} {stamp}"
+
+
 def plain_label(text: object) -> str:
     """A label for charts and tables (not Markdown): one line, trimmed."""
     return " ".join(str(text).split())[:120]

@@ -18,6 +18,7 @@ from views.common import (
     cohort_banner,
     csv_download,
     every_subtype,
+    export_stamp,
     p_text,
     pool_columns,
     this_cohort,
@@ -52,9 +53,7 @@ both = set(data.loc[data["class"] == "AI+ICI", "subtype"]) & set(
 show_all = st.toggle("Show every subtype (also those without an AI+ICI vs ICI comparison)",
                      key="meta_all", bind="query-params")
 shown = data if show_all else data[data["subtype"].isin(both)]
-stamp = f"{options.stamp()}; {catalog_stamp()}"
-if not cohort.is_real:
-    stamp = f"{cohort.caveat} {stamp}"
+stamp = export_stamp(options, cohort)
 
 subtitle = [f"Dots: pooled ORR (size = evaluable patients); lines: {interval}. "
             "Small k means little evidence.",

@@ -81,7 +81,7 @@ def evidence_summary(cohort: ThisCohort, subtypes: tuple[str, ...], options: Ana
         cat.trials, cat.references, seed_audit(), cohort, list(subtypes), options,
         list(classes) or None,
         benchmarks={s: subtype_benchmark(s, options, cohort) for s in subtypes},
-        subtype_names=dict(zip(cat.subtypes["code"], cat.subtypes["name"], strict=True)),
+        subtype_names=cat.subtype_names,
         claims=seed_cohort().claims, catalog_stamp=catalog_stamp(),
     )
     data = summary.to_frame()
@@ -97,7 +97,7 @@ def evidence_summary(cohort: ThisCohort, subtypes: tuple[str, ...], options: Ana
 
 cat = catalog()
 cohort = this_cohort()
-names = dict(zip(cat.subtypes["code"], cat.subtypes["name"], strict=True))
+names = cat.subtype_names
 available = summarisable_subtypes(cat.trials)
 
 st.title("Evidence summary")

@@ -209,6 +209,11 @@ class Catalog:
         return frozenset(self.subtypes["code"].astype(str))
 
     @property
+    def subtype_names(self) -> dict[str, str]:
+        """code -> name, e.g. "ASPS" -> "alveolar soft part sarcoma"."""
+        return dict(zip(self.subtypes["code"], self.subtypes["name"], strict=True))
+
+    @property
     def studies(self) -> list[str]:
         return list(dict.fromkeys(self.trials["study"].astype(str)))
 
