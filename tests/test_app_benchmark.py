@@ -104,3 +104,15 @@ def test_comparisons_and_methods_name_their_tests() -> None:
     assert "Wilson score intervals" in at.code[0].value
     assert "Benchmark a subtype" in page_text(at)
     assert "p = 0.0000" not in page_text(at)
+
+
+def test_mark_legend_reads_as_written_not_as_markdown() -> None:
+    """The legend line for derived numbers starts with its mark "*"; shown as Markdown it was a
+    bullet list item (seen in the page screenshot) instead of "* derived: ...". In CommonMark a
+    line starting with "* " is a list item; the escaped "\\* " is the literal star."""
+    at = open_page("views/benchmark.py")
+    legend = [str(c.value) for c in at.caption if "derived:" in str(c.value)]
+    assert legend, "ASPS has a derived row, so its legend line is shown"
+    for line in legend:
+        assert not line.lstrip().startswith(("* ", "- ", "+ ")), line
+        assert line.lstrip().startswith("\\* derived:"), line

@@ -128,7 +128,7 @@ exports = benchmark_exports(subtype, options, cohort)
 chart = with_reference(exports.spec, None if reference is None else reference / 100)
 st.vega_lite_chart(chart, key="forest")
 for line in exports.legend:
-    st.caption(line)
+    st.caption(plain(line))  # "* derived" would otherwise become a Markdown list item
 chart_downloads(chart, f"forest_{subtype}", "forest")
 csv_file(exports.forest_csv, "Download forest data (CSV)", f"forest_{subtype}.csv", "dl_forest")
 
