@@ -1,5 +1,6 @@
 """Forest plot builder: rows, ordering, spec contents and offline export."""
 
+import altair as alt
 import pandas as pd
 import pytest
 
@@ -50,7 +51,8 @@ def test_chart_spec_has_columns_reference_line_and_exports_labels(bm) -> None:
     rows = forest_rows(bm)
     chart = forest_chart(rows, reference=0.3, title="ORR in ASPS", subtitle="test",
                          interval="90% CI")
-    spec = chart.to_dict()
+    alt.HConcatChart.from_dict(chart)  # validates against the Vega-Lite schema, or raises
+    spec = chart
     titles = [c.get("title", {}).get("text") for c in spec["hconcat"]]
     assert titles == ["Study / arm", None, "Responders/n", "ORR % [90% CI]", "Weight"]
     svg = chart_svg(chart)
@@ -73,7 +75,7 @@ def test_a_class_with_only_zero_arms_is_drawn_as_summed_counts() -> None:
 def test_height_grows_with_the_number_of_studies(k) -> None:
     bm = benchmark_subtype(rows_frame([(f"S{i}", "ICI", i % 7, 10 + i) for i in range(k)]))
     rows = forest_rows(bm)
-    spec = forest_chart(rows).to_dict()
+    spec = forest_chart(rows)
     plot = spec["hconcat"][1]
     assert plot["height"] == 22 * (len(rows) + 1)  # one 22-px line per row at any k
 
@@ -92,9 +94,9 @@ def test_reference_added_to_a_cached_spec_draws_exactly_forest_charts_reference(
     cat = load_catalog()
     bm = benchmark_subtype(subtype_rows(cat.trials, published_cohort(cat.trials), "ASPS"))
     rows = forest_rows(bm)
-    plain = forest_chart(rows, None, "t", ["s"], "x").to_dict()
+    plain = forest_chart(rows, None, "t", ["s"], "x")
     for reference in (0.37, 0.0, 1.0):
-        expected = vlc.vegalite_to_svg(forest_chart(rows, reference, "t", ["s"], "x").to_dict())
+        expected = vlc.vegalite_to_svg(forest_chart(rows, reference, "t", ["s"], "x"))
         assert vlc.vegalite_to_svg(with_reference(plain, reference)) == expected, reference
     assert with_reference(plain, None) is plain
     assert "reference" not in str(plain)  # the cached spec itself is never changed

@@ -2,75 +2,33 @@
 against ICI alone; the forest plot, the class table and the methods text, all read from one
 `analysis.benchmark.SubtypeBenchmark`."""
 
-from dataclasses import dataclass
-
 import streamlit as st
 
 from comparators.analysis.benchmark import BenchmarkError
-from comparators.analysis.options import AnalysisOptions
-from comparators.charts.forest import forest_chart, forest_rows, with_reference
-from comparators.evidence.cohort import ThisCohort
-from comparators.evidence.labels import mark_legend, verification_marks
-from comparators.reports.export import safe_csv
-from comparators.reports.summary import chart_texts
+from comparators.charts.forest import with_reference
 from comparators.stats.proportions import percent
-from comparators.vocab import AGGREGATE_SUBTYPES
+from views.benchmark_display import benchmark_display
 from views.common import (
     BENCHMARK_DEFAULTS,
-    BY_DIGEST,
     analysis_options,
-    arm_label_map,
     catalog,
-    catalog_stamp,
     chart_downloads,
     cohort_banner,
+    comparable_subtypes,
     csv_file,
-    export_stamp,
     p_text,
     plain,
     pool_columns,
+    show_chart,
     subtype_benchmark,
     this_cohort,
 )
-
-
-@dataclass(frozen=True)
-class BenchmarkExports:
-    """The forest plot and the CSV files of one fitted benchmark, as the page shows them."""
-
-    spec: dict  # Vega-Lite, without a reference line
-    legend: tuple[str, ...]  # what each verification mark means
-    forest_csv: bytes  # the plotted rows
-    classes_csv: bytes  # the class pools
-    comparisons_csv: bytes  # this cohort against each comparator arm
-
-
-@st.cache_resource(show_spinner=False, max_entries=256, hash_funcs=BY_DIGEST)
-def benchmark_exports(subtype: str, options: AnalysisOptions,
-                      cohort: ThisCohort) -> BenchmarkExports:
-    """Drawn and written once per subtype, options and cohort, from the page's cached fit.
-    Every file carries the reproducibility stamp."""
-    bm = subtype_benchmark(subtype, options, cohort)
-    marks = verification_marks(bm.rows)
-    rows = forest_rows(bm, labels=arm_label_map(cohort), marks=marks)
-    sources = "Sources: see the Comparator trials page; " + catalog_stamp()
-    name = catalog().subtype_names
-    title, subtitle, x_title = chart_texts(bm, name.get(subtype, subtype), cohort, sources)
-    stamp = export_stamp(options, cohort, subtype)
-    spec = forest_chart(rows, None, title, list(subtitle), x_title,
-                        options.interval_name).to_dict(validate=False)
-    return BenchmarkExports(spec, tuple(mark_legend(marks)),
-                            safe_csv(rows.drop(columns=["row"]), stamp),
-                            safe_csv(bm.class_table(), stamp),
-                            safe_csv(bm.comparisons_frame(), stamp))
-
 
 cat = catalog()
 cohort = this_cohort()
 options = analysis_options()
 names = cat.subtype_names
-counts = cat.trials[~cat.trials["subtype"].isin(AGGREGATE_SUBTYPES)]["subtype"].value_counts()
-subtypes = sorted(c for c in counts.index if counts[c] >= 2)  # something to compare with
+subtypes = comparable_subtypes()  # at least two arms: something to compare with
 
 st.title("Benchmark a subtype")
 st.caption(
@@ -123,30 +81,25 @@ if not bm.headline:
     st.info(f"No AI+ICI comparator pool to set this cohort against in {subtype}.")
 
 # --- Forest plot --------------------------------------------------------------------------------
-exports = benchmark_exports(subtype, options, cohort)
+shown = benchmark_display(subtype, options, cohort)
 # A typed reference ORR is added to the cached spec as two layers (no rebuild).
-chart = with_reference(exports.spec, None if reference is None else reference / 100)
-st.vega_lite_chart(chart, key="forest")
-for line in exports.legend:
-    st.caption(plain(line))  # "* derived" would otherwise become a Markdown list item
+chart = with_reference(shown.spec, None if reference is None else reference / 100)
+show_chart(chart, key="forest")
+# One caption, a line per mark; escaped, or "* derived" would become a Markdown list item.
+st.caption("  \n".join(plain(line) for line in shown.legend))
 chart_downloads(chart, f"forest_{subtype}", "forest")
-csv_file(exports.forest_csv, "Download forest data (CSV)", f"forest_{subtype}.csv", "dl_forest")
+csv_file(shown.forest_csv, "Download forest data (CSV)", f"forest_{subtype}.csv", "dl_forest")
 
 # --- Class pools --------------------------------------------------------------------------------
 st.subheader(f"Pooled ORR by regimen class ({interval})")
-classes = bm.class_table()
-shown = classes.assign(estimate=100 * classes["estimate"], low=100 * classes["low"],
-                       high=100 * classes["high"])
-shown["estimable"] = shown["estimable"].map({True: "yes", False: "no: summed counts, exact CI"})
 st.dataframe(
-    shown[["class", "scope", "k", "events", "n", "estimate", "low", "high", "tau2", "i2",
-           "estimable"]],
+    shown.classes,
     hide_index=True,
     column_config=pool_columns(interval) | {"scope": "What is pooled",
                                             "estimable": "Estimable"},
     key="class_table",
 )
-csv_file(exports.classes_csv, "Download class pools (CSV)", f"class_pools_{subtype}.csv",
+csv_file(shown.classes_csv, "Download class pools (CSV)", f"class_pools_{subtype}.csv",
          "dl_classes")
 if bm.q_between is not None:
     st.caption(f"Test for subgroup differences between classes: Q = {bm.q_between:.2f}, "
@@ -157,11 +110,8 @@ if fit.pi_low is not None:
 
 if bm.comparisons:
     with st.expander(f"{plain(cohort.label)} against each comparator arm"):
-        comp = bm.comparisons_frame()
         st.dataframe(
-            comp.assign(**{c: 100 * comp[c] for c in
-                           ("a_estimate", "b_estimate", "difference", "low", "high")})[
-                ["b", "a_estimate", "b_estimate", "difference", "low", "high", "p", "test"]],
+            shown.comparisons,
             hide_index=True,
             column_config={
                 "b": "Comparator arm",
@@ -176,7 +126,7 @@ if bm.comparisons:
             },
             key="comparison_table",
         )
-        csv_file(exports.comparisons_csv, "Download comparisons (CSV)",
+        csv_file(shown.comparisons_csv, "Download comparisons (CSV)",
                  f"comparisons_{subtype}.csv", "dl_comparisons")
 
 st.subheader("Methods")

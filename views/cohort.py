@@ -17,6 +17,7 @@ from views.common import (
     csv_download,
     plain,
     seed_cohort,
+    show_chart,
     this_cohort,
 )
 
@@ -126,7 +127,7 @@ csv_download(baseline, "Download baseline table (CSV)", "liu2023_baseline.csv", 
 # --- Safety --------------------------------------------------------------------------------
 st.header(f"Treatment-related adverse events (Table 2, {AE_DENOMINATOR} evaluable patients)")
 events = adverse_event_summary(cohort.adverse_events)
-st.vega_lite_chart(
+show_chart(
     chart_spec(adverse_event_chart, events, f"{source}, Table 2", AE_DENOMINATOR),
     key="ae_chart",
 )

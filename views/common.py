@@ -5,11 +5,14 @@ Not a page itself (st.navigation only runs the files it is given).
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable
 
 import altair as alt
 import pandas as pd
 import streamlit as st
+from streamlit import dataframe_util
 
 from comparators.analysis.benchmark import (
     AcrossSubtypes,
@@ -25,6 +28,7 @@ from comparators.evidence.cohort import SeedCohort, ThisCohort, load_seed_cohort
 from comparators.evidence.labels import arm_labels
 from comparators.reports.export import chart_png, chart_svg, safe_csv
 from comparators.reports.markup import md_escape
+from comparators.reports.summary import summarisable_subtypes
 from comparators.vocab import HKSJ_VARIANTS, MEASURES, METHODS
 
 
@@ -115,6 +119,12 @@ def analysis_options() -> AnalysisOptions:
 
 def benchmark_options() -> dict[str, object]:
     return {k: st.session_state.get(k, v) for k, v in BENCHMARK_DEFAULTS.items()}
+
+
+@st.cache_resource(show_spinner=False)
+def comparable_subtypes() -> list[str]:
+    """Subtypes with at least two arms in the catalog: the benchmark and summary choices."""
+    return sorted(summarisable_subtypes(catalog().trials))
 
 
 @st.cache_resource(show_spinner=False)
@@ -272,21 +282,52 @@ def csv_file(data: bytes, label: str, file_name: str, key: str) -> None:
                        icon=":material/download:", on_click="ignore")
 
 
-@st.cache_data(show_spinner=False, max_entries=512, hash_funcs=BY_DIGEST)
-def _spec(name: str, _builder: Callable[..., alt.TopLevelMixin], args: tuple,
+# Shared read-only like the catalog: callers copy what they change (forest.with_reference).
+@st.cache_resource(show_spinner=False, max_entries=512, hash_funcs=BY_DIGEST)
+def _spec(name: str, _builder: Callable[..., alt.TopLevelMixin | dict], args: tuple,
           kwargs: dict) -> dict:
-    return _builder(*args, **kwargs).to_dict(validate=False)
+    chart = _builder(*args, **kwargs)
+    return chart if isinstance(chart, dict) else chart.to_dict(validate=False)
 
 
-def chart_spec(builder: Callable[..., alt.TopLevelMixin], *args: object,
+def chart_spec(builder: Callable[..., alt.TopLevelMixin | dict], *args: object,
                **kwargs: object) -> dict:
-    """The Vega-Lite spec of `builder(*args, **kwargs)`, built once per distinct arguments.
+    """The Vega-Lite spec of `builder(*args, **kwargs)` (an Altair chart or a spec dict),
+    built once per distinct arguments and shared, read-only.
 
     Building an Altair chart costs 0.1-1 s (it copies and checks every layer); a rerun that
     changes something else reuses the spec. The builders' specs are validated against the
     Vega-Lite schema in their own tests, not on every page run.
     """
     return _spec(f"{builder.__module__}.{builder.__qualname__}", builder, args, kwargs)
+
+
+def show_chart(spec: dict, key: str, **kwargs: object) -> None:
+    """`st.vega_lite_chart(spec)`, with the spec's rows sent as Arrow bytes made once per
+    distinct rows.
+
+    Streamlit turns a spec's rows (list of dicts) into Arrow on every rerun, through pandas,
+    which was most of a warm rerun's chart cost; rows it is given as Arrow bytes in
+    `datasets` it ships as they are. The bytes come from Streamlit's own converter, so the
+    browser receives the same table as before. The JSON spec stays the one the PNG/SVG
+    exports render.
+    """
+    shown = dict(spec)
+    datasets = {name: json.dumps(rows) for name, rows in shown.pop("datasets", {}).items()}
+    data = shown.get("data")
+    if isinstance(data, dict) and isinstance(data.get("values"), list):
+        rows = json.dumps(data["values"])
+        name = "rows-" + hashlib.md5(rows.encode()).hexdigest()[:16]  # new rows, new name
+        datasets[name] = rows
+        shown["data"] = {"name": name}
+    if datasets:
+        shown["datasets"] = {name: _arrow_rows(rows) for name, rows in datasets.items()}
+    st.vega_lite_chart(shown, key=key, **kwargs)
+
+
+@st.cache_resource(show_spinner=False, max_entries=512)
+def _arrow_rows(rows_json: str) -> bytes:
+    return dataframe_util.convert_anything_to_arrow_bytes(json.loads(rows_json))
 
 
 def chart_downloads(chart: alt.TopLevelMixin | dict, basename: str, key: str) -> None:

@@ -21,6 +21,7 @@ from views.common import (
     export_stamp,
     p_text,
     pool_columns,
+    show_chart,
     this_cohort,
 )
 
@@ -64,7 +65,7 @@ subtitle = [f"Dots: pooled ORR (size = evaluable patients); lines: {interval}. "
 if not cohort.is_real:
     subtitle.append(f"{cohort.label}: {cohort.caveat}")
 spec = chart_spec(class_by_subtype_chart, shown.reset_index(drop=True), subtitle, interval)
-st.vega_lite_chart(spec, key="meta_chart", width="stretch")
+show_chart(spec, key="meta_chart", width="stretch")
 chart_downloads(spec, "orr_by_class_and_subtype", "meta")
 
 st.subheader(f"AI+ICI minus ICI alone, by subtype ({interval})")
@@ -151,7 +152,7 @@ else:
         shrink_subtitle.append(f"{cohort.label}: {cohort.caveat}")
     spec = chart_spec(shrinkage_chart, frame,
                       f"{regimen_class}: ORR per subtype, observed and shrunken", shrink_subtitle)
-    st.vega_lite_chart(spec, key="borrow_chart", width="stretch")
+    show_chart(spec, key="borrow_chart", width="stretch")
     chart_downloads(spec, f"shrinkage_{regimen_class}", "borrow")
     shown_cols = {"subtype": "Subtype", "arms": "Arms", "responders": "Responders",
                   "evaluable": "Evaluable", "observed": "Observed ORR (%)",

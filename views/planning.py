@@ -38,6 +38,7 @@ from views.common import (
     cohort_banner,
     csv_download,
     plain,
+    show_chart,
     subtype_benchmark,
     this_cohort,
 )
@@ -202,7 +203,7 @@ if designs is not None:
     chart = chart_spec(oc_chart, oc, float(p0), float(p1),
                        f"p0 = {percent(float(p0))}, p1 = {percent(float(p1))}; "
                        "solid: declared promising, dashed: early stop")
-    st.vega_lite_chart(chart, key="oc_chart")
+    show_chart(chart, key="oc_chart")
     chart_downloads(chart, "simon_oc_curve", "dl_oc")
     csv_download(designs.to_frame(), "Download every best design by n (CSV)",
                  "simon_designs.csv", "dl_simon")
@@ -243,7 +244,7 @@ try:
         f"interval is {percent(row['low'])}–{percent(row['high'])} (half-width "
         f"{100 * row['half_width']:.1f} points)."
     )
-    st.vega_lite_chart(chart_spec(precision_chart, prec, float(half) / 100, n_needed,
+    show_chart(chart_spec(precision_chart, prec, float(half) / 100, n_needed,
                                   f"{CI_METHODS[ci_method]}, {100 * level:g}% (sidebar)"),
                        key="precision_chart")
 except DesignInputError as exc:
@@ -326,7 +327,7 @@ else:
         chart = chart_spec(survival_chart, frame, own_label, [
             "S(t) = exp(−ln2·t/median); cross-trial: populations, lines and PFS definitions "
             "differ", "Medians as reported in data/trials.csv"])
-        st.vega_lite_chart(chart, key="pfs_chart")
+        show_chart(chart, key="pfs_chart")
         chart_downloads(chart, "pfs_exponential", "dl_pfs")
         own_note = ("this cohort's 8.90-month median is for all 33 treated patients (the "
                     "paper's interval 5.98–11.82 is SPSS-style symmetric); "

@@ -39,6 +39,7 @@ from views.common import (
     csv_file,
     seed_audit,
     seed_cohort,
+    show_chart,
     subtype_benchmark,
     this_cohort,
 )
@@ -153,7 +154,7 @@ for section in summary.sections:
     spec = chart_spec(forest_chart, section.forest, None, section.chart_title,
                       list(section.chart_subtitle), section.x_title, section.interval)
     specs[section.subtype] = spec
-    st.vega_lite_chart(spec, key=f"summary_forest_{section.subtype}")
+    show_chart(spec, key=f"summary_forest_{section.subtype}")
     st.caption(section.caption)
     st.subheader(f"Trials used ({section.subtype})")
     shown = section.trials.assign(

@@ -45,6 +45,7 @@ from views.common import (
     csv_download,
     plain,
     seed_cohort,
+    show_chart,
     this_cohort,
 )
 
@@ -395,7 +396,7 @@ if km is not None:
     risk_times = sc.default_risk_times(max_time)
     chart = chart_spec(sc.km_chart, km, title, "months", source=source, synthetic=synthetic,
                        y_title=f"{endpoint_name} probability")
-    st.vega_lite_chart(chart, key="km_chart")
+    show_chart(chart, key="km_chart")
     st.caption(f"Numbers at risk ({endpoint}, months from start of treatment)")
     st.dataframe(sc.numbers_at_risk(km, risk_times), hide_index=True, key="km_risk_table")
     chart_downloads(
@@ -500,7 +501,7 @@ else:
     wf_ipd, wf_sampled = sc.sample_patients(
         ipd[ipd["id"].isin(wf_data["id"])], limits.MAX_WATERFALL_BARS)
     waterfall = chart_spec(sc.waterfall_chart, wf_ipd, source=source, synthetic=synthetic)
-    st.vega_lite_chart(waterfall, key="waterfall_chart")
+    show_chart(waterfall, key="waterfall_chart")
     if wf_sampled:
         st.caption(wf_sampled)
     chart_downloads(waterfall, "waterfall", "dl_waterfall")
@@ -509,7 +510,7 @@ else:
 
 sw_ipd, sw_sampled = sc.sample_patients(ipd, limits.MAX_SWIMMER_LANES)
 swimmer = chart_spec(sc.swimmer_chart, sw_ipd, source=source, synthetic=synthetic)
-st.vega_lite_chart(swimmer, key="swimmer_chart")
+show_chart(swimmer, key="swimmer_chart")
 if sw_sampled:
     st.caption(sw_sampled)
 chart_downloads(swimmer, "swimmer", "dl_swimmer")
@@ -595,7 +596,7 @@ else:
             if recon_example
             else "Source: points digitised by the user"
         )
-        st.vega_lite_chart(
+        show_chart(
             chart_spec(sc.reconstruction_chart, curve_rows, pseudo_km, source=recon_source,
                        synthetic=recon_example),
             key="recon_chart",

@@ -52,6 +52,7 @@ from views.common import (
     csv_download,
     plain,
     published,
+    show_chart,
     subtype_benchmark,
 )
 
@@ -243,7 +244,7 @@ if after is not None and before is not None:
                            "estimate": bench.fit.estimate, "low": bench.fit.low,
                            "high": bench.fit.high})
     effect_frame = pd.DataFrame(effect)
-    st.vega_lite_chart(
+    show_chart(
         chart_spec(scenario_effect_chart, effect_frame, f"{subtype}; {level_label} intervals"),
         key="scenario_effect_chart",
     )
@@ -301,7 +302,7 @@ if results:
     mix_chart = chart_spec(standardised_chart, frame, crude,
                            f"{level_label} intervals ({casemix_method}); dashed: this cohort's "
                            "crude ORR; hollow: target subtypes missing")
-    st.vega_lite_chart(mix_chart, key="casemix_chart")
+    show_chart(mix_chart, key="casemix_chart")
     chart_downloads(mix_chart, "casemix_standardised_orr", "dl_casemix_chart")
     shown = frame.assign(**{c: (100 * frame[c]).round(1) for c in ("estimate", "low", "high")},
                          coverage=(100 * frame["coverage"]).round(0))
@@ -394,7 +395,7 @@ else:
         m[2].metric(f"P(ORR > {percent(threshold, 0)})", percent(post.prob_above(threshold)))
         st.caption(f"Prior: {prior_text}. Posterior Beta({post.a:.2f}, {post.b:.2f}) = prior + "
                    f"{k} responders and {n - k} non-responders; equal-tailed interval.")
-        st.vega_lite_chart(
+        show_chart(
             chart_spec(posterior_chart, density_frame(post), threshold,
                        f"{subtype}, {k}/{n}; shaded: P(ORR > {percent(threshold, 0)})"),
             key="posterior_chart",

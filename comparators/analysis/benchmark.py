@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -296,7 +297,7 @@ class SubtypeBenchmark:
     def class_fits(self) -> dict[str, PooledProportion]:
         return {c: p.fit for c, p in self.class_pools.items()}
 
-    @property
+    @cached_property  # read on every rerun of four pages; treat as read-only
     def cohort_row(self) -> pd.Series | None:
         hits = self.rows[self.rows["is_cohort"]]
         return None if hits.empty else hits.iloc[0]

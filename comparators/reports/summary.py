@@ -25,7 +25,6 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
-import altair as alt
 import pandas as pd
 
 from comparators.analysis.benchmark import (
@@ -686,8 +685,8 @@ def build_summary(
     )
 
 
-def summary_chart(section: SubtypeSection) -> alt.TopLevelMixin:
-    """The section's forest plot, as the benchmark page draws it."""
+def summary_chart(section: SubtypeSection) -> dict:
+    """The section's forest plot (a Vega-Lite spec), as the benchmark page draws it."""
     return forest_chart(section.forest, None, section.chart_title, list(section.chart_subtitle),
                         section.x_title, section.interval)
 
@@ -697,8 +696,8 @@ def render_figures(summary: EvidenceSummary, fmt: str = "png",
     """subtype -> PNG bytes (fmt "png") or SVG text ("svg") of each section's forest plot.
 
     `specs` passes Vega-Lite dicts already built (the page's cached ones); otherwise they are
-    built here without re-validating (forest_chart's output is validated where it is drawn and
-    in the tests). vl-convert releases the GIL, so the figures render in parallel threads.
+    built here (forest_chart's output is validated against the schema in the tests).
+    vl-convert releases the GIL, so the figures render in parallel threads.
     """
     from concurrent.futures import ThreadPoolExecutor
 
@@ -706,7 +705,7 @@ def render_figures(summary: EvidenceSummary, fmt: str = "png",
 
     if fmt not in {"png", "svg"}:
         raise ValueError(f"figure format must be png or svg, not {fmt!r}")
-    built = {s.subtype: (specs or {}).get(s.subtype) or summary_chart(s).to_dict(validate=False)
+    built = {s.subtype: (specs or {}).get(s.subtype) or summary_chart(s)
              for s in summary.sections}
     render = chart_png if fmt == "png" else chart_svg
     with ThreadPoolExecutor(max_workers=min(4, max(1, len(built)))) as pool:
