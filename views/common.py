@@ -181,10 +181,15 @@ def model_controls() -> AnalysisOptions:
 # Fitted results are shared between sessions (st.cache_resource: no copy per call; the result
 # objects are frozen dataclasses that no page changes), keyed by the subtype, the options
 # object and the cohort's digest; the catalog is the process's one catalog.
-@st.cache_resource(show_spinner=False, max_entries=256, hash_funcs=BY_DIGEST)
+@st.cache_resource(show_spinner=False, max_entries=1024, hash_funcs=BY_DIGEST)
 def _benchmark(subtype: str, options: AnalysisOptions, cohort: ThisCohort) -> SubtypeBenchmark:
-    rows = subtype_rows(catalog().trials, cohort, subtype, options.include_overlapping)
-    return benchmark_subtype(rows, options)
+    return benchmark_subtype(_rows(subtype, cohort, options.include_overlapping), options)
+
+
+# A subtype's rows do not depend on the model or the level: built once, refitted per option.
+@st.cache_resource(show_spinner=False, max_entries=256, hash_funcs=BY_DIGEST)
+def _rows(subtype: str, cohort: ThisCohort, overlapping: bool) -> pd.DataFrame:
+    return subtype_rows(catalog().trials, cohort, subtype, overlapping)
 
 
 def subtype_benchmark(subtype: str, options: AnalysisOptions | None = None,
@@ -196,7 +201,9 @@ def subtype_benchmark(subtype: str, options: AnalysisOptions | None = None,
 
 @st.cache_resource(show_spinner="Pooling every subtype…", max_entries=32, hash_funcs=BY_DIGEST)
 def _across(cohort: ThisCohort, options: AnalysisOptions) -> AcrossSubtypes:
-    return across_subtypes(catalog().trials, cohort, options)
+    # each subtype's fit is the benchmark page's own cached object
+    return across_subtypes(catalog().trials, cohort, options,
+                           benchmark=lambda code: _benchmark(code, options, cohort))
 
 
 def every_subtype(options: AnalysisOptions | None = None) -> AcrossSubtypes:

@@ -11,7 +11,7 @@ the CLI all read these objects, so a number has one source wherever it is shown.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -19,12 +19,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import stats
-from scipy.stats import fisher_exact
 
 from comparators.analysis.options import AnalysisOptions
 from comparators.errors import InputError
 from comparators.evidence.cohort import ThisCohort
 from comparators.evidence.labels import verification_marks
+from comparators.stats.fisher import fisher_exact_p
 from comparators.stats.pooling import PooledProportion, effect_sizes, pool_proportions
 from comparators.stats.proportions import ProportionCI, proportion_ci
 from comparators.vocab import (
@@ -48,6 +48,17 @@ def row_key(study: str, arm: str) -> str:
     return f"{study} · {arm}"
 
 
+def comparator_rows(trials: pd.DataFrame, cohort: ThisCohort,
+                    include_overlapping: bool = False) -> pd.DataFrame:
+    """The catalog rows that stand beside this cohort: the seed study's own rows (which this
+    cohort replaces) left out, and rows that re-count another study's patients
+    (`overlaps_with`) too unless asked for."""
+    rows = trials[~trials["study"].isin({cohort.study, cohort.replaces})]
+    if not include_overlapping and "overlaps_with" in rows:
+        rows = rows[rows["overlaps_with"].fillna("") == ""]
+    return rows
+
+
 def subtype_rows(
     trials: pd.DataFrame, cohort: ThisCohort, subtype: str, include_overlapping: bool = False
 ) -> pd.DataFrame:
@@ -55,17 +66,16 @@ def subtype_rows(
 
     Rows that re-count another study's patients (`overlaps_with`) are left out unless asked for.
     """
-    comparators = trials[(trials["subtype"] == subtype)
-                         & ~trials["study"].isin({cohort.study, cohort.replaces})]
-    if not include_overlapping and "overlaps_with" in comparators:
-        comparators = comparators[comparators["overlaps_with"].fillna("") == ""]
+    comparators = comparator_rows(trials[trials["subtype"] == subtype], cohort,
+                                  include_overlapping)
     own = cohort.rows[cohort.rows["subtype"] == subtype]
-    parts = [f for f in (own.assign(is_cohort=True), comparators.assign(is_cohort=False))
-             if not f.empty]  # concat of an empty frame is deprecated behaviour in pandas
-    rows = pd.concat(parts, ignore_index=True) if parts else own.assign(is_cohort=True)
+    # One copy of the (wide) rows: concat, then the added columns; concat of an empty frame
+    # is deprecated behaviour in pandas.
+    parts = [f for f in (own, comparators) if not f.empty]
+    rows = pd.concat(parts, ignore_index=True) if len(parts) > 1 else (parts or [own])[0].copy()
+    rows["is_cohort"] = np.arange(len(rows)) < len(own)
     rows["key"] = [row_key(s, a) for s, a in zip(rows["study"], rows["arm"], strict=True)]
     rows["regimen_class"] = rows["regimen_class"].astype(str)
-    rows["is_cohort"] = rows["is_cohort"].astype(bool)
     return rows
 
 
@@ -148,18 +158,21 @@ def pool_class(rows: pd.DataFrame, regimen_class: str, options: AnalysisOptions
     This cohort is inside the pool only when `options.include_cohort`; rows whose key is in
     `options.exclude` never are. None when no arm is left.
     """
-    members = rows[(rows["regimen_class"] == regimen_class) & ~rows["key"].isin(options.exclude)]
+    # Column arrays, not a filtered copy of the (wide) rows frame: this runs for every class
+    # of every subtype, and a frame copy cost more than the pooling itself.
+    is_cohort = rows["is_cohort"].to_numpy(dtype=bool)
+    keep = ((rows["regimen_class"].to_numpy() == regimen_class)
+            & ~rows["key"].isin(options.exclude).to_numpy(dtype=bool))
     if not options.include_cohort:
-        members = members[~members["is_cohort"]]
-    if members.empty:
+        keep &= ~is_cohort
+    if not keep.any():
         return None
-    fit = pool_proportions(
-        members["responders"].astype(int).to_numpy(), members["evaluable"].astype(int).to_numpy(),
-        studies=list(members["key"]), **options.pool_kwargs(),
-    )
-    return ClassPool(regimen_class, fit, tuple(members["key"]),
-                     int(members["responders"].sum()), int(members["evaluable"].sum()),
-                     bool(members["is_cohort"].any()))
+    events = rows["responders"].to_numpy(dtype=int)[keep]
+    n = rows["evaluable"].to_numpy(dtype=int)[keep]
+    keys = [str(k) for k in rows["key"].to_numpy()[keep]]
+    fit = pool_proportions(events, n, studies=keys, **options.pool_kwargs())
+    return ClassPool(regimen_class, fit, tuple(keys), int(events.sum()), int(n.sum()),
+                     bool(is_cohort[keep].any()))
 
 
 # --------------------------------------------------------------------------- comparisons
@@ -233,7 +246,7 @@ def compare_pools(a: ClassPool, b: ClassPool, level: float) -> Comparison:
     if ma is not None and mb is not None:
         p, test = _wald_p(ma, mb), f"Wald z test on the {a.fit.measure} scale"
     else:
-        p = float(fisher_exact([[a.events, a.n - a.events], [b.events, b.n - b.events]]).pvalue)
+        p = fisher_exact_p(a.events, a.n, b.events, b.n)
         test = "Fisher exact test on summed counts (a pool is not estimable)"
     return Comparison(f"{a.short} vs {b.short}", "headline", a.regimen_class, b.regimen_class,
                       a.estimate, b.estimate, d, lo, hi, p, test, a.k, b.k, a.n, b.n)
@@ -254,10 +267,9 @@ def compare_cohort_with_pool(cohort: pd.Series, pool: ClassPool, label: str,
         p = _wald_p((float(es.yi[0]), math.sqrt(float(es.vi[0]))), mb)
         test = f"Wald z test on the {measure} scale"
     else:
-        p = float(fisher_exact([[k1, n1 - k1], [pool.events - (k1 if pool.includes_cohort else 0),
-                                                pool.n - pool.events - ((n1 - k1) if
-                                                                        pool.includes_cohort
-                                                                        else 0)]]).pvalue)
+        own_in_pool = pool.includes_cohort  # compare with the rest of the pool
+        p = fisher_exact_p(k1, n1, pool.events - (k1 if own_in_pool else 0),
+                           pool.n - (n1 if own_in_pool else 0))
         test = "Fisher exact test on summed counts"
     return Comparison(f"{label} vs {pool.short}", "headline",
                       label, pool.regimen_class, own.estimate, pool.estimate, d, lo, hi, p,
@@ -446,10 +458,11 @@ def benchmark_subtype(rows: pd.DataFrame, options: AnalysisOptions | None = None
     # "0 evaluable" and left out of pooling and comparisons (a proportion needs n >= 1).
     usable = included[included["evaluable"].astype(int) > 0].reset_index(drop=True)
     notes: list[str] = []
-    for r in included[included["evaluable"].astype(int) == 0].itertuples(index=False):
-        who = "This cohort" if bool(r.is_cohort) else str(r.key)
-        notes.append(f"{who} has 0 evaluable {subtype} patients: left out of pooling"
-                     + (" and comparisons." if bool(r.is_cohort) else "."))
+    for key, own, n in zip(included["key"], included["is_cohort"], included["evaluable"],
+                           strict=True):
+        if int(n) == 0:
+            notes.append(f"{'This cohort' if own else key} has 0 evaluable {subtype} patients: "
+                         "left out of pooling" + (" and comparisons." if own else "."))
     if usable.empty:
         raise BenchmarkError(f"no study arm has an evaluable {subtype} patient: nothing to pool")
     fit = pool_proportions(usable["responders"].astype(int).to_numpy(),
@@ -470,12 +483,13 @@ def benchmark_subtype(rows: pd.DataFrame, options: AnalysisOptions | None = None
             headline.append(compare_cohort_with_pool(c, pools["AI+ICI"], "This cohort", options))
         k1, n1 = int(c["responders"]), int(c["evaluable"])
         own = proportion_ci(k1, n1, "wilson", options.level)
-        for r in usable[~usable["is_cohort"]].itertuples(index=False):
-            k2, n2 = int(r.responders), int(r.evaluable)
+        others = usable[~usable["is_cohort"]]
+        for key, k2, n2 in zip(others["key"], others["responders"].astype(int),
+                               others["evaluable"].astype(int), strict=True):
             d, lo, hi = newcombe_difference(own, proportion_ci(k2, n2, "wilson", options.level))
-            p = float(fisher_exact([[k1, n1 - k1], [k2, n2 - k2]]).pvalue)
-            per_arm.append(Comparison(f"This cohort vs {r.key}", "trial", "This cohort",
-                                      str(r.key), own.estimate, k2 / n2, d, lo, hi, p,
+            p = fisher_exact_p(k1, n1, k2, n2)
+            per_arm.append(Comparison(f"This cohort vs {key}", "trial", "This cohort",
+                                      str(key), own.estimate, k2 / n2, d, lo, hi, p,
                                       "Fisher exact test", 1, 1, n1, n2))
     elif not bool(included["is_cohort"].any()):
         notes.append(f"This cohort has no {subtype} row (or it was left out): nothing to "
@@ -526,19 +540,27 @@ class AcrossSubtypes:
 
 def across_subtypes(trials: pd.DataFrame, cohort: ThisCohort,
                     options: AnalysisOptions | None = None,
-                    subtypes: Iterable[str] | None = None) -> AcrossSubtypes:
-    """`benchmark_subtype` for every subtype in the catalog (aggregates left out)."""
+                    subtypes: Iterable[str] | None = None,
+                    benchmark: Callable[[str], SubtypeBenchmark] | None = None
+                    ) -> AcrossSubtypes:
+    """`benchmark_subtype` for every subtype in the catalog (aggregates left out).
+
+    `benchmark(code)` may supply each subtype's fit (the app passes its cached one, so this
+    page and the benchmark page share fits); by default it is fitted here.
+    """
     options = options or AnalysisOptions()
     codes = sorted(set(trials["subtype"].astype(str)) - AGGREGATE_SUBTYPES) \
         if subtypes is None else list(subtypes)
+
+    def fit(code: str) -> SubtypeBenchmark:
+        return benchmark_subtype(subtype_rows(trials, cohort, code, options.include_overlapping),
+                                 options)
+
     out: dict[str, SubtypeBenchmark] = {}
     for code in codes:
-        rows = subtype_rows(trials, cohort, code, options.include_overlapping)
-        if rows.empty:
-            continue
         try:
-            out[code] = benchmark_subtype(rows, options)
+            out[code] = (benchmark or fit)(code)
         except BenchmarkError:
-            continue  # every arm left out or without evaluable patients
+            continue  # no row, every arm left out, or none with evaluable patients
     return AcrossSubtypes(options, out)
 

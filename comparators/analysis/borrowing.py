@@ -23,7 +23,7 @@ from typing import Any
 
 import pandas as pd
 
-from comparators.analysis.benchmark import subtype_rows
+from comparators.analysis.benchmark import comparator_rows
 from comparators.errors import InputError
 from comparators.evidence.cohort import ThisCohort
 from comparators.stats.bayes import BetaPrior
@@ -48,19 +48,19 @@ class BorrowingError(InputError):
 def subtype_units(trials: pd.DataFrame, cohort: ThisCohort, regimen_class: str
                   ) -> pd.DataFrame:
     """One row per subtype with evidence for `regimen_class`: arms, responders, evaluable."""
-    out = []
-    for subtype in sorted(set(trials["subtype"]) | set(cohort.rows["subtype"])):
-        if subtype in AGGREGATE_SUBTYPES:
-            continue
-        rows = subtype_rows(trials, cohort, subtype)
-        members = rows[(rows["regimen_class"] == regimen_class)
-                       & (rows["evaluable"].astype(int) > 0)]
-        if members.empty:
-            continue
-        out.append({"subtype": subtype, "arms": int(len(members)),
-                    "responders": int(members["responders"].astype(int).sum()),
-                    "evaluable": int(members["evaluable"].astype(int).sum()),
-                    "includes_cohort": bool(members["is_cohort"].any())})
+    # Every subtype's rows at once, as subtype_rows would give them one subtype at a time.
+    cols = ["subtype", "regimen_class", "responders", "evaluable"]
+    rows = pd.concat([cohort.rows[cols].assign(is_cohort=True),
+                      comparator_rows(trials, cohort)[cols].assign(is_cohort=False)],
+                     ignore_index=True)
+    members = rows[(rows["regimen_class"].astype(str) == regimen_class)
+                   & (rows["evaluable"].astype(int) > 0)
+                   & ~rows["subtype"].astype(str).isin(AGGREGATE_SUBTYPES)]
+    out = [{"subtype": str(subtype), "arms": int(len(group)),
+            "responders": int(group["responders"].astype(int).sum()),
+            "evaluable": int(group["evaluable"].astype(int).sum()),
+            "includes_cohort": bool(group["is_cohort"].any())}
+           for subtype, group in sorted(members.groupby(members["subtype"].astype(str)))]
     return pd.DataFrame(out, columns=["subtype", "arms", "responders", "evaluable",
                                       "includes_cohort"])
 
