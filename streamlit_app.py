@@ -3,6 +3,7 @@
 import streamlit as st
 
 from comparators.vocab import CI_SHORT_NAMES
+from views.process import freeze_long_lived_objects
 from views.share import CI_LEVELS, check_link_values, share_link, upgrade_legacy_link
 
 st.set_page_config(page_title="Sarcoma AI+ICI explorer", page_icon=":microscope:", layout="wide")
@@ -68,3 +69,5 @@ page.run()
 check_link_values(link_values, link_notice)
 with st.sidebar:
     share_link()
+
+freeze_long_lived_objects()  # a no-op unless this run imported new modules
