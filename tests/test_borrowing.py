@@ -58,7 +58,7 @@ def test_shrinkage_chart_points_arrows_from_observed_to_shrunken() -> None:
     frame = pd.DataFrame({"subtype": ["A", "B"], "arms": [1, 2], "responders": [0, 9],
                           "evaluable": [10, 10], "observed": [0.0, 0.9],
                           "shrunk": [0.1, 0.8], "low": [0.01, 0.6], "high": [0.3, 0.95]})
-    spec = shrinkage_chart(frame, "t", ["s"]).to_dict()
+    spec = shrinkage_chart(frame, "t", ["s"])
     data = next(iter(spec["datasets"].values()))
     shapes = {d["subtype"]: d["direction"] for d in data}
     assert shapes == {"A": "triangle-right", "B": "triangle-left"}

@@ -172,10 +172,11 @@ def test_model_choice_follows_the_user_to_the_summary_page(server: str, browser)
     page.close()
 
 
-@pytest.mark.parametrize("path", ["across-subtypes", "benchmark"])
+@pytest.mark.parametrize("path", ["across-subtypes", "benchmark", "survival"])
 def test_figure_downloads_arrive(server: str, browser, path: str) -> None:
     """Issue 15: the Across subtypes PNG/SVG buttons were seen spinning for 20-60 s. Click
-    each figure download, also right after a rerun-causing change, and require the file."""
+    each figure download, also right after a rerun-causing change, and require the file. The
+    survival page's first figure (the curve with its risk table) is built only on the click."""
     page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
     page.goto(f"{server}/{path}")
     page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']",
@@ -184,6 +185,8 @@ def test_figure_downloads_arrive(server: str, browser, path: str) -> None:
         with page.expect_download(timeout=30_000) as info:
             page.get_by_role("button", name=f"Download {kind}").first.click()
         assert Path(info.value.path()).read_bytes().lstrip()[:4] == magic, kind
+        if path == "survival":
+            assert info.value.suggested_filename.startswith("km_"), info.value.suggested_filename
     _choose(page, "Confidence level", "0.9")  # new specs, new deferred ids
     with page.expect_download(timeout=30_000) as info:
         page.get_by_role("button", name="Download PNG").first.click()

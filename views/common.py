@@ -360,8 +360,11 @@ def _arrow_rows(rows_json: str) -> bytes:
     return dataframe_util.convert_anything_to_arrow_bytes(json.loads(rows_json))
 
 
-def chart_downloads(chart: alt.TopLevelMixin | dict, basename: str, key: str) -> None:
+def chart_downloads(chart: alt.TopLevelMixin | dict | Callable[[], dict], basename: str,
+                    key: str) -> None:
     """PNG and SVG buttons; the images are rendered only when clicked (vl-convert ~0.5 s).
+    `chart` may be a function that builds the figure, so an export-only figure (e.g. the
+    survival curve with its risk table) is not built until a click asks for it.
 
     A click must not rerun the page (on_click="ignore"): the rerun re-registered the buttons'
     deferred files under new ids and dropped the ones the click was fetching, so the button
@@ -369,10 +372,12 @@ def chart_downloads(chart: alt.TopLevelMixin | dict, basename: str, key: str) ->
     """
     png, svg = st.columns(2)
     png.download_button(
-        "Download PNG", lambda: chart_png(chart), file_name=f"{basename}.png",
+        "Download PNG", lambda: chart_png(chart() if callable(chart) else chart),
+        file_name=f"{basename}.png",
         mime="image/png", key=f"{key}_png", icon=":material/image:", on_click="ignore",
     )
     svg.download_button(
-        "Download SVG", lambda: chart_svg(chart), file_name=f"{basename}.svg",
+        "Download SVG", lambda: chart_svg(chart() if callable(chart) else chart),
+        file_name=f"{basename}.svg",
         mime="image/svg+xml", key=f"{key}_svg", icon=":material/draw:", on_click="ignore",
     )

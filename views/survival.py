@@ -399,9 +399,9 @@ if km is not None:
     show_chart(chart, key="km_chart")
     st.caption(f"Numbers at risk ({endpoint}, months from start of treatment)")
     st.dataframe(sc.numbers_at_risk(km, risk_times), hide_index=True, key="km_risk_table")
-    chart_downloads(
-        chart_spec(sc.km_figure, km, title, risk_times, "months", source=source,
-                   synthetic=synthetic, y_title=f"{endpoint_name} probability"),
+    chart_downloads(  # the curve with its risk table, built when a download asks for it
+        lambda: chart_spec(sc.km_figure, km, title, risk_times, "months", source=source,
+                           synthetic=synthetic, y_title=f"{endpoint_name} probability"),
         f"km_{endpoint.lower()}_{group_by}", "dl_km",
     )
     if km.logrank_p is not None:

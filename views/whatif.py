@@ -77,9 +77,8 @@ def reset_scenario() -> None:
 
 
 @st.cache_resource(show_spinner=False, max_entries=64, hash_funcs=BY_DIGEST)
-def standardised(cohort: ThisCohort, level: float, method: str,
-                 asps_share: int) -> list[tuple[CaseMixPreset, StandardisedRate]]:
-    """Every preset target mix (and the user's ASPS share) applied to `cohort`."""
+def target_mixes(cohort: ThisCohort, asps_share: int) -> tuple[CaseMixPreset, ...]:
+    """Every preset target mix and the user's ASPS share, for `cohort` (at any level)."""
     strata = cohort_strata(cohort.rows)
     if int(strata["evaluable"].sum()) == 0:  # legal data, nothing to weigh
         raise _NoEvaluable
@@ -87,7 +86,14 @@ def standardised(cohort: ThisCohort, level: float, method: str,
     if "ASPS" in set(strata["subtype"]):
         presets.append(asps_share_preset(cohort_strata(cohort.rows, ("ASPS",)), asps_share / 100,
                                          f"Your ASPS share ({asps_share}%)", "your input"))
-    return [(p, p.standardise(level, method)) for p in presets]
+    return tuple(presets)
+
+
+@st.cache_resource(show_spinner=False, max_entries=64, hash_funcs=BY_DIGEST)
+def standardised(cohort: ThisCohort, level: float, method: str,
+                 asps_share: int) -> list[tuple[CaseMixPreset, StandardisedRate]]:
+    """Every target mix applied to `cohort` at this level and interval method."""
+    return [(p, p.standardise(level, method)) for p in target_mixes(cohort, asps_share)]
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

@@ -1,9 +1,12 @@
-"""Pure Altair chart builders for the cohort's descriptive results (no streamlit here)."""
+"""Pure chart builders (Altair, or Vega-Lite dicts) for the cohort's descriptive results and
+the pooled classes (no streamlit here)."""
 
 from __future__ import annotations
 
 import altair as alt
 import pandas as pd
+
+from comparators.charts.vegalite import field, top_level
 
 
 def adverse_event_chart(summary: pd.DataFrame, source: str, denominator: int) -> alt.Chart:
@@ -56,8 +59,9 @@ def adverse_event_chart(summary: pd.DataFrame, source: str, denominator: int) ->
 
 def class_by_subtype_chart(
     pooled: pd.DataFrame, subtitle: str | list[str], interval: str = "95% CI"
-) -> alt.TopLevelMixin:
-    """Dot-and-whisker plot: pooled ORR per regimen class, one row per subtype.
+) -> dict:
+    """Dot-and-whisker plot: pooled ORR per regimen class, one row per subtype (a Vega-Lite
+    spec written as dicts: it is rebuilt for every new option on Across subtypes).
 
     `pooled` is `AcrossSubtypes.pools_frame()`; subtypes are sorted by the AI+ICI estimate.
     `interval` ("90% CI") names the whiskers, from the options that produced them.
@@ -71,28 +75,31 @@ def class_by_subtype_chart(
     )
     ai_ici = data[data["class"] == "AI+ICI"].sort_values("estimate", ascending=False)
     order = list(ai_ici["subtype"]) + sorted(set(data["subtype"]) - set(ai_ici["subtype"]))
-    y = alt.Y("subtype:N", sort=order, title=None)
-    offset = alt.YOffset("class:N", sort=list(CLASS_COLOURS))
-    colour = alt.Color("class:N", title="Regimen class",
-                       scale=alt.Scale(domain=list(CLASS_COLOURS),
-                                       range=list(CLASS_COLOURS.values())),
-                       legend=alt.Legend(orient="top"))
-    base = alt.Chart(data).encode(y=y, yOffset=offset, color=colour)
-    whiskers = base.mark_rule(strokeWidth=1.5).encode(
-        x=alt.X("low:Q", title=f"Pooled objective response rate (%), {interval}",
-                scale=alt.Scale(domain=[0, 100])), x2="high:Q")
-    dots = base.mark_circle(opacity=1).encode(
-        x="estimate:Q",
-        size=alt.Size("patients:Q", title="Evaluable patients",
-                      scale=alt.Scale(range=[30, 300])),
-        tooltip=[alt.Tooltip("subtype:N", title="Subtype"), alt.Tooltip("class:N", title="Class"),
-                 alt.Tooltip("estimate:Q", title="Pooled ORR %", format=".1f"),
-                 alt.Tooltip("low:Q", title=f"{interval} low %", format=".1f"),
-                 alt.Tooltip("high:Q", title=f"{interval} high %", format=".1f"),
-                 alt.Tooltip("pool:N", title="Pool"),
-                 alt.Tooltip("label:N", title="Evidence")],
-    )
-    return alt.layer(whiskers, dots).properties(
-        title=alt.TitleParams("Pooled ORR by regimen class and subtype", subtitle=subtitle),
-        width="container", height=alt.Step(14),
-    )
+    shared = {
+        "color": field("class", "nominal", legend={"orient": "top"},
+                       scale={"domain": list(CLASS_COLOURS), "range": list(CLASS_COLOURS.values())},
+                       title="Regimen class"),
+        "y": field("subtype", "nominal", sort=order, title=None),
+        "yOffset": field("class", "nominal", sort=list(CLASS_COLOURS)),
+    }
+
+    def tip(name: str, title: str, kind: str = "nominal", **props: object) -> dict:
+        return field(name, kind, title=title, **props)
+
+    whiskers = {"mark": {"type": "rule", "strokeWidth": 1.5}, "encoding": {
+        **shared, "x": field("low", scale={"domain": [0, 100]},
+                             title=f"Pooled objective response rate (%), {interval}"),
+        "x2": {"field": "high"}}}
+    dots = {"mark": {"type": "circle", "opacity": 1}, "encoding": {
+        **shared,
+        "size": field("patients", scale={"range": [30, 300]}, title="Evaluable patients"),
+        "tooltip": [tip("subtype", "Subtype"), tip("class", "Class"),
+                    tip("estimate", "Pooled ORR %", "quantitative", format=".1f"),
+                    tip("low", f"{interval} low %", "quantitative", format=".1f"),
+                    tip("high", f"{interval} high %", "quantitative", format=".1f"),
+                    tip("pool", "Pool"), tip("label", "Evidence")],
+        "x": field("estimate")}}
+    return top_level({"layer": [whiskers, dots], "height": {"step": 14},
+                      "title": {"text": "Pooled ORR by regimen class and subtype",
+                                "subtitle": subtitle},
+                      "width": "container"}, data)

@@ -7,16 +7,13 @@ class and sorted by estimate; `forest_chart` draws those rows. Both are usable f
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping
-from typing import cast
 
 import altair as alt
 import pandas as pd
-from altair.utils.data import to_values
 
 from comparators.analysis.benchmark import SubtypeBenchmark
+from comparators.charts.vegalite import DEFAULT_CONFIG, dataset_name, field, records
 from comparators.vocab import CLASS_COLOURS, HIGHLIGHT_COLOUR
 
 ROW_HEIGHT = 22  # px per row: readable at 5 and at 40 studies
@@ -106,21 +103,6 @@ def _class_order(group: str) -> tuple[int, str]:
     return (order.index(group) if group in order else len(order), group)
 
 
-def _records(frame: pd.DataFrame) -> list[dict]:
-    """Rows as Altair writes them into a spec (NaN as null, numpy scalars as Python)."""
-    return cast(list, to_values(frame)["values"])
-
-
-def _dataset_name(values: list[dict]) -> str:
-    """Altair's name for a dataset: a hash of its rows, so new rows get a new name."""
-    text = json.dumps(values, sort_keys=True, default=str)
-    return "data-" + hashlib.sha256(text.encode()).hexdigest()[:32]
-
-
-def _field(name: str, kind: str = "quantitative", **props: object) -> dict:
-    return {"field": name, "type": kind, **props}
-
-
 def forest_chart(
     rows: pd.DataFrame,
     reference: float | None = None,
@@ -143,10 +125,10 @@ def forest_chart(
     for col in ("estimate", "low", "high"):
         data[col] = 100 * data[col].astype(float)
     height = ROW_HEIGHT * (len(data) + 1)
-    y = _field("row", axis=None, scale={"domain": [float(data["row"].min()) - 0.7, 0.7]})
+    y = field("row", axis=None, scale={"domain": [float(data["row"].min()) - 0.7, 0.7]})
     x_scale = {"domain": [0, 100], "clamp": True}
     highlight = {"test": "datum.highlight", "value": HIGHLIGHT_COLOUR}
-    colour = _field("group", "nominal", title="Regimen class",
+    colour = field("group", "nominal", title="Regimen class",
                     scale={"domain": list(CLASS_COLOURS), "range": list(CLASS_COLOURS.values())},
                     legend={"orient": "bottom"})
     # Pooled rows in their class's colour, the overall ("All") row in near-black.
@@ -156,31 +138,31 @@ def forest_chart(
         return [{"filter": f"(datum.kind {'===' if equal else '!=='} '{kind}')"}]
 
     def tooltip(*fields: tuple[str, str]) -> list[dict]:
-        return [_field(name, "nominal", title=text) for name, text in fields]
+        return [field(name, "nominal", title=text) for name, text in fields]
 
     ci = {"mark": {"type": "rule", "strokeWidth": 1.5},
           "encoding": {"color": {"condition": highlight, "value": "#555"},
-                       "x": _field("low", scale=x_scale, title=x_title),
+                       "x": field("low", scale=x_scale, title=x_title),
                        "x2": {"field": "high"}, "y": y},
           "transform": kind_is("study")}
     squares = {"mark": {"type": "square", "opacity": 0.9},
                "encoding": {"color": colour,
-                            "size": _field("size", legend=None, scale={"range": [30, 320]}),
+                            "size": field("size", legend=None, scale={"range": [30, 320]}),
                             "stroke": {"condition": highlight, "value": None},
                             "strokeWidth": {"value": 2},
                             "tooltip": tooltip(("label", "Study"), ("events_n", "Responders/n"),
                                                ("estimate_ci", f"ORR % [{interval}]"),
                                                ("weight_text", "Weight in its class pool")),
-                            "x": _field("estimate", scale=x_scale, title=x_title), "y": y},
+                            "x": field("estimate", scale=x_scale, title=x_title), "y": y},
                "transform": kind_is("study")}
     diamond_rows = _diamond_points(data[data["kind"].isin(["subgroup", "overall"])])
-    diamonds = {"data": {"name": _dataset_name(diamond_rows)},
+    diamonds = {"data": {"name": dataset_name(diamond_rows)},
                 "mark": {"type": "area", "opacity": 0.9, "orient": "vertical"},
-                "encoding": {"color": class_colour, "detail": _field("label", "nominal"),
+                "encoding": {"color": class_colour, "detail": field("label", "nominal"),
                              "tooltip": tooltip(("label", "Pooled"),
                                                 ("estimate_ci", f"ORR % [{interval}]")),
-                             "x": _field("x", scale=x_scale),
-                             "y": _field("top", axis=None, scale=y["scale"]),
+                             "x": field("x", scale=x_scale),
+                             "y": field("top", axis=None, scale=y["scale"]),
                              "y2": {"field": "bottom"}}}
     # Not estimable by random-effects pooling: the summed counts' exact interval, drawn as a
     # thick bar (not a diamond) so it is not read as a pooled estimate.
@@ -189,18 +171,18 @@ def forest_chart(
                            "tooltip": tooltip(("label", "Not estimable"),
                                               ("events_n", "Summed responders/n"),
                                               ("estimate_ci", f"ORR % [exact {interval}]")),
-                           "x": _field("low", scale=x_scale), "x2": {"field": "high"}, "y": y},
+                           "x": field("low", scale=x_scale), "x2": {"field": "high"}, "y": y},
               "transform": kind_is("summed")}
     pi = {"mark": {"type": "rule", "color": "#222", "strokeDash": [3, 2], "strokeWidth": 2},
           "encoding": {"tooltip": tooltip(("estimate_ci", "Prediction interval %")),
-                       "x": _field("low", scale=x_scale), "x2": {"field": "high"}, "y": y},
+                       "x": field("low", scale=x_scale), "x2": {"field": "high"}, "y": y},
           "transform": kind_is("pi")}
-    values = _records(data)
-    datasets = {_dataset_name(values): values, _dataset_name(diamond_rows): diamond_rows}
+    values = records(data)
+    datasets = {dataset_name(values): values, dataset_name(diamond_rows): diamond_rows}
     plot = {"layer": [ci, squares, diamonds, summed, pi], "height": height, "width": 360}
 
-    def text_column(field: str, header: str, width: int) -> dict:
-        text = {"text": _field(field, "nominal"), "x": {"value": 0}, "y": y}
+    def text_column(column: str, header: str, width: int) -> dict:
+        text = {"text": field(column, "nominal"), "x": {"value": 0}, "y": y}
         plain = {"mark": {"type": "text", "align": "left", "fontSize": 11},
                  "encoding": {"color": {"condition": highlight, "value": "#222"}, **text},
                  "transform": kind_is("study")}
@@ -210,12 +192,12 @@ def forest_chart(
                 "title": {"text": header, "anchor": "start", "fontSize": 11}, "width": width}
 
     spec = {
-        "config": {"view": {"continuousWidth": 300, "continuousHeight": 300, "stroke": None}},
+        "config": {"view": {**DEFAULT_CONFIG["view"], "stroke": None}},
         "hconcat": [text_column("label", "Study / arm", 230), plot,
                     text_column("events_n", "Responders/n", 80),
                     text_column("estimate_ci", f"ORR % [{interval}]", 130),
                     text_column("weight_text", "Weight", 50)],
-        "data": {"name": _dataset_name(values)},
+        "data": {"name": dataset_name(values)},
         "spacing": 4,
         "title": {"text": title, "anchor": "start", "subtitle": subtitle},
         "$schema": alt.SCHEMA_URL,
@@ -253,7 +235,7 @@ def with_reference(spec: dict, reference: float | None) -> dict:
                                                                   "clamp": True}}
     # a named dataset, like the others, so Streamlit ships it as Arrow beside them
     line = [{"reference": 100 * reference, "text": f"reference {100 * reference:.0f}%"}]
-    data = {"name": _dataset_name(line)}
+    data = {"name": dataset_name(line)}
     out["datasets"][data["name"]] = line
     plot["layer"] += [
         {"data": data, "mark": {"type": "rule", "strokeDash": [6, 4], "color": "#888"},
