@@ -1,6 +1,7 @@
 """A load generator without browsers: N sessions over Streamlit's own websocket protocol.
 
-    python bench/loadgen.py [--sessions 1 10 30] [--page benchmark] [--changes 6] [--bare]
+    python bench/loadgen.py [--sessions 1 10 30] [--page benchmark] [--changes 6]
+                            [--think 0] [--pages]
 
 Each session is one websocket to ``ws://127.0.0.1:PORT/_stcore/stream`` speaking the protobuf
 messages shipped with the streamlit package (``streamlit.proto.BackMsg_pb2`` /
@@ -26,6 +27,7 @@ import argparse
 import asyncio
 import hashlib
 import os
+import random
 import statistics
 import sys
 import time
@@ -237,6 +239,7 @@ async def drive(url: str, page: str, index: int, script: list[Change],
     """One session through `script`. With `must_show`, a change that leaves everything the
     page shows unchanged is an error (the widget did not take the value)."""
     session = Session(url, page, index)
+    pauses = random.Random(index)
     try:
         async with session:
             seconds, messages = await session.run_once()
@@ -264,8 +267,8 @@ async def drive(url: str, page: str, index: int, script: list[Change],
                         if reference_label(float(other)) in joined:
                             session.result.leaks.append(
                                 f"session {index} was sent another session's reference {other}")
-                if think:
-                    await asyncio.sleep(think)
+                if think:  # users do not click in step: exponential pauses, seeded per session
+                    await asyncio.sleep(pauses.expovariate(1 / think))
     except Exception as exc:  # a driver error is a result, not a crash of the whole run
         session.result.errors.append(f"{type(exc).__name__}: {exc}"[:300])
     return session.result
@@ -369,7 +372,9 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, nargs="+", default=[1, 10, 30])
     parser.add_argument("--page", default="benchmark")
     parser.add_argument("--changes", type=int, default=6, help="widget changes per session")
-    parser.add_argument("--think", type=float, default=0.0, help="pause between changes (s)")
+    parser.add_argument("--think", type=float, default=0.0,
+                        help="mean pause between a session's changes (s; exponential, seeded per "
+                             "session); 0: every session changes again at once")
     parser.add_argument("--pages", action="store_true",
                         help="also one session per page (rerun after a widget change)")
     args = parser.parse_args()
