@@ -34,7 +34,8 @@ def test_filters_change_the_rows_and_the_reference_list() -> None:
     at.multiselect(key="catalog_verified").set_value(["primary source"]).run()
     primary = at.dataframe[0].value
     assert set(primary["verified"]) == {"primary source"}
-    references = [m.value for m in at.markdown if re.match(r"\d+\. ", m.value)]
+    references = [line for m in at.markdown for line in m.value.split("\n")
+                  if re.match(r"\d+\. ", line)]
     assert len(references) == primary["ref"].nunique()
 
 

@@ -1,11 +1,19 @@
 import io
 
+import pandas as pd
 import streamlit as st
 
 from comparators.evidence.catalog import catalog_table, vancouver
 from comparators.stats.proportions import CI_METHODS
 from views.common import catalog, ci_options, csv_download
 from views.share import keep_valid_link_values
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def ci_table(method: str, level: float) -> pd.DataFrame:
+    """The catalog with each row's ORR interval, shared read-only (filters copy)."""
+    return catalog_table(catalog(), method, level)
+
 
 cat = catalog()
 method, level = ci_options()
@@ -19,7 +27,7 @@ st.caption(
     "source yet; data/README.md describes every column and the curation rules."
 )
 
-table = catalog_table(cat, method, level)
+table = ci_table(method, level)
 names = cat.subtype_names
 
 
@@ -105,5 +113,5 @@ with right:
 
 st.header("References")
 refs = cat.references.set_index("ref")
-for number, key in enumerate(dict.fromkeys(shown["ref"]), start=1):
-    st.markdown(f"{number}. {vancouver(refs.loc[key])}")
+st.markdown("\n".join(f"{number}. {vancouver(refs.loc[key])}"  # one list, one element
+                       for number, key in enumerate(dict.fromkeys(shown["ref"]), start=1)))
