@@ -1,7 +1,7 @@
-"""The catalog, the seed paper, the audit and the fitted benchmarks are shared read-only by
-every session (st.cache_resource hands out the object itself, not a copy): no page may change
-them. Every page is run, with its main widgets changed, and the shared objects are then
-compared with fresh loads."""
+"""The catalog, the seed paper, the audit, the subtype rows and the fitted benchmarks are shared
+read-only by every session (st.cache_resource hands out the object itself, not a copy): no page
+may change them. Every page is run, with its main widgets changed, and the shared objects are
+then compared with fresh loads."""
 
 from __future__ import annotations
 
@@ -39,3 +39,7 @@ def test_pages_leave_the_shared_objects_unchanged() -> None:
         subtype_rows(fresh.trials, published_cohort(fresh.trials), "ASPS", False), options)
     assert cached.to_dict() == rebuilt.to_dict()
     pd.testing.assert_frame_equal(cached.rows, rebuilt.rows)
+    # a subtype's rows are shared by every option's fit
+    pd.testing.assert_frame_equal(
+        common._rows("ASPS", common.this_cohort(), False),
+        subtype_rows(fresh.trials, published_cohort(fresh.trials), "ASPS", False))

@@ -370,14 +370,15 @@ def chart_downloads(chart: alt.TopLevelMixin | dict | Callable[[], dict], basena
     deferred files under new ids and dropped the ones the click was fetching, so the button
     could spin forever (issue 15, Across subtypes; tests/test_browser.py).
     """
+    def figure() -> alt.TopLevelMixin | dict:
+        return chart() if callable(chart) else chart
+
     png, svg = st.columns(2)
     png.download_button(
-        "Download PNG", lambda: chart_png(chart() if callable(chart) else chart),
-        file_name=f"{basename}.png",
+        "Download PNG", lambda: chart_png(figure()), file_name=f"{basename}.png",
         mime="image/png", key=f"{key}_png", icon=":material/image:", on_click="ignore",
     )
     svg.download_button(
-        "Download SVG", lambda: chart_svg(chart() if callable(chart) else chart),
-        file_name=f"{basename}.svg",
+        "Download SVG", lambda: chart_svg(figure()), file_name=f"{basename}.svg",
         mime="image/svg+xml", key=f"{key}_svg", icon=":material/draw:", on_click="ignore",
     )
