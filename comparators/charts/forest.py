@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import altair as alt
 import pandas as pd
 
 from comparators.analysis.benchmark import SubtypeBenchmark
-from comparators.charts.vegalite import DEFAULT_CONFIG, dataset_name, field, records
+from comparators.charts.vegalite import DEFAULT_CONFIG, dataset_name, field, top_level
 from comparators.vocab import CLASS_COLOURS, HIGHLIGHT_COLOUR
 
 ROW_HEIGHT = 22  # px per row: readable at 5 and at 40 studies
@@ -156,7 +155,8 @@ def forest_chart(
                             "x": field("estimate", scale=x_scale, title=x_title), "y": y},
                "transform": kind_is("study")}
     diamond_rows = _diamond_points(data[data["kind"].isin(["subgroup", "overall"])])
-    diamonds = {"data": {"name": dataset_name(diamond_rows)},
+    diamond_name = dataset_name(diamond_rows)
+    diamonds = {"data": {"name": diamond_name},
                 "mark": {"type": "area", "opacity": 0.9, "orient": "vertical"},
                 "encoding": {"color": class_colour, "detail": field("label", "nominal"),
                              "tooltip": tooltip(("label", "Pooled"),
@@ -177,8 +177,6 @@ def forest_chart(
           "encoding": {"tooltip": tooltip(("estimate_ci", "Prediction interval %")),
                        "x": field("low", scale=x_scale), "x2": {"field": "high"}, "y": y},
           "transform": kind_is("pi")}
-    values = records(data)
-    datasets = {dataset_name(values): values, dataset_name(diamond_rows): diamond_rows}
     plot = {"layer": [ci, squares, diamonds, summed, pi], "height": height, "width": 360}
 
     def text_column(column: str, header: str, width: int) -> dict:
@@ -191,18 +189,15 @@ def forest_chart(
         return {"layer": [plain, bold], "height": height,
                 "title": {"text": header, "anchor": "start", "fontSize": 11}, "width": width}
 
-    spec = {
-        "config": {"view": {**DEFAULT_CONFIG["view"], "stroke": None}},
+    spec = top_level({
         "hconcat": [text_column("label", "Study / arm", 230), plot,
-                    text_column("events_n", "Responders/n", 80),
-                    text_column("estimate_ci", f"ORR % [{interval}]", 130),
-                    text_column("weight_text", "Weight", 50)],
-        "data": {"name": dataset_name(values)},
+                     text_column("events_n", "Responders/n", 80),
+                     text_column("estimate_ci", f"ORR % [{interval}]", 130),
+                     text_column("weight_text", "Weight", 50)],
         "spacing": 4,
         "title": {"text": title, "anchor": "start", "subtitle": subtitle},
-        "$schema": alt.SCHEMA_URL,
-        "datasets": datasets,
-    }
+    }, data, config={"view": {**DEFAULT_CONFIG["view"], "stroke": None}})
+    spec["datasets"][diamond_name] = diamond_rows  # the diamonds' own rows, beside the arms'
     return with_reference(spec, reference)
 
 
@@ -215,14 +210,13 @@ def _diamond_points(pooled: pd.DataFrame) -> list[dict]:
 
 
 def with_reference(spec: dict, reference: float | None) -> dict:
-    """`forest_chart(rows).to_dict()` with the dashed reference line of
-    `forest_chart(rows, reference)` added to its plot, without rebuilding the chart.
+    """`forest_chart(rows)` with the dashed reference line of `forest_chart(rows, reference)`
+    added to its plot, without rebuilding the chart.
 
-    Building the Altair chart costs about a second on a loaded 2-core server, and the
-    reference ORR is a free number a user types: caching the chart per reference made every
-    new value a full rebuild. The spec without a reference is cached by its rows; the two
-    reference layers (rule and label, the same marks and scale as forest_chart's) are plain
-    dicts added here.
+    The reference ORR is a free number a user types: a spec cached per reference would be one
+    more cached chart for every value anyone types. The spec without a reference is cached by
+    its rows; the two reference layers (rule and label, the same marks and scale as
+    forest_chart's) are added here.
     """
     if reference is None:
         return spec
