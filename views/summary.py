@@ -23,7 +23,6 @@ from comparators.reports.summary import (
     build_summary,
     md_escape,
     model_description,
-    summarisable_subtypes,
     to_docx,
     to_html,
     to_markdown,
@@ -36,6 +35,7 @@ from views.common import (
     catalog_stamp,
     chart_spec,
     cohort_banner,
+    comparable_subtypes,
     csv_file,
     seed_audit,
     seed_cohort,
@@ -99,7 +99,7 @@ def evidence_summary(cohort: ThisCohort, subtypes: tuple[str, ...], options: Ana
 cat = catalog()
 cohort = this_cohort()
 names = cat.subtype_names
-available = summarisable_subtypes(cat.trials)
+available = comparable_subtypes()  # sorted codes with at least two arms
 
 st.title("Evidence summary")
 st.caption(
@@ -111,15 +111,15 @@ cohort_banner(cohort)
 
 controls = st.columns([3, 2])
 
-keep_valid_link_values("summary_subtypes", sorted(available))  # invalid values named
+keep_valid_link_values("summary_subtypes", available)  # invalid values named
 keep_valid_link_values("summary_classes", REGIMEN_CLASSES)
 chosen = controls[0].multiselect(
-    "Subtypes", sorted(available),
+    "Subtypes", available,
     default=None if "summary_subtypes" in st.session_state  # set from a link's codes
     else ["ASPS"] if "ASPS" in available else available[:1],
     key="summary_subtypes", bind="query-params", placeholder="Choose one or more subtypes",
     help="Subtype codes as in data/subtypes.csv and the CLI: "
-         + "; ".join(f"{c} {names.get(c, c)}" for c in sorted(available)),
+         + "; ".join(f"{c} {names.get(c, c)}" for c in available),
 )
 classes = controls[1].multiselect(
     "Regimen classes to report", list(REGIMEN_CLASSES), default=[], key="summary_classes",
