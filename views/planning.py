@@ -245,8 +245,8 @@ try:
         f"{100 * row['half_width']:.1f} points)."
     )
     show_chart(chart_spec(precision_chart, prec, float(half) / 100, n_needed,
-                                  f"{CI_METHODS[ci_method]}, {100 * level:g}% (sidebar)"),
-                       key="precision_chart")
+                          f"{CI_METHODS[ci_method]}, {100 * level:g}% (sidebar)"),
+               key="precision_chart")
 except DesignInputError as exc:
     st.error(str(exc), icon=":material/error:")
 

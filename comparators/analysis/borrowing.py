@@ -2,7 +2,7 @@
 
 For a regimen class (e.g. AI+ICI), every subtype with evidence in that class is one unit; its
 data are the responders and evaluable patients summed over the class's arms in that subtype,
-chosen exactly as the benchmark page chooses them (``benchmark.subtype_rows``: this cohort in
+chosen exactly as the benchmark page chooses them (``benchmark.comparator_rows``: this cohort in
 place of the seed's own row, overlapping cohorts left out). The units enter the binomial-normal
 hierarchical model of ``stats.bayes_pooling`` (exact binomial likelihood, logit scale), so a
 subtype with 2 patients is pulled towards the class mean and one with 74 barely moves.
