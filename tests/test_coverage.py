@@ -68,6 +68,8 @@ def test_checkpoint_and_angiogenesis_rows_with_printed_counts(trials: pd.DataFra
     # CABONE (ASCO Post summary): Ewing 10 PR of 39, osteosarcoma 5 PR of 42.
     assert counts(one(trials, "CABONE", "EWING")) == (10, 39)
     assert counts(one(trials, "CABONE", "OS")) == (5, 42)
+    # Movva et al., Clin Cancer Res 2024: 46 evaluable, seven partial responses overall.
+    assert counts(one(trials, "MOVVA2024", "SARCOMA")) == (7, 46)
 
 
 @pytest.mark.parametrize(
