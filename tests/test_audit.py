@@ -97,3 +97,99 @@ def test_claims_about_other_trials_are_checked_against_the_catalog() -> None:
     assert source["SARC028: pembrolizumab UPS 40% (4/10)"].consistent
     seed_only = source["TQB2450 + anlotinib ASPS 75% (9 of 12)"]
     assert "Not independently confirmed" in seed_only.explanation
+
+
+def _published() -> dict[str, object]:
+    from comparators.evidence.audit import audit_published
+
+    return {f.claim: f for f in audit_published()}
+
+
+def test_check_median_compares_at_the_printed_precision() -> None:
+    from comparators.evidence.audit import check_median
+
+    assert check_median("x", "y", "3", "3.0", "src").consistent  # '3 months' for 3.0
+    wrong = check_median("x", "y", "14.9", "14.3", "src")
+    assert not wrong.consistent and "14.3" in wrong.explanation
+    assert (wrong.reported_months, wrong.published_months, wrong.check) == (14.9, 14.3, "survival")
+    missing = check_median("x", "y", "3.7", None, "src")
+    assert not missing.consistent and missing.published_months is None
+
+
+def test_anlotinib_leiomyosarcoma_medians_are_alter0203s() -> None:
+    # ALTER0203 leiomyosarcoma subgroup, ESMO 2019 abstract 1693P: 5.83 vs 1.43 months.
+    found = _published()
+    anlotinib = found["Anlotinib vs placebo in LMS: median PFS 5.83 months with anlotinib"]
+    placebo = found["Anlotinib vs placebo in LMS: median PFS 1.43 months with placebo"]
+    assert anlotinib.consistent and anlotinib.published_months == 5.83
+    assert placebo.consistent and placebo.published_months == 1.43
+    assert "ALTER0203" in anlotinib.explanation and "Chi 2018" in anlotinib.explanation
+
+
+def test_sorafenib_and_pazopanib_angiosarcoma_medians() -> None:
+    found = _published()
+    # Ray-Coquard et al., Oncologist 2012: median PFS 1.8 (superficial) and 3.8 months (visceral).
+    sorafenib = "Sorafenib in 'a phase 2 study including 40 patients with AS': "
+    pfs = found[sorafenib + "median PFS 3.8 months"]
+    assert pfs.consistent and pfs.published_months == 3.8 and "visceral" in pfs.explanation
+    # Median OS 14.9 months is in neither Ray-Coquard 2012 (12.0/9.0) nor Maki 2009 (14.3).
+    os_ = found[sorafenib + "median OS 14.9 months"]
+    assert not os_.consistent and os_.published_months is None
+    # Kollar et al., Acta Oncol 2017: AS median PFS three months, median OS 9.9 months.
+    assert found["Pazopanib vascular sarcomas: median PFS of 3 months in AS"].consistent
+    kollar_os = found["Pazopanib vascular sarcomas: median OS of 9.9 months in AS"]
+    assert kollar_os.published_months == 9.9
+    # Benson et al., Gynecol Oncol 2016: PFS 3.0 and OS 17.5 months, for all 44 uterine sarcomas.
+    benson = found["Pazopanib in uterine LMS (retrospective analysis of two trials): "
+                   "OS 17.5 months"]
+    assert benson.consistent and "all 44" in benson.explanation
+
+
+def test_regorafenib_leiomyosarcoma_medians_are_unverified() -> None:
+    found = _published()
+    for claim in ("Regorafenib vs placebo in LMS: median PFS 3.7 months with regorafenib",
+                  "Regorafenib vs placebo in LMS: median PFS 1.8 months with placebo"):
+        assert not found[claim].consistent and found[claim].published_months is None
+
+
+def test_leiomyosarcoma_statements_about_checkpoint_inhibitors() -> None:
+    found = {f.claim: f for f in _source_findings()}
+    sarc028 = found["SARC028: none of the patients with LMS responded to pembrolizumab"]
+    assert sarc028.consistent and "0/10" in sarc028.explanation  # Tawbi, ASCO 2017 abstract 11008
+    benami = found["Nivolumab in uterine LMS (ref 23, Ben-Ami 2017): no response, "
+                   "'a phase 2 evaluation of nivolumab that was stopped early for futility'"]
+    assert benami.consistent and "0/12" in benami.explanation
+    citations = " ".join(
+        f.explanation for f in audit_seed(load_seed_cohort()) if f.check == "citation"
+    )
+    assert "S0505" in citations and "Santoro" in citations  # 'no benefit in LMS' (refs 16, 20)
+
+
+def _source_findings() -> list:
+    from comparators.evidence.audit import audit_published
+
+    return [f for f in audit_published() if f.check == "source"]
+
+
+def test_every_claim_row_is_in_the_cli_audit() -> None:
+    """Every row of claims.csv, survival_claims.csv and citation_issues.csv reaches the CLI."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import pandas as pd
+
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run(
+        [sys.executable, "-m", "comparators", "audit", "--json"], cwd=root, capture_output=True,
+        text=True, timeout=120, stdin=subprocess.DEVNULL,
+    )
+    assert out.returncode == 0, out.stderr
+    listed = {(f["where"], f["claim"]) for f in json.loads(out.stdout)["findings"]}
+    seed = root / "data" / "liu2023"
+    for name in ("claims.csv", "survival_claims.csv", "citation_issues.csv"):
+        rows = pd.read_csv(seed / name, dtype=str, keep_default_na=False)
+        keys = zip(rows["where"], rows["claim"], strict=True)
+        missing = [key for key in keys if key not in listed]
+        assert not missing, (name, missing)

@@ -5,6 +5,8 @@ Three checks, each a `Finding`:
 - granularity (GRIM-style, Brown & Heathers 2017): is the printed percentage possible at all for
   that denominator, i.e. is there any whole count k with round(100 k / n) equal to the print?
 - source: the seed's claim about another trial against the catalog's (primary-source) row;
+- survival: a median PFS or OS (months) the seed quotes for another trial against the value the
+  source prints (data/liu2023/survival_claims.csv, or the catalog row's median PFS);
 plus the citation problems curated in data/liu2023/citation_issues.csv.
 """
 
@@ -12,10 +14,11 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 
 import pandas as pd
 
-from comparators.evidence.cohort import AE_DENOMINATOR, SeedCohort, load_seed_cohort
+from comparators.evidence.cohort import AE_DENOMINATOR, SEED_DIR, SeedCohort, load_seed_cohort
 
 
 @dataclass(frozen=True)
@@ -29,8 +32,10 @@ class Finding:
     denominator: int | None
     recomputed_pct: float | None
     consistent: bool
-    check: str  # arithmetic | granularity | source | citation
+    check: str  # arithmetic | granularity | source | survival | citation
     explanation: str
+    reported_months: float | None = None  # survival checks: the seed's median, months
+    published_months: float | None = None  # and the source's
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -158,11 +163,71 @@ def _source_finding(claim: pd.Series, trials: pd.DataFrame) -> Finding | None:
     )
 
 
-def audit_seed(cohort: SeedCohort, trials: pd.DataFrame | None = None) -> list[Finding]:
+def load_survival_claims(folder: Path = SEED_DIR) -> pd.DataFrame:
+    """The seed's medians (months) for other trials; printed values stay text to keep decimals."""
+    return pd.read_csv(folder / "survival_claims.csv", dtype=str, keep_default_na=False)
+
+
+def check_median(
+    where: str, claim: str, printed: str, published: str | None, source: str, note: str = "",
+) -> Finding:
+    """A printed median against the source's, compared at the printed number of decimals."""
+    if published is None:
+        consistent = False
+        auto = f"the seed prints {printed} months; no source value was read for it"
+    else:
+        shown = _round_half_up(Decimal(published), _decimals(printed))
+        consistent = shown == Decimal(printed)
+        auto = f"the seed prints {printed} months; {source} prints {published} months"
+        if not consistent:
+            auto += f" ({shown} at the seed's precision)"
+    return Finding(
+        where=where, claim=claim, reported_pct=None, numerator=None, denominator=None,
+        recomputed_pct=None, consistent=consistent, check="survival",
+        explanation=f"{note} ({auto})" if note else auto[0].upper() + auto[1:],
+        reported_months=float(printed),
+        published_months=None if published is None else float(published),
+    )
+
+
+def _catalog_median(claim: pd.Series, trials: pd.DataFrame | None) -> tuple[str, str] | None:
+    """The catalog row's median PFS for the claim's (study, arm, subtype), with its source."""
+    if trials is None or claim["measure"] != "median PFS" or not claim["study"]:
+        return None
+    rows = trials[(trials["study"] == claim["study"]) & (trials["subtype"] == claim["subtype"])]
+    if claim["arm"]:
+        rows = rows[rows["arm"] == claim["arm"]]
+    rows = rows[rows["pfs_median_months"].notna()]
+    if rows.empty:
+        return None
+    row = rows.iloc[0]
+    where = f"the catalog's {row['study']} {row['arm']} {row['subtype']} row ({row['locator']})"
+    return f"{row['pfs_median_months']:g}", where
+
+
+def _survival_findings(claims: pd.DataFrame, trials: pd.DataFrame | None) -> list[Finding]:
+    findings = []
+    for _, claim in claims.iterrows():
+        published: str | None = claim["published_months"] or None
+        source = f"{claim['published_ref']} ({claim['published_locator']})"
+        from_catalog = _catalog_median(claim, trials)
+        if from_catalog is not None:
+            published, source = from_catalog
+        findings.append(check_median(
+            claim["where"], claim["claim"], claim["reported_months"], published, source,
+            claim["explanation"],
+        ))
+    return findings
+
+
+def audit_seed(
+    cohort: SeedCohort, trials: pd.DataFrame | None = None,
+    survival_claims: pd.DataFrame | None = None,
+) -> list[Finding]:
     """Every finding about the seed paper, inconsistent ones first.
 
     `trials` is the comparator catalog (data/trials.csv); without it the source checks are
-    skipped.
+    skipped. `survival_claims` (load_survival_claims()) adds the checks of quoted medians.
     """
     findings = _table_findings(cohort)
     for _, claim in cohort.claims.iterrows():
@@ -175,6 +240,8 @@ def audit_seed(cohort: SeedCohort, trials: pd.DataFrame | None = None) -> list[F
             source = _source_finding(claim, trials)
             if source is not None:
                 findings.append(source)
+    if survival_claims is not None:
+        findings += _survival_findings(survival_claims, trials)
     findings += [
         Finding(row.where, row.claim, None, None, None, None, False, "citation", row.explanation)
         for row in cohort.citation_issues.itertuples(index=False)
@@ -190,4 +257,4 @@ def audit_published() -> list[Finding]:
     """The audit of the shipped data: the seed paper against the comparator catalog."""
     from comparators.evidence.catalog import load_catalog
 
-    return audit_seed(load_seed_cohort(), load_catalog().trials)
+    return audit_seed(load_seed_cohort(), load_catalog().trials, load_survival_claims())
