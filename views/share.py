@@ -1,6 +1,7 @@
 """Links to a view: the sidebar's "link to this view" control and the notice for a link whose
-values could not be used. Kept apart from views/common.py so the entry point
-imports nothing heavy (the landing page's cold start stays close to a bare page's)."""
+values could not be used or that was made under an older catalog. Kept apart from
+views/common.py so the entry point imports nothing heavy (the landing page's cold start stays
+close to a bare page's)."""
 
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -8,17 +9,23 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
+from comparators.evidence.versions import CatalogInfo, default_catalog_info, parse_version
 from comparators.reports.markup import md_escape
+
+#: The URL parameter a shared link carries: the catalog version its numbers came from.
+CATALOG_PARAM = "catalog"
 
 
 def share_link() -> None:
     """The link to the current view: page URL plus the non-default inputs bound to the URL.
 
     Only widget values travel in the link (never pickled state); an uploaded cohort or a
-    what-if scenario stays in this browser session and is not shared.
+    what-if scenario stays in this browser session and is not shared. The link also names the
+    catalog version, so whoever opens it later is told what changed since.
     """
     base = st.context.url or ""
     params = {k: v for k, v in st.query_params.to_dict().items() if v != ""}
+    params[CATALOG_PARAM] = default_catalog_info().catalog_version
     link = base + ("?" + urlencode(params) if params else "")
     st.caption("Link to this view (copy with the icon)")
     st.code(link or "(available in the browser)", language=None, wrap_lines=True)
@@ -95,7 +102,8 @@ def check_link_values(before: dict[str, str], notice: st.delta_generator.DeltaGe
     Streamlit drops a bound widget's invalid URL value and uses the default; on the first run of a
     session (a link just opened) we compare the URL before and after the page ran and say which
     values were replaced. Later runs are skipped: setting a widget back to its default also
-    removes its value from the URL.
+    removes its value from the URL. A link made under another catalog version also says what
+    changed since (catalog_change_notice).
     """
     if st.session_state.get("_link_checked"):
         return
@@ -116,8 +124,31 @@ def check_link_values(before: dict[str, str], notice: st.delta_generator.DeltaGe
                           for k, bad in sorted(left_out.items()))
         messages.append(f"This link's values {shown} are not valid here and were left out; "
                         "its other values are used.")
+    changed = catalog_change_notice(before.get(CATALOG_PARAM), default_catalog_info())
     if messages:  # one element: `notice` is an st.empty placeholder
-        notice.warning(" ".join(messages), icon=":material/link_off:")
+        notice.warning(" ".join(messages + ([changed] if changed else [])),
+                       icon=":material/link_off:")
+    elif changed:
+        notice.info(changed, icon=":material/history:")
+
+
+def catalog_change_notice(link_version: str | None, info: CatalogInfo) -> str:
+    """What a user opening a link should know about the catalog it was made with ('' when the
+    link names this catalog, or no catalog at all): the versions since and what each changed."""
+    if link_version is None or link_version == info.catalog_version:
+        return ""
+    now = (f"this app uses comparator catalog {info.catalog_version} (literature last checked "
+           f"{info.literature_last_checked})")
+    if parse_version(link_version) is None:
+        return md_escape(f"This link's catalog value {link_version[:40]!r} is not a catalog "
+                         f"version; {now}.")
+    since = info.changes_since(link_version)
+    if not since:
+        return md_escape(f"This link was made with catalog {link_version}, which is newer "
+                         f"than this app's: {now}. Its numbers may differ from what you see.")
+    changes = " ".join(f"{r.version} ({r.date}): {r.summary}" for r in since)
+    return md_escape(f"This link was made with catalog {link_version}; {now}, so some numbers "
+                     f"may differ from the ones it showed. Changed since — {changes}")
 
 
 def valid_values(key: str) -> list[str]:
