@@ -31,6 +31,7 @@ from typing import Any
 import pandas as pd
 
 from comparators.errors import InputError
+from comparators.inputs import clean_text, is_missing, parse_choice, parse_count, parse_number
 from comparators.vocab import AGGREGATE_SUBTYPES, DESIGNS, ICI_TARGETS, REGIMEN_CLASSES, VERIFIED
 
 __all__ = [
@@ -393,50 +394,33 @@ def validate_cohort_rows(
     records = frame.to_dict("records")
     for i, rec in enumerate(records):
         for col in TEXT_COLUMNS:
-            text[col].append(_text(rec.get(col)))
+            cell = rec.get(col)
+            text[col].append(None if _is_missing(cell) else
+                             _cell(clean_text, cell, where(i, col), problems) or None)
         for col in COUNT_COLUMNS:
-            value, err = _parse_count(rec.get(col))
-            if err:
-                problems.append(f"{where(i, col)}: {err}")
-            counts[col].append(value)
+            counts[col].append(_cell(parse_count, rec.get(col), where(i, col), problems,
+                                     required=False))
         for col in FLOAT_COLUMNS:
-            fvalue, err = _parse_float(rec.get(col))
-            if err:
-                problems.append(f"{where(i, col)}: {err}")
-            floats[col].append(fvalue)
+            months = _cell(parse_number, rec.get(col), where(i, col), problems, required=False)
+            if months is not None and months < 0:
+                problems.append(f"{where(i, col)}: {months:g} is negative (months cannot be "
+                                "negative)")
+                months = None
+            floats[col].append(months)
 
         for col in required_text:
             if text[col][i] is None:
                 problems.append(f"{where(i, col)}: required value is empty")
 
-        subtype = text["subtype"][i]
-        if subtype is not None:
-            code = canon.get(subtype.upper())
-            if code is None:
-                problems.append(
-                    f"{where(i, 'subtype')}: unknown subtype code {subtype!r} "
-                    f"(known: {', '.join(sorted(canon.values()))})"
-                )
-            else:
-                text["subtype"][i] = code
-
-        _check_vocab(
-            text["regimen_class"][i],
-            REGIMEN_CLASSES,
-            "regimen class",
-            where(i, "regimen_class"),
-            problems,
-        )
-        _check_vocab(
-            text["ici_target"][i], ICI_TARGETS, "ICI target", where(i, "ici_target"), problems
-        )
-        _check_vocab(text["design"][i], DESIGNS, "design", where(i, "design"), problems)
-        _check_vocab(
-            text["verified"][i], VERIFIED, "verification status", where(i, "verified"), problems
-        )
-        _check_vocab(
-            text["source_type"][i], SOURCE_TYPES, "source type", where(i, "source_type"), problems
-        )
+        for col, allowed, what in (("subtype", canon.values(), "subtype code"),
+                                   ("regimen_class", REGIMEN_CLASSES, "regimen class"),
+                                   ("ici_target", ICI_TARGETS, "ICI target"),
+                                   ("design", DESIGNS, "design"),
+                                   ("verified", VERIFIED, "verification status"),
+                                   ("source_type", SOURCE_TYPES, "source type")):
+            if text[col][i] is not None:  # codes in any case, returned as the vocabulary has them
+                text[col][i] = _cell(parse_choice, text[col][i], where(i, col), problems,
+                                     choices=allowed, what=what) or text[col][i]
         cut = text["data_cut"][i]
         if cut is not None and not _is_data_cut(cut):
             problems.append(
@@ -770,13 +754,6 @@ def _validate_references(raw: pd.DataFrame, source: str, lines: Sequence[int]) -
     return out
 
 
-def _check_vocab(
-    value: str | None, allowed: Sequence[str], what: str, where: str, problems: list[str]
-) -> None:
-    if value is not None and value not in allowed:
-        problems.append(f"{where}: unknown {what} {value!r} (allowed: {' | '.join(allowed)})")
-
-
 def _is_iso_date(value: str) -> bool:
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
         return False
@@ -803,59 +780,23 @@ def _has_count_error(problems: list[str], prefix: str) -> bool:
 
 
 def _is_missing(value: Any) -> bool:
-    if value is None or value is pd.NA:
-        return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
-    if isinstance(value, str) and not value.strip():
-        return True
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
+    return is_missing(value, markers=False)
 
 
 def _text(value: Any) -> str | None:
+    """A text cell, cleaned (inputs.clean_text); None when empty."""
     if _is_missing(value):
         return None
-    return str(value).strip()
+    return clean_text(value, max_chars=10**6) or None
 
 
-def _parse_count(value: Any) -> tuple[int | None, str | None]:
-    if _is_missing(value):
-        return None, None
-    if isinstance(value, bool):
-        return None, f"{value!r} is not a whole number"
-    if isinstance(value, int):
-        number: float = value
-    else:
-        raw = str(value).strip()
-        try:
-            number = float(raw)
-        except ValueError:
-            return None, f"{raw!r} is not a whole number"
-        if not math.isfinite(number) or not number.is_integer():
-            return None, f"{raw!r} is not a whole number"
-    if number < 0:
-        return None, f"{int(number)} is negative (counts are whole non-negative numbers)"
-    return int(number), None
-
-
-def _parse_float(value: Any) -> tuple[float | None, str | None]:
-    if _is_missing(value):
-        return None, None
-    if isinstance(value, bool):
-        return None, f"{value!r} is not a number"
-    raw = str(value).strip()
+def _cell(parse: Any, value: Any, where: str, problems: list[str], **kwargs: Any) -> Any:
+    """`parse(value)` through the input boundary; a refusal becomes one problem line."""
     try:
-        number = float(raw)
-    except ValueError:
-        return None, f"{raw!r} is not a number"
-    if not math.isfinite(number):
-        return None, f"{raw!r} is not a finite number"
-    if number < 0:
-        return None, f"{raw} is negative (months cannot be negative)"
-    return number, None
+        return parse(value, where=where, error=CatalogError, **kwargs)
+    except CatalogError as exc:
+        problems.append(str(exc))
+        return None
 
 
 def _int_text(value: str | None) -> str:

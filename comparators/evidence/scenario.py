@@ -12,14 +12,15 @@ row and adds the edits' deltas (new minus old counts per subtype) to it.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from comparators.errors import InputError
 from comparators.evidence.cohort import ThisCohort
+from comparators.inputs import clean_text, is_missing, parse_count
 from comparators.vocab import AGGREGATE_SUBTYPES
 
 SCENARIO_COLUMNS = ["subtype", "evaluable", "responders"]
@@ -59,34 +60,8 @@ def scenario_table(cohort: ThisCohort) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def _whole(value: object) -> int | None:
-    """A whole number from an editor cell (int, integral float, digit string), else None."""
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, str):
-        value = value.strip()
-        try:
-            value = float(value)
-        except ValueError:
-            return None
-    try:
-        f = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-    if not math.isfinite(f) or not f.is_integer():
-        return None
-    return int(f)
-
-
 def _is_blank(value: object) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, str):
-        return value.strip() == ""
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
+    return is_missing(value, markers=False)
 
 
 # Larger than any sarcoma cohort; also keeps the exact tests (Fisher) that follow an edit fast.
@@ -97,34 +72,34 @@ def _check_row(
     position: int, record: dict[str, object], known: set[str]
 ) -> tuple[tuple[str, int, int] | None, list[ScenarioProblem]]:
     raw_code = record.get("subtype")
-    code = "" if _is_blank(raw_code) else str(raw_code).strip().upper()
     problems: list[ScenarioProblem] = []
+    try:
+        code = "" if _is_blank(raw_code) else clean_text(raw_code, max_chars=40).upper()
+    except InputError as exc:
+        code = ""
+        problems.append(ScenarioProblem(position, code, "subtype", str(exc)))
 
     def refuse(column: str, message: str) -> None:
         problems.append(ScenarioProblem(position, code, column, message))
 
-    if not code:
+    if problems:
+        pass
+    elif not code:
         refuse("subtype", "a subtype code is required")
     elif code in AGGREGATE_SUBTYPES:
         refuse("subtype", f"'{code}' is the all-subtypes row, which is recomputed from the "
                           "subtype rows; edit a subtype instead")
     elif code not in known:
-        refuse("subtype", f"unknown subtype code '{raw_code}' (use a code from the subtype "
-                          "vocabulary, e.g. ASPS, LMS, DDLPS)")
+        refuse("subtype", f"unknown subtype code {code!r} "
+                          "(use a code from the subtype vocabulary, e.g. ASPS, LMS, DDLPS)")
     counts: dict[str, int] = {}
     for column in ("evaluable", "responders"):
-        value = record.get(column)
-        number = None if _is_blank(value) else _whole(value)
-        if _is_blank(value):
-            refuse(column, "a number is required")
-        elif number is None:
-            refuse(column, f"must be a whole number, got {value!r}")
-        elif number < 0:
-            refuse(column, f"must not be negative, got {number}")
-        elif number > MAX_PATIENTS:
-            refuse(column, f"{number:,} is more patients than any sarcoma cohort "
-                           f"(the limit is {MAX_PATIENTS:,})")
+        try:
+            number = parse_count(record.get(column), maximum=MAX_PATIENTS)
+        except InputError as exc:
+            refuse(column, str(exc))
         else:
+            assert number is not None
             counts[column] = number
     if len(counts) == 2 and counts["responders"] > counts["evaluable"]:
         refuse("responders", f"{counts['responders']} responders exceed "
