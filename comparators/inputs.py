@@ -260,7 +260,7 @@ def parse_choice(raw: object, choices: Iterable[str] | Mapping[str, str], *, wha
     if key in by_key:
         return by_key[key]
     valid = ", ".join(dict.fromkeys(table.values()))
-    refuse(f"unknown {what} {clean_text(text, max_chars=200)!r} (valid: {valid})", value=raw,
+    refuse(f"unknown {what} {clean_text(text, max_chars=200)!r} (known: {valid})", value=raw,
            rule="unknown code", **at)
 
 

@@ -39,7 +39,7 @@ TEMPLATE = ROOT / "data" / "ipd_template.csv"
         ("unknown_subtype.csv", "row 1, column 'subtype': unknown subtype 'OSTEO'"),
         (
             "unknown_response.csv",
-            "row 3, column 'best_response': unknown best response 'MR' (valid: CR, PR, SD, PD, NE)",
+            "row 3, column 'best_response': unknown best response 'MR' (known: CR, PR, SD, PD, NE)",
         ),
         ("negative_time.csv", "row 2, column 'os_time': time must be >= 0, got -3"),
         ("nan_time.csv", "row 3, column 'pfs_time': value is missing"),

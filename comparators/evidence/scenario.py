@@ -26,6 +26,18 @@ from comparators.vocab import AGGREGATE_SUBTYPES
 SCENARIO_COLUMNS = ["subtype", "evaluable", "responders"]
 HYPOTHETICAL_LABEL = "This cohort (hypothetical scenario)"
 HYPOTHETICAL_CAVEAT = "Hypothetical: edited from the published counts; not observed data."
+
+
+def source_name(cohort: ThisCohort) -> str:
+    """How captions name the real cohort a scenario is edited from."""
+    if cohort.kind == "hypothetical":
+        return cohort.derived_label or "an earlier cohort"
+    return "the published counts" if cohort.kind == "published" else cohort.label
+
+
+def scenario_caveat(source: str) -> str:
+    return (HYPOTHETICAL_CAVEAT if source == "the published counts" else
+            f"Hypothetical: edited from {source}; not observed data.")
 # Columns that no longer describe a row once its counts are edited.
 _DETAIL_COLUMNS = ("cr", "pr", "sd", "pd", "unconfirmed", "pfs_median_months", "pfs_low",
                    "pfs_high")
@@ -174,12 +186,15 @@ def apply_scenario(
             accepted.append(value)
             seen.add(value[0])
 
+    source = source_name(base)
     rows: list[dict[str, object]] = []
     for code, n, k in accepted:
         template = template_by_code.get(code)
         if template is not None:
-            note = (f"Hypothetical: edited from the published {int(template['responders'])}/"
-                    f"{int(template['evaluable'])} to {k}/{n}; not observed data.")
+            was = f"{int(template['responders'])}/{int(template['evaluable'])}"
+            was = (f"{was} (an earlier edit of {source})" if base.kind == "hypothetical" else
+                   f"the published {was}" if base.kind == "published" else f"{was} in {source}")
+            note = f"Hypothetical: edited from {was} to {k}/{n}; not observed data."
             rows.append(_edited_row(template, code, n, k, note))
         else:
             row = _edited_row(template_any, code, n, k,
@@ -201,18 +216,18 @@ def apply_scenario(
         if n < 0 or k < 0 or k > n:
             problems.append(ScenarioProblem(0, str(agg["subtype"]), "responders",
                                             f"the recomputed all-subtypes row would be {k}/{n}; "
-                                            "kept the published counts"))
+                                            f"kept the counts of {source}"))
             n, k = int(agg["evaluable"]), int(agg["responders"])
         if (n, k) != (int(agg["evaluable"]), int(agg["responders"])):
             for column in ("cr", "pr", "sd", "pd", "unconfirmed"):
                 if column in row:
                     row[column] = pd.NA
             row["note"] = (
-                f"Hypothetical: the published {agg['subtype']} row "
+                f"Hypothetical: the {agg['subtype']} row of {source} "
                 f"({int(agg['responders'])}/{int(agg['evaluable'])}) plus the edits' deltas "
                 f"({d_k:+d} responders, {d_n:+d} evaluable) = {k}/{n}. Not the sum of the "
-                "subtype rows, which do not cover every patient. Median PFS is the published "
-                "one (the scenario edits responses only)."
+                "subtype rows, which do not cover every patient. Median PFS is unchanged (the "
+                "scenario edits responses only)."
             )
         row.update(evaluable=n, responders=k)
         total_rows.append(row)
@@ -231,8 +246,10 @@ def apply_scenario(
         label=HYPOTHETICAL_LABEL,
         rows=out.reset_index(drop=True),
         kind="hypothetical",
-        caveat=HYPOTHETICAL_CAVEAT,
+        caveat=scenario_caveat(source),
         replaces=base.replaces or base.study,
+        derived_from=base.source,
+        derived_label=source,
     )
     return cohort, problems
 
