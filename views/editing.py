@@ -12,6 +12,7 @@ Not a page (st.navigation only runs the files it is given).
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from comparators.errors import InputError
-from comparators.inputs import clean_text, is_missing, parse_count, parse_number
+from comparators.inputs import MAX_EXACT_COUNT, clean_text, is_missing, parse_count, parse_number
 
 EDIT_PARTS = ("edited_rows", "added_rows", "deleted_rows")
 
@@ -31,6 +32,15 @@ class EditCheck:
     state: dict[str, Any] = field(default_factory=lambda: {p: ({} if p == "edited_rows" else [])
                                                             for p in EDIT_PARTS})
     refused: tuple[str, ...] = ()
+    #: True when a number arrived as text ("12", "1e1", "3,5") or a row position as anything
+    #: but an int: the editor would read them its own way (int("1e1") fails, "0" is not a
+    #: position), so the page applies the checked state.
+    rewritten: bool = False
+
+    @property
+    def for_the_page(self) -> bool:
+        """The page, not the editor, must apply this message (see `apply_edits`)."""
+        return bool(self.refused) or self.rewritten
 
 
 def _position(key: object, rows: int) -> int | None:
@@ -49,7 +59,7 @@ def _cell(column: object, value: object, columns: list[str], whole: set[str]) ->
     if not isinstance(column, str) or column not in columns:
         name = clean_text(str(column), max_chars=10**4)[:40]
         return f"{name!r} is not a column of this table ({', '.join(columns)})"
-    if value is not None and not isinstance(value, str | int | float):
+    if value is not None and not isinstance(value, str | numbers.Number):
         return f"column {column!r}: {type(value).__name__} is not a cell value"
     if column in whole and not is_missing(value, markers=False):
         # The editor would truncate 4.5 to 4 or blank "1,500"; the sign and the size are for
@@ -60,6 +70,8 @@ def _cell(column: object, value: object, columns: list[str], whole: set[str]) ->
             return f"column {column!r}: {exc}"
         if number is not None and not number.is_integer():
             return f"column {column!r}: {value!r} is not a whole number"
+        if number is not None and abs(number) > MAX_EXACT_COUNT:  # the editor drops it silently
+            return f"column {column!r}: {number:g} is more than the limit of {MAX_EXACT_COUNT:,}"
     return None
 
 
@@ -118,8 +130,18 @@ def check_edits(state: object, frame: pd.DataFrame, whole: Iterable[str] = (),
         if not isinstance(raw, kind):
             refused.append(f"the {part.replace('_', ' ')} of the edit message are not "
                            "readable; ignored")
+    odd_positions = any(not isinstance(k, int) or isinstance(k, bool)
+                        for k in [*edited_keys(raw_edited), *(raw_deleted if isinstance(
+                            raw_deleted, list) else [])])
+    numeric = wanted | {str(c) for c in frame.columns if frame[c].dtype.kind in "iuf"}
+    cells = [v for changes in edited.values() for c, v in changes.items() if c in numeric]
+    cells += [v for row in added for c, v in row.items() if c in numeric]
     return EditCheck({"edited_rows": edited, "added_rows": added, "deleted_rows": deleted},
-                     tuple(refused))
+                     tuple(refused), odd_positions or any(isinstance(v, str) for v in cells))
+
+
+def edited_keys(raw: object) -> list[object]:
+    return list(raw) if isinstance(raw, Mapping) else []
 
 
 def apply_edits(frame: pd.DataFrame, state: Mapping[str, Any]) -> pd.DataFrame:

@@ -63,8 +63,8 @@ def _drop(key: str, raw: str, why: str) -> None:
 
 
 def check_link_input() -> None:
-    """Before any widget reads the URL: drop keys that are no setting of this app and values
-    no widget can use (control characters, overlong text); the link notice names them."""
+    """Before any widget reads the URL: drop keys that are no setting of this app and overlong
+    values; the link notice names them."""
     for key in list(st.query_params.keys()):
         values = st.query_params.get_all(key)
         if key in STREAMLIT_KEYS:
@@ -74,12 +74,9 @@ def check_link_input() -> None:
             continue
         for raw in values:
             try:
-                clean = clean_text(raw, max_chars=MAX_LINK_VALUE_CHARS)
+                clean_text(raw, max_chars=MAX_LINK_VALUE_CHARS)
             except InputError as exc:
                 _drop(key, raw, str(exc))
-                break
-            if clean != raw.strip():
-                _drop(key, raw, "it contains control or invisible characters")
                 break
 
 
@@ -98,10 +95,7 @@ def _link_number(key: str, low: float, high: float, whole: bool) -> bool:
     st.session_state.setdefault(CHECKED_KEY, set()).add(key)
     raw = values[-1]
     try:
-        number = parse_count(raw) if whole else parse_number(raw)
-        assert number is not None
-        if not low <= number <= high:
-            raise InputError(f"{number:g} is outside this setting's range, {low:g} to {high:g}")
+        number = parse_link_number(raw, low, high, whole)
     except InputError as exc:
         _drop(key, raw, str(exc))
         return False
@@ -119,6 +113,15 @@ def _hand_over(key: str, value: object, text: str) -> None:
     del st.query_params[key]
     st.session_state[key] = value  # the widget writes it back to the URL on its next run
     st.session_state.setdefault(HANDED_KEY, {})[key] = text
+
+
+def parse_link_number(raw: str, low: float, high: float, whole: bool) -> float:
+    """A number widget's link value as the input boundary reads it, within the widget's range."""
+    number = parse_count(raw) if whole else parse_number(raw)
+    assert number is not None
+    if not low <= number <= high:
+        raise InputError(f"{number:g} is outside this setting's range, {low:g} to {high:g}")
+    return number
 
 
 def _whole(*numbers: object) -> bool:
@@ -145,9 +148,14 @@ def link_slider(container: Any, label: str, min_value: Any, max_value: Any, valu
                             bind="query-params" if use_link else None, **kwargs)
 
 
-def _match(raw: str, options: Sequence[object], format_func: Callable[[Any], str]) -> object:
-    """The option a link value names: its label, its code in any case, or the same number."""
-    text = raw.strip()
+def match_link_choice(raw: str, options: Sequence[object],
+                      format_func: Callable[[Any], str]) -> object:
+    """The option a link value names: its label, its code in any case, or the same number,
+    read as every other text is (inputs.clean_text: control characters removed)."""
+    try:
+        text = clean_text(raw, max_chars=MAX_LINK_VALUE_CHARS)
+    except InputError:
+        return None
     for option in options:
         if format_func(option) == text or str(option) == text:
             return option
@@ -174,7 +182,7 @@ def link_choice(key: str, options: Iterable[object],
         return
     st.session_state.setdefault(CHECKED_KEY, set()).add(key)
     raw = values[-1]
-    option = _match(raw, offered, format_func)
+    option = match_link_choice(raw, offered, format_func)
     if option is None:
         _drop(key, raw, "")  # the notice lists the choices offered
     elif format_func(option) != raw:  # Streamlit matches the shown label exactly
@@ -199,7 +207,7 @@ def keep_valid_link_values(
     labels = {format_func(o) for o in options}
     if all(v in labels for v in values):
         return  # Streamlit reads them as they are
-    matched = [(v, _match(v, options, format_func)) for v in values]
+    matched = [(v, match_link_choice(v, options, format_func)) for v in values]
     kept = list(dict.fromkeys(o for _, o in matched if o is not None))
     st.session_state.setdefault(CHECKED_KEY, set()).add(key)
     if not kept:

@@ -205,7 +205,7 @@ def checked_edits(key: str, base_key: str, whole: tuple[str, ...] = ()) -> list[
     (views.editing); on a refusal the table keeps the sound edits and the editor restarts."""
     base = st.session_state[base_key]
     check = check_edits(st.session_state.get(key), base, whole, limits.MAX_CURVE_POINTS)
-    if check.refused:
+    if check.for_the_page:
         edited = apply_edits(base, check.state)
         for column in edited.columns:  # numbers as the boundary reads them; the rest empty
             edited[column] = [_number_or_none(v) for v in edited[column]]

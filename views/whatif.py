@@ -135,7 +135,7 @@ edit_check = check_edits(st.session_state.get(EDITOR_KEY), origin_table,
                          whole=("evaluable", "responders"), max_added=len(known),
                          row_names=list(origin_table["subtype"]))
 edit_refusals = list(edit_check.refused)
-if edit_check.refused:
+if edit_check.for_the_page:
     kept, kept_problems = apply_scenario(apply_edits(origin_table, edit_check.state), origin,
                                          known)
     edit_refusals += [p.text() for p in kept_problems]

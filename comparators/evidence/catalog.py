@@ -816,14 +816,8 @@ def _get(row: Mapping[str, Any] | pd.Series, key: str) -> Any:
 
 
 def _canonical_code(catalog: Catalog, subtype: str) -> str:
-    codes = {c.upper(): c for c in catalog.subtype_codes}
-    code = codes.get(str(subtype).strip().upper())
-    if code is None:
-        raise CatalogError(
-            f"subtypes.csv: unknown subtype code {subtype!r} "
-            f"(known: {', '.join(sorted(codes.values()))})"
-        )
-    return code
+    return parse_choice(subtype, sorted(catalog.subtype_codes), what="subtype code",
+                        where="subtypes.csv", error=CatalogError)
 
 
 def _json_value(value: Any) -> Any:
