@@ -599,11 +599,12 @@ def test_validate_cohort_rows_reports_every_problem() -> None:
         validate_cohort_rows(upload, "upload.csv", {"LMS"})
     problems = info.value.problems
     assert (
-        "upload.csv row 1 (line 2), column 'pfs_median_months': 'abc' is not a number" in problems
+        "upload.csv row 1 (line 2), column 'pfs_median_months': expected a number, got 'abc'"
+        in problems
     )
     assert (
-        "upload.csv row 2 (line 3), column 'pfs_median_months': 'inf' is not a finite number"
-        in problems
+        "upload.csv row 2 (line 3), column 'pfs_median_months': value is infinite (inf); "
+        "expected a finite number" in problems
     )
     assert any(
         p.startswith("upload.csv row 2 (line 3), columns 'study', 'arm', 'subtype': duplicate")

@@ -39,6 +39,7 @@ from comparators.evidence.versions import (
     CatalogVersionError,
 )
 from comparators.evidence.versions import load_catalog_info as _load_info
+from comparators.inputs import clean_text, is_missing, parse_choice, parse_count, parse_number
 from comparators.vocab import AGGREGATE_SUBTYPES, DESIGNS, ICI_TARGETS, REGIMEN_CLASSES, VERIFIED
 
 __all__ = [
@@ -420,50 +421,33 @@ def validate_cohort_rows(
     records = frame.to_dict("records")
     for i, rec in enumerate(records):
         for col in TEXT_COLUMNS:
-            text[col].append(_text(rec.get(col)))
+            cell = rec.get(col)
+            text[col].append(None if _is_missing(cell) else
+                             _cell(clean_text, cell, where(i, col), problems) or None)
         for col in COUNT_COLUMNS:
-            value, err = _parse_count(rec.get(col))
-            if err:
-                problems.append(f"{where(i, col)}: {err}")
-            counts[col].append(value)
+            counts[col].append(_cell(parse_count, rec.get(col), where(i, col), problems,
+                                     required=False))
         for col in FLOAT_COLUMNS:
-            fvalue, err = _parse_float(rec.get(col))
-            if err:
-                problems.append(f"{where(i, col)}: {err}")
-            floats[col].append(fvalue)
+            months = _cell(parse_number, rec.get(col), where(i, col), problems, required=False)
+            if months is not None and months < 0:
+                problems.append(f"{where(i, col)}: {months:g} is negative (months cannot be "
+                                "negative)")
+                months = None
+            floats[col].append(months)
 
         for col in required_text:
             if text[col][i] is None:
                 problems.append(f"{where(i, col)}: required value is empty")
 
-        subtype = text["subtype"][i]
-        if subtype is not None:
-            code = canon.get(subtype.upper())
-            if code is None:
-                problems.append(
-                    f"{where(i, 'subtype')}: unknown subtype code {subtype!r} "
-                    f"(known: {', '.join(sorted(canon.values()))})"
-                )
-            else:
-                text["subtype"][i] = code
-
-        _check_vocab(
-            text["regimen_class"][i],
-            REGIMEN_CLASSES,
-            "regimen class",
-            where(i, "regimen_class"),
-            problems,
-        )
-        _check_vocab(
-            text["ici_target"][i], ICI_TARGETS, "ICI target", where(i, "ici_target"), problems
-        )
-        _check_vocab(text["design"][i], DESIGNS, "design", where(i, "design"), problems)
-        _check_vocab(
-            text["derived"][i], (DERIVED_YES,), "derived flag", where(i, "derived"), problems
-        )
-        _check_vocab(
-            text["source_type"][i], SOURCE_TYPES, "source type", where(i, "source_type"), problems
-        )
+        for col, allowed, what in (("subtype", canon.values(), "subtype code"),
+                                   ("regimen_class", REGIMEN_CLASSES, "regimen class"),
+                                   ("ici_target", ICI_TARGETS, "ICI target"),
+                                   ("design", DESIGNS, "design"),
+                                   ("derived", (DERIVED_YES,), "derived flag"),
+                                   ("source_type", SOURCE_TYPES, "source type")):
+            if text[col][i] is not None:  # codes in any case, returned as the vocabulary has them
+                text[col][i] = _cell(parse_choice, text[col][i], where(i, col), problems,
+                                     choices=allowed, what=what) or text[col][i]
         cut = text["data_cut"][i]
         if cut is not None and not _is_data_cut(cut):
             problems.append(
@@ -804,9 +788,10 @@ def _validate_references(raw: pd.DataFrame, source: str, lines: Sequence[int]) -
         year = rec["year"]
         if year and not re.fullmatch(r"(19|20)\d\d", _int_text(year)):
             problems.append(f"{where}, column 'year': {year!r} is not a year")
-        _check_vocab(rec["kind"], REFERENCE_KINDS, "reference kind", f"{where}, column 'kind'",
-                     problems)
-        if rec["kind"] is None:
+        if rec["kind"] is not None:
+            _cell(parse_choice, rec["kind"], f"{where}, column 'kind'", problems,
+                  choices=REFERENCE_KINDS, what="reference kind")
+        else:
             problems.append(f"{where}, column 'kind': required value is empty "
                             f"({' | '.join(REFERENCE_KINDS)})")
         problems += [f"{where}, {p}" for p in _reference_problems(rec)]
@@ -882,13 +867,6 @@ def _reference_problems(rec: Mapping[str, Any]) -> list[str]:
     return problems
 
 
-def _check_vocab(
-    value: str | None, allowed: Sequence[str], what: str, where: str, problems: list[str]
-) -> None:
-    if value is not None and value not in allowed:
-        problems.append(f"{where}: unknown {what} {value!r} (allowed: {' | '.join(allowed)})")
-
-
 def _is_iso_date(value: str) -> bool:
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
         return False
@@ -915,59 +893,23 @@ def _has_count_error(problems: list[str], prefix: str) -> bool:
 
 
 def _is_missing(value: Any) -> bool:
-    if value is None or value is pd.NA:
-        return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
-    if isinstance(value, str) and not value.strip():
-        return True
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
+    return is_missing(value, markers=False)
 
 
 def _text(value: Any) -> str | None:
+    """A text cell, cleaned (inputs.clean_text); None when empty."""
     if _is_missing(value):
         return None
-    return str(value).strip()
+    return clean_text(value, max_chars=10**6) or None
 
 
-def _parse_count(value: Any) -> tuple[int | None, str | None]:
-    if _is_missing(value):
-        return None, None
-    if isinstance(value, bool):
-        return None, f"{value!r} is not a whole number"
-    if isinstance(value, int):
-        number: float = value
-    else:
-        raw = str(value).strip()
-        try:
-            number = float(raw)
-        except ValueError:
-            return None, f"{raw!r} is not a whole number"
-        if not math.isfinite(number) or not number.is_integer():
-            return None, f"{raw!r} is not a whole number"
-    if number < 0:
-        return None, f"{int(number)} is negative (counts are whole non-negative numbers)"
-    return int(number), None
-
-
-def _parse_float(value: Any) -> tuple[float | None, str | None]:
-    if _is_missing(value):
-        return None, None
-    if isinstance(value, bool):
-        return None, f"{value!r} is not a number"
-    raw = str(value).strip()
+def _cell(parse: Any, value: Any, where: str, problems: list[str], **kwargs: Any) -> Any:
+    """`parse(value)` through the input boundary; a refusal becomes one problem line."""
     try:
-        number = float(raw)
-    except ValueError:
-        return None, f"{raw!r} is not a number"
-    if not math.isfinite(number):
-        return None, f"{raw!r} is not a finite number"
-    if number < 0:
-        return None, f"{raw} is negative (months cannot be negative)"
-    return number, None
+        return parse(value, where=where, error=CatalogError, **kwargs)
+    except CatalogError as exc:
+        problems.append(str(exc))
+        return None
 
 
 def _int_text(value: str | None) -> str:
@@ -987,14 +929,8 @@ def _get(row: Mapping[str, Any] | pd.Series, key: str) -> Any:
 
 
 def _canonical_code(catalog: Catalog, subtype: str) -> str:
-    codes = {c.upper(): c for c in catalog.subtype_codes}
-    code = codes.get(str(subtype).strip().upper())
-    if code is None:
-        raise CatalogError(
-            f"subtypes.csv: unknown subtype code {subtype!r} "
-            f"(known: {', '.join(sorted(codes.values()))})"
-        )
-    return code
+    return parse_choice(subtype, sorted(catalog.subtype_codes), what="subtype code",
+                        where="subtypes.csv", error=CatalogError)
 
 
 def _json_value(value: Any) -> Any:
