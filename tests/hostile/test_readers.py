@@ -160,3 +160,42 @@ def test_valid_uploads_read_exactly_as_before() -> None:
             before = pd.read_parquet(io.BytesIO(raw))
             before = before.astype(object).where(before.notna(), "").astype(str)
         pd.testing.assert_frame_equal(_frame_from_upload(raw, name), before)
+
+
+PAGE_UPLOAD = """
+import json, resource, sys
+from pathlib import Path
+sys.path.insert(0, "tests")
+from apptest import open_page
+from read_child import status
+
+at = open_page("views/survival.py")
+limit = status("VmSize") + 1024 * 2**20  # a regression must not take the machine with it
+resource.setrlimit(resource.RLIMIT_AS, (limit, resource.RLIM_INFINITY))
+out = {}
+for path, name, mime in json.loads(sys.argv[1]):
+    at.file_uploader[0].upload(name, Path(path).read_bytes(), mime).run()
+    out[name] = {"errors": [str(e.value) for e in at.error],
+                 "exceptions": [str(e.value) for e in at.exception]}
+print(json.dumps(out))
+"""
+
+
+def test_bombs_through_the_page_are_refused_with_the_limit_named(tmp_path: Path) -> None:
+    """The visitor's path: the survival page's uploader shows the refusal (no traceback)."""
+    from isolation import ROOT
+
+    picked = {"far-cell-no-dimension.xlsx": "sheet rows", "zip-size-lies.xlsx":
+              "could not be read as an Excel workbook", "dictionary-1MB-value.parquet":
+              "decoded size", "nul-after-4KB.csv": "NUL character"}
+    files = []
+    for case in (c for c in CASES if c.name in picked):
+        (tmp_path / case.name).write_bytes(case.make())
+        files.append([str(tmp_path / case.name), case.name, "application/octet-stream"])
+    child = run_child(["-c", PAGE_UPLOAD, json.dumps(files)], timeout=600, cwd=ROOT)
+    assert child.returncode == 0, child.describe()
+    shown = child.json()
+    for name, needle in picked.items():
+        assert not shown[name]["exceptions"], shown[name]
+        assert any(needle in e and "could not be used" in e for e in shown[name]["errors"]), \
+            shown[name]
