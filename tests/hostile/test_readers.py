@@ -22,9 +22,13 @@ from comparators.stats.pooling import read_pool_csv
 from comparators.stats.survival import read_survival_csv
 
 CASES = every_case()
-#: Targets for any upload: refused or read within 2 s and 300 MB. CPU time is measured (the
-#: machine is shared, so wall time says more about the neighbours); the margin is for its noise.
-CPU_SECONDS = 2.0 * 1.25
+#: The target for any upload: refused or read within 2 s and 300 MB. CPU time is measured (the
+#: machine is shared, so wall time says more about the neighbours). A refusal must come long
+#: before that (the bombs took 5 s to over 2 minutes before); the largest valid .xlsx, 10,000
+#: patients in inline strings, takes about 2 s of CPU in openpyxl and validation, so reading
+#: gets a margin for the noise of a busy machine.
+CPU_REFUSE_SECONDS = 1.0
+CPU_READ_SECONDS = 3.0
 EXTRA_MB = 300
 
 
@@ -65,7 +69,7 @@ def test_upload_is_refused_or_read_within_bounds(case: Upload, results: dict[str
         assert r["outcome"] == "refused", r
         for needle in case.needles:
             assert needle in r["message"], (needle, r["message"])
-    assert r["cpu"] <= CPU_SECONDS, r
+    assert r["cpu"] <= (CPU_READ_SECONDS if case.expect == "accept" else CPU_REFUSE_SECONDS), r
     assert r["peak_mb"] <= EXTRA_MB, r
 
 
