@@ -59,17 +59,21 @@ COHORT_LABEL = hostile("Zebra cohort")
 
 
 def hostile_ipd() -> pd.DataFrame:
-    """A validated IPD frame whose ids, regimens, agents and notes hold the forbidden set."""
+    """A validated IPD frame whose ids, regimens, agents and notes then get the forbidden set
+    (set after validation: what the renderers must survive does not depend on what the input
+    parsers let through)."""
     from comparators.evidence.ipd import validate_ipd
 
     valid = pd.read_csv(ROOT / "tests" / "fixtures" / "ipd" / "valid.csv", dtype=str)
     df = pd.concat([valid] * (ROWS // len(valid)), ignore_index=True)
+    df["id"] = [f"P{i}" for i in range(ROWS)]
+    df = validate_ipd(df)
     df["id"] = [f"Id{i:02d}" + chunk(i) for i in range(ROWS)]
     df["regimen"] = [f"Reg{i % 3}\x01" + chunk((i + 1) % ROWS) for i in range(ROWS)]
     df["ai_agent"] = [f"Ai{i % 2}\x02" + chunk((i + 2) % ROWS) for i in range(ROWS)]
     df["ici_agent"] = [f"Ici{i % 2}\x03" + chunk((i + 3) % ROWS) for i in range(ROWS)]
     df["note"] = [chunk((i + 4) % ROWS) for i in range(ROWS)]
-    return validate_ipd(df)
+    return df
 
 
 def hostile_cohort():  # noqa: ANN201 - ThisCohort, imported lazily
