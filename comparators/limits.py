@@ -452,23 +452,23 @@ def _chunk_page_sizes(raw: bytes, chunk: Any, filename: str) -> tuple[int, int]:
     end = min(len(raw), start + chunk.total_compressed_size)
     total = pages = values = 0
     pos = start
-    try:
-        while pos < end and values < chunk.num_values:
+    while pos < end and pages <= MAX_PARQUET_PAGES:  # every page the reader could reach
+        try:
             header, pos = _thrift_struct(raw, pos, 0)
             uncompressed, compressed = header.get(2, 0), header.get(3, 0)
             if uncompressed < 0 or compressed < 0:
                 raise ValueError("negative page size")
-            total += uncompressed
-            pages += 1
-            for data_header in (header.get(5), header.get(8)):  # data page v1 / v2
-                if isinstance(data_header, dict):
-                    values += max(0, data_header.get(1, 0))
-            pos += compressed
-            if pages > MAX_PARQUET_PAGES:
-                break
-    except (IndexError, ValueError, RecursionError) as exc:
-        raise InputError(f"{filename} could not be read as Parquet (a page header in column "
-                         f"{chunk.path_in_schema!r} is damaged: {exc})") from None
+        except (IndexError, ValueError, RecursionError) as exc:
+            if values >= chunk.num_values > 0:
+                break  # padding after the last page, which the reader never reads
+            raise InputError(f"{filename} could not be read as Parquet (a page header in "
+                             f"column {chunk.path_in_schema!r} is damaged: {exc})") from None
+        total += uncompressed
+        pages += 1
+        for data_header in (header.get(5), header.get(8)):  # data page v1 / v2
+            if isinstance(data_header, dict):
+                values += max(0, data_header.get(1, 0))
+        pos += compressed
     return total, pages
 
 
