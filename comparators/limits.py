@@ -180,6 +180,11 @@ def check_xlsx(raw: bytes, filename: str) -> None:
                     "save the sheet as CSV, or remove unused sheets and formatting")
         counts = _XlsxCounts(filename)
         for info in infos:
+            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                # Excel writes nothing else; LZMA's window is sized by the file (up to 1.5 GB)
+                raise InputError(f"{filename}: part {info.filename} is compressed in a way "
+                                 f"Excel never writes (zip method {info.compress_type}); save "
+                                 "the sheet again from Excel, or as CSV")
             try:
                 with archive.open(info) as part:
                     counts.scan(part, info.filename)
