@@ -417,3 +417,23 @@ def test_cli_metareg_refuses_unusable_files(tmp_path: Path, text: str, needle: s
     out = run_cli("metareg", str(path), "--moderator", "x", "--json")
     assert out.returncode == 2, out.stderr
     assert needle in out.stderr and len(out.stderr.strip().splitlines()) == 1
+
+
+def test_cli_metareg_never_lets_file_text_act_on_the_terminal(tmp_path: Path) -> None:
+    levels = ["\x1b[31mRED\x1b[0m", "\u202eevil", "a\x9b2Jb"]
+    path = tmp_path / "hostile.csv"
+    path.write_text("study,events,n,arm type\n" + "".join(
+        f"\"s{i}\x1b]0;x\x07\",{i + 1},20,\"{levels[i % 3]}\"\n" for i in range(9)),
+        encoding="utf-8")
+    for extra in ([], ["--json"]):
+        out = run_cli("metareg", str(path), "--moderator", "arm type", *extra)
+        assert out.returncode == 0, out.stderr
+        assert not any(ch in out.stdout for ch in ("\x1b", "\x07", "\x9b", "\u202e"))
+        assert "arm typeevil" in out.stdout  # the level is shown, as text
+
+
+def test_cli_metareg_refuses_a_repeated_column(tmp_path: Path) -> None:
+    path = tmp_path / "twice.csv"
+    path.write_text("study,events,n,line,Line\nA,1,10,a,a\nB,2,10,b,b\nC,3,10,a,a\n")
+    out = run_cli("metareg", str(path), "--moderator", "line")
+    assert out.returncode == 2 and "duplicated column name" in out.stderr
