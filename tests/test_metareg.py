@@ -242,6 +242,7 @@ def test_one_moderator_per_ten_arms_is_a_warning_not_a_refusal() -> None:
     ({"x": [1.0, None, 3.0, 4.0, 5.0]}, "arm 2: value is missing"),
     ({"x": [1.0, math.nan, 3.0, 4.0, 5.0]}, "arm 2: value is missing or not finite"),
     ({}, "at least one moderator"),
+    ({"x": [1.0, 2.0, 3e300, 4.0, 5.0]}, "in size; rescale it"),
     ({f"m{j}": [1.0, 2.0, 3.0, 4.0, float(j)] for j in range(limits.MAX_MODERATORS + 1)},
      f"moderators: {limits.MAX_MODERATORS + 1} is more than the limit of "
      f"{limits.MAX_MODERATORS}"),

@@ -77,6 +77,9 @@ METAREG_METHODS: tuple[str, ...] = ("REML", "ML", "DL", "PM")
 #: Below this many arms per moderator coefficient the result carries a warning.
 ARMS_PER_TERM = 10
 INTERCEPT = "(Intercept)"
+#: Largest absolute value of a numeric moderator: its square enters X'X, which must stay far
+#: from overflow and keep the digits the fit needs.
+MAX_MODERATOR_SIZE = 1e9
 
 Kind = Literal["numeric", "categorical"]
 
@@ -186,6 +189,10 @@ def design_matrix(moderators: Mapping[str, Sequence[object]],
         kind, values = _column_kind(name, raw)
         if kind == "numeric":
             x = np.asarray(values, dtype=float)
+            if np.max(np.abs(x)) > MAX_MODERATOR_SIZE:
+                raise _refuse(f"moderator {name!r} has values up to {np.max(np.abs(x)):g}, more "
+                              f"than the limit of {MAX_MODERATOR_SIZE:g} in size; rescale it "
+                              "(e.g. to thousands)")
             if np.ptp(x) == 0:
                 raise _refuse(f"moderator {name!r} is constant (every arm has {x[0]:g}): it "
                               "cannot explain differences between arms; leave it out")
