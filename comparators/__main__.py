@@ -217,6 +217,31 @@ def cmd_pool(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     return payload, "\n".join(lines)
 
 
+def cmd_metareg(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+    """Meta-regression of a `pool`-shaped file with moderator columns (metafor rma with mods).
+    The catalog form (--subtype CODE --endpoint E) needs the endpoint pipeline: not yet."""
+    from comparators.stats.metareg import metareg_proportions, read_metareg_csv
+
+    data = read_metareg_csv(args.file, args.moderator)
+    result = metareg_proportions(
+        data.events, data.n, data.moderators, studies=data.studies, measure=args.measure,
+        method=args.method, hksj=args.hksj, hksj_variant=args.hksj_variant, level=args.level)
+    payload = {"k": result.k, "endpoint": "orr", **result.to_dict()}
+    test = "z" if result.df is None else f"t({result.df})"
+    lines = [f"k = {result.k}, {args.measure}/{args.method}, {test}: tau2 = {result.tau2:.4f}, "
+             f"residual I2 = {result.i2:.1f}%, R2 = {result.r2:.1f}%",
+             f"{'term':<28} {'estimate':>9} {'se':>8} {'low':>9} {'high':>9} {'p':>7}"]
+    lines += [f"{c.term:<28} {c.estimate:>9.4f} {c.se:>8.4f} {c.low:>9.4f} {c.high:>9.4f} "
+              f"{c.p:>7.4f}" for c in result.coefficients]
+    qm = ("QM not available (perfect fit)" if result.qm is None else
+          f"QM = {result.qm:.4f} ({'F' if result.df is not None else 'chi2'}, df "
+          f"{result.qm_df}{'' if result.df is None else f', {result.df}'}), "
+          f"p = {result.qm_p:.4f}")
+    lines += [qm, f"QE = {result.qe:.4f} (df {result.qe_df}), p = {result.qe_p:.4f}"]
+    lines += [f"note: {note}" for note in result.notes]
+    return payload, "\n".join(lines)
+
+
 def cmd_simon(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     from comparators.stats.design import simon_designs
 
@@ -390,6 +415,29 @@ def build_parser() -> argparse.ArgumentParser:
                            "interval, metafor test='adhoc') or plain (metafor test='knha')")
     pool.add_argument("--level", type=_level("--level"), default=0.95)
     pool.set_defaults(run=cmd_pool, mu_prior_mean=0.0)
+
+    metareg = commands.add_parser(
+        "metareg", help="mixed-effects meta-regression of response rates (metafor rma with "
+                        "mods); the catalog form --subtype is not available yet")
+    metareg.add_argument("file", metavar="FILE",
+                         help="CSV with columns study,events,n and one column per moderator")
+    metareg.add_argument("--moderator", action="append", required=True, metavar="NAME",
+                         type=_column("--moderator"),
+                         help="a moderator column (repeatable): numeric, or categorical with "
+                              "the first level alphabetically as reference")
+    metareg.add_argument("--measure", type=_code(pool_measures, "--measure"),
+                         choices=pool_measures, default="logit")
+    metareg_methods = ["REML", "ML", "DL", "PM"]
+    metareg.add_argument("--method", type=_code(metareg_methods, "--method"),
+                         choices=metareg_methods, default="REML")
+    metareg.add_argument("--hksj", action="store_true",
+                         help="Knapp-Hartung: t tests with k - p df and an F omnibus test")
+    metareg.add_argument("--hksj-variant", dest="hksj_variant", choices=["adhoc", "plain"],
+                         type=_code(["adhoc", "plain"], "--hksj-variant"), default="adhoc",
+                         help="with --hksj: adhoc (default, as pool; metafor test='adhoc') or "
+                              "plain (metafor test='knha')")
+    metareg.add_argument("--level", type=_level("--level"), default=0.95)
+    metareg.set_defaults(run=cmd_metareg)
 
     simon = commands.add_parser("simon", help="Simon optimal and minimax two-stage designs")
     simon.add_argument("--p0", type=_fraction("--p0"), required=True,

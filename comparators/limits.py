@@ -65,6 +65,17 @@ MAX_SURVIVAL_ROWS = 100_000
 #: Distinct groups in a Kaplan-Meier fit or a "group by" (each is a curve and a legend entry).
 MAX_GROUPS = 50
 
+# --- meta-regression --------------------------------------------------------------------------
+#: Moderators in one meta-regression (each a column of the file): with sarcoma's few arms even
+#: three are more than the data can carry; five bounds the design and the text around it.
+MAX_MODERATORS = 5
+#: Levels of one categorical moderator: each level after the reference is a coefficient.
+MAX_MODERATOR_LEVELS = 12
+#: Coefficients of one meta-regression (intercept included): the fit's work grows with
+#: arms x coefficients^2 at each of ~150 likelihood evaluations (k = 1,000 arms with 16
+#: coefficients fits in well under a second; with 83, 7 s), and no sarcoma question needs more.
+MAX_COEFFICIENTS = 16
+
 # --- numbers --------------------------------------------------------------------------------
 #: Largest count (evaluable patients, events) in one study row: no trial is this large, and
 #: beyond 2**53 a float no longer holds every whole number.
