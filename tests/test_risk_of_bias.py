@@ -8,14 +8,13 @@ adding a study (with its eight rows) never breaks a test.
 
 from __future__ import annotations
 
-import csv
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from curated_tables import data_copy, edit_first, read_rows, rewrite
 
 from comparators.evidence.catalog import CatalogError, default_data_dir, load_catalog
 from comparators.evidence.risk_of_bias import (
@@ -40,8 +39,7 @@ def readme_overall(judgements: list[str]) -> str:
 
 
 def raw_rows() -> list[dict[str, str]]:
-    with (default_data_dir() / ROB_FILE).open(encoding="utf-8", newline="") as fh:
-        return list(csv.DictReader(fh))
+    return read_rows(default_data_dir() / ROB_FILE)
 
 
 @pytest.fixture(scope="module")
@@ -107,33 +105,6 @@ def test_overall_rule_refuses_an_incomplete_or_unknown_set(bad: list[str]) -> No
 
 
 # --------------------------------------------------------------------------- bad tables
-
-
-def data_copy(tmp_path: Path) -> Path:
-    target = tmp_path / "data"
-    shutil.copytree(default_data_dir(), target)
-    return target
-
-
-def rewrite(path: Path, change) -> None:
-    with path.open(encoding="utf-8", newline="") as fh:
-        rows = list(csv.DictReader(fh))
-    rows = change(rows)
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-
-
-def first_where(rows, **match):
-    return next(i for i, r in enumerate(rows) if all(r[k] == v for k, v in match.items()))
-
-
-def edit_first(match: dict, **values):
-    def change(rows):
-        rows[first_where(rows, **match)].update(values)
-        return rows
-    return change
 
 
 CASES = {

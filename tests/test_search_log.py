@@ -8,17 +8,16 @@ engine's output, so adding a study (with its records) keeps the tests valid.
 
 from __future__ import annotations
 
-import csv
 import html
 import json
 import re
-import shutil
 import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
+from curated_tables import data_copy, edit_first, read_rows, rewrite
 
 from comparators.charts.prisma import prisma_flow_chart
 from comparators.evidence.catalog import CatalogError, default_data_dir, load_catalog
@@ -32,9 +31,8 @@ from comparators.evidence.search_log import (
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def raw(name: str, directory: Path | None = None) -> list[dict[str, str]]:
-    with ((directory or default_data_dir()) / name).open(encoding="utf-8", newline="") as fh:
-        return list(csv.DictReader(fh))
+def raw(name: str) -> list[dict[str, str]]:
+    return read_rows(default_data_dir() / name)
 
 
 @pytest.fixture(scope="module")
@@ -102,29 +100,6 @@ def test_dates_and_the_unrecorded_counts_are_said(flow) -> None:
 
 
 # --------------------------------------------------------------------------- bad tables
-
-
-def data_copy(tmp_path: Path) -> Path:
-    target = tmp_path / "data"
-    shutil.copytree(default_data_dir(), target)
-    return target
-
-
-def rewrite(path: Path, change) -> None:
-    rows = raw(path.name, path.parent)
-    rows = change(rows)
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-
-
-def edit_first(match: dict, **values):
-    def change(rows):
-        i = next(i for i, r in enumerate(rows) if all(r[k] == v for k, v in match.items()))
-        rows[i].update(values)
-        return rows
-    return change
 
 
 CASES = {

@@ -92,25 +92,15 @@ def prisma_flow_chart(flow: PrismaFlow, title: str = "How the comparator catalog
         ident.append(_Box(right_side, 0, _SIDE_W, _wrap(
             f"Duplicates of records already identified {_n(other.duplicates)}", _SIDE_W)))
     rows.append(ident)
-    rows.append([_Box(left_main, 0, _MAIN_W, [f"Records screened {_n(db.screened)}"]),
-                 _list_box(left_side, _SIDE_W, "Records excluded", db.excluded_screening,
-                           db.screened - db.sought)])
-    rows.append([_Box(left_main, 0, _MAIN_W, _wrap(f"Reports sought for retrieval {_n(db.sought)}",
-                                                   _MAIN_W)),
-                 _list_box(left_side, _SIDE_W, "Reports not retrieved", db.not_retrieved,
-                           db.sought - db.assessed),
-                 _Box(right_main, 0, _MAIN_W, _wrap(
-                     f"Reports sought for retrieval {_n(other.sought)}", _MAIN_W)),
-                 _list_box(right_side, _SIDE_W, "Reports not retrieved", other.not_retrieved,
-                           other.sought - other.assessed)])
-    rows.append([_Box(left_main, 0, _MAIN_W, _wrap(
-                     f"Reports assessed for eligibility {_n(db.assessed)}", _MAIN_W)),
-                 _list_box(left_side, _SIDE_W, "Reports excluded:", db.excluded,
-                           db.assessed - db.included),
-                 _Box(right_main, 0, _MAIN_W, _wrap(
-                     f"Reports assessed for eligibility {_n(other.assessed)}", _MAIN_W)),
-                 _list_box(right_side, _SIDE_W, "Reports excluded:", other.excluded,
-                           other.assessed - other.included)])
+    rows.append(_step(left_main, left_side, "Records screened", db.screened,
+                      "Records excluded", db.excluded_screening, db.sought))
+    columns = ((left_main, left_side, db), (right_main, right_side, other))
+    rows.append([box for x, side, b in columns for box in _step(
+        x, side, "Reports sought for retrieval", b.sought, "Reports not retrieved",
+        b.not_retrieved, b.assessed)])
+    rows.append([box for x, side, b in columns for box in _step(
+        x, side, "Reports assessed for eligibility", b.assessed, "Reports excluded:",
+        b.excluded, b.included)])
     rows.append([_Box(left_main, 0, _MAIN_W, [
         f"Studies included in review {_n(flow.studies)}",
         f"Reports of included studies {_n(flow.reports)}"], h=_INCLUDED_H)])
@@ -170,6 +160,14 @@ def prisma_flow_chart(flow: PrismaFlow, title: str = "How the comparator catalog
                       "config": {"view": {"stroke": None}}}, frame,
                      config={"view": {"continuousWidth": 300, "continuousHeight": 300,
                                       "stroke": None}})
+
+
+def _step(x: float, side_x: float, label: str, n: int, side_label: str,
+          side_counts: tuple[Count, ...], n_next: int) -> list[_Box]:
+    """A box of the main column and, beside it, the box of what left the flow there (the
+    difference between this box and the next, itemised by reason)."""
+    return [_Box(x, 0, _MAIN_W, _wrap(f"{label} {_n(n)}", _MAIN_W)),
+            _list_box(side_x, _SIDE_W, side_label, side_counts, n - n_next)]
 
 
 def _identified_box(x: float, branch: BranchFlow) -> _Box:

@@ -24,7 +24,7 @@ from typing import Any
 import pandas as pd
 
 from comparators.evidence.catalog import Catalog, CatalogError, default_data_dir, load_catalog
-from comparators.evidence.catalog import _read_csv as read_table
+from comparators.evidence.curated import read_curated, unprintable_cells
 
 __all__ = [
     "HIGH_UP_TO",
@@ -75,12 +75,6 @@ UNCLEAR_AT = 4
 #: Global score bands (of 16): 14-16 low, 8-13 some concerns, 0-7 high.
 LOW_FROM = 14
 HIGH_UP_TO = 7
-
-# Any C0/C1 control, DEL, lone surrogate or non-character: such text breaks the renderers.
-_UNPRINTABLE = re.compile(
-    "[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef"
-    + "".join(chr(plane << 16 | 0xFFFE) + chr(plane << 16 | 0xFFFF) for plane in range(17))
-    + "]")
 
 
 def overall_judgement(judgements: Iterable[str]) -> str:
@@ -205,19 +199,13 @@ def load_risk_of_bias(data_dir: Path | None = None, catalog: Catalog | None = No
     unless given). Raises :class:`CatalogError` naming the row, line and column."""
     directory = Path(data_dir) if data_dir is not None else default_data_dir()
     catalog = catalog if catalog is not None else load_catalog(directory)
-    raw, lines = read_table(directory / ROB_FILE)
-    missing = [c for c in ROB_COLUMNS if c not in raw.columns]
-    if missing:
-        raise CatalogError([f"{ROB_FILE} header (line 1), column '{c}': required column is "
-                            "missing" for c in missing])
+    rows = read_curated(directory, ROB_FILE, ROB_COLUMNS)
     problems: list[str] = []
-    records = [{c: str(v).strip() for c, v in rec.items()} for rec in raw.to_dict("records")]
     sources = study_sources(catalog)
     known_refs = set(map(str, catalog.references["ref"]))
     by_study: dict[str, dict[str, ItemJudgement]] = {}
     first_row: dict[tuple[str, str], int] = {}
-    for i, rec in enumerate(records):
-        where = f"{ROB_FILE} row {i + 1} (line {lines[i]})"
+    for i, (where, rec) in enumerate(rows):
         problems += _row_problems(rec, where, sources, known_refs)
         key = (rec["study"], rec["item"])
         if key in first_row:
@@ -242,8 +230,7 @@ def load_risk_of_bias(data_dir: Path | None = None, catalog: Catalog | None = No
 
 def _row_problems(rec: Mapping[str, str], where: str, sources: Mapping[str, frozenset[str]],
                   known_refs: set[str]) -> list[str]:
-    problems = [f"{where}, column '{c}': unprintable character in {v[:40]!r}"
-                for c, v in rec.items() if _UNPRINTABLE.search(v)]
+    problems = unprintable_cells(where, rec)
     study, item, judgement = rec["study"], rec["item"], rec["judgement"]
     support, source = rec["support"], rec["source_ref"]
     if study not in sources:

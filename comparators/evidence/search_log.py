@@ -23,7 +23,7 @@ from typing import Any
 
 from comparators.evidence.catalog import Catalog, CatalogError, default_data_dir, load_catalog
 from comparators.evidence.catalog import _is_iso_date as is_iso_date
-from comparators.evidence.catalog import _read_csv as read_table
+from comparators.evidence.curated import read_curated, unprintable_cells
 
 __all__ = [
     "BRANCHES",
@@ -69,11 +69,6 @@ REASONS: dict[str, tuple[str, ...]] = {
 }
 
 _PASS_RE = re.compile(r"^\d+\.\d+\.\d+$")
-# Any C0/C1 control, DEL, lone surrogate or non-character: such text breaks the renderers.
-_UNPRINTABLE = re.compile(
-    "[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef"
-    + "".join(chr(plane << 16 | 0xFFFE) + chr(plane << 16 | 0xFFFF) for plane in range(17))
-    + "]")
 
 
 @dataclass(frozen=True)
@@ -246,8 +241,8 @@ def load_search_log(data_dir: Path | None = None, catalog: Catalog | None = None
     given). Raises :class:`CatalogError` naming the file, row, line and column."""
     directory = Path(data_dir) if data_dir is not None else default_data_dir()
     catalog = catalog if catalog is not None else load_catalog(directory)
-    searches = _read(directory, SEARCH_LOG_FILE, SEARCH_COLUMNS)
-    records = _read(directory, RECORDS_FILE, RECORD_COLUMNS)
+    searches = read_curated(directory, SEARCH_LOG_FILE, SEARCH_COLUMNS)
+    records = read_curated(directory, RECORDS_FILE, RECORD_COLUMNS)
     problems: list[str] = []
     search_objs = _check_searches(searches, problems)
     kinds = {s.search: s.source_kind for s in search_objs}
@@ -262,25 +257,12 @@ def load_search_log(data_dir: Path | None = None, catalog: Catalog | None = None
     return SearchLog(tuple(search_objs), tuple(record_objs))
 
 
-def _read(directory: Path, name: str, columns: Sequence[str]) -> list[tuple[str, dict[str, str]]]:
-    raw, lines = read_table(directory / name)
-    missing = [c for c in columns if c not in raw.columns]
-    if missing:
-        raise CatalogError([f"{name} header (line 1), column '{c}': required column is missing"
-                            for c in missing])
-    out = []
-    for i, rec in enumerate(raw.to_dict("records")):
-        where = f"{name} row {i + 1} (line {lines[i]})"
-        out.append((where, {c: str(rec[c]).strip() for c in columns}))
-    return out
-
-
 def _check_searches(rows: Sequence[tuple[str, dict[str, str]]],
                     problems: list[str]) -> list[Search]:
     out: list[Search] = []
     seen: set[str] = set()
     for where, r in rows:
-        problems += _unprintable(where, r)
+        problems += unprintable_cells(where, r)
         if not r["search"]:
             problems.append(f"{where}, column 'search': empty search id")
         elif r["search"] in seen:
@@ -321,7 +303,7 @@ def _check_records(rows: Sequence[tuple[str, dict[str, str]]], kinds: Mapping[st
     seen: set[str] = set()
     included_refs: dict[str, str] = {}
     for where, r in rows:
-        problems += _unprintable(where, r)
+        problems += unprintable_cells(where, r)
         stage, reason = r["stage"], r["reason"]
         if not r["record"]:
             problems.append(f"{where}, column 'record': empty record id")
@@ -381,8 +363,3 @@ def _check_records(rows: Sequence[tuple[str, dict[str, str]]], kinds: Mapping[st
         out.append(Record(r["record"], r["search"], r["pass"], r["report"], r["ref"], listed,
                           stage, reason, r["duplicate_of"], r["basis"], r["note"]))
     return out
-
-
-def _unprintable(where: str, row: Mapping[str, str]) -> list[str]:
-    return [f"{where}, column '{c}': unprintable character in {v[:40]!r}"
-            for c, v in row.items() if _UNPRINTABLE.search(v)]
