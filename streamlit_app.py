@@ -4,7 +4,14 @@ import streamlit as st
 
 from comparators.vocab import CI_SHORT_NAMES
 from views.process import freeze_long_lived_objects
-from views.share import CI_LEVELS, check_link_values, share_link, upgrade_legacy_link
+from views.share import (
+    CI_LEVELS,
+    check_link_input,
+    check_link_values,
+    link_choice,
+    share_link,
+    upgrade_legacy_link,
+)
 
 st.set_page_config(page_title="Sarcoma AI+ICI explorer", page_icon=":microscope:", layout="wide")
 
@@ -32,11 +39,14 @@ page = st.navigation(
 )
 
 upgrade_legacy_link()
+check_link_input()  # unknown keys and unusable values leave the URL before any widget reads it
 link_values = st.query_params.to_dict()  # before any widget can drop an invalid value
 link_notice = st.empty()
 
 with st.sidebar:
     # Codes as the CLI spells them (wilson, 0.9): a link carries exactly these.
+    link_choice("ci_method", list(CI_SHORT_NAMES))
+    link_choice("ci_level", list(CI_LEVELS), format_func=lambda level: f"{level:g}")
     st.selectbox(
         "Confidence interval for proportions",
         list(CI_SHORT_NAMES),

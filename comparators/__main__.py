@@ -10,11 +10,27 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
+from comparators.errors import InputError
+from comparators.inputs import (
+    clean_text,
+    parse_choice,
+    parse_count,
+    parse_level,
+    parse_number,
+    printable,
+)
 from comparators.vocab import CI_METHODS  # the engine is imported per command, lazily
 
 EXIT_BAD_INPUT = 2
+EXIT_BUG = 1
+#: Bounds of the Bayesian prior scales the CLI accepts (the engine's upper limits); below 0.001
+#: on the logit scale a prior fixes tau or mu outright and the grids lose it (1e-160 silently
+#: gave the flat-prior answer, 1e-300 divided by zero).
+PRIOR_SCALE_RANGE = {"--tau-scale": (0.001, 100.0), "--mu-prior-sd": (0.001, 1000.0)}
+
+T = TypeVar("T")
 
 
 class CLIError(Exception):
@@ -26,44 +42,77 @@ class _Parser(argparse.ArgumentParser):
         raise CLIError(f"{self.prog}: {message}")
 
 
-def _whole_number(name: str) -> Callable[[str], int]:
-    def parse(text: str) -> int:
+def _argument(parse: Callable[[str], T | None], what: str) -> Callable[[str], T]:
+    """An argparse type that reads the text through the input boundary (comparators.inputs);
+    a refusal becomes argparse's one-line error with the boundary's message."""
+    def convert(text: str) -> T:
         try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"{name} must be a whole number, got {text!r}") from None
-        if value < 0:
-            raise argparse.ArgumentTypeError(f"{name} must not be negative, got {value}")
+            value = parse(text)
+        except InputError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+        if value is None:
+            raise argparse.ArgumentTypeError(f"{what}: value is missing")
         return value
 
-    return parse
+    convert.__name__ = what
+    return convert
+
+
+# argparse starts each message with "argument NAME:", so the messages below do not repeat it.
+def _whole_number(name: str) -> Callable[[str], int]:
+    return _argument(parse_count, name)
 
 
 def _fraction(name: str) -> Callable[[str], float]:
     def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a number, got {text!r}") from None
+        value = parse_number(text)
+        assert value is not None
         if not 0 < value < 1:
-            raise argparse.ArgumentTypeError(f"{name} must be between 0 and 1, got {text}")
+            raise InputError(f"must be between 0 and 1 (exclusive), got {text}")
         return value
 
-    return parse
+    return _argument(parse, name)
 
 
-def _positive(name: str) -> Callable[[str], float]:
+def _level(name: str) -> Callable[[str], float]:
+    return _argument(lambda text: parse_level(text, what="the level"), name)
+
+
+def _positive(name: str, low: float, high: float) -> Callable[[str], float]:
     def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a number, got {text!r}") from None
-        if not (value > 0 and value < float("inf")):
-            raise argparse.ArgumentTypeError(f"{name} must be a positive number, got {text}")
+        value = parse_number(text)
+        assert value is not None
+        if not low <= value <= high:
+            raise InputError(f"must be between {low:g} and {high:g}, got {text}")
         return value
 
-    return parse
+    return _argument(parse, name)
+
+
+def _number(name: str) -> Callable[[str], float]:
+    return _argument(parse_number, name)
+
+
+def _code(choices: Sequence[str], what: str) -> Callable[[str], str]:
+    """A code from `choices` in any case (--method reml is REML)."""
+    def parse(text: str) -> str:
+        try:
+            return parse_choice(text, choices, what=what)
+        except InputError:  # argparse's own wording for a choice
+            raise InputError(f"invalid choice: {clean_text(text)!r} (choose from "
+                             f"{', '.join(choices)})") from None
+
+    return _argument(parse, what)
+
+
+def _column(name: str) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        column = clean_text(text, max_chars=200)
+        if not column:
+            raise InputError("needs a column name, got an empty one")
+        return column
+
+    return _argument(parse, name)
 
 
 def cmd_ci(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
@@ -262,11 +311,7 @@ def _options(args: argparse.Namespace) -> Any:
 
 
 def _subtype_code(raw: str, known: Sequence[str]) -> str:
-    canon = {code.upper(): code for code in known}
-    code = canon.get(raw.strip().upper())
-    if code is None:
-        raise CLIError(f"unknown subtype {raw!r} (known: {', '.join(sorted(known))})")
-    return code
+    return parse_choice(raw, sorted(known), what="subtype")
 
 
 def cmd_benchmark(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
@@ -297,13 +342,17 @@ def cmd_benchmark(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
 def _model_arguments(parser: argparse.ArgumentParser) -> None:
     from comparators.vocab import HKSJ_VARIANTS, MEASURES, METHODS
 
-    parser.add_argument("--measure", choices=list(MEASURES), default="logit")
-    parser.add_argument("--method", choices=list(METHODS), default="REML")
+    parser.add_argument("--measure", type=_code(list(MEASURES), "--measure"),
+                        choices=list(MEASURES), default="logit")
+    parser.add_argument("--method", type=_code(list(METHODS), "--method"), choices=list(METHODS),
+                        default="REML")
     parser.add_argument("--hksj", action="store_true", help="Hartung-Knapp-Sidik-Jonkman CI")
     parser.add_argument("--hksj-variant", dest="hksj_variant", choices=list(HKSJ_VARIANTS),
+                        type=_code(list(HKSJ_VARIANTS), "--hksj-variant"),
                         default="adhoc", help="adhoc (default; never narrower) or plain")
-    parser.add_argument("--level", type=_fraction("--level"), default=0.95)
+    parser.add_argument("--level", type=_level("--level"), default=0.95)
     parser.add_argument("--ci-method", dest="ci_method", choices=list(CI_METHODS),
+                        type=_code(list(CI_METHODS), "--ci-method"),
                         default="wilson", help="arm-level interval (default wilson)")
     parser.add_argument("--exclude", action="append", metavar="KEY",
                         help="leave out an arm, e.g. 'SARC028 · pembrolizumab' (repeatable)")
@@ -320,8 +369,9 @@ def build_parser() -> argparse.ArgumentParser:
     ci = commands.add_parser("ci", help="confidence interval for K responders of N evaluable")
     ci.add_argument("k", metavar="K", type=_whole_number("K (responders)"))
     ci.add_argument("n", metavar="N", type=_whole_number("N (evaluable)"))
-    ci.add_argument("--method", choices=list(CI_METHODS), default="wilson")
-    ci.add_argument("--level", type=_fraction("--level"), default=0.95)
+    ci.add_argument("--method", type=_code(list(CI_METHODS), "--method"),
+                    choices=list(CI_METHODS), default="wilson")
+    ci.add_argument("--level", type=_level("--level"), default=0.95)
     ci.set_defaults(run=cmd_ci)
 
     trials = commands.add_parser("trials", help="the curated comparator-trial rows")
@@ -334,25 +384,30 @@ def build_parser() -> argparse.ArgumentParser:
 
     pool = commands.add_parser("pool", help="pool single proportions (random-effects by default)")
     pool.add_argument("file", metavar="FILE", help="CSV with columns study,events,n[,group]")
-    pool.add_argument("--measure", choices=["logit", "ft", "arcsine", "raw"], default="logit")
-    pool.add_argument("--method", choices=["REML", "DL", "PM", "ML", "FE", "GLMM", "bayes",
-                                           "BAYES"], default="REML")
+    pool_measures = ["logit", "ft", "arcsine", "raw"]
+    pool_methods = ["REML", "DL", "PM", "ML", "FE", "GLMM", "BAYES"]
+    pool.add_argument("--measure", type=_code(pool_measures, "--measure"),
+                      choices=pool_measures, default="logit")
+    pool.add_argument("--method", type=_code(pool_methods, "--method"), choices=pool_methods,
+                      default="REML", help="bayes in any case for the Bayesian model")
     pool.add_argument("--likelihood", dest="likelihood_given", choices=["normal", "binomial"],
                       help="with --method bayes: normal (default; normal-normal model on the "
                            "measure's scale, bayesmeta's) or binomial (exact, logit scale)")
     pool.add_argument("--tau-prior", dest="tau_prior_given",
                       choices=["half-normal", "half-cauchy"],
                       help="with --method bayes: prior family of tau (default half-normal)")
-    pool.add_argument("--tau-scale", dest="tau_scale_given", type=_positive("--tau-scale"),
+    pool.add_argument("--tau-scale", dest="tau_scale_given",
+                      type=_positive("--tau-scale", *PRIOR_SCALE_RANGE["--tau-scale"]),
                       help="with --method bayes: scale of the tau prior (default 1)")
-    pool.add_argument("--mu-prior-sd", dest="mu_prior_sd", type=_positive("--mu-prior-sd"),
+    pool.add_argument("--mu-prior-sd", dest="mu_prior_sd",
+                      type=_positive("--mu-prior-sd", *PRIOR_SCALE_RANGE["--mu-prior-sd"]),
                       help="with --method bayes: normal(0, SD) prior on mu (default: flat)")
     pool.add_argument("--hksj", action="store_true", help="Hartung-Knapp-Sidik-Jonkman CI")
     pool.add_argument("--hksj-variant", dest="hksj_variant", choices=["adhoc", "plain"],
                       default="adhoc",
                       help="with --hksj: adhoc (default; never narrower than the standard "
                            "interval, metafor test='adhoc') or plain (metafor test='knha')")
-    pool.add_argument("--level", type=_fraction("--level"), default=0.95)
+    pool.add_argument("--level", type=_level("--level"), default=0.95)
     pool.set_defaults(run=cmd_pool, mu_prior_mean=0.0)
 
     simon = commands.add_parser("simon", help="Simon optimal and minimax two-stage designs")
@@ -372,15 +427,18 @@ def build_parser() -> argparse.ArgumentParser:
     pred.add_argument("--nmax", type=_whole_number("--nmax"), required=True)
     pred.add_argument("--p0", type=_fraction("--p0"), required=True)
     pred.add_argument("--theta-t", dest="theta_t", type=_fraction("--theta-t"), required=True)
-    pred.add_argument("--prior", nargs=2, type=float, metavar=("A", "B"),
+    pred.add_argument("--prior", nargs=2, type=_number("--prior"), metavar=("A", "B"),
                       help="Beta prior (default: Jeffreys 0.5 0.5)")
     pred.set_defaults(run=cmd_predictive)
 
     km = commands.add_parser("km", help="Kaplan-Meier medians with two kinds of CI")
     km.add_argument("file", metavar="FILE", help="CSV with one row per patient")
-    km.add_argument("--time", default="time", help="time column (default: time)")
-    km.add_argument("--event", default="event", help="event column, 1 = event (default: event)")
-    km.add_argument("--group", default=None, help="optional grouping column")
+    km.add_argument("--time", type=_column("--time"), default="time",
+                    help="time column (default: time)")
+    km.add_argument("--event", type=_column("--event"), default="event",
+                    help="event column, 1 = event (default: event)")
+    km.add_argument("--group", type=_column("--group"), default=None,
+                    help="optional grouping column")
     km.add_argument("--conf-type", dest="conf_type", choices=["log", "log-log", "plain", "spss"],
                     default="log", help="interval of the median (default log, as R survival; "
                                         "spss = median +/- 1.96 SE, the seed paper's form)")
@@ -409,20 +467,27 @@ def build_parser() -> argparse.ArgumentParser:
     _model_arguments(bench)
     bench.set_defaults(run=cmd_benchmark)
 
+    for sub in [parser, *commands.choices.values()]:
+        sub.add_argument("--debug", action="store_true",
+                         help="on an internal error, print the traceback")
     for sub in commands.choices.values():
         sub.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
 
 
 def _one_line(err: BaseException) -> str:
-    return " ".join(str(err).split()) or type(err).__name__
+    return printable(" ".join(str(err).split()), keep_newlines=False) or type(err).__name__
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     try:
         args = build_parser().parse_args(argv)
         payload, text = args.run(args)
-    except (CLIError, ValueError, OSError) as err:  # every engine input error is a ValueError
+    except (CLIError, InputError) as err:
+        print(f"error: {_one_line(err)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as err:  # a path the user gave: a missing directory, no permission
         print(f"error: {_one_line(err)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except MemoryError:
@@ -432,11 +497,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except Exception as err:  # the contract: one plain line, never a traceback
-        print(f"error: could not complete the command ({type(err).__name__}: {_one_line(err)})",
-              file=sys.stderr)
-        return EXIT_BAD_INPUT
-    print(json.dumps(payload) if args.json else text)
+    except Exception as err:  # anything else is a bug, not the user's input
+        if "--debug" in argv:
+            import traceback
+
+            traceback.print_exc()
+        print(f"error: internal error, please report it ({type(err).__name__}: "
+              f"{_one_line(err)}); rerun with --debug for the traceback", file=sys.stderr)
+        return EXIT_BUG
+    # Text output carries names from the user's files: shown, never acted on by the terminal.
+    try:
+        print(json.dumps(payload) if args.json else printable(text))
+    except BrokenPipeError:  # the reader stopped early (| head): what it read was complete
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 

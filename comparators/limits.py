@@ -105,7 +105,15 @@ def read_regular_file(path: str | os.PathLike[str], max_bytes: int = MAX_FILE_BY
     with os.fdopen(fd, "rb") as fh:
         if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
             raise InputError(f"{p} is not a regular file; give a regular CSV file")
-        data = fh.read(max_bytes + 1)
+        try:
+            data = fh.read(max_bytes + 1)
+        except OSError as exc:
+            raise InputError(f"cannot read {p}: {exc.strerror or exc}") from None
+    # Kernel files (/proc, /sys) call themselves regular with size 0 and then stream, or have
+    # nothing to read yet (a non-blocking read returns None).
+    if data is None or (info.st_size == 0 and data):
+        raise InputError(f"{p} is a special file (its size is not known in advance, as in /proc); "
+                         "give a regular CSV file")
     if len(data) > max_bytes:
         raise too_many(f"{p.name} size in bytes", len(data), max_bytes,
                        "split the file or keep only the columns needed")

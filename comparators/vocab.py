@@ -153,15 +153,19 @@ KM_CONF_SHORT: dict[str, str] = {"log": "log", "log-log": "log-log", "plain": "p
                                  "spss": "SPSS-style"}
 
 # --- evidence: verification and data kinds -----------------------------------------------------
-VERIFIED: tuple[str, ...] = ("primary source", "secondary source", "derived", "seed paper only")
+#: A row's verification level, derived from what its numbers were read from (one rule:
+#: evidence.labels.verification_status; data/README.md, "Verification").
+VERIFIED: tuple[str, ...] = ("primary source", "secondary source", "seed paper only")
 #: What a row's `verified` value means, for caveats (data/README.md).
 VERIFIED_MEANING: dict[str, str] = {
     "seed paper only": "the only source for these counts is the seed paper's own claim; not "
                        "confirmed in the trial's publication",
-    "secondary source": "counts taken from a review table, not from the trial's own publication",
-    "derived": "counts derived (computed) from the source's percentages or totals, not "
-               "printed directly",
+    "secondary source": "counts taken from a review table or a news summary, not from the "
+                        "trial's own report",
 }
+#: What `derived = yes` means (a row of any verification level can be derived).
+DERIVED_MEANING = ("counts derived (computed) from the source's percentages or totals, not "
+                   "printed directly")
 #: Cohort kinds that are not observed data, and how every output labels them.
 DATA_LABELS: dict[str, str] = {
     "hypothetical": "HYPOTHETICAL scenario, not observed data",
@@ -174,8 +178,9 @@ DATA_LABELS: dict[str, str] = {
 MARK_MEANING: dict[str, str] = {
     "†": "seed paper only: the count appears only as the seed paper's claim, not confirmed in "
          "the trial's own publication",
-    "‡": "secondary source: read from a review table, not from the trial's own publication",
-    "§": "conference abstract: an interim data cut, not the final report",
+    "‡": "secondary source: read from a review table or a news summary, not from the trial's "
+         "own report",
+    "§": "conference abstract: the trial's own meeting abstract, not its peer-reviewed paper",
     "¶": "registry results record, not a peer-reviewed publication",
     "*": "derived: computed from the source's percentages or totals, not printed directly",
 }

@@ -91,7 +91,7 @@ def test_a_hypothetical_cohort_is_labelled_everywhere() -> None:
     rows["study"] = "LIU2023 (hypothetical)"
     cohort = ThisCohort("LIU2023 (hypothetical)", "<b>What-if</b> cohort", rows,
                         kind="hypothetical", caveat="Edited counts; not observed data.",
-                        replaces="LIU2023")
+                        replaces="LIU2023", derived_from=published_cohort(trials).digest)
     at = AppTest.from_file(ENTRY, default_timeout=60)
     at.session_state[SCENARIO_KEY] = cohort
     at.run()

@@ -120,7 +120,8 @@ def test_methods_paragraph_names_what_was_done(catalog) -> None:
 
 def test_options_reject_unknown_values_and_list_the_valid_ones() -> None:
     with pytest.raises(InputError, match="REML"):
-        AnalysisOptions(method="reml")
+        AnalysisOptions(method="remly")
+    assert AnalysisOptions(method="reml", measure="LOGIT").method == "REML"  # codes in any case
     with pytest.raises(InputError, match="level"):
         AnalysisOptions(level=95)
     assert AnalysisOptions(exclude=("b", "a", "b")).exclude == ("a", "b")

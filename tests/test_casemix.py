@@ -153,7 +153,7 @@ def test_asps_shares_of_comparator_arms(catalog) -> None:
         ({"ASPS": -1}, {}, "must be a number >= 0"),
         ({"ASPS": 0}, {}, "at least one subtype"),
         ({"ASPS": 1}, {"method": "wald"}, "unknown interval method"),
-        ({"ASPS": 1}, {"level": 95}, "level must be between 0 and 1"),
+        ({"ASPS": 1}, {"level": 95}, "level must be between 0.5 and 0.999"),
     ],
 )
 def test_bad_inputs_get_a_plain_message(rows, weights, kwargs, fragment) -> None:

@@ -98,7 +98,6 @@ def test_every_row_says_what_its_numbers_were_read_from(catalog: Catalog) -> Non
     assert set(t["source_type"]) <= set(SOURCE_TYPES)
     assert t["data_cut"].str.fullmatch(r"final|\d{4}(-\d{2}(-\d{2})?)?").all()
     seed = t["source_type"] == "seed paper"
-    assert (seed == (t["verified"] == "seed paper only")).all()
     assert set(t.loc[seed, "source_ref"]) == {"LIU2023"}
     # locators name only what was read: no internal curation notes, no unnamed news site
     assert not t["locator"].str.contains("trial-facts|aichuangreng", regex=True).any()
@@ -131,7 +130,7 @@ def test_rows_cite_what_their_numbers_came_from(catalog: Catalog) -> None:
     assert imm["source_ref"] == "CCR2020" and imm["ref"] == "MARTINBROTO2020"
     # SARC028's CR/PR split is read from the ASCO 2017 final-results abstract 11008
     ups = row(catalog, "SARC028", "UPS")
-    assert (ups["source_ref"], ups["source_type"]) == ("TAWBI2017ASCO", "conference abstract")
+    assert (ups["source_ref"], ups["source_type"]) == ("BURGESS2017ASCO", "conference abstract")
     assert (int(ups["cr"]), int(ups["pr"])) == (1, 3) and "11008" in ups["locator"]
     # ALTER0203 ASPS: ESMO 2019 abstract 1694P, data cut-off 30 April 2017
     alter = row(catalog, "ALTER0203", "ASPS")
@@ -231,7 +230,8 @@ def test_a091401_per_arm_and_subtype(catalog: Catalog) -> None:
 def test_ai_ici_trials(catalog: Catalog) -> None:
     """Wilky Lancet Oncol 2019 (primary: ASPS 6/11, overall 8/32); seed-only claims flagged."""
     assert counts(row(catalog, "WILKY2019", "ASPS")) == (6, 11)
-    assert row(catalog, "WILKY2019", "ASPS")["verified"] == "primary source"
+    # read from the ASCO Post's summary of the paper: a news item, so a secondary source
+    assert row(catalog, "WILKY2019", "ASPS")["verified"] == "secondary source"
     assert counts(row(catalog, "WILKY2019", "SARCOMA")) == (8, 32)
     for study, subtype, expected in [
         ("WILKY2019", "UPS", (0, 5)),
@@ -290,7 +290,7 @@ def test_monotherapy_comparators(catalog: Catalog) -> None:
     # ALTER0203: ASPS 9/38 derived from 22.22% of 18 + 25.00% of 20;
     # the seed misattributes it to Chi 2018
     alter = row(catalog, "ALTER0203", "ASPS")
-    assert counts(alter) == (9, 38) and alter["verified"] == "derived"
+    assert counts(alter) == (9, 38) and alter["derived"] == "yes"
     assert alter["pfs_median_months"] == 18.23
     assert "Chi 2018" in alter["note"]
 
@@ -316,9 +316,11 @@ def test_trials_for_and_json(catalog: Catalog) -> None:
 def test_reference_formatting(catalog: Catalog) -> None:
     tawbi = catalog.reference("TAWBI2017")
     assert vancouver(tawbi) == (
-        "Tawbi HA, Burgess M, Bolejack V, et al. Pembrolizumab in advanced soft-tissue sarcoma and "
-        "bone sarcoma (SARC028): a multicentre, two-cohort, single-arm, open-label, phase 2 trial. "
-        "Lancet Oncol. 2017;18:1493-1501. doi:10.1016/S1470-2045(17)30624-1."
+        # NLM/Vancouver: six authors then "et al.", volume(issue):pages, doi, PMID
+        "Tawbi HA, Burgess M, Bolejack V, Van Tine BA, Schuetze SM, Hu J, et al. Pembrolizumab in "
+        "advanced soft-tissue sarcoma and bone sarcoma (SARC028): a multicentre, two-cohort, "
+        "single-arm, open-label, phase 2 trial. Lancet Oncol. 2017;18(11):1493-1501. "
+        "doi:10.1016/S1470-2045(17)30624-1. PMID: 28988646."
     )
     links = reference_links(catalog.reference("DANGELO2018"))
     assert links == {
@@ -358,6 +360,7 @@ def test_valid_fixture_loads(tmp_path: Path) -> None:
     assert len(cat.trials) == 4
     assert str(cat.trials["unconfirmed"].dtype) == "Int64"
     assert cat.info is not None and cat.info.catalog_version == "0.1.0"
+    assert [r.version for r in cat.info.history] == ["0.1.0"]
 
 
 @pytest.mark.parametrize(
@@ -487,8 +490,8 @@ BROKEN = [
         "trials_seed_paper_mismatch.csv",
         "trials.csv",
         "trials.csv row 3 (line 4)",
-        "'source_type'",
-        "'seed paper' goes with 'seed paper only'",
+        "'source_ref'",
+        "a 'seed paper' row must be read from LIU2023, not 'REFA'",
     ),
     (
         "trials_unknown_overlap.csv",
@@ -596,13 +599,236 @@ def test_validate_cohort_rows_reports_every_problem() -> None:
         validate_cohort_rows(upload, "upload.csv", {"LMS"})
     problems = info.value.problems
     assert (
-        "upload.csv row 1 (line 2), column 'pfs_median_months': 'abc' is not a number" in problems
+        "upload.csv row 1 (line 2), column 'pfs_median_months': expected a number, got 'abc'"
+        in problems
     )
     assert (
-        "upload.csv row 2 (line 3), column 'pfs_median_months': 'inf' is not a finite number"
-        in problems
+        "upload.csv row 2 (line 3), column 'pfs_median_months': value is infinite (inf); "
+        "expected a finite number" in problems
     )
     assert any(
         p.startswith("upload.csv row 2 (line 3), columns 'study', 'arm', 'subtype': duplicate")
         for p in problems
     )
+
+
+# --------------------------------------------------------------------------- catalog 3.0.0
+
+
+def test_verification_status_follows_the_documented_rule() -> None:
+    """data/README.md, "Verification": the level depends only on what the numbers were read
+    from and whether that is the study's own report."""
+    from comparators.evidence.labels import verification_status
+
+    for own in (True, False):
+        assert verification_status("seed paper", own) == "seed paper only"
+        assert verification_status("review table", own) == "secondary source"
+        assert verification_status("news summary", own) == "secondary source"
+    for kind in ("full paper", "conference abstract", "registry results"):
+        assert verification_status(kind, True) == "primary source"
+        assert verification_status(kind, False) == "secondary source"
+
+
+def test_verified_can_never_disagree_with_source_type(catalog: Catalog) -> None:
+    """Issue 23: Wilky 2019 and Blay 2023 said 'primary source' beside a review-table source.
+    The expectation is rebuilt here from the raw columns, not read from the loader's column."""
+    refs = catalog.references.set_index("ref")
+    assert "verified" not in TRIAL_COLUMNS  # derived on load, never typed in trials.csv
+    for r in catalog.trials.to_dict("records"):
+        kind = r["source_type"]
+        nct = refs.loc[r["ref"], "nct"], refs.loc[r["source_ref"], "nct"]
+        own = r["ref"] == r["source_ref"] or (pd.notna(nct[0]) and nct[0] == nct[1])
+        if kind == "seed paper":
+            expected = "seed paper only"
+        elif kind in ("review table", "news summary") or not own:
+            expected = "secondary source"
+        else:
+            expected = "primary source"
+        assert r["verified"] == expected, (r["study"], r["subtype"], kind, r["verified"])
+    table = pd.crosstab(catalog.trials["source_type"], catalog.trials["verified"])
+    for kind in ("review table", "news summary", "seed paper"):
+        assert table.loc[kind].get("primary source", 0) == 0, kind
+
+
+def test_each_source_is_the_kind_of_document_its_source_type_says(catalog: Catalog) -> None:
+    kinds = catalog.references.set_index("ref")["kind"]
+    expected = {"full paper": "article", "conference abstract": "abstract",
+                "review table": "review", "news summary": "news",
+                "registry results": "registry", "seed paper": "article"}
+    for r in catalog.trials.to_dict("records"):
+        assert kinds[r["source_ref"]] == expected[r["source_type"]], (r["study"], r["subtype"])
+
+
+#: data/README.md, references.csv: what a complete reference of each kind has.
+COMPLETE = {
+    "article": ("authors", "title", "journal", "year", "volume", "pages", "doi", "pmid"),
+    "review": ("authors", "title", "journal", "year", "volume", "pages", "doi", "pmid"),
+    "abstract": ("authors", "title", "journal", "year", "volume", "pages"),
+    "news": ("authors", "title", "journal", "year", "url"),
+    "registry": ("title", "journal", "nct"),
+}
+
+
+def test_every_reference_is_complete_or_says_where_the_rest_was_searched(
+        catalog: Catalog) -> None:
+    """Issue 23: authors up to six then 'et al.', title, journal, year, volume, pages, DOI and
+    PMID; a field that is missing is named in `searched` with where it was looked for."""
+    complete = 0
+    for r in catalog.references.to_dict("records"):
+        text = {k: ("" if pd.isna(v) else str(v)) for k, v in r.items()}
+        missing = [f for f in COMPLETE[text["kind"]] if not text[f]]
+        names = [n for n in re.sub(r",?\s*et al\.?$", "", text["authors"]).split(",") if n.strip()]
+        assert len(names) <= 6, (r["ref"], "Vancouver lists six authors at most")
+        if text["authors"].endswith("et al.") and len(names) < 6:
+            missing.append("authors")
+        searched = text["searched"]
+        for field in missing:
+            assert re.search(rf"(^|\| |, ){field}\b[^:|]*:", searched) or \
+                re.match(rf"^([a-z]+, )*{field}(, [a-z]+)*:", searched), (r["ref"], field)
+        complete += not missing
+        for field in ("authors", "title", "journal"):
+            assert "not recorded" not in text[field] and not text[field].startswith("["), \
+                (r["ref"], field)
+    assert complete >= 6  # catalog 3.0.0: CURATION.md lists the count
+
+
+def test_interim_rows_cite_their_interim_report(catalog: Catalog) -> None:
+    """A row that overlaps a later study is an earlier cut (or a possible duplicate): it cites
+    the report it was read from, never the later study's own paper. (Two case series known only
+    from one review table both cite that review, data/README.md rule 7: it is neither's paper.)"""
+    t = catalog.trials
+    kinds = dict(zip(catalog.references["ref"], catalog.references["kind"], strict=True))
+    for r in t[t["overlaps_with"].notna()].to_dict("records"):
+        later = {ref for ref in t.loc[t["study"] == r["overlaps_with"], "ref"]
+                 if kinds[ref] != "review"}
+        assert r["ref"] not in later, (r["study"], r["ref"], later)
+
+
+def test_catalog_3_corrections(catalog: Catalog) -> None:
+    """Each checked against the sentence the row's locator quotes (issue 23, item 1)."""
+    # A091401 expansion (Seligson/Chen abstract): 66 evaluated, 12 + 12 + 9 per arm; the arm
+    # total is the sum of its cohorts, not BIO2022's 36
+    t = catalog.trials
+    for arm in ("nivolumab", "nivolumab + ipilimumab"):
+        cohorts = t[(t["study"] == "A091401-EXP") & (t["arm"] == arm) & (t["subtype"] != "STS")]
+        total = row(catalog, "A091401-EXP", "STS", arm)
+        assert counts(total) == (int(cohorts["responders"].sum()),
+                                 int(cohorts["evaluable"].sum()))
+        assert total["source_ref"] == "SELIGSON-A091401EXP" and total["derived"] == "yes"
+    assert counts(row(catalog, "A091401-EXP", "STS", "nivolumab")) == (2, 33)
+    assert counts(row(catalog, "A091401-EXP", "STS", "nivolumab + ipilimumab")) == (4, 33)
+    # Ben-Ami, Cancer 2017;123(17):3285-90: none of 12 responded; its own reference now
+    benami = row(catalog, "BENAMI2017", "LMS")
+    assert counts(benami) == (0, 12) and benami["ref"] == benami["source_ref"] == "BENAMI2017"
+    assert catalog.reference("BENAMI2017")["doi"] == "10.1002/cncr.30738"
+    # Quiroga, BMC Cancer 2020;20:527: 3 PR in 26 evaluable; subtypes only in BIO2022
+    quiroga = row(catalog, "QUIROGA2020", "SARCOMA")
+    assert counts(quiroga) == (3, 26) and quiroga["source_type"] == "full paper"
+    for sub in ("UPS", "LMS", "DDLPS"):
+        assert row(catalog, "QUIROGA2020", sub)["source_type"] == "review table"
+    # CMB305 (Chawla, J Clin Oncol 2021): synovial sarcoma or myxoid liposarcoma only
+    cmb = row(catalog, "ATEZO-CMB305", "STS")
+    assert cmb["ref"] == "CHAWLA2021" and cmb["data_cut"] == "2021"
+    assert "synovial" in cmb["subtype_as_reported"] and "not all" in cmb["note"]
+    # ATEZO-ASPS: SD/PD were only in news summaries, which are not the row's source
+    atezo = row(catalog, "ATEZO-ASPS", "ASPS")
+    assert pd.isna(atezo["sd"]) and pd.isna(atezo["pd"]) and pd.isna(atezo["unconfirmed"])
+    # CABO-STS (O'Sullivan Coyne, Clin Cancer Res 2022;28(2):279-288)
+    cabo = catalog.reference("CABO-STS2022")
+    assert (cabo["pmid"], cabo["doi"], cabo["nct"]) == (
+        "34716194", "10.1158/1078-0432.CCR-21-2480", "NCT01755195")
+    assert cabo["authors"].startswith("O'Sullivan Coyne G, Kummar S, Hu J")
+    # SARC028 final-results abstract 11008 is Burgess et al.'s
+    assert catalog.reference("BURGESS2017ASCO")["authors"].startswith(
+        "Burgess MA, Bolejack V, Van Tine BA")
+    assert catalog.reference("BMR2023")[["volume", "pages"]].tolist() == ["11", "75"]
+    blay = catalog.reference("BLAY2023")
+    assert blay[["volume", "issue", "pages"]].tolist() == ["24", "8", "892-902"]
+
+
+def _write_reference(data: Path, **fields: str) -> None:
+    path = data / "references.csv"
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    for key, value in fields.items():
+        frame.loc[frame["ref"] == "REFA", key] = value
+    frame.to_csv(path, index=False)
+
+
+@pytest.mark.parametrize(
+    ("fields", "column", "words"),
+    [
+        ({"pmid": ""}, "pmid", "missing for a(n) article reference"),
+        ({"title": "[title not recorded] A fixture trial"}, "title", "placeholder text"),
+        ({"journal": "[journal not recorded; an AACR journal]"}, "journal", "placeholder"),
+        ({"authors": "A A, B B, C C, D D, E E, F F, G G"}, "authors", "7 names"),
+        ({"authors": "Doe J, et al."}, "authors", "missing for a(n) article reference"),
+        ({"searched": "doi: nowhere"}, "searched", "names 'doi', which is filled"),
+        ({"pmid": "", "searched": "somewhere"}, "searched", "is not 'field[, field]: where"),
+        ({"kind": "book"}, "kind", "unknown reference kind 'book'"),
+    ],
+    ids=["missing-pmid", "placeholder-title", "placeholder-journal", "seven-authors",
+         "et-al-too-early", "stale-search-record", "unparsable-search-record", "bad-kind"],
+)
+def test_incomplete_reference_fails_unless_searched(tmp_path: Path, fields: dict[str, str],
+                                                    column: str, words: str) -> None:
+    data = fixture_dir(tmp_path)
+    _write_reference(data, **fields)
+    with pytest.raises(CatalogError) as info:
+        load_catalog(data)
+    first = info.value.problems[0]
+    assert first.startswith("references.csv row 1 (line 2)"), first
+    assert f"column '{column}'" in first and words in first, first
+
+
+def test_missing_field_with_a_search_record_loads(tmp_path: Path) -> None:
+    data = fixture_dir(tmp_path)
+    _write_reference(data, pmid="", searched="pmid: PubMed searched by title, no record")
+    assert pd.isna(load_catalog(data).reference("REFA")["pmid"])
+
+
+def test_source_type_must_match_the_kind_of_its_source(tmp_path: Path) -> None:
+    data = fixture_dir(tmp_path)
+    _write_reference(data, kind="news", searched="authors: no byline", url="https://x.test/")
+    with pytest.raises(CatalogError, match=r"trials\.csv row 1 \(line 2\), column "
+                                           r"'source_type': 'full paper' but 'REFA' is a\(n\) "
+                                           r"news"):
+        load_catalog(data)
+
+
+@pytest.mark.parametrize(
+    ("history", "words"),
+    [
+        ("version,date,summary\n", "no versions listed"),
+        ("version,date,summary\n0.1.0,2026-01-10,A\n0.0.9,2026-01-11,B\n",
+         "0.0.9 does not follow 0.1.0"),
+        ("version,date,summary\n0.0.9,2026-01-10,A\n0.1.0,2026-01-09,B\n",
+         "2026-01-09 is before the previous version's 2026-01-10"),
+        ("version,date,summary\n0.0.9,2026-01-10,A\n", "the last version is 0.0.9"),
+        ("version,date,summary\n0.1.0,2026-01-10,\n", "say what this version added"),
+        ("version,date,summary\nv1,2026-01-10,A\n", "'v1' is not a version"),
+        ("version,summary\n0.1.0,A\n", "column 'date': required column is missing"),
+        (None, "catalog_history.csv: file not found"),
+    ],
+    ids=["empty", "not-increasing", "date-goes-back", "behind-catalog-json", "no-summary",
+         "bad-version", "missing-column", "missing-file"],
+)
+def test_catalog_history_is_validated_on_load(tmp_path: Path, history: str | None,
+                                              words: str) -> None:
+    data = fixture_dir(tmp_path)
+    if history is None:
+        (data / "catalog_history.csv").unlink()
+    else:
+        (data / "catalog_history.csv").write_text(history)
+    with pytest.raises(CatalogError) as info:
+        load_catalog(data)
+    assert words in info.value.problems[0], info.value.problems[0]
+
+
+def test_shipped_history_ends_at_the_shipped_version(catalog: Catalog) -> None:
+    info = catalog.info
+    assert info is not None and info.history[-1].version == info.catalog_version
+    assert info.history[-1].date <= info.literature_last_checked
+    assert info.changes_since(info.catalog_version) == ()
+    first = info.history[0].version
+    assert [r.version for r in info.changes_since(first)] == \
+        [r.version for r in info.history[1:]]

@@ -94,7 +94,7 @@ def test_derived_counts_are_the_only_fit(
 ) -> None:
     row = one(trials, study, subtype)
     assert possible_percentages(printed, n) == [int(row["responders"])]
-    assert int(row["evaluable"]) == n and row["verified"] == "derived"
+    assert int(row["evaluable"]) == n and row["derived"] == "yes"
 
 
 def test_review_table_stable_and_progressive_counts_fit_their_percentages(

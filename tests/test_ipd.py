@@ -39,7 +39,7 @@ TEMPLATE = ROOT / "data" / "ipd_template.csv"
         ("unknown_subtype.csv", "row 1, column 'subtype': unknown subtype 'OSTEO'"),
         (
             "unknown_response.csv",
-            "row 3, column 'best_response': expected one of CR, PR, SD, PD, NE",
+            "row 3, column 'best_response': unknown best response 'MR' (known: CR, PR, SD, PD, NE)",
         ),
         ("negative_time.csv", "row 2, column 'os_time': time must be >= 0, got -3"),
         ("nan_time.csv", "row 3, column 'pfs_time': value is missing"),
@@ -49,7 +49,7 @@ TEMPLATE = ROOT / "data" / "ipd_template.csv"
             "row 1, column 'os_time': 300 months is more than the plausible maximum",
         ),
         ("pfs_exceeds_os.csv", "row 3, column 'pfs_time': PFS (13) is longer than OS"),
-        ("bad_time_unit.csv", "row 2, column 'time_unit': expected months, weeks or days"),
+        ("bad_time_unit.csv", "row 2, column 'time_unit': unknown time unit"),
         ("pr_not_shrinking.csv", "row 1, column 'best_pct_change': PR needs a decrease"),
         ("empty.csv", "empty.csv is empty"),
         ("header_only.csv", "header but no patient rows"),

@@ -109,7 +109,7 @@ def test_level_changes_the_width() -> None:
         (-1, 5, 0.95, "wilson", "must not be negative"),
         (1.5, 5, 0.95, "wilson", "whole number"),
         (1, 0, 0.95, "wilson", "at least 1"),
-        (1, 5, 1.2, "wilson", "between 0 and 1"),
+        (1, 5, 1.2, "wilson", "between 0.5 and 0.999"),
         (1, 5, 0.95, "logit", "unknown CI method"),
         (float("nan"), 5, 0.95, "wilson", "whole number"),
         (True, 5, 0.95, "wilson", "whole number"),

@@ -273,11 +273,20 @@ def test_references_numbered_in_order_of_first_citation(cat) -> None:
                 if n not in first_seen:
                     first_seen.append(n)
     assert first_seen == sorted(first_seen)
-    # every arm's reference number points at its own reference key
+    # every arm's numbers cite what they were read from (a seed-only count the seed paper),
+    # and the study's own report beside it only when that report stands behind them
     keys = {r.number: r.key for r in summary.references}
+    rows = cat.trials.set_index(["study", "arm", "subtype"])
     for s in summary.sections:
         for r in s.trials.itertuples():
-            assert keys[int(r.ref_number)] == r.ref
+            source = rows.loc[(r.study, r.arm, r.subtype)]
+            assert keys[int(r.ref_number)] == source["source_ref"]
+            if pd.isna(r.study_ref_number):
+                assert source["ref"] == source["source_ref"] or \
+                    source["source_type"] == "seed paper"
+            else:
+                assert keys[int(r.study_ref_number)] == source["ref"]
+                assert source["source_type"] != "seed paper"
     assert list(summary.references_table["ref"]) == [r.key for r in summary.references]
 
 
@@ -289,13 +298,18 @@ def test_caveats_name_the_audit_findings_and_weak_sources(cat) -> None:
     # Every ASPS row that is not a primary source gets a caveat under its reader-facing label.
     labels = arm_labels(cat.trials, cat.references)
     rows = asps.benchmark.rows
-    weak = rows[~rows["is_cohort"] & rows["verified"].isin(["seed paper only", "derived",
+    weak = rows[~rows["is_cohort"] & rows["verified"].isin(["seed paper only",
                                                              "secondary source"])]
     assert not weak.empty
     for _, r in weak.iterrows():
         assert f"{labels[r['key']]} ({r['responders']}/{r['evaluable']}): {r['verified']}" \
             in joined
-    primary = rows[~rows["is_cohort"] & (rows["verified"] == "primary source")]
+    derived = rows[~rows["is_cohort"] & (rows["derived"] == "yes")]
+    assert not derived.empty
+    for _, r in derived.iterrows():
+        assert f"{labels[r['key']]} ({r['responders']}/{r['evaluable']}): derived" in joined
+    primary = rows[~rows["is_cohort"] & (rows["verified"] == "primary source")
+                   & (rows["derived"] != "yes")]
     for _, r in primary.iterrows():
         assert not any(c.startswith(f"{labels[r['key']]} (") for c in asps.caveats)
     assert any("LMS 16%" in c for c in lms.caveats)  # the seed's 16% is not the LMS 2/14

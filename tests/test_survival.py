@@ -223,8 +223,8 @@ def _csv(tmp_path, text: str, name: str = "s.csv"):  # type: ignore[no-untyped-d
     "text, fragment",
     [
         ("time,event\n1,1\n-2,0\n", "row 2, column 'time'"),
-        ("time,event\n1,1\n2,0\nNaN,1\n", "row 3, column 'time': time is missing"),
-        ("time,event\n1,1\ninf,0\n", "row 2, column 'time': time is infinite"),
+        ("time,event\n1,1\n2,0\nNaN,1\n", "row 3, column 'time': value is missing"),
+        ("time,event\n1,1\ninf,0\n", "row 2, column 'time': value is infinite"),
         ("time,event\n1,1\n2,2\n", "row 2, column 'event': expected 0 or 1, got 2"),
         ("time,event\n1,yes\n", "row 1, column 'event'"),
         ("time,event\n99999999,1\n", "implausibly large"),

@@ -23,6 +23,7 @@ from views.common import (
     subtype_benchmark,
     this_cohort,
 )
+from views.share import link_choice, link_number_input
 
 cat = catalog()
 cohort = this_cohort()
@@ -39,15 +40,16 @@ st.caption(
 cohort_banner(cohort)
 
 controls = st.columns([1.2, 3, 1.6])
+link_choice("subtype", subtypes)
 subtype = controls[0].selectbox(
     "Subtype", subtypes, index=subtypes.index(str(BENCHMARK_DEFAULTS["subtype"])),
     key="subtype", bind="query-params", persist_state="session",
     help="Subtype codes as in data/subtypes.csv and the CLI.",
 )
 controls[1].markdown(f"**{plain(subtype)}** – {plain(names.get(subtype, subtype))}")
-reference = controls[2].number_input(
-    "Reference ORR (%)", min_value=0.0, max_value=100.0, value=None, step=1.0,
-    key="reference", bind="query-params", placeholder="none",
+reference = link_number_input(
+    controls[2], "Reference ORR (%)", min_value=0.0, max_value=100.0, value=None, step=1.0,
+    key="reference", placeholder="none",
     help="Draws a dashed line, e.g. a historical ORR you want to beat.",
 )
 

@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from comparators.evidence.catalog import catalog_table, vancouver
+from comparators.reports.markup import md_escape
 from comparators.stats.proportions import CI_METHODS
 from views.common import catalog, ci_options, csv_download
 from views.share import keep_valid_link_values
@@ -26,6 +27,14 @@ st.caption(
     "its source. Rows marked *seed paper only* are the seed's claims with no independent "
     "source yet; data/README.md describes every column and the curation rules."
 )
+if cat.info is not None:
+    with st.expander(f"What changed: catalog {cat.info.catalog_version}, literature last "
+                     f"checked {cat.info.literature_last_checked}", icon=":material/history:"):
+        st.markdown("\n".join(f"- **{md_escape(r.version)}** ({md_escape(r.date)}): "
+                               f"{md_escape(r.summary)}" for r in reversed(cat.info.history)))
+        st.caption("Each version's corrections, with the source read, are listed in "
+                   "data/CURATION.md. A shared link names the catalog version it was made "
+                   "with; opened later, it says what changed since.")
 
 table = ci_table(method, level)
 names = cat.subtype_names
@@ -62,6 +71,17 @@ for column, chosen in (("subtype", subtypes), ("regimen_class", classes), ("desi
                        ("verified", statuses)):
     if chosen:
         shown = shown[shown[column].isin(chosen)]
+# One numbered list for the rows on screen: each row cites what its numbers were read from and,
+# when that is another document, the study's own reference.
+numbers = {key: i for i, key in enumerate(
+    dict.fromkeys(k for pair in zip(shown["source_ref"], shown["ref"], strict=True)
+                  for k in pair), start=1)}
+shown = shown.assign(
+    read_from=[f"{numbers[s]} ({t})" for s, t in zip(shown["source_ref"], shown["source_type"],
+                                                     strict=True)],
+    study_ref=[None if r == s else numbers[r]
+               for r, s in zip(shown["ref"], shown["source_ref"], strict=True)],
+)
 
 st.metric("Rows shown", f"{len(shown)} of {len(table)}")
 st.dataframe(
@@ -69,8 +89,9 @@ st.dataframe(
     hide_index=True,
     column_order=["study", "arm", "regimen_class", "subtype", "responders", "evaluable",
                   "orr_pct", "orr_low_pct", "orr_high_pct", "cr", "pr", "sd", "pd",
-                  "unconfirmed", "pfs_median_months", "design", "verified", "doi_link",
-                  "pubmed_link", "clinicaltrials_link", "url_link", "locator", "note"],
+                  "unconfirmed", "pfs_median_months", "design", "verified", "derived",
+                  "read_from", "study_ref", "doi_link", "pubmed_link", "clinicaltrials_link",
+                  "url_link", "locator", "note"],
     column_config={
         "study": "Study", "arm": "Arm", "regimen_class": "Class", "subtype": "Subtype",
         "responders": st.column_config.NumberColumn("Responders"),
@@ -85,6 +106,13 @@ st.dataframe(
         "pfs_median_months": st.column_config.NumberColumn("Median PFS (months)",
                                                            format="%.1f"),
         "design": "Design", "verified": "Verification",
+        "derived": st.column_config.TextColumn(
+            "Derived", help="yes: counts computed from the source's percentages or totals"),
+        "read_from": st.column_config.TextColumn(
+            "Read from", help="Number in the reference list below, and the kind of document"),
+        "study_ref": st.column_config.NumberColumn(
+            "Study ref.", format="%d", help="The study's own report, when the numbers were "
+            "read from another document"),
         "doi_link": st.column_config.LinkColumn("DOI", display_text="doi"),
         "pubmed_link": st.column_config.LinkColumn("PubMed", display_text="PMID"),
         "clinicaltrials_link": st.column_config.LinkColumn("Registry", display_text="NCT"),
@@ -99,7 +127,8 @@ st.caption(
     "in the sidebar). Responders are confirmed CR + PR; unconfirmed responses are counted "
     "separately. Empty cells (None) are counts the source does not report."
 )
-export = shown.drop(columns=[c for c in shown.columns if c.endswith("_link")])
+export = shown.drop(columns=[c for c in shown.columns if c.endswith("_link")]
+                   + ["read_from", "study_ref"])
 left, right = st.columns(2)
 with left:
     csv_download(export, "Download these rows (CSV)", "comparator_trials.csv", "dl_catalog_csv")
@@ -113,5 +142,5 @@ with right:
 
 st.header("References")
 refs = cat.references.set_index("ref")
-st.markdown("\n".join(f"{number}. {vancouver(refs.loc[key])}"  # one list, one element
-                       for number, key in enumerate(dict.fromkeys(shown["ref"]), start=1)))
+st.markdown("\n".join(f"{number}. {md_escape(vancouver(refs.loc[key]))}"  # one element
+                       for key, number in numbers.items()))

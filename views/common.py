@@ -31,6 +31,7 @@ from comparators.reports.export import chart_png, chart_svg, safe_csv
 from comparators.reports.markup import md_escape
 from comparators.reports.summary import summarisable_subtypes
 from comparators.vocab import HKSJ_VARIANTS, MEASURES, METHODS
+from views.share import link_choice
 
 
 # The seed paper, the catalog and the audit are read once per server process and shared,
@@ -72,13 +73,32 @@ SCENARIO_KEY = "this_cohort_scenario"
 UPLOAD_KEY = "this_cohort_upload"
 
 
+SCENARIO_DROPPED_KEY = "_scenario_dropped"  # the notice for a scenario whose source went away
+
+
+def base_cohort() -> ThisCohort:
+    """The real cohort in use: an upload the user chose, else the seed paper."""
+    upload = st.session_state.get(UPLOAD_KEY)
+    return upload if isinstance(upload, ThisCohort) else published()
+
+
 def this_cohort() -> ThisCohort:
-    """The cohort highlighted on every page: a scenario, else an upload, else the seed paper."""
-    for key in (SCENARIO_KEY, UPLOAD_KEY):
-        cohort = st.session_state.get(key)
-        if isinstance(cohort, ThisCohort):
-            return cohort
-    return published()
+    """The cohort highlighted on every page: a scenario, else an upload, else the seed paper.
+
+    A scenario stands only while the cohort it was edited from is the one in use: after "Stop
+    using the upload" or a new upload it would show edits of a cohort that is gone, so it is
+    dropped and the next cohort banner says so.
+    """
+    base = base_cohort()
+    scenario = st.session_state.get(SCENARIO_KEY)
+    if isinstance(scenario, ThisCohort):
+        if scenario.source == base.source:
+            return scenario
+        del st.session_state[SCENARIO_KEY]
+        st.session_state[SCENARIO_DROPPED_KEY] = (
+            f"The what-if scenario edited from {scenario.derived_label or 'another cohort'} was "
+            f"dropped: that cohort is no longer in use. Pages now show {base.label}.")
+    return base
 
 
 # User text (a file name, a label, a URL value) shown through Markdown: the one escaping helper,
@@ -87,7 +107,11 @@ plain = md_escape
 
 
 def cohort_banner(cohort: ThisCohort) -> None:
-    """Say plainly when the highlighted cohort is not the published one."""
+    """Say plainly when the highlighted cohort is not the published one (and, once, that a
+    scenario was dropped with the cohort it came from)."""
+    dropped = st.session_state.pop(SCENARIO_DROPPED_KEY, None)
+    if dropped:
+        st.warning(plain(str(dropped)), icon=":material/history:")
     if not cohort.is_real:
         st.warning(f"**{plain(cohort.label)}** — {plain(cohort.caveat)}",
                    icon=":material/science:")
@@ -142,6 +166,9 @@ def model_controls() -> AnalysisOptions:
     arms = _arm_keys()
     with st.sidebar:
         st.subheader("Pooling model")
+        for key, codes in (("measure", MEASURES), ("method", METHODS),
+                           ("hksj_variant", HKSJ_VARIANTS)):
+            link_choice(key, list(codes))  # codes in any case: method=reml
         st.selectbox(
             "Effect measure", list(MEASURES), key="measure", bind="query-params",
             persist_state="session", help="; ".join(f"{k}: {v}" for k, v in MEASURES.items()))

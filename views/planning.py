@@ -42,6 +42,7 @@ from views.common import (
     subtype_benchmark,
     this_cohort,
 )
+from views.share import link_choice, link_number_input
 
 P1_SOURCES = ("This cohort's ORR", "Pooled AI+ICI ORR")
 
@@ -92,6 +93,7 @@ opts = benchmark_options()
 codes = sorted(set(trials["subtype"].astype(str)) - AGGREGATE_SUBTYPES)
 default_subtype = str(opts["subtype"]) if str(opts["subtype"]) in codes else codes[0]
 ecols = st.columns(3)
+link_choice("plan_subtype", codes)
 subtype = ecols[0].selectbox("Subtype", codes, index=codes.index(default_subtype),
                              key="plan_subtype", bind="query-params", persist_state="session")
 evidence_p0 = evidence_p1 = None
@@ -141,19 +143,19 @@ elif bench is not None:
 # --- Simon two-stage ---------------------------------------------------------------------------
 st.header("Simon two-stage design")
 icols = st.columns(5)
-p0 = icols[0].number_input("p0 (uninteresting ORR)", 0.001, 0.999, 0.10, 0.01, format="%.3f",
-                           key="plan_p0", bind="query-params", persist_state="session")
-p1 = icols[1].number_input("p1 (ORR worth pursuing)", 0.001, 0.999, 0.30, 0.01, format="%.3f",
-                           key="plan_p1", bind="query-params", persist_state="session")
-alpha = icols[2].number_input("alpha (one-sided)", 0.001, 0.5, 0.05, 0.01, format="%.3f",
-                              key="plan_alpha", bind="query-params", persist_state="session")
-beta = icols[3].number_input("beta (1 − power)", 0.01, 0.5, 0.20, 0.05, format="%.2f",
-                             key="plan_beta", bind="query-params", persist_state="session")
-nmax = icols[4].number_input("nmax (largest n searched)", 2, SIMON_NMAX_LIMIT, 100, 10,
-                             key="plan_nmax", bind="query-params", persist_state="session",
-                             help=f"Up to {SIMON_NMAX_LIMIT} (clinfun's limit). Usually well "
-                                  "under a second; close p0 and p1 with a large nmax can take "
-                                  "a few seconds (with a progress bar), then it is cached.")
+p0 = link_number_input(icols[0], "p0 (uninteresting ORR)", 0.001, 0.999, 0.10, 0.01,
+                       format="%.3f", key="plan_p0", persist_state="session")
+p1 = link_number_input(icols[1], "p1 (ORR worth pursuing)", 0.001, 0.999, 0.30, 0.01,
+                       format="%.3f", key="plan_p1", persist_state="session")
+alpha = link_number_input(icols[2], "alpha (one-sided)", 0.001, 0.5, 0.05, 0.01, format="%.3f",
+                          key="plan_alpha", persist_state="session")
+beta = link_number_input(icols[3], "beta (1 − power)", 0.01, 0.5, 0.20, 0.05, format="%.2f",
+                         key="plan_beta", persist_state="session")
+nmax = link_number_input(icols[4], "nmax (largest n searched)", 2, SIMON_NMAX_LIMIT, 100, 10,
+                         key="plan_nmax", persist_state="session",
+                         help=f"Up to {SIMON_NMAX_LIMIT} (clinfun's limit). Usually well "
+                              "under a second; close p0 and p1 with a large nmax can take "
+                              "a few seconds (with a progress bar), then it is cached.")
 designs = None
 try:
     # Cached by the inputs as the widgets show them (3 and 2 decimals), so a link with
@@ -225,11 +227,11 @@ except DesignInputError as exc:
 # --- Precision -----------------------------------------------------------------------------------
 st.header("Precision: how many patients for a given confidence interval?")
 pc = st.columns(2)
-anticipated = pc[0].number_input("Anticipated ORR", 0.01, 0.99, 0.30, 0.01, format="%.2f",
-                                 key="prec_p", bind="query-params",
-                                 help="Default 30%; try p1 from above.")
-half = pc[1].number_input("Target half-width (percentage points)", 1.0, 49.0, 15.0, 1.0,
-                          format="%.0f", key="prec_half", bind="query-params")
+anticipated = link_number_input(pc[0], "Anticipated ORR", 0.01, 0.99, 0.30, 0.01,
+                                format="%.2f", key="prec_p",
+                                help="Default 30%; try p1 from above.")
+half = link_number_input(pc[1], "Target half-width (percentage points)", 1.0, 49.0, 15.0, 1.0,
+                         format="%.0f", key="prec_half")
 try:
     n_needed = n_for_half_width(float(anticipated), float(half) / 100, level, ci_method)
     top = max(60, int(n_needed * 1.5))
@@ -281,20 +283,20 @@ else:
                                    index=keys.index(default_control),
                                    format_func=lambda k: labels.get(k, k),
                               key="pfs_control", bind="query-params")
-    experimental = fc[1].number_input(
-        "Experimental arm median PFS (months)", 0.1, 120.0, own_median, 0.1, format="%.2f",
-        key="pfs_experimental", bind="query-params",
+    experimental = link_number_input(
+        fc[1], "Experimental arm median PFS (months)", 0.1, 120.0, own_median, 0.1, format="%.2f",
+        key="pfs_experimental",
         help=f"Default: this cohort's {own_median:g} months"
              + (" (all 33 treated, Fig. 3a)." if cohort.kind == "published" else "."))
     gc = st.columns(4)
-    accrual = gc[0].number_input("Accrual (months)", 0.0, 240.0, 24.0, 1.0, key="pfs_accrual",
-                                 bind="query-params")
-    follow = gc[1].number_input("Further follow-up (months)", 0.0, 240.0, 12.0, 1.0,
-                                key="pfs_follow", bind="query-params")
-    pfs_alpha = gc[2].number_input("alpha (two-sided)", 0.001, 0.5, 0.05, 0.01, format="%.3f",
-                                   key="pfs_alpha", bind="query-params")
-    power = gc[3].number_input("Power", 0.5, 0.99, 0.80, 0.05, format="%.2f", key="pfs_power",
-                               bind="query-params")
+    accrual = link_number_input(gc[0], "Accrual (months)", 0.0, 240.0, 24.0, 1.0,
+                                key="pfs_accrual")
+    follow = link_number_input(gc[1], "Further follow-up (months)", 0.0, 240.0, 12.0, 1.0,
+                               key="pfs_follow")
+    pfs_alpha = link_number_input(gc[2], "alpha (two-sided)", 0.001, 0.5, 0.05, 0.01,
+                                  format="%.3f", key="pfs_alpha")
+    power = link_number_input(gc[3], "Power", 0.5, 0.99, 0.80, 0.05, format="%.2f",
+                              key="pfs_power")
     overlay = st.multiselect(
         "Also draw", keys, default=[k for k in keys if k.split("|")[2] in AGGREGATE_SUBTYPES
                                     and k != control],

@@ -166,7 +166,7 @@ for section in summary.sections:
         estimate=100 * section.trials["estimate"], low=100 * section.trials["low"],
         high=100 * section.trials["high"],
     )[["study", "arm", "regimen_class", "counts", "estimate", "low", "high", "verified",
-       "ref_number"]]
+       "source_type", "ref_number", "study_ref_number"]]
     st.dataframe(
         shown, hide_index=True, key=f"summary_trials_{section.subtype}",
         column_config={
@@ -175,8 +175,12 @@ for section in summary.sections:
             "estimate": st.column_config.NumberColumn("ORR %", format="%.1f"),
             "low": st.column_config.NumberColumn(f"{section.interval} low", format="%.1f"),
             "high": st.column_config.NumberColumn(f"{section.interval} high", format="%.1f"),
-            "verified": "Verification",
-            "ref_number": st.column_config.NumberColumn("Ref.", format="%d"),
+            "verified": "Verification", "source_type": "Read from",
+            "ref_number": st.column_config.NumberColumn(
+                "Ref.", format="%d", help="The reference the numbers were read from"),
+            "study_ref_number": st.column_config.NumberColumn(
+                "Study ref.", format="%d",
+                help="The study's own report, when the numbers were read from another document"),
         },
     )
     if section.caveats:

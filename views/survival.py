@@ -17,8 +17,10 @@ import streamlit as st
 
 import comparators.limits as limits
 from comparators.charts import survival as sc
+from comparators.errors import InputError
 from comparators.evidence.cohort import ThisCohort
 from comparators.evidence.ipd import DEFAULT_MAX_BYTES, IPDError, aggregate_ipd, read_ipd
+from comparators.inputs import clean_text, parse_number
 from comparators.stats.reconstruct import (
     Comparison,
     ReconstructionError,
@@ -48,6 +50,7 @@ from views.common import (
     show_chart,
     this_cohort,
 )
+from views.editing import apply_edits, check_edits
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_PATH = ROOT / "data" / "example_ipd.csv"
@@ -164,7 +167,7 @@ def example_seed(ipd: pd.DataFrame) -> str:
 def use_upload(frame: pd.DataFrame, name: str, rows: pd.DataFrame) -> None:
     synthetic = sc.ipd_is_synthetic(frame)
     # The name the user gave the cohort (a label, never markup), else the file's name.
-    label = " ".join(str(st.session_state.get("upload_label") or "").split())[:60]
+    label = clean_text(str(st.session_state.get("upload_label") or "")[:240])[:60]
     caveat = (
         f"{sc.SYNTHETIC_LABEL}: {name} marks its rows synthetic=true."
         if synthetic
@@ -195,6 +198,27 @@ def load_worked_example(curve: pd.DataFrame, risk: pd.DataFrame, events: int) ->
     st.session_state[RECON_IS_EXAMPLE] = True
     for key in (RECON_CURVE_KEY, RECON_RISK_KEY):  # drop edits so the editors show the example
         st.session_state.pop(key, None)
+
+
+def checked_edits(key: str, base_key: str, whole: tuple[str, ...] = ()) -> list[str]:
+    """Refuse the parts of a reconstruction editor's edit message that do not fit its table
+    (views.editing); on a refusal the table keeps the sound edits and the editor restarts."""
+    base = st.session_state[base_key]
+    check = check_edits(st.session_state.get(key), base, whole, limits.MAX_CURVE_POINTS)
+    if check.for_the_page:
+        edited = apply_edits(base, check.state)
+        for column in edited.columns:  # numbers as the boundary reads them; the rest empty
+            edited[column] = [_number_or_none(v) for v in edited[column]]
+        st.session_state[base_key] = edited.astype(float).reset_index(drop=True)
+        del st.session_state[key]
+    return list(check.refused)
+
+
+def _number_or_none(value: object) -> float | None:
+    try:
+        return parse_number(value, required=False)
+    except InputError:
+        return None
 
 
 def clear_reconstruction() -> None:
@@ -294,10 +318,12 @@ upload = st.file_uploader(
     "beyond this session.",
 )
 if upload is not None:
-    frame, error = parse_upload(upload.getvalue(), upload.name, subtypes)
+    # The file's name is user text that reaches captions, charts and exports: cleaned once.
+    upload_name = clean_text(upload.name[:1000], max_chars=1000) or "upload"
+    frame, error = parse_upload(upload.getvalue(), upload_name, subtypes)
     if error is not None or frame is None:
         st.error(
-            f"**{plain(upload.name)}** could not be used: {plain(error)}. "
+            f"**{plain(upload_name)}** could not be used: {plain(error)}. "
             f"Nothing was changed: the patient-level views still show {plain(ipd_name)}.",
             icon=":material/error:",
         )
@@ -305,11 +331,11 @@ if upload is not None:
         try:
             rows = aggregate(frame, UPLOAD_STUDY)
         except (IPDError, SurvivalInputError, ValueError) as exc:
-            st.error(f"**{plain(upload.name)}** could not be summarised: {plain(exc)}")
+            st.error(f"**{plain(upload_name)}** could not be summarised: {plain(exc)}")
         else:
             evaluable = int(frame["best_response"].isin(["CR", "PR", "SD", "PD"]).sum())
             st.success(
-                f"**{plain(upload.name)}** is valid: {len(frame)} patients, "
+                f"**{plain(upload_name)}** is valid: {len(frame)} patients, "
                 f"{frame['subtype'].nunique()} subtypes, {evaluable} evaluable for response, "
                 f"{int(frame['pfs_event'].sum())} PFS events.",
                 icon=":material/check_circle:",
@@ -329,15 +355,15 @@ if upload is not None:
                     "pfs_median_high": st.column_config.NumberColumn("high", format="%.2f"),
                 },
             )
-            in_use = st.session_state.get(IPD_NAME_KEY) == upload.name and frame.equals(
+            in_use = st.session_state.get(IPD_NAME_KEY) == upload_name and frame.equals(
                 st.session_state.get(IPD_FRAME_KEY, pd.DataFrame()))
             st.text_input(
                 "Name of this cohort", key="upload_label", max_chars=60,
-                placeholder=f"Uploaded cohort ({upload.name})",
+                placeholder=f"Uploaded cohort ({upload_name})",
                 help="How every page, chart and export names your cohort.")
             st.button(
                 "Use as this cohort", key="use_upload", type="primary",
-                on_click=use_upload, args=(frame, upload.name, rows), disabled=in_use,
+                on_click=use_upload, args=(frame, upload_name, rows), disabled=in_use,
                 icon=":material/check:",
                 help="Highlights this cohort on every page (this session only) and shows its "
                 "patient-level views here.",
@@ -542,6 +568,10 @@ b2.button("Clear the tables", key="recon_clear", on_click=clear_reconstruction,
           icon=":material/delete:")
 if RECON_BASE_CURVE not in st.session_state:
     clear_reconstruction()
+edit_refusals = (checked_edits(RECON_CURVE_KEY, RECON_BASE_CURVE)
+                 + checked_edits(RECON_RISK_KEY, RECON_BASE_RISK, whole=("n_risk",)))
+for refusal in edit_refusals:
+    st.error(plain(refusal), icon=":material/block:")
 e1, e2 = st.columns([3, 2])
 with e1:
     st.caption("Digitised curve")

@@ -42,8 +42,8 @@ from comparators.stats.proportions import percent
 from views.common import (
     BY_DIGEST,
     SCENARIO_KEY,
-    UPLOAD_KEY,
     analysis_options,
+    base_cohort,
     benchmark_options,
     catalog,
     chart_downloads,
@@ -51,10 +51,12 @@ from views.common import (
     cohort_banner,
     csv_download,
     plain,
-    published,
     show_chart,
     subtype_benchmark,
+    this_cohort,
 )
+from views.editing import apply_edits, check_edits
+from views.share import link_choice, link_number_input, link_slider
 
 
 class _NoEvaluable(Exception):
@@ -63,12 +65,6 @@ class _NoEvaluable(Exception):
 
 EDITOR_KEY = "scenario_editor"
 ORIGIN_KEY = "whatif_editor_origin"  # the cohort whose counts the editor's edits apply to
-
-
-def base_cohort() -> ThisCohort:
-    """What a scenario edits: an uploaded cohort if there is one, else the published counts."""
-    upload = st.session_state.get(UPLOAD_KEY)
-    return upload if isinstance(upload, ThisCohort) else published()
 
 
 def reset_scenario() -> None:
@@ -101,7 +97,8 @@ def predictive_prior(rows: pd.DataFrame, regimen_class: str) -> PredictivePrior:
     return class_predictive_prior(rows, regimen_class)
 
 
-base = base_cohort()
+base = base_cohort()  # what a scenario edits: an upload in use, else the published counts
+active = this_cohort()  # drops a scenario whose cohort went away; the banner below says so
 options = analysis_options()
 level = options.level
 level_label = options.level_text
@@ -119,13 +116,31 @@ banner = st.container()
 
 # --- (a) Scenario editor ----------------------------------------------------------------------
 st.header("Scenario: edit the subtype counts")
+origin_in_use = st.session_state.get(ORIGIN_KEY)
+if isinstance(origin_in_use, ThisCohort) and origin_in_use.source != base.source:
+    for key in (EDITOR_KEY, ORIGIN_KEY):  # edits of a cohort that is no longer in use
+        st.session_state.pop(key, None)
 if ORIGIN_KEY not in st.session_state or EDITOR_KEY not in st.session_state:
     # A fresh editor (first visit, after a reset, or back from another page, which clears a
     # widget's state) starts from the scenario in force, so earlier edits are not lost.
-    current = st.session_state.get(SCENARIO_KEY)
-    st.session_state[ORIGIN_KEY] = current if isinstance(current, ThisCohort) else base
+    st.session_state[ORIGIN_KEY] = active
 origin: ThisCohort = st.session_state[ORIGIN_KEY]
 known = set(catalog().subtype_codes) - AGGREGATE_SUBTYPES
+# The edit message comes from the browser: a part that does not fit the table (a row that does
+# not exist, an unknown column, a fraction of a patient) is refused here, before the editor
+# would raise, edit the wrong row or truncate it; the sound part is kept and the editor
+# starts afresh from it.
+origin_table = scenario_table(origin)
+edit_check = check_edits(st.session_state.get(EDITOR_KEY), origin_table,
+                         whole=("evaluable", "responders"), max_added=len(known),
+                         row_names=list(origin_table["subtype"]))
+edit_refusals = list(edit_check.refused)
+if edit_check.for_the_page:
+    kept, kept_problems = apply_scenario(apply_edits(origin_table, edit_check.state), origin,
+                                         known)
+    edit_refusals += [p.text() for p in kept_problems]
+    st.session_state[ORIGIN_KEY] = origin = kept
+    del st.session_state[EDITOR_KEY]
 
 left, right = st.columns([3, 2])
 with left:
@@ -147,8 +162,8 @@ with left:
         },
     )
     scenario, problems = apply_scenario(edited, origin, known)
-    for problem in problems:
-        st.error(plain(problem.text()), icon=":material/block:")
+    for text in edit_refusals + [problem.text() for problem in problems]:
+        st.error(plain(text), icon=":material/block:")
     st.button(f"Reset to the {base_name} counts", on_click=reset_scenario,
               key="scenario_reset", icon=":material/restart_alt:")
 with right:
@@ -179,13 +194,15 @@ cohort = scenario if hypothetical else base
 with banner:
     cohort_banner(cohort)
     if hypothetical:
-        st.caption("Every page now shows this hypothetical scenario in place of the published "
-                   "cohort, labelled as such, until you reset it here.")
+        st.caption("Every page now shows this hypothetical scenario in place of "
+                   + ("the published cohort" if base.kind == "published" else base_name)
+                   + ", labelled as such, until you reset it here or that cohort is replaced.")
 
 # --- effect on the benchmark --------------------------------------------------------------------
 opts = benchmark_options()
 subtypes = sorted(set(scenario_table(cohort)["subtype"]) | {str(opts["subtype"])})
 default_subtype = str(opts["subtype"]) if str(opts["subtype"]) in subtypes else subtypes[0]
+link_choice("whatif_subtype", subtypes)
 subtype = st.selectbox(
     "Subtype to benchmark", subtypes, index=subtypes.index(default_subtype),
     key="whatif_subtype", bind="query-params",
@@ -288,8 +305,8 @@ casemix_method = mix_cols[0].radio(
     bind="query-params", persist_state="session", help="\n\n".join(
         f"**{k}**: {v}" for k, v in CASEMIX_METHODS.items()),
 )
-custom_share = mix_cols[1].slider(
-    "Your ASPS share (%)", 0, 100, 26, key="casemix_asps_share", bind="query-params",
+custom_share = link_slider(
+    mix_cols[1], "Your ASPS share (%)", 0, 100, 26, key="casemix_asps_share",
     persist_state="session",
     help="Standardise ASPS vs non-ASPS to any ASPS share of the evaluable patients.",
 )
@@ -368,9 +385,8 @@ else:
         else:
             cls = bcols[1].selectbox("Comparator class", classes, key="bayes_class",
                                      bind="query-params")
-            discount = bcols[2].slider(
-                "Discount weight a0", 0.0, 1.0, 0.5, 0.05, key="bayes_discount",
-                bind="query-params",
+            discount = link_slider(
+                bcols[2], "Discount weight a0", 0.0, 1.0, 0.5, 0.05, key="bayes_discount",
                 help="0 ignores the comparators; 1 counts their patients as if in this cohort.")
             fit = bench_after.class_fits[cls]
             patients = bench_after.class_pools[cls].n
@@ -390,8 +406,8 @@ else:
                 st.warning(f"{exc}; using Jeffreys.")
             else:
                 prior, prior_text = predictive.prior, predictive.describe()
-    threshold = st.slider("Threshold ORR for P(ORR > threshold) (%)", 1, 99, 30,
-                          key="bayes_threshold", bind="query-params") / 100
+    threshold = link_slider(st, "Threshold ORR for P(ORR > threshold) (%)", 1, 99, 30,
+                            key="bayes_threshold") / 100
     try:
         post = BetaPosterior.from_counts(k, n, prior)
         lo, hi = post.credible_interval(level)
@@ -411,14 +427,13 @@ else:
 
     st.subheader("Predictive probability for an expansion cohort (Lee & Liu 2008)")
     pcols = st.columns(3)
-    nmax = pcols[0].number_input("Maximum patients (nmax)", 1, 500, 30, 1, key="pp_nmax",
-                                 bind="query-params",
-                                 help="Total patients in the expanded cohort, including the "
-                                      f"{n} already treated.")
-    p0 = pcols[1].number_input("p0 (uninteresting ORR)", 0.01, 0.99, 0.30, 0.01,
-                               key="pp_p0", bind="query-params", format="%.2f")
-    theta_t = pcols[2].number_input("θ_T (posterior threshold for success)", 0.50, 0.999, 0.90,
-                                    0.01, key="pp_theta", bind="query-params", format="%.3f")
+    nmax = link_number_input(pcols[0], "Maximum patients (nmax)", 1, 500, 30, 1, key="pp_nmax",
+                             help="Total patients in the expanded cohort, including the "
+                                  f"{n} already treated.")
+    p0 = link_number_input(pcols[1], "p0 (uninteresting ORR)", 0.01, 0.99, 0.30, 0.01,
+                           key="pp_p0", format="%.2f")
+    theta_t = link_number_input(pcols[2], "θ_T (posterior threshold for success)", 0.50, 0.999,
+                                0.90, 0.01, key="pp_theta", format="%.3f")
     st.latex(r"\mathrm{PP}=\sum_{y=0}^{m}\Pr(Y=y\mid x)\,"
              r"\mathbb{I}\!\left[\Pr(p>p_0\mid x+y,\,n_{\max})>\theta_T\right]")
     st.latex(r"\Pr(Y=y\mid x)=\mathrm{BetaBin}(y;\,m,\,a+x,\,b+n-x)")

@@ -7,11 +7,11 @@ loose arguments, and every export can print the settings that produced it (`stam
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from comparators.errors import InputError
+from comparators.inputs import parse_choice, parse_level
 from comparators.vocab import (
     CI_METHODS,
     CI_SHORT_NAMES,
@@ -29,9 +29,7 @@ class OptionsError(InputError):
 
 
 def _choice(value: str, allowed: dict[str, str], what: str) -> str:
-    if value not in allowed:
-        raise OptionsError(f"unknown {what} {value!r}; choose one of {', '.join(allowed)}")
-    return value
+    return parse_choice(value, list(allowed), what=what, error=OptionsError)
 
 
 @dataclass(frozen=True)
@@ -50,14 +48,11 @@ class AnalysisOptions:
     primary_only: bool = False  # sensitivity: only rows read from the trial's own full paper
 
     def __post_init__(self) -> None:
-        _choice(self.measure, MEASURES, "measure")
-        _choice(self.method, METHODS, "model")
-        _choice(self.hksj_variant, HKSJ_VARIANTS, "HKSJ variant")
-        _choice(self.ci_method, CI_METHODS, "CI method")
-        if not (isinstance(self.level, int | float) and math.isfinite(self.level)
-                and 0.5 <= self.level < 1):
-            raise OptionsError(f"level must be a fraction between 0.5 and 1, got {self.level!r}")
-        object.__setattr__(self, "level", float(self.level))
+        for name, allowed, what in (("measure", MEASURES, "measure"), ("method", METHODS, "model"),
+                                    ("hksj_variant", HKSJ_VARIANTS, "HKSJ variant"),
+                                    ("ci_method", CI_METHODS, "CI method")):
+            object.__setattr__(self, name, _choice(getattr(self, name), allowed, what))
+        object.__setattr__(self, "level", parse_level(self.level, error=OptionsError))
         object.__setattr__(self, "hksj", bool(self.hksj))
         object.__setattr__(self, "exclude", tuple(sorted({str(k) for k in self.exclude})))
 

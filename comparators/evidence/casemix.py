@@ -40,6 +40,7 @@ import pandas as pd
 from scipy.stats import norm
 
 from comparators.errors import InputError
+from comparators.inputs import parse_level
 from comparators.vocab import AGGREGATE_SUBTYPES
 
 OTHER = "OTHER"
@@ -136,8 +137,7 @@ def standardise_orr(
     if method not in CASEMIX_METHODS:
         raise CaseMixError(f"unknown interval method {method!r}; choose one of "
                            f"{', '.join(CASEMIX_METHODS)}")
-    if isinstance(level, bool) or not isinstance(level, int | float) or not 0 < level < 1:
-        raise CaseMixError(f"level must be between 0 and 1 (e.g. 0.95), got {level!r}")
+    level = parse_level(level, error=CaseMixError)
     for column in ("subtype", "responders", "evaluable"):
         if column not in subtype_counts:
             raise CaseMixError(f"subtype counts need a '{column}' column")

@@ -2,9 +2,11 @@
 
 Every cohort - the seed paper's, each comparator trial arm, a user's upload - is the same row
 shape: one row per (study, arm, subtype) with counts. This module reads the three CSV tables in
-``data/`` and the version file ``data/catalog.json``, validates them, and hands them out as a
-frozen :class:`Catalog`. The same row-level
-checks are exposed as :func:`validate_cohort_rows` for uploaded cohorts.
+``data/`` and the version files (``data/catalog.json``, ``data/catalog_history.csv``; read by
+evidence.versions), validates them, and hands them out as a frozen :class:`Catalog`. A row's
+verification level is not stored: it is derived on load from what the row's numbers were read
+from (evidence.labels.verification_status). The same row-level checks are exposed as
+:func:`validate_cohort_rows` for uploaded cohorts.
 
 Every failure raises :class:`CatalogError` whose message names the file, the row (1-based data
 row and the CSV line number) and the column, e.g.::
@@ -19,7 +21,6 @@ from __future__ import annotations
 
 import csv
 import datetime as _dt
-import json
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -31,6 +32,14 @@ from typing import Any
 import pandas as pd
 
 from comparators.errors import InputError
+from comparators.evidence.labels import verification_status
+from comparators.evidence.versions import (
+    CatalogInfo,
+    CatalogRelease,
+    CatalogVersionError,
+)
+from comparators.evidence.versions import load_catalog_info as _load_info
+from comparators.inputs import clean_text, is_missing, parse_choice, parse_count, parse_number
 from comparators.vocab import AGGREGATE_SUBTYPES, DESIGNS, ICI_TARGETS, REGIMEN_CLASSES, VERIFIED
 
 __all__ = [
@@ -40,7 +49,9 @@ __all__ = [
     "FLOAT_COLUMNS",
     "ICI_TARGETS",
     "REFERENCE_COLUMNS",
+    "REFERENCE_KINDS",
     "REGIMEN_CLASSES",
+    "REQUIRED_REFERENCE_FIELDS",
     "SOURCE_TYPES",
     "SUBTYPE_COLUMNS",
     "TRIAL_COLUMNS",
@@ -48,10 +59,13 @@ __all__ = [
     "Catalog",
     "CatalogError",
     "CatalogInfo",
+    "CatalogRelease",
     "catalog_rows_json",
     "default_data_dir",
+    "is_own_report",
     "load_catalog",
     "load_catalog_info",
+    "reference_completeness",
     "reference_links",
     "subtype_lookup",
     "trials_for",
@@ -85,7 +99,7 @@ TRIAL_COLUMNS: tuple[str, ...] = (
     "pfs_high",
     "ref",
     "locator",
-    "verified",
+    "derived",
     "note",
     "overlaps_with",
     "source_ref",
@@ -106,6 +120,8 @@ REFERENCE_COLUMNS: tuple[str, ...] = (
     "nct",
     "url",
     "note",
+    "kind",
+    "searched",
 )
 SUBTYPE_COLUMNS: tuple[str, ...] = ("code", "name", "synonyms", "note")
 
@@ -128,29 +144,56 @@ CATALOG_REQUIRED_TEXT: tuple[str, ...] = (
     "subtype",
     "ref",
     "locator",
-    "verified",
     "source_ref",
     "source_type",
     "data_cut",
 )
+#: Columns load_catalog() adds to the trials, derived from the others (never stored).
+DERIVED_TRIAL_COLUMNS: tuple[str, ...] = ("verified",)
+#: The one value of `trials.derived` (empty when the counts are printed in the source).
+DERIVED_YES = "yes"
 
 #: What a row's numbers were read from (`trials.source_type`; data/README.md, "Provenance").
 SOURCE_TYPES: tuple[str, ...] = (
     "full paper",
     "conference abstract",
     "review table",
+    "news summary",
     "registry results",
     "seed paper",
 )
+#: What kind of document a reference is (`references.kind`).
+REFERENCE_KINDS: tuple[str, ...] = ("article", "review", "abstract", "news", "registry")
+#: The kind of document each source type must be read from (`seed paper`: the seed article).
+SOURCE_KIND: dict[str, str] = {
+    "full paper": "article",
+    "conference abstract": "abstract",
+    "review table": "review",
+    "news summary": "news",
+    "registry results": "registry",
+    "seed paper": "article",
+}
+#: The fields a complete reference of each kind has (data/README.md, references.csv). A missing
+#: one is allowed only when `searched` says where it was looked for.
+REQUIRED_REFERENCE_FIELDS: dict[str, tuple[str, ...]] = {
+    "article": ("authors", "title", "journal", "year", "volume", "pages", "doi", "pmid"),
+    "review": ("authors", "title", "journal", "year", "volume", "pages", "doi", "pmid"),
+    "abstract": ("authors", "title", "journal", "year", "volume", "pages"),
+    "news": ("authors", "title", "journal", "year", "url"),
+    "registry": ("title", "journal", "nct"),
+}
+#: Vancouver (NLM) style: list up to six authors, then "et al." when there are more.
+MAX_AUTHORS = 6
+#: Bibliographic fields that print in every export, so hold no placeholder text.
+PRINTED_FIELDS: tuple[str, ...] = ("authors", "title", "journal", "year", "volume", "issue",
+                                   "pages")
+_PLACEHOLDER_RE = re.compile(r"\bnot (?:recorded|shown|confirmed|found|known)\b|^\[.*\]$|\[[^]]*"
+                             r"not [a-z]+[^]]*\]", re.IGNORECASE)
 #: The seed paper's reference key: the only `source_ref` of a `seed paper` row.
 SEED_REF = "LIU2023"
 SEED_SOURCE_TYPE = "seed paper"
-SEED_VERIFIED = "seed paper only"
-#: The version file beside the tables.
-CATALOG_INFO_FILE = "catalog.json"
 
 _DATA_CUT_RE = re.compile(r"^(?:final|\d{4}(?:-(\d{2})(?:-(\d{2}))?)?)$")
-_SEMVER_RE = re.compile(r"^\d+\.\d+\.\d+$")
 _NCT_RE = re.compile(r"^NCT\d{8}$")
 _PMID_RE = re.compile(r"^\d{1,9}$")
 _DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
@@ -173,26 +216,6 @@ class CatalogError(InputError):
 
 
 # --------------------------------------------------------------------------- the catalog
-
-
-@dataclass(frozen=True)
-class CatalogInfo:
-    """``data/catalog.json``: the catalog's version and when the literature was last checked.
-
-    Every export and document prints both (the reproducibility stamp).
-    """
-
-    catalog_version: str
-    literature_last_checked: str
-
-    def to_dict(self) -> dict[str, str]:
-        return {"catalog_version": self.catalog_version,
-                "literature_last_checked": self.literature_last_checked}
-
-    def stamp(self) -> str:
-        """'catalog 2.0.0, literature last checked 2026-12-01' for every export."""
-        return (f"catalog {self.catalog_version}, literature last checked "
-                f"{self.literature_last_checked}")
 
 
 @dataclass(frozen=True, eq=False)
@@ -247,38 +270,17 @@ def subtype_codes(data_dir: Path | None = None) -> frozenset[str]:
 
 def load_catalog_info(data_dir: Path | None = None) -> CatalogInfo:
     """Read and check ``catalog.json`` (``catalog_version`` as MAJOR.MINOR.PATCH,
-    ``literature_last_checked`` as a real YYYY-MM-DD date)."""
-    directory = Path(data_dir) if data_dir is not None else default_data_dir()
-    path = directory / CATALOG_INFO_FILE
-    name = CATALOG_INFO_FILE
+    ``literature_last_checked`` as a real YYYY-MM-DD date) and the version history
+    ``catalog_history.csv`` (evidence.versions)."""
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise CatalogError(f"{name}: file not found in {directory}") from exc
-    except UnicodeDecodeError as exc:
-        raise CatalogError(f"{name}: not UTF-8 text ({exc})") from exc
-    except json.JSONDecodeError as exc:
-        raise CatalogError(f"{name}: unreadable JSON (line {exc.lineno}: {exc.msg})") from exc
-    if not isinstance(raw, dict):
-        raise CatalogError(f"{name}: expected a JSON object with 'catalog_version' and "
-                           "'literature_last_checked'")
-    problems = []
-    version = raw.get("catalog_version")
-    if not isinstance(version, str) or not _SEMVER_RE.match(version):
-        problems.append(f"{name}, key 'catalog_version': {version!r} is not a version "
-                        "MAJOR.MINOR.PATCH (e.g. '2.0.0')")
-    checked = raw.get("literature_last_checked")
-    if not isinstance(checked, str) or not _is_iso_date(checked):
-        problems.append(f"{name}, key 'literature_last_checked': {checked!r} is not a date "
-                        "YYYY-MM-DD")
-    if problems:
-        raise CatalogError(problems)
-    return CatalogInfo(catalog_version=str(version), literature_last_checked=str(checked))
+        return _load_info(data_dir if data_dir is not None else default_data_dir())
+    except CatalogVersionError as exc:
+        raise CatalogError(str(exc).split("\n")) from None
 
 
 def load_catalog(data_dir: Path | None = None) -> Catalog:
-    """Read and validate ``trials.csv``, ``references.csv``, ``subtypes.csv`` and
-    ``catalog.json``.
+    """Read and validate ``trials.csv``, ``references.csv``, ``subtypes.csv``, ``catalog.json``
+    and ``catalog_history.csv``; add each row's derived ``verified`` level.
 
     Raises :class:`CatalogError` naming file, row, line and column for the first problems found.
     """
@@ -302,30 +304,55 @@ def load_catalog(data_dir: Path | None = None) -> Catalog:
         required_text=CATALOG_REQUIRED_TEXT,
         known_refs=set(references["ref"]),
     )
-    _check_provenance(trials, "trials.csv", trial_lines)
+    _check_provenance(trials, references, "trials.csv", trial_lines)
+    trials["verified"] = pd.array(verification_levels(trials, references), dtype="string")
     return Catalog(trials=trials, references=references, subtypes=subtypes, info=info)
 
 
-def _check_provenance(trials: pd.DataFrame, source: str, lines: Sequence[int]) -> None:
-    """Catalog-level rules that need the whole table: `seed paper` rows (and only they) are
-    `seed paper only` and read from the seed paper; `overlaps_with` names another study present."""
+def is_own_report(ref_row: Mapping[str, Any] | pd.Series,
+                  source_row: Mapping[str, Any] | pd.Series) -> bool:
+    """Whether the document a row was read from is the study's own report: the row's reference
+    itself, or another report of the same registered trial (same NCT number), such as the
+    meeting abstract of a trial whose main reference is its paper."""
+    if _text(_get(ref_row, "ref")) == _text(_get(source_row, "ref")):
+        return True
+    nct = _text(_get(ref_row, "nct"))
+    return nct is not None and nct == _text(_get(source_row, "nct"))
+
+
+def verification_levels(trials: pd.DataFrame, references: pd.DataFrame) -> list[str]:
+    """Each row's `verified` level by the one rule (evidence.labels.verification_status)."""
+    refs = {str(r["ref"]): r for r in references.to_dict("records")}
+    out = []
+    for ref, source, kind in zip(trials["ref"], trials["source_ref"], trials["source_type"],
+                                 strict=True):
+        own = is_own_report(refs.get(str(ref), {}), refs.get(str(source), {}))
+        out.append(verification_status(kind, own))
+    return out
+
+
+def _check_provenance(trials: pd.DataFrame, references: pd.DataFrame, source: str,
+                      lines: Sequence[int]) -> None:
+    """Catalog-level rules that need the whole table and the references: a `seed paper` row is
+    read from the seed paper; each row's source is the kind of document its `source_type`
+    says; `overlaps_with` names another study present."""
     problems: list[str] = []
     studies = set(trials["study"].dropna().astype(str))
+    kinds = dict(zip(references["ref"].astype(str), references["kind"], strict=True))
     for i, rec in enumerate(trials.to_dict("records")):
         def where(column: str, i: int = i) -> str:
             return f"{source} row {i + 1} (line {lines[i]}), column '{column}'"
-        stype, verified = _text(rec["source_type"]), _text(rec["verified"])
+        stype = _text(rec["source_type"])
         sref, overlap = _text(rec["source_ref"]), _text(rec["overlaps_with"])
-        is_seed = stype == SEED_SOURCE_TYPE
-        if stype is not None and verified is not None and is_seed != (verified == SEED_VERIFIED):
-            problems.append(
-                f"{where('source_type')}: source_type {stype!r} with verified {verified!r} "
-                f"('{SEED_SOURCE_TYPE}' goes with '{SEED_VERIFIED}', and only with it)"
-            )
-        elif stype == SEED_SOURCE_TYPE and sref is not None and sref != SEED_REF:
+        if stype == SEED_SOURCE_TYPE and sref is not None and sref != SEED_REF:
             problems.append(
                 f"{where('source_ref')}: a '{SEED_SOURCE_TYPE}' row must be read from "
                 f"{SEED_REF}, not {sref!r}"
+            )
+        elif stype in SOURCE_KIND and sref in kinds and kinds[sref] != SOURCE_KIND[stype]:
+            problems.append(
+                f"{where('source_type')}: {stype!r} but {sref!r} is a(n) {kinds[sref]} in "
+                f"references.csv (a {stype} is read from a(n) {SOURCE_KIND[stype]})"
             )
         if overlap is not None and overlap not in studies:
             problems.append(f"{where('overlaps_with')}: {overlap!r} is not a study in {source}")
@@ -360,7 +387,8 @@ def validate_cohort_rows(
     evaluable and responders present; PFS values finite and non-negative; responders <=
     evaluable; responders + unconfirmed <= evaluable; cr + pr == responders when both given;
     cr + pr + sd + pd <= evaluable when all given; pfs_low <= median <= pfs_high; known subtype,
-    regimen_class, ici_target, design, verified and source_type values (when filled); data_cut
+    regimen_class, ici_target, design and source_type values and derived = 'yes' (when filled);
+    data_cut
     shaped YYYY-MM-DD, YYYY-MM, YYYY or 'final' (when filled); ici_target empty exactly when
     regimen_class is AI; known ref and source_ref (when ``known_refs`` is given); no duplicate
     (study, arm, subtype).
@@ -393,50 +421,33 @@ def validate_cohort_rows(
     records = frame.to_dict("records")
     for i, rec in enumerate(records):
         for col in TEXT_COLUMNS:
-            text[col].append(_text(rec.get(col)))
+            cell = rec.get(col)
+            text[col].append(None if _is_missing(cell) else
+                             _cell(clean_text, cell, where(i, col), problems) or None)
         for col in COUNT_COLUMNS:
-            value, err = _parse_count(rec.get(col))
-            if err:
-                problems.append(f"{where(i, col)}: {err}")
-            counts[col].append(value)
+            counts[col].append(_cell(parse_count, rec.get(col), where(i, col), problems,
+                                     required=False))
         for col in FLOAT_COLUMNS:
-            fvalue, err = _parse_float(rec.get(col))
-            if err:
-                problems.append(f"{where(i, col)}: {err}")
-            floats[col].append(fvalue)
+            months = _cell(parse_number, rec.get(col), where(i, col), problems, required=False)
+            if months is not None and months < 0:
+                problems.append(f"{where(i, col)}: {months:g} is negative (months cannot be "
+                                "negative)")
+                months = None
+            floats[col].append(months)
 
         for col in required_text:
             if text[col][i] is None:
                 problems.append(f"{where(i, col)}: required value is empty")
 
-        subtype = text["subtype"][i]
-        if subtype is not None:
-            code = canon.get(subtype.upper())
-            if code is None:
-                problems.append(
-                    f"{where(i, 'subtype')}: unknown subtype code {subtype!r} "
-                    f"(known: {', '.join(sorted(canon.values()))})"
-                )
-            else:
-                text["subtype"][i] = code
-
-        _check_vocab(
-            text["regimen_class"][i],
-            REGIMEN_CLASSES,
-            "regimen class",
-            where(i, "regimen_class"),
-            problems,
-        )
-        _check_vocab(
-            text["ici_target"][i], ICI_TARGETS, "ICI target", where(i, "ici_target"), problems
-        )
-        _check_vocab(text["design"][i], DESIGNS, "design", where(i, "design"), problems)
-        _check_vocab(
-            text["verified"][i], VERIFIED, "verification status", where(i, "verified"), problems
-        )
-        _check_vocab(
-            text["source_type"][i], SOURCE_TYPES, "source type", where(i, "source_type"), problems
-        )
+        for col, allowed, what in (("subtype", canon.values(), "subtype code"),
+                                   ("regimen_class", REGIMEN_CLASSES, "regimen class"),
+                                   ("ici_target", ICI_TARGETS, "ICI target"),
+                                   ("design", DESIGNS, "design"),
+                                   ("derived", (DERIVED_YES,), "derived flag"),
+                                   ("source_type", SOURCE_TYPES, "source type")):
+            if text[col][i] is not None:  # codes in any case, returned as the vocabulary has them
+                text[col][i] = _cell(parse_choice, text[col][i], where(i, col), problems,
+                                     choices=allowed, what=what) or text[col][i]
         cut = text["data_cut"][i]
         if cut is not None and not _is_data_cut(cut):
             problems.append(
@@ -609,11 +620,15 @@ def reference_links(ref_row: Mapping[str, Any] | pd.Series) -> dict[str, str]:
 
 
 def vancouver(ref_row: Mapping[str, Any] | pd.Series) -> str:
-    """Format a reference in Vancouver style.
+    """Format a reference in Vancouver (NLM) style, by its kind.
 
-    ``Tawbi HA, Burgess M, Bolejack V, et al. Title. Lancet Oncol. 2017;18:1493-1501.
-    doi:10.1016/... PMID: ...`` - parts that are missing are left out.
+    ``Tawbi HA, Burgess M, Bolejack V, Van Tine BA, Schuetze SM, Hu J, et al. Title. Lancet
+    Oncol. 2017;18(11):1493-1501. doi:10.1016/... PMID: ...``; a conference abstract is marked
+    ``[abstract]`` and a meeting abstract number without a volume prints as ``Abstract 1694P``;
+    a registry record prints its identifier. Parts that are missing are left out (never a
+    placeholder).
     """
+    kind = _text(_get(ref_row, "kind")) or "article"
     authors = _text(_get(ref_row, "authors"))
     title = _text(_get(ref_row, "title"))
     journal = _text(_get(ref_row, "journal"))
@@ -629,19 +644,27 @@ def vancouver(ref_row: Mapping[str, Any] | pd.Series) -> str:
     if authors:
         parts.append(authors if authors.endswith(".") else authors + ".")
     if title:
-        parts.append(title if title.endswith((".", "?", "!")) else title + ".")
-    source = ""
-    if journal:
-        source = journal.rstrip(".") + "."
-    if year:
+        title = title if title.endswith((".", "?", "!")) else title + "."
+        parts.append(f"{title[:-1]} [abstract]{title[-1]}" if kind == "abstract" else title)
+    if kind == "registry":
+        parts.append(f"{journal or 'Registry'} identifier: {nct}." if nct else
+                     f"{journal}." if journal else "")
+        return " ".join(p for p in parts if p)
+    source = journal.rstrip(".") + "." if journal else ""
+    if year and not journal:
+        source = f"Published {year}."
+    elif year:
         detail = year
         if volume:
             detail += f";{volume}"
             if issue:
                 detail += f"({issue})"
-        if pages:
-            detail += f":{pages}" if volume else f";{pages}"
-        source = f"{source} {detail}." if source else f"{detail}."
+        if pages and kind == "abstract" and not volume:
+            source = f"{source[:-1]}; {detail}. Abstract {pages}."
+        else:
+            if pages:
+                detail += f":{pages}" if volume else f";{pages}"
+            source = f"{source} {detail}."
     if source:
         parts.append(source)
     if doi:
@@ -765,16 +788,83 @@ def _validate_references(raw: pd.DataFrame, source: str, lines: Sequence[int]) -
         year = rec["year"]
         if year and not re.fullmatch(r"(19|20)\d\d", _int_text(year)):
             problems.append(f"{where}, column 'year': {year!r} is not a year")
+        if rec["kind"] is not None:
+            _cell(parse_choice, rec["kind"], f"{where}, column 'kind'", problems,
+                  choices=REFERENCE_KINDS, what="reference kind")
+        else:
+            problems.append(f"{where}, column 'kind': required value is empty "
+                            f"({' | '.join(REFERENCE_KINDS)})")
+        problems += [f"{where}, {p}" for p in _reference_problems(rec)]
     if problems:
         raise CatalogError(problems)
     return out
 
 
-def _check_vocab(
-    value: str | None, allowed: Sequence[str], what: str, where: str, problems: list[str]
-) -> None:
-    if value is not None and value not in allowed:
-        problems.append(f"{where}: unknown {what} {value!r} (allowed: {' | '.join(allowed)})")
+def reference_completeness(ref_row: Mapping[str, Any] | pd.Series) -> tuple[str, ...]:
+    """The fields a reference of its kind should have but does not (REQUIRED_REFERENCE_FIELDS);
+    an author list that stops at fewer than six names with 'et al.' counts as missing authors.
+    () for a complete reference or an unknown kind."""
+    kind = _text(_get(ref_row, "kind"))
+    missing = [f for f in REQUIRED_REFERENCE_FIELDS.get(kind or "", ())
+               if not _text(_get(ref_row, f))]
+    names, et_al = _author_names(_text(_get(ref_row, "authors")) or "")
+    if "authors" not in missing and et_al and len(names) < MAX_AUTHORS \
+            and "authors" in REQUIRED_REFERENCE_FIELDS.get(kind or "", ()):
+        missing.append("authors")
+    return tuple(missing)
+
+
+def searched_fields(searched: str | None) -> tuple[dict[str, str], list[str]]:
+    """`searched` as {field: where it was looked for}, and the problems with its shape.
+
+    The cell is one or more 'field[, field]: where looked' parts joined by ' | ', e.g.
+    'doi, pmid: PubMed and the journal page searched 2026-12-06: not printed'.
+    """
+    covered: dict[str, str] = {}
+    problems: list[str] = []
+    for part in (p.strip() for p in (searched or "").split(" | ")):
+        if not part:
+            continue
+        head, sep, where = part.partition(":")
+        fields = [f.strip() for f in head.split(",")]
+        if not sep or not where.strip() or not all(f in REFERENCE_COLUMNS for f in fields):
+            problems.append(f"column 'searched': {part[:60]!r} is not 'field[, field]: where it "
+                            "was looked for'")
+            continue
+        covered.update({f: where.strip() for f in fields})
+    return covered, problems
+
+
+def _author_names(authors: str) -> tuple[list[str], bool]:
+    """Vancouver author list -> its names and whether it ends with 'et al.'."""
+    et_al = bool(re.search(r",?\s*et al\.?\s*$", authors))
+    text = re.sub(r",?\s*et al\.?\s*$", "", authors).strip().rstrip(".")
+    return [n.strip() for n in text.split(",") if n.strip()], et_al
+
+
+def _reference_problems(rec: Mapping[str, Any]) -> list[str]:
+    """No placeholder text in a printed field; a Vancouver author list; every field a reference
+    of its kind lacks accounted for by `searched` (and `searched` names no field present)."""
+    problems: list[str] = []
+    for col in PRINTED_FIELDS:
+        value = _text(rec.get(col))
+        if value and _PLACEHOLDER_RE.search(value):
+            problems.append(f"column '{col}': {value[:60]!r} is placeholder text (leave the "
+                            "field empty and say in 'searched' where it was looked for)")
+    names, et_al = _author_names(_text(rec.get("authors")) or "")
+    if len(names) > MAX_AUTHORS:
+        problems.append(f"column 'authors': {len(names)} names; Vancouver lists the first "
+                        f"{MAX_AUTHORS}, then 'et al.'")
+    covered, shape = searched_fields(_text(rec.get("searched")))
+    problems += shape
+    for field in reference_completeness(rec):
+        if field not in covered:
+            problems.append(f"column '{field}': missing for a(n) {rec.get('kind')} reference; "
+                            "fill it, or say in 'searched' where it was looked for")
+    for field in covered:
+        if field != "authors" and _text(rec.get(field)):
+            problems.append(f"column 'searched': names '{field}', which is filled")
+    return problems
 
 
 def _is_iso_date(value: str) -> bool:
@@ -803,59 +893,23 @@ def _has_count_error(problems: list[str], prefix: str) -> bool:
 
 
 def _is_missing(value: Any) -> bool:
-    if value is None or value is pd.NA:
-        return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
-    if isinstance(value, str) and not value.strip():
-        return True
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
+    return is_missing(value, markers=False)
 
 
 def _text(value: Any) -> str | None:
+    """A text cell, cleaned (inputs.clean_text); None when empty."""
     if _is_missing(value):
         return None
-    return str(value).strip()
+    return clean_text(value, max_chars=10**6) or None
 
 
-def _parse_count(value: Any) -> tuple[int | None, str | None]:
-    if _is_missing(value):
-        return None, None
-    if isinstance(value, bool):
-        return None, f"{value!r} is not a whole number"
-    if isinstance(value, int):
-        number: float = value
-    else:
-        raw = str(value).strip()
-        try:
-            number = float(raw)
-        except ValueError:
-            return None, f"{raw!r} is not a whole number"
-        if not math.isfinite(number) or not number.is_integer():
-            return None, f"{raw!r} is not a whole number"
-    if number < 0:
-        return None, f"{int(number)} is negative (counts are whole non-negative numbers)"
-    return int(number), None
-
-
-def _parse_float(value: Any) -> tuple[float | None, str | None]:
-    if _is_missing(value):
-        return None, None
-    if isinstance(value, bool):
-        return None, f"{value!r} is not a number"
-    raw = str(value).strip()
+def _cell(parse: Any, value: Any, where: str, problems: list[str], **kwargs: Any) -> Any:
+    """`parse(value)` through the input boundary; a refusal becomes one problem line."""
     try:
-        number = float(raw)
-    except ValueError:
-        return None, f"{raw!r} is not a number"
-    if not math.isfinite(number):
-        return None, f"{raw!r} is not a finite number"
-    if number < 0:
-        return None, f"{raw} is negative (months cannot be negative)"
-    return number, None
+        return parse(value, where=where, error=CatalogError, **kwargs)
+    except CatalogError as exc:
+        problems.append(str(exc))
+        return None
 
 
 def _int_text(value: str | None) -> str:
@@ -875,14 +929,8 @@ def _get(row: Mapping[str, Any] | pd.Series, key: str) -> Any:
 
 
 def _canonical_code(catalog: Catalog, subtype: str) -> str:
-    codes = {c.upper(): c for c in catalog.subtype_codes}
-    code = codes.get(str(subtype).strip().upper())
-    if code is None:
-        raise CatalogError(
-            f"subtypes.csv: unknown subtype code {subtype!r} "
-            f"(known: {', '.join(sorted(codes.values()))})"
-        )
-    return code
+    return parse_choice(subtype, sorted(catalog.subtype_codes), what="subtype code",
+                        where="subtypes.csv", error=CatalogError)
 
 
 def _json_value(value: Any) -> Any:

@@ -104,6 +104,9 @@ class ThisCohort:
     Anything but "published" is labelled with `caveat` wherever it is shown or exported.
     `replaces` names the catalog study whose rows it stands in for (a what-if edit of the seed
     replaces LIU2023; an uploaded cohort replaces nothing and is compared with it).
+    A hypothetical cohort also names the real cohort it was edited from: `derived_from` is that
+    cohort's digest (the scenario is valid only while that cohort is the one in use) and
+    `derived_label` how captions name it.
     """
 
     study: str
@@ -112,6 +115,8 @@ class ThisCohort:
     kind: str = "published"
     caveat: str = ""
     replaces: str = SEED_STUDY  # the catalog study this cohort stands in for ("" for none)
+    derived_from: str = ""  # hypothetical: the digest of the real cohort it was edited from
+    derived_label: str = ""  # hypothetical: that cohort's name in captions
 
     @property
     def is_real(self) -> bool:
@@ -122,10 +127,16 @@ class ThisCohort:
         """A content digest of everything above (computed once per object): two cohorts
         with the same digest give the same numbers, so caches key on it."""
         h = hashlib.sha256(repr((self.study, self.label, self.kind, self.caveat,
-                                 self.replaces)).encode())
+                                 self.replaces, self.derived_from,
+                                 self.derived_label)).encode())
         h.update(self.rows.to_csv(index=False).encode())
         h.update(repr(list(self.rows.dtypes.astype(str))).encode())
         return h.hexdigest()
+
+    @property
+    def source(self) -> str:
+        """The digest of the real cohort behind this one (itself unless hypothetical)."""
+        return self.derived_from if self.kind == "hypothetical" else self.digest
 
     def row(self, subtype: str) -> pd.Series | None:
         hits = self.rows[self.rows["subtype"] == subtype]

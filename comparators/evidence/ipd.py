@@ -15,7 +15,6 @@ problem raises ``IPDError`` naming the 1-based data row and the column, e.g.
 from __future__ import annotations
 
 import io
-import math
 from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
@@ -24,6 +23,14 @@ import pandas as pd
 
 import comparators.limits as limits
 from comparators.errors import InputError
+from comparators.inputs import (
+    check_header,
+    clean_text,
+    is_missing,
+    parse_choice,
+    parse_event,
+    parse_number,
+)
 from comparators.vocab import ALL_SUBTYPES_CODE
 
 REQUIRED_COLUMNS: tuple[str, ...] = (
@@ -159,15 +166,13 @@ def _decode_csv(raw: bytes, filename: str) -> pd.DataFrame:
         raise IPDError(f"{filename}: not a well-formed CSV ({exc})") from None
 
 
-def _check_header(names: Iterable[object]) -> None:
-    cols = [str(c).strip().lower() for c in names]
-    if len(cols) > limits.MAX_COLUMNS:
-        raise IPDError(str(limits.too_many("columns in the header", len(cols), limits.MAX_COLUMNS,
-                                           "keep only the template's columns")))
-    dupes = sorted({c for c in cols if cols.count(c) > 1})
-    if dupes:
-        raise IPDError(f"duplicated column name(s) in the header: {', '.join(dupes)} "
-                       "(each column may appear once)")
+def _check_header(names: Iterable[object]) -> list[str]:
+    """The header's names, cleaned and lower-cased; refused when too long or a name repeats."""
+    names = list(names)
+    if len(names) > limits.MAX_COLUMNS:
+        raise IPDError(str(limits.too_many("columns in the header", len(names),
+                                           limits.MAX_COLUMNS, "keep only the template's columns")))
+    return [c.lower() for c in check_header(names, error=IPDError)]
 
 
 def _frame_from_upload(raw: bytes, filename: str) -> pd.DataFrame:
@@ -227,40 +232,16 @@ def read_ipd(
 
 
 def _blank(v: object) -> bool:
-    return v is None or (isinstance(v, float) and math.isnan(v)) or str(v).strip() == ""
+    return is_missing(v, markers=False)
 
 
 def _num(v: object, row: int, col: str, *, allow_blank: bool = False) -> float | None:
-    if _blank(v):
-        if allow_blank:
-            return None
-        raise IPDError(f"row {row}, column {col!r}: value is missing")
-    text = str(v).strip().replace(",", ".") if isinstance(v, str) else v
-    if isinstance(text, str) and "_" in text:  # Python reads "1_0" as 10; nobody means that
-        raise IPDError(f"row {row}, column {col!r}: expected a number, got {str(v)!r}")
-    try:
-        x = float(text)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise IPDError(f"row {row}, column {col!r}: expected a number, got {str(v)!r}") from None
-    if math.isnan(x):
-        raise IPDError(f"row {row}, column {col!r}: value is missing (NaN)")
-    if math.isinf(x):
-        raise IPDError(f"row {row}, column {col!r}: value is infinite")
-    return x
+    return parse_number(v, row=row, column=col, required=not allow_blank, error=IPDError)
 
 
-def _event(v: object, row: int, col: str) -> int:
-    if _blank(v):
-        raise IPDError(f"row {row}, column {col!r}: expected 0 or 1, got an empty cell")
-    text = str(v).strip()
-    try:
-        x = float(text)
-    except ValueError:
-        raise IPDError(f"row {row}, column {col!r}: expected 0 or 1, got {text!r}") from None
-    if x not in (0.0, 1.0):
-        shown = f"{x:g}" if math.isfinite(x) else text
-        raise IPDError(f"row {row}, column {col!r}: expected 0 or 1, got {shown}")
-    return int(x)
+def _text(v: object, row: int, col: str) -> str:
+    return "" if _blank(v) else clean_text(v, max_chars=limits.MAX_CELL_CHARS, row=row,
+                                            column=col, error=IPDError)
 
 
 def validate_ipd(df: pd.DataFrame, *, known_subtypes: Iterable[str] | None = None) -> pd.DataFrame:
@@ -269,9 +250,8 @@ def validate_ipd(df: pd.DataFrame, *, known_subtypes: Iterable[str] | None = Non
         from comparators.evidence.catalog import subtype_codes
 
         known_subtypes = subtype_codes()  # the one vocabulary: data/subtypes.csv
-    subtypes = frozenset(s.upper() for s in known_subtypes)
-    lowered = [str(c).strip().lower() for c in df.columns]
-    _check_header(lowered)
+    subtypes = sorted({s.upper() for s in known_subtypes})
+    lowered = _check_header(df.columns)
     if len(df) > limits.MAX_PATIENT_ROWS:
         raise IPDError(str(limits.too_many("patient rows", len(df), limits.MAX_PATIENT_ROWS,
                                            "split the file into smaller ones")))
@@ -305,7 +285,7 @@ def validate_ipd(df: pd.DataFrame, *, known_subtypes: Iterable[str] | None = Non
     out["pfs_months"], out["os_months"] = [], []
     seen: dict[str, int] = {}
     for i, rec in enumerate(df.to_dict("records"), start=1):
-        pid = "" if _blank(rec["id"]) else str(rec["id"]).strip()
+        pid = _text(rec["id"], i, "id")
         if not pid:
             raise IPDError(f"row {i}, column 'id': id is missing")
         if pid in seen:
@@ -314,24 +294,12 @@ def validate_ipd(df: pd.DataFrame, *, known_subtypes: Iterable[str] | None = Non
             )
         seen[pid] = i
 
-        sub = "" if _blank(rec["subtype"]) else str(rec["subtype"]).strip().upper()
-        if sub not in subtypes:
-            raise IPDError(
-                f"row {i}, column 'subtype': unknown subtype {str(rec['subtype']).strip()!r} "
-                f"(known codes: {', '.join(sorted(subtypes))})"
-            )
-        line = "" if _blank(rec["line"]) else str(rec["line"]).strip().lower()
-        if line not in LINES:
-            raise IPDError(
-                f"row {i}, column 'line': expected first-line or later-line, "
-                f"got {str(rec['line'])!r}"
-            )
-        resp = "" if _blank(rec["best_response"]) else str(rec["best_response"]).strip().upper()
-        if resp not in RESPONSES:
-            raise IPDError(
-                f"row {i}, column 'best_response': expected one of {', '.join(RESPONSES)}, "
-                f"got {str(rec['best_response'])!r}"
-            )
+        sub = parse_choice(rec["subtype"], subtypes, what="subtype", row=i, column="subtype",
+                           error=IPDError)
+        line = parse_choice(rec["line"], LINES, what="treatment line", row=i, column="line",
+                            error=IPDError)
+        resp = parse_choice(rec["best_response"], RESPONSES, what="best response", row=i,
+                            column="best_response", error=IPDError)
         pct = _num(rec["best_pct_change"], i, "best_pct_change", allow_blank=True)
         if pct is not None:
             if pct < -100 or pct > 1000:
@@ -345,12 +313,8 @@ def validate_ipd(df: pd.DataFrame, *, known_subtypes: Iterable[str] | None = Non
                 )
         elif resp in ("CR", "PR"):
             raise IPDError(f"row {i}, column 'best_pct_change': missing for a {resp}")
-        unit = "" if _blank(rec["time_unit"]) else str(rec["time_unit"]).strip().lower()
-        if unit not in UNIT_TO_MONTHS:
-            raise IPDError(
-                f"row {i}, column 'time_unit': expected months, weeks or days, "
-                f"got {str(rec['time_unit'])!r}"
-            )
+        unit = parse_choice(rec["time_unit"], list(UNIT_TO_MONTHS), what="time unit", row=i,
+                            column="time_unit", error=IPDError)
         months: dict[str, float] = {}
         for col in ("pfs_time", "os_time"):
             t = _num(rec[col], i, col)
@@ -365,15 +329,16 @@ def validate_ipd(df: pd.DataFrame, *, known_subtypes: Iterable[str] | None = Non
                     f"plausible maximum of {MAX_MONTHS:g} months"
                 )
             months[col] = m
-        pfs_event = _event(rec["pfs_event"], i, "pfs_event")
-        os_event = _event(rec["os_event"], i, "os_event")
+        pfs_event = parse_event(rec["pfs_event"], row=i, column="pfs_event", error=IPDError)
+        os_event = parse_event(rec["os_event"], row=i, column="os_event", error=IPDError)
         if months["pfs_time"] > months["os_time"] + 1e-9:
             raise IPDError(
                 f"row {i}, column 'pfs_time': PFS ({rec['pfs_time']}) is longer than OS "
                 f"({rec['os_time']}); progression-free time cannot exceed overall survival time"
             )
-        for col in ("regimen", "ai_agent", "ici_agent"):
-            rec[col] = "" if _blank(rec[col]) else str(rec[col]).strip()
+        for col in ("regimen", "ai_agent", "ici_agent") + tuple(
+                c for c in ("note", "sex") if c in rec):
+            rec[col] = _text(rec[col], i, col)
         if not rec["regimen"]:
             raise IPDError(f"row {i}, column 'regimen': regimen is missing")
         if not rec["ai_agent"] and not rec["ici_agent"]:

@@ -1,8 +1,9 @@
-"""How rows are named where people read them: "Author Year · arm" and verification marks.
+"""How rows are named where people read them: "Author Year · arm", verification levels and marks.
 
 Internal ids (TQB2450-ANLO) stay the keys and appear in tooltips; readers see the first author
-and year of the study's main publication. A mark after a label says the number was not read
-from the trial's own full paper (vocab.MARK_MEANING has the legend).
+and year of the study's main publication. A row's verification level is derived from what its
+numbers were read from (`verification_status`, the one rule), and a mark after a label says the
+number was not read from the trial's own full paper (vocab.MARK_MEANING has the legend).
 """
 
 from __future__ import annotations
@@ -14,6 +15,10 @@ import pandas as pd
 
 from comparators.evidence.seed import SEED_STUDY
 from comparators.vocab import MARK_MEANING
+
+#: Source types that are secondary whatever they report (data/README.md, "Provenance").
+SECONDARY_SOURCE_TYPES = frozenset({"review table", "news summary"})
+SEED_SOURCE_TYPE = "seed paper"
 
 
 def cell_text(value: object) -> str:
@@ -49,8 +54,8 @@ def study_labels(trials: pd.DataFrame, references: pd.DataFrame) -> dict[str, st
         r = refs.get(cell_text(ref))
         if cell_text(ref) == SEED_STUDY and study != SEED_STUDY:
             r = None  # cited via the seed paper: not the seed's authors' own study
-        if cell_text(kind) == "review table" and cell_text(ref) == cell_text(source):
-            r = None  # only the review is cited: its authors did not run the trial
+        if cell_text(kind) in SECONDARY_SOURCE_TYPES and cell_text(ref) == cell_text(source):
+            r = None  # only a review or a news item is cited: its authors did not run the trial
         surname = first_surname(r.get("authors")) if r is not None else ""
         year = cell_text(r.get("year")) if r is not None else ""
         year = year[:-2] if year.endswith(".0") else year
@@ -78,21 +83,47 @@ def arm_labels(trials: pd.DataFrame, references: pd.DataFrame) -> dict[str, str]
             for s, a in zip(trials["study"].astype(str), trials["arm"].astype(str), strict=True)}
 
 
+def verification_status(source_type: object, own_report: bool) -> str:
+    """The row's verification level, from what its numbers were read from.
+
+    'seed paper only' when only the seed paper's discussion gives them; 'secondary source' when
+    they were read from a review table or a news summary, or from any document that is not the
+    study's own report; 'primary source' when they were read from the study's own paper,
+    conference abstract or registry results. `own_report`: the source is the study's own report
+    (evidence.catalog.is_own_report).
+    """
+    kind = cell_text(source_type)
+    if kind == SEED_SOURCE_TYPE:
+        return "seed paper only"
+    if kind in SECONDARY_SOURCE_TYPES or not own_report:
+        return "secondary source"
+    return "primary source"
+
+
+def is_derived(value: object) -> bool:
+    """Whether a row's `derived` cell says its counts are arithmetic on printed numbers."""
+    return cell_text(value).lower() == "yes"
+
+
 def verification_mark(row: pd.Series) -> str:
-    """The symbol for a row whose numbers were not read from the trial's own full paper."""
+    """The symbol for a row whose numbers were not read from the trial's own full paper.
+
+    Read from the row's `verified` level (itself derived from `source_type`), its
+    `source_type` and its `derived` flag, in that order of precedence.
+    """
     if bool(row.get("is_cohort", False)):
         return ""
     verified = cell_text(row.get("verified"))
     source = cell_text(row.get("source_type"))
-    if verified == "seed paper only" or source == "seed paper":
+    if verified == "seed paper only" or source == SEED_SOURCE_TYPE:
         return "†"
-    if verified == "secondary source" or source == "review table":
+    if verified == "secondary source" or source in SECONDARY_SOURCE_TYPES:
         return "‡"
     if source == "conference abstract":
         return "§"
     if source == "registry results":
         return "¶"
-    if verified == "derived":
+    if is_derived(row.get("derived")):
         return "*"
     return ""
 

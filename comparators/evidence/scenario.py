@@ -12,19 +12,32 @@ row and adds the edits' deltas (new minus old counts per subtype) to it.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from comparators.errors import InputError
 from comparators.evidence.cohort import ThisCohort
+from comparators.inputs import clean_text, is_missing, parse_count
 from comparators.vocab import AGGREGATE_SUBTYPES
 
 SCENARIO_COLUMNS = ["subtype", "evaluable", "responders"]
 HYPOTHETICAL_LABEL = "This cohort (hypothetical scenario)"
 HYPOTHETICAL_CAVEAT = "Hypothetical: edited from the published counts; not observed data."
+
+
+def source_name(cohort: ThisCohort) -> str:
+    """How captions name the real cohort a scenario is edited from."""
+    if cohort.kind == "hypothetical":
+        return cohort.derived_label or "an earlier cohort"
+    return "the published counts" if cohort.kind == "published" else cohort.label
+
+
+def scenario_caveat(source: str) -> str:
+    return (HYPOTHETICAL_CAVEAT if source == "the published counts" else
+            f"Hypothetical: edited from {source}; not observed data.")
 # Columns that no longer describe a row once its counts are edited.
 _DETAIL_COLUMNS = ("cr", "pr", "sd", "pd", "unconfirmed", "pfs_median_months", "pfs_low",
                    "pfs_high")
@@ -59,34 +72,8 @@ def scenario_table(cohort: ThisCohort) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def _whole(value: object) -> int | None:
-    """A whole number from an editor cell (int, integral float, digit string), else None."""
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, str):
-        value = value.strip()
-        try:
-            value = float(value)
-        except ValueError:
-            return None
-    try:
-        f = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-    if not math.isfinite(f) or not f.is_integer():
-        return None
-    return int(f)
-
-
 def _is_blank(value: object) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, str):
-        return value.strip() == ""
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
+    return is_missing(value, markers=False)
 
 
 # Larger than any sarcoma cohort; also keeps the exact tests (Fisher) that follow an edit fast.
@@ -97,34 +84,34 @@ def _check_row(
     position: int, record: dict[str, object], known: set[str]
 ) -> tuple[tuple[str, int, int] | None, list[ScenarioProblem]]:
     raw_code = record.get("subtype")
-    code = "" if _is_blank(raw_code) else str(raw_code).strip().upper()
     problems: list[ScenarioProblem] = []
+    try:
+        code = "" if _is_blank(raw_code) else clean_text(raw_code, max_chars=40).upper()
+    except InputError as exc:
+        code = ""
+        problems.append(ScenarioProblem(position, code, "subtype", str(exc)))
 
     def refuse(column: str, message: str) -> None:
         problems.append(ScenarioProblem(position, code, column, message))
 
-    if not code:
+    if problems:
+        pass
+    elif not code:
         refuse("subtype", "a subtype code is required")
     elif code in AGGREGATE_SUBTYPES:
         refuse("subtype", f"'{code}' is the all-subtypes row, which is recomputed from the "
                           "subtype rows; edit a subtype instead")
     elif code not in known:
-        refuse("subtype", f"unknown subtype code '{raw_code}' (use a code from the subtype "
-                          "vocabulary, e.g. ASPS, LMS, DDLPS)")
+        refuse("subtype", f"unknown subtype code {code!r} "
+                          "(use a code from the subtype vocabulary, e.g. ASPS, LMS, DDLPS)")
     counts: dict[str, int] = {}
     for column in ("evaluable", "responders"):
-        value = record.get(column)
-        number = None if _is_blank(value) else _whole(value)
-        if _is_blank(value):
-            refuse(column, "a number is required")
-        elif number is None:
-            refuse(column, f"must be a whole number, got {value!r}")
-        elif number < 0:
-            refuse(column, f"must not be negative, got {number}")
-        elif number > MAX_PATIENTS:
-            refuse(column, f"{number:,} is more patients than any sarcoma cohort "
-                           f"(the limit is {MAX_PATIENTS:,})")
+        try:
+            number = parse_count(record.get(column), maximum=MAX_PATIENTS)
+        except InputError as exc:
+            refuse(column, str(exc))
         else:
+            assert number is not None
             counts[column] = number
     if len(counts) == 2 and counts["responders"] > counts["evaluable"]:
         refuse("responders", f"{counts['responders']} responders exceed "
@@ -199,12 +186,15 @@ def apply_scenario(
             accepted.append(value)
             seen.add(value[0])
 
+    source = source_name(base)
     rows: list[dict[str, object]] = []
     for code, n, k in accepted:
         template = template_by_code.get(code)
         if template is not None:
-            note = (f"Hypothetical: edited from the published {int(template['responders'])}/"
-                    f"{int(template['evaluable'])} to {k}/{n}; not observed data.")
+            was = f"{int(template['responders'])}/{int(template['evaluable'])}"
+            was = (f"{was} (an earlier edit of {source})" if base.kind == "hypothetical" else
+                   f"the published {was}" if base.kind == "published" else f"{was} in {source}")
+            note = f"Hypothetical: edited from {was} to {k}/{n}; not observed data."
             rows.append(_edited_row(template, code, n, k, note))
         else:
             row = _edited_row(template_any, code, n, k,
@@ -226,18 +216,18 @@ def apply_scenario(
         if n < 0 or k < 0 or k > n:
             problems.append(ScenarioProblem(0, str(agg["subtype"]), "responders",
                                             f"the recomputed all-subtypes row would be {k}/{n}; "
-                                            "kept the published counts"))
+                                            f"kept the counts of {source}"))
             n, k = int(agg["evaluable"]), int(agg["responders"])
         if (n, k) != (int(agg["evaluable"]), int(agg["responders"])):
             for column in ("cr", "pr", "sd", "pd", "unconfirmed"):
                 if column in row:
                     row[column] = pd.NA
             row["note"] = (
-                f"Hypothetical: the published {agg['subtype']} row "
+                f"Hypothetical: the {agg['subtype']} row of {source} "
                 f"({int(agg['responders'])}/{int(agg['evaluable'])}) plus the edits' deltas "
                 f"({d_k:+d} responders, {d_n:+d} evaluable) = {k}/{n}. Not the sum of the "
-                "subtype rows, which do not cover every patient. Median PFS is the published "
-                "one (the scenario edits responses only)."
+                "subtype rows, which do not cover every patient. Median PFS is unchanged (the "
+                "scenario edits responses only)."
             )
         row.update(evaluable=n, responders=k)
         total_rows.append(row)
@@ -256,8 +246,10 @@ def apply_scenario(
         label=HYPOTHETICAL_LABEL,
         rows=out.reset_index(drop=True),
         kind="hypothetical",
-        caveat=HYPOTHETICAL_CAVEAT,
+        caveat=scenario_caveat(source),
         replaces=base.replaces or base.study,
+        derived_from=base.source,
+        derived_label=source,
     )
     return cohort, problems
 

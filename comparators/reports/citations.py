@@ -1,9 +1,11 @@
 """References as BibTeX and RIS, for reference managers (Zotero, EndNote, Mendeley, LaTeX).
 
 Input: rows in the shape of data/references.csv (ref, authors, title, journal, year, volume,
-issue, pages, doi, pmid, nct, url, note), e.g. `EvidenceSummary.references_table`. Only what
-the row holds is written: a missing doi stays missing, never guessed. Every entry is an
-article (`@article` / `TY  - JOUR`); ClinicalTrials.gov numbers go into a note.
+issue, pages, doi, pmid, nct, url, note, kind), e.g. `EvidenceSummary.references_table`. Only
+what the row holds is written: a missing doi stays missing, never guessed. The entry type
+follows the reference's kind: a journal article or review is `@article` / `TY  - JOUR`, a
+conference abstract `@inproceedings` / `ABST`, a news item `@misc` / `NEWS`, a registry record
+`@misc` / `DBASE`. ClinicalTrials.gov numbers go into a note.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["bibtex_key", "split_authors", "to_bibtex", "to_ris"]
+__all__ = ["ENTRY_TYPES", "bibtex_key", "entry_type", "split_authors", "to_bibtex", "to_ris"]
 
 _BIBTEX_SPECIAL = {
     "\\": r"\textbackslash{}",
@@ -87,16 +89,33 @@ def _dotted(initials: str) -> str:
     return " ".join(f"{c}." for c in initials)
 
 
+#: reference kind -> (BibTeX entry type, the BibTeX field that holds `journal`, RIS type)
+ENTRY_TYPES: dict[str, tuple[str, str, str]] = {
+    "article": ("article", "journal", "JOUR"),
+    "review": ("article", "journal", "JOUR"),
+    "abstract": ("inproceedings", "booktitle", "ABST"),
+    "news": ("misc", "howpublished", "NEWS"),
+    "registry": ("misc", "howpublished", "DBASE"),
+}
+
+
+def entry_type(kind: str) -> tuple[str, str, str]:
+    """(BibTeX type, journal field, RIS type) of a reference kind; an article when unknown."""
+    return ENTRY_TYPES.get(kind, ENTRY_TYPES["article"])
+
+
 def _rows(references: pd.DataFrame) -> list[dict[str, str]]:
     return [{k: _text(v) for k, v in rec.items()} for rec in references.to_dict("records")]
 
 
 def to_bibtex(references: pd.DataFrame) -> str:
-    """One `@article{key, ...}` per row, fields braced and escaped."""
+    """One entry per row (`@article{key, ...}` for papers; see ENTRY_TYPES), fields braced and
+    escaped."""
     entries = []
     used: set[str] = set()
     for row in _rows(references):
         key = bibtex_key(row.get("ref", ""), used)
+        bib_type, journal_field, _ = entry_type(row.get("kind", ""))
         fields: list[tuple[str, str]] = []
         names, et_al = split_authors(row.get("authors", ""))
         if names:
@@ -105,7 +124,7 @@ def to_bibtex(references: pd.DataFrame) -> str:
             if et_al:
                 people.append("others")
             fields.append(("author", " and ".join(people)))
-        for name, column in (("title", "title"), ("journal", "journal"), ("year", "year"),
+        for name, column in (("title", "title"), (journal_field, "journal"), ("year", "year"),
                              ("volume", "volume"), ("number", "issue")):
             if row.get(column):
                 fields.append((name, row[column]))
@@ -116,7 +135,7 @@ def to_bibtex(references: pd.DataFrame) -> str:
                 fields.append((name, row[name]))
         if row.get("nct"):
             fields.append(("note", f"ClinicalTrials.gov: {row['nct']}"))
-        lines = [f"@article{{{key},"]
+        lines = [f"@{bib_type}{{{key},"]
         for i, (name, value) in enumerate(fields):
             value = bibtex_escape(value)
             if name == "title":
@@ -129,17 +148,18 @@ def to_bibtex(references: pd.DataFrame) -> str:
 
 
 def to_ris(references: pd.DataFrame) -> str:
-    """One RIS record per row (`TY  - JOUR` ... `ER  - `), one value per line."""
+    """One RIS record per row (`TY  - JOUR` ... `ER  - `, the type from ENTRY_TYPES), one value
+    per line."""
     records = []
     for row in _rows(references):
-        lines = ["TY  - JOUR"]
+        lines = [f"TY  - {entry_type(row.get('kind', ''))[2]}"]
         if row.get("ref"):
             lines.append(f"ID  - {row['ref']}")
         names, et_al = split_authors(row.get("authors", ""))
         for family, initials in names:
             lines.append(f"AU  - {family}, {_dotted(initials)}" if initials else f"AU  - {family}")
         if et_al:
-            lines.append("N1  - Author list truncated (et al.) in the source record")
+            lines.append("N1  - Further authors not listed (et al.)")
         for tag, column in (("TI", "title"), ("JO", "journal"), ("PY", "year"),
                             ("VL", "volume"), ("IS", "issue")):
             if row.get(column):

@@ -46,6 +46,7 @@ from comparators.evidence.labels import (
     arm_labels,
     cell_text,
     first_surname,
+    is_derived,
     verification_marks,
 )
 from comparators.reports.markup import md_escape  # the one escaping helper (re-exported)
@@ -55,6 +56,7 @@ from comparators.vocab import (
     APP_VERSION,
     CLASS_PHRASES,
     DATA_LABELS,
+    DERIVED_MEANING,
     MARK_MEANING,
     VERIFIED_MEANING,
 )
@@ -173,8 +175,13 @@ class EvidenceSummary:
                         "estimate": c.difference, "low": c.low, "high": c.high, "p": c.p}
                        for c in bm.headline]
             frames += [arms, pd.DataFrame(pooled)]
-        out = pd.concat(frames, ignore_index=True)
-        for col in ("responders", "evaluable", "k", "ref_number", "q_between_df"):
+        # Columns empty in one part (a study reference no arm needs) are left out before the
+        # concatenation and restored after it, so pandas does not guess dtypes from all-NA parts.
+        columns = list(dict.fromkeys(c for f in frames for c in f.columns))
+        out = pd.concat([f.dropna(axis=1, how="all") for f in frames],
+                        ignore_index=True).reindex(columns=columns)
+        for col in ("responders", "evaluable", "k", "ref_number", "study_ref_number",
+                    "q_between_df"):
             if col in out:  # counts stay whole numbers in CSV/Parquet, not "5.0"
                 out[col] = pd.to_numeric(out[col], errors="coerce").astype("Int64")
         if self.data_label:
@@ -287,6 +294,24 @@ def summarisable_subtypes(trials: pd.DataFrame) -> list[str]:
 
 
 # --------------------------------------------------------------------------- building
+
+
+def _read_from(row: Mapping[str, Any] | pd.Series) -> object:
+    """The reference a row's numbers were read from (`source_ref`; a row without one, e.g. a
+    user's, falls back to `ref`). Numbers are cited to it, never to a document that did not
+    print them (a seed-only count cites the seed paper, not the trial's own paper)."""
+    source = cell_text(row.get("source_ref"))
+    return source or row.get("ref")
+
+
+def _study_reference(row: Mapping[str, Any] | pd.Series) -> object:
+    """The study's own reference when the numbers were read elsewhere and it stands behind
+    them: not for seed-only rows, whose numbers the trial's paper does not confirm."""
+    ref, source = cell_text(row.get("ref")), cell_text(row.get("source_ref"))
+    if not ref or not source or ref == source or cell_text(row.get("source_type")) == \
+            "seed paper":
+        return None
+    return ref
 
 
 class _Citations:
@@ -485,7 +510,8 @@ def _section(
     for i, cls in enumerate(reported):
         pool = bm.class_pools[cls]
         members = rows[rows["key"].isin(pool.keys)]
-        refs = _cites(filter(None, (cites.cite(r) for r in members["ref"])))
+        refs = _cites(filter(None, (cites.cite(_read_from(r))
+                                    for _, r in members.iterrows())))
         refs = f" {refs}" if refs else ""
         mark = "".join(sorted({marks[k] for k in pool.keys if marks.get(k)}))
         sentences.append(_pool_sentence(pool, bm, refs, i == 0, mark))
@@ -507,7 +533,7 @@ def _section(
         own = studies[str(cohort_row["key"])]
         # Only the published cohort's numbers come from its reference; an edited, synthetic
         # or uploaded cohort's do not, so it cites nothing.
-        cited = cites.cite(cohort_row.get("ref")) if data_label is None else None
+        cited = cites.cite(_read_from(cohort_row)) if data_label is None else None
         k, n = int(cohort_row["responders"]), int(cohort_row["evaluable"])
         parts.append(
             f"In {phrase}{' [' + str(cited) + ']' if cited else ''}, {k} of {n} "
@@ -565,14 +591,18 @@ def _section(
             "verified": verified, "mark": marks.get(str(r["key"]), ""),
             "source_type": cell_text(r.get("source_type")),
             "ref": None if is_cohort and data_label else (cell_text(r.get("ref")) or None),
-            "ref_number": None if is_cohort and data_label else cites.cite(r.get("ref")),
+            "source_ref": None if is_cohort and data_label else
+            (cell_text(_read_from(r)) or None),
+            # the numbers cite what they were read from; the study's own report, when another
+            # document stands behind them, is cited beside it
+            "ref_number": None if is_cohort and data_label else cites.cite(_read_from(r)),
+            "study_ref_number": None if is_cohort and data_label else
+            cites.cite(_study_reference(r)),
             "locator": cell_text(r.get("locator")), "note": cell_text(r.get("note")),
         })
-        source = cell_text(r.get("source_ref"))
-        if source and not (is_cohort and data_label):
-            cites.cite(source)  # the source a number was read from is a reference too
     trials = pd.DataFrame(table)
-    trials["ref_number"] = trials["ref_number"].astype("Int64")
+    for col in ("ref_number", "study_ref_number"):
+        trials[col] = trials[col].astype("Int64")
 
     # Caveats: audit findings on these studies, then each row's verification status.
     names = set(rows["study"].astype(str)) | ({cohort.replaces} if cohort.replaces else set())
@@ -581,20 +611,23 @@ def _section(
                              {k: v for k, v in surnames.items() if k in used})
     for _, r in comparators.iterrows():
         verified = cell_text(r.get("verified"))
+        arm = (f"{labels.get(str(r['key']), r['key'])} ({int(r['responders'])}/"
+               f"{int(r['evaluable'])})")
         if verified in VERIFIED_MEANING:
-            line = (f"{labels.get(str(r['key']), r['key'])} ({int(r['responders'])}/"
-                    f"{int(r['evaluable'])}): {verified} — {VERIFIED_MEANING[verified]}.")
-            caveats.append(line)
+            caveats.append(f"{arm}: {verified} — {VERIFIED_MEANING[verified]}.")
+        if is_derived(r.get("derived")):
+            caveats.append(f"{arm}: derived — {DERIVED_MEANING}.")
     if cohort_row is not None and data_label:
         caveats.insert(0, f"{cohort.label}: {data_label}. {cohort.caveat}".strip())
     caveats += [n[:1].upper() + n[1:] for n in bm.notes]
 
     forest = forest_rows(bm, labels=labels, marks=marks)
     cited_sources = []
-    for _, r in comparators.drop_duplicates("study").iterrows():
-        number = cites.cite(r.get("ref"))
-        who = labels.get(str(r["key"]), str(r["study"])).split(" · ")[0]
-        cited_sources.append(f"{who} [{number}]" if number else who)
+    for study, arms in comparators.groupby("study", sort=False):
+        numbers = [n for n in (cites.cite(_read_from(r)) for _, r in arms.iterrows()) if n]
+        who = labels.get(str(arms["key"].iloc[0]), str(study)).split(" · ")[0]
+        who += "".join(sorted({marks[k] for k in arms["key"] if marks.get(k)}))
+        cited_sources.append(f"{who} {_cites(numbers)}" if numbers else who)
     sources = "Sources: " + ", ".join(cited_sources) if cited_sources else ""
     title, subtitle, x_title = chart_texts(bm, name, cohort, sources)
     caption = (f"Figure {figure_number}. Objective response rate in {bm.subtype} "
@@ -725,6 +758,8 @@ def _table_cells(section: SubtypeSection) -> list[tuple[str, ...]]:
         name = r.label.split(" · ")[0]
         study = f"{name} (this cohort)" if r.is_cohort else f"{name}{r.mark}"
         ref = "" if pd.isna(r.ref_number) else str(int(r.ref_number))
+        if ref and not pd.isna(r.study_ref_number):
+            ref += f" (study {int(r.study_ref_number)})"
         source = r.verified if r.is_cohort else (r.source_type or r.verified)
         out.append((study, r.arm, r.regimen_class, f"{r.responders}/{r.evaluable}",
                     f"{100 * r.estimate:.1f} ({100 * r.low:.1f}–{100 * r.high:.1f})",
@@ -737,7 +772,8 @@ def _table_note(section: SubtypeSection) -> str:
     legend = [f"{m} {MARK_MEANING[m]}" for m in MARK_MEANING if m in set(section.trials["mark"])]
     return "; ".join([f"ORR with {section.interval} per arm "
                       f"({CI_SHORT.get(section.benchmark.ci_method, '')})",
-                      "Ref. = number in the reference list", *legend]) + "."
+                      "Ref. = the reference the numbers were read from (with the study's own "
+                      "report, when that is another document)", *legend]) + "."
 
 
 def to_markdown(summary: EvidenceSummary, figures: Mapping[str, str] | None = None) -> str:

@@ -22,6 +22,7 @@ from scipy.stats import beta as beta_dist
 from scipy.stats import betabinom
 
 from comparators.errors import InputError
+from comparators.inputs import parse_level
 
 MAX_NMAX = 10_000
 
@@ -141,7 +142,7 @@ class BetaPosterior:
 
     def credible_interval(self, level: float = 0.95) -> tuple[float, float]:
         """Equal-tailed interval: the (1 - level)/2 and (1 + level)/2 posterior quantiles."""
-        level = _check_prob("level", level)
+        level = parse_level(level, error=BayesInputError)
         lo, hi = beta_dist.ppf([(1 - level) / 2, (1 + level) / 2], self.a, self.b)
         return float(lo), float(hi)
 

@@ -32,6 +32,7 @@ import pandas as pd
 from scipy.stats import binom, norm
 
 from comparators.errors import InputError
+from comparators.inputs import parse_level
 from comparators.stats.proportions import CI_METHODS, proportion_ci
 
 SIMON_NMAX_LIMIT = 1000  # clinfun::ph2simon's own limit ("nmax cannot exceed 1000")
@@ -591,9 +592,7 @@ def _check_method_level(method: str, level: float) -> tuple[str, float]:
         raise DesignInputError(
             f"unknown CI method {method!r}; choose one of {', '.join(CI_METHODS)}"
         )
-    if isinstance(level, bool) or not isinstance(level, int | float) or not 0 < level < 1:
-        raise DesignInputError(f"level must be between 0 and 1 (e.g. 0.95), got {level!r}")
-    return method, float(level)
+    return method, parse_level(level, error=DesignInputError)
 
 
 def _half_width(p: float, n: int, level: float, method: str) -> tuple[int, float, float, float]:

@@ -49,6 +49,7 @@ import numpy as np
 
 import comparators.limits as limits
 from comparators.errors import InputError
+from comparators.inputs import check_header, clean_text, parse_count, parse_level
 from comparators.stats.numerics import (
     chi2_ppf,
     chi2_sf,
@@ -497,9 +498,7 @@ def _crit(level: float, df: int | None) -> float:
 
 
 def _check_level(level: float) -> float:
-    if isinstance(level, bool) or not isinstance(level, int | float) or not 0 < level < 1:
-        raise PoolingInputError(f"level must be between 0 and 1 (e.g. 0.95), got {level!r}")
-    return float(level)
+    return parse_level(level, error=PoolingInputError)
 
 
 def _check_variant(hksj: bool, hksj_variant: str) -> str | None:
@@ -1278,7 +1277,8 @@ def _read_csv_table(source: Any) -> tuple[list[str], list[list[str]]]:
             raise PoolingInputError(
                 f"{_NOT_CSV}: expected {width} fields in line {line_no}, saw {len(row)}")
         records.append(row + [""] * (width - len(row)))
-    return _unique_names(header), records
+    names = [name or f"Unnamed: {i}" for i, name in enumerate(header)]
+    return check_header(names, error=PoolingInputError), records
 
 
 def _csv_rows(lines: list[str], strict: bool) -> list[tuple[int, list[str]]]:
@@ -1293,22 +1293,6 @@ def _csv_rows(lines: list[str], strict: bool) -> list[tuple[int, list[str]]]:
             continue
         rows.append((reader.line_num, row))
     return rows
-
-
-def _unique_names(header: list[str]) -> list[str]:
-    """Header names as pandas made them: "Unnamed: i" for an empty one, "n.1" for a repeat."""
-    counts: dict[str, int] = {}
-    out = []
-    for i, name in enumerate(header):
-        name = name or f"Unnamed: {i}"
-        k = counts.get(name, 0)
-        while k > 0:
-            counts[name] = k + 1
-            name = f"{name}.{k}"
-            k = counts.get(name, 0)
-        counts[name] = k + 1
-        out.append(name)
-    return out
 
 
 def read_pool_csv(
@@ -1349,7 +1333,8 @@ def read_pool_csv(
     groups: list[str] = []
     for r, row in enumerate(records, start=1):
         rec = dict(zip(columns, row, strict=True))
-        sid = str(rec["study"]).strip()
+        sid = clean_text(rec["study"], max_chars=limits.MAX_CELL_CHARS,
+                         where=f"row {r}, column study", error=PoolingInputError)
         if sid == "":
             raise PoolingInputError(f"row {r}, column study: the study id is empty")
         if sid in seen:
@@ -1359,27 +1344,10 @@ def read_pool_csv(
         seen[sid] = r
         vals = {}
         for col in ("events", "n"):
-            raw = str(rec[col]).strip()
-            if raw == "" or raw.lower() in ("nan", "na", "null", "none"):
-                raise PoolingInputError(f"row {r}, column {col}: value is missing")
-            try:
-                if "_" in raw:  # Python reads "1_0" as 10; nobody means that
-                    raise ValueError(raw)
-                f = float(raw)
-            except ValueError:
-                raise PoolingInputError(
-                    f"row {r}, column {col}: {raw!r} is not a whole number") from None
-            if not math.isfinite(f):
-                raise PoolingInputError(f"row {r}, column {col}: value is missing or not finite")
-            if not f.is_integer():
-                raise PoolingInputError(f"row {r}, column {col}: {raw!r} is not a whole number")
-            if f < 0:
-                raise PoolingInputError(f"row {r}, column {col}: {raw} must not be negative")
-            if f > limits.MAX_COUNT:
-                raise PoolingInputError(
-                    f"row {r}, column {col}: {raw} is more than the limit of "
-                    f"{limits.MAX_COUNT:,}; check the counts")
-            vals[col] = int(f)
+            count = parse_count(rec[col], maximum=limits.MAX_COUNT,
+                                where=f"row {r}, column {col}", error=PoolingInputError)
+            assert count is not None
+            vals[col] = count
         if vals["n"] == 0:
             raise PoolingInputError(f"row {r}, column n: n must be at least 1")
         if vals["events"] > vals["n"]:
@@ -1387,7 +1355,8 @@ def read_pool_csv(
                 f"row {r}, column events: events ({vals['events']}) cannot exceed "
                 f"n ({vals['n']})")
         if has_group:
-            g = str(rec["group"]).strip()
+            g = clean_text(rec["group"], max_chars=limits.MAX_CELL_CHARS,
+                           where=f"row {r}, column group", error=PoolingInputError)
             if g == "":
                 raise PoolingInputError(f"row {r}, column group: the group is empty")
             groups.append(g)

@@ -8,12 +8,12 @@ DasGupta (Stat Sci 2001;16:101-133) for Jeffreys and Agresti-Coull.
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from typing import Literal
 
 from comparators.errors import InputError
+from comparators.inputs import parse_count, parse_level
 from comparators.vocab import CI_METHODS
 
 CIMethod = Literal["wilson", "clopper-pearson", "jeffreys", "agresti-coull", "wilson-cc", "wald"]
@@ -47,18 +47,6 @@ class ProportionCI:
         )
 
 
-def _whole_number(name: str, value: object) -> int:
-    # numbers.Real admits numpy scalars; bool is a Real too but never a count.
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ProportionInputError(f"{name} must be a whole number, got {value!r}")
-    as_float = float(value)
-    if not (math.isfinite(as_float) and as_float.is_integer()):
-        raise ProportionInputError(f"{name} must be a whole number, got {value!r}")
-    if as_float < 0:
-        raise ProportionInputError(f"{name} must not be negative, got {int(as_float)}")
-    return int(as_float)
-
-
 def percent(x: float | None, digits: int = 1) -> str:
     """A fraction as the pages print it: 0.4815 -> '48.1%'; missing (None/NaN) -> '–'."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
@@ -68,7 +56,9 @@ def percent(x: float | None, digits: int = 1) -> str:
 
 def check_counts(k: object, n: object) -> tuple[int, int]:
     """Return (k, n) as ints or raise ProportionInputError saying what is wrong."""
-    k, n = _whole_number("responders", k), _whole_number("evaluable", n)
+    k = parse_count(k, where="responders", error=ProportionInputError)
+    n = parse_count(n, where="evaluable", error=ProportionInputError)
+    assert k is not None and n is not None
     if n == 0:
         raise ProportionInputError("evaluable must be at least 1 to estimate a proportion")
     if k > n:
@@ -77,9 +67,7 @@ def check_counts(k: object, n: object) -> tuple[int, int]:
 
 
 def _check_level(level: float) -> float:
-    if not (isinstance(level, int | float) and 0 < level < 1):
-        raise ProportionInputError(f"level must be between 0 and 1 (e.g. 0.95), got {level!r}")
-    return float(level)
+    return parse_level(level, error=ProportionInputError)
 
 
 def proportion_ci(k: int, n: int, method: str = "wilson", level: float = 0.95) -> ProportionCI:

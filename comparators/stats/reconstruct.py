@@ -23,7 +23,7 @@ the digitised step they fall in.
 
 from __future__ import annotations
 
-import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +32,7 @@ import pandas as pd
 
 import comparators.limits as limits
 from comparators.errors import InputError
+from comparators.inputs import parse_count, parse_number
 
 
 class ReconstructionError(InputError):
@@ -44,17 +45,23 @@ _MAX_ITER = 1000
 RISE_TOLERANCE = 0.02
 
 
+def _numbers(frame: pd.DataFrame, column: str, table: str,
+             parse: Callable[..., float | int | None]) -> np.ndarray:
+    """One column of a digitised table, every cell read through the input boundary."""
+    return np.array([parse(v, where=f"{table} row {i}, column {column!r}",
+                           error=ReconstructionError)
+                     for i, v in enumerate(frame[column].tolist(), start=1)], dtype=float)
+
+
 def _prepare_curve(curve_df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     for col in ("time", "survival"):
         if col not in curve_df.columns:
             raise ReconstructionError(f"curve: missing column {col!r} (need time, survival)")
-    t = pd.to_numeric(curve_df["time"], errors="coerce").to_numpy(dtype=float)
-    s = pd.to_numeric(curve_df["survival"], errors="coerce").to_numpy(dtype=float)
-    for i, (ti, si) in enumerate(zip(t, s, strict=True), start=1):
-        if not math.isfinite(ti) or ti < 0:
+    t = _numbers(curve_df, "time", "curve", parse_number)
+    s = _numbers(curve_df, "survival", "curve", parse_number)
+    for i, ti in enumerate(t, start=1):
+        if ti < 0:
             raise ReconstructionError(f"curve row {i}, column 'time': expected a number >= 0")
-        if not math.isfinite(si):
-            raise ReconstructionError(f"curve row {i}, column 'survival': expected a number")
     if len(t) == 0:
         raise ReconstructionError("curve: no points")
     limits.check_count("curve: digitised points", len(t), limits.MAX_CURVE_POINTS,
@@ -99,10 +106,10 @@ def reconstruct_ipd(
     for col in ("time", "n_risk"):
         if col not in risk_df.columns:
             raise ReconstructionError(f"risk table: missing column {col!r} (need time, n_risk)")
-    t_risk = pd.to_numeric(risk_df["time"], errors="coerce").to_numpy(dtype=float)
-    n_risk_f = pd.to_numeric(risk_df["n_risk"], errors="coerce").to_numpy(dtype=float)
-    if len(t_risk) == 0 or np.any(~np.isfinite(t_risk)) or np.any(~np.isfinite(n_risk_f)):
-        raise ReconstructionError("risk table: times and numbers at risk must be numbers")
+    t_risk = _numbers(risk_df, "time", "risk table", parse_number)
+    n_risk_f = _numbers(risk_df, "n_risk", "risk table", parse_count)  # whole: 4.5 is refused
+    if len(t_risk) == 0:
+        raise ReconstructionError("risk table: no rows (the number at risk at time 0 is needed)")
     if np.any(np.diff(t_risk) <= 0):
         raise ReconstructionError("risk table: times must be strictly increasing")
     if np.any(np.diff(n_risk_f) > 0) or np.any(n_risk_f < 0):

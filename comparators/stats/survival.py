@@ -47,6 +47,15 @@ from scipy.stats import norm
 
 import comparators.limits as limits
 from comparators.errors import InputError
+from comparators.inputs import (
+    check_header,
+    clean_text,
+    is_missing,
+    parse_choice,
+    parse_event,
+    parse_level,
+    parse_number,
+)
 from comparators.vocab import KM_CONF_TYPES
 
 ConfType = Literal["log", "log-log", "plain", "spss"]
@@ -432,8 +441,7 @@ def km_fit(
         raise SurvivalInputError(
             f"conf_type must be one of {', '.join(CONF_TYPES)}, got {conf_type!r}"
         )
-    if not 0 < level < 1:
-        raise SurvivalInputError(f"level must be in (0, 1), got {level!r}")
+    level = parse_level(level, error=SurvivalInputError)
     t, e = _as_clean_arrays(time, event)
     times, nrisk_r, d_r, c_r = _km_table(t, e)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -558,16 +566,11 @@ def convert_time_units(
     """
     if to not in TIME_UNITS:
         raise SurvivalInputError(f"unit must be one of {', '.join(TIME_UNITS)}, got {to!r}")
-    singular = {"day": "days", "week": "weeks", "month": "months", "year": "years"}
+    spellings = {u: u for u in TIME_UNITS} | {u[:-1]: u for u in TIME_UNITS}  # day -> days
     factors = []
     for row, raw in enumerate(df[unit_col], start=1):
-        blank = raw is None or (isinstance(raw, float) and math.isnan(raw))
-        unit = "" if blank else str(raw).strip().lower()
-        unit = singular.get(unit, unit)
-        if unit not in TIME_UNITS:
-            raise SurvivalInputError(
-                f"row {row}, column {unit_col!r}: expected one of {', '.join(TIME_UNITS)}, "
-                f"got {raw!r}")
+        unit = parse_choice(raw, spellings, what="time unit", row=row, column=unit_col,
+                            error=SurvivalInputError)
         factors.append(TIME_UNITS[unit] / TIME_UNITS[to])
     out = df.copy()
     out[time_col] = out[time_col].astype(float) * np.asarray(factors)
@@ -655,30 +658,26 @@ def validate_survival_frame(
     events: list[int] = []
     for row, (tv, ev) in enumerate(zip(df[time_col], df[event_col], strict=True), start=1):
         times.append(_parse_time(tv, row, time_col, max_time))
-        events.append(_parse_event(ev, row, event_col))
+        events.append(parse_event(ev, row=row, column=event_col, error=SurvivalInputError))
     out = df.copy()
     out[time_col] = times
     out[event_col] = events
     if group_col:
+        groups = []
         for row, gv in enumerate(df[group_col], start=1):
-            if gv is None or (isinstance(gv, float) and math.isnan(gv)) or str(gv).strip() == "":
+            label = "" if is_missing(gv, markers=False) else clean_text(
+                gv, max_chars=limits.MAX_CELL_CHARS, row=row, column=group_col,
+                error=SurvivalInputError)
+            if not label:
                 raise SurvivalInputError(f"row {row}, column {group_col!r}: group is empty")
+            groups.append(label)
+        out[group_col] = groups  # group names reach charts and terminals: cleaned
     return out
 
 
 def _parse_time(value: object, row: int, col: str, max_time: float) -> float:
-    try:
-        if isinstance(value, str) and "_" in value:  # Python reads "1_0" as 10
-            raise ValueError(value)
-        t = float(str(value).strip()) if not isinstance(value, int | float) else float(value)
-    except ValueError:
-        raise SurvivalInputError(
-            f"row {row}, column {col!r}: expected a number, got {value!r}"
-        ) from None
-    if math.isnan(t):
-        raise SurvivalInputError(f"row {row}, column {col!r}: time is missing")
-    if math.isinf(t):
-        raise SurvivalInputError(f"row {row}, column {col!r}: time is infinite")
+    t = parse_number(value, row=row, column=col, error=SurvivalInputError)
+    assert t is not None
     if t < 0:
         raise SurvivalInputError(f"row {row}, column {col!r}: time must be >= 0, got {t:g}")
     if t > max_time:
@@ -686,21 +685,6 @@ def _parse_time(value: object, row: int, col: str, max_time: float) -> float:
             f"row {row}, column {col!r}: time {t:g} is implausibly large (limit {max_time:g})"
         )
     return t
-
-
-def _parse_event(value: object, row: int, col: str) -> int:
-    text = str(value).strip()
-    if isinstance(value, bool):
-        return int(value)
-    try:
-        num = float(text)
-    except ValueError:
-        raise SurvivalInputError(
-            f"row {row}, column {col!r}: expected 0 or 1, got {value!r}"
-        ) from None
-    if num not in (0.0, 1.0):
-        raise SurvivalInputError(f"row {row}, column {col!r}: expected 0 or 1, got {text}")
-    return int(num)
 
 
 def read_survival_csv(
@@ -725,6 +709,7 @@ def read_survival_csv(
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = raw.decode("latin-1")
+    import csv
     import io
 
     try:
@@ -733,10 +718,14 @@ def read_survival_csv(
         raise SurvivalInputError(str(exc)) from None
     first = text.splitlines()[0] if text.splitlines() else ""
     sep = ";" if first.count(";") > first.count(",") else ","
+    # pandas would rename a repeated name ("n", "n.1") and read the wrong column
+    header = check_header(next(csv.reader([first], delimiter=sep), []),
+                          where=f"{p.name} header", error=SurvivalInputError)
     try:
         df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
     except pd.errors.ParserError as exc:
         raise SurvivalInputError(f"{p.name}: not a well-formed CSV ({exc})") from None
-    df.columns = [str(c).strip() for c in df.columns]
+    df.columns = header if len(header) == len(df.columns) else [str(c).strip()
+                                                                 for c in df.columns]
     df = df.replace({"": np.nan})
     return validate_survival_frame(df, time_col, event_col, group_col, max_time=max_time)
