@@ -149,13 +149,14 @@ def cmd_rob(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     from comparators.evidence.risk_of_bias import load_risk_of_bias
 
     rob = load_risk_of_bias()
+    study = None
     if args.study is not None:
-        try:
-            rob.study(args.study)
-        except KeyError:
-            raise CLIError(f"unknown study {args.study!r}; see `python -m comparators trials` "
-                           "for the study ids") from None
-    payload = rob.to_dict(args.study)
+        try:  # a study id is a code: matched in any case, as --subtype is
+            study = parse_choice(args.study, [s.study for s in rob.studies], what="study")
+        except InputError:
+            raise CLIError(f"unknown study {clean_text(args.study, max_chars=200)!r}; see "
+                           "`python -m comparators trials` for the study ids") from None
+    payload = rob.to_dict(study)
     lines = [payload["tool"], payload["rule"]]
     for s in payload["studies"]:
         marks = " ".join(f"{i['item']}={i['judgement']}" for i in s["items"])

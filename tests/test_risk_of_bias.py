@@ -119,8 +119,9 @@ CASES = {
     "record the study does not rely on": (
         edit_first({"study": "LIU2023", "judgement": "low"}, source_ref="MAKI2009"),
         "not a record LIU2023's catalog rows rely on"),
-    "control character": (edit_first({"judgement": "low"}, support="ok\x07"),
-                          "unprintable character"),
+    "overlong support": (edit_first({"judgement": "low"}, support="x" * 1001),
+                         "column 'support': the text is 1,001 characters long, more than the "
+                         "limit of 1,000"),
     "missing item": (lambda rows: [r for r in rows
                                    if not (r["study"] == "LIU2023" and r["item"] == "follow_up")],
                      "study LIU2023 (in trials.csv) has no judgement for 'follow_up'"),
@@ -138,6 +139,18 @@ def test_bad_table_names_row_and_column(tmp_path: Path, case: str) -> None:
     assert expected in str(err.value)
     if case not in {"missing item"}:
         assert f"{ROB_FILE} row " in str(err.value) and "(line " in str(err.value)
+
+
+def test_cells_are_read_as_the_catalog_reads_them(tmp_path: Path) -> None:
+    # comparators/inputs.py: codes in any case, text without control characters, bidirectional
+    # overrides or line breaks (the same verdict as a trials.csv cell).
+    data = data_copy(tmp_path)
+    rewrite(data / ROB_FILE, edit_first(
+        {"study": "LIU2023", "item": "aim"}, study=" liu2023", item="AIM", judgement="Low ",
+        support="Introduction:\x1b[31m 'we designed\u202e a retrospective study'\nlast line"))
+    aim = load_risk_of_bias(data).study("LIU2023").items[0]
+    assert (aim.item, aim.judgement) == ("aim", "low")
+    assert aim.support == "Introduction:[31m 'we designed a retrospective study' last line"
 
 
 def test_missing_column_is_named(tmp_path: Path) -> None:
@@ -175,6 +188,12 @@ def test_cli_one_study_and_text_output() -> None:
     assert [s["study"] for s in json.loads(out.stdout)["studies"]] == ["SARC028"]
     text = run_cli("rob")
     assert text.returncode == 0 and "LIU2023: " in text.stdout and "score " in text.stdout
+
+
+def test_cli_study_id_in_any_case() -> None:
+    out = run_cli("rob", "--study", "sarc028", "--json")
+    assert out.returncode == 0, out.stderr
+    assert [s["study"] for s in json.loads(out.stdout)["studies"]] == ["SARC028"]
 
 
 def test_cli_unknown_study_is_bad_input_in_one_line() -> None:

@@ -127,8 +127,14 @@ CASES = {
                             "column 'source_kind'"),
     "fewer found than listed": (SEARCH_LOG_FILE, edit_first({"search": "SEED"}, records_found="1"),
                                 "column 'records_found'"),
-    "control character": (RECORDS_FILE, edit_first({"stage": "excluded"}, note="x\x1b[31m"),
-                          "unprintable character"),
+    "pass not a catalog version": (SEARCH_LOG_FILE,
+                                   edit_first({"search": "SEED"}, **{"pass": "4.0.0"}),
+                                   "not a version in catalog_history.csv"),
+    "ambiguous count": (SEARCH_LOG_FILE, edit_first({"search": "SEED"}, records_found="1,500"),
+                        "column 'records_found': '1,500' is ambiguous"),
+    "unknown study in a list": (RECORDS_FILE, edit_first({"record": "LIU2023"},
+                                                         studies="LIU2023;NOT-A-STUDY"),
+                                "column 'studies': unknown study 'NOT-A-STUDY'"),
 }
 
 
@@ -141,6 +147,24 @@ def test_bad_log_names_file_row_and_column(tmp_path: Path, case: str) -> None:
         load_search_log(data)
     assert expected in str(err.value)
     assert re.search(rf"{re.escape(name)} row \d+ \(line \d+\)", str(err.value))
+
+
+def test_cells_are_read_as_the_catalog_reads_them(tmp_path: Path) -> None:
+    # comparators/inputs.py: codes in any case, counts by the one number rule, text without
+    # control characters (the same verdict as a trials.csv cell).
+    data = data_copy(tmp_path)
+    rewrite(data / RECORDS_FILE, edit_first({"record": "LIU2023"}, stage="Included ",
+                                            studies="liu2023; You2021 ;IMMUNOSARC;TQB2450-ANLO;"
+                                                    "WILKY2019", note="x\x1b[31m\u202ey"))
+    rewrite(data / SEARCH_LOG_FILE, edit_first({"search": "SEED"}, source_kind="CITATION",
+                                               records_found=" 40 "))
+    log = load_search_log(data)
+    liu = next(r for r in log.records if r.record == "LIU2023")
+    assert liu.stage == "included" and liu.note == "x[31my"
+    assert liu.studies == ("LIU2023", "YOU2021", "IMMUNOSARC", "TQB2450-ANLO", "WILKY2019")
+    seed = log.search("SEED")
+    assert (seed.source_kind, seed.records_found) == ("citation", 40)
+    assert prisma_flow(log).to_dict() == prisma_flow().to_dict()
 
 
 # --------------------------------------------------------------------------- the diagram

@@ -14,17 +14,15 @@ and that each support cites a record the study's catalog rows rely on.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from comparators.evidence.catalog import Catalog, CatalogError, default_data_dir, load_catalog
-from comparators.evidence.curated import read_curated, unprintable_cells
+from comparators.evidence.curated import CuratedRow, read_curated
+from comparators.inputs import is_missing, parse_choice
 
 __all__ = [
     "HIGH_UP_TO",
@@ -175,17 +173,16 @@ def study_sources(catalog: Catalog) -> dict[str, frozenset[str]]:
     """study -> the reference keys its rows rely on: each row's `ref` and `source_ref`, the keys
     its `locator` names, and those of the study it `overlaps_with` (another cut of the same
     trial reports the same design)."""
-    trials = catalog.trials
     keys = sorted(map(str, catalog.references["ref"]), key=len, reverse=True)
     own: dict[str, set[str]] = {}
     overlaps: dict[str, set[str]] = {}
-    for rec in trials.to_dict("records"):
+    for rec in catalog.trials.to_dict("records"):
         study = str(rec["study"])
         found = own.setdefault(study, set())
-        found.update(str(rec[c]) for c in ("ref", "source_ref") if _present(rec[c]))
-        locator = str(rec["locator"]) if _present(rec["locator"]) else ""
+        found.update(str(rec[c]) for c in ("ref", "source_ref") if not _is_missing(rec[c]))
+        locator = "" if _is_missing(rec["locator"]) else str(rec["locator"])
         found.update(k for k in keys if re.search(rf"(?<![\w-]){re.escape(k)}(?![\w-])", locator))
-        if _present(rec["overlaps_with"]):
+        if not _is_missing(rec["overlaps_with"]):
             overlaps.setdefault(study, set()).add(str(rec["overlaps_with"]))
     out: dict[str, frozenset[str]] = {}
     for study, found in own.items():
@@ -196,26 +193,27 @@ def study_sources(catalog: Catalog) -> dict[str, frozenset[str]]:
 
 def load_risk_of_bias(data_dir: Path | None = None, catalog: Catalog | None = None) -> RiskOfBias:
     """Read and validate ``risk_of_bias.csv`` against the catalog (loaded from the same folder
-    unless given). Raises :class:`CatalogError` naming the row, line and column."""
+    unless given). Cells are read through the input boundary (see ``evidence.curated``); raises
+    :class:`CatalogError` naming the row, line and column."""
     directory = Path(data_dir) if data_dir is not None else default_data_dir()
     catalog = catalog if catalog is not None else load_catalog(directory)
-    rows = read_curated(directory, ROB_FILE, ROB_COLUMNS)
     problems: list[str] = []
+    rows = read_curated(directory, ROB_FILE, ROB_COLUMNS, problems)
     sources = study_sources(catalog)
     known_refs = set(map(str, catalog.references["ref"]))
     by_study: dict[str, dict[str, ItemJudgement]] = {}
     first_row: dict[tuple[str, str], int] = {}
-    for i, (where, rec) in enumerate(rows):
-        problems += _row_problems(rec, where, sources, known_refs)
-        key = (rec["study"], rec["item"])
-        if key in first_row:
-            problems.append(f"{where}, column 'item': {rec['item']!r} is judged twice for "
-                            f"{rec['study']} (first in row {first_row[key] + 1})")
+    for i, row in enumerate(rows):
+        judged = _read_judgement(row, sources, known_refs)
+        if judged is None:
             continue
-        first_row[key] = i
-        if rec["item"] in ITEMS and rec["judgement"] in POINTS:
-            by_study.setdefault(rec["study"], {})[rec["item"]] = ItemJudgement(
-                rec["item"], rec["judgement"], rec["support"], rec["source_ref"])
+        study, item = judged
+        if (study, item.item) in first_row:
+            row.problem("item", f"{item.item!r} is judged twice for {study} (first in row "
+                                f"{first_row[(study, item.item)] + 1})")
+            continue
+        first_row[(study, item.item)] = i
+        by_study.setdefault(study, {})[item.item] = item
     for study in catalog.studies:
         absent = [item for item in ITEMS if item not in by_study.get(study, {})]
         if absent:
@@ -228,38 +226,32 @@ def load_risk_of_bias(data_dir: Path | None = None, catalog: Catalog | None = No
         for study in catalog.studies))
 
 
-def _row_problems(rec: Mapping[str, str], where: str, sources: Mapping[str, frozenset[str]],
-                  known_refs: set[str]) -> list[str]:
-    problems = unprintable_cells(where, rec)
-    study, item, judgement = rec["study"], rec["item"], rec["judgement"]
-    support, source = rec["support"], rec["source_ref"]
-    if study not in sources:
-        problems.append(f"{where}, column 'study': {study!r} is not a study in trials.csv")
-    if item not in ITEMS:
-        problems.append(f"{where}, column 'item': unknown item {item!r} (allowed: "
-                        f"{' | '.join(ITEMS)})")
-    if judgement not in POINTS:
-        problems.append(f"{where}, column 'judgement': unknown judgement {judgement!r} (allowed: "
-                        f"{' | '.join(JUDGEMENTS)})")
-    if not support and judgement != "unclear":
-        problems.append(f"{where}, column 'support': a {judgement!r} judgement needs a support "
-                        "(quote or cite what it rests on)")
+def _read_judgement(row: CuratedRow, sources: Mapping[str, frozenset[str]],
+                    known_refs: set[str]) -> tuple[str, ItemJudgement] | None:
+    """(study, judgement) from one row, or None when the row is unusable (its problems are
+    recorded)."""
+    study = row.parse(parse_choice, "study", choices=sorted(sources), what="study")
+    item = row.parse(parse_choice, "item", choices=tuple(ITEMS), what="item")
+    judgement = row.parse(parse_choice, "judgement", choices=JUDGEMENTS, what="judgement")
+    support, source = row["support"], row["source_ref"]
+    if not support and judgement not in (None, "unclear"):
+        row.problem("support", f"a {judgement!r} judgement needs a support (quote or cite what "
+                               "it rests on)")
     if support and not source:
-        problems.append(f"{where}, column 'source_ref': a support needs the reference it was "
-                        "read in")
+        row.problem("source_ref", "a support needs the reference it was read in")
     if source and source not in known_refs:
-        problems.append(f"{where}, column 'source_ref': {source!r} is not a key in references.csv")
-    elif source and study in sources and source not in sources[study]:
-        problems.append(f"{where}, column 'source_ref': {source!r} is not a record {study}'s "
-                        f"catalog rows rely on (allowed: {', '.join(sorted(sources[study]))})")
-    return problems
+        row.problem("source_ref", f"{source!r} is not a key in references.csv")
+    elif source and study is not None and source not in sources[study]:
+        row.problem("source_ref", f"{source!r} is not a record {study}'s catalog rows rely on "
+                                  f"(allowed: {', '.join(sorted(sources[study]))})")
+    if study is None or item is None or judgement is None:
+        return None
+    return study, ItemJudgement(item, judgement, support, source)
 
 
-def _present(value: Any) -> bool:
-    """A filled table cell (not None, <NA>, NaN or blank)."""
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
-        return False
-    return bool(str(value).strip())
+def _is_missing(value: object) -> bool:
+    """An empty catalog cell (the catalog's reading: no "NA"-style markers in text)."""
+    return is_missing(value, markers=False)
 
 
 def judgement_counts(rob: RiskOfBias, studies: Sequence[str] | None = None) -> dict[str, int]:

@@ -14,7 +14,6 @@ many records a search returned, a search's records are the candidate reports its
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -23,7 +22,9 @@ from typing import Any
 
 from comparators.evidence.catalog import Catalog, CatalogError, default_data_dir, load_catalog
 from comparators.evidence.catalog import _is_iso_date as is_iso_date
-from comparators.evidence.curated import read_curated, unprintable_cells
+from comparators.evidence.curated import CuratedRow, read_curated
+from comparators.evidence.versions import parse_version
+from comparators.inputs import is_missing, parse_count
 
 __all__ = [
     "BRANCHES",
@@ -68,7 +69,8 @@ REASONS: dict[str, tuple[str, ...]] = {
                  "no citable reference", "patients overlap another source"),
 }
 
-_PASS_RE = re.compile(r"^\d+\.\d+\.\d+$")
+#: More records than this from one search is a typo, not a count.
+MAX_RECORDS_FOUND = 10**7
 
 
 @dataclass(frozen=True)
@@ -238,128 +240,109 @@ def _reasons(records: Sequence[Record], stage: str) -> tuple[Count, ...]:
 
 def load_search_log(data_dir: Path | None = None, catalog: Catalog | None = None) -> SearchLog:
     """Read and validate both tables against the catalog (loaded from the same folder unless
-    given). Raises :class:`CatalogError` naming the file, row, line and column."""
+    given). Cells are read through the input boundary (see ``evidence.curated``); raises
+    :class:`CatalogError` naming the file, row, line and column."""
     directory = Path(data_dir) if data_dir is not None else default_data_dir()
     catalog = catalog if catalog is not None else load_catalog(directory)
-    searches = read_curated(directory, SEARCH_LOG_FILE, SEARCH_COLUMNS)
-    records = read_curated(directory, RECORDS_FILE, RECORD_COLUMNS)
     problems: list[str] = []
-    search_objs = _check_searches(searches, problems)
-    kinds = {s.search: s.source_kind for s in search_objs}
-    record_objs = _check_records(records, kinds, catalog, problems)
-    found = Counter(r.search for r in record_objs)
-    for (where, _), s in zip(searches, search_objs, strict=True):
+    versions = [r.version for r in catalog.info.history] if catalog.info else []
+    search_rows = read_curated(directory, SEARCH_LOG_FILE, SEARCH_COLUMNS, problems,
+                               numbers=("records_found",))
+    searches = [_read_search(row, versions) for row in search_rows]
+    _unique(search_rows, "search")
+    kinds = {s.search: s.source_kind for s in searches}
+    record_rows = read_curated(directory, RECORDS_FILE, RECORD_COLUMNS, problems)
+    _unique(record_rows, "record")
+    records = [_read_record(row, kinds, versions, catalog) for row in record_rows]
+    _check_links(record_rows, records)
+    found = Counter(r.search for r in records)
+    for row, s in zip(search_rows, searches, strict=True):
         if s.records_found is not None and s.records_found < found[s.search]:
-            problems.append(f"{where}, column 'records_found': {s.records_found} is fewer than "
-                            f"the {found[s.search]} records {RECORDS_FILE} assigns to it")
+            row.problem("records_found", f"{s.records_found} is fewer than the "
+                                         f"{found[s.search]} records {RECORDS_FILE} assigns to it")
     if problems:
         raise CatalogError(problems)
-    return SearchLog(tuple(search_objs), tuple(record_objs))
+    return SearchLog(tuple(searches), tuple(records))
 
 
-def _check_searches(rows: Sequence[tuple[str, dict[str, str]]],
-                    problems: list[str]) -> list[Search]:
-    out: list[Search] = []
+def _unique(rows: Sequence[CuratedRow], column: str) -> None:
     seen: set[str] = set()
-    for where, r in rows:
-        problems += unprintable_cells(where, r)
-        if not r["search"]:
-            problems.append(f"{where}, column 'search': empty search id")
-        elif r["search"] in seen:
-            problems.append(f"{where}, column 'search': duplicate search id {r['search']!r}")
-        seen.add(r["search"])
-        if not _PASS_RE.match(r["pass"]):
-            problems.append(f"{where}, column 'pass': {r['pass']!r} is not a catalog version "
-                            "(MAJOR.MINOR.PATCH)")
-        if not is_iso_date(r["date"]):
-            problems.append(f"{where}, column 'date': {r['date']!r} is not a date YYYY-MM-DD")
-        if r["source_kind"] not in SOURCE_KINDS:
-            problems.append(f"{where}, column 'source_kind': unknown kind {r['source_kind']!r} "
-                            f"(allowed: {' | '.join(SOURCE_KINDS)})")
-        for column in ("label", "source", "looked_at"):
-            if not r[column]:
-                problems.append(f"{where}, column '{column}': empty")
-        found: int | None = None
-        if r["records_found"]:
-            if re.fullmatch(r"\d{1,7}", r["records_found"]):
-                found = int(r["records_found"])
-            else:
-                problems.append(f"{where}, column 'records_found': {r['records_found']!r} is not "
-                                "a whole number (leave it empty when the pass did not record it)")
-        elif not r["note"]:
-            problems.append(f"{where}, column 'note': say why records_found is empty")
-        out.append(Search(r["search"], r["pass"], r["date"], r["source_kind"], r["label"],
-                          r["source"], r["looked_at"], found, r["note"]))
-    return out
+    for row in rows:
+        if not row[column]:
+            row.problem(column, f"empty {column} id")
+        elif row[column] in seen:
+            row.problem(column, f"duplicate {column} id {row[column]!r}")
+        seen.add(row[column])
 
 
-def _check_records(rows: Sequence[tuple[str, dict[str, str]]], kinds: Mapping[str, str],
-                   catalog: Catalog, problems: list[str]) -> list[Record]:
-    refs = set(map(str, catalog.references["ref"]))
-    studies = set(catalog.studies)
-    stage_of = {r["record"]: r["stage"] for _, r in rows}
-    other_kinds = BRANCHES["other methods"]
-    out: list[Record] = []
-    seen: set[str] = set()
-    included_refs: dict[str, str] = {}
-    for where, r in rows:
-        problems += unprintable_cells(where, r)
-        stage, reason = r["stage"], r["reason"]
-        if not r["record"]:
-            problems.append(f"{where}, column 'record': empty record id")
-        elif r["record"] in seen:
-            problems.append(f"{where}, column 'record': duplicate record id {r['record']!r}")
-        seen.add(r["record"])
-        if r["search"] not in kinds:
-            problems.append(f"{where}, column 'search': {r['search']!r} is not a search in "
-                            f"{SEARCH_LOG_FILE}")
-        if not _PASS_RE.match(r["pass"]):
-            problems.append(f"{where}, column 'pass': {r['pass']!r} is not a catalog version")
-        if not r["report"] or not r["basis"]:
-            problems.append(f"{where}, columns 'report', 'basis': say what the record is and "
-                            "where the curation notes name it")
-        if stage not in STAGES:
-            problems.append(f"{where}, column 'stage': unknown stage {stage!r} (allowed: "
-                            f"{' | '.join(STAGES)})")
-        elif stage in REASONS and reason not in REASONS[stage]:
-            problems.append(f"{where}, column 'reason': {reason!r} is not a reason for "
-                            f"'{stage}' (allowed: {' | '.join(REASONS[stage])})")
-        elif stage not in REASONS and reason:
-            problems.append(f"{where}, column 'reason': a '{stage}' record has no reason")
-        if stage == "excluded at screening" and kinds.get(r["search"]) in other_kinds:
-            problems.append(f"{where}, column 'stage': records found by other methods are not "
-                            "screened as records (PRISMA 2020); use 'not retrieved' or "
-                            "'excluded'")
-        if stage == "duplicate":
-            if stage_of.get(r["duplicate_of"]) in (None, "duplicate"):
-                problems.append(f"{where}, column 'duplicate_of': {r['duplicate_of']!r} is not "
-                                "a record that was kept")
-        elif r["duplicate_of"]:
-            problems.append(f"{where}, column 'duplicate_of': only a duplicate names another "
-                            "record")
-        if r["ref"] and r["ref"] not in refs:
-            problems.append(f"{where}, column 'ref': {r['ref']!r} is not a key in "
-                            "references.csv")
-        listed = tuple(s for s in r["studies"].split(";") if s.strip()) if r["studies"] else ()
-        listed = tuple(s.strip() for s in listed)
-        if stage == "included":
-            if not r["ref"]:
-                problems.append(f"{where}, column 'ref': an included report is a catalog "
-                                "reference")
-            elif r["ref"] in included_refs:
-                problems.append(f"{where}, column 'ref': {r['ref']!r} is already included as "
-                                f"record {included_refs[r['ref']]!r}")
+def _pass(row: CuratedRow, versions: Sequence[str]) -> str:
+    """The curation pass: a catalog version in catalog_history.csv (any version when the
+    catalog was given without its history)."""
+    if parse_version(row["pass"]) is None:
+        row.problem("pass", f"{row['pass']!r} is not a catalog version (MAJOR.MINOR.PATCH)")
+    elif versions and row["pass"] not in versions:
+        row.problem("pass", f"{row['pass']!r} is not a version in catalog_history.csv "
+                            f"({', '.join(versions)})")
+    return row["pass"]
+
+
+def _read_search(row: CuratedRow, versions: Sequence[str]) -> Search:
+    if not is_iso_date(row["date"]):
+        row.problem("date", f"{row['date']!r} is not a date YYYY-MM-DD")
+    kind = row.code("source_kind", tuple(SOURCE_KINDS), "source kind")
+    for column in ("label", "source", "looked_at"):
+        if not row[column]:
+            row.problem(column, "empty")
+    found = row.parse(parse_count, "records_found", required=False, maximum=MAX_RECORDS_FOUND)
+    if found is None and is_missing(row["records_found"]) and not row["note"]:
+        row.problem("note", "say why records_found is empty")
+    return Search(row["search"], _pass(row, versions), row["date"], kind, row["label"],
+                  row["source"], row["looked_at"], found, row["note"])
+
+
+def _read_record(row: CuratedRow, kinds: Mapping[str, str], versions: Sequence[str],
+                 catalog: Catalog) -> Record:
+    if row["search"] not in kinds:
+        row.problem("search", f"{row['search']!r} is not a search in {SEARCH_LOG_FILE}")
+    if not row["report"] or not row["basis"]:
+        row.problem_with(("report", "basis"), "say what the record is and where the curation "
+                                              "notes name it")
+    stage = row.code("stage", STAGES, "stage")
+    reason = row["reason"]
+    if stage in REASONS:
+        reason = row.code("reason", REASONS[stage], f"reason for '{stage}'")
+    elif stage in STAGES and reason:
+        row.problem("reason", f"a '{stage}' record has no reason")
+    if stage == "excluded at screening" and kinds.get(row["search"]) in BRANCHES["other methods"]:
+        row.problem("stage", "records found by other methods are not screened as records "
+                             "(PRISMA 2020); use 'not retrieved' or 'excluded'")
+    if row["ref"] and row["ref"] not in set(map(str, catalog.references["ref"])):
+        row.problem("ref", f"{row['ref']!r} is not a key in references.csv")
+    studies = row.codes("studies", catalog.studies, "study")
+    if stage == "included":
+        if not row["ref"]:
+            row.problem("ref", "an included report is a catalog reference")
+        if not studies:
+            row.problem("studies", "name the catalog studies this report is used for")
+    elif studies:
+        row.problem("studies", "only an included report names studies")
+    return Record(row["record"], row["search"], _pass(row, versions), row["report"], row["ref"],
+                  studies, stage, reason, row["duplicate_of"], row["basis"], row["note"])
+
+
+def _check_links(rows: Sequence[CuratedRow], records: Sequence[Record]) -> None:
+    """A duplicate names a kept record; a catalog reference is included once."""
+    stage_of = {r.record: r.stage for r in records}
+    included_as: dict[str, str] = {}
+    for row, r in zip(rows, records, strict=True):
+        if r.stage == "duplicate":
+            if stage_of.get(r.duplicate_of) in (None, "duplicate"):
+                row.problem("duplicate_of", f"{r.duplicate_of!r} is not a record that was kept")
+        elif r.duplicate_of:
+            row.problem("duplicate_of", "only a duplicate names another record")
+        if r.stage == "included" and r.ref:
+            if r.ref in included_as:
+                row.problem("ref", f"{r.ref!r} is already included as record "
+                                   f"{included_as[r.ref]!r}")
             else:
-                included_refs[r["ref"]] = r["record"]
-            if not listed:
-                problems.append(f"{where}, column 'studies': name the catalog studies this "
-                                "report is used for")
-            for study in listed:
-                if study not in studies:
-                    problems.append(f"{where}, column 'studies': {study!r} is not a study in "
-                                    "trials.csv")
-        elif listed:
-            problems.append(f"{where}, column 'studies': only an included report names studies")
-        out.append(Record(r["record"], r["search"], r["pass"], r["report"], r["ref"], listed,
-                          stage, reason, r["duplicate_of"], r["basis"], r["note"]))
-    return out
+                included_as[r.ref] = r.record
