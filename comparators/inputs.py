@@ -264,17 +264,17 @@ def parse_choice(raw: object, choices: Iterable[str] | Mapping[str, str], *, wha
            rule="unknown code", **at)
 
 
-# Characters no text value keeps: C0 controls except tab, line feed and carriage return; DEL
-# and the C1 controls; lone surrogates; non-characters (U+FDD0-U+FDEF and U+xFFFE/U+xFFFF of
-# every plane: XML forbids them and the PNG/SVG renderer aborts the process on them); and the
-# bidirectional embeddings, overrides and isolates that make text display in another order
-# than it is stored.
+#: Characters no text value keeps and no native renderer receives (reports/export.py): C0
+#: controls except tab, line feed and carriage return; DEL and the C1 controls; lone surrogates;
+#: non-characters (U+FDD0-U+FDEF and U+xFFFE/U+xFFFF of every plane: XML forbids them and the
+#: PNG/SVG renderer aborts the process on them); and the bidirectional embeddings, overrides
+#: and isolates that make text display in another order than it is stored.
 _NONCHARACTERS = "".join(chr(plane * 0x10000 + low) for plane in range(17)
                          for low in (0xFFFE, 0xFFFF))
-_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef"
-                     "\u202a-\u202e\u2066-\u2069" + _NONCHARACTERS + "]")
+UNSAFE_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef"
+                               "\u202a-\u202e\u2066-\u2069" + _NONCHARACTERS + "]")
 _LINE_BREAKS = re.compile("[\t\n\r]+")
-_UNSAFE_OR_BREAK = re.compile(_UNSAFE.pattern[:-1] + "\t\n\r]")
+_UNSAFE_OR_BREAK = re.compile(UNSAFE_CHARACTERS.pattern[:-1] + "\t\n\r]")
 
 
 def clean_text(raw: object, *, max_chars: int = MAX_TEXT_CHARS, one_line: bool = True,
@@ -287,7 +287,7 @@ def clean_text(raw: object, *, max_chars: int = MAX_TEXT_CHARS, one_line: bool =
     if len(text) > 4 * max_chars + 64:  # refuse before normalising a huge value
         _too_long(text, max_chars, row=row, column=column, where=where, error=error)
     if not (text.isascii() and text.isprintable()):
-        text = unicodedata.normalize("NFC", _UNSAFE.sub("", text))
+        text = unicodedata.normalize("NFC", UNSAFE_CHARACTERS.sub("", text))
         if one_line:
             text = _LINE_BREAKS.sub(" ", text)
     text = text.strip()
@@ -331,7 +331,7 @@ def printable(text: str, *, keep_newlines: bool = True) -> str:
         return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 \
             else f"\\U{code:08x}"
 
-    return (_UNSAFE if keep_newlines else _UNSAFE_OR_BREAK).sub(escape, text)
+    return (UNSAFE_CHARACTERS if keep_newlines else _UNSAFE_OR_BREAK).sub(escape, text)
 
 
 def _is_flag(raw: object) -> bool:

@@ -694,8 +694,8 @@ def test_every_reference_is_complete_or_says_where_the_rest_was_searched(
 
 def test_interim_rows_cite_their_interim_report(catalog: Catalog) -> None:
     """A row that overlaps a later study is an earlier cut (or a possible duplicate): it cites
-    the report it was read from, never the later study's own paper. (Two case series known only
-    from one review table both cite that review, data/README.md rule 7: it is neither's paper.)"""
+    the report it was read from, never the later study's own paper. (Case series known only
+    from one review table cite that review, data/README.md rule 7: it is neither's paper.)"""
     t = catalog.trials
     kinds = dict(zip(catalog.references["ref"], catalog.references["kind"], strict=True))
     for r in t[t["overlaps_with"].notna()].to_dict("records"):

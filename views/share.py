@@ -304,7 +304,8 @@ def check_link_values(before: dict[str, str], notice: st.delta_generator.DeltaGe
                           for k, bad in sorted(left_out.items()))
         messages.append(f"This link's values {shown} are not valid here and were left out; "
                         "its other values are used.")
-    changed = catalog_change_notice(before.get(CATALOG_PARAM), default_catalog_info())
+    changed = (catalog_change_notice(before.get(CATALOG_PARAM), default_catalog_info())
+               if first else "")  # once per session: the link was opened on the first run
     if messages:  # one element: `notice` is an st.empty placeholder
         notice.warning(" ".join(messages + ([changed] if changed else [])),
                        icon=":material/link_off:")

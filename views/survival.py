@@ -19,7 +19,13 @@ import comparators.limits as limits
 from comparators.charts import survival as sc
 from comparators.errors import InputError
 from comparators.evidence.cohort import ThisCohort
-from comparators.evidence.ipd import DEFAULT_MAX_BYTES, IPDError, aggregate_ipd, read_ipd
+from comparators.evidence.ipd import (
+    DEFAULT_MAX_BYTES,
+    ENCODING_ATTR,
+    IPDError,
+    aggregate_ipd,
+    read_ipd,
+)
 from comparators.inputs import clean_text, parse_number
 from comparators.stats.reconstruct import (
     Comparison,
@@ -340,6 +346,10 @@ if upload is not None:
                 f"{int(frame['pfs_event'].sum())} PFS events.",
                 icon=":material/check_circle:",
             )
+            if frame.attrs.get(ENCODING_ATTR):
+                st.caption(
+                    f"Read as {frame.attrs[ENCODING_ATTR]} text: the file is not UTF-8. Check "
+                    "that accented letters and dashes look right in the rows below.")
             st.caption("First rows (times converted to months in pfs_months / os_months)")
             st.dataframe(frame.head(8), hide_index=True, key="upload_preview")
             st.caption("Counts per subtype, in the row shape every cohort shares")

@@ -60,6 +60,9 @@ UNIT_TO_MONTHS: dict[str, float] = {
 }
 MAX_MONTHS = limits.MAX_MONTHS
 DEFAULT_MAX_BYTES = limits.MAX_FILE_BYTES
+#: `DataFrame.attrs` key naming the encoding a CSV was read in, when it was not UTF-8 (e.g.
+#: "Windows-1252"), so the page can say so.
+ENCODING_ATTR = "encoding"
 
 AGGREGATE_COLUMNS: tuple[str, ...] = (
     "study",
@@ -114,30 +117,16 @@ def _read_bytes(file_or_buffer: str | Path | bytes | IO[bytes] | IO[str], max_by
 
 
 def decode_text(raw: bytes, filename: str) -> str:
-    """CSV bytes as text: UTF-16 (with its byte-order mark), UTF-8 (BOM or not), else Latin-1.
+    """CSV bytes as text (comparators.limits.decode_text: UTF-8, UTF-16/32 with a byte-order
+    mark, else Windows-1252); binary content is refused with a clear message."""
+    return _decoded(raw, filename).text
 
-    Binary content (an Excel or Parquet file renamed to .csv) is refused with a clear message.
-    """
-    head = raw[:4096]
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return raw.decode("utf-16")
-        except UnicodeDecodeError:
-            raise IPDError(f"{filename} starts like UTF-16 text but is not valid UTF-16; "
-                           "save it as CSV UTF-8") from None
-    if head.startswith(b"PK\x03\x04") or head.startswith(b"PAR1") or b"\x00" in head:
-        even, odd = head[0::2], head[1::2]
-        if head and (even.count(0) > len(even) // 2 or odd.count(0) > len(odd) // 2):
-            raise IPDError(f"{filename} looks like UTF-16 text without a byte-order mark; "
-                           "save it as CSV UTF-8 (in Excel: Save As > CSV UTF-8)")
-        raise IPDError(
-            f"{filename} is not a text CSV file (it looks binary, e.g. an Excel or Parquet file "
-            "renamed to .csv); save it as CSV or upload it with its real extension"
-        )
+
+def _decoded(raw: bytes, filename: str) -> limits.DecodedText:
     try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return raw.decode("latin-1")
+        return limits.decode_text(raw, filename)
+    except InputError as exc:
+        raise IPDError(str(exc)) from None
 
 
 def header_cells(first_line: str, sep: str) -> list[str]:
@@ -148,7 +137,7 @@ def header_cells(first_line: str, sep: str) -> list[str]:
 
 
 def _decode_csv(raw: bytes, filename: str) -> pd.DataFrame:
-    text = decode_text(raw, filename)
+    text, encoding = _decoded(raw, filename)
     lines = [ln for ln in text.splitlines() if ln.strip()]
     if not lines:
         raise IPDError(f"{filename} is empty")
@@ -159,11 +148,14 @@ def _decode_csv(raw: bytes, filename: str) -> pd.DataFrame:
     sep = ";" if lines[0].count(";") > lines[0].count(",") else ","
     _check_header(header_cells(lines[0], sep))
     try:
-        return pd.read_csv(
+        frame = pd.read_csv(
             io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, skip_blank_lines=True
         )
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise IPDError(f"{filename}: not a well-formed CSV ({exc})") from None
+    if encoding not in ("UTF-8", "UTF-16", "UTF-32"):
+        frame.attrs[ENCODING_ATTR] = encoding
+    return frame
 
 
 def _check_header(names: Iterable[object]) -> list[str]:
@@ -192,16 +184,48 @@ def _frame_from_upload(raw: bytes, filename: str) -> pd.DataFrame:
             raise IPDError(f"{filename} could not be read as an Excel workbook ({exc})") from None
         return df.fillna("")
     if suffix == ".parquet":
-        try:
-            limits.check_parquet(raw, filename)
-        except InputError as exc:
-            raise IPDError(str(exc)) from None
-        try:
-            df = pd.read_parquet(io.BytesIO(raw))
-        except Exception as exc:  # pyarrow raises ArrowInvalid and others
-            raise IPDError(f"{filename} could not be read as Parquet ({exc})") from None
+        df = _read_parquet(raw, filename)
         return df.astype(object).where(df.notna(), "").astype(str)
     raise IPDError(f"{filename}: unsupported file type {suffix!r} (use .csv, .xlsx or .parquet)")
+
+
+def _read_parquet(raw: bytes, filename: str) -> pd.DataFrame:
+    """A Parquet upload, decoded within MAX_PARQUET_UNCOMPRESSED_BYTES.
+
+    The page headers are checked first (limits.check_parquet); text columns are then read as
+    dictionaries - the stored dictionary and its indices, never the repeated values - and their
+    decoded size is added up from the indices before pandas sees a single value.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    try:
+        limits.check_parquet(raw, filename)
+    except InputError as exc:
+        raise IPDError(str(exc)) from None
+    try:
+        plain = pq.ParquetFile(io.BytesIO(raw))
+        texts = [c.path for c in plain.schema if c.physical_type == "BYTE_ARRAY"]
+        table = pq.ParquetFile(io.BytesIO(raw), read_dictionary=texts).read(
+            use_pandas_metadata=True)
+        decoded = 0
+        for column in table.columns:
+            for chunk in column.chunks:
+                if pa.types.is_dictionary(chunk.type):
+                    sizes = pc.binary_length(chunk.dictionary).fill_null(0)
+                    decoded += pc.sum(pc.take(sizes, chunk.indices)).as_py() or 0
+                else:
+                    decoded += chunk.nbytes
+            limits.check_count(f"{filename}: decoded size in bytes", decoded,
+                               limits.MAX_PARQUET_UNCOMPRESSED_BYTES,
+                               "shorten the long cells or split the file")
+        # within the bound: now the types pyarrow would have read (text as text)
+        return table.cast(plain.schema_arrow).to_pandas()
+    except InputError as exc:
+        raise IPDError(str(exc)) from None
+    except Exception as exc:  # pyarrow raises ArrowInvalid, OSError and others
+        raise IPDError(f"{filename} could not be read as Parquet ({exc})") from None
 
 
 def read_ipd(
@@ -223,7 +247,10 @@ def read_ipd(
             filename = str(getattr(file_or_buffer, "name", "upload.csv"))
     raw = _read_bytes(file_or_buffer, max_bytes)
     df = _frame_from_upload(raw, filename)
-    return validate_ipd(df, known_subtypes=known_subtypes)
+    valid = validate_ipd(df, known_subtypes=known_subtypes)
+    if ENCODING_ATTR in df.attrs:
+        valid.attrs[ENCODING_ATTR] = df.attrs[ENCODING_ATTR]
+    return valid
 
 
 # --------------------------------------------------------------------------------------------

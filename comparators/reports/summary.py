@@ -49,6 +49,7 @@ from comparators.evidence.labels import (
     is_derived,
     verification_marks,
 )
+from comparators.reports.export import renderable_text
 from comparators.reports.markup import md_escape  # the one escaping helper (re-exported)
 from comparators.stats.pooling import PooledProportion
 from comparators.stats.proportions import percent
@@ -783,7 +784,7 @@ def to_markdown(summary: EvidenceSummary, figures: Mapping[str, str] | None = No
     reads naturally ("[1–3]", "doi:10.1038/…") while nothing in it can format or link."""
 
     def e(text: object) -> str:
-        return md_escape(text, document=True)
+        return md_escape(renderable_text(str(text)), document=True)
 
     lines = [f"# {e(summary.title)}", ""]
     if summary.data_label:
@@ -860,7 +861,9 @@ def to_html(summary: EvidenceSummary, figures: Mapping[str, str] | None = None) 
     `figures` maps subtype -> SVG text (comparators.export.chart_svg); an SVG that carries
     anything active is left out with a note.
     """
-    e = html.escape
+    def e(text: object) -> str:
+        return html.escape(renderable_text(str(text)))
+
     figures = figures or {}
     out = ["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
            '<meta name="viewport" content="width=device-width, initial-scale=1">',
@@ -902,10 +905,15 @@ def to_html(summary: EvidenceSummary, figures: Mapping[str, str] | None = None) 
 
 def to_docx(summary: EvidenceSummary, figures_png: Mapping[str, bytes] | None = None) -> bytes:
     """A Word document: title, per subtype a heading, the paragraph, the trials table, the
-    figure (PNG) and the caveats; then methods and references."""
+    figure (PNG) and the caveats; then methods and references.
+
+    Every string passes `renderable_text` (t below): lxml refuses the control characters XML
+    forbids, and a cohort name or an uploaded cell can hold one."""
     from docx import Document
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Inches, Pt, RGBColor
+
+    t = renderable_text
 
     figures_png = figures_png or {}
     doc = Document()
@@ -913,34 +921,34 @@ def to_docx(summary: EvidenceSummary, figures_png: Mapping[str, bytes] | None = 
     normal.font.name = "Calibri"
     normal.font.size = Pt(10.5)
     props = doc.core_properties
-    props.title = summary.title
+    props.title = t(summary.title)
     props.author = props.last_modified_by = f"Sarcoma AI+ICI explorer {APP_VERSION}"
-    props.subject = "Evidence summary: " + ", ".join(summary.subtypes)
+    props.subject = t("Evidence summary: " + ", ".join(summary.subtypes))
     props.keywords = "soft-tissue sarcoma; angiogenesis inhibitor; immune checkpoint inhibitor"
     # Word limits core properties to 255 characters; the full stamp is in the document body.
-    props.comments = "; ".join(filter(None, [summary.data_label, summary.stamp]))[:255]
-    doc.add_heading(summary.title, level=0)
+    props.comments = t("; ".join(filter(None, [summary.data_label, summary.stamp])))[:255]
+    doc.add_heading(t(summary.title), level=0)
     if summary.data_label:
         p = doc.add_paragraph()
-        run = p.add_run(summary.data_label.upper())
+        run = p.add_run(t(summary.data_label.upper()))
         run.bold = True
         run.font.color.rgb = RGBColor(0xC0, 0x39, 0x2B)
-        p.add_run(f" — {summary.cohort_label}: {summary.cohort_caveat}")
-    meta = doc.add_paragraph(f"Generated {summary.generated}. Model: {summary.model}.")
+        p.add_run(t(f" — {summary.cohort_label}: {summary.cohort_caveat}"))
+    meta = doc.add_paragraph(t(f"Generated {summary.generated}. Model: {summary.model}."))
     meta.runs[0].italic = True
-    stamp = doc.add_paragraph(f"Reproducibility: {summary.stamp}.")
+    stamp = doc.add_paragraph(t(f"Reproducibility: {summary.stamp}."))
     stamp.runs[0].font.size = Pt(8.5)
 
     for s in summary.sections:
-        doc.add_heading(s.heading, level=1)
-        doc.add_paragraph(s.narrative)
+        doc.add_heading(t(s.heading), level=1)
+        doc.add_paragraph(t(s.narrative))
         if s.subtype in figures_png:
             doc.add_picture(io.BytesIO(figures_png[s.subtype]), width=Inches(6.5))
             doc.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
-            cap = doc.add_paragraph(s.caption)
+            cap = doc.add_paragraph(t(s.caption))
             cap.runs[0].italic = True
             cap.runs[0].font.size = Pt(9)
-        doc.add_heading(f"Trials used ({s.subtype})", level=2)
+        doc.add_heading(t(f"Trials used ({s.subtype})"), level=2)
         cells = _table_cells(s)
         table = doc.add_table(rows=1 + len(cells), cols=len(TABLE_HEADER))
         table.style = "Table Grid"
@@ -952,22 +960,22 @@ def to_docx(summary: EvidenceSummary, figures_png: Mapping[str, bytes] | None = 
                                           start=1):
             for j, value in enumerate(row):
                 cell = table.rows[i].cells[j]
-                cell.text = value
+                cell.text = t(value)
                 for run in cell.paragraphs[0].runs:
                     run.font.size = Pt(8.5)
                     run.bold = bool(cohort)
-        doc.add_paragraph(_table_note(s)).runs[0].font.size = Pt(8.5)
+        doc.add_paragraph(t(_table_note(s))).runs[0].font.size = Pt(8.5)
         if s.caveats:
-            doc.add_heading(f"Data caveats ({s.subtype})", level=2)
+            doc.add_heading(t(f"Data caveats ({s.subtype})"), level=2)
             for c in s.caveats:
-                doc.add_paragraph(c, style="List Bullet")
+                doc.add_paragraph(t(c), style="List Bullet")
 
     doc.add_heading("Methods", level=1)
     for s in summary.sections:
-        doc.add_paragraph(s.methods())
+        doc.add_paragraph(t(s.methods()))
     doc.add_heading("References", level=1)
     for r in summary.references:
-        p = doc.add_paragraph(f"{r.number}. {r.text}")
+        p = doc.add_paragraph(t(f"{r.number}. {r.text}"))
         p.paragraph_format.left_indent = Inches(0.3)
         p.paragraph_format.first_line_indent = Inches(-0.3)
     buffer = io.BytesIO()

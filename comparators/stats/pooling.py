@@ -1239,16 +1239,17 @@ def _read_csv_table(source: Any) -> tuple[list[str], list[list[str]]]:
 
     The standard library's csv module with the conventions pandas.read_csv(dtype=str,
     keep_default_na=False, skipinitialspace=True, encoding="utf-8-sig") gave this reader before
-    (pandas costs ~0.5 s to import, on every `pool` call): UTF-8 with an optional BOM; blank and
+    (pandas costs ~0.5 s to import, on every `pool` call): bytes decoded by limits.decode_text
+    (UTF-8, a byte-order mark's encoding, else Windows-1252); blank and
     whitespace-only lines skipped; cells kept as text, spaces after a comma dropped; a short row
     padded with empty cells; a row longer than the header, or a quoted cell never closed, is not
     a readable CSV; an empty header name becomes "Unnamed: i" and a repeated one gets ".1".
     """
     data = source.read() if hasattr(source, "read") else source
     if isinstance(data, bytes | bytearray):
-        try:
-            text = bytes(data).decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
+        try:  # UTF-8, UTF-16/32 with a byte-order mark, else Windows-1252; binary refused
+            text = limits.decode_text(bytes(data), "the file").text
+        except InputError as exc:
             raise PoolingInputError(f"{_NOT_CSV}: {exc}") from None
     elif isinstance(data, str):
         text = data.removeprefix("\ufeff")
@@ -1311,9 +1312,9 @@ def read_pool_csv(
         except InputError as exc:
             raise PoolingInputError(str(exc)) from None
     if isinstance(path_or_buffer, bytes):
-        text = path_or_buffer.decode("utf-8", "replace")
         try:
-            limits.check_text_table(text, name, limits.MAX_STUDIES, "study rows")
+            path_or_buffer = limits.decode_text(path_or_buffer, name).text
+            limits.check_text_table(path_or_buffer, name, limits.MAX_STUDIES, "study rows")
         except InputError as exc:
             raise PoolingInputError(str(exc)) from None
     header, records = _read_csv_table(path_or_buffer)

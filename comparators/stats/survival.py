@@ -703,12 +703,10 @@ def read_survival_csv(
         raise SurvivalInputError(str(exc)) from None
     if not raw.strip():
         raise SurvivalInputError(f"{p.name} is empty")
-    if b"\x00" in raw[:4096] or raw[:4] == b"PK\x03\x04":
-        raise SurvivalInputError(f"{p.name} is not a text CSV file (binary content)")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("latin-1")
+    try:  # UTF-8, UTF-16/32 with a byte-order mark, else Windows-1252; binary refused
+        text = limits.decode_text(raw, p.name).text
+    except InputError as exc:
+        raise SurvivalInputError(str(exc)) from None
     import csv
     import io
 
