@@ -145,6 +145,26 @@ def cmd_audit(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     return {"findings": [f.to_dict() for f in findings]}, "\n".join(lines)
 
 
+def cmd_rob(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+    from comparators.evidence.risk_of_bias import load_risk_of_bias
+
+    rob = load_risk_of_bias()
+    study = None
+    if args.study is not None:
+        try:  # a study id is a code: matched in any case, as --subtype is
+            study = parse_choice(args.study, [s.study for s in rob.studies], what="study")
+        except InputError:
+            raise CLIError(f"unknown study {clean_text(args.study, max_chars=200)!r}; see "
+                           "`python -m comparators trials` for the study ids") from None
+    payload = rob.to_dict(study)
+    lines = [payload["tool"], payload["rule"]]
+    for s in payload["studies"]:
+        marks = " ".join(f"{i['item']}={i['judgement']}" for i in s["items"])
+        lines.append(f"{s['study']}: {s['overall']} (score {s['score']}/16, "
+                     f"{s['unclear_items']} unclear) {marks}")
+    return payload, "\n".join(lines)
+
+
 def cmd_km(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     from comparators.stats.survival import km_by_group, read_survival_csv
     from comparators.vocab import KM_CONF_SHORT
@@ -475,6 +495,10 @@ def build_parser() -> argparse.ArgumentParser:
                     help="report times in this unit; a time_unit column (days|weeks|months|"
                          "years per row) is converted to it (default months)")
     km.set_defaults(run=cmd_km)
+
+    rob = commands.add_parser("rob", help="risk of bias per study (MINORS, 8 items)")
+    rob.add_argument("--study", metavar="ID", help="one study id, e.g. SARC028")
+    rob.set_defaults(run=cmd_rob)
 
     summary = commands.add_parser("summary",
                                   help="evidence summary of one or more subtypes (md, html, docx)")

@@ -29,13 +29,21 @@ import pytest
 TESTS = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(TESTS))
 
+from curated_tables import read_rows  # noqa: E402
+
 from comparators.__main__ import CLIError, _subtype_code, build_parser  # noqa: E402
 from comparators.analysis.options import AnalysisOptions  # noqa: E402
 from comparators.errors import InputError  # noqa: E402
-from comparators.evidence.catalog import load_catalog, validate_cohort_rows  # noqa: E402
+from comparators.evidence.catalog import (  # noqa: E402
+    default_data_dir,
+    load_catalog,
+    validate_cohort_rows,
+)
 from comparators.evidence.cohort import published_cohort  # noqa: E402
 from comparators.evidence.ipd import read_ipd, validate_ipd  # noqa: E402
+from comparators.evidence.risk_of_bias import load_risk_of_bias  # noqa: E402
 from comparators.evidence.scenario import apply_scenario, scenario_table  # noqa: E402
+from comparators.evidence.search_log import load_search_log  # noqa: E402
 from comparators.inputs import (  # noqa: E402
     clean_text,
     parse_choice,
@@ -56,6 +64,7 @@ from views.share import match_link_choice, parse_link_number  # noqa: E402
 REFUSED, MISSING, EMPTY = "refused", "missing", "empty"
 VALID_IPD = (TESTS / "fixtures" / "ipd" / "valid.csv").read_text()
 CATALOG = load_catalog()
+CATALOG_DIR = default_data_dir()
 SUBTYPES = sorted(CATALOG.subtype_codes)
 
 
@@ -237,6 +246,34 @@ def pool_file(study: object = "A", events: object = "3") -> bytes:
     return out.getvalue().encode("utf-8")
 
 
+def curated_cell(tmp: Path, name: str, match: dict[str, str], column: str, raw: object) -> Path:
+    """A folder holding data/<name> with one cell rewritten (the catalog is passed in memory)."""
+    folder = tmp / "curated"
+    folder.mkdir(exist_ok=True)
+    rows = read_rows(Path(CATALOG_DIR) / name)
+    row = next(r for r in rows if all(r[k] == v for k, v in match.items()))
+    row[column] = str(raw)
+    with (folder / name).open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]), lineterminator="\n",
+                                quoting=csv.QUOTE_ALL)
+        writer.writeheader()
+        writer.writerows(rows)
+    return folder
+
+
+def rob_support(tmp: Path, raw: object) -> object:
+    folder = curated_cell(tmp, "risk_of_bias.csv", {"study": "LIU2023", "item": "aim"}, "support",
+                          raw)
+    return load_risk_of_bias(folder, CATALOG).study("LIU2023").items[0].support
+
+
+def records_found(tmp: Path, raw: object) -> object:
+    folder = curated_cell(tmp, "search_log.csv", {"search": "GITHUB-3"}, "records_found", raw)
+    (folder / "search_records.csv").write_bytes((Path(CATALOG_DIR) / "search_records.csv")
+                                                .read_bytes())
+    return load_search_log(folder, CATALOG).search("GITHUB-3").records_found
+
+
 PUBLISHED = published_cohort(CATALOG.trials)
 KNOWN = set(SUBTYPES) - {"STS", "SARCOMA"}
 
@@ -308,7 +345,7 @@ def number_entries(tmp: Path) -> list[Entry]:
     ]
 
 
-def count_entries() -> list[Entry]:
+def count_entries(tmp: Path) -> list[Entry]:
     return [
         Entry("inputs.parse_count", lambda r: parse_count(r, required=False), False),
         Entry("catalog evaluable", lambda r: first(validate_cohort_rows(
@@ -323,6 +360,8 @@ def count_entries() -> list[Entry]:
         Entry("Guyot number at risk", at_risk),
         Entry("link whole number", lambda r: parse_link_number(r, 0, 1000, whole=True),
               text_only=True),
+        Entry("search log records_found", lambda r: records_found(tmp, r), required=False,
+              text_only=True, plain_text=True),
     ]
 
 
@@ -402,12 +441,14 @@ def text_entries(tmp: Path) -> list[Entry]:
               text_only=True, plain_text=True),
         Entry("KM table group", lambda r: first(validate_survival_frame(
             km_frame(group=r), group_col="arm"), "arm")),
+        Entry("risk-of-bias support", lambda r: rob_support(tmp, r), text_only=True,
+              plain_text=True),
     ]
 
 
 TABLES = {
     "numbers": (NUMBER_ROWS, number_entries),
-    "counts": (COUNTS, lambda tmp: count_entries()),
+    "counts": (COUNTS, count_entries),
     "events": (EVENTS, event_entries),
     "levels": (LEVELS, lambda tmp: level_entries()),
     "codes": (CODES, lambda tmp: code_entries()),
