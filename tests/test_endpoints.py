@@ -126,7 +126,8 @@ def test_every_safety_count_is_the_percentage_its_locator_quotes(catalog: Catalo
     for _, r in rows.iterrows():
         pct = 100 * int(r["trae_g3"]) / int(r["n_treated"])
         shown = {f"{pct:.0f}%", f"{pct:.1f}%", f"{int(r['trae_g3'])}/{int(r['n_treated'])}"}
-        assert any(s in r["safety_locator"] for s in shown), (r["study"], shown)
+        said = f"{r['safety_locator']} {'' if pd.isna(r['safety_note']) else r['safety_note']}"
+        assert any(s in said for s in shown), (r["study"], shown)
         if pd.notna(r["safety_derived"]):  # "yes": the note shows the arithmetic
             assert f"{int(r['trae_g3'])}/{int(r['n_treated'])}" in r["safety_note"]
 
