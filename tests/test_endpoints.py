@@ -29,6 +29,7 @@ from comparators.evidence.catalog import (
     validate_cohort_rows,
 )
 from comparators.vocab import LINE_CODES
+from tests.test_catalog import row as one
 
 FIXTURES = Path(__file__).parent / "fixtures" / "catalog"
 
@@ -36,15 +37,6 @@ FIXTURES = Path(__file__).parent / "fixtures" / "catalog"
 @pytest.fixture(scope="module")
 def catalog() -> Catalog:
     return load_catalog()
-
-
-def one(cat: Catalog, study: str, subtype: str, arm: str | None = None) -> pd.Series:
-    t = cat.trials
-    hit = t[(t["study"] == study) & (t["subtype"] == subtype)]
-    if arm is not None:
-        hit = hit[hit["arm"] == arm]
-    assert len(hit) == 1, (study, subtype, arm, len(hit))
-    return hit.iloc[0]
 
 
 # --------------------------------------------------------------------------- published numbers
