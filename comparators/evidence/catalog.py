@@ -204,8 +204,8 @@ class EndpointGroup:
 
     @property
     def provenance(self) -> tuple[str, str, str, str]:
-        return tuple(f"{self.prefix}_{part}"  # type: ignore[return-value]
-                     for part in ("locator", "derived", "source_ref", "note"))
+        p = self.prefix
+        return f"{p}_locator", f"{p}_derived", f"{p}_source_ref", f"{p}_note"
 
 
 PFS_RATE_GROUP = EndpointGroup("PFS rate", "pfs_rate", ("pfs3_rate", "pfs3_n", "pfs6_rate",
