@@ -113,6 +113,7 @@ _PUBLIC: dict[str, str] = {
     "load_seed_cohort": "evidence.cohort",
     "published_cohort": "evidence.cohort",
     "response_summary": "evidence.cohort",
+    "load_reference_values": "evidence.reference_values",
     "IPDError": "evidence.ipd",
     "aggregate_ipd": "evidence.ipd",
     "read_ipd": "evidence.ipd",

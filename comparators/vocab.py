@@ -35,6 +35,14 @@ DESIGNS: tuple[str, ...] = (
     "randomised phase 3",
     "retrospective",
 )
+#: The treatment line of a row's population, coded (data/README.md, `line_coded`): no previous
+#: systemic therapy for advanced disease; all previously treated; or both kinds of patient.
+LINE_CODES: tuple[str, ...] = ("first line", "pretreated", "mixed")
+#: What an EORTC reference value is (data/reference_values.csv, `kind`): a progression-free
+#: rate at or above which a new agent suggests activity, at or below which it suggests
+#: inactivity, or the rate a reference population reached (the benchmark itself).
+REFERENCE_VALUE_KINDS: tuple[str, ...] = ("activity threshold", "inactivity threshold",
+                                          "reference rate")
 
 # --- confidence intervals for one proportion ---------------------------------------------------
 CI_METHODS: dict[str, str] = {

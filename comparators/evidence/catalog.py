@@ -40,14 +40,25 @@ from comparators.evidence.versions import (
 )
 from comparators.evidence.versions import load_catalog_info as _load_info
 from comparators.inputs import clean_text, is_missing, parse_choice, parse_count, parse_number
-from comparators.vocab import AGGREGATE_SUBTYPES, DESIGNS, ICI_TARGETS, REGIMEN_CLASSES, VERIFIED
+from comparators.vocab import (
+    AGGREGATE_SUBTYPES,
+    DESIGNS,
+    ICI_TARGETS,
+    LINE_CODES,
+    REGIMEN_CLASSES,
+    VERIFIED,
+)
 
 __all__ = [
     "AGGREGATE_SUBTYPES",
     "COUNT_COLUMNS",
     "DESIGNS",
+    "ENDPOINT_GROUPS",
     "FLOAT_COLUMNS",
     "ICI_TARGETS",
+    "LINE_CODES",
+    "PFS_MONTH_COLUMNS",
+    "PFS_RATE_COLUMNS",
     "REFERENCE_COLUMNS",
     "REFERENCE_KINDS",
     "REGIMEN_CLASSES",
@@ -60,11 +71,14 @@ __all__ = [
     "CatalogError",
     "CatalogInfo",
     "CatalogRelease",
+    "EndpointGroup",
     "catalog_rows_json",
     "default_data_dir",
     "is_own_report",
     "load_catalog",
     "load_catalog_info",
+    "load_references",
+    "publication_years",
     "reference_completeness",
     "reference_links",
     "subtype_lookup",
@@ -105,6 +119,24 @@ TRIAL_COLUMNS: tuple[str, ...] = (
     "source_ref",
     "source_type",
     "data_cut",
+    # Endpoints beyond response, each group with its own provenance (data/README.md).
+    "line_coded",
+    "pfs3_rate",
+    "pfs3_n",
+    "pfs6_rate",
+    "pfs6_n",
+    "pfs_rate_weeks",
+    "pfs_rate_locator",
+    "pfs_rate_derived",
+    "pfs_rate_source_ref",
+    "pfs_rate_note",
+    "n_treated",
+    "trae_g3",
+    "discontinued_toxicity",
+    "safety_locator",
+    "safety_derived",
+    "safety_source_ref",
+    "safety_note",
 )
 REFERENCE_COLUMNS: tuple[str, ...] = (
     "ref",
@@ -125,8 +157,14 @@ REFERENCE_COLUMNS: tuple[str, ...] = (
 )
 SUBTYPE_COLUMNS: tuple[str, ...] = ("code", "name", "synonyms", "note")
 
-COUNT_COLUMNS: tuple[str, ...] = ("evaluable", "responders", "cr", "pr", "sd", "pd", "unconfirmed")
-FLOAT_COLUMNS: tuple[str, ...] = ("pfs_median_months", "pfs_low", "pfs_high")
+COUNT_COLUMNS: tuple[str, ...] = ("evaluable", "responders", "cr", "pr", "sd", "pd", "unconfirmed",
+                                   "pfs3_n", "pfs6_n", "n_treated", "trae_g3",
+                                   "discontinued_toxicity")
+#: Median PFS and its interval, in months.
+PFS_MONTH_COLUMNS: tuple[str, ...] = ("pfs_median_months", "pfs_low", "pfs_high")
+#: Progression-free rates at 3 and 6 months, as fractions.
+PFS_RATE_COLUMNS: tuple[str, ...] = ("pfs3_rate", "pfs6_rate")
+FLOAT_COLUMNS: tuple[str, ...] = PFS_MONTH_COLUMNS + PFS_RATE_COLUMNS
 TEXT_COLUMNS: tuple[str, ...] = tuple(
     c for c in TRIAL_COLUMNS if c not in COUNT_COLUMNS and c not in FLOAT_COLUMNS
 )
@@ -149,9 +187,32 @@ CATALOG_REQUIRED_TEXT: tuple[str, ...] = (
     "data_cut",
 )
 #: Columns load_catalog() adds to the trials, derived from the others (never stored).
-DERIVED_TRIAL_COLUMNS: tuple[str, ...] = ("verified",)
-#: The one value of `trials.derived` (empty when the counts are printed in the source).
+DERIVED_TRIAL_COLUMNS: tuple[str, ...] = ("verified", "year")
+#: The one value of `trials.derived` (empty when the counts are printed in the source), of the
+#: endpoint groups' `*_derived` flags and of `pfs_rate_weeks`.
 DERIVED_YES = "yes"
+
+
+@dataclass(frozen=True)
+class EndpointGroup:
+    """Endpoint columns read together, with their own provenance columns
+    (`<prefix>_locator`, `_derived`, `_source_ref`, `_note`; data/README.md, trials.csv)."""
+
+    name: str
+    prefix: str
+    values: tuple[str, ...]
+
+    @property
+    def provenance(self) -> tuple[str, str, str, str]:
+        p = self.prefix
+        return f"{p}_locator", f"{p}_derived", f"{p}_source_ref", f"{p}_note"
+
+
+PFS_RATE_GROUP = EndpointGroup("PFS rate", "pfs_rate", ("pfs3_rate", "pfs3_n", "pfs6_rate",
+                                                        "pfs6_n"))
+SAFETY_GROUP = EndpointGroup("safety", "safety", ("n_treated", "trae_g3",
+                                                  "discontinued_toxicity"))
+ENDPOINT_GROUPS: tuple[EndpointGroup, ...] = (PFS_RATE_GROUP, SAFETY_GROUP)
 
 #: What a row's numbers were read from (`trials.source_type`; data/README.md, "Provenance").
 SOURCE_TYPES: tuple[str, ...] = (
@@ -280,7 +341,8 @@ def load_catalog_info(data_dir: Path | None = None) -> CatalogInfo:
 
 def load_catalog(data_dir: Path | None = None) -> Catalog:
     """Read and validate ``trials.csv``, ``references.csv``, ``subtypes.csv``, ``catalog.json``
-    and ``catalog_history.csv``; add each row's derived ``verified`` level.
+    and ``catalog_history.csv``; add each row's derived ``verified`` level and publication
+    ``year``.
 
     Raises :class:`CatalogError` naming file, row, line and column for the first problems found.
     """
@@ -290,8 +352,7 @@ def load_catalog(data_dir: Path | None = None) -> Catalog:
     subtypes_raw, sub_lines = _read_csv(directory / "subtypes.csv")
     subtypes = _validate_subtypes(subtypes_raw, "subtypes.csv", sub_lines)
 
-    refs_raw, ref_lines = _read_csv(directory / "references.csv")
-    references = _validate_references(refs_raw, "references.csv", ref_lines)
+    references = load_references(directory)
 
     trials_raw, trial_lines = _read_csv(directory / "trials.csv")
     _require_columns(trials_raw, TRIAL_COLUMNS, "trials.csv")
@@ -306,7 +367,16 @@ def load_catalog(data_dir: Path | None = None) -> Catalog:
     )
     _check_provenance(trials, references, "trials.csv", trial_lines)
     trials["verified"] = pd.array(verification_levels(trials, references), dtype="string")
+    trials["year"] = pd.array(publication_years(trials, references), dtype="Int64")
     return Catalog(trials=trials, references=references, subtypes=subtypes, info=info)
+
+
+def load_references(data_dir: Path | None = None) -> pd.DataFrame:
+    """Read and validate ``references.csv`` alone (for tables that cite it, such as the EORTC
+    reference values)."""
+    directory = Path(data_dir) if data_dir is not None else default_data_dir()
+    refs_raw, ref_lines = _read_csv(directory / "references.csv")
+    return _validate_references(refs_raw, "references.csv", ref_lines)
 
 
 def is_own_report(ref_row: Mapping[str, Any] | pd.Series,
@@ -384,14 +454,16 @@ def validate_cohort_rows(
     empty. Subtype codes are matched case-insensitively and returned in canonical form.
 
     Checks: required columns present; required text filled; counts whole and non-negative;
-    evaluable and responders present; PFS values finite and non-negative; responders <=
+    evaluable and responders present; PFS months finite and non-negative; responders <=
     evaluable; responders + unconfirmed <= evaluable; cr + pr == responders when both given;
     cr + pr + sd + pd <= evaluable when all given; pfs_low <= median <= pfs_high; known subtype,
-    regimen_class, ici_target, design and source_type values and derived = 'yes' (when filled);
-    data_cut
-    shaped YYYY-MM-DD, YYYY-MM, YYYY or 'final' (when filled); ici_target empty exactly when
-    regimen_class is AI; known ref and source_ref (when ``known_refs`` is given); no duplicate
-    (study, arm, subtype).
+    regimen_class, ici_target, design, line_coded and source_type values and the 'yes' flags
+    (when filled); data_cut shaped YYYY-MM-DD, YYYY-MM, YYYY or 'final' (when filled);
+    ici_target empty exactly when regimen_class is AI; known ref and source references (when
+    ``known_refs`` is given); no duplicate (study, arm, subtype). Endpoint groups: PFS rates are
+    fractions with their patient numbers and do not rise from 3 to 6 months; safety counts do
+    not exceed n_treated and sit on the arm's all-subtype row; a group with values has a
+    locator, and a note when derived or read from another document than the row's counts.
     """
     if not isinstance(df, pd.DataFrame):
         raise CatalogError(f"{source}: expected a table (DataFrame), got {type(df).__name__}")
@@ -428,12 +500,16 @@ def validate_cohort_rows(
             counts[col].append(_cell(parse_count, rec.get(col), where(i, col), problems,
                                      required=False))
         for col in FLOAT_COLUMNS:
-            months = _cell(parse_number, rec.get(col), where(i, col), problems, required=False)
-            if months is not None and months < 0:
-                problems.append(f"{where(i, col)}: {months:g} is negative (months cannot be "
+            value = _cell(parse_number, rec.get(col), where(i, col), problems, required=False)
+            if value is not None and col in PFS_RATE_COLUMNS and not 0 <= value <= 1:
+                problems.append(f"{where(i, col)}: {value:g} is not a fraction between 0 and 1 "
+                                f"(write 65.6% as 0.656)")
+                value = None
+            elif value is not None and value < 0:
+                problems.append(f"{where(i, col)}: {value:g} is negative (months cannot be "
                                 "negative)")
-                months = None
-            floats[col].append(months)
+                value = None
+            floats[col].append(value)
 
         for col in required_text:
             if text[col][i] is None:
@@ -444,6 +520,10 @@ def validate_cohort_rows(
                                    ("ici_target", ICI_TARGETS, "ICI target"),
                                    ("design", DESIGNS, "design"),
                                    ("derived", (DERIVED_YES,), "derived flag"),
+                                   ("pfs_rate_derived", (DERIVED_YES,), "derived flag"),
+                                   ("safety_derived", (DERIVED_YES,), "derived flag"),
+                                   ("pfs_rate_weeks", (DERIVED_YES,), "weeks flag"),
+                                   ("line_coded", LINE_CODES, "line code"),
                                    ("source_type", SOURCE_TYPES, "source type")):
             if text[col][i] is not None:  # codes in any case, returned as the vocabulary has them
                 text[col][i] = _cell(parse_choice, text[col][i], where(i, col), problems,
@@ -469,11 +549,16 @@ def validate_cohort_rows(
         ref = text["ref"][i]
         if known_refs is not None and ref is not None and ref not in known_refs:
             problems.append(f"{where(i, 'ref')}: unknown reference {ref!r} (not in references.csv)")
-        sref = text["source_ref"][i]
-        if known_refs is not None and sref is not None and sref not in known_refs:
-            problems.append(
-                f"{where(i, 'source_ref')}: unknown reference {sref!r} (not in references.csv)"
-            )
+        for col in ("source_ref", "pfs_rate_source_ref", "safety_source_ref"):
+            sref = text[col][i]
+            if known_refs is not None and sref is not None and sref not in known_refs:
+                problems.append(
+                    f"{where(i, col)}: unknown reference {sref!r} (not in references.csv)"
+                )
+        row_values: dict[str, Any] = {c: text[c][i] for c in TEXT_COLUMNS}
+        row_values.update({c: counts[c][i] for c in COUNT_COLUMNS})
+        row_values.update({c: floats[c][i] for c in FLOAT_COLUMNS})
+        problems += _endpoint_problems(row_values, lambda col, i=i: where(i, col))
 
         ev, resp = counts["evaluable"][i], counts["responders"][i]
         for col in ("evaluable", "responders"):
@@ -506,7 +591,7 @@ def validate_cohort_rows(
             if value is not None and ev is not None and value > ev:
                 problems.append(f"{where(i, col)}: {value} exceed {ev} evaluable")
 
-        med, low, high = (floats[c][i] for c in FLOAT_COLUMNS)
+        med, low, high = (floats[c][i] for c in PFS_MONTH_COLUMNS)
         if (low is not None or high is not None) and med is None:
             problems.append(
                 f"{where(i, 'pfs_median_months')}: a PFS interval is given without a median"
@@ -524,6 +609,7 @@ def validate_cohort_rows(
                 f"{where(i, 'pfs_low')}: lower limit {low:g} is above the upper limit {high:g}"
             )
 
+    problems += _safety_placement_problems(text, counts, source, lines)
     seen: dict[tuple[str | None, str | None, str | None], int] = {}
     for i in range(n):
         key = (text["study"][i], text["arm"][i], text["subtype"][i])
@@ -553,6 +639,114 @@ def validate_cohort_rows(
     for col in extra:
         out[col] = frame[col].to_numpy()
     return out
+
+
+def _endpoint_problems(row: Mapping[str, Any], where: Any) -> list[str]:
+    """One row's endpoint groups: each group's provenance, the PFS rates' patient numbers and
+    order, and the safety counts within the patients treated. `where(column)` names the place."""
+    problems: list[str] = []
+    for group in ENDPOINT_GROUPS:
+        problems += _group_provenance_problems(group, row, where)
+    for rate, n in (("pfs3_rate", "pfs3_n"), ("pfs6_rate", "pfs6_n")):
+        if row[rate] is not None and row[n] is None:
+            problems.append(f"{where(n)}: empty, but {rate} is given (the number of patients "
+                            "the rate is of is required)")
+        elif row[rate] is None and row[n] is not None:
+            problems.append(f"{where(n)}: given without {rate}")
+        elif row[n] == 0:
+            problems.append(f"{where(n)}: a rate of 0 patients; {n} must be at least 1")
+    if None not in (row["pfs3_rate"], row["pfs6_rate"]) and row["pfs6_rate"] > row["pfs3_rate"]:
+        problems.append(f"{where('pfs6_rate')}: {row['pfs6_rate']:g} at 6 months is above "
+                        f"{row['pfs3_rate']:g} at 3 months (a progression-free rate cannot rise)")
+    treated = row["n_treated"]
+    events = {"trae_g3": "patients with a grade >= 3 treatment-related adverse event",
+              "discontinued_toxicity": "patients who discontinued for toxicity"}
+    given = [col for col in events if row[col] is not None]
+    if treated is None and given:
+        problems.append(f"{where('n_treated')}: empty, but {given[0]} is given (the patients "
+                        "treated are required)")
+    elif treated is not None and not given:
+        problems.append(f"{where('n_treated')}: given without trae_g3 or discontinued_toxicity")
+    elif treated == 0:
+        problems.append(f"{where('n_treated')}: 0 patients treated; must be at least 1")
+    for col in given:
+        if treated is not None and row[col] > treated:
+            problems.append(f"{where(col)}: {row[col]} {events[col]} exceed {treated} treated "
+                            "(n_treated)")
+    return problems
+
+
+def _group_provenance_problems(group: EndpointGroup, row: Mapping[str, Any],
+                               where: Any) -> list[str]:
+    """An endpoint group with values says where they are (locator) and, when derived or read
+    from another document than the row's counts, why (note); without values it has no
+    provenance but may keep a note on what was searched."""
+    locator, derived, source_ref, note = group.provenance
+    has_values = any(row[c] is not None for c in group.values)
+    flags = [locator, derived, source_ref] + (["pfs_rate_weeks"] if group is PFS_RATE_GROUP
+                                               else [])
+    if not has_values:
+        return [f"{where(col)}: given, but the row has no {group.name} value "
+                f"({', '.join(group.values)})" for col in flags if row[col] is not None]
+    problems: list[str] = []
+    if row[locator] is None:
+        problems.append(f"{where(locator)}: required when a {group.name} value is given (the "
+                        "table, figure or sentence it was read from)")
+    if row[derived] is not None and row[note] is None:
+        problems.append(f"{where(note)}: empty, but {derived} = yes (the note shows the "
+                        "arithmetic)")
+    if row[source_ref] is not None and row[source_ref] == row["source_ref"]:
+        problems.append(f"{where(source_ref)}: {row[source_ref]!r} is the row's own source_ref; "
+                        "leave it empty")
+    elif row[source_ref] is not None and row[note] is None:
+        problems.append(f"{where(note)}: empty, but the {group.name} values were read from "
+                        f"{row[source_ref]!r}, not the row's source (say which report and cut)")
+    return problems
+
+
+def _safety_placement_problems(text: Mapping[str, list[str | None]],
+                               counts: Mapping[str, list[int | None]], source: str,
+                               lines: Sequence[int]) -> list[str]:
+    """Safety is reported for an arm's patients, not per subtype: it belongs on the arm's
+    all-subtype row (STS or SARCOMA), or on the only row of an arm of one histology."""
+    rows_per_arm: dict[tuple[str | None, str | None], int] = {}
+    for study, arm in zip(text["study"], text["arm"], strict=True):
+        rows_per_arm[(study, arm)] = rows_per_arm.get((study, arm), 0) + 1
+    problems = []
+    for i, (study, arm, subtype) in enumerate(zip(text["study"], text["arm"], text["subtype"],
+                                                  strict=True)):
+        filled = [c for c in SAFETY_GROUP.values if counts[c][i] is not None]
+        arm_rows = rows_per_arm[(study, arm)]
+        if filled and subtype not in AGGREGATE_SUBTYPES and arm_rows > 1:
+            problems.append(
+                f"{source} row {i + 1} (line {lines[i]}), column '{filled[0]}': safety on a "
+                f"{subtype} subtype row; safety is reported per arm, so it belongs on the arm's "
+                f"STS or SARCOMA row (this arm has {arm_rows} rows)"
+            )
+    return problems
+
+
+def publication_years(trials: pd.DataFrame, references: pd.DataFrame) -> list[int | None]:
+    """Each row's publication year (data/README.md, `year`): the year of the row's `ref`, or of
+    its `source_ref` when `ref` has none, counting only a report of the study itself - never a
+    review table, nor the seed paper where it is cited for another study's numbers. None when
+    neither gives a year."""
+    refs = {str(r["ref"]): r for r in references.to_dict("records")}
+    years: list[int | None] = []
+    for ref, source, stype in zip(trials["ref"], trials["source_ref"], trials["source_type"],
+                                  strict=True):
+        year = None
+        for key in (ref, source):
+            rec = refs.get(str(key))
+            if rec is None or _text(rec.get("kind")) == "review" or (
+                    key == SEED_REF and stype == SEED_SOURCE_TYPE):
+                continue
+            text = _int_text(_text(rec.get("year")))
+            if text:
+                year = int(text)
+                break
+        years.append(year)
+    return years
 
 
 # --------------------------------------------------------------------------- queries
