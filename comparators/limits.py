@@ -60,6 +60,14 @@ AGE_RANGE = (0.0, 120.0)
 MAX_WATERFALL_BARS = 1_000
 MAX_SWIMMER_LANES = 150
 
+# --- computations ---------------------------------------------------------------------------
+#: Largest nmax of a Simon two-stage search: clinfun::ph2simon's own ("nmax cannot exceed 1000").
+SIMON_NMAX_LIMIT = 1000
+#: Binomial terms one Simon search may sum (about 2 s at 15 ns a term). The largest count
+#: over thousands of inputs the page and CLI accept (nmax 1000, p0/p1 to 3 decimals) is about
+#: 80 million (bench/simon_sweep.py); the limit catches what sampling missed.
+MAX_SIMON_TERMS = 120_000_000
+
 
 class LimitError(InputError):
     """An input larger than a named limit; the message names it and says how to proceed."""
