@@ -948,7 +948,10 @@ def n_for_half_width(
 
 def exponential_from_median(median: float) -> float:
     """Hazard rate of an exponential distribution with the given median: ln 2 / median."""
-    return math.log(2) / _check_positive("median", median)
+    hazard = math.log(2) / _check_positive("median", median)
+    if not math.isfinite(hazard):  # a median so small that ln 2 / median overflows
+        raise DesignInputError(f"median must be a usable time greater than 0, got {median!r}")
+    return hazard
 
 
 def implied_hazard_ratio(median_control: float, median_experimental: float) -> float:
@@ -979,7 +982,20 @@ def schoenfeld_events(
     if sides not in (1, 2):
         raise DesignInputError(f"sides must be 1 or 2, got {sides!r}")
     z = float(norm.ppf(1 - alpha / sides) + norm.ppf(power))
-    return z * z / (allocation * (1 - allocation) * math.log(hr) ** 2)
+    events = z * z / (allocation * (1 - allocation) * math.log(hr) ** 2)
+    if not events <= limits.MAX_TRIAL_EVENTS:
+        raise DesignInputError(
+            f"detecting a hazard ratio of {hr!r} needs about {events:.3g} events, more than the "
+            f"limit of {limits.MAX_TRIAL_EVENTS:,}: a hazard ratio this close to 1 cannot be "
+            "detected by a trial")
+    return events
+
+
+def _one_minus_mean_decay(x: float) -> float:
+    """1 - (1 - exp(-x)) / x for x > 0, without cancellation for small x (series below 0.01)."""
+    if x < 1e-2:  # x/2 - x^2/6 + x^3/24 - x^4/120 + x^5/720: error below x^6/5040
+        return x * (0.5 - x * (1 / 6 - x * (1 / 24 - x * (1 / 120 - x / 720))))
+    return 1 + math.expm1(-x) / x
 
 
 def event_probability(hazard: float, accrual_time: float, follow_up: float) -> float:
@@ -987,15 +1003,22 @@ def event_probability(hazard: float, accrual_time: float, follow_up: float) -> f
     over [0, accrual_time] and ``follow_up`` further time after accrual closes:
 
         1 - [exp(-h f) - exp(-h (A + f))] / (h A)     (A > 0),   1 - exp(-h f)   (A = 0).
+
+    Written as q(hA) + (1 - q(hA)) (1 - exp(-h f)) with q(x) = 1 - (1 - exp(-x)) / x, two
+    terms that are never negative (expm1 and a series for small x), so short accrual and
+    follow-up give the small probability they imply instead of cancelling to 0, a negative
+    number or 1.
     """
     h = _check_positive("hazard", hazard)
     a = _check_positive("accrual_time", accrual_time, allow_zero=True)
     f = _check_positive("follow_up", follow_up, allow_zero=True)
     if a == 0 and f == 0:
         raise DesignInputError("accrual_time and follow_up cannot both be 0")
+    after_close = -math.expm1(-h * f)  # P(event within f)
     if a == 0:
-        return 1 - math.exp(-h * f)
-    return 1 - (math.exp(-h * f) - math.exp(-h * (a + f))) / (h * a)
+        return after_close
+    q = _one_minus_mean_decay(h * a)
+    return min(1.0, q + (1 - q) * after_close)
 
 
 @dataclass(frozen=True)
@@ -1055,7 +1078,14 @@ def patients_for_events(
     pc = event_probability(hazard_control, accrual_time, follow_up)
     pe = event_probability(hazard_experimental, accrual_time, follow_up)
     pbar = (1 - allocation) * pc + allocation * pe
-    total = math.ceil(d / pbar - 1e-9)
+    needed = d / pbar if pbar > 0 else math.inf
+    if not needed <= limits.MAX_TRIAL_PATIENTS:
+        raise DesignInputError(
+            f"observing {d} events with accrual {accrual_time:g} and follow-up {follow_up:g} "
+            f"needs about {needed:.3g} patients (the probability of an event is {pbar:.3g}), "
+            f"more than the limit of {limits.MAX_TRIAL_PATIENTS:,}: lengthen the accrual or the "
+            "follow-up")
+    total = math.ceil(needed - 1e-9)
     n_e = math.ceil(total * allocation - 1e-9)
     n_c = math.ceil(total * (1 - allocation) - 1e-9)
     return EventDrivenSize(
