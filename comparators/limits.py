@@ -68,7 +68,7 @@ SIMON_NMAX_LIMIT = 1000
 #: 80 million (bench/simon_sweep.py); the limit catches what sampling missed.
 MAX_SIMON_TERMS = 120_000_000
 #: Subgroups of one GLMM pool: each is its own GLMM fit (about 0.05 s, more with many studies).
-MAX_GLMM_GROUPS = 20
+MAX_GLMM_GROUPS = 10
 #: Patients a randomised trial may need in an event-driven sizing: beyond this the accrual and
 #: follow-up (or the hazards) describe no trial anyone could run, and float rounding takes over.
 MAX_TRIAL_PATIENTS = 10_000_000
