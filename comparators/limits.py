@@ -67,8 +67,23 @@ SIMON_NMAX_LIMIT = 1000
 #: over thousands of inputs the page and CLI accept (nmax 1000, p0/p1 to 3 decimals) is about
 #: 80 million (bench/simon_sweep.py); the limit catches what sampling missed.
 MAX_SIMON_TERMS = 120_000_000
-#: Subgroups of one GLMM pool: each is its own GLMM fit (about 0.05 s, more with many studies).
-MAX_GLMM_GROUPS = 10
+#: Subgroups of one GLMM or Bayesian pool: each is its own fit (GLMM about 0.05 s, more with
+#: many studies or millions of patients).
+MAX_FITTED_GROUPS = 10
+#: Bayesian pooling: studies of the binomial-normal model (its grid is arms x theta nodes),
+#: patients in one arm (beyond, the exact likelihood is too sharp for the grid and the normal
+#: model agrees anyway), and the prior scales (tau on the logit scale, sd of mu).
+MAX_STUDIES_BINOMIAL = 200
+MAX_BAYES_ARM_N = 100_000
+MAX_TAU_SCALE = 100.0
+MAX_MU_PRIOR_SD = 1000.0
+#: Final sample size of a Lee & Liu predictive probability (the sum runs over every future
+#: count).
+MAX_PREDICTIVE_NMAX = 10_000
+#: Beta prior parameters (pseudo-responders, pseudo-non-responders): scipy's beta-binomial
+#: probabilities drift from summing to 1 beyond about 10^9 and turn NaN below about 1e-13;
+#: no trial counts a million pseudo-patients, and Beta(1e-6, 1e-6) is vaguer than any in use.
+BETA_PRIOR_RANGE = (1e-6, 1_000_000.0)
 #: Patients a randomised trial may need in an event-driven sizing: beyond this the accrual and
 #: follow-up (or the hazards) describe no trial anyone could run, and float rounding takes over.
 MAX_TRIAL_PATIENTS = 10_000_000

@@ -1074,10 +1074,6 @@ def pool_proportions(
     method = _check_choice(method, METHODS, "method")
     level = _check_level(level)
     _check_choice(hksj_variant, HKSJ_VARIANTS, "hksj_variant")
-    if method == "BAYES":  # lazy: bayes_pooling builds on this module
-        from comparators.stats.bayes_pooling import pool_bayes
-
-        return pool_bayes(events, n, studies, measure, level, groups, study_ci, bayes, hksj)
     x, m = _as_counts(events, n)
     k = x.size
     if k > limits.MAX_STUDIES:  # before any fit: GLMM on 100,000 studies took 32 s
@@ -1086,12 +1082,19 @@ def pool_proportions(
     if int(m.max()) > limits.MAX_COUNT:
         raise PoolingInputError(str(limits.too_many(
             "patients in one study", int(m.max()), limits.MAX_COUNT, "check the counts")))
+    if method in ("GLMM", "BAYES") and groups is not None \
+            and len(set(map(str, groups))) > limits.MAX_FITTED_GROUPS:
+        raise PoolingInputError(str(limits.too_many(  # a fit per group, ~0.05 s each
+            f"groups pooled by {'GLMM' if method == 'GLMM' else 'the Bayesian model'} "
+            "(one fit each)",
+            len(set(map(str, groups))), limits.MAX_FITTED_GROUPS,
+            "choose REML, or pool fewer groups")))
+    if method == "BAYES":  # lazy: bayes_pooling builds on this module
+        from comparators.stats.bayes_pooling import pool_bayes
+
+        return pool_bayes(x, m, studies, measure, level, groups, study_ci, bayes, hksj)
     names = _validate_labels(studies, k, "studies", unique=True)
     glabels = _validate_labels(groups, k, "groups", unique=False) if groups is not None else None
-    if method == "GLMM" and glabels is not None and len(set(glabels)) > limits.MAX_GLMM_GROUPS:
-        raise PoolingInputError(str(limits.too_many(  # a GLMM fit per group, ~0.05 s each
-            "groups pooled by GLMM (one fit each)", len(set(glabels)), limits.MAX_GLMM_GROUPS,
-            "choose REML, or pool fewer groups")))
 
     subgroups: tuple[SubgroupResult, ...] = ()
     qb = qb_df = qb_p = None
