@@ -48,6 +48,9 @@ MAX_COUNT = 10_000_000
 MAX_AT_RISK = 10_000
 #: Points of a digitised Kaplan-Meier curve.
 MAX_CURVE_POINTS = 2_000
+#: Steps of one Guyot adjustment loop (its iterations times the digitised points they walk):
+#: a loop converges in a few dozen iterations; one that does not gives up after about 0.5 s.
+MAX_GUYOT_STEPS = 400_000
 #: Longest follow-up time (months) a patient row or a digitised curve may give.
 MAX_MONTHS = 240.0
 #: Ages (years) an IPD row may give.
