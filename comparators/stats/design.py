@@ -181,6 +181,8 @@ class SimonResult:
     minimax: SimonDesign
     nmax: int
     frontier: tuple[tuple[int, int, int, int, float, float], ...]  # (r1, n1, r, n, en0, pet0)
+    #: binomial terms the search summed (what limits.MAX_SIMON_TERMS bounds)
+    terms: int = 0
 
     @property
     def near_nmax(self) -> bool:
@@ -747,6 +749,7 @@ def simon_designs(
         minimax=_make_design("minimax", minimax_row, p0, p1, alpha, beta),
         nmax=nmax,
         frontier=tuple(rows),
+        terms=budget.spent,
     )
 
 

@@ -633,6 +633,8 @@ def km_by_group(
     chi2 = dof = p = None
     if len(labels) >= 2:
         chi2, dof, p = logrank(times, events, group_of)
+        if dof == 0:  # no information (e.g. every event at one time, all at risk): no test,
+            chi2 = dof = p = None  # as R's survdiff, which stops on the singular variance
     return KMGroupResult(fits, group_col, chi2, dof, p, level, conf_type, label_unit)
 
 
