@@ -24,6 +24,7 @@ the digitised step they fall in.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -413,7 +414,7 @@ def compare_with(ipd_a: pd.DataFrame, ipd_b: pd.DataFrame, *, level: float = 0.9
     Refused (ReconstructionError) when an arm has no events or the hazard ratio has no finite
     estimate; ``names`` are the arms' names in those messages."""
     from lifelines import CoxPHFitter
-    from lifelines.exceptions import ConvergenceError
+    from lifelines.exceptions import ConvergenceError, ConvergenceWarning
     from lifelines.statistics import logrank_test
 
     for name, ipd in zip(names, (ipd_a, ipd_b), strict=True):
@@ -431,7 +432,9 @@ def compare_with(ipd_a: pd.DataFrame, ipd_b: pd.DataFrame, *, level: float = 0.9
         }
     )
     try:
-        cph = CoxPHFitter(alpha=1 - level).fit(data, "time", "event")
+        with warnings.catch_warnings():  # its convergence is judged below, from the estimate
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            cph = CoxPHFitter(alpha=1 - level).fit(data, "time", "event")
     except ConvergenceError:
         raise ReconstructionError("the Cox model could not be fitted to these two arms (too "
                                   "few events, or no overlap)") from None
