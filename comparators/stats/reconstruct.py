@@ -127,6 +127,8 @@ def reconstruct_ipd(
     keep = t_risk < t_s.max()
     t_risk, n_risk_f = t_risk[keep], n_risk_f[keep]
     n_risk = [int(round(x)) for x in n_risk_f]
+    if n_risk[0] < 1:
+        raise ReconstructionError("risk table: the number at risk at time 0 must be at least 1")
     if total_events is not None and (total_events < 0 or total_events > n_risk[0]):
         raise ReconstructionError("total_events must be between 0 and the number at risk at 0")
     _check_risk_table(t_s, surv, t_risk, n_risk)

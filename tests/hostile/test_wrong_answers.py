@@ -154,6 +154,11 @@ def _reconstruct_on_page(curve: pd.DataFrame, table: pd.DataFrame, events: int |
     (STEEP.astype(float), risk([0.0, 3.0], [100, 95]), None, "at most about 40"),
     (pd.DataFrame({"time": [0.0, 1.0, 2.0], "survival": [1.0, 0.95, 0.91]}), risk([0.0], [100]),
      100, "100 stated, 9 reconstructed (91 fewer)"),
+    # nobody at risk: the empty pseudo-IPD was reported as "the file has a header only"
+    (STEPS.astype(float), risk([0.0, 4.0], [0, 0]), None, "at time 0 must be at least 1"),
+    # a reconstructed arm without events: the hazard ratio ran to 0 or infinity
+    (pd.DataFrame({"time": [0.0, 1.0], "survival": [1.0, 1.0]}), risk([0.0], [10]), 5,
+     "the reconstructed arm has no events"),
 ])
 def test_survival_page_says_what_the_reconstruction_could_not_do(
         curve: pd.DataFrame, table: pd.DataFrame, events: int | None, shown: str) -> None:
