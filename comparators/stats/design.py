@@ -390,6 +390,8 @@ def _single_stage_n(p0: float, p1: float, alpha: float, beta: float,
         return None
 
 
+#: Elements of one block of temporaries in the size search (about 2 MB per array).
+_BLOCK = 1 << 18
 #: Terms of a binomial sum below this (under p0 and under p1) are left out: a thousand of them
 #: change a probability by less than 1e-27, far below a double's resolution at alpha or power.
 _NEGLIGIBLE = 1e-30
@@ -539,20 +541,24 @@ class _SizeSearch:
         row_start = np.concatenate([[0], np.cumsum(width)[:-1]])
         row_r = wlo[row_k] + np.arange(row_k.size) - row_start[row_k]
         col = np.arange(span)
-        x1 = xlo[row_k][:, None] + col[None, :]
-        valid = col[None, :] < nx[row_k][:, None]
-        x1 = np.where(valid, x1, xlo[row_k][:, None])
-        pmf_at = (n1[row_k] * t.size)[:, None] + x1
-        sf_at = (n2[row_k] * ncol + off + row_r)[:, None] - x1
-        tail_at = (n1 * ncol + off + top)[row_k][:, None]
-
-        def tails(which: int) -> np.ndarray:  # [row, i] = P(X1 >= xlo + i, X > r | p)
-            terms = np.where(valid, t.pmf[which][pmf_at], 0.0) * t.sf[which][sf_at]
-            return np.cumsum(terms[:, ::-1], axis=1)[:, ::-1] + t.sf[which][tail_at]
-
-        # each row's powers fall with x1: those above 1 - beta are a prefix of the row
-        passing = ((tails(1) > power) & valid).sum(axis=1)
-        alphas = tails(0)
+        passing = np.empty(row_k.size, dtype=np.int64)
+        alphas = np.empty((row_k.size, span))
+        # [row, i] = P(X1 >= xlo + i, X > r | p), in blocks of rows to bound the temporaries
+        for a in range(0, row_k.size, max(1, _BLOCK // span)):
+            rows = slice(a, a + max(1, _BLOCK // span))
+            rk = row_k[rows]
+            valid = col[None, :] < nx[rk][:, None]
+            x1 = np.where(valid, xlo[rk][:, None] + col[None, :], xlo[rk][:, None])
+            pmf_at = (n1[rk] * t.size)[:, None] + x1
+            sf_at = (n2[rk] * ncol + off + row_r[rows])[:, None] - x1
+            tail_at = (n1 * ncol + off + top)[rk][:, None]
+            for which in (1, 0):
+                terms = np.where(valid, t.pmf[which][pmf_at], 0.0) * t.sf[which][sf_at]
+                tails = np.cumsum(terms[:, ::-1], axis=1)[:, ::-1] + t.sf[which][tail_at]
+                if which == 1:  # each row's powers fall with x1: those above 1 - beta lead
+                    passing[rows] = ((tails > power) & valid).sum(axis=1)
+                else:
+                    alphas[rows] = tails
         # every (n1, r1) with r1 <= r1max(n1)
         k = np.repeat(np.arange(n1.size), m + 1)
         r1 = np.arange(k.size) - np.repeat(np.concatenate([[0], np.cumsum(m + 1)[:-1]]), m + 1)
@@ -605,18 +611,16 @@ class _PairScan:
         length = np.maximum(np.minimum(n1, t.xhi[n1]) - lo + 1, 1)
         order = np.argsort(length, kind="stable")
         # groups of similar length, each one padded gather per size
-        cuts = sorted({order.size * q // 8 for q in range(9)})
+        cuts = sorted({order.size * q // 16 for q in range(17)})  # bounds each step's temporaries
         self.groups: list[list[np.ndarray]] = []
         for a, b in zip(cuts[:-1], cuts[1:], strict=True):
             g = order[a:b]
-            span = int(length[g].max())
-            x1 = lo[g][:, None] + np.arange(span)[None, :]
-            valid = x1 < (lo[g] + length[g])[:, None]
-            x1 = np.where(valid, x1, lo[g][:, None])
-            at = (n1[g] * t.size)[:, None] + x1
+            span = np.arange(int(length[g].max()))
+            valid = span[None, :] < length[g][:, None]  # padding: weight 0
+            at = (n1[g] * t.size + lo[g])[:, None] + np.where(valid, span[None, :], 0)
             w0 = np.where(valid, t.pmf[0][at], 0.0)
             w1 = np.where(valid, t.pmf[1][at], 0.0)
-            self.groups.append([n1[g], r1[g], r[g], pet[g], x1, w0, w1])
+            self.groups.append([n1[g], r1[g], r[g], pet[g], lo[g], w0, w1])
 
     @property
     def pairs(self) -> int:
@@ -625,17 +629,18 @@ class _PairScan:
     def work(self) -> int:
         """Terms of the next step at most (the alpha of a pair whose r does not grow is not
         needed)."""
-        return sum(g[4].size for g in self.groups) * 2
+        return sum(g[5].size for g in self.groups) * 2
 
     def step(self, n: int, alpha: float, power: float, cap: float) -> _Row | None:
         """Advance every pair to size n; the best design of size n that beats `cap`."""
         t, found = self.t, []
         for g in self.groups:
-            n1, r1, r, pet, x1, w0, w1 = g[:7]
+            n1, r1, r, pet, lo, w0, w1 = g[:7]
             n2 = n - n1
-            base = n2 * t.ncol + t.off
+            span = np.arange(w0.shape[1])[None, :]  # x1 = lo + span
+            base = n2 * t.ncol + t.off - lo  # + r - span: the column of P(X2 > r - x1)
             up = r + 1
-            pw = np.einsum("ij,ij->i", w1, t.sf[1][(base + up)[:, None] - x1])
+            pw = np.einsum("ij,ij->i", w1, t.sf[1][(base + up)[:, None] - span])
             grew = (up <= r1 + n2) & (pw > power)
             r = np.where(grew, up, r)
             # A pair still in the scan had alpha >= alpha at its r; one more patient only
@@ -643,7 +648,7 @@ class _PairScan:
             feasible = np.zeros(n1.size, dtype=bool)
             if (i := np.flatnonzero(grew)).size:
                 attained = np.einsum("ij,ij->i", w0[i],
-                                     t.sf[0][(base[i] + r[i])[:, None] - x1[i]])
+                                     t.sf[0][(base[i] + r[i])[:, None] - span])
                 feasible[i] = attained < alpha
             en = n1 + (1 - pet) * n2
             g[2] = r
@@ -653,13 +658,13 @@ class _PairScan:
         best = _best(en, ok, n1, r1, r, pet, n)
         if best is not None:
             cap = best[4]
-        kept = []
-        for g in self.groups:
+        groups, self.groups = self.groups, []
+        while groups:  # one group at a time: its filtered copy replaces it before the next
+            g = groups.pop()
             n1, pet, feasible = g[0], g[3], g.pop()
             live = ~feasible & (n1 + (1 - pet) * (n + 1 - n1) < cap)
             if live.any():
-                kept.append(g if live.all() else [a[live] for a in g])
-        self.groups = kept
+                self.groups.append(g if live.all() else [a[live] for a in g])
         return best
 
 
