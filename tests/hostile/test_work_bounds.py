@@ -30,6 +30,7 @@ from hypothesis import strategies as st
 from scipy.stats import binom
 
 import comparators.limits as limits
+import comparators.stats.design as design
 from comparators.stats.design import (
     DesignInputError,
     _simon_frontier,
@@ -106,6 +107,19 @@ def test_plan_link_with_the_hardest_simon_inputs_renders() -> None:
     table = at.dataframe[0].value.set_index("design")
     assert table.loc["minimax", "n"] <= table.loc["optimal", "n"] <= 1000
     assert "Exact search of every design with n ≤ 1000" in page_text(at)
+
+
+@pytest.mark.parametrize("args", [(0.003, 0.005, 0.2, 0.5), (0.044, 0.094, 0.001, 0.01),
+                                  (0.2, 0.24, 0.05, 0.2), (0.1, 0.3, 0.05, 0.2)])
+def test_simon_tables_grown_mid_search_give_the_same_designs(
+        monkeypatch: pytest.MonkeyPatch, args: tuple[float, ...]) -> None:
+    """The binomial tables start near the single-stage size and double when the search goes
+    beyond; without that hint they start 20 above the Neyman-Pearson bound and must grow."""
+    whole = simon_designs(*args, nmax=1000)
+    monkeypatch.setattr(design, "_single_stage_n", lambda *a, **k: None)
+    grown = simon_designs(*args, nmax=1000)
+    assert grown.optimal == whole.optimal and grown.minimax == whole.minimax
+    assert grown.frontier == whole.frontier
 
 
 def _records(rows: list) -> set:
