@@ -124,10 +124,12 @@ def design_figures() -> list[tuple]:
         base = median_time(lambda a=p0, b=p1: _simon_frontier(a, b, 0.05, 0.2, 100, None),
                            repeat=3) if 100 in nmaxes else None
         for nmax in nmaxes:
-            t = median_time(lambda a=p0, b=p1, m=nmax: simon_designs(a, b, 0.05, 0.2, nmax=m),
-                            repeat=3)
-            budget = "<= 1 s" if nmax == 500 else "< 3 s" if p1 - p0 < 0.05 else ""
-            rows.append((f"Simon search p0 {p0:g} / p1 {p1:g}, nmax {nmax}", t,
+            hardest = p1 - p0 < 0.05  # issue 20's: CPU seconds, as its bound is meant
+            t = (cpu_time if hardest else median_time)(
+                lambda a=p0, b=p1, m=nmax: simon_designs(a, b, 0.05, 0.2, nmax=m), repeat=3)
+            budget = "<= 1 s" if nmax == 500 else "< 3 s" if hardest else ""
+            rows.append((f"Simon search p0 {p0:g} / p1 {p1:g}, nmax {nmax}"
+                         + (" (CPU)" if hardest else ""), t,
                          "exhaustive search, every n <= 100" if nmax == 100 else "",
                          base if nmax == 100 else None, budget,
                          (t <= 1.0) if nmax == 500 else (t < 3) if budget else None))
