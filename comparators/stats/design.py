@@ -380,10 +380,7 @@ def _smallest_feasible_n(p0: float, p1: float, alpha: float, beta: float,
 
 def _single_stage_n(p0: float, p1: float, alpha: float, beta: float,
                     limit: int = 5000) -> int | None:
-    """Patients of the exact single-stage design, None beyond `limit` (checked first with the
-    Neyman-Pearson bound: the search up to 5000 costs seconds when nothing is found)."""
-    if _most_powerful_power(p0, p1, alpha, limit) <= 1 - beta:
-        return None
+    """Patients of the exact single-stage design, None if it needs more than `limit`."""
     try:
         return single_stage_design(p0, p1, alpha, beta, nmax=limit).n
     except DesignInputError:
