@@ -66,7 +66,9 @@ def main() -> None:
         print(f"| {terms:,} | {cpu:.2f} | {p0} | {p1} | {alpha} | {beta} | {nmax} | {outcome} |")
     slowest = max(results, key=lambda r: r[1])
     refused = sum("refused" in r[-1] for r in results)
-    print(f"\n{len(results)} inputs, {refused} refused (no design within nmax or the work limit); "
+    over = sum("exact Simon search" in r[-1] for r in results)
+    print(f"\n{len(results)} inputs, {refused} refused ({over} by the work limit, the rest "
+          f"because no design exists within nmax); "
           f"largest {results[0][0]:,} terms (limit {limits.MAX_SIMON_TERMS:,}); slowest "
           f"{slowest[1]:.2f} s CPU (p0 {slowest[2]}, p1 {slowest[3]}); peak RSS "
           f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024} MB")
