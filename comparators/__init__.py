@@ -212,6 +212,7 @@ _PUBLIC: dict[str, str] = {
     "percent": "stats.proportions",
     "proportion_ci": "stats.proportions",
     "Comparison": "stats.reconstruct",
+    "ReconstructedIPD": "stats.reconstruct",
     "ReconstructionError": "stats.reconstruct",
     "compare_with": "stats.reconstruct",
     "reconstruct_ipd": "stats.reconstruct",

@@ -84,6 +84,9 @@ MAX_COUNT = 10_000_000
 MAX_AT_RISK = 10_000
 #: Points of a digitised Kaplan-Meier curve.
 MAX_CURVE_POINTS = 2_000
+#: Steps of one Guyot adjustment loop (its iterations times the digitised points they walk):
+#: a loop converges in a few dozen iterations; one that does not gives up after about 0.5 s.
+MAX_GUYOT_STEPS = 400_000
 #: Longest follow-up time (months) a patient row or a digitised curve may give.
 MAX_MONTHS = 240.0
 #: Ages (years) an IPD row may give.
@@ -95,6 +98,37 @@ AGE_RANGE = (0.0, 120.0)
 #: broke the PNG/SVG downloads.
 MAX_WATERFALL_BARS = 1_000
 MAX_SWIMMER_LANES = 150
+
+# --- computations ---------------------------------------------------------------------------
+#: Largest nmax of a Simon two-stage search: clinfun::ph2simon's own ("nmax cannot exceed 1000").
+SIMON_NMAX_LIMIT = 1000
+#: Binomial terms one Simon search may sum (about 2 s at 15 ns a term). The largest count
+#: over thousands of inputs the page and CLI accept (nmax 1000, p0/p1 to 3 decimals) is about
+#: 80 million (bench/simon_sweep.py); the limit catches what sampling missed.
+MAX_SIMON_TERMS = 120_000_000
+#: Subgroups of one GLMM or Bayesian pool: each is its own fit (GLMM about 0.05 s, more with
+#: many studies or millions of patients).
+MAX_FITTED_GROUPS = 10
+#: Bayesian pooling: studies of the binomial-normal model (its grid is arms x theta nodes),
+#: patients in one arm (beyond, the exact likelihood is too sharp for the grid and the normal
+#: model agrees anyway), and the prior scales (tau on the logit scale, sd of mu).
+MAX_STUDIES_BINOMIAL = 200
+MAX_BAYES_ARM_N = 100_000
+MAX_TAU_SCALE = 100.0
+MAX_MU_PRIOR_SD = 1000.0
+#: Final sample size of a Lee & Liu predictive probability (the sum runs over every future
+#: count).
+MAX_PREDICTIVE_NMAX = 10_000
+#: Beta prior parameters (pseudo-responders, pseudo-non-responders): scipy's beta-binomial
+#: probabilities drift from summing to 1 beyond about 10^9 and turn NaN below about 1e-13;
+#: no trial counts a million pseudo-patients, and Beta(1e-6, 1e-6) is vaguer than any in use.
+BETA_PRIOR_RANGE = (1e-6, 1_000_000.0)
+#: Patients a randomised trial may need in an event-driven sizing: beyond this the accrual and
+#: follow-up (or the hazards) describe no trial anyone could run, and float rounding takes over.
+MAX_TRIAL_PATIENTS = 10_000_000
+#: Events (Schoenfeld) a sizing may ask for: a hazard ratio within about 0.2 % of 1 (alpha 0.05,
+#: power 80 %) needs more.
+MAX_TRIAL_EVENTS = 10_000_000
 
 
 class LimitError(InputError):

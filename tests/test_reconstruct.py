@@ -53,7 +53,7 @@ def reconstructed(lung: pd.DataFrame) -> dict[int, pd.DataFrame]:
     for sex in (1, 2):
         arm = lung[lung["sex"] == sex]
         curve, risk = _digitise(arm["time"], arm["event"])
-        out[sex] = reconstruct_ipd(curve, risk, total_events=PUBLISHED[sex]["events"])
+        out[sex] = reconstruct_ipd(curve, risk, total_events=PUBLISHED[sex]["events"]).ipd
     return out
 
 
@@ -89,7 +89,7 @@ def test_reconstruction_reproduces_hazard_ratio(reconstructed: dict[int, pd.Data
 def test_reconstruction_without_total_events(lung: pd.DataFrame) -> None:
     arm = lung[lung["sex"] == 2]
     curve, risk = _digitise(arm["time"], arm["event"])
-    ipd = reconstruct_ipd(curve, risk)
+    ipd = reconstruct_ipd(curve, risk).ipd
     assert len(ipd) == 90
     assert abs(int(ipd["event"].sum()) - 53) <= 3
 
@@ -100,7 +100,7 @@ def test_curve_in_percent_and_noisy_digitisation(lung: pd.DataFrame) -> None:
     noisy = curve.copy()
     rng = np.random.default_rng(0)
     noisy["survival"] = 100 * (noisy["survival"] + rng.normal(0, 0.003, len(noisy))).clip(0, 1)
-    ipd = reconstruct_ipd(noisy, risk, total_events=112)
+    ipd = reconstruct_ipd(noisy, risk, total_events=112).ipd
     med = km_fit(ipd["time"], ipd["event"]).median
     assert len(ipd) == 138 and med is not None and abs(med - 270) <= 0.05 * 270
 

@@ -154,8 +154,9 @@ beta = link_number_input(icols[3], "beta (1 − power)", 0.01, 0.5, 0.20, 0.05, 
 nmax = link_number_input(icols[4], "nmax (largest n searched)", 2, SIMON_NMAX_LIMIT, 100, 10,
                          key="plan_nmax", persist_state="session",
                          help=f"Up to {SIMON_NMAX_LIMIT} (clinfun's limit). Usually well "
-                              "under a second; close p0 and p1 with a large nmax can take "
-                              "a few seconds (with a progress bar), then it is cached.")
+                              "under a second; close p0 and p1 with a large nmax take up "
+                              "to about two seconds (with a progress bar), then it is "
+                              "cached.")
 designs = None
 try:
     # Cached by the inputs as the widgets show them (3 and 2 decimals), so a link with
@@ -195,8 +196,9 @@ if designs is not None:
         st.warning(note)
     st.caption(
         f"Exact search of every design with n ≤ {designs.nmax} ({seconds:.2f} s when "
-        "first computed, cached since; sizes beyond the point where no design can have a "
-        "smaller EN(p0) are ruled out by a bound); reproduces R clinfun::ph2simon. "
+        "first computed, cached since; sizes too small for any design to reach the power, and "
+        "designs that cannot beat the best EN(p0), are ruled out by bounds); reproduces R "
+        "clinfun::ph2simon. "
         "Simon R. Optimal two-stage designs for phase II clinical trials. "
         "Control Clin Trials 1989;10:1-10."
     )
@@ -207,7 +209,8 @@ if designs is not None:
                        "solid: declared promising, dashed: early stop")
     show_chart(chart, key="oc_chart")
     chart_downloads(chart, "simon_oc_curve", "dl_oc")
-    csv_download(designs.to_frame(), "Download every best design by n (CSV)",
+    csv_download(designs.to_frame(),
+                 "Download the best design of each size from minimax to optimal (CSV)",
                  "simon_designs.csv", "dl_simon")
 
 # --- Single stage ------------------------------------------------------------------------------

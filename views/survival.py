@@ -29,6 +29,7 @@ from comparators.evidence.ipd import (
 from comparators.inputs import clean_text, parse_number
 from comparators.stats.reconstruct import (
     Comparison,
+    ReconstructedIPD,
     ReconstructionError,
     compare_with,
     reconstruct_ipd,
@@ -119,13 +120,15 @@ def fit_km(
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def reconstruct(curve: pd.DataFrame, risk: pd.DataFrame, total_events: int | None) -> pd.DataFrame:
+def reconstruct(curve: pd.DataFrame, risk: pd.DataFrame,
+                total_events: int | None) -> ReconstructedIPD:
     return reconstruct_ipd(curve, risk, total_events)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def compare(ipd_a: pd.DataFrame, ipd_b: pd.DataFrame, level: float) -> Comparison:
-    return compare_with(ipd_a, ipd_b, level=level)
+    return compare_with(ipd_a, ipd_b, level=level,
+                        names=("the current patient-level cohort", "the reconstructed arm"))
 
 
 @st.cache_data(show_spinner=False)
@@ -623,14 +626,18 @@ if len(curve_rows) < 2 or len(risk_rows) < 1:
     )
 else:
     try:
-        pseudo = reconstruct(
+        recon = reconstruct(
             curve_rows.reset_index(drop=True), risk_rows.reset_index(drop=True),
             None if total_events is None else int(total_events),
         )
+        pseudo = recon.ipd
         pseudo_km = fit_km(pseudo, "time", "event", None, level)
     except (ReconstructionError, SurvivalInputError, ValueError) as exc:
         st.error(f"The reconstruction failed: {plain(exc)}", icon=":material/error:")
     else:
+        for recon_warning in recon.notes:  # numbers the curve could not honour, and by how much
+            st.warning(f"Not every number could be met: {plain(recon_warning)}.",
+                       icon=":material/warning:")
         recon_source = (
             "Source: worked example, a PFS curve computed from data/example_ipd.csv"
             if recon_example

@@ -21,10 +21,11 @@ import pandas as pd
 from scipy.stats import beta as beta_dist
 from scipy.stats import betabinom
 
+import comparators.limits as limits
 from comparators.errors import InputError
 from comparators.inputs import parse_level
 
-MAX_NMAX = 10_000
+MAX_NMAX = limits.MAX_PREDICTIVE_NMAX
 
 
 class BayesInputError(InputError):
@@ -58,6 +59,15 @@ def _check_prior(prior: Sequence[float] | BetaPrior) -> BetaPrior:
     for name, v in (("prior a", a), ("prior b", b)):
         if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) or v <= 0:
             raise BayesInputError(f"{name} must be a positive number, got {v!r}")
+        low, high = limits.BETA_PRIOR_RANGE  # beyond it scipy's beta-binomial loses its digits
+        if v > high:
+            raise BayesInputError(
+                f"{name} is {v:g} pseudo-patients, more than the limit of {high:,.0f}: a prior "
+                "this strong leaves nothing for the data; use a smaller effective sample size")
+        if v < low:
+            raise BayesInputError(
+                f"{name} is {v:g}, less than the limit of {low:g}: a Beta prior is as vague as "
+                f"it usefully gets well before that (Jeffreys is Beta(0.5, 0.5))")
     return BetaPrior(float(a), float(b))
 
 

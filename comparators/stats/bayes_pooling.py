@@ -45,6 +45,7 @@ from scipy import optimize
 from scipy.signal import fftconvolve
 from scipy.special import ndtr
 
+import comparators.limits as limits
 from comparators.stats.bayes import BetaPrior
 from comparators.stats.pooling import (
     PooledProportion,
@@ -76,12 +77,12 @@ LIKELIHOODS: dict[str, str] = {
 }
 SENSITIVITY_SCALES: tuple[float, ...] = (0.5, 1.0, 2.0)
 
-# Bounds checked before any integration (a refusal names the limit).
-MAX_STUDIES_NORMAL = 5000
-MAX_STUDIES_BINOMIAL = 200
-MAX_N = 100_000
-MAX_TAU_SCALE = 100.0
-MAX_MU_SD = 1000.0
+# Bounds checked before any integration (a refusal names the limit); they live in limits.
+MAX_STUDIES_NORMAL = limits.MAX_STUDIES
+MAX_STUDIES_BINOMIAL = limits.MAX_STUDIES_BINOMIAL
+MAX_N = limits.MAX_BAYES_ARM_N
+MAX_TAU_SCALE = limits.MAX_TAU_SCALE
+MAX_MU_SD = limits.MAX_MU_PRIOR_SD
 
 _PANELS, _PANEL_NODES = 8, 24  # composite Gauss-Legendre over the region that carries tau mass
 _COARSE = 400  # coarse u grid that locates that region

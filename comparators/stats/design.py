@@ -31,11 +31,12 @@ import numpy as np
 import pandas as pd
 from scipy.stats import binom, norm
 
+import comparators.limits as limits
 from comparators.errors import InputError
 from comparators.inputs import parse_level
 from comparators.stats.proportions import CI_METHODS, proportion_ci
 
-SIMON_NMAX_LIMIT = 1000  # clinfun::ph2simon's own limit ("nmax cannot exceed 1000")
+SIMON_NMAX_LIMIT = limits.SIMON_NMAX_LIMIT
 
 DesignKind = Literal["optimal", "minimax"]
 
@@ -173,14 +174,16 @@ class SimonDesign:
 
 @dataclass(frozen=True)
 class SimonResult:
-    """Optimal and minimax designs, plus the best design for feasible maximum sizes n (clinfun's
-    ``out`` matrix, for every n from the minimax size up to where simon_designs stops needing
-    every n; beyond that, the n whose best design has a smaller EN(p0))."""
+    """Optimal and minimax designs, plus the best design of the minimax size and of every
+    larger size n <= nmax whose best design has a smaller EN(p0) than every smaller size
+    (rows of clinfun's ``out`` matrix: the ones on the way from minimax to optimal)."""
 
     optimal: SimonDesign
     minimax: SimonDesign
     nmax: int
     frontier: tuple[tuple[int, int, int, int, float, float], ...]  # (r1, n1, r, n, en0, pet0)
+    #: binomial terms the search summed (what limits.MAX_SIMON_TERMS bounds)
+    terms: int = 0
 
     @property
     def near_nmax(self) -> bool:
@@ -206,7 +209,7 @@ class SimonResult:
         }
 
     def to_frame(self) -> pd.DataFrame:
-        """Best design (minimum EN(p0)) for each maximum sample size n, as clinfun's ``out``."""
+        """The frontier: best design (minimum EN(p0)) of each size listed, as clinfun's ``out``."""
         return pd.DataFrame(list(self.frontier), columns=["r1", "n1", "r", "n", "en0", "pet0"])
 
 
@@ -349,24 +352,6 @@ def _simon_frontier(p0: float, p1: float, alpha: float, beta: float, nmax: int,
     return [row for row in best_row if row is not None]
 
 
-def _en_lower_bound(p0: float, p1: float, beta: float, n: int) -> float:
-    """A lower bound on EN(p0) of every feasible two-stage design with total size >= n.
-
-    Power > 1 - beta needs P(X1 <= r1 | p1) < beta, so PET(p0) = P(X1 <= r1 | p0) is at most
-    pet_max(n1) = P(X1 <= r1max(n1) | p0) with r1max the largest such r1 (r1 >= 0). Hence
-    EN = n1 + (1 - PET) n2 >= min over n1 < n of n1 + (1 - pet_max(n1)) (n - n1) for size n,
-    and this bound does not decrease with n (n1 >= n contribute at least n1 >= n).
-    """
-    n1 = np.arange(1, n)
-    k = np.arange(n)
-    ok = (binom.cdf(k[None, :], n1[:, None], p1) < beta) & (k[None, :] < n1[:, None])
-    has = ok.any(axis=1)
-    r1max = np.where(has, ok.shape[1] - 1 - np.argmax(ok[:, ::-1], axis=1), 0)
-    pet_max = binom.cdf(r1max, n1, p0)
-    vals = (n1 + (1 - pet_max) * (n - n1))[has]
-    return float(min(vals.min(), n)) if vals.size else float(n)
-
-
 def _most_powerful_power(p0: float, p1: float, alpha: float, n: int) -> float:
     """Power at p1 of the most powerful (randomised) level-alpha test of p0 against p1 > p0
     with n patients: reject when X > c, and with probability g when X = c (Neyman-Pearson)."""
@@ -377,16 +362,321 @@ def _most_powerful_power(p0: float, p1: float, alpha: float, n: int) -> float:
     return float(binom.sf(c, n, p1) + min(1.0, g) * binom.pmf(c, n, p1))
 
 
+def _smallest_feasible_n(p0: float, p1: float, alpha: float, beta: float,
+                         nmax: int) -> int | None:
+    """Smallest n <= nmax at which the most powerful level-alpha test reaches power > 1 - beta
+    (None if none does). A two-stage design of size n is a test on n patients' outcomes, so no
+    design with fewer patients exists (Neyman-Pearson); that power grows with n (bisection)."""
+    if _most_powerful_power(p0, p1, alpha, nmax) <= 1 - beta:
+        return None
+    lo, hi = 2, nmax
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if _most_powerful_power(p0, p1, alpha, mid) > 1 - beta:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
 def _single_stage_n(p0: float, p1: float, alpha: float, beta: float,
                     limit: int = 5000) -> int | None:
-    """Patients of the exact single-stage design, None beyond `limit` (checked first with the
-    Neyman-Pearson bound: the search up to 5000 costs seconds when nothing is found)."""
-    if _most_powerful_power(p0, p1, alpha, limit) <= 1 - beta:
-        return None
+    """Patients of the exact single-stage design, None if it needs more than `limit`."""
     try:
         return single_stage_design(p0, p1, alpha, beta, nmax=limit).n
     except DesignInputError:
         return None
+
+
+#: Elements of one block of temporaries in the size search (about 2 MB per array).
+_BLOCK = 1 << 18
+#: Terms of a binomial sum below this (under p0 and under p1) are left out: a thousand of them
+#: change a probability by less than 1e-27, far below a double's resolution at alpha or power.
+_NEGLIGIBLE = 1e-30
+
+
+class _BinomialTables:
+    """pmf, cdf and upper tails of Bin(n, p0) and Bin(n, p1) for n = 0..nmax, flattened for
+    gathers: pmf[n * (nmax + 1) + k], cdf[n * (nmax + 1) + k] (k <= n) and
+    sf[n * ncol + off + k] = P(X_n > k) for k = -off..nmax (1 below 0, so no index is clipped).
+    ``xlo[n]``/``xhi[n]``: the range of k outside which both pmfs are negligible."""
+
+    def __init__(self, p0: float, p1: float, nmax: int) -> None:
+        size = nmax + 1
+        self.nmax, self.size = nmax, size
+        self.off, self.ncol = size, 2 * size
+        n_idx, k_idx = np.tril_indices(size)  # k <= n: the rest is 0 (pmf) or 1 (cdf)
+        strict = k_idx < n_idx
+        self.pmf: list[np.ndarray] = []
+        self.cdf: list[np.ndarray] = []
+        self.sf: list[np.ndarray] = []
+        for p in (p0, p1):
+            pmf = np.zeros((size, size))
+            pmf[n_idx, k_idx] = binom.pmf(k_idx, n_idx, p)
+            cdf = np.ones((size, size))
+            cdf[n_idx, k_idx] = binom.cdf(k_idx, n_idx, p)
+            sf = np.zeros((size, self.ncol))
+            sf[:, : self.off] = 1.0
+            sf[n_idx[strict], self.off + k_idx[strict]] = binom.sf(k_idx[strict], n_idx[strict], p)
+            self.pmf.append(pmf.ravel())
+            self.cdf.append(cdf.ravel())
+            self.sf.append(sf.ravel())
+        big = (np.maximum(self.pmf[0], self.pmf[1]) >= _NEGLIGIBLE).reshape(size, size)
+        self.xlo = np.argmax(big, axis=1)
+        self.xhi = nmax - np.argmax(big[:, ::-1], axis=1)
+
+
+def _joint_tail(t: _BinomialTables, which: int, n1: np.ndarray, n2: np.ndarray, r1: np.ndarray,
+                r: np.ndarray) -> np.ndarray:
+    """P(X1 > r1, X1 + X2 > r) under p0 (which=0) or p1 (which=1), one per design."""
+    lo = np.maximum(r1 + 1, t.xlo[n1])
+    hi = np.minimum(n1, t.xhi[n1])
+    width = max(1, int((hi - lo + 1).max(initial=0)))
+    x1 = lo[:, None] + np.arange(width)[None, :]
+    valid = x1 <= hi[:, None]
+    x1 = np.where(valid, x1, lo[:, None])
+    w = np.where(valid, t.pmf[which][(n1 * t.size)[:, None] + x1], 0.0)
+    return np.einsum("ij,ij->i", w, t.sf[which][(n2 * t.ncol + t.off + r)[:, None] - x1])
+
+
+def _largest_r_with_power(t: _BinomialTables, n1: np.ndarray, n2: np.ndarray, r1: np.ndarray,
+                          lo: np.ndarray, hi: np.ndarray, power: float) -> np.ndarray:
+    """Largest r in [lo, hi] with P(X1 > r1, X > r | p1) > power (true at lo), by bisection."""
+    lo, hi = lo.copy(), hi.copy()
+    while (todo := np.flatnonzero(lo < hi)).size:
+        mid = (lo[todo] + hi[todo] + 1) // 2
+        up = _joint_tail(t, 1, n1[todo], n2[todo], r1[todo], mid) > power
+        lo[todo] = np.where(up, mid, lo[todo])
+        hi[todo] = np.where(up, hi[todo], mid - 1)
+    return lo
+
+
+def _minimax_size(p0: float, p1: float, alpha: float, beta: float, nmax: int,
+                  budget: _WorkBudget, report: Callable[[float], None],
+                  ) -> tuple[_SizeSearch, _Row, tuple[np.ndarray, ...]] | None:
+    """Every design of each size from the Neyman-Pearson bound up to the first size with a
+    feasible design: (the search, its best design, every design of that size), or None."""
+    first = _smallest_feasible_n(p0, p1, alpha, beta, nmax)
+    if first is None:
+        return None
+    # Tables up to a little beyond the single-stage size (the minimax size is rarely larger),
+    # grown by doubling should the search go further: tables up to nmax cost 0.4 s at 1000.
+    single = _single_stage_n(p0, p1, alpha, beta, nmax)
+    search = _SizeSearch(_BinomialTables(p0, p1, min(nmax, max(first, single or 0) + 20)),
+                         alpha, beta)
+    for n in range(first, nmax + 1):
+        if n > search.t.nmax:
+            search.grow(_BinomialTables(p0, p1, min(nmax, 2 * search.t.nmax)))
+        best, state = search.designs(n, budget)
+        if best is not None:
+            return search, best, state
+        report(0.5 * (n - first + 1) / (nmax - first + 1))
+    return None
+
+
+class _WorkBudget:
+    """Terms summed so far by one search, checked before each step against the limit."""
+
+    def __init__(self, p0: float, p1: float, nmax: int) -> None:
+        self.spent, self.what = 0, f"p0 = {p0:g} vs p1 = {p1:g} with nmax {nmax}"
+
+    def spend(self, terms: int) -> None:
+        self.spent += terms
+        if self.spent > limits.MAX_SIMON_TERMS:
+            raise DesignInputError(
+                f"The exact Simon search for {self.what} would sum more than "
+                f"{limits.MAX_SIMON_TERMS:,} binomial terms (the limit on one search); lower "
+                "nmax or widen the gap between p0 and p1")
+
+
+class _SizeSearch:
+    """Every design of one total size n at a time (the minimax phase of simon_designs)."""
+
+    def __init__(self, t: _BinomialTables, alpha: float, beta: float) -> None:
+        self.alpha, self.power = alpha, 1 - beta
+        self.rstar_top = np.full(0, -1)  # r* of (n1, r1max) at the last size searched
+        self.grow(t)
+
+    def grow(self, t: _BinomialTables) -> None:
+        """Use tables for larger sizes (every r* found so far still holds)."""
+        self.t, beta = t, 1 - self.power
+        n = np.arange(t.size)
+        # r1max[n1]: largest r1 < n1 with P(X1 <= r1 | p1) < beta; stopping more often cannot
+        # leave power > 1 - beta (-1: no r1)
+        ok = (t.cdf[1].reshape(t.size, t.size) < beta) & (n[None, :] < n[:, None])
+        self.r1max = np.where(ok.any(axis=1), t.nmax - np.argmax(ok[:, ::-1], axis=1), -1)
+        # rs[n]: largest r with P(X_n > r | p1) > 1 - beta; a design of size n rejects only if
+        # X > r, so r <= rs[n]
+        sf1 = t.sf[1].reshape(t.size, t.ncol)[:, t.off : t.off + t.size]
+        okr = sf1 > 1 - beta
+        self.rs = np.where(okr.any(axis=1), t.nmax - np.argmax(okr[:, ::-1], axis=1), -1)
+        self.rstar_top = np.concatenate([self.rstar_top,
+                                         np.full(t.size - self.rstar_top.size, -1)])
+
+    def designs(self, n: int, budget: _WorkBudget) -> tuple[_Row | None, tuple[np.ndarray, ...]]:
+        """The best design of size n (clinfun's ties) and, for every (n1, r1 <= r1max(n1)), its
+        final boundary r and whether the design is feasible.
+
+        For one n1, r*(r1) (the largest r with power > 1 - beta) falls as r1 grows, so every
+        r* lies in [r*(r1max), rs[n]]: a window of a few r. P(X1 >= x1, X > r | p) for every x1
+        and every r of the window is one reversed cumulative sum; r1 = x1 - 1 reads it off.
+        r*(n1, r1max) grows by 0 or 1 from one n to the next (one more patient), so it is
+        carried over instead of searched again.
+        """
+        t, power, off, ncol = self.t, self.power, self.t.off, self.t.ncol
+        empty = tuple(np.empty(0, dtype=int) for _ in range(3)) + (np.empty(0, bool),
+                                                                  np.empty(0))
+        n1 = np.arange(1, n)
+        n1 = n1[self.r1max[n1] >= 0]
+        if n1.size == 0 or self.rs[n] < 0:
+            return None, empty
+        m, n2 = self.r1max[n1], n - n1
+        whi = np.minimum(self.rs[n], m + n2)  # clinfun: r <= r1 + n2
+        prev = self.rstar_top[n1]
+        wlo = prev.copy()
+        grow = (prev >= m) & (prev + 1 <= whi)
+        if grow.any():
+            i = np.flatnonzero(grow)
+            wlo[i] += _joint_tail(t, 1, n1[i], n2[i], m[i], prev[i] + 1) > power
+        if (new := np.flatnonzero(prev < m)).size:  # power(r1max, r1max) > 1 - beta always
+            wlo[new] = _largest_r_with_power(t, n1[new], n2[new], m[new], m[new], whi[new], power)
+        self.rstar_top[n1] = wlo
+        width = whi - wlo + 1
+        xlo = np.maximum(1, t.xlo[n1])
+        top = np.minimum(np.minimum(n1, whi), t.xhi[n1])  # x1 > top: X > r for every r
+        nx = np.maximum(top - xlo + 1, 0)
+        span = max(1, int(nx.max()))
+        budget.spend(2 * int(width.sum()) * span)
+        # one row per (n1, r of its window); columns x1 = xlo, xlo + 1, ...
+        row_k = np.repeat(np.arange(n1.size), width)
+        row_start = np.concatenate([[0], np.cumsum(width)[:-1]])
+        row_r = wlo[row_k] + np.arange(row_k.size) - row_start[row_k]
+        col = np.arange(span)
+        passing = np.empty(row_k.size, dtype=np.int64)
+        alphas = np.empty((row_k.size, span))
+        # [row, i] = P(X1 >= xlo + i, X > r | p), in blocks of rows to bound the temporaries
+        for a in range(0, row_k.size, max(1, _BLOCK // span)):
+            rows = slice(a, a + max(1, _BLOCK // span))
+            rk = row_k[rows]
+            valid = col[None, :] < nx[rk][:, None]
+            x1 = np.where(valid, xlo[rk][:, None] + col[None, :], xlo[rk][:, None])
+            pmf_at = (n1[rk] * t.size)[:, None] + x1
+            sf_at = (n2[rk] * ncol + off + row_r[rows])[:, None] - x1
+            tail_at = (n1 * ncol + off + top)[rk][:, None]
+            for which in (1, 0):
+                terms = np.where(valid, t.pmf[which][pmf_at], 0.0) * t.sf[which][sf_at]
+                tails = np.cumsum(terms[:, ::-1], axis=1)[:, ::-1] + t.sf[which][tail_at]
+                if which == 1:  # each row's powers fall with x1: those above 1 - beta lead
+                    passing[rows] = ((tails > power) & valid).sum(axis=1)
+                else:
+                    alphas[rows] = tails
+        # every (n1, r1) with r1 <= r1max(n1)
+        k = np.repeat(np.arange(n1.size), m + 1)
+        r1 = np.arange(k.size) - np.repeat(np.concatenate([[0], np.cumsum(m + 1)[:-1]]), m + 1)
+        i = np.clip(r1 + 1 - xlo[k], 0, np.maximum(nx[k] - 1, 0))
+        # rows of n1 (r rising) whose power exceeds 1 - beta for this r1 come first: count
+        # them for every (n1, r1) with one sorted search
+        stride = span + 2
+        keys = row_k * stride - passing
+        count = np.searchsorted(keys, k * stride - i, side="left") - row_start[k]
+        beyond = r1 >= top[k]  # every x1 > r1 rejects whatever X2: power P(X1 > r1)
+        count = np.where(beyond, width[k], count)
+        last = r1 + n2[k]
+        r = np.minimum(wlo[k] + count - 1, last)
+        # r = r1 + n2 below the window: X > r implies X1 > r1, a single-stage tail
+        diag = last < wlo[k]
+        r = np.where(diag, last, r)
+        alpha_in = alphas[row_start[k] + np.clip(r - wlo[k], 0, width[k] - 1), i]
+        alpha_beyond = t.sf[0][n1[k] * ncol + off + r1]
+        alpha_diag = t.sf[0][n * ncol + off + np.minimum(last, t.nmax)]
+        attained = np.where(diag, alpha_diag, np.where(beyond, alpha_beyond, alpha_in))
+        feasible = attained < self.alpha
+        pet = t.cdf[0][n1[k] * t.size + r1]
+        en = n1[k] + (1 - pet) * n2[k]
+        best = _best(en, feasible & (en < n), n1[k], r1, r, pet, n)
+        return best, (n1[k], r1, r, feasible, pet)
+
+
+def _best(en: np.ndarray, ok: np.ndarray, n1: np.ndarray, r1: np.ndarray, r: np.ndarray,
+          pet: np.ndarray, n: int) -> _Row | None:
+    """Smallest EN(p0) among designs of size n; ties: smallest n1, then largest r1 (clinfun)."""
+    if not ok.any():
+        return None
+    e = np.where(ok, en, np.inf)
+    tied = np.flatnonzero(e == e.min())
+    j = tied[np.lexsort((-r1[tied], n1[tied]))[0]]
+    return (int(r1[j]), int(n1[j]), int(r[j]), n, float(e[j]), float(pet[j]))
+
+
+class _PairScan:
+    """Sizes above the minimax: (n1, r1) pairs scanned over n while they can beat the best
+    EN(p0). For a fixed (n1, r1), EN(p0) = n1 + (1 - PET) n2 grows with n2, so only its first
+    feasible n2 can be optimal or give a size a smaller best EN(p0) than every smaller size:
+    a pair leaves the scan once feasible, or once its EN(p0) reaches the best so far. Its r*
+    grows by 0 or 1 per added patient: one power and one alpha per pair and size."""
+
+    def __init__(self, t: _BinomialTables, n1: np.ndarray, r1: np.ndarray, r: np.ndarray,
+                 pet: np.ndarray) -> None:
+        self.t = t
+        lo = r1 + 1
+        length = np.maximum(np.minimum(n1, t.xhi[n1]) - lo + 1, 1)
+        order = np.argsort(length, kind="stable")
+        # groups of similar length, each one padded gather per size
+        cuts = sorted({order.size * q // 16 for q in range(17)})  # bounds each step's temporaries
+        self.groups: list[list[np.ndarray]] = []
+        for a, b in zip(cuts[:-1], cuts[1:], strict=True):
+            g = order[a:b]
+            span = np.arange(int(length[g].max()))
+            valid = span[None, :] < length[g][:, None]  # padding: weight 0
+            at = (n1[g] * t.size + lo[g])[:, None] + np.where(valid, span[None, :], 0)
+            w0 = np.where(valid, t.pmf[0][at], 0.0)
+            w1 = np.where(valid, t.pmf[1][at], 0.0)
+            self.groups.append([n1[g], r1[g], r[g], pet[g], lo[g], w0, w1])
+
+    @property
+    def pairs(self) -> int:
+        return sum(g[0].size for g in self.groups)
+
+    def work(self) -> int:
+        """Terms of the next step at most (the alpha of a pair whose r does not grow is not
+        needed)."""
+        return sum(g[5].size for g in self.groups) * 2
+
+    def step(self, n: int, alpha: float, power: float, cap: float) -> _Row | None:
+        """Advance every pair to size n; the best design of size n that beats `cap`."""
+        t, found = self.t, []
+        for g in self.groups:
+            n1, r1, r, pet, lo, w0, w1 = g[:7]
+            n2 = n - n1
+            span = np.arange(w0.shape[1])[None, :]  # x1 = lo + span
+            base = n2 * t.ncol + t.off - lo  # + r - span: the column of P(X2 > r - x1)
+            up = r + 1
+            pw = np.einsum("ij,ij->i", w1, t.sf[1][(base + up)[:, None] - span])
+            grew = (up <= r1 + n2) & (pw > power)
+            r = np.where(grew, up, r)
+            # A pair still in the scan had alpha >= alpha at its r; one more patient only
+            # raises alpha at the same r, so only a pair whose r grew can have become feasible.
+            feasible = np.zeros(n1.size, dtype=bool)
+            if (i := np.flatnonzero(grew)).size:
+                attained = np.einsum("ij,ij->i", w0[i],
+                                     t.sf[0][(base[i] + r[i])[:, None] - span])
+                feasible[i] = attained < alpha
+            en = n1 + (1 - pet) * n2
+            g[2] = r
+            g[7:] = [feasible]
+            found.append((en, feasible & (en < cap) & (en < n), n1, r1, r, pet))
+        en, ok, n1, r1, r, pet = (np.concatenate(parts) for parts in zip(*found, strict=True))
+        best = _best(en, ok, n1, r1, r, pet, n)
+        if best is not None:
+            cap = best[4]
+        groups, self.groups = self.groups, []
+        while groups:  # one group at a time: its filtered copy replaces it before the next
+            g = groups.pop()
+            n1, pet, feasible = g[0], g[3], g.pop()
+            live = ~feasible & (n1 + (1 - pet) * (n + 1 - n1) < cap)
+            if live.any():
+                self.groups.append(g if live.all() else [a[live] for a in g])
+        return best
 
 
 def simon_designs(
@@ -397,7 +687,7 @@ def simon_designs(
     nmax: int = 100,
     progress: Callable[[float], object] | None = None,
 ) -> SimonResult:
-    """Simon's optimal and minimax two-stage designs by exact enumeration (= clinfun ph2simon).
+    """Simon's optimal and minimax two-stage designs by exact search (= clinfun ph2simon).
 
     For every total size n, every stage-1 size n1 < n and every stage-1 boundary r1, the final
     boundary r is the largest r with power > 1 - beta (power and alpha both fall as r grows, so
@@ -407,14 +697,23 @@ def simon_designs(
     optimal = the smallest EN(p0) over n (ties: smallest n). Inequalities are strict, as in
     clinfun's ``f2bdry``.
 
-    Why it is fast up to nmax = 1000: every design of every n is searched only up to a window
-    that contains the minimax design (the smallest feasible n, from about the single-stage size
-    upwards). Beyond it, only designs whose EN(p0) is below the best found are searched, and only
-    up to the n where a lower bound on EN(p0) (``_en_lower_bound``) exceeds it, since no larger
-    design can then be optimal. The optimal and minimax designs are therefore exactly clinfun's;
-    ``frontier`` holds the best design of every n in the window, and beyond it of every n whose
-    best design beats the window's best EN(p0) (clinfun's ``out`` lists every n up to nmax).
+    How the search stays within about a second at nmax = 1000 (every figure in bench/):
+    1. no design exists below the size at which the most powerful level-alpha test reaches the
+       power (Neyman-Pearson), so sizes start there, and a design that cannot exist at nmax is
+       refused at once;
+    2. from there, every design of each size n is searched (``_SizeSearch``: for one n1 the
+       final boundaries of all r1 lie in a window of a few r, one cumulative sum each) up to
+       the first size with a feasible design, the minimax size;
+    3. larger sizes only matter through designs whose EN(p0) beats the best so far, and for a
+       fixed (n1, r1) only through its first feasible n2 (``_PairScan``); the scan ends when no
+       pair can beat the best EN(p0).
+    Terms of the binomial sums below 1e-30 are left out. The optimal and minimax designs are
+    clinfun's (checked against the exhaustive search and a literal port of clinfun's Fortran).
+    ``frontier`` holds the best design of the minimax size and of every larger size whose best
+    design has a smaller EN(p0) than every smaller size (clinfun's ``out`` lists every size).
 
+    The work is counted before each step against ``limits.MAX_SIMON_TERMS``; beyond it the
+    search is refused with the limit named (no accepted input reaches it; see the tests).
     ``progress``, if given, is called with a non-decreasing fraction in [0, 1].
     """
     p0, p1 = _check_p0_p1(p0, p1)
@@ -426,52 +725,44 @@ def simon_designs(
             f"this search), got {nmax:g}")
     nmax = _check_int("nmax", nmax, 2, SIMON_NMAX_LIMIT)
 
-    single_n = _single_stage_n(p0, p1, alpha, beta)
-    start = nmax if single_n is None else single_n
-    # A two-stage design with at most nmax patients is a test on nmax patients' outcomes, so
-    # its power cannot exceed the most powerful level-alpha test's (Neyman-Pearson lemma). When
-    # even that test falls short, no design exists: say so at once instead of enumerating every
-    # design up to nmax (~30 s for p0 0.5 vs p1 0.501 at nmax 500, issue 15).
-    feasible = _most_powerful_power(p0, p1, alpha, nmax) > 1 - beta
-    last = [0.0]
+    def report(fraction: float) -> None:
+        if progress is not None:
+            progress(min(1.0, fraction))
 
-    def report(lo: float, hi: float) -> Callable[[float], object] | None:
-        if progress is None:
-            return None
-
-        def inner(f: float) -> None:
-            value = min(1.0, max(last[0], lo + f * (hi - lo)))  # never goes back
-            last[0] = value
-            progress(value)
-
-        return inner
-
-    # Phase A: every design of every n up to a window that contains the minimax design (the
-    # smallest feasible n), growing the window from about the single-stage size.
-    window = min(nmax, max(20, start + 5))
-    rows = _simon_frontier(p0, p1, alpha, beta, window, report(0.0, 0.5)) if feasible else []
-    while feasible and not rows and window < nmax:
-        lo, window = window, min(nmax, int(1.25 * window) + 5)
-        rows = _simon_frontier(p0, p1, alpha, beta, window, report(0.0, 0.5), n_lo=lo)
-    # Phase B: larger n only matter if they can beat the best EN(p0) so far; the lower bound
-    # says up to which n they can, and only designs with a smaller EN(p0) are searched.
-    if rows and window < nmax:
-        en_best = min(row[4] for row in rows)
-        stop = window + 1
-        while stop <= nmax and _en_lower_bound(p0, p1, beta, stop) <= en_best:
-            stop = min(nmax + 1, stop + max(1, stop // 8))
-        if stop > window + 1:
-            rows += _simon_frontier(p0, p1, alpha, beta, min(nmax, stop), report(0.5, 1.0),
-                                    n_lo=window, en_cap=en_best)
-    if progress is not None:
-        progress(1.0)
-    if not rows:
+    budget = _WorkBudget(p0, p1, nmax)
+    found = _minimax_size(p0, p1, alpha, beta, nmax, budget, report)
+    if found is None:
+        report(1.0)
+        single_n = _single_stage_n(p0, p1, alpha, beta)
         hint = f" (a single-stage design needs {single_n} patients)" if single_n else ""
         raise DesignInputError(
             f"No two-stage design with at most {nmax} patients reaches alpha < {alpha:g} and "
             f"power > {1 - beta:g} for p0 = {p0:g} vs p1 = {p1:g}{hint}. Increase nmax or "
             f"widen the gap between p0 and p1."
         )
+    search, minimax_best, state = found
+    n, rows = minimax_best[3], [minimax_best]
+    cap = rows[0][4]
+    s_n1, s_r1, s_r, s_feasible, s_pet = state
+    live = ~s_feasible & (s_n1 + (1 - s_pet) * (n + 1 - s_n1) < cap)
+    if live.any():
+        # a pair leaves the scan once n1 + (1 - PET) n2 reaches cap: no size beyond that is
+        # needed, so the tables go no further
+        with np.errstate(divide="ignore"):
+            ends = s_n1[live] + (cap - s_n1[live]) / (1 - s_pet[live])
+        stop = nmax if not np.all(np.isfinite(ends)) else min(nmax, int(ends.max()) + 1)
+        t = search.t if stop <= search.t.nmax else _BinomialTables(p0, p1, stop)
+        scan = _PairScan(t, s_n1[live], s_r1[live], s_r[live], s_pet[live])
+        pairs = scan.pairs
+        while n < nmax and scan.groups:
+            n += 1
+            budget.spend(scan.work())
+            best = scan.step(n, alpha, 1 - beta, cap)
+            if best is not None:
+                rows.append(best)
+                cap = best[4]
+            report(0.5 + 0.5 * (1 - scan.pairs / pairs))
+    report(1.0)
     minimax_row = rows[0]
     en_min = min(row[4] for row in rows)
     optimal_row = next(row for row in rows if row[4] == en_min)
@@ -480,6 +771,7 @@ def simon_designs(
         minimax=_make_design("minimax", minimax_row, p0, p1, alpha, beta),
         nmax=nmax,
         frontier=tuple(rows),
+        terms=budget.spent,
     )
 
 
@@ -545,6 +837,24 @@ class SingleStageDesign:
         )
 
 
+def _smallest_r_at_level(n: np.ndarray, p0: float, alpha: float) -> np.ndarray:
+    """For each n, the smallest r with P(X >= r | p0) <= alpha (r = n + 1 always qualifies).
+
+    From the quantile (P(X >= r) <= alpha iff P(X <= r - 1) >= 1 - alpha), then checked
+    against the upper tail itself, which may round differently by one step either way."""
+    guess = np.nan_to_num(binom.ppf(1 - alpha, n, p0), nan=0.0).astype(np.int64) + 1
+    r = np.clip(guess[:, None] + np.arange(-2, 3)[None, :], 0, (n + 1)[:, None])
+    ok = binom.sf(r - 1, n[:, None], p0) <= alpha
+    first = np.argmax(ok, axis=1)
+    found = r[np.arange(n.size), first]
+    minimal = (first > 0) | (found == 0) | (found <= r[:, 0])
+    if not (ok.any(axis=1) & minimal).all():  # the quantile was further off: count upwards
+        for j in np.flatnonzero(~(ok.any(axis=1) & minimal)):
+            k = np.arange(int(n[j]) + 2)
+            found[j] = int(np.argmax(binom.sf(k - 1, n[j], p0) <= alpha))
+    return found
+
+
 def single_stage_design(
     p0: float, p1: float, alpha: float = 0.05, beta: float = 0.2, nmax: int = 5000
 ) -> SingleStageDesign:
@@ -555,16 +865,13 @@ def single_stage_design(
     alpha = _check_error_rate("alpha", alpha)
     beta = _check_error_rate("beta", beta)
     nmax = _check_int("nmax", nmax, 1, 100_000)
-    chunk = 256
-    for start in range(1, nmax + 1, chunk):
-        n = np.arange(start, min(start + chunk, nmax + 1))
-        k = np.arange(0, n[-1] + 2)
-        # tail0[n, r] = P(X >= r | p0) = sf(r - 1)
-        tail0 = binom.sf(k[None, :] - 1, n[:, None], p0)
-        valid = (tail0 <= alpha) & (k[None, :] <= n[:, None] + 1)
-        r = np.argmax(valid, axis=1)  # smallest r meeting alpha (r = n + 1 always does)
+    # Neyman-Pearson: if even the randomised most powerful test on nmax patients falls short,
+    # no design exists (searching every n up to 5000 to find that out cost seconds).
+    if _most_powerful_power(p0, p1, alpha, nmax) >= 1 - beta:
+        n = np.arange(1, nmax + 1)
+        r = _smallest_r_at_level(n, p0, alpha)
         power = binom.sf(r - 1, n, p1)
-        hit = np.nonzero((r <= n) & (power >= 1 - beta))[0]
+        hit = np.flatnonzero((r <= n) & (power >= 1 - beta))
         if hit.size:
             i = int(hit[0])
             nn, rr = int(n[i]), int(r[i])
@@ -664,7 +971,10 @@ def n_for_half_width(
 
 def exponential_from_median(median: float) -> float:
     """Hazard rate of an exponential distribution with the given median: ln 2 / median."""
-    return math.log(2) / _check_positive("median", median)
+    hazard = math.log(2) / _check_positive("median", median)
+    if not math.isfinite(hazard):  # a median so small that ln 2 / median overflows
+        raise DesignInputError(f"median must be a usable time greater than 0, got {median!r}")
+    return hazard
 
 
 def implied_hazard_ratio(median_control: float, median_experimental: float) -> float:
@@ -695,7 +1005,20 @@ def schoenfeld_events(
     if sides not in (1, 2):
         raise DesignInputError(f"sides must be 1 or 2, got {sides!r}")
     z = float(norm.ppf(1 - alpha / sides) + norm.ppf(power))
-    return z * z / (allocation * (1 - allocation) * math.log(hr) ** 2)
+    events = z * z / (allocation * (1 - allocation) * math.log(hr) ** 2)
+    if not events <= limits.MAX_TRIAL_EVENTS:
+        raise DesignInputError(
+            f"detecting a hazard ratio of {hr!r} needs about {events:.3g} events, more than the "
+            f"limit of {limits.MAX_TRIAL_EVENTS:,}: a hazard ratio this close to 1 cannot be "
+            "detected by a trial")
+    return events
+
+
+def _one_minus_mean_decay(x: float) -> float:
+    """1 - (1 - exp(-x)) / x for x > 0, without cancellation for small x (series below 0.01)."""
+    if x < 1e-2:  # x/2 - x^2/6 + x^3/24 - x^4/120 + x^5/720: error below x^6/5040
+        return x * (0.5 - x * (1 / 6 - x * (1 / 24 - x * (1 / 120 - x / 720))))
+    return 1 + math.expm1(-x) / x
 
 
 def event_probability(hazard: float, accrual_time: float, follow_up: float) -> float:
@@ -703,15 +1026,22 @@ def event_probability(hazard: float, accrual_time: float, follow_up: float) -> f
     over [0, accrual_time] and ``follow_up`` further time after accrual closes:
 
         1 - [exp(-h f) - exp(-h (A + f))] / (h A)     (A > 0),   1 - exp(-h f)   (A = 0).
+
+    Written as q(hA) + (1 - q(hA)) (1 - exp(-h f)) with q(x) = 1 - (1 - exp(-x)) / x, two
+    terms that are never negative (expm1 and a series for small x), so short accrual and
+    follow-up give the small probability they imply instead of cancelling to 0, a negative
+    number or 1.
     """
     h = _check_positive("hazard", hazard)
     a = _check_positive("accrual_time", accrual_time, allow_zero=True)
     f = _check_positive("follow_up", follow_up, allow_zero=True)
     if a == 0 and f == 0:
         raise DesignInputError("accrual_time and follow_up cannot both be 0")
+    after_close = -math.expm1(-h * f)  # P(event within f)
     if a == 0:
-        return 1 - math.exp(-h * f)
-    return 1 - (math.exp(-h * f) - math.exp(-h * (a + f))) / (h * a)
+        return after_close
+    q = _one_minus_mean_decay(h * a)
+    return min(1.0, q + (1 - q) * after_close)
 
 
 @dataclass(frozen=True)
@@ -771,7 +1101,14 @@ def patients_for_events(
     pc = event_probability(hazard_control, accrual_time, follow_up)
     pe = event_probability(hazard_experimental, accrual_time, follow_up)
     pbar = (1 - allocation) * pc + allocation * pe
-    total = math.ceil(d / pbar - 1e-9)
+    needed = d / pbar if pbar > 0 else math.inf
+    if not needed <= limits.MAX_TRIAL_PATIENTS:
+        raise DesignInputError(
+            f"observing {d} events with accrual {accrual_time:g} and follow-up {follow_up:g} "
+            f"needs about {needed:.3g} patients (the probability of an event is {pbar:.3g}), "
+            f"more than the limit of {limits.MAX_TRIAL_PATIENTS:,}: lengthen the accrual or the "
+            "follow-up")
+    total = math.ceil(needed - 1e-9)
     n_e = math.ceil(total * allocation - 1e-9)
     n_c = math.ceil(total * (1 - allocation) - 1e-9)
     return EventDrivenSize(

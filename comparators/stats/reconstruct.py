@@ -23,6 +23,8 @@ the digitised step they fall in.
 
 from __future__ import annotations
 
+import math
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -96,11 +98,13 @@ def reconstruct_ipd(
     curve_df: pd.DataFrame,
     risk_df: pd.DataFrame,
     total_events: int | None = None,
-) -> pd.DataFrame:
-    """Guyot et al. (2012) reconstruction -> DataFrame(time, event), one row per patient.
+) -> ReconstructedIPD:
+    """Guyot et al. (2012) reconstruction: pseudo-IPD (``.ipd``: time, event, one row per
+    patient) and ``notes`` saying which given numbers it could not meet and by how much.
 
     curve_df: columns time, survival (fraction or %); risk_df: columns time, n_risk (the first
     risk time should be 0). total_events: optional published total number of events.
+    A risk table the curve leaves no room for is refused (``_check_risk_table``).
     """
     t_s, surv = _prepare_curve(curve_df)
     for col in ("time", "n_risk"):
@@ -120,17 +124,98 @@ def reconstruct_ipd(
         raise ReconstructionError(str(limits.too_many(
             "risk table: number at risk at time 0", int(n_risk_f[0]), limits.MAX_AT_RISK,
             "check the number (no single-arm sarcoma trial is that large)")))
+    if len(t_risk) > limits.MAX_CURVE_POINTS:
+        raise ReconstructionError(str(limits.too_many(
+            "risk table: rows", len(t_risk), limits.MAX_CURVE_POINTS,
+            "keep the times printed under the plot")))
+    if t_s.max() <= 0:
+        raise ReconstructionError(
+            "curve: every digitised point is at time 0; add the points of the curve after "
+            "time 0 (the corners of its steps)")
     keep = t_risk < t_s.max()
     t_risk, n_risk_f = t_risk[keep], n_risk_f[keep]
     n_risk = [int(round(x)) for x in n_risk_f]
+    if n_risk[0] < 1:
+        raise ReconstructionError("risk table: the number at risk at time 0 must be at least 1")
     if total_events is not None and (total_events < 0 or total_events > n_risk[0]):
         raise ReconstructionError("total_events must be between 0 and the number at risk at 0")
+    _check_risk_table(t_s, surv, t_risk, n_risk)
+    t_s, surv = _points_in_every_interval(t_s, surv, t_risk, n_risk)
+    return _guyot(t_s, surv, t_risk, n_risk, total_events)
 
+
+@dataclass(frozen=True, eq=False)  # holds a frame
+class ReconstructedIPD:
+    """Pseudo-IPD from a digitised curve, with what the reconstruction could not honour.
+
+    ``notes`` says where the reconstruction departs from the numbers it was given (a number at
+    risk the curve leaves no room for, a total of events it cannot reach) and by how much; an
+    empty tuple means every number was met."""
+
+    ipd: pd.DataFrame  # time, event: one row per patient
+    notes: tuple[str, ...]
+    events: int
+    stated_events: int | None
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.ipd.copy()
+
+
+def _before(t_s: np.ndarray, surv: np.ndarray, t: float) -> float:
+    """The curve just before time t (the last digitised point earlier than t; 1 at t = 0)."""
+    i = int(np.searchsorted(t_s, t, side="left")) - 1
+    return 1.0 if i < 0 else float(surv[i])
+
+
+def _check_risk_table(t_s: np.ndarray, surv: np.ndarray, t_risk: np.ndarray,
+                      n_risk: list[int]) -> None:
+    """Refuse numbers at risk the curve leaves no room for.
+
+    Kaplan-Meier never falls faster than the risk set empties: at risk at t <= at risk at an
+    earlier time s times S(t-) / S(s-). A digitised curve is allowed RISE_TOLERANCE of noise
+    (and one patient of rounding) before the table counts as contradicting it."""
+    for i in range(1, len(n_risk)):
+        for j in (i - 1, 0):  # the previous risk time, and time 0 (drift adds up)
+            s_then, s_now = _before(t_s, surv, t_risk[j]), _before(t_s, surv, t_risk[i])
+            ratio = min(1.0, (s_now + RISE_TOLERANCE) / s_then) if s_then > 0 else 0.0
+            if n_risk[i] > n_risk[j] * ratio + 1:
+                exact = min(1.0, s_now / s_then) if s_then > 0 else 0.0
+                raise ReconstructionError(
+                    f"risk table: {n_risk[i]} at risk at time {t_risk[i]:g}, but the curve "
+                    f"falls from {s_then:.3g} to {s_now:.3g} after time {t_risk[j]:g}, so at "
+                    f"most about {n_risk[j] * exact:.0f} of the {n_risk[j]} at risk then can "
+                    "still be; check the numbers at risk and their times")
+
+
+def _points_in_every_interval(t_s: np.ndarray, surv: np.ndarray, t_risk: np.ndarray,
+                              n_risk: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Add the curve's value at a risk time whose interval has no digitised point although
+    patients leave it (a flat stretch digitised by its two ends): the censorings need a step
+    to sit in, and without one the iteration cannot move the number at risk."""
+    add_t, add_s = [], []
+    for i in range(len(t_risk) - 1):
+        inside = np.any((t_s >= t_risk[i]) & (t_s < t_risk[i + 1]))
+        if not inside and n_risk[i] > n_risk[i + 1]:
+            add_t.append(float(t_risk[i]))
+            add_s.append(_before(t_s, surv, float(t_risk[i])))
+    if not add_t:
+        return t_s, surv
+    t_all, s_all = np.concatenate([t_s, add_t]), np.concatenate([surv, add_s])
+    order = np.argsort(t_all, kind="stable")
+    return t_all[order], s_all[order]
+
+
+def _guyot(t_s: np.ndarray, surv: np.ndarray, t_risk: np.ndarray, n_risk: list[int],
+           total_events: int | None) -> ReconstructedIPD:
+    """The algorithm of Guyot et al. (module docstring) on a checked curve and risk table."""
+    stated = list(n_risk)
+    notes: list[str] = []
+    short: list[tuple[int, int]] = []  # (stated - reconstructed, risk time index)
     n_t = len(t_s)
     # 0-based indices: lower[i] = first point with T >= t_risk[i];
     # upper[i] = last point with T < t_risk[i+1] (the last point for the last interval)
-    lower = [int(np.nonzero(t_s >= tr)[0][0]) for tr in t_risk]
-    upper = [int(np.nonzero(t_s < tr)[0][-1]) for tr in t_risk[1:]] + [n_t - 1]
+    lower = [int(i) for i in np.searchsorted(t_s, t_risk, side="left")]
+    upper = [int(i) - 1 for i in np.searchsorted(t_s, t_risk[1:], side="left")] + [n_t - 1]
     n_int = len(n_risk)
 
     n_censor = [0] * n_int
@@ -151,17 +236,19 @@ def reconstruct_ipd(
         # R hist(): right-closed bins (b_j, b_j+1], the first one also closed on the left
         idx = np.searchsorted(breaks, cen_t, side="left") - 1
         idx = np.clip(idx, 0, len(breaks) - 2)
-        for j in idx:
-            cen[lo_idx + int(j)] += 1
+        for j, c in enumerate(np.bincount(idx, minlength=len(breaks) - 1)):
+            cen[lo_idx + j] += int(c)
 
     for i in range(n_int - 1):
-        n_censor[i] = round(n_risk[i] * surv[lower[i + 1]] / surv[lower[i]] - n_risk[i + 1])
+        ratio = surv[lower[i + 1]] / surv[lower[i]] if surv[lower[i]] > 0 else 0.0
+        n_censor[i] = round(n_risk[i] * ratio - n_risk[i + 1])
         it = 0
+        iterations = _iterations(upper[i] - lower[i] + 1)
         while n_hat[lower[i + 1]] > n_risk[i + 1] or (
             n_hat[lower[i + 1]] < n_risk[i + 1] and n_censor[i] > 0
         ):
             it += 1
-            if it > _MAX_ITER:
+            if it > iterations:
                 raise ReconstructionError(
                     f"risk interval {i + 1} (from time {t_risk[i]:g}) did not converge; "
                     "check the numbers at risk against the curve"
@@ -186,8 +273,19 @@ def reconstruct_ipd(
                     last = k
             n_censor[i] += n_hat[lower[i + 1]] - n_risk[i + 1]
         if n_hat[lower[i + 1]] < n_risk[i + 1]:
+            short.append((n_risk[i + 1] - n_hat[lower[i + 1]], i + 1))
             n_risk[i + 1] = n_hat[lower[i + 1]]
         last_i[i + 1] = last if n_int > 1 else 0
+
+    if short:
+        gap, j = max(short)
+        where = (f"at time {t_risk[j]:g}" if len(short) == 1 else
+                 f"at {len(short)} of the {n_int - 1} risk times after 0 (largest gap at time "
+                 f"{t_risk[j]:g})")
+        notes.append(
+            f"risk table: fewer at risk than stated {where}: {stated[j]} stated, "
+            f"{n_risk[j]} reconstructed ({gap} fewer); the curve's drops before then leave "
+            "no more")
 
     # last interval
     li = n_int - 1
@@ -228,19 +326,24 @@ def reconstruct_ipd(
 
     spread_last()
     walk_last()
+    reason = "even with no censoring after the last risk time the curve allows no more"
     if total_events is not None:
         sum_before = sum(d[: upper[li - 1] + 1]) if n_int > 1 else 0
         if n_int > 1 and sum_before >= total_events:
+            reason = (f"the curve's drops before time {t_risk[li]:g} (the last risk time) "
+                      f"already add up to {sum_before}")
             for k in range(lo, hi + 1):
                 d[k] = 0
             for k in range(lo, hi):
                 cen[k] = 0
         else:
-            it = 0
+            it, iterations = 0, _iterations(hi - lo + 1)
             sumd = sum(d[: hi + 1])
             while sumd > total_events or (sumd < total_events and n_censor[li] > 0):
                 it += 1
-                if it > _MAX_ITER:
+                if it > iterations:
+                    reason = (f"the censoring after the last risk time did not settle "
+                              f"within {iterations:,} adjustments")
                     break
                 n_censor[li] += sumd - total_events
                 spread_last()
@@ -262,7 +365,21 @@ def reconstruct_ipd(
         times += [float(t_s[-1])] * remaining
         events += [0] * remaining
     out = pd.DataFrame({"time": times, "event": events})
-    return out.sort_values(["time", "event"], ascending=[True, False], ignore_index=True)
+    out = out.sort_values(["time", "event"], ascending=[True, False], ignore_index=True)
+    got = int(out["event"].sum())
+    if total_events is not None and got != total_events:
+        notes.append(
+            f"total events: {total_events} stated, {got} reconstructed "
+            f"({abs(got - total_events)} {'fewer' if got < total_events else 'more'}): "
+            f"{reason}")
+    return ReconstructedIPD(ipd=out, notes=tuple(notes), events=got,
+                            stated_events=total_events)
+
+
+def _iterations(points: int) -> int:
+    """Adjustments of one interval's censoring before giving up: each walks its points, so
+    the walks of one loop stay within limits.MAX_GUYOT_STEPS (and at most _MAX_ITER)."""
+    return max(1, min(_MAX_ITER, limits.MAX_GUYOT_STEPS // max(points, 1)))
 
 
 @dataclass(frozen=True)
@@ -300,14 +417,22 @@ class Comparison:
         return pd.DataFrame([self.to_dict()])
 
 
-def compare_with(ipd_a: pd.DataFrame, ipd_b: pd.DataFrame, *, level: float = 0.95) -> Comparison:
-    """Log-rank test and Cox PH hazard ratio of arm b relative to arm a (lifelines, Efron ties)."""
+def compare_with(ipd_a: pd.DataFrame, ipd_b: pd.DataFrame, *, level: float = 0.95,
+                 names: tuple[str, str] = ("ipd_a", "ipd_b")) -> Comparison:
+    """Log-rank test and Cox PH hazard ratio of arm b relative to arm a (lifelines, Efron ties).
+
+    Refused (ReconstructionError) when an arm has no events or the hazard ratio has no finite
+    estimate; ``names`` are the arms' names in those messages."""
     from lifelines import CoxPHFitter
+    from lifelines.exceptions import ConvergenceError, ConvergenceWarning
     from lifelines.statistics import logrank_test
 
-    for name, ipd in (("ipd_a", ipd_a), ("ipd_b", ipd_b)):
+    for name, ipd in zip(names, (ipd_a, ipd_b), strict=True):
         if not {"time", "event"} <= set(ipd.columns) or len(ipd) == 0:
             raise ReconstructionError(f"{name} needs rows with columns time, event")
+        if int(ipd["event"].sum()) == 0:
+            raise ReconstructionError(
+                f"{name} has no events: a hazard ratio needs events in both arms")
     lr = logrank_test(ipd_a["time"], ipd_b["time"], ipd_a["event"], ipd_b["event"])
     data = pd.DataFrame(
         {
@@ -316,10 +441,25 @@ def compare_with(ipd_a: pd.DataFrame, ipd_b: pd.DataFrame, *, level: float = 0.9
             "arm_b": np.r_[np.zeros(len(ipd_a)), np.ones(len(ipd_b))],
         }
     )
-    cph = CoxPHFitter(alpha=1 - level).fit(data, "time", "event")
+    try:
+        with warnings.catch_warnings():  # its convergence is judged below, from the estimate
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            cph = CoxPHFitter(alpha=1 - level).fit(data, "time", "event")
+    except ConvergenceError:
+        raise ReconstructionError("the Cox model could not be fitted to these two arms (too "
+                                  "few events, or no overlap)") from None
     summ = cph.summary.loc["arm_b"]
     low_col = [c for c in summ.index if c.startswith("exp(coef) lower")][0]
     high_col = [c for c in summ.index if c.startswith("exp(coef) upper")][0]
+    numbers = [float(summ[c]) for c in ("exp(coef)", low_col, high_col, "p")]
+    numbers += [float(lr.test_statistic), float(lr.p_value)]
+    # A hazard ratio whose interval reaches 0 or infinity (one arm's events all before the
+    # other's, lifelines stops at a huge coefficient) is no estimate: say so instead.
+    if not all(math.isfinite(v) for v in numbers) or not 0 < numbers[1] <= numbers[2] < 1e12 \
+            or abs(float(summ["coef"])) > 20:
+        raise ReconstructionError(
+            "the hazard ratio cannot be estimated from these two arms: the Cox model's "
+            "coefficient runs off (the arms' events barely overlap in time)")
     return Comparison(
         n_a=len(ipd_a),
         n_b=len(ipd_b),

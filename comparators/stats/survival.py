@@ -289,22 +289,30 @@ def _band(s: float, gw: float, z: float, conf_type: ConfType) -> tuple[float, fl
 
     NaN (R's NA) where R has NA: S = 0 for every type, S = 1 for log-log, and gw infinite.
     """
+    low, high = _bands(np.array([s], dtype=float), np.array([gw], dtype=float), z, conf_type)
+    return float(low[0]), float(high[0])
+
+
+def _bands(s: np.ndarray, gw: np.ndarray, z: float,
+           conf_type: ConfType) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_band` for every time at once (a curve has one value per distinct time)."""
     if conf_type == "spss":
         conf_type = "plain"
-    se = math.sqrt(gw) if math.isfinite(gw) else math.inf
-    if s <= 0 or not math.isfinite(se):
-        return math.nan, math.nan
-    if conf_type == "plain":
-        half = z * se * s
-        return max(s - half, 0.0), min(s + half, 1.0)
-    if conf_type == "log":
-        return s * math.exp(-z * se), min(1.0, s * math.exp(z * se))
-    if s >= 1:
-        return math.nan, math.nan
-    # log-log: log(-log S) +/- z * se / log S
-    theta = z * se / math.log(s)
-    return (math.exp(-math.exp(math.log(-math.log(s)) - theta)),
-            math.exp(-math.exp(math.log(-math.log(s)) + theta)))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        se = np.sqrt(gw)
+        na = (s <= 0) | ~np.isfinite(se)
+        if conf_type == "plain":
+            half = z * se * s
+            low, high = np.maximum(s - half, 0.0), np.minimum(s + half, 1.0)
+        elif conf_type == "log":
+            low, high = s * np.exp(-z * se), np.minimum(1.0, s * np.exp(z * se))
+        else:  # log-log: log(-log S) +/- z * se / log S
+            na |= s >= 1
+            theta = z * se / np.log(s)
+            loglog = np.log(-np.log(s))
+            low = np.exp(-np.exp(loglog - theta))
+            high = np.exp(-np.exp(loglog + theta))
+    return np.where(na, np.nan, low), np.where(na, np.nan, high)
 
 
 def _findq(x: np.ndarray, y: np.ndarray, p: float, tol: float = _R_TOL) -> float:
@@ -319,15 +327,11 @@ def _findq(x: np.ndarray, y: np.ndarray, p: float, tol: float = _R_TOL) -> float
     xmax = float(x[-1])
     # duplicated(y): keep the first occurrence of every value (all NaNs count as one value)
     keep = np.zeros(y.size, dtype=bool)
-    seen: set[float] = set()
-    nan_seen = False
-    for i, val in enumerate(y):
-        if math.isnan(val):
-            keep[i] = not nan_seen
-            nan_seen = True
-        elif val not in seen:
-            keep[i] = True
-            seen.add(float(val))
+    nan = np.isnan(y)
+    finite_at = np.flatnonzero(~nan)
+    keep[finite_at[np.unique(y[finite_at], return_index=True)[1]]] = True
+    if nan.any():
+        keep[int(np.argmax(nan))] = True
     xs, ys = x[keep], y[keep]
     idx = np.arange(ys.size)
     ok = ~np.isnan(ys)
@@ -404,11 +408,15 @@ def _as_clean_arrays(
         raise SurvivalInputError("time and event must be 1-D and of equal length")
     if len(t) == 0:
         raise SurvivalInputError("no observations")
-    for i, (ti, ei) in enumerate(zip(t, e, strict=True), start=1):
-        if not math.isfinite(ti) or ti < 0:
-            raise SurvivalInputError(f"row {i}, column 'time': expected a number >= 0, got {ti!r}")
-        if ei not in (0.0, 1.0):
-            raise SurvivalInputError(f"row {i}, column 'event': expected 0 or 1, got {ei!r}")
+    bad_t = ~(np.isfinite(t) & (t >= 0))
+    bad_e = ~np.isin(e, (0.0, 1.0))
+    if bad_t.any() or bad_e.any():  # the first bad row, time before event as a reader reads
+        i = int(np.argmax(bad_t | bad_e))
+        if bad_t[i]:
+            raise SurvivalInputError(
+                f"row {i + 1}, column 'time': expected a number >= 0, got {float(t[i])!r}")
+        raise SurvivalInputError(
+            f"row {i + 1}, column 'event': expected 0 or 1, got {float(e[i])!r}")
     return t, e.astype(int)
 
 
@@ -449,9 +457,7 @@ def km_fit(
         terms = np.where(d_r > 0, d_r / (nrisk_r * (nrisk_r - d_r).astype(float)), 0.0)
     gw_r = np.cumsum(terms)  # inf from the time S reaches 0 (n at risk = events), as R
     z = float(norm.ppf(0.5 + level / 2))
-    band = [_band(float(sv), float(g), z, conf_type) for sv, g in zip(surv_r, gw_r, strict=True)]
-    lo_r = np.array([b[0] for b in band], dtype=float)
-    hi_r = np.array([b[1] for b in band], dtype=float)
+    lo_r, hi_r = _bands(surv_r, gw_r, z, conf_type)
 
     def fin(x: float | None) -> float | None:
         return x if x is not None and math.isfinite(x) else None
@@ -528,28 +534,34 @@ def logrank(
     """Log-rank chi-square, df and p across groups (R survdiff, rho = 0).
 
     chi2 = (O - E)' V^- (O - E) over the first G - 1 groups, with the hypergeometric variance
-    V summed over the distinct event times.
+    V summed over the distinct event times. Computed from the numbers at risk and events per
+    group at each distinct event time (sufficient statistics), so ties cost nothing extra: the
+    work is (distinct event times) x (groups), not patients x event times.
     """
     from scipy.stats import chi2 as chi2_dist
 
     tt = np.asarray(time, float)
     ee = np.asarray(event, int)
     labels = pd.Series(list(group)).astype(str).to_numpy()
-    levels = list(dict.fromkeys(labels))
-    g = np.array([levels.index(lab) for lab in labels])
-    ng = len(levels)
-    obs = np.zeros(ng)
-    exp = np.zeros(ng)
-    var = np.zeros((ng, ng))
-    for tj in np.unique(tt[ee == 1]):
-        at_risk = np.bincount(g[tt >= tj], minlength=ng).astype(float)
-        dj = np.bincount(g[(tt == tj) & (ee == 1)], minlength=ng).astype(float)
-        n_tot, d_tot = at_risk.sum(), dj.sum()
-        obs += dj
-        exp += d_tot * at_risk / n_tot
-        if n_tot > 1:
-            f = d_tot * (n_tot - d_tot) / (n_tot * n_tot * (n_tot - 1))
-            var += f * (np.diag(at_risk * n_tot) - np.outer(at_risk, at_risk))
+    levels, first, g = np.unique(labels, return_index=True, return_inverse=True)
+    rank = np.argsort(np.argsort(first))  # groups in order of first appearance, as before
+    g = rank[g]
+    ng = levels.size
+    is_event = ee == 1
+    event_times = np.unique(tt[is_event])
+    # at_risk[j, k]: patients of group k with time >= event_times[j]
+    at_risk = np.empty((event_times.size, ng))
+    for k in range(ng):
+        times_k = np.sort(tt[g == k])
+        at_risk[:, k] = times_k.size - np.searchsorted(times_k, event_times, side="left")
+    cell = np.searchsorted(event_times, tt[is_event]) * ng + g[is_event]
+    deaths = np.bincount(cell, minlength=event_times.size * ng).reshape(-1, ng).astype(float)
+    n_tot, d_tot = at_risk.sum(axis=1), deaths.sum(axis=1)
+    obs = deaths.sum(axis=0)
+    exp = (d_tot / n_tot) @ at_risk
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f = np.where(n_tot > 1, d_tot * (n_tot - d_tot) / (n_tot * n_tot * (n_tot - 1)), 0.0)
+    var = np.diag((f * n_tot) @ at_risk) - (at_risk * f[:, None]).T @ at_risk
     diff = (obs - exp)[:-1]
     v = var[:-1, :-1]
     stat = float(diff @ np.linalg.pinv(v) @ diff)
@@ -613,15 +625,19 @@ def km_by_group(
         raise SurvivalInputError(str(limits.too_many(
             f"distinct groups in {group_col!r}", len(labels), limits.MAX_GROUPS,
             "group by a column with fewer values")))
+    group_of = data[group_col].astype(str).to_numpy()
+    times, events = data[time_col].to_numpy(), data[event_col].to_numpy()
     fits = tuple(
-        km_fit(sub[time_col], sub[event_col], lab, level=level, conf_type=conf_type,
+        km_fit(times[rows], events[rows], lab, level=level, conf_type=conf_type,
                time_unit=label_unit)
         for lab in labels
-        for sub in [data[data[group_col].astype(str) == lab]]
+        for rows in [group_of == lab]
     )
     chi2 = dof = p = None
     if len(labels) >= 2:
-        chi2, dof, p = logrank(data[time_col], data[event_col], data[group_col])
+        chi2, dof, p = logrank(times, events, group_of)
+        if dof == 0:  # no information (e.g. every event at one time, all at risk): no test,
+            chi2 = dof = p = None  # as R's survdiff, which stops on the singular variance
     return KMGroupResult(fits, group_col, chi2, dof, p, level, conf_type, label_unit)
 
 

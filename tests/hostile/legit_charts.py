@@ -76,7 +76,7 @@ def every_legit_chart() -> dict[str, object]:
     charts["swimmer"] = sc.swimmer_chart(ipd, source=source, synthetic=True)
     curve = pd.DataFrame({"time": [0.0, 2, 4, 6, 8, 10], "survival": [1, 0.8, 0.6, 0.5, 0.4, 0.3]})
     risk = pd.DataFrame({"time": [0.0, 5.0], "n_risk": [40, 20]})
-    pseudo = km_by_group(reconstruct_ipd(curve, risk, None), "time", "event")
+    pseudo = km_by_group(reconstruct_ipd(curve, risk, None).ipd, "time", "event")
     charts["guyot"] = sc.reconstruction_chart(curve, pseudo,
                                               source="Source: points digitised by the user")
     charts["adverse events"] = adverse_event_chart(

@@ -167,7 +167,7 @@ def guyot() -> object:
 
     curve = pd.DataFrame({"time": [0.0, 2, 4, 6, 8, 10], "survival": [1, 0.8, 0.6, 0.5, 0.4, 0.3]})
     risk = pd.DataFrame({"time": [0.0, 5.0], "n_risk": [40, 20]})
-    pseudo = reconstruct_ipd(curve, risk, None)
+    pseudo = reconstruct_ipd(curve, risk, None).ipd
     return reconstruction_chart(curve, km_by_group(pseudo, "time", "event"),
                                 source=f"Source: {hostile('Digitised by Yves')}")
 

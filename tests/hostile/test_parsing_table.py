@@ -313,7 +313,7 @@ def curve_time(raw: object) -> object:
 def at_risk(raw: object) -> object:
     curve = pd.DataFrame({"time": [0, 5, 10], "survival": [1, 0.8, 0.5]})
     return len(reconstruct_ipd(curve, pd.DataFrame({"time": [0], "n_risk": [raw]},
-                                                   dtype=object)))
+                                                   dtype=object)).ipd)
 
 
 @pytest.fixture(scope="module")
