@@ -65,8 +65,8 @@ class Server:
 
 
 def start_server(script: Path = APP, timeout: float = 90,
-                 env: Mapping[str, str] | None = None) -> Server:
-    """Start `streamlit run script` and return once /_stcore/health answers "ok".
+                 env: Mapping[str, str] | None = None, cwd: Path = ROOT) -> Server:
+    """Start `streamlit run script` in `cwd` and return once /_stcore/health answers "ok".
 
     `env` adds environment variables (a replica's STREAMLIT_SERVER_COOKIE_SECRET, as a
     deployment passes it)."""
@@ -78,7 +78,7 @@ def start_server(script: Path = APP, timeout: float = 90,
              "--server.headless", "true", "--server.port", str(port),
              "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
              "--server.fileWatcherType", "none"],
-            cwd=ROOT, stdout=sink, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
+            cwd=cwd, stdout=sink, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
         )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout
