@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import secrets
 import shutil
 import subprocess
@@ -200,11 +201,13 @@ class ReplicaLoad:
     within_budget: int  # sessions whose every rerun finished within BUDGET
     per_replica: dict[str, int]  # sessions per replica, from the X-Replica header
     cpu_per_rerun: float  # seconds, summed over the replicas
+    client_cpu_per_rerun: float  # seconds of the load generator itself, on the same cores
     peak_rss_mb: float  # the largest replica's
     errors: list[str]
     leaks: list[str]
     checked: int
     label: str = "through HAProxy"
+    machine_load: float = float("nan")  # 1-minute load average when the run started
 
     def pct(self, q: float) -> float:
         xs = sorted(self.latencies)
@@ -215,16 +218,18 @@ class ReplicaLoad:
         return (f"| {self.replicas} | {self.label} | {self.sessions} | {len(self.latencies)} | "
                 f"{self.pct(50):.3f} | {self.pct(95):.3f} | {max(self.latencies, default=0):.3f}"
                 f" | {self.within_budget}/{self.sessions} | {spread} | "
-                f"{1000 * self.cpu_per_rerun:.0f} | {self.peak_rss_mb:.0f} | "
-                f"{len(self.errors)} | {len(self.leaks)} |")
+                f"{1000 * self.cpu_per_rerun:.0f} | {1000 * self.client_cpu_per_rerun:.0f} | "
+                f"{self.peak_rss_mb:.0f} | "
+                f"{len(self.errors)} | {len(self.leaks)} | {self.machine_load:.1f} |")
 
 
 HEADER = ("| replicas | path | sessions | reruns | p50 s | p95 s | max s | sessions within 1 s | "
-          "sessions per replica | CPU ms/rerun | peak RSS MB (largest replica) | errors | "
-          "isolation failures |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "sessions per replica | replica CPU ms/rerun | load generator CPU ms/rerun | "
+          "peak RSS MB (largest replica) | errors | isolation failures | machine load |\n"
+          "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 
 
-async def _load(url: str, servers: list[Server], sessions: int, changes: int,
+async def _load(url: str, sessions: int, changes: int,
                 think: float) -> list[loadgen.SessionResult]:
     tokens = [f"{loadgen.own_reference(i):g}" for i in range(sessions)]
     return list(await asyncio.gather(*[
@@ -235,9 +240,12 @@ async def _load(url: str, servers: list[Server], sessions: int, changes: int,
 
 def run_load(url: str, servers: list[Server], replicas: int, sessions: int, changes: int = 6,
              think: float = 0.0, label: str = "through HAProxy") -> ReplicaLoad:
-    cpu0 = sum(loadgen.cpu_seconds(s.proc.pid) for s in servers)
-    results = asyncio.run(_load(url, servers, sessions, changes, think))
+    machine_load = os.getloadavg()[0]  # other work on the machine competes for its cores
+    cpu0, own0 = sum(loadgen.cpu_seconds(s.proc.pid) for s in servers), os.times()
+    results = asyncio.run(_load(url, sessions, changes, think))
     cpu = sum(loadgen.cpu_seconds(s.proc.pid) for s in servers) - cpu0
+    own1 = os.times()
+    client_cpu = own1.user + own1.system - own0.user - own0.system
     latencies = [x for r in results for x in r.latencies]
     reruns = len(latencies) + sum(1 for r in results if r.first_load is not None)
     return ReplicaLoad(
@@ -245,10 +253,10 @@ def run_load(url: str, servers: list[Server], replicas: int, sessions: int, chan
         within_budget=sum(1 for r in results if len(r.latencies) == changes and not r.errors
                           and max(r.latencies) <= BUDGET),
         per_replica=dict(Counter(r.replica or "direct" for r in results)),
-        cpu_per_rerun=cpu / max(1, reruns),
+        cpu_per_rerun=cpu / max(1, reruns), client_cpu_per_rerun=client_cpu / max(1, reruns),
         peak_rss_mb=max(loadgen.hwm_mb(s.proc.pid) for s in servers),
         errors=[e for r in results for e in r.errors], leaks=[x for r in results for x in r.leaks],
-        checked=sum(r.checked for r in results), label=label)
+        checked=sum(r.checked for r in results), label=label, machine_load=machine_load)
 
 
 def warm(cluster: Cluster) -> None:
