@@ -32,6 +32,7 @@ import asyncio
 import os
 import secrets
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -468,23 +469,33 @@ def main() -> None:
     parser.add_argument("--changes", type=int, default=6, help="widget changes per session")
     parser.add_argument("--think", type=float, default=0.0,
                         help="mean pause between a session's changes (s); 0: all at once")
-    parser.add_argument("--repeat", type=int, default=1, help="runs per cell (fresh cluster)")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="rounds; each round runs every cell once, on a fresh cluster, so "
+                             "other work on the machine falls on every cell alike")
     parser.add_argument("--direct", action="store_true",
                         help="also one replica without HAProxy (the balancer's own cost)")
     parser.add_argument("--checks-only", action="store_true",
                         help="only the affinity and stopped-replica checks")
+    parser.add_argument("--no-checks", action="store_true",
+                        help="only the load table")
+    parser.add_argument("--quiet-below", type=float, default=0.0,
+                        help="before each run, wait (up to 10 min) until the machine's 1-minute "
+                             "load average is below this")
     args = parser.parse_args()
     haproxy_path()
     if not args.checks_only:
-        rows = []
-        for n in args.replicas:
-            for sessions in args.sessions:
-                for _ in range(args.repeat):
-                    rows.append(_one_run(n, sessions, args))
-                    if args.direct and n == 1:
-                        rows.append(_one_run(0, sessions, args))
+        cells = [(n, sessions) for sessions in args.sessions
+                 for n in ([0] if args.direct else []) + args.replicas]
+        runs = [_one_run(n, sessions, args) for _ in range(args.repeat) for n, sessions in cells]
         print(HEADER)
-        print("\n".join(rows))
+        print("\n".join(sorted((r.row() for r in runs), key=_row_order)))
+        if args.repeat > 1:
+            print(f"\nMedian of {args.repeat} rounds\n\n{SUMMARY_HEADER}")
+            for n, sessions in sorted(cells, key=lambda c: (c[1], c[0] or 0.5)):
+                print(summary_row([r for r in runs if (r.replicas, r.sessions, r.label) ==
+                                   (max(1, n), sessions, _label(n))]))
+    if args.no_checks:
+        return
     cluster = start_cluster(2)
     try:
         print("\naffinity (6 visitors, 2 replicas): websocket, upload, reconnect replica; "
@@ -505,21 +516,50 @@ def main() -> None:
         cluster.stop()
 
 
-def _one_run(n: int, sessions: int, args: argparse.Namespace) -> str:
+def _label(n: int) -> str:
+    return "through HAProxy" if n else "direct, no balancer"
+
+
+def _row_order(row: str) -> tuple[int, int, str]:
+    replicas, path, sessions = (cell.strip() for cell in row.split("|")[1:4])
+    return int(sessions), int(replicas), path
+
+
+SUMMARY_HEADER = ("| sessions | replicas | path | p50 s | p95 s | sessions within 1 s | "
+                  "errors | isolation failures | machine load |\n"
+                  "|---|---|---|---|---|---|---|---|---|")
+
+
+def summary_row(runs: list[ReplicaLoad]) -> str:
+    """Medians over rounds; errors and isolation failures summed; the range of machine load."""
+    first = runs[0]
+    within = statistics.median(r.within_budget for r in runs)
+    loads = [r.machine_load for r in runs]
+    return (f"| {first.sessions} | {first.replicas} | {first.label} | "
+            f"{statistics.median(r.pct(50) for r in runs):.2f} | "
+            f"{statistics.median(r.pct(95) for r in runs):.2f} | {within:g}/{first.sessions} | "
+            f"{sum(len(r.errors) for r in runs)} | {sum(len(r.leaks) for r in runs)} | "
+            f"{min(loads):.1f}–{max(loads):.1f} |")
+
+
+def _one_run(n: int, sessions: int, args: argparse.Namespace) -> ReplicaLoad:
     """One cell of the table on a fresh cluster (n = 0: one replica, no balancer)."""
+    deadline = time.monotonic() + 600
+    while os.getloadavg()[0] >= args.quiet_below > 0 and time.monotonic() < deadline:
+        time.sleep(15)
     cluster = start_cluster(max(1, n))
     try:
         warm(cluster)
         servers = list(cluster.replicas.values())
         url = cluster.url if n else servers[0].url
         result = run_load(url, servers, max(1, n), sessions, args.changes, args.think,
-                          "through HAProxy" if n else "direct, no balancer")
+                          _label(n))
     finally:
         cluster.stop()
     for e in result.errors[:3] + result.leaks[:3]:
         print("  ", e, file=sys.stderr)
     print(result.row(), file=sys.stderr)
-    return result.row()
+    return result
 
 
 if __name__ == "__main__":
