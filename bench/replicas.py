@@ -169,14 +169,13 @@ class Cluster:
             server.stop()
 
 
-def start_cluster(n: int, script: Path | None = None) -> Cluster:
+def start_cluster(n: int) -> Cluster:
     """`n` replicas named r1..rN (the names the affinity cookie carries), started in parallel,
     then HAProxy in front of them."""
     env = {"STREAMLIT_SERVER_COOKIE_SECRET": secrets.token_hex(32)}
     names = [f"r{i}" for i in range(1, n + 1)]
-    kwargs = {"env": env} if script is None else {"env": env, "script": script}
     with ThreadPoolExecutor(max_workers=n) as pool:
-        futures = {name: pool.submit(start_server, **kwargs) for name in names}
+        futures = {name: pool.submit(start_server, env=env) for name in names}
     started: dict[str, Server] = {}
     try:
         for name, future in futures.items():
