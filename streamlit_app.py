@@ -4,6 +4,7 @@ import streamlit as st
 
 from comparators.vocab import CI_SHORT_NAMES
 from views.process import freeze_long_lived_objects
+from views.restart import notice_if_session_restarted
 from views.share import (
     CI_LEVELS,
     check_link_input,
@@ -42,6 +43,7 @@ upgrade_legacy_link()
 check_link_input()  # unknown keys and unusable values leave the URL before any widget reads it
 link_values = st.query_params.to_dict()  # before any widget can drop an invalid value
 link_notice = st.empty()
+notice_if_session_restarted()
 
 with st.sidebar:
     # Codes as the CLI spells them (wilson, 0.9): a link carries exactly these.

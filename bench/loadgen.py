@@ -26,11 +26,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
+import http.cookiejar
 import os
 import random
 import statistics
 import sys
 import time
+import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -127,10 +129,22 @@ class SessionResult:
     errors: list[str] = field(default_factory=list)
     leaks: list[str] = field(default_factory=list)
     checked: int = 0
+    replica: str = ""  # the X-Replica header a load balancer put on the websocket upgrade
+
+
+def open_page(url: str, page: str, jar: http.cookiejar.CookieJar) -> None:
+    """What a browser fetches before its websocket: the page, then /_stcore/health. Their
+    responses set the cookies the websocket upgrade carries (a load balancer's affinity
+    cookie, Streamlit's XSRF cookie)."""
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    for path in (f"/{page}", "/_stcore/health"):
+        with opener.open(url + path, timeout=60) as response:
+            response.read()
 
 
 class Session:
-    """One user: a websocket, the page's widget ids, the widget states this user has set."""
+    """One user: a cookie jar, a websocket, the page's widget ids, the widget states this user
+    has set."""
 
     def __init__(self, url: str, page: str, index: int) -> None:
         self.ws_url = url.replace("http://", "ws://") + "/_stcore/stream"
@@ -142,13 +156,26 @@ class Session:
         self.page_hash = ""
         self.query_string = ""  # the URL's query as the server last set it (bound widgets)
         self.result = SessionResult(index)
+        self.jar = http.cookiejar.CookieJar()  # one per session, as one per browser
+        self.session_id = ""  # the server's id for this session, sent back on a reconnect
 
     async def __aenter__(self) -> Session:
         import websockets
+        from websockets.typing import Origin, Subprotocol
 
+        if not len(self.jar):
+            await asyncio.to_thread(open_page, self.origin, self.page, self.jar)
+        cookies = {c.name: c.value or "" for c in self.jar}
+        # As the front end: "streamlit", the XSRF token, and the session to resume, if any.
+        protocols = ["streamlit", cookies.get("_streamlit_xsrf", "PLACEHOLDER_AUTH_TOKEN"),
+                     self.session_id]
         self.ws = await websockets.connect(
-            self.ws_url, subprotocols=["streamlit"], origin=self.origin,
-            max_size=None, open_timeout=60, ping_interval=None)
+            self.ws_url, subprotocols=[Subprotocol(p) for p in protocols if p],
+            origin=Origin(self.origin), additional_headers={"Cookie": "; ".join(
+                f"{name}={value}" for name, value in cookies.items())},
+            max_size=None, open_timeout=60, ping_interval=None, proxy=None)
+        if self.ws.response is not None:
+            self.result.replica = self.ws.response.headers.get("X-Replica", "")
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -184,6 +211,8 @@ class Session:
                         self.page_hash = app_page.page_script_hash
             if kind == "page_info_changed":
                 self.query_string = msg.page_info_changed.query_string
+            if kind == "new_session" and msg.new_session.HasField("initialize"):
+                self.session_id = msg.new_session.initialize.session_id
             if kind == "script_finished":
                 if msg.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
                     continue

@@ -6,6 +6,7 @@ bench/concurrency.py, so every one of them starts the app the same way.
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -13,6 +14,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,8 +64,12 @@ class Server:
         return float("nan")
 
 
-def start_server(script: Path = APP, timeout: float = 90) -> Server:
-    """Start `streamlit run script` and return once /_stcore/health answers "ok"."""
+def start_server(script: Path = APP, timeout: float = 90,
+                 env: Mapping[str, str] | None = None, cwd: Path = ROOT) -> Server:
+    """Start `streamlit run script` in `cwd` and return once /_stcore/health answers "ok".
+
+    `env` adds environment variables (a replica's STREAMLIT_SERVER_COOKIE_SECRET, as a
+    deployment passes it)."""
     port = free_port()
     log = Path(tempfile.mkstemp(prefix="streamlit-", suffix=".log")[1])
     with log.open("wb") as sink:  # a file, not a pipe: a full pipe would block the server
@@ -72,7 +78,7 @@ def start_server(script: Path = APP, timeout: float = 90) -> Server:
              "--server.headless", "true", "--server.port", str(port),
              "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
              "--server.fileWatcherType", "none"],
-            cwd=ROOT, stdout=sink, stderr=subprocess.STDOUT,
+            cwd=cwd, stdout=sink, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
         )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout

@@ -6,7 +6,8 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("chromium", "r-base-core", "r-cran-metafor", "r-cran-lme4", "r-cran-survival")
+PACKAGES = ("chromium", "haproxy", "r-base-core", "r-cran-metafor", "r-cran-lme4",
+            "r-cran-survival")
 
 
 def _readme_test_command() -> str:
