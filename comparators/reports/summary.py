@@ -413,7 +413,7 @@ def chart_texts(bm: SubtypeBenchmark, name: str, cohort: ThisCohort,
     subtitle = [f"{name}; {o.model_text()}; arms: {CI_SHORT[o.ci_method]} {o.interval_name}; "
                 f"class pools {'incl.' if o.include_cohort else 'without'} this cohort"]
     if bm.excluded:
-        subtitle.append("Left out: " + ", ".join(bm.excluded))
+        subtitle.append("Left out: " + ", ".join(bm.label(k) for k in bm.excluded))
     if not cohort.is_real:
         subtitle.append(f"{cohort.label}: {cohort.caveat}")
     if sources:  # one subtitle line per ~110 characters, so the figure keeps its width
