@@ -236,6 +236,10 @@ def test_bayesian_mode_shows_posterior_probabilities_and_no_p_values() -> None:
     assert "prob_positive" in table.columns and "p" not in table.columns
     assert table["prob_positive"].between(0, 1).all()
     assert "No p-values are computed" in at.code[0].value
+    # an arm's own interval stays a confidence interval; only the pools' are credible
+    spec = chart_specs(at)[0]
+    assert "arms: Wilson 95% CI;" in spec["title"]["subtitle"][0]
+    assert "95% CI (arms) / CrI (pools)" in str(spec)
 
 
 def test_missing_heterogeneity_statistics_are_blank_and_explained() -> None:

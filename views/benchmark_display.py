@@ -52,7 +52,8 @@ def benchmark_display(subtype: str, options: AnalysisOptions,
     name = catalog().subtype_names
     title, subtitle, x_title = chart_texts(bm, name.get(subtype, subtype), cohort, sources)
     stamp = export_stamp(options, cohort, subtype)
-    spec = forest_chart(rows, None, title, list(subtitle), x_title, options.interval_name)
+    spec = forest_chart(rows, None, title, list(subtitle), x_title,
+                        options.figure_interval_name)
     classes, comparisons = bm.class_table(), bm.comparisons_frame()
     shown_classes = classes.assign(
         **{c: 100 * classes[c] for c in ("estimate", "low", "high")},

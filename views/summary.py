@@ -165,7 +165,7 @@ for section in summary.sections:
         st.markdown(md_escape(section.details))
     # the page shows the document's figures: their marks are explained once, above
     spec = chart_spec(forest_chart, section.forest, None, section.chart_title,
-                      list(section.chart_subtitle), section.x_title, section.interval,
+                      list(section.chart_subtitle), section.x_title, section.figure_interval,
                       legend=False)
     specs[section.subtype] = spec
     show_chart(spec, key=f"summary_forest_{section.subtype}")
@@ -187,8 +187,10 @@ for section in summary.sections:
             "study": "Study", "arm": "Arm", "regimen_class": "Class",
             "counts": "Responders/evaluable",
             "estimate": st.column_config.NumberColumn("ORR %", format="%.1f"),
-            "low": st.column_config.NumberColumn(f"{section.interval} low", format="%.1f"),
-            "high": st.column_config.NumberColumn(f"{section.interval} high", format="%.1f"),
+            "low": st.column_config.NumberColumn(
+                f"{section.benchmark.options.arm_interval_name} low", format="%.1f"),
+            "high": st.column_config.NumberColumn(
+                f"{section.benchmark.options.arm_interval_name} high", format="%.1f"),
             "verified": "Verification", "source_type": "Read from",
             "ref_number": st.column_config.NumberColumn(
                 "Ref.", format="%d", help="The reference the numbers were read from"),

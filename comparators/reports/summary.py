@@ -129,6 +129,10 @@ class SubtypeSection:
         return self.benchmark.options.interval_name
 
     @property
+    def figure_interval(self) -> str:
+        return self.benchmark.options.figure_interval_name
+
+    @property
     def heading(self) -> str:
         return f"{self.subtype} – {self.name}" if self.name and self.name != self.subtype \
             else self.subtype
@@ -451,7 +455,8 @@ def chart_texts(bm: SubtypeBenchmark, name: str, cohort: ThisCohort,
     are the ones that produced the numbers.
     """
     o = bm.options
-    subtitle = [f"{name}; {o.model_text()}; arms: {CI_SHORT[o.ci_method]} {o.interval_name}; "
+    subtitle = [f"{name}; {o.model_text()}; arms: {CI_SHORT[o.ci_method]} "
+                f"{o.arm_interval_name}; "
                 f"class pools {'incl.' if o.include_cohort else 'without'} this cohort"]
     if bm.excluded:
         subtitle.append("Left out: " + ", ".join(bm.label(k) for k in bm.excluded))
@@ -460,7 +465,7 @@ def chart_texts(bm: SubtypeBenchmark, name: str, cohort: ThisCohort,
     if sources:  # one subtitle line per ~110 characters, so the figure keeps its width
         subtitle += textwrap.wrap(sources, 110, break_on_hyphens=False)
     return (f"Objective response rate in {bm.subtype}", tuple(subtitle),
-            f"Objective response rate (%), {o.interval_name}")
+            f"Objective response rate (%), {o.figure_interval_name}")
 
 
 def _cohort_phrase(cohort: ThisCohort, data_label: str | None) -> str:
@@ -782,7 +787,7 @@ def _section(
     sources = "Sources: " + ", ".join(cited_sources) if cited_sources else ""
     title, subtitle, x_title = chart_texts(bm, name, cohort, sources)
     caption = (f"Figure {figure_number}. Objective response rate in {bm.subtype} "
-               f"({name}): each arm with its {bm.options.interval_name} "
+               f"({name}): each arm with its {bm.options.arm_interval_name} "
                f"({CI_SHORT.get(bm.ci_method)}), class pools ({bm.options.model_text()}; "
                f"{'including' if bm.options.include_cohort else 'without'} this cohort) and "
                f"the pool of all included arms. {sources}."
@@ -893,7 +898,7 @@ def summary_chart(section: SubtypeSection) -> dict:
     """The section's forest plot (a Vega-Lite spec), as the benchmark page draws it, without
     the legend of its marks: the document prints that legend once for every figure."""
     return forest_chart(section.forest, None, section.chart_title, list(section.chart_subtitle),
-                        section.x_title, section.interval, legend=False)
+                        section.x_title, section.figure_interval, legend=False)
 
 
 def render_figures(summary: EvidenceSummary, fmt: str = "png",
@@ -941,7 +946,7 @@ def _table_cells(section: SubtypeSection) -> list[tuple[str, ...]]:
 
 def _table_note(section: SubtypeSection) -> str:
     """The note under a trials table: the interval and what the reference numbers are."""
-    return (f"ORR with {section.interval} per arm "
+    return (f"ORR with {section.benchmark.options.arm_interval_name} per arm "
             f"({CI_SHORT.get(section.benchmark.ci_method, '')}); Ref. = the reference the "
             "numbers were read from (with the study's own report, when that is another "
             "document).")
