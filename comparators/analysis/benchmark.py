@@ -6,6 +6,14 @@ carries the class pools, the headline comparisons (this cohort vs pooled AI+ICI,
 pooled ICI alone), the per-arm comparisons and the methods text written from what was fitted.
 The forest plot, the class table, Across subtypes, the evidence summary, the planner's p0/p1 and
 the CLI all read these objects, so a number has one source wherever it is shown.
+
+Comparisons (the one place they are made): a difference and its evidence come from one
+construction (stats.differences). Frequentist: the square-and-add interval of the two intervals
+as shown (a pool's from its model, with HKSJ's t quantiles when chosen; this cohort's Wilson),
+and the p-value that interval inverts, so p < 1 - level exactly when the interval excludes 0.
+Bayesian: the posterior of the difference (credible interval, P(difference > 0)), no p-value.
+This cohort is never compared with a pool that contains it: with the cohort inside its class
+pool, it is compared with the pool of the other arms (`cohort_reference`), or not at all.
 """
 
 from __future__ import annotations

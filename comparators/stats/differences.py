@@ -43,7 +43,7 @@ IntervalAt = Callable[[float], tuple[float, float]]
 #: Search range for the level at which an interval reaches zero; a p below P_FLOOR is reported
 #: as P_FLOOR (every page prints it as "p < 0.0001").
 P_FLOOR = 1e-10
-GRID_POINTS = 4001  # points of a tabulated model-scale posterior CDF
+GRID_POINTS = 1501  # points of a tabulated model-scale posterior CDF (P to ~1e-6)
 BETA_POINTS = 1001  # quantile points of a Beta posterior (P(A > B) exact to ~5e-6)
 _TAIL = 1e-10  # tabulated posteriors span their 1e-10 and 1 - 1e-10 quantiles
 
