@@ -2,11 +2,13 @@
 
 Pipeline: `build_summary` takes the catalog, the audit findings, this cohort and the model
 options (or the already fitted `SubtypeBenchmark` objects the benchmark page shows, so every
-number is the same object's) and returns a frozen `EvidenceSummary`. Renderers turn it into
-Markdown (`to_markdown`), a standalone HTML page with inline SVG figures (`to_html`) and a Word
-document with PNG figures (`to_docx`); `summary_chart` gives a section's forest plot (the same
-chart the benchmark page draws). Figures are rendered by the caller (reports.export), only
-when exporting.
+number is the same object's) and returns a frozen `EvidenceSummary`. Its `blocks()` are the
+document in reading order (per subtype: the lead, the class-pool table, the details, the
+figure, the trials, the caveats; the marks' legend and the methods once), and three renderers
+draw the same blocks as Markdown (`to_markdown`), a standalone HTML page with inline SVG
+figures (`to_html`) and a Word document with PNG figures (`to_docx`); `summary_chart` gives a
+section's forest plot (the same chart the benchmark page draws). Figures are rendered by the
+caller (reports.export), only when exporting.
 
 All data-derived text is plain text inside the summary; each renderer escapes it for its format.
 No streamlit import here.
