@@ -147,6 +147,10 @@ def test_arms_have_one_name_in_the_forest_the_tables_the_methods_and_the_menu() 
     assert labels["A091401 · nivolumab + ipilimumab"] in set(table["b_label"])
     rows = forest_data(at)
     assert labels["A091401 · nivolumab + ipilimumab"] in " ".join(rows["label"])
+    # a link names the arm as the menu shows it, and opens the same view
+    by_name = open_link("views/benchmark.py", {"subtype": "LMS", "exclude": name})
+    assert by_name.multiselect(key="exclude").value == [drop]
+    assert by_name.code[0].value == methods
 
 
 def test_the_leave_out_menu_offers_the_arms_of_the_subtype_shown_by_name() -> None:

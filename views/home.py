@@ -57,7 +57,7 @@ st.markdown(
     "number comes from a cited publication, and every percentage is recomputed from its counts."
 )
 st.warning(
-    "**Research use only.** This app summarises published and user-supplied data for research "
+    "**Research use only.** This app summarises trial reports and user-supplied data for research "
     "and grant writing. It is not medical advice and not a medical device, and it must not be "
     "used to make treatment decisions for any patient. Pooled rates from different trials are "
     "not a randomised comparison.",
