@@ -66,8 +66,8 @@ st.warning(
 
 st.subheader("How to use it")
 st.markdown(
-    "1. In the sidebar, choose the confidence interval and level (Wilson at 95% reproduces the "
-    "seed paper's intervals). They apply to every page.\n"
+    "1. In the sidebar, choose the confidence interval and level (Wilson at level 0.95 "
+    "reproduces the seed paper's intervals). They apply to every page.\n"
     "2. Open **Benchmark a subtype** and pick a subtype: this cohort against the pooled "
     "comparator arms of its class, and pooled AI+ICI against pooled ICI alone.\n"
     "3. Change the pooling model in the sidebar of the pages that pool (model, HKSJ, this "
