@@ -74,7 +74,7 @@ with st.sidebar:
 if page.url_path in {"benchmark", "across-subtypes", "summary", "what-if", "plan"}:
     from views.common import model_controls
 
-    model_controls()
+    model_controls(page.url_path)
 
 page.run()
 

@@ -332,7 +332,7 @@ def _options(args: argparse.Namespace) -> Any:
         measure=args.measure, method=args.method, hksj=args.hksj,
         hksj_variant=args.hksj_variant, level=args.level, ci_method=args.ci_method,
         exclude=tuple(args.exclude or ()), include_cohort=args.include_cohort,
-        include_overlapping=args.include_overlapping,
+        include_overlapping=args.include_overlapping, primary_only=args.primary_only,
     )
 
 
@@ -341,27 +341,33 @@ def _subtype_code(raw: str, known: Sequence[str]) -> str:
 
 
 def cmd_benchmark(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
-    """Exactly the benchmark page's numbers for one subtype."""
+    """Exactly the benchmark page's numbers for one subtype, arms named as on the page."""
     from comparators.analysis.benchmark import benchmark_subtype, subtype_rows
     from comparators.evidence.catalog import load_catalog
     from comparators.evidence.cohort import published_cohort
+    from comparators.evidence.labels import arm_labels
     from comparators.reports.summary import summarisable_subtypes
 
     catalog = load_catalog()
     code = _subtype_code(args.subtype, summarisable_subtypes(catalog.trials))
     options = _options(args)
     cohort = published_cohort(catalog.trials)
-    rows = subtype_rows(catalog.trials, cohort, code, options.include_overlapping)
+    rows = subtype_rows(catalog.trials, cohort, code, options.include_overlapping,
+                        arm_labels(catalog.trials, catalog.references))
     unknown = sorted(set(options.exclude) - set(rows["key"]))
     if unknown:
-        raise CLIError(f"--exclude {unknown[0]!r} is not a {code} arm (arms: "
-                       f"{'; '.join(rows['key'])})")
+        arms = "; ".join(f"{k} ({lab})" for k, lab, own in
+                         zip(rows["key"], rows["label"], rows["is_cohort"], strict=True)
+                         if not own)
+        raise CLIError(f"--exclude {unknown[0]!r} is not one of the {code} arms ({arms})")
     bm = benchmark_subtype(rows, options)
     lines = [f"{code}: {options.model_text()}, {options.interval_name}"]
     lines += [f"  {p.label}: {100 * p.estimate:.1f}% ({100 * p.low:.1f}–{100 * p.high:.1f}%)"
               for p in bm.class_pools.values()]
     lines += [f"  {c.what}: {100 * c.difference:+.1f} points ({100 * c.low:+.1f} to "
-              f"{100 * c.high:+.1f})" for c in bm.headline]
+              f"{100 * c.high:+.1f}; {c.evidence})" for c in bm.headline]
+    if bm.excluded:
+        lines.append("  Left out: " + ", ".join(bm.label(k) for k in bm.excluded))
     return bm.to_dict(), "\n".join(lines)
 
 
@@ -386,6 +392,9 @@ def _model_arguments(parser: argparse.ArgumentParser) -> None:
                         help="put this cohort inside its regimen class's pool")
     parser.add_argument("--include-overlapping", dest="include_overlapping",
                         action="store_true", help="also pool rows that re-count patients")
+    parser.add_argument("--primary-only", dest="primary_only", action="store_true",
+                        help="sensitivity analysis: only rows read from the trial's own full "
+                             "paper (no †‡§¶* mark)")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -4,6 +4,8 @@ Expectations come from the catalog (data/trials.csv) and the seed paper, never f
 own earlier output.
 """
 
+import html
+
 import pytest
 from apptest import chart_data, chart_specs, open_link, open_page, page_text
 
@@ -59,14 +61,16 @@ def test_model_exclusions_and_subtype_change_the_numbers() -> None:
     assert "random-intercept logistic" in at.code[0].value
 
     k = class_table(at).loc["AI+ICI", "k"]
-    drop = next(r for r in forest_data(at).itertuples()
-                if r.kind == "study" and r.group == "AI+ICI" and not r.highlight).study
+    drop = next(r for r in forest_data(at).itertuples()  # an arm named otherwise than its id
+                if r.kind == "study" and r.group == "AI+ICI" and not r.highlight
+                and not r.label.startswith(r.study.split(" · ")[0])).study
     at.multiselect(key="exclude").set_value([drop]).run()
     assert class_table(at).loc["AI+ICI", "k"] == k - 1
     assert drop not in set(forest_data(at)["study"])
-    assert f"Left out by the user: {drop}" in at.code[0].value
+    name = arm_labels(load_catalog().trials, load_catalog().references)[drop]
+    assert f"Left out by the user: {name}" in at.code[0].value
     subtitle = " ".join(str(s) for s in chart_specs(at)[0]["title"]["subtitle"])
-    assert f"Left out: {drop}" in subtitle  # and so in the PNG/SVG export
+    assert f"Left out: {name}" in subtitle  # and so in the PNG/SVG export
 
     at.selectbox(key="subtype").set_value("UPS").run()
     assert not at.exception
@@ -106,15 +110,151 @@ def test_comparisons_and_methods_name_their_tests() -> None:
     assert "p = 0.0000" not in page_text(at)
 
 
-def test_mark_legend_reads_as_written_not_as_markdown() -> None:
-    """The legend line for derived numbers starts with its mark "*"; shown as Markdown it was a
-    bullet list item (seen in the page screenshot) instead of "* derived: ...". In CommonMark a
-    line starting with "* " is a list item; the escaped "\\* " is the literal star."""
+def test_the_forest_figure_carries_the_legend_of_the_marks_it_shows() -> None:
+    """An exported forest PNG/SVG showed †‡§* marks without their legend: the figure's own
+    subtitle explains every mark its arm labels carry, and no other (evidence.labels)."""
+    from comparators.reports.export import chart_svg
+    from comparators.vocab import MARK_MEANING
+
     at = open_page("views/benchmark.py")
-    # one caption, a Markdown line per mark
-    legend = [line for c in at.caption for line in str(c.value).split("\n")
-              if "derived:" in line]
-    assert legend, "ASPS has a derived row, so its legend line is shown"
-    for line in legend:
-        assert not line.lstrip().startswith(("* ", "- ", "+ ")), line
-        assert line.lstrip().startswith("\\* derived:"), line
+    for subtype in ("ASPS", "UPS", "LMS"):
+        at.selectbox(key="subtype").set_value(subtype).run()
+        spec = chart_specs(at)[0]
+        subtitle = spec["title"]["subtitle"]
+        used = {m for label in forest_data(at).query("kind == 'study'")["label"]
+                for m in MARK_MEANING if label.endswith(m)}
+        assert used, subtype  # every one of these subtypes has a marked arm
+        explained = {m for m, text in MARK_MEANING.items() if f"{m} {text}" in subtitle}
+        assert explained == used, subtype
+        svg = chart_svg(spec)  # what "Download SVG" writes
+        for m in used:
+            assert html.escape(MARK_MEANING[m].split(":")[0]) in svg, (subtype, m)
+        # not repeated under the chart as page text
+        assert not any(MARK_MEANING["‡"] in str(c.value) for c in at.caption)
+
+
+def test_arms_have_one_name_in_the_forest_the_tables_the_methods_and_the_menu() -> None:
+    labels = arm_labels(load_catalog().trials, load_catalog().references)
+    drop = "A091401 · nivolumab"
+    at = open_link("views/benchmark.py", {"subtype": "LMS", "exclude": drop})
+    name = labels[drop]  # "D'Angelo 2018 · nivolumab"
+    assert at.multiselect(key="exclude").value == [drop]  # the stored value stays the key
+    methods = at.code[0].value
+    assert f"Left out by the user: {name}" in methods and drop not in methods
+    assert "A091401 ·" not in methods and "SARC028 ·" not in methods  # corrected arms named too
+    table = next(d.value for d in at.dataframe if "b_label" in d.value.columns)
+    assert "A091401 · nivolumab + ipilimumab" not in set(table["b_label"])
+    assert labels["A091401 · nivolumab + ipilimumab"] in set(table["b_label"])
+    rows = forest_data(at)
+    assert labels["A091401 · nivolumab + ipilimumab"] in " ".join(rows["label"])
+    # a link names the arm as the menu shows it, and opens the same view
+    by_name = open_link("views/benchmark.py", {"subtype": "LMS", "exclude": name})
+    assert by_name.multiselect(key="exclude").value == [drop]
+    assert by_name.code[0].value == methods
+
+
+def test_the_leave_out_menu_offers_the_arms_of_the_subtype_shown_by_name() -> None:
+    cat = load_catalog()
+    labels = arm_labels(cat.trials, cat.references)
+    t = cat.trials
+
+    def pooled_arms(subtype: str) -> set[str]:
+        rows = t[(t["subtype"] == subtype) & (t["study"] != "LIU2023")
+                 & (t["overlaps_with"].fillna("") == "")]
+        return {labels[f"{s} · {a}"] for s, a in zip(rows["study"], rows["arm"], strict=True)}
+
+    at = open_page("views/benchmark.py")
+    menu = at.multiselect(key="exclude")
+    assert set(menu.options) == pooled_arms("ASPS")  # names, not ids, and only ASPS arms
+    at.selectbox(key="subtype").set_value("LMS").run()
+    assert set(at.multiselect(key="exclude").options) == pooled_arms("LMS")
+    drop = "A091401 · nivolumab + ipilimumab"
+    at.multiselect(key="exclude").set_value([drop]).run()
+    at.selectbox(key="subtype").set_value("ASPS").run()
+    # left out everywhere: the choice survives on a subtype whose arms do not include it
+    assert at.multiselect(key="exclude").value == [drop]
+    assert set(at.multiselect(key="exclude").options) == pooled_arms("ASPS") | {labels[drop]}
+
+
+def comparison_captions(at) -> list[str]:
+    return [str(c.value) for c in at.caption if "; patients " in str(c.value)]
+
+
+def test_a_cohort_inside_its_class_pool_is_compared_with_the_other_arms_only() -> None:
+    """With 'This cohort inside its class pool' on, the cohort was compared with a pool that
+    contained it (LMS primary-only: the cohort alone, '+0.0 points, p = 1.000')."""
+    outside = open_link("views/benchmark.py", {"subtype": "ASPS"})
+    inside = open_link("views/benchmark.py", {"subtype": "ASPS", "include_cohort": "true"})
+    k = int(class_table(outside).loc["AI+ICI", "k"])
+    before = {m.label: m.value for m in outside.metric}
+    after = {m.label: m.value for m in inside.metric}
+    label = f"This cohort vs the other AI+ICI arms pooled (k = {k})"
+    # the same comparison as with the cohort outside: the pool of the comparators only
+    assert after[label] == before[f"This cohort vs AI+ICI pooled (k = {k})"]
+    assert comparison_captions(inside)[0] == comparison_captions(outside)[0]
+    table = next(d.value for d in inside.dataframe if "scope" in d.value.columns)
+    assert "the pool this cohort is compared with" in " ".join(table["scope"])
+    assert class_table(inside).loc["AI+ICI", "k"].max() == k + 1  # the class pool has it
+
+    alone = open_link("views/benchmark.py", {"subtype": "LMS", "include_cohort": "true",
+                                              "primary_only": "true"})
+    assert not any(m.label.startswith("This cohort vs") for m in alone.metric)
+    text = page_text(alone)
+    assert "p = 1.000" not in text and "+0.0 points" not in text
+    assert "only AI+ICI arm" in text  # says why there is no comparison
+
+
+def test_with_hksj_the_p_values_follow_the_wider_intervals() -> None:
+    """HKSJ widened the LMS intervals (-6.9..+47.9 to -16.9..+93.0) while p stayed 0.233 and
+    0.399: p is now the p-value of the interval shown, so it rises with it."""
+    import re
+
+    def shown(at) -> list[tuple[float, float, float]]:
+        out = []
+        for c in comparison_captions(at):
+            low, high = (float(v) for v in re.findall(r"([+-]\d+\.\d) to ([+-]\d+\.\d)", c)[0])
+            out.append((low, high, float(re.search(r"p = (\d\.\d+)", c).group(1))))
+        return out
+
+    wald = shown(open_link("views/benchmark.py", {"subtype": "LMS"}))
+    hksj = shown(open_link("views/benchmark.py", {"subtype": "LMS", "hksj": "true"}))
+    assert len(wald) == len(hksj) == 2
+    for (lo0, hi0, p0), (lo1, hi1, p1) in zip(wald, hksj, strict=True):
+        assert hi1 - lo1 > hi0 - lo0 and p1 > p0
+        for low, high, p in ((lo0, hi0, p0), (lo1, hi1, p1)):
+            assert (p < 0.05) == (low > 0 or high < 0)
+
+
+def test_bayesian_mode_shows_posterior_probabilities_and_no_p_values() -> None:
+    at = open_link("views/benchmark.py", {"subtype": "LMS", "method": "BAYES"})
+    captions = comparison_captions(at)
+    assert len(captions) == 2
+    for c in captions:
+        assert "95% CrI" in c and "P(difference > 0)" in c and "p =" not in c
+    text = page_text(at)
+    # every class was estimated; none is "left out of the test (not estimable)"
+    assert "left out of the test" not in text and "(not estimable)" not in text
+    assert "no test for subgroup differences" in text
+    assert "Test for subgroup differences between classes" not in text
+    table = next(d.value for d in at.dataframe if "b_label" in d.value.columns)
+    assert "prob_positive" in table.columns and "p" not in table.columns
+    assert table["prob_positive"].between(0, 1).all()
+    assert "No p-values are computed" in at.code[0].value
+    # an arm's own interval stays a confidence interval; only the pools' are credible
+    spec = chart_specs(at)[0]
+    assert "arms: Wilson 95% CI;" in spec["title"]["subtitle"][0]
+    assert "95% CI (arms) / CrI (pools)" in str(spec)
+
+
+def test_missing_heterogeneity_statistics_are_blank_and_explained() -> None:
+    at = open_link("views/benchmark.py", {"subtype": "LMS", "method": "BAYES"})
+    table = next(d.value for d in at.dataframe if "scope" in d.value.columns)
+    assert set(table["i2"]) == {""}  # the Bayesian model defines no I², never "None"
+    assert all(t != "" for t in table["tau2"])  # posterior median of τ² for every class
+    assert any("Blank τ² or I²" in str(c.value) and "defines no I²" in str(c.value)
+               for c in at.caption)
+    at = open_link("views/benchmark.py", {"subtype": "UPS"})  # AI+ICI: every arm 0%
+    table = next(d.value for d in at.dataframe if "scope" in d.value.columns)
+    row = table[table["class"] == "AI+ICI"].iloc[0]
+    assert (row["tau2"], row["i2"]) == ("", "")
+    assert "None" not in " ".join(map(str, table.to_numpy().ravel()))

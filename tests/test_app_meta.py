@@ -44,3 +44,17 @@ def test_model_follows_the_sidebar_across_pages_and_toggle_shows_all() -> None:
     trials = load_catalog().trials
     assert set(pools(at)["subtype"]) > narrow
     assert set(pools(at)["subtype"]) <= set(trials["subtype"]) - {"STS", "SARCOMA"}
+
+
+def test_the_differences_table_shows_the_evidence_of_the_model_in_use() -> None:
+    """Across subtypes reads the same comparisons as the Benchmark page: p-values that follow
+    the HKSJ interval, posterior probabilities (no p) under the Bayesian model."""
+    def table(query):
+        at = open_page("views/meta.py", query)
+        return next(d.value for d in at.dataframe if "evidence" in d.value.columns)
+
+    wald, hksj = table({}), table({"hksj": "true"})
+    assert wald["evidence"].str.startswith("p ").all()
+    assert (wald["evidence"] != hksj["evidence"]).any()
+    bayes = table({"method": "BAYES"})
+    assert bayes["evidence"].str.startswith("P(difference > 0)").all()

@@ -17,7 +17,9 @@ def default_benchmark(subtype: str):
 
 
 def narratives(at) -> list[str]:
-    return [m.value for m in at.markdown if "comparator arm" in m.value]
+    """Each section's lead (its first paragraph: 'In ASPS, the ORR was …')."""
+    return [m.value for m in at.markdown if m.value.startswith("In ")
+            and ", the ORR was" in m.value]
 
 
 def test_default_view_is_asps_with_this_cohorts_5_of_7() -> None:
@@ -46,8 +48,7 @@ def test_changing_the_subtype_changes_the_narrative() -> None:
     after = narratives(at)
     assert after != before
     k = default_benchmark("UPS").class_fits["AI+ICI"].k
-    assert after[0].startswith(f"In {k} comparator arms of AI\\+ICI in UPS") or \
-        after[0].startswith(f"In {k} comparator arms of AI+ICI in UPS")
+    assert after[0].startswith("In UPS, the ORR was") and f"in {k} arms" in after[0]
     # Liu 2023 Table 1 lists 3 UPS patients; their responses are not itemised in the paper.
     assert "lists 3 UPS patients in its Table 1 but does not itemise their responses" in after[0]
     assert [h.value for h in at.header][0] == "UPS – undifferentiated pleomorphic sarcoma"
@@ -65,8 +66,8 @@ def test_query_params_reproduce_a_view() -> None:
     ups, lms = narratives(at)
     k_ups = default_benchmark("UPS").class_fits["ICI"].k
     k_lms = default_benchmark("LMS").class_fits["ICI"].k
-    assert ups.startswith(f"In {k_ups} comparator arms of ICI alone in UPS")
-    assert lms.startswith(f"In {k_lms} comparator arms of ICI alone in LMS")
+    for text, k in ((ups, k_ups), (lms, k_lms)):
+        assert f"; {k} arms, " in text and "for ICI alone" in text and "AI+ICI" not in text
     assert "1 of 2 (50.0%" in lms  # Liu 2023: one of two LMS patients responded
     assert len(at.get("vega_lite_chart")) == 2
 
@@ -80,7 +81,7 @@ def test_summary_uses_the_benchmark_pages_model_and_numbers() -> None:
     at.run()
     assert not at.exception
     assert "Model: binomial-normal GLMM" in page_text(at)
-    assert (f"pooled ORR was {ai_ici['estimate']:.1f}% (95% CI {ai_ici['low']:.1f}–"
+    assert (f"the ORR was {ai_ici['estimate']:.1f}% (95% CI {ai_ici['low']:.1f}–"
             f"{ai_ici['high']:.1f}%") in narratives(at)[0]
 
 
@@ -122,3 +123,22 @@ def test_word_and_html_are_prepared_on_request() -> None:
     # a different subtype needs new figures: the buttons wait for a new request
     at.multiselect(key="summary_subtypes").set_value(["LMS"]).run()
     assert "Word (.docx)" not in [b.label for b in at.get("download_button")]
+
+
+def test_each_section_leads_with_the_answers_and_the_legend_and_methods_are_shown_once() -> None:
+    from comparators.vocab import MARK_MEANING
+
+    at = open_page("views/summary.py", query={"summary_subtypes": ["ASPS", "UPS", "LMS"]})
+    leads = narratives(at)
+    assert [t.split(",")[0] for t in leads] == ["In ASPS", "In UPS", "In LMS"]
+    tables = [d.value for d in at.dataframe if "Refs." in d.value.columns]
+    assert len(tables) == 3 and all(list(t.columns)[0] == "Class" for t in tables)
+    assert all("None" not in " ".join(map(str, t.to_numpy().ravel())) for t in tables)
+    text = page_text(at).replace("\\", "")
+    for meaning in MARK_MEANING.values():
+        assert text.count(meaning) <= 1
+    assert text.count(MARK_MEANING["‡"]) == 1  # every section has a secondary-source arm
+    methods = [c.value for c in at.main.code]
+    assert sum("were pooled per regimen class" in m for m in methods) == 1
+    assert "in ASPS, UPS and LMS were pooled" in methods[0]
+    assert all(m.split(":")[0] in {"ASPS", "UPS", "LMS"} for m in methods[1:])

@@ -156,3 +156,56 @@ def test_summary_reports_the_primary_only_result_when_it_differs(catalog) -> Non
         assert sentence in summary.sections[0].narrative
     else:
         assert sentence not in summary.sections[0].narrative
+
+
+@pytest.mark.parametrize("primary_only", [False, True])
+def test_this_cohort_is_never_compared_with_a_pool_that_contains_it(catalog, primary_only
+                                                                     ) -> None:
+    from comparators.analysis.benchmark import compare_cohort_with_pool
+    from comparators.reports.summary import summarisable_subtypes
+
+    cohort = published_cohort(catalog.trials)
+    options = AnalysisOptions(include_cohort=True, primary_only=primary_only)
+    seen = 0
+    for code in summarisable_subtypes(catalog.trials):
+        try:
+            bm = benchmark_subtype(subtype_rows(catalog.trials, cohort, code), options)
+        except BenchmarkError:
+            continue
+        if bm.cohort_key is None or "AI+ICI" not in bm.class_pools:
+            continue
+        pool = bm.class_pools["AI+ICI"]
+        assert pool.includes_cohort  # the class pool holds it, as asked
+        ref = bm.cohort_reference
+        mine = [c for c in bm.headline if c.a == "This cohort"]
+        if ref is None:  # the cohort alone in its pool: no comparison, and a note says why
+            assert pool.k == 1 and not mine
+            assert any("only AI+ICI arm" in n for n in bm.notes)
+        else:
+            assert bm.cohort_key not in ref.keys and set(ref.keys) == set(pool.keys) - {
+                bm.cohort_key}
+            (c,) = mine
+            assert c.k_b == ref.k and c.b_estimate == ref.estimate and c.p < 1
+            with pytest.raises(BenchmarkError, match="inside"):
+                compare_cohort_with_pool(bm.cohort_row, pool, "This cohort", options)
+        seen += 1
+    assert seen >= 2
+
+
+def test_the_cli_gives_the_pages_comparison_for_a_cohort_inside_its_pool(catalog) -> None:
+    import contextlib
+    import io
+    import json
+
+    from comparators.__main__ import main
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["benchmark", "--subtype", "LMS", "--include-cohort", "--primary-only",
+                     "--json"]) == 0
+    payload = json.loads(out.getvalue())
+    assert not any(c["what"].startswith("This cohort") for c in payload["comparisons"])
+    assert any("only AI+ICI arm" in n for n in payload["notes"])
+    bm = benchmark_subtype(subtype_rows(catalog.trials, published_cohort(catalog.trials), "LMS"),
+                           AnalysisOptions(include_cohort=True, primary_only=True))
+    assert [c["what"] for c in payload["comparisons"]] == [c.what for c in bm.headline]

@@ -201,10 +201,16 @@ def cited_numbers(markdown: str) -> set[int]:
         for part in group.split(","):
             a, _, b = part.strip().partition("–")
             numbers.update(range(int(a), int(b or a) + 1))
+    in_trials = False  # the trials tables (header "| Study | ... | Ref. |") end in a Ref. cell
     for line in markdown.splitlines():
-        if line.startswith("| ") and not line.startswith("| Study"):
-            ref_cell = line.rstrip(" |").rsplit(" | ", 1)[-1]
-            numbers.update(int(n) for n in re.findall(r"\d+", ref_cell))
+        if line.startswith("| "):
+            if line.startswith("| Study"):
+                in_trials = True
+            elif in_trials:
+                ref_cell = line.rstrip(" |").rsplit(" | ", 1)[-1]
+                numbers.update(int(n) for n in re.findall(r"\d+", ref_cell))
+        elif not line.startswith("|"):
+            in_trials = False
     return numbers
 
 

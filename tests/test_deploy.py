@@ -42,7 +42,9 @@ def instructions() -> list[tuple[str, str]]:
 
 
 def copied_sources() -> list[str]:
-    return [shlex.split(args)[0] for word, args in instructions() if word == "COPY"]
+    """Every source of every COPY line (all words but the destination)."""
+    return [source for word, args in instructions() if word == "COPY"
+            for source in shlex.split(args)[:-1]]
 
 
 def kept_by_ignore_file(path: str) -> bool:

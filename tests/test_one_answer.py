@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import re
 
 import pytest
 from apptest import chart_data, open_page
@@ -75,18 +74,22 @@ def summary_page():
 def test_every_subtype_has_one_answer(benchmark_page, across_page, summary_page) -> None:
     narratives = [m.value for m in summary_page.markdown]
     figures = [d for d in chart_data(summary_page) if "kind" in d.columns]
-    assert len(figures) == len(SUBTYPES)
+    tables = [d.value for d in summary_page.dataframe if "Refs." in d.value.columns]
+    assert len(figures) == len(tables) == len(SUBTYPES)
     checked = 0
-    for subtype, figure in zip(SUBTYPES, figures, strict=True):
+    for subtype, figure, table in zip(SUBTYPES, figures, tables, strict=True):
         page = benchmark_page[subtype]
         assert across_page.get(subtype, {}) == page, subtype
         assert from_cli(subtype) == page, subtype
-        narrative = next(n for n in narratives
-                         if re.search(rf" in {re.escape(subtype)}(?![\w-])", n))
+        lead = next(n for n in narratives if n.startswith(f"In {subtype}, the ORR was"))
+        table = table.set_index("Class")
         for cls, numbers in page.items():
             est, low, high = numbers.split("|")
-            assert (f"{est}% (95% CI {low}–{high}%" in narrative
-                    or f"{est}%; exact 95% CI {low}–{high}%" in narrative), (subtype, cls)
+            # the lead and the section's class-pool table print the same numbers
+            assert (f"{est}% (95% CI {low}–{high}%" in lead
+                    or f"{est}% (exact 95% CI {low}–{high}%" in lead), (subtype, cls)
+            name = {"ICI": "ICI alone"}.get(cls, cls)
+            assert table.loc[name].iloc[3].startswith(f"{est} ({low}–{high})"), (subtype, cls)
             drawn = figure[(figure["group"] == cls) & figure["kind"].isin(["subgroup", "summed"])]
             if drawn.empty:  # a class of one arm: the arm itself is its pool
                 drawn = figure[(figure["group"] == cls) & (figure["kind"] == "study")

@@ -10,6 +10,7 @@ import pandas as pd
 from comparators.analysis.benchmark import benchmark_subtype, subtype_rows
 from comparators.evidence.catalog import load_catalog
 from comparators.evidence.cohort import load_seed_cohort, published_cohort
+from comparators.evidence.labels import arm_labels
 from tests.apptest import open_page
 from views import common
 
@@ -35,11 +36,13 @@ def test_pages_leave_the_shared_objects_unchanged() -> None:
     pd.testing.assert_frame_equal(common.this_cohort().rows, published_cohort(fresh.trials).rows)
     options = common.AnalysisOptions(level=0.9)
     cached = common._benchmark("ASPS", options, common.this_cohort())
+    labels = arm_labels(fresh.trials, fresh.references)
     rebuilt = benchmark_subtype(
-        subtype_rows(fresh.trials, published_cohort(fresh.trials), "ASPS", False), options)
+        subtype_rows(fresh.trials, published_cohort(fresh.trials), "ASPS", False, labels),
+        options)
     assert cached.to_dict() == rebuilt.to_dict()
     pd.testing.assert_frame_equal(cached.rows, rebuilt.rows)
     # a subtype's rows are shared by every option's fit
     pd.testing.assert_frame_equal(
         common._rows("ASPS", common.this_cohort(), False),
-        subtype_rows(fresh.trials, published_cohort(fresh.trials), "ASPS", False))
+        subtype_rows(fresh.trials, published_cohort(fresh.trials), "ASPS", False, labels))

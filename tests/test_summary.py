@@ -95,15 +95,28 @@ def all_text(document) -> str:
     return "\n".join(parts)
 
 
+def trials_table(document):
+    """The trials table (its header starts with 'Study'), as lists of cell texts."""
+    table = next(t for t in document.tables if t.rows[0].cells[0].text == "Study")
+    return [[c.text for c in r.cells] for r in table.rows]
+
+
+def pools_table(document, subtype_index: int = 0):
+    """A section's class-pool table (header starts with 'Class'), keyed by its first cell."""
+    tables = [t for t in document.tables if t.rows[0].cells[0].text == "Class"]
+    rows = [[c.text for c in r.cells] for r in tables[subtype_index].rows]
+    return {r[0]: r for r in rows[1:]}
+
+
 def test_docx_has_the_headings_table_figure_and_references(asps_docx) -> None:
     headings = [p.text for p in asps_docx.paragraphs if p.style.name.startswith(("Heading",
                                                                                    "Title"))]
     assert headings[0].startswith("Evidence summary")
-    for expected in ("ASPS – alveolar soft part sarcoma", "Trials used (ASPS)",
-                     "Data caveats (ASPS)", "Methods", "References"):
+    for expected in ("ASPS – alveolar soft part sarcoma", "Pooled ORR by regimen class (ASPS)",
+                     "Trials used (ASPS)", "Data caveats (ASPS)", "Methods", "References"):
         assert expected in headings
     assert len(asps_docx.inline_shapes) == 1  # the forest plot, as a PNG
-    rows = [[c.text for c in r.cells] for r in asps_docx.tables[0].rows]
+    rows = trials_table(asps_docx)
 
     def row(name: str) -> list[str]:
         return next(r for r in rows if r[0].startswith(name))
@@ -121,19 +134,27 @@ def test_docx_has_the_headings_table_figure_and_references(asps_docx) -> None:
 
 def test_docx_numbers_are_the_benchmark_engines(asps_docx, engine) -> None:
     text = all_text(asps_docx)
-    fit = engine.fit
-    assert f"the pooled ORR was {pct(fit.estimate)} (95% CI {100 * fit.low:.1f}–" \
-           f"{100 * fit.high:.1f}%" in text
-    ai_ici = engine.class_pools["AI+ICI"]
-    assert f"In {ai_ici.k} comparator arms of AI+ICI in ASPS" in text
-    assert f"pooled ORR was {pct(ai_ici.estimate)} (95% CI {100 * ai_ici.low:.1f}–" in text
-    ici = engine.class_pools["ICI"]
-    assert f"{pct(ici.estimate)} (95% CI {100 * ici.low:.1f}–{100 * ici.high:.1f}%) for ICI " \
-           "alone" in text
-    assert f"Q = {engine.q_between:.2f} (df = {engine.q_between_df}" in text
+    ai_ici, ici = engine.class_pools["AI+ICI"], engine.class_pools["ICI"]
+    lead = next(p.text for p in asps_docx.paragraphs if p.text.startswith("In ASPS, the ORR"))
+    assert (f"{pct(ai_ici.estimate)} (95% CI {100 * ai_ici.low:.1f}–{100 * ai_ici.high:.1f}%; "
+            f"{ai_ici.k} arms, {ai_ici.n} patients) for AI+ICI") in lead
+    assert (f"{pct(ici.estimate)} (95% CI {100 * ici.low:.1f}–{100 * ici.high:.1f}%; "
+            f"{ici.k} arms, {ici.n} patients) for ICI alone") in lead
+    c = next(h for h in engine.headline if h.b == "ICI")
+    assert f"a difference of {100 * c.difference:+.1f} percentage points" in lead
     wilson = proportion_ci(5, 7, "wilson", 0.95)
     assert f"5 of 7 (71.4%, 95% CI {100 * wilson.low:.1f}–{100 * wilson.high:.1f}%, Wilson)" \
-        in text
+        in lead
+    pools = pools_table(asps_docx)
+    fit = engine.fit
+    assert pools["All included arms (incl. this cohort)"][4] == \
+        f"{100 * fit.estimate:.1f} ({100 * fit.low:.1f}–{100 * fit.high:.1f})"
+    for cls, name in (("ICI+ICI", "ICI+ICI"), ("AI", "AI alone")):
+        pool = engine.class_pools[cls]
+        assert pools[name][1:5] == [str(pool.k), str(pool.n), str(pool.events),
+                                    f"{100 * pool.estimate:.1f} ({100 * pool.low:.1f}–"
+                                    f"{100 * pool.high:.1f})"]
+    assert f"Q = {engine.q_between:.2f} (df = {engine.q_between_df}" in text
 
 
 # ------------------------------------------------------------------------------- CLI contract
@@ -144,7 +165,9 @@ def test_markdown_to_stdout_and_several_subtypes(engine) -> None:
     assert out.returncode == 0, out.stderr
     assert "## ASPS – alveolar soft part sarcoma" in out.stdout
     assert "## UPS – undifferentiated pleomorphic sarcoma" in out.stdout
-    assert f"the pooled ORR was {pct(engine.fit.estimate)}" in out.stdout
+    fit = engine.fit  # the all-arms pool, in the class-pool table
+    assert f"| {100 * fit.estimate:.1f} ({100 * fit.low:.1f}–{100 * fit.high:.1f}) |" \
+        in out.stdout
     assert "| Liu 2023 (this cohort) | AI + ICI (real-world) | AI\\+ICI" not in out.stdout
     assert "| Liu 2023 (this cohort) | AI + ICI (real-world) | AI+ICI | 5/7 | 71.4 (" \
         in out.stdout  # decimals are not escaped in Markdown ("71\\.4")
@@ -240,8 +263,8 @@ def test_docx_and_markdown_label_a_synthetic_cohort(cat) -> None:
     assert "SYNTHETIC EXAMPLE DATA" in text and "[SYNTHETIC example data]" in text
     assert "SYNTHETIC example data" in to_markdown(summary)
     # the cohort row is labelled in the table too, not called a primary source
-    row = next(r for r in document.tables[0].rows if "(this cohort)" in r.cells[0].text)
-    assert row.cells[5].text == "SYNTHETIC example data"
+    row = next(r for r in trials_table(document) if "(this cohort)" in r[0])
+    assert row[5] == "SYNTHETIC example data"
 
 
 def test_exported_csv_neutralises_formulas(cat) -> None:
@@ -295,23 +318,25 @@ def test_caveats_name_the_audit_findings_and_weak_sources(cat) -> None:
     asps, lms = summary.sections
     joined = "\n".join(asps.caveats)
     assert "16 of 43" in joined  # the seed's interim atezolizumab count vs the final 19/52
-    # Every ASPS row that is not a primary source gets a caveat under its reader-facing label.
+    # Every ASPS row that is not a primary source is named, by its reader-facing label, in
+    # the one caveat of its verification level.
     labels = arm_labels(cat.trials, cat.references)
     rows = asps.benchmark.rows
     weak = rows[~rows["is_cohort"] & rows["verified"].isin(["seed paper only",
                                                              "secondary source"])]
     assert not weak.empty
     for _, r in weak.iterrows():
-        assert f"{labels[r['key']]} ({r['responders']}/{r['evaluable']}): {r['verified']}" \
-            in joined
+        (line,) = [c for c in asps.caveats if c.lower().startswith(r["verified"])]
+        assert f"{labels[r['key']]} ({r['responders']}/{r['evaluable']})" in line
     derived = rows[~rows["is_cohort"] & (rows["derived"] == "yes")]
     assert not derived.empty
+    (line,) = [c for c in asps.caveats if c.startswith("Derived counts")]
     for _, r in derived.iterrows():
-        assert f"{labels[r['key']]} ({r['responders']}/{r['evaluable']}): derived" in joined
+        assert f"{labels[r['key']]} ({r['responders']}/{r['evaluable']})" in line
     primary = rows[~rows["is_cohort"] & (rows["verified"] == "primary source")
                    & (rows["derived"] != "yes")]
     for _, r in primary.iterrows():
-        assert not any(c.startswith(f"{labels[r['key']]} (") for c in asps.caveats)
+        assert f"{labels[r['key']]} (" not in joined
     assert any("LMS 16%" in c for c in lms.caveats)  # the seed's 16% is not the LMS 2/14
     assert not any("LMS 16%" in c for c in asps.caveats)
 
@@ -321,13 +346,16 @@ def test_prefitted_benchmarks_are_used_as_given(cat, engine) -> None:
                              AnalysisOptions(method="GLMM"))
     summary = summarise(cat, published_cohort(cat.trials), benchmarks={"ASPS": glmm})
     assert summary.sections[0].benchmark is glmm
-    assert f"the pooled ORR was {pct(glmm.fit.estimate)}" in summary.sections[0].narrative
+    ai_ici = glmm.class_pools["AI+ICI"]
+    assert summary.sections[0].lead.startswith(f"In ASPS, the ORR was {pct(ai_ici.estimate)}")
     assert "GLMM" in summary.model
     only = summarise(cat, published_cohort(cat.trials), classes=["ICI"])
-    k_ici = engine.class_pools["ICI"].k
-    assert only.sections[0].narrative.startswith(f"In {k_ici} comparator arms of ICI alone in "
-                                                 "ASPS")
-    assert "AI+ICI pooled" not in only.sections[0].narrative
+    ici = engine.class_pools["ICI"]
+    assert only.sections[0].lead.startswith(f"In ASPS, the ORR was {pct(ici.estimate)} "
+                                            f"(95% CI {100 * ici.low:.1f}")
+    assert "for ICI alone" in only.sections[0].lead and "AI+ICI" not in only.sections[0].lead
+    assert [r[0] for r in only.sections[0].pools][1:] == ["ICI alone", "All included arms "
+                                                          "(incl. this cohort)"]
     assert len(only.sections[0].trials) == len(engine.rows)  # the table keeps every arm
 
 

@@ -9,7 +9,9 @@ from comparators.charts.forest import with_reference
 from comparators.stats.proportions import percent
 from views.benchmark_display import benchmark_display
 from views.common import (
+    BAYES_BLANKS,
     BENCHMARK_DEFAULTS,
+    HETEROGENEITY_BLANKS,
     analysis_options,
     catalog,
     chart_downloads,
@@ -74,21 +76,23 @@ if cohort_row is not None:
 else:
     heads[0].metric(f"{plain(cohort.label)}: ORR", "no data",
                     help=f"No {subtype} row in this cohort")
+bayes = options.method == "BAYES"
 for col, comparison in zip(heads[1:], bm.headline, strict=False):
     col.metric(comparison.what, f"{100 * comparison.difference:+.1f} points",
                help=comparison.test)
     col.caption(f"{interval} {100 * comparison.low:+.1f} to {100 * comparison.high:+.1f}; "
-                f"{p_text(comparison.p)}; patients {comparison.n_a} vs {comparison.n_b}")
-if not bm.headline:
-    st.info(f"No AI+ICI comparator pool to set this cohort against in {subtype}.")
+                f"{comparison.evidence}; patients {comparison.n_a} vs {comparison.n_b}")
+if cohort_row is not None and not any(c.a == "This cohort" for c in bm.headline):
+    why = ("it is the only AI+ICI arm in its class pool" if "AI+ICI" in bm.class_pools
+           else f"no AI+ICI comparator arm reported {subtype}")
+    st.info(f"No comparison of this cohort with pooled AI+ICI: {why}.")
 
 # --- Forest plot --------------------------------------------------------------------------------
 shown = benchmark_display(subtype, options, cohort)
-# A typed reference ORR is added to the cached spec as two layers (no rebuild).
+# A typed reference ORR is added to the cached spec as two layers (no rebuild). The figure's
+# subtitle explains every mark it shows, so the PNG and SVG carry their legend.
 chart = with_reference(shown.spec, None if reference is None else reference / 100)
 show_chart(chart, key="forest")
-# One caption, a line per mark; escaped, or "* derived" would become a Markdown list item.
-st.caption("  \n".join(plain(line) for line in shown.legend))
 chart_downloads(chart, f"forest_{subtype}", "forest")
 csv_file(shown.forest_csv, "Download forest data (CSV)", f"forest_{subtype}.csv", "dl_forest")
 
@@ -101,6 +105,7 @@ st.dataframe(
                                             "estimable": "Estimable"},
     key="class_table",
 )
+st.caption(HETEROGENEITY_BLANKS + (BAYES_BLANKS if bayes else "") + ".")
 csv_file(shown.classes_csv, "Download class pools (CSV)", f"class_pools_{subtype}.csv",
          "dl_classes")
 if bm.q_between is not None:
@@ -116,7 +121,7 @@ if bm.comparisons:
             shown.comparisons,
             hide_index=True,
             column_config={
-                "b": "Comparator arm",
+                "b_label": "Comparator arm",
                 "a_estimate": st.column_config.NumberColumn("This cohort %", format="%.1f"),
                 "b_estimate": st.column_config.NumberColumn("Comparator %", format="%.1f"),
                 "difference": st.column_config.NumberColumn("Difference (points)",
@@ -124,7 +129,10 @@ if bm.comparisons:
                 "low": st.column_config.NumberColumn(f"{interval} low", format="%+.1f"),
                 "high": st.column_config.NumberColumn(f"{interval} high", format="%+.1f"),
                 "p": st.column_config.NumberColumn("p", format="%.3f"),
-                "test": "Test",
+                "prob_positive": st.column_config.NumberColumn(
+                    "P(difference > 0)", format="%.3f",
+                    help="Posterior probability that this cohort's ORR is above the arm's"),
+                "test": "Method",
             },
             key="comparison_table",
         )

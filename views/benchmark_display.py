@@ -15,15 +15,14 @@ import streamlit as st
 from comparators.analysis.options import AnalysisOptions
 from comparators.charts.forest import forest_chart, forest_rows
 from comparators.evidence.cohort import ThisCohort
-from comparators.evidence.labels import mark_legend, verification_marks
 from comparators.reports.export import safe_csv
 from comparators.reports.summary import chart_texts
 from views.common import (
     BY_DIGEST,
-    arm_label_map,
     catalog,
     catalog_stamp,
     export_stamp,
+    statistic_text,
     subtype_benchmark,
 )
 
@@ -32,8 +31,7 @@ from views.common import (
 class BenchmarkDisplay:
     """The forest plot, the tables and the CSV files of one fitted benchmark."""
 
-    spec: dict  # Vega-Lite, without a reference line
-    legend: tuple[str, ...]  # what each verification mark means
+    spec: dict  # Vega-Lite, without a reference line; its subtitle explains its marks
     # The two tables as shown (ORRs in %), already Arrow: st.dataframe would convert a
     # DataFrame again on every rerun.
     classes: pa.Table  # the class pools
@@ -49,26 +47,30 @@ def benchmark_display(subtype: str, options: AnalysisOptions,
     """Drawn and written once per subtype, options and cohort, from the page's cached fit
     (shared, read-only). Every file carries the reproducibility stamp."""
     bm = subtype_benchmark(subtype, options, cohort)
-    marks = verification_marks(bm.rows)
-    rows = forest_rows(bm, labels=arm_label_map(cohort), marks=marks)
+    rows = forest_rows(bm)  # arms named and marked from the benchmark's own rows
     sources = "Sources: see the Comparator trials page; " + catalog_stamp()
     name = catalog().subtype_names
     title, subtitle, x_title = chart_texts(bm, name.get(subtype, subtype), cohort, sources)
     stamp = export_stamp(options, cohort, subtype)
-    spec = forest_chart(rows, None, title, list(subtitle), x_title, options.interval_name)
+    spec = forest_chart(rows, None, title, list(subtitle), x_title,
+                        options.figure_interval_name)
     classes, comparisons = bm.class_table(), bm.comparisons_frame()
     shown_classes = classes.assign(
         **{c: 100 * classes[c] for c in ("estimate", "low", "high")},
+        tau2=[statistic_text(v, 3) for v in classes["tau2"]],
+        i2=[statistic_text(v, 0) for v in classes["i2"]],
         estimable=classes["estimable"].map({True: "yes", False: "no: summed counts, exact CI"}),
     )[["class", "scope", "k", "events", "n", "estimate", "low", "high", "tau2", "i2",
        "estimable"]]
     shown_comparisons = pd.DataFrame()
     if not comparisons.empty:  # no comparator arm: the page shows no table
+        evidence = "prob_positive" if options.method == "BAYES" else "p"
         shown_comparisons = comparisons.assign(
             **{c: 100 * comparisons[c]
                for c in ("a_estimate", "b_estimate", "difference", "low", "high")},
-        )[["b", "a_estimate", "b_estimate", "difference", "low", "high", "p", "test"]]
-    return BenchmarkDisplay(spec, tuple(mark_legend(marks)),
+        )[["b_label", "a_estimate", "b_estimate", "difference", "low", "high", evidence,
+           "test"]]
+    return BenchmarkDisplay(spec,
                             pa.Table.from_pandas(shown_classes, preserve_index=False),
                             pa.Table.from_pandas(shown_comparisons, preserve_index=False),
                             safe_csv(rows.drop(columns=["row"]), stamp),

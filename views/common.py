@@ -20,8 +20,10 @@ from comparators.analysis.benchmark import (
     SubtypeBenchmark,
     across_subtypes,
     benchmark_subtype,
+    comparator_rows,
     subtype_rows,
 )
+from comparators.analysis.benchmark import p_text as p_text
 from comparators.analysis.options import AnalysisOptions
 from comparators.evidence.audit import audit_published, findings_frame
 from comparators.evidence.catalog import Catalog, load_catalog
@@ -31,7 +33,7 @@ from comparators.reports.export import chart_png, chart_svg, safe_csv
 from comparators.reports.markup import md_escape
 from comparators.reports.summary import summarisable_subtypes
 from comparators.vocab import HKSJ_VARIANTS, MEASURES, METHODS
-from views.share import link_choice
+from views.share import keep_valid_link_values, link_choice
 
 
 # The seed paper, the catalog and the audit are read once per server process and shared,
@@ -154,16 +156,64 @@ def comparable_subtypes() -> list[str]:
     return sorted(summarisable_subtypes(catalog().trials))
 
 
-@st.cache_resource(show_spinner=False)
-def _arm_keys() -> list[str]:
-    trials = catalog().trials
-    return sorted(dict.fromkeys(f"{s} · {a}" for s, a in zip(trials["study"], trials["arm"],
-                                                            strict=True)))
+#: The widget that holds the subtype(s) each pooling page shows (url_path -> session key);
+#: Across subtypes shows every subtype.
+PAGE_SUBTYPES = {"benchmark": "subtype", "what-if": "whatif_subtype", "plan": "plan_subtype",
+                 "summary": "summary_subtypes"}
 
 
-def model_controls() -> AnalysisOptions:
-    """The pooling model in the sidebar (codes as the CLI spells them, so links use them)."""
-    arms = _arm_keys()
+def _shown_subtypes(page: str | None) -> set[str] | None:
+    """The subtypes the page shows (None: every subtype), read before its widget is drawn:
+    this run's value, else the link's, else the benchmark page's subtype."""
+    key = PAGE_SUBTYPES.get(page or "")
+    if key is None:
+        return None
+    value = st.session_state.get(key)
+    if value is None:
+        link = st.query_params.get_all(key)
+        value = link if key == "summary_subtypes" else (link[0] if link else None)
+    if not value:
+        value = st.session_state.get("subtype") or st.query_params.get("subtype") \
+            or BENCHMARK_DEFAULTS["subtype"]
+    codes = [value] if isinstance(value, str) else list(value)
+    return {str(c).strip().upper() for c in codes}
+
+
+@st.cache_resource(show_spinner=False, max_entries=128, hash_funcs=BY_DIGEST)
+def _pooled_arms(subtypes: tuple[str, ...] | None, overlapping: bool,
+                 cohort: ThisCohort) -> frozenset[str]:
+    """Row keys of the comparator arms pooled in `subtypes` (None: every subtype)."""
+    rows = comparator_rows(catalog().trials, cohort, overlapping)
+    if subtypes is not None:
+        rows = rows[rows["subtype"].astype(str).str.upper().isin(subtypes)]
+    return frozenset(f"{s} · {a}" for s, a in zip(rows["study"], rows["arm"], strict=True))
+
+
+def leave_out_options(page: str | None) -> list[str]:
+    """Row keys the leave-out menu offers: the arms pooled in the page's subtype(s), and every
+    arm already left out (it stays chosen, and left out, on every page), by name."""
+    subtypes = _shown_subtypes(page)
+    offered = _pooled_arms(None if subtypes is None else tuple(sorted(subtypes)),
+                           bool(st.session_state.get("overlapping", False)), this_cohort())
+    names = _catalog_arm_labels()
+    by_name = {label: key for key, label in names.items()}
+    chosen = set(st.session_state.get("exclude") or ())
+    # A link's leave-outs (by name, or by key as the CLI spells them) must be options, or the
+    # widget would drop them.
+    linked = {by_name.get(v, v) for v in st.query_params.get_all("exclude")} & set(names)
+    return sorted(offered | chosen | linked, key=lambda k: (names.get(k, k).lower(), k))
+
+
+def arm_name(key: str) -> str:
+    """How the leave-out menu (and any list of row keys) names an arm."""
+    return _catalog_arm_labels().get(key, key)
+
+
+def model_controls(page: str | None = None) -> AnalysisOptions:
+    """The pooling model in the sidebar (codes as the CLI spells them, so links use them).
+    `page` (its url_path) decides which arms the leave-out menu offers."""
+    arms = leave_out_options(page)
+    keep_valid_link_values("exclude", arms, arm_name)  # a link may name arms by key
     with st.sidebar:
         st.subheader("Pooling model")
         for key, codes in (("measure", MEASURES), ("method", METHODS),
@@ -201,9 +251,10 @@ def model_controls() -> AnalysisOptions:
             help="Sensitivity analysis: pool only numbers read from the trial's own full paper "
                  "(no †‡§¶* mark).")
         st.multiselect(
-            "Leave out study arms", arms, key="exclude", bind="query-params",
-            persist_state="session", placeholder="none",
-            help="Applies to every subtype and page; shown in every export.")
+            "Leave out study arms", arms, format_func=arm_name, key="exclude",
+            bind="query-params", persist_state="session", placeholder="none",
+            help="Offers the arms of the subtype shown; an arm left out stays left out on "
+                 "every subtype and page, and is named in every export.")
     # Read back as every page reads them (the widgets above are in session state now).
     return analysis_options()
 
@@ -219,7 +270,7 @@ def _benchmark(subtype: str, options: AnalysisOptions, cohort: ThisCohort) -> Su
 # A subtype's rows do not depend on the model or the level: built once, refitted per option.
 @st.cache_resource(show_spinner=False, max_entries=256, hash_funcs=BY_DIGEST)
 def _rows(subtype: str, cohort: ThisCohort, overlapping: bool) -> pd.DataFrame:
-    return subtype_rows(catalog().trials, cohort, subtype, overlapping)
+    return subtype_rows(catalog().trials, cohort, subtype, overlapping, _catalog_arm_labels())
 
 
 def subtype_benchmark(subtype: str, options: AnalysisOptions | None = None,
@@ -248,14 +299,6 @@ def _catalog_arm_labels() -> dict[str, str]:
     return arm_labels(cat.trials, cat.references)
 
 
-def arm_label_map(cohort: ThisCohort | None = None) -> dict[str, str]:
-    """row key -> 'Author Year · arm', with this session's cohort (or `cohort`) under its own
-    name."""
-    cohort = cohort or this_cohort()
-    return _catalog_arm_labels() | {f"{cohort.study} · {a}": plain_label(cohort.label)
-                                    for a in cohort.rows["arm"]}
-
-
 def pool_columns(interval: str) -> dict[str, object]:
     """Column headers of every class-pool table (the level comes from the options in use)."""
     return {
@@ -265,9 +308,24 @@ def pool_columns(interval: str) -> dict[str, object]:
         "estimate": st.column_config.NumberColumn("Pooled ORR %", format="%.1f"),
         "low": st.column_config.NumberColumn(f"{interval} low %", format="%.1f"),
         "high": st.column_config.NumberColumn(f"{interval} high %", format="%.1f"),
-        "tau2": st.column_config.NumberColumn("τ²", format="%.3f"),
-        "i2": st.column_config.NumberColumn("I² %", format="%.0f"),
+        # text: blank where the statistic is not estimable or not part of the model
+        # (HETEROGENEITY_BLANKS says which), never "None"
+        "tau2": st.column_config.TextColumn("τ²"),
+        "i2": st.column_config.TextColumn("I² %"),
     }
+
+
+#: What a blank τ² or I² cell means, under the class tables.
+HETEROGENEITY_BLANKS = ("Blank τ² or I²: not estimable (a class of one arm, or every arm 0% or "
+                        "every arm 100%)")
+BAYES_BLANKS = "; the Bayesian model reports the posterior median of τ² and defines no I²"
+
+
+def statistic_text(value: object, digits: int) -> str:
+    """A heterogeneity statistic as a table cell: '' when missing (see HETEROGENEITY_BLANKS)."""
+    if value is None or pd.isna(value):  # type: ignore[call-overload]
+        return ""
+    return f"{float(value):.{digits}f}"  # type: ignore[arg-type]
 
 
 def catalog_stamp() -> str:
@@ -286,13 +344,6 @@ def export_stamp(options: AnalysisOptions, cohort: ThisCohort, subtype: str | No
 def plain_label(text: object) -> str:
     """A label for charts and tables (not Markdown): one line, trimmed."""
     return " ".join(str(text).split())[:120]
-
-
-def p_text(p: float | None) -> str:
-    """'p < 0.0001' rather than 'p = 0.0000'; '–' when there is no test."""
-    if p is None or pd.isna(p):
-        return "–"
-    return "p < 0.0001" if p < 0.0001 else f"p = {p:.4f}" if p < 0.001 else f"p = {p:.3f}"
 
 
 @st.cache_resource(show_spinner=False)

@@ -19,7 +19,6 @@ from views.common import (
     csv_download,
     every_subtype,
     export_stamp,
-    p_text,
     pool_columns,
     show_chart,
     this_cohort,
@@ -75,10 +74,11 @@ if diff.empty:
 else:
     table = diff.assign(**{c: 100 * diff[c] for c in
                            ("estimate_AI+ICI", "estimate_ICI", "difference", "low", "high")})
-    table["p"] = [p_text(p) for p in diff["p"]]
+    # p (frequentist: the p-value the interval inverts) or P(difference > 0) (Bayesian),
+    # as written by the comparison itself
     st.dataframe(
         table[["subtype", "k_AI+ICI", "n_AI+ICI", "estimate_AI+ICI", "k_ICI", "n_ICI",
-               "estimate_ICI", "difference", "low", "high", "p"]],
+               "estimate_ICI", "difference", "low", "high", "evidence"]],
         hide_index=True,
         column_config={
             "subtype": "Subtype",
@@ -91,7 +91,7 @@ else:
             "difference": st.column_config.NumberColumn("Difference (points)", format="%+.1f"),
             "low": st.column_config.NumberColumn(f"{interval} low", format="%+.1f"),
             "high": st.column_config.NumberColumn(f"{interval} high", format="%+.1f"),
-            "p": "Test",
+            "evidence": "p" if options.method != "BAYES" else "Posterior probability",
         },
         key="meta_diff_table",
     )

@@ -1,6 +1,8 @@
-"""Evidence summary: per subtype, a paragraph with the numbers, the forest plot, the trials,
-the data caveats, methods and numbered references; exported as Word, Markdown, HTML, BibTeX,
-RIS, CSV and Parquet. The fits are the benchmark page's cached objects (views.common)."""
+"""Evidence summary: per subtype, the two sentences a reviewer reads first, a table of the class
+pools, the details, the forest plot, the trials and the data caveats; the marks' legend and the
+methods once; numbered references. Exported as Word, Markdown, HTML, BibTeX, RIS, CSV and
+Parquet, all from the same document (reports.summary). The fits are the benchmark page's cached
+objects (views.common)."""
 
 from __future__ import annotations
 
@@ -147,15 +149,27 @@ if summary.data_label:
     st.warning(f"Every paragraph and export of this summary is labelled "
                f"**{md_escape(summary.data_label)}**.", icon=":material/label_important:")
 
+if summary.legend:
+    # One line per mark, escaped ("* derived" would otherwise be a Markdown list item).
+    st.caption("Marks after a study or a class:  \n"
+               + "  \n".join(md_escape(line) for line in summary.legend))
+
 specs: dict[str, dict] = {}
 for section in summary.sections:
     st.header(section.heading, divider="gray")
-    st.markdown(md_escape(section.narrative))
+    st.markdown(md_escape(section.lead))
+    st.dataframe(pd.DataFrame(list(section.pools), columns=list(section.pool_header)),
+                 hide_index=True, key=f"summary_pools_{section.subtype}")
+    st.caption(md_escape(section.pools_note))
+    if section.details:
+        st.markdown(md_escape(section.details))
+    # the page shows the document's figures: their marks are explained once, above
     spec = chart_spec(forest_chart, section.forest, None, section.chart_title,
-                      list(section.chart_subtitle), section.x_title, section.interval)
+                      list(section.chart_subtitle), section.x_title, section.figure_interval,
+                      legend=False)
     specs[section.subtype] = spec
     show_chart(spec, key=f"summary_forest_{section.subtype}")
-    st.caption(section.caption)
+    st.caption(md_escape(section.caption))
     st.subheader(f"Trials used ({section.subtype})")
     shown = section.trials.assign(
         study=[f"{s.split(' · ')[0]} (this cohort)" if c else s.split(" · ")[0] + m
@@ -173,8 +187,10 @@ for section in summary.sections:
             "study": "Study", "arm": "Arm", "regimen_class": "Class",
             "counts": "Responders/evaluable",
             "estimate": st.column_config.NumberColumn("ORR %", format="%.1f"),
-            "low": st.column_config.NumberColumn(f"{section.interval} low", format="%.1f"),
-            "high": st.column_config.NumberColumn(f"{section.interval} high", format="%.1f"),
+            "low": st.column_config.NumberColumn(
+                f"{section.benchmark.options.arm_interval_name} low", format="%.1f"),
+            "high": st.column_config.NumberColumn(
+                f"{section.benchmark.options.arm_interval_name} high", format="%.1f"),
             "verified": "Verification", "source_type": "Read from",
             "ref_number": st.column_config.NumberColumn(
                 "Ref.", format="%d", help="The reference the numbers were read from"),
@@ -188,8 +204,9 @@ for section in summary.sections:
             st.markdown("\n".join(f"- {md_escape(c)}" for c in section.caveats))
 
 st.header("Methods", divider="gray")
-for section in summary.sections:
-    st.code(section.methods(), language=None, wrap_lines=True)
+st.code(summary.methods, language=None, wrap_lines=True)
+for subtype, text in summary.methods_by_subtype:
+    st.code(f"{subtype}: {text}", language=None, wrap_lines=True)
 
 st.header("References", divider="gray")
 st.markdown("\n".join(f"{r.number}. {md_escape(r.text)}" for r in summary.references))

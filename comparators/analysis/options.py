@@ -63,8 +63,22 @@ class AnalysisOptions:
 
     @property
     def interval_name(self) -> str:
-        """'95% CI' (or 'credible interval' for a Bayesian model)."""
+        """'95% CI' of a pooled estimate (or '95% CrI' under the Bayesian model)."""
         return f"{self.level_text} {'CrI' if self.method == 'BAYES' else 'CI'}"
+
+    @property
+    def arm_interval_name(self) -> str:
+        """'95% CI': an arm's own interval (Wilson, exact, ...) is a confidence interval under
+        every pooling model."""
+        return f"{self.level_text} CI"
+
+    @property
+    def figure_interval_name(self) -> str:
+        """What a figure of arms and pools calls its intervals: '95% CI', or under the Bayesian
+        model '95% CI (arms) / CrI (pools)'."""
+        if self.method == "BAYES":
+            return f"{self.arm_interval_name} (arms) / CrI (pools)"
+        return self.interval_name
 
     def pool_kwargs(self) -> dict[str, Any]:
         """Keyword arguments of `stats.pooling.pool_proportions` for these options."""

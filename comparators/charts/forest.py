@@ -13,6 +13,7 @@ import pandas as pd
 
 from comparators.analysis.benchmark import SubtypeBenchmark
 from comparators.charts.vegalite import DEFAULT_CONFIG, dataset_name, field, top_level
+from comparators.evidence.labels import mark_legend, verification_marks
 from comparators.vocab import CLASS_COLOURS, HIGHLIGHT_COLOUR
 
 ROW_HEIGHT = 22  # px per row: readable at 5 and at 40 studies
@@ -34,11 +35,13 @@ def forest_rows(
     its `ClassPool` (the same object the class table, Across subtypes and the summary show; its
     label says whether this cohort is inside it); the pool of every included arm comes last.
     A class whose arms are all 0% or 100% is not estimable: its line shows the summed counts with
-    their exact interval (`kind` "summed"). `labels` maps row keys to display labels
-    ("Tawbi 2017 · pembrolizumab"); `marks` maps row keys to a verification symbol.
+    their exact interval (`kind` "summed"). `labels` maps row keys to display labels (default:
+    the benchmark's own, "Tawbi 2017 · pembrolizumab"); `marks` maps row keys to a
+    verification symbol (default: evidence.labels.verification_marks of its rows), kept in the
+    `mark` column so the figure carries the legend of the marks it shows.
     """
-    labels = dict(labels or {})
-    marks = dict(marks or {})
+    labels = dict(bm.labels if labels is None else labels)
+    marks = dict(verification_marks(bm.rows) if marks is None else marks)
     fit = bm.fit
     studies = pd.DataFrame([s.to_dict() for s in fit.studies])
     class_of = dict(zip(bm.rows["key"], bm.rows["regimen_class"], strict=True))
@@ -51,7 +54,8 @@ def forest_rows(
         for s in members.itertuples(index=False):
             label = labels.get(s.study, s.study) + marks.get(s.study, "")
             rows.append({
-                "label": label, "study": s.study, "kind": "study", "group": group,
+                "label": label, "study": s.study, "mark": marks.get(s.study, ""),
+                "kind": "study", "group": group,
                 "events": s.events, "n": s.n, "estimate": s.estimate, "low": s.low,
                 "high": s.high, "weight": weight.get(s.study),
                 "highlight": s.study == bm.cohort_key,
@@ -109,6 +113,7 @@ def forest_chart(
     subtitle: str | list[str] = "",
     x_title: str = "Objective response rate (%)",
     interval: str = "95% CI",
+    legend: bool = True,
 ) -> dict:
     """Draw `forest_rows` output: labels | squares, CIs and diamonds | events/n, ORR, weight.
 
@@ -119,8 +124,15 @@ def forest_chart(
 
     `reference` (a fraction) draws a dashed vertical line, e.g. a historical ORR; `interval`
     names the interval in the column header and tooltips ("90% CI"), from the fit's options.
+    With `legend`, the subtitle ends with the meaning of every verification mark the rows show
+    (only those), so an exported PNG or SVG explains its own marks; a document that prints the
+    legend once for all its figures passes legend=False.
     """
-    data = rows.copy()
+    lines = [subtitle] if isinstance(subtitle, str) else list(subtitle)
+    if legend and "mark" in rows:
+        lines += mark_legend([m for m in rows["mark"].dropna() if m])
+    subtitle = [line for line in lines if line] or ""
+    data = rows.drop(columns=["mark"], errors="ignore")
     for col in ("estimate", "low", "high"):
         data[col] = 100 * data[col].astype(float)
     height = ROW_HEIGHT * (len(data) + 1)

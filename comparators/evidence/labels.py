@@ -40,7 +40,8 @@ def first_surname(authors: object) -> str:
 
 
 def study_labels(trials: pd.DataFrame, references: pd.DataFrame) -> dict[str, str]:
-    """study id -> 'Tawbi 2017' from the study's main reference (the id when none is usable)."""
+    """study id -> 'Tawbi 2017' from the study's main reference: 'Author (ID)' when it has no
+    year, the id when it names no author."""
     refs = {str(r["ref"]): r for _, r in references.iterrows()}
     out: dict[str, str] = {}
     journals: dict[str, str] = {}
@@ -59,7 +60,9 @@ def study_labels(trials: pd.DataFrame, references: pd.DataFrame) -> dict[str, st
         surname = first_surname(r.get("authors")) if r is not None else ""
         year = cell_text(r.get("year")) if r is not None else ""
         year = year[:-2] if year.endswith(".0") else year
-        out[study] = f"{surname} {year}".strip() if surname else study
+        # "Author Year"; without a year the id tells the reader which study it is.
+        out[study] = (f"{surname} {year}" if year else f"{surname} ({study})") if surname \
+            else study
         journals[study] = cell_text(r.get("journal")) if r is not None else ""
     # Same first author and year: add the journal when that tells them apart ("Liu 2023, Sci
     # Rep"), else the id (a trial and its expansion cohort in one paper).
@@ -77,7 +80,9 @@ def study_labels(trials: pd.DataFrame, references: pd.DataFrame) -> dict[str, st
 
 
 def arm_labels(trials: pd.DataFrame, references: pd.DataFrame) -> dict[str, str]:
-    """row key ('STUDY · arm') -> 'Author Year · arm'."""
+    """row key ('STUDY · arm') -> 'Author Year · arm': the one name of an arm wherever people
+    read it (forest plot, tables, methods text, leave-out menu, summary, CLI). The key stays
+    the identifier (links, --exclude, data files)."""
     names = study_labels(trials, references)
     return {f"{s} · {a}": f"{names.get(str(s), str(s))} · {a}"
             for s, a in zip(trials["study"].astype(str), trials["arm"].astype(str), strict=True)}

@@ -2,11 +2,13 @@
 
 Pipeline: `build_summary` takes the catalog, the audit findings, this cohort and the model
 options (or the already fitted `SubtypeBenchmark` objects the benchmark page shows, so every
-number is the same object's) and returns a frozen `EvidenceSummary`. Renderers turn it into
-Markdown (`to_markdown`), a standalone HTML page with inline SVG figures (`to_html`) and a Word
-document with PNG figures (`to_docx`); `summary_chart` gives a section's forest plot (the same
-chart the benchmark page draws). Figures are rendered by the caller (reports.export), only
-when exporting.
+number is the same object's) and returns a frozen `EvidenceSummary`. Its `blocks()` are the
+document in reading order (per subtype: the lead, the class-pool table, the details, the
+figure, the trials, the caveats; the marks' legend and the methods once), and three renderers
+draw the same blocks as Markdown (`to_markdown`), a standalone HTML page with inline SVG
+figures (`to_html`) and a Word document with PNG figures (`to_docx`); `summary_chart` gives a
+section's forest plot (the same chart the benchmark page draws). Figures are rendered by the
+caller (reports.export), only when exporting.
 
 All data-derived text is plain text inside the summary; each renderer escapes it for its format.
 No streamlit import here.
@@ -34,6 +36,7 @@ from comparators.analysis.benchmark import (
     SubtypeBenchmark,
     benchmark_subtype,
     class_order,
+    p_text,
     row_key,
     subtype_rows,
 )
@@ -47,6 +50,7 @@ from comparators.evidence.labels import (
     cell_text,
     first_surname,
     is_derived,
+    mark_legend,
     verification_marks,
 )
 from comparators.reports.export import renderable_text
@@ -58,7 +62,6 @@ from comparators.vocab import (
     CLASS_PHRASES,
     DATA_LABELS,
     DERIVED_MEANING,
-    MARK_MEANING,
     VERIFIED_MEANING,
 )
 from comparators.vocab import (
@@ -104,12 +107,17 @@ class Reference:
 
 @dataclass(frozen=True, eq=False)
 class SubtypeSection:
-    """Everything the summary says about one subtype."""
+    """Everything the summary says about one subtype, in reading order: the lead (the two
+    sentences a reviewer reads first), the compact table of class pools, the details, the
+    figure, the trials table and the caveats. Its methods are in the document's."""
 
     subtype: str
     name: str
     benchmark: SubtypeBenchmark
-    narrative: str  # plain text
+    lead: str  # plain text: AI+ICI pooled against ICI pooled; this cohort against them
+    pools: tuple[tuple[str, ...], ...]  # rows of the class-pool table (POOL_HEADER), as text
+    pools_note: str  # under that table: the model and what a blank cell means
+    details: str  # sensitivity analysis, the test between classes, arms left out
     trials: pd.DataFrame  # one row per included arm, this cohort first
     caveats: tuple[str, ...]
     forest: pd.DataFrame  # comparators.forest.forest_rows output
@@ -124,17 +132,32 @@ class SubtypeSection:
         return self.benchmark.options.interval_name
 
     @property
+    def figure_interval(self) -> str:
+        return self.benchmark.options.figure_interval_name
+
+    @property
     def heading(self) -> str:
         return f"{self.subtype} – {self.name}" if self.name and self.name != self.subtype \
             else self.subtype
 
+    @property
+    def narrative(self) -> str:
+        """The section's prose (lead, then details), for JSON and plain-text readers."""
+        return " ".join(filter(None, [self.lead, self.details]))
+
+    @property
+    def pool_header(self) -> tuple[str, ...]:
+        return POOL_HEADER[:4] + (f"ORR % ({self.interval})",) + POOL_HEADER[5:]
+
     def methods(self) -> str:
-        return self.benchmark.methods_paragraph()
+        """This subtype's sentences of the document's methods (what its data needed)."""
+        return " ".join(self.benchmark.methods_specific())
 
 
 @dataclass(frozen=True, eq=False)
 class EvidenceSummary:
-    """The evidence summary of one or more subtypes; render with to_markdown/to_html/to_docx."""
+    """The evidence summary of one or more subtypes; render with to_markdown/to_html/to_docx
+    (all three walk `blocks()`, so they have the same structure)."""
 
     title: str
     cohort_label: str
@@ -147,10 +170,21 @@ class EvidenceSummary:
     references_table: pd.DataFrame  # the rows of references.csv cited, in citation order
     generated: str  # ISO date
     stamp: str = ""  # reproducibility: catalog version, app version, every setting
+    legend: tuple[str, ...] = ()  # what each mark used in the document means, once
+    methods: str = ""  # the methods paragraph common to every subtype, once
 
     @property
     def subtypes(self) -> list[str]:
         return [s.subtype for s in self.sections]
+
+    @property
+    def methods_by_subtype(self) -> list[tuple[str, str]]:
+        """(subtype, sentences) for the subtypes whose data needed something of their own."""
+        return [(s.subtype, s.methods()) for s in self.sections if s.methods()]
+
+    def blocks(self) -> list[Block]:
+        """The document as a sequence of blocks, the one structure every renderer draws."""
+        return document_blocks(self)
 
     def to_frame(self) -> pd.DataFrame:
         """The data behind the summary: every arm and every pooled estimate, proportions as
@@ -173,7 +207,8 @@ class EvidenceSummary:
                            "q_between": bm.q_between, "q_between_df": bm.q_between_df,
                            "q_between_p": bm.q_between_p})
             pooled += [{"subtype": s.subtype, "kind": "difference", "regimen_class": c.what,
-                        "estimate": c.difference, "low": c.low, "high": c.high, "p": c.p}
+                        "estimate": c.difference, "low": c.low, "high": c.high, "p": c.p,
+                        "prob_positive": c.prob_positive}
                        for c in bm.headline]
             frames += [arms, pd.DataFrame(pooled)]
         # Columns empty in one part (a study reference no arm needs) are left out before the
@@ -202,6 +237,8 @@ class EvidenceSummary:
                 "comparisons": [c.to_dict() for c in bm.headline],
                 "q_between": _num(bm.q_between), "q_between_df": bm.q_between_df,
                 "q_between_p": _num(bm.q_between_p), "figure": s.figure_number,
+                "lead": s.lead, "details": s.details,
+                "pools": [dict(zip(s.pool_header, row, strict=True)) for row in s.pools],
                 "trials": [{k: _json(v) for k, v in r.items()}
                            for r in s.trials.to_dict("records")],
                 "caveats": list(s.caveats), "methods": s.methods(),
@@ -210,7 +247,8 @@ class EvidenceSummary:
             "title": self.title, "generated": self.generated, "cohort": {
                 "label": self.cohort_label, "kind": self.cohort_kind,
                 "caveat": self.cohort_caveat, "data_label": self.data_label},
-            "model": self.model, "settings": self.stamp, "sections": sections,
+            "model": self.model, "settings": self.stamp, "legend": list(self.legend),
+            "methods": self.methods, "sections": sections,
             "references": [{"number": r.number, "key": r.key, "text": r.text, "links": r.links}
                            for r in self.references],
         }
@@ -380,7 +418,9 @@ def _audit_caveats(
         for _, c in claims.iterrows():
             about[(str(c["where"]), str(c["claim"]))] = (cell_text(c.get("study")),
                                                         cell_text(c.get("subtype")))
-    out: list[str] = []
+    # Findings that quote the same figure of the same paragraph (two checks of one sentence:
+    # its arithmetic and its source) become one caveat.
+    groups: dict[tuple[str, frozenset[str]], list[pd.Series]] = {}
     for _, f in findings.iterrows():
         if bool(f.get("consistent", True)):
             continue
@@ -396,10 +436,17 @@ def _audit_caveats(
             in_subtype = re.search(rf"\b{re.escape(subtype)}\b", str(f["where"]))
             touches = named and in_subtype is not None
         if touches:
-            line = (f"Seed paper, {f['where']}: \u201c{f['claim']}\u201d — "
-                    f"{f.get('explanation', '')}")
-            if line not in out:
-                out.append(line)
+            figures = frozenset(re.findall(r"\d+(?:\.\d+)?%", str(f["claim"])))
+            group = (str(f["where"]).split(" (")[0], figures) if figures else (
+                str(f["where"]), frozenset({str(f["claim"])}))
+            groups.setdefault(group, []).append(f)
+    out: list[str] = []
+    for members in groups.values():
+        claims = list(dict.fromkeys(str(f["claim"]) for f in members))
+        why = list(dict.fromkeys(cell_text(f.get("explanation")) for f in members))
+        quoted = " and ".join(f"\u201c{c}\u201d" for c in claims)
+        out.append(f"Seed paper, {members[0]['where']}: {quoted} — "
+                   + " ".join(w.rstrip(".") + "." for w in why if w))
     return out
 
 
@@ -411,16 +458,17 @@ def chart_texts(bm: SubtypeBenchmark, name: str, cohort: ThisCohort,
     are the ones that produced the numbers.
     """
     o = bm.options
-    subtitle = [f"{name}; {o.model_text()}; arms: {CI_SHORT[o.ci_method]} {o.interval_name}; "
+    subtitle = [f"{name}; {o.model_text()}; arms: {CI_SHORT[o.ci_method]} "
+                f"{o.arm_interval_name}; "
                 f"class pools {'incl.' if o.include_cohort else 'without'} this cohort"]
     if bm.excluded:
-        subtitle.append("Left out: " + ", ".join(bm.excluded))
+        subtitle.append("Left out: " + ", ".join(bm.label(k) for k in bm.excluded))
     if not cohort.is_real:
         subtitle.append(f"{cohort.label}: {cohort.caveat}")
     if sources:  # one subtitle line per ~110 characters, so the figure keeps its width
         subtitle += textwrap.wrap(sources, 110, break_on_hyphens=False)
     return (f"Objective response rate in {bm.subtype}", tuple(subtitle),
-            f"Objective response rate (%), {o.interval_name}")
+            f"Objective response rate (%), {o.figure_interval_name}")
 
 
 def _cohort_phrase(cohort: ThisCohort, data_label: str | None) -> str:
@@ -429,37 +477,151 @@ def _cohort_phrase(cohort: ThisCohort, data_label: str | None) -> str:
     return f"{phrase} [{data_label}]" if data_label else phrase
 
 
-def _pool_sentence(pool: ClassPool, bm: SubtypeBenchmark, refs: str, first: bool,
-                   mark: str) -> str:
-    """One class pool in words, from the ClassPool the page shows."""
-    f, level = pool.fit, bm.level
-    kind = "CrI" if f.method == "BAYES" else "CI"
-    phrase = CLASS_PHRASES.get(pool.regimen_class, pool.regimen_class)
-    arms = "comparator arm" if not pool.includes_cohort else "arm"
-    arms += "" if pool.k == 1 else "s"
-    scope = " (this cohort included)" if pool.includes_cohort else ""
+#: The class-pool table under each lead (the ORR header names the interval; SubtypeSection).
+POOL_HEADER = ("Class", "Arms (k)", "Patients", "Responders", "ORR % (CI)", "I² %", "τ²",
+               "Refs.")
+
+
+def _interval_text(pool: ClassPool | PooledProportion, level: float, bayes: bool) -> str:
+    """'95% CI 45.5–84.5%', 'exact 95% CI 0.0–20.6%' (not estimable) or '95% CrI …'."""
     if not pool.estimable:
-        return (f"in {pool.k} {arms} of {phrase} in {bm.subtype}{scope}{refs}{mark}, "
-                f"{pool.events} of {pool.n} patients responded ({percent(pool.estimate)}; "
-                f"exact {_ci(f.low, f.high, level)}); random-effects pooling is not "
-                "estimable when every arm has the same 0% or 100% rate")
-    if pool.k == 1:
-        what = f"the ORR was {percent(f.estimate)} ({_ci(f.low, f.high, level, kind)})"
+        return "exact " + _ci(pool.low, pool.high, level)
+    return _ci(pool.low, pool.high, level, "CrI" if bayes else "CI")
+
+
+def _pool_phrase(pool: ClassPool, level: float, bayes: bool) -> str:
+    """'68.1% (95% CI 45.5–84.5%; 3 arms, 46 patients)', as the lead reads a class pool."""
+    arms = f"{pool.k} arm{'s' if pool.k != 1 else ''}"
+    if not pool.estimable:
+        return (f"{percent(pool.estimate)} ({_interval_text(pool, level, bayes)}; "
+                f"{pool.events} of {pool.n} patients in {arms}, not estimable by pooling)")
+    return (f"{percent(pool.estimate)} ({_interval_text(pool, level, bayes)}; {arms}, "
+            f"{pool.n} patients)")
+
+
+def _difference_text(c: Comparison, level: float, bayes: bool) -> str:
+    """'+28.1 percentage points (95% CI +3.6 to +46.7; p = 0.025)'."""
+    kind = "CrI" if bayes else "CI"
+    return (f"{100 * c.difference:+.1f} percentage points ({100 * level:g}% {kind} "
+            f"{100 * c.low:+.1f} to {100 * c.high:+.1f}; {c.evidence})")
+
+
+def _lead(bm: SubtypeBenchmark, reported: Sequence[str], refs: Mapping[str, str],
+          cohort_sentence: str) -> str:
+    """The two sentences a reviewer reads first: AI+ICI pooled against ICI pooled, then this
+    cohort against pooled AI+ICI (or why it cannot be set beside it)."""
+    level, bayes = bm.level, bm.options.method == "BAYES"
+    pools: dict[str, ClassPool] = {c: bm.class_pools[c] for c in ("AI+ICI", "ICI")
+                                   if c in reported and c in bm.class_pools}
+
+    def named(cls: str) -> str:
+        inside = " (this cohort included)" if pools[cls].includes_cohort else ""
+        return f"{CLASS_PHRASES.get(cls, cls)}{inside}{refs.get(cls, '')}"
+
+    first = ""
+    if len(pools) == 2:
+        c = next((h for h in bm.headline if h.a == "AI+ICI" and h.b == "ICI"), None)
+        first = (f"In {bm.subtype}, the ORR was {_pool_phrase(pools['AI+ICI'], level, bayes)} "
+                 f"for {named('AI+ICI')} and {_pool_phrase(pools['ICI'], level, bayes)} for "
+                 f"{named('ICI')}" + (f": a difference of {_difference_text(c, level, bayes)}."
+                                      if c is not None else "."))
+    elif pools:
+        (cls, pool), = pools.items()
+        other = "ICI" if cls == "AI+ICI" else "AI+ICI"
+        missing = (f"; no {CLASS_PHRASES.get(other, other)} arm reported {bm.subtype}"
+                   if other in reported else "")
+        first = (f"In {bm.subtype}, the ORR was {_pool_phrase(pool, level, bayes)} for "
+                 f"{named(cls)}{missing}.")
+    elif (shown := [c for c in reported if c in bm.class_pools]):
+        pool = bm.class_pools[shown[0]]
+        first = (f"In {bm.subtype}, the ORR was {_pool_phrase(pool, level, bayes)} for "
+                 f"{CLASS_PHRASES.get(shown[0], shown[0])}{refs.get(shown[0], '')}.")
     else:
-        het = "; ".join(filter(None, [bm.options.model_text(), _i2(f)]))
-        what = (f"the pooled ORR was {percent(f.estimate)} "
-                f"({_ci(f.low, f.high, level, kind)}; {het})")
-    if first:
-        return (f"in {pool.k} {arms} of {phrase} in {bm.subtype}{scope}{refs}{mark} "
-                f"(n = {pool.n} evaluable patients), {what}")
-    extra = (_i2(f) or "") if pool.k > 1 else "single arm"
-    return (f"{percent(f.estimate)} ({_ci(f.low, f.high, level, kind)}) for {phrase}{scope} "
-            f"(k = {pool.k}, n = {pool.n}{'; ' + extra if extra else ''}){refs}{mark}")
+        first = (f"No comparator arm of the selected regimen classes "
+                 f"({', '.join(reported) or 'none'}) reported {bm.subtype}.")
+    return " ".join(filter(None, [first, cohort_sentence]))
 
 
-def _difference_sentence(c: Comparison, level: float) -> str:
-    return (f"{c.what}: {100 * c.difference:+.1f} percentage points ({100 * level:g}% CI "
-            f"{100 * c.low:+.1f} to {100 * c.high:+.1f}; {_p(c.p)}, {c.test})")
+def _cohort_sentence(bm: SubtypeBenchmark, reported: Sequence[str], phrase: str, cited: str,
+                     unitemised: Mapping[str, int]) -> str:
+    """This cohort's ORR and its difference from the pool it is compared with."""
+    row, level = bm.cohort_row, bm.level
+    upper = phrase[0].upper() + phrase[1:]
+    if row is None:
+        if bm.subtype in unitemised:
+            n = unitemised[bm.subtype]
+            return (f"{upper} lists {n} {bm.subtype} patient{'s' if n != 1 else ''} in its "
+                    "Table 1 but does not itemise their responses, so it cannot be set beside "
+                    "these.")
+        return f"{upper} has no {bm.subtype} patients to set beside these."
+    own = next(s for s in bm.fit.studies if s.study == str(row["key"]))
+    k, n = int(row["responders"]), int(row["evaluable"])
+    text = (f"In {phrase}{cited}, {k} of {n} ({percent(k / n)}, {_ci(own.low, own.high, level)}, "
+            f"{CI_SHORT.get(bm.ci_method)}) responded")
+    c = next((h for h in bm.headline if h.a == "This cohort"), None)
+    if c is not None and "AI+ICI" in reported:
+        target = (f"the other AI+ICI arms pooled (k = {c.k_b})" if bm.options.include_cohort
+                  else "pooled AI+ICI")
+        bayes = bm.options.method == "BAYES"
+        return f"{text}: a difference of {_difference_text(c, level, bayes)} from {target}."
+    if "AI+ICI" in bm.class_pools and c is None and "AI+ICI" in reported:
+        return (f"{text}; it is the only AI+ICI arm in its pool, so there is nothing to "
+                "compare it with.")
+    return text + "."
+
+
+def _pool_rows(bm: SubtypeBenchmark, reported: Sequence[str], refs: Mapping[str, str],
+               cohort_refs: str) -> tuple[tuple[str, ...], ...]:
+    """The compact table: this cohort, each reported class pool (and the pool this cohort is
+    compared with when its own contains it), then every included arm pooled."""
+    def cell(p: ClassPool | PooledProportion) -> str:
+        tail = ", exact" if not p.estimable else ""
+        return f"{100 * p.estimate:.1f} ({100 * p.low:.1f}–{100 * p.high:.1f}){tail}"
+
+    def het(f: PooledProportion) -> tuple[str, str]:
+        i2 = "" if f.i2 is None or pd.isna(f.i2) else f"{f.i2:.0f}"
+        tau2 = "" if f.tau2 is None or pd.isna(f.tau2) or f.k < 2 else f"{f.tau2:.3f}"
+        return i2, tau2
+
+    rows: list[tuple[str, ...]] = []
+    row = bm.cohort_row
+    if row is not None:
+        own = next(s for s in bm.fit.studies if s.study == str(row["key"]))
+        rows.append((str(row["label"]) if "label" in row else "This cohort", "1",
+                     str(int(row["evaluable"])), str(int(row["responders"])),
+                     f"{100 * own.estimate:.1f} ({100 * own.low:.1f}–{100 * own.high:.1f})",
+                     "", "", cohort_refs))
+    for cls in reported:
+        pool = bm.class_pools.get(cls)
+        if pool is None:
+            continue
+        name = CLASS_PHRASES.get(cls, cls) + (" (incl. this cohort)" if pool.includes_cohort
+                                              else "")
+        rows.append((name, str(pool.k), str(pool.n), str(pool.events), cell(pool),
+                     *het(pool.fit), refs.get(cls, "").strip()))
+        ref = bm.cohort_reference
+        if ref is not None and cls == ref.regimen_class:
+            rows.append((f"{CLASS_PHRASES.get(cls, cls)}, other arms (compared with this "
+                         "cohort)", str(ref.k), str(ref.n), str(ref.events), cell(ref),
+                         *het(ref.fit), refs.get(cls, "").strip()))
+    f = bm.fit
+    rows.append(("All included arms" + (" (incl. this cohort)" if row is not None else ""),
+                 str(f.k), str(int(bm.rows["evaluable"].sum())),
+                 str(int(bm.rows["responders"].sum())), cell(f), *het(f), ""))
+    return tuple(rows)
+
+
+def _details(bm: SubtypeBenchmark, reported: Sequence[str]) -> str:
+    """After the table: the primary-source sensitivity analysis, the test between classes and
+    the arms the user left out."""
+    parts = [_primary_only_sentence(bm, reported, bm.level)]
+    if bm.q_between is not None:
+        parts.append(f"Test for subgroup differences between the regimen classes: "
+                     f"Q = {bm.q_between:.2f} (df = {bm.q_between_df}, "
+                     f"{p_text(bm.q_between_p)}).")
+    if bm.excluded:
+        parts.append(f"Left out by the user: {', '.join(bm.label(k) for k in bm.excluded)}.")
+    return " ".join(filter(None, parts))
 
 
 def _primary_only_sentence(bm: SubtypeBenchmark, reported: Sequence[str], level: float) -> str:
@@ -471,8 +633,11 @@ def _primary_only_sentence(bm: SubtypeBenchmark, reported: Sequence[str], level:
     except BenchmarkError:
         primary = None
     pieces, differs = [], False
+    bayes = bm.options.method == "BAYES"
     for cls in reported:
-        main = bm.class_pools[cls]
+        main = bm.class_pools.get(cls)
+        if main is None:
+            continue
         alt_pool = primary.class_pools.get(cls) if primary is not None else None
         if alt_pool is None:
             pieces.append(f"no {CLASS_PHRASES.get(cls, cls)} arm")
@@ -481,11 +646,41 @@ def _primary_only_sentence(bm: SubtypeBenchmark, reported: Sequence[str], level:
         if (alt_pool.k, round(alt_pool.estimate, 6)) != (main.k, round(main.estimate, 6)):
             differs = True
         pieces.append(f"{CLASS_PHRASES.get(cls, cls)} {percent(alt_pool.estimate)} "
-                      f"({_ci(alt_pool.low, alt_pool.high, level)}; k = {alt_pool.k})")
+                      f"({_interval_text(alt_pool, level, bayes)}; k = {alt_pool.k})")
     if not differs:
         return ""
     return ("With only the numbers read from the trials' own full papers (sensitivity "
             "analysis): " + "; ".join(pieces) + ".")
+
+
+def _in_lead_or_methods(note: str) -> bool:
+    """Benchmark notes the document says elsewhere (the lead, the details or the methods):
+    this cohort's missing subtype, the classes left out of (or the absence of) the test
+    between classes, the HKSJ variant and the prior."""
+    return note.startswith(("This cohort has no", "This cohort is the only", "Bayesian model:",
+                            "prior:", "Hartung-Knapp")) or "test for subgroup differences" in note
+
+
+def _verification_caveats(comparators: pd.DataFrame, labels: Mapping[str, str],
+                          marks: Mapping[str, str]) -> list[str]:
+    """One caveat per verification level and one for derived counts, naming their arms."""
+    def arm(r: pd.Series) -> str:
+        return (f"{labels.get(str(r['key']), str(r['key']))} "
+                f"({int(r['responders'])}/{int(r['evaluable'])})")
+
+    out = []
+    for level, meaning in VERIFIED_MEANING.items():
+        hits = [arm(r) for _, r in comparators.iterrows() if cell_text(r.get("verified")) == level]
+        if hits:
+            mark = next((marks[str(r["key"])] for _, r in comparators.iterrows()
+                         if cell_text(r.get("verified")) == level and marks.get(str(r["key"]))),
+                        "")
+            out.append(f"{level[0].upper() + level[1:]}{' (' + mark + ')' if mark else ''}: "
+                       f"{'; '.join(hits)} — {meaning}.")
+    derived = [arm(r) for _, r in comparators.iterrows() if is_derived(r.get("derived"))]
+    if derived:
+        out.append(f"Derived counts (*): {'; '.join(derived)} — {DERIVED_MEANING}.")
+    return out
 
 
 def _section(
@@ -494,7 +689,7 @@ def _section(
     claims: pd.DataFrame | None, surnames: Mapping[str, str], labels: Mapping[str, str],
     unitemised: Mapping[str, int], figure_number: int,
 ) -> SubtypeSection:
-    fit, rows, level = bm.fit, bm.rows, bm.level
+    fit, rows = bm.fit, bm.rows
     studies = {s.study: s for s in fit.studies}
     comparators = rows[~rows["is_cohort"]]
     marks = verification_marks(rows)
@@ -507,72 +702,41 @@ def _section(
     ).sort_values(["_class", "_orr"], ascending=[True, False]).drop(columns=["_class", "_orr"])
 
     reported = [c for c in bm.class_pools if classes is None or c in set(classes)]
-    sentences: list[str] = []
-    for i, cls in enumerate(reported):
+    # Citations are numbered in reading order: the lead's two classes, this cohort, then the
+    # table's other classes and the trials table.
+    refs: dict[str, str] = {}
+
+    def cite_class(cls: str) -> None:
         pool = bm.class_pools[cls]
         members = rows[rows["key"].isin(pool.keys)]
-        refs = _cites(filter(None, (cites.cite(_read_from(r))
-                                    for _, r in members.iterrows())))
-        refs = f" {refs}" if refs else ""
+        numbers = _cites(filter(None, (cites.cite(_read_from(r)) for _, r in members.iterrows())))
         mark = "".join(sorted({marks[k] for k in pool.keys if marks.get(k)}))
-        sentences.append(_pool_sentence(pool, bm, refs, i == 0, mark))
-    parts: list[str] = []
-    if sentences:
-        first, rest = sentences[0][:1].upper() + sentences[0][1:], sentences[1:]
-        if rest:
-            joined = rest[0] if len(rest) == 1 else ", ".join(rest[:-1]) + " and " + rest[-1]
-            parts.append(f"{first}, compared with {joined}.")
-        else:
-            parts.append(f"{first}.")
-    elif classes is not None:
-        parts.append(f"No comparator arm of the selected regimen classes "
-                     f"({', '.join(classes) or 'none'}) reported {bm.subtype}.")
+        refs[cls] = (f" {numbers}" if numbers else "") + mark
 
+    for first in [c for c in ("AI+ICI", "ICI") if c in reported]:
+        cite_class(first)
     cohort_row = bm.cohort_row
+    # Only the published cohort's numbers come from its reference; an edited, synthetic or
+    # uploaded cohort's do not, so it cites nothing.
+    cited = (cites.cite(_read_from(cohort_row))
+             if cohort_row is not None and data_label is None else None)
+    cohort_refs = f"[{cited}]" if cited else ""
     phrase = _cohort_phrase(cohort, data_label)
-    if cohort_row is not None:
-        own = studies[str(cohort_row["key"])]
-        # Only the published cohort's numbers come from its reference; an edited, synthetic
-        # or uploaded cohort's do not, so it cites nothing.
-        cited = cites.cite(_read_from(cohort_row)) if data_label is None else None
-        k, n = int(cohort_row["responders"]), int(cohort_row["evaluable"])
-        parts.append(
-            f"In {phrase}{' [' + str(cited) + ']' if cited else ''}, {k} of {n} "
-            f"({percent(k / n)}, {_ci(own.low, own.high, level)}, {CI_SHORT.get(bm.ci_method)}) "
-            "responded.")
-    elif bm.subtype in unitemised:
-        parts.append(f"{phrase[0].upper() + phrase[1:]} lists {unitemised[bm.subtype]} "
-                     f"{bm.subtype} patient{'s' if unitemised[bm.subtype] != 1 else ''} in its "
-                     "Table 1 but does not itemise their responses, so it cannot be set beside "
-                     "these.")
-    else:
-        parts.append(f"{phrase[0].upper() + phrase[1:]} has no {bm.subtype} patients to set "
-                     "beside these.")
-    differences = [c for c in bm.headline
-                   if set(reported) >= {c.b} | ({c.a} if c.a in bm.class_pools else set())]
-    if differences:
-        parts.append("Differences: " + "; ".join(_difference_sentence(c, level)
-                                                 for c in differences) + ".")
-    sensitivity = _primary_only_sentence(bm, reported, level)
-    if sensitivity:
-        parts.append(sensitivity)
-    overall = (f"Across all {fit.k} included arms"
-               + (" (this cohort counted as AI+ICI)" if cohort_row is not None else "")
-               + f", the pooled ORR was {percent(fit.estimate)} ("
-               + _ci(fit.low, fit.high, level, "CrI" if fit.method == "BAYES" else "CI")
-               + "".join(f"; {x}" for x in [_i2(fit)] if x)
-               + ("" if fit.tau2 is None or pd.isna(fit.tau2) else f", τ² = {fit.tau2:.3f}")
-               + ")")
-    if bm.q_between is not None:
-        overall += (f"; the test for subgroup differences between regimen classes gave "
-                    f"Q = {bm.q_between:.2f} (df = {bm.q_between_df}, {_p(bm.q_between_p)})")
-    parts.append(overall + ".")
-    if bm.excluded:
-        parts.append(f"Left out by the user: {', '.join(bm.excluded)}.")
-    used_marks = sorted({marks[k] for k in rows["key"] if marks.get(k)})
-    if used_marks:
-        parts.append("Marked numbers: " + "; ".join(f"{m} {MARK_MEANING[m]}" for m in used_marks)
-                     + ".")
+    lead = _lead(bm, reported, refs, _cohort_sentence(
+        bm, reported, phrase, f" {cohort_refs}" if cohort_refs else "", unitemised))
+    for cls in reported:
+        if cls not in refs:
+            cite_class(cls)
+    pools = _pool_rows(bm, reported, refs, cohort_refs)
+    bayes = bm.options.method == "BAYES"
+    inside = "inside" if bm.options.include_cohort else "outside"
+    pools_note = (f"ORR with its {bm.options.interval_name}, pooled per class with "
+                  f"{bm.options.model_text()} (this cohort {inside} its class pool); 'exact': "
+                  "summed counts of a class whose arms all had 0% or all 100% responders. "
+                  "Blank I² or τ²: not estimable (one arm, or such a class)"
+                  + ("; the Bayesian model reports the posterior median of τ² and defines no I²"
+                     if bayes else "") + ".")
+    details = _details(bm, reported)
 
     # The trials table (cite any reference not yet cited, in table order).
     ordered = pd.concat([rows[rows["is_cohort"]], comparators])
@@ -605,22 +769,16 @@ def _section(
     for col in ("ref_number", "study_ref_number"):
         trials[col] = trials[col].astype("Int64")
 
-    # Caveats: audit findings on these studies, then each row's verification status.
+    # Caveats: audit findings on these studies (one per quoted figure), the arms by
+    # verification level, then the benchmark's notes that nothing else in the document says.
     names = set(rows["study"].astype(str)) | ({cohort.replaces} if cohort.replaces else set())
     used = {str(r) for r in rows["ref"].dropna()}
     caveats = _audit_caveats(findings, claims, names, bm.subtype,
                              {k: v for k, v in surnames.items() if k in used})
-    for _, r in comparators.iterrows():
-        verified = cell_text(r.get("verified"))
-        arm = (f"{labels.get(str(r['key']), r['key'])} ({int(r['responders'])}/"
-               f"{int(r['evaluable'])})")
-        if verified in VERIFIED_MEANING:
-            caveats.append(f"{arm}: {verified} — {VERIFIED_MEANING[verified]}.")
-        if is_derived(r.get("derived")):
-            caveats.append(f"{arm}: derived — {DERIVED_MEANING}.")
+    caveats += _verification_caveats(comparators, labels, marks)
     if cohort_row is not None and data_label:
         caveats.insert(0, f"{cohort.label}: {data_label}. {cohort.caveat}".strip())
-    caveats += [n[:1].upper() + n[1:] for n in bm.notes]
+    caveats += [n[:1].upper() + n[1:] for n in bm.notes if not _in_lead_or_methods(n)]
 
     forest = forest_rows(bm, labels=labels, marks=marks)
     cited_sources = []
@@ -632,16 +790,16 @@ def _section(
     sources = "Sources: " + ", ".join(cited_sources) if cited_sources else ""
     title, subtitle, x_title = chart_texts(bm, name, cohort, sources)
     caption = (f"Figure {figure_number}. Objective response rate in {bm.subtype} "
-               f"({name}): each arm with its {bm.options.interval_name} "
+               f"({name}): each arm with its {bm.options.arm_interval_name} "
                f"({CI_SHORT.get(bm.ci_method)}), class pools ({bm.options.model_text()}; "
                f"{'including' if bm.options.include_cohort else 'without'} this cohort) and "
                f"the pool of all included arms. {sources}."
-               + (" " + "; ".join(f"{m} {MARK_MEANING[m]}" for m in used_marks) + "."
-                  if used_marks else ""))
+               + (" Marks as in the legend at the top." if marks else ""))
     return SubtypeSection(
-        subtype=bm.subtype, name=name, benchmark=bm, narrative=" ".join(parts), trials=trials,
-        caveats=tuple(caveats), forest=forest, chart_title=title, chart_subtitle=subtitle,
-        x_title=x_title, figure_number=figure_number, caption=caption,
+        subtype=bm.subtype, name=name, benchmark=bm, lead=lead, pools=pools,
+        pools_note=pools_note, details=details, trials=trials, caveats=tuple(caveats),
+        forest=forest, chart_title=title, chart_subtitle=subtitle, x_title=x_title,
+        figure_number=figure_number, caption=caption,
     )
 
 
@@ -701,7 +859,8 @@ def build_summary(
         if bm is None:
             try:
                 bm = benchmark_subtype(subtype_rows(trials, cohort, code,
-                                                    options.include_overlapping), options)
+                                                    options.include_overlapping, labels),
+                                       options)
             except BenchmarkError as err:
                 raise SummaryError(f"{code}: {err}") from err
         sections.append(_section(bm, names.get(code, code), cohort, data_label, classes, cites,
@@ -710,19 +869,39 @@ def build_summary(
     stamp = "; ".join(filter(None, [catalog_stamp, f"app {APP_VERSION}",
                                     f"subtypes: {', '.join(s.subtype for s in sections)}",
                                     used.stamp()]))
+    used_marks = {m for s in sections for m in s.trials["mark"] if m}
     return EvidenceSummary(
         title=TITLE, cohort_label=cohort.label, cohort_kind=cohort.kind,
         cohort_caveat=cohort.caveat, data_label=data_label, model=model_description(used),
         sections=tuple(sections), references=cites.references(),
         references_table=cites.table(),
         generated=(generated or date.today()).isoformat(), stamp=stamp,
+        legend=tuple(mark_legend(list(used_marks))), methods=_methods(sections),
     )
 
 
+def _and(items: Sequence[str]) -> str:
+    """'ASPS', 'ASPS and UPS', 'ASPS, UPS and LMS'."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _methods(sections: Sequence[SubtypeSection]) -> str:
+    """The methods paragraph common to every subtype (they share one set of options); what a
+    subtype's data needed of its own is `SubtypeSection.methods`."""
+    bm = sections[0].benchmark
+    parts = bm.methods_general(_and([s.subtype for s in sections]))
+    if (not any(s.benchmark.corrected for s in sections)
+            and bm.fit.method not in {"GLMM", "BAYES"} and bm.fit.measure in {"logit", "raw"}):
+        parts.append("No continuity correction was needed.")
+    parts.append("Computed with the comparators package, validated against metafor.")
+    return " ".join(parts)
+
+
 def summary_chart(section: SubtypeSection) -> dict:
-    """The section's forest plot (a Vega-Lite spec), as the benchmark page draws it."""
+    """The section's forest plot (a Vega-Lite spec), as the benchmark page draws it, without
+    the legend of its marks: the document prints that legend once for every figure."""
     return forest_chart(section.forest, None, section.chart_title, list(section.chart_subtitle),
-                        section.x_title, section.interval)
+                        section.x_title, section.figure_interval, legend=False)
 
 
 def render_figures(summary: EvidenceSummary, fmt: str = "png",
@@ -769,12 +948,76 @@ def _table_cells(section: SubtypeSection) -> list[tuple[str, ...]]:
 
 
 def _table_note(section: SubtypeSection) -> str:
-    """The note under a trials table: the interval, the reference numbers, the marks used."""
-    legend = [f"{m} {MARK_MEANING[m]}" for m in MARK_MEANING if m in set(section.trials["mark"])]
-    return "; ".join([f"ORR with {section.interval} per arm "
-                      f"({CI_SHORT.get(section.benchmark.ci_method, '')})",
-                      "Ref. = the reference the numbers were read from (with the study's own "
-                      "report, when that is another document)", *legend]) + "."
+    """The note under a trials table: the interval and what the reference numbers are."""
+    return (f"ORR with {section.benchmark.options.arm_interval_name} per arm "
+            f"({CI_SHORT.get(section.benchmark.ci_method, '')}); Ref. = the reference the "
+            "numbers were read from (with the study's own report, when that is another "
+            "document).")
+
+
+# --------------------------------------------------------------------------- document model
+
+
+@dataclass(frozen=True)
+class Block:
+    """One element of the document, in reading order; the three renderers draw the same list.
+
+    kind: title | label | meta | small | heading (level 1 or 2) | paragraph | table (header,
+    rows, emphasised rows) | note | figure (subtype, caption in text) | bullets (items) |
+    references (items). Text is plain; each renderer escapes it for its format.
+    """
+
+    kind: str
+    text: str = ""
+    level: int = 1
+    header: tuple[str, ...] = ()
+    rows: tuple[tuple[str, ...], ...] = ()
+    emphasis: tuple[bool, ...] = ()
+    items: tuple[str, ...] = ()
+    key: str = ""  # a section's subtype: its anchor, and which figure
+
+
+def document_blocks(summary: EvidenceSummary) -> list[Block]:
+    """The evidence summary in reading order: title, labels and settings, the marks' legend
+    once, then per subtype its lead, class-pool table, details, figure, trials and caveats;
+    the methods once (with what each subtype needed of its own); the references."""
+    out = [Block("title", summary.title)]
+    if summary.data_label:
+        out.append(Block("label", f"{summary.cohort_label}: {summary.cohort_caveat}",
+                         header=(summary.data_label,)))
+    out += [Block("meta", f"Generated {summary.generated}. Model: {summary.model}."),
+            Block("small", f"Reproducibility: {summary.stamp}.")]
+    if summary.legend:
+        out.append(Block("note", "Marks after a study or a class: " + "; ".join(summary.legend)
+                         + "."))
+    for s in summary.sections:
+        out += [Block("heading", s.heading, 1, key=s.subtype), Block("paragraph", s.lead),
+                Block("heading", f"Pooled ORR by regimen class ({s.subtype})", 2),
+                Block("table", header=s.pool_header, rows=s.pools,
+                      emphasis=tuple(i == 0 and s.benchmark.cohort_row is not None
+                                     for i in range(len(s.pools)))),
+                Block("note", s.pools_note)]
+        if s.details:
+            out.append(Block("paragraph", s.details))
+        out.append(Block("figure", s.caption, key=s.subtype))
+        cells = _table_cells(s)
+        out += [Block("heading", f"Trials used ({s.subtype})", 2),
+                Block("table", header=TABLE_HEADER, rows=tuple(cells),
+                      emphasis=tuple(bool(c) for c in s.trials["is_cohort"])),
+                Block("note", _table_note(s))]
+        if s.caveats:
+            out += [Block("heading", f"Data caveats ({s.subtype})", 2),
+                    Block("bullets", items=s.caveats)]
+    out += [Block("heading", "Methods", 1), Block("paragraph", summary.methods)]
+    out += [Block("paragraph", f"{subtype}: {text}")
+            for subtype, text in summary.methods_by_subtype]
+    out += [Block("heading", "References", 1),
+            Block("references", items=tuple(f"{r.number}. {r.text}"
+                                            for r in summary.references))]
+    return out
+
+
+# --------------------------------------------------------------------------- renderers
 
 
 def to_markdown(summary: EvidenceSummary, figures: Mapping[str, str] | None = None) -> str:
@@ -786,33 +1029,30 @@ def to_markdown(summary: EvidenceSummary, figures: Mapping[str, str] | None = No
     def e(text: object) -> str:
         return md_escape(renderable_text(str(text)), document=True)
 
-    lines = [f"# {e(summary.title)}", ""]
-    if summary.data_label:
-        lines += [f"> **{e(summary.data_label)}** — {e(summary.cohort_label)}: "
-                  f"{e(summary.cohort_caveat)}", ""]
-    lines += [f"Generated {summary.generated}. Model: {e(summary.model)}.", "",
-              f"Reproducibility: {e(summary.stamp)}.", ""]
-    for s in summary.sections:
-        lines += [f"## {e(s.heading)}", "", e(s.narrative), ""]
-        if figures and s.subtype in figures:
-            lines += [f"![Figure {s.figure_number}]({figures[s.subtype]})", ""]
-        lines += [f"*{e(s.caption)}*", ""]
-        lines += [f"### Trials used ({e(s.subtype)})", "",
-                  "| " + " | ".join(TABLE_HEADER) + " |",
-                  "|" + "|".join("---" for _ in TABLE_HEADER) + "|"]
-        lines += ["| " + " | ".join(e(c) for c in row) + " |" for row in _table_cells(s)]
-        lines.append("")
-        lines += [e(_table_note(s)), ""]
-        if s.caveats:
-            lines += [f"### Data caveats ({e(s.subtype)})", ""]
-            lines += [f"- {e(c)}" for c in s.caveats]
+    numbers = {s.subtype: s.figure_number for s in summary.sections}
+    lines: list[str] = []
+    for b in summary.blocks():
+        if b.kind == "title":
+            lines += [f"# {e(b.text)}", ""]
+        elif b.kind == "label":
+            lines += [f"> **{e(b.header[0])}** — {e(b.text)}", ""]
+        elif b.kind == "heading":
+            lines += [f"{'#' * (b.level + 1)} {e(b.text)}", ""]
+        elif b.kind == "table":
+            lines += ["| " + " | ".join(e(h) for h in b.header) + " |",
+                      "|" + "|".join("---" for _ in b.header) + "|"]
+            lines += ["| " + " | ".join(e(c) for c in row) + " |" for row in b.rows]
             lines.append("")
-    lines += ["## Methods", ""]
-    for s in summary.sections:
-        lines += [e(s.methods()), ""]
-    lines += ["## References", ""]
-    lines += [f"{r.number}. {e(r.text)}" for r in summary.references]
-    lines.append("")
+        elif b.kind == "figure":
+            if figures and b.key in figures:
+                lines += [f"![Figure {numbers[b.key]}]({figures[b.key]})", ""]
+            lines += [f"*{e(b.text)}*", ""]
+        elif b.kind == "bullets":
+            lines += [f"- {e(item)}" for item in b.items] + [""]
+        elif b.kind == "references":
+            lines += [e(item) for item in b.items] + [""]
+        else:  # meta, small, note, paragraph
+            lines += [e(b.text), ""]
     return "\n".join(lines)
 
 
@@ -868,44 +1108,49 @@ def to_html(summary: EvidenceSummary, figures: Mapping[str, str] | None = None) 
     out = ["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
            '<meta name="viewport" content="width=device-width, initial-scale=1">',
            f"<title>{e(summary.title)}</title>", f"<style>{HTML_STYLE}</style>", "</head>",
-           "<body>", f"<h1>{e(summary.title)}</h1>"]
-    if summary.data_label:
-        out.append(f'<p class="label"><strong>{e(summary.data_label)}</strong> — '
-                   f"{e(summary.cohort_label)}: {e(summary.cohort_caveat)}</p>")
-    out.append(f'<p class="meta">Generated {e(summary.generated)}. Model: {e(summary.model)}.'
-               "</p>")
-    out.append(f'<p class="meta">Reproducibility: {e(summary.stamp)}.</p>')
-    for s in summary.sections:
-        out += [f'<h2 id="{e(s.subtype)}">{e(s.heading)}</h2>', f"<p>{e(s.narrative)}</p>"]
-        if s.subtype in figures:
-            svg = _inline_svg(figures[s.subtype])
-            body = svg if svg is not None else "<p>(figure left out: it did not pass the " \
-                                               "safety check)</p>"
-            out.append(f"<figure>{body}<figcaption>{e(s.caption)}</figcaption></figure>")
-        out += [f"<h3>Trials used ({e(s.subtype)})</h3>", "<table>", "<thead><tr>"
-                + "".join(f"<th>{e(h)}</th>" for h in TABLE_HEADER) + "</tr></thead>", "<tbody>"]
-        for row, cohort in zip(_table_cells(s), s.trials["is_cohort"], strict=True):
-            cls = ' class="cohort"' if cohort else ""
-            out.append(f"<tr{cls}>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>")
-        out += ["</tbody>", "</table>", f'<p class="meta">{e(_table_note(s))}</p>']
-        if s.caveats:
-            out += [f"<h3>Data caveats ({e(s.subtype)})</h3>", '<ul class="caveats">']
-            out += [f"<li>{e(c)}</li>" for c in s.caveats]
-            out.append("</ul>")
-    out.append("<h2>Methods</h2>")
-    out += [f"<p>{e(s.methods())}</p>" for s in summary.sections]
-    out += ["<h2>References</h2>", '<ol class="refs">']
-    for r in summary.references:
-        links = " ".join(f'<a href="{e(url)}">{e(name)}</a>' for name, url in r.links.items()
-                         if url.startswith(("https://", "http://")))
-        out.append(f"<li>{e(r.text)} {links}</li>")
-    out += ["</ol>", "</body>", "</html>"]
+           "<body>"]
+    for b in summary.blocks():
+        if b.kind == "title":
+            out.append(f"<h1>{e(b.text)}</h1>")
+        elif b.kind == "label":
+            out.append(f'<p class="label"><strong>{e(b.header[0])}</strong> — {e(b.text)}</p>')
+        elif b.kind == "heading":
+            anchor = f' id="{e(b.key)}"' if b.key else ""
+            out.append(f"<h{b.level + 1}{anchor}>{e(b.text)}</h{b.level + 1}>")
+        elif b.kind == "table":
+            out += ["<table>", "<thead><tr>" + "".join(f"<th>{e(h)}</th>" for h in b.header)
+                    + "</tr></thead>", "<tbody>"]
+            for row, strong in zip(b.rows, b.emphasis or (False,) * len(b.rows), strict=True):
+                cls = ' class="cohort"' if strong else ""
+                out.append(f"<tr{cls}>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>")
+            out += ["</tbody>", "</table>"]
+        elif b.kind == "figure":
+            if b.key in figures:
+                svg = _inline_svg(figures[b.key])
+                body = svg if svg is not None else "<p>(figure left out: it did not pass the " \
+                                                   "safety check)</p>"
+                out.append(f"<figure>{body}<figcaption>{e(b.text)}</figcaption></figure>")
+        elif b.kind == "bullets":
+            out += ['<ul class="caveats">'] + [f"<li>{e(i)}</li>" for i in b.items] + ["</ul>"]
+        elif b.kind == "references":
+            out.append('<ol class="refs">')
+            for r in summary.references:
+                links = " ".join(f'<a href="{e(url)}">{e(name)}</a>'
+                                 for name, url in r.links.items()
+                                 if url.startswith(("https://", "http://")))
+                out.append(f"<li>{e(r.text)} {links}</li>")
+            out.append("</ol>")
+        elif b.kind in {"meta", "small", "note"}:
+            out.append(f'<p class="meta">{e(b.text)}</p>')
+        else:
+            out.append(f"<p>{e(b.text)}</p>")
+    out += ["</body>", "</html>"]
     return "\n".join(out) + "\n"
 
 
 def to_docx(summary: EvidenceSummary, figures_png: Mapping[str, bytes] | None = None) -> bytes:
-    """A Word document: title, per subtype a heading, the paragraph, the trials table, the
-    figure (PNG) and the caveats; then methods and references.
+    """A Word document of the same blocks: headings, paragraphs, tables, the figures (PNG)
+    with their captions, the caveats as a bulleted list, methods and references.
 
     Every string passes `renderable_text` (t below): lxml refuses the control characters XML
     forbids, and a cohort name or an uploaded cell can hold one."""
@@ -927,57 +1172,57 @@ def to_docx(summary: EvidenceSummary, figures_png: Mapping[str, bytes] | None = 
     props.keywords = "soft-tissue sarcoma; angiogenesis inhibitor; immune checkpoint inhibitor"
     # Word limits core properties to 255 characters; the full stamp is in the document body.
     props.comments = t("; ".join(filter(None, [summary.data_label, summary.stamp])))[:255]
-    doc.add_heading(t(summary.title), level=0)
-    if summary.data_label:
-        p = doc.add_paragraph()
-        run = p.add_run(t(summary.data_label.upper()))
-        run.bold = True
-        run.font.color.rgb = RGBColor(0xC0, 0x39, 0x2B)
-        p.add_run(t(f" — {summary.cohort_label}: {summary.cohort_caveat}"))
-    meta = doc.add_paragraph(t(f"Generated {summary.generated}. Model: {summary.model}."))
-    meta.runs[0].italic = True
-    stamp = doc.add_paragraph(t(f"Reproducibility: {summary.stamp}."))
-    stamp.runs[0].font.size = Pt(8.5)
 
-    for s in summary.sections:
-        doc.add_heading(t(s.heading), level=1)
-        doc.add_paragraph(t(s.narrative))
-        if s.subtype in figures_png:
-            doc.add_picture(io.BytesIO(figures_png[s.subtype]), width=Inches(6.5))
-            doc.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
-            cap = doc.add_paragraph(t(s.caption))
-            cap.runs[0].italic = True
-            cap.runs[0].font.size = Pt(9)
-        doc.add_heading(t(f"Trials used ({s.subtype})"), level=2)
-        cells = _table_cells(s)
-        table = doc.add_table(rows=1 + len(cells), cols=len(TABLE_HEADER))
-        table.style = "Table Grid"
-        for j, h in enumerate(TABLE_HEADER):
-            table.rows[0].cells[j].text = h
-            for run in table.rows[0].cells[j].paragraphs[0].runs:
-                run.bold = True
-        for i, (row, cohort) in enumerate(zip(cells, s.trials["is_cohort"], strict=True),
-                                          start=1):
-            for j, value in enumerate(row):
-                cell = table.rows[i].cells[j]
-                cell.text = t(value)
-                for run in cell.paragraphs[0].runs:
-                    run.font.size = Pt(8.5)
-                    run.bold = bool(cohort)
-        doc.add_paragraph(t(_table_note(s))).runs[0].font.size = Pt(8.5)
-        if s.caveats:
-            doc.add_heading(t(f"Data caveats ({s.subtype})"), level=2)
-            for c in s.caveats:
-                doc.add_paragraph(t(c), style="List Bullet")
+    def small(text: str, size: float = 8.5, italic: bool = False) -> None:
+        run = doc.add_paragraph().add_run(t(text))
+        run.font.size = Pt(size)
+        run.italic = italic
 
-    doc.add_heading("Methods", level=1)
-    for s in summary.sections:
-        doc.add_paragraph(t(s.methods()))
-    doc.add_heading("References", level=1)
-    for r in summary.references:
-        p = doc.add_paragraph(t(f"{r.number}. {r.text}"))
-        p.paragraph_format.left_indent = Inches(0.3)
-        p.paragraph_format.first_line_indent = Inches(-0.3)
+    for b in summary.blocks():
+        if b.kind == "title":
+            doc.add_heading(t(b.text), level=0)
+        elif b.kind == "label":
+            p = doc.add_paragraph()
+            run = p.add_run(t(b.header[0].upper()))
+            run.bold = True
+            run.font.color.rgb = RGBColor(0xC0, 0x39, 0x2B)
+            p.add_run(t(f" — {b.text}"))
+        elif b.kind == "meta":
+            doc.add_paragraph().add_run(t(b.text)).italic = True
+        elif b.kind in {"small", "note"}:
+            small(b.text)
+        elif b.kind == "heading":
+            doc.add_heading(t(b.text), level=b.level)
+        elif b.kind == "table":
+            table = doc.add_table(rows=1 + len(b.rows), cols=len(b.header))
+            table.style = "Table Grid"
+            for j, h in enumerate(b.header):
+                table.rows[0].cells[j].text = t(h)
+                for run in table.rows[0].cells[j].paragraphs[0].runs:
+                    run.bold = True
+            for i, (row, strong) in enumerate(
+                    zip(b.rows, b.emphasis or (False,) * len(b.rows), strict=True), start=1):
+                for j, value in enumerate(row):
+                    cell = table.rows[i].cells[j]
+                    cell.text = t(value)
+                    for run in cell.paragraphs[0].runs:
+                        run.font.size = Pt(8.5)
+                        run.bold = bool(strong)
+        elif b.kind == "figure":
+            if b.key in figures_png:
+                doc.add_picture(io.BytesIO(figures_png[b.key]), width=Inches(6.5))
+                doc.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
+                small(b.text, 9, italic=True)
+        elif b.kind == "bullets":
+            for item in b.items:
+                doc.add_paragraph(t(item), style="List Bullet")
+        elif b.kind == "references":
+            for item in b.items:
+                p = doc.add_paragraph(t(item))
+                p.paragraph_format.left_indent = Inches(0.3)
+                p.paragraph_format.first_line_indent = Inches(-0.3)
+        else:
+            doc.add_paragraph(t(b.text))
     buffer = io.BytesIO()
     doc.save(buffer)
     return buffer.getvalue()

@@ -82,13 +82,19 @@ def proportion_ci(k: int, n: int, method: str = "wilson", level: float = 0.95) -
         raise ProportionInputError(
             f"unknown CI method {method!r}; choose one of {', '.join(CI_METHODS)}"
         )
+    low, high = interval_bounds(k, n, method, level)
+    return ProportionCI(estimate=k / n, low=low, high=high, method=method, level=level)
+
+
+def interval_bounds(k: int, n: int, method: str, level: float) -> tuple[float, float]:
+    """The (low, high) of `proportion_ci` at any level in (0, 1), for levels chosen by code
+    rather than typed by a user (the level at which a difference's interval reaches zero,
+    stats.differences): counts and method must already be valid."""
     alpha = 1 - level
-    z = _z(alpha)
     p = k / n
-    low, high = _BOUNDS[method](k, n, p, z, alpha)
+    low, high = _BOUNDS[method](k, n, p, _z(alpha), alpha)
     # Guard against floating-point excursions (e.g. 1e-17 below zero) at the edges.
-    low, high = max(0.0, min(low, p)), min(1.0, max(high, p))
-    return ProportionCI(estimate=p, low=low, high=high, method=method, level=level)
+    return max(0.0, min(low, p)), min(1.0, max(high, p))
 
 
 @lru_cache(maxsize=32)

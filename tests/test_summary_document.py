@@ -1,0 +1,142 @@
+"""The evidence summary read as a reviewer reads it: the Word file for ASPS, UPS and LMS, written
+by the CLI and read back with python-docx.
+
+Each subtype opens with the two sentences a reviewer looks for (AI+ICI pooled against ICI
+pooled; this cohort against pooled AI+ICI), then a compact table of the class pools, then the
+details; the marks' legend and the methods paragraph appear once in the document; a data caveat
+is not repeated; no internal wording ("no UPS row"), no "K = 2 or 3", no capital mid-sentence,
+no "None". Markdown, HTML and Word are drawn from one block list, so their headings agree.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import docx
+import pytest
+
+from comparators.analysis.benchmark import benchmark_subtype, subtype_rows
+from comparators.evidence.audit import audit_published
+from comparators.evidence.catalog import load_catalog
+from comparators.evidence.cohort import load_seed_cohort, published_cohort
+from comparators.reports.summary import build_summary, to_docx, to_html, to_markdown
+from comparators.vocab import MARK_MEANING
+
+ROOT = Path(__file__).resolve().parent.parent
+SUBTYPES = ("ASPS", "UPS", "LMS")
+
+
+@pytest.fixture(scope="module")
+def document(tmp_path_factory):
+    out = tmp_path_factory.mktemp("reviewer") / "summary.docx"
+    args = [a for s in SUBTYPES for a in ("--subtype", s)]
+    done = subprocess.run([sys.executable, "-m", "comparators", "summary", *args, "--format",
+                           "docx", "-o", str(out)], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300, stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stderr
+    return docx.Document(str(out))
+
+
+def body(doc) -> list[tuple[str, object]]:
+    """The document in reading order: ('p', paragraph) and ('t', table)."""
+    out = []
+    for child in doc.element.body.iterchildren():
+        tag = child.tag.rsplit("}", 1)[-1]
+        if tag == "p":
+            out.append(("p", docx.text.paragraph.Paragraph(child, doc)))
+        elif tag == "tbl":
+            out.append(("t", docx.table.Table(child, doc)))
+    return out
+
+
+def text_of(doc) -> str:
+    parts = [p.text for p in doc.paragraphs]
+    parts += [c.text for t in doc.tables for r in t.rows for c in r.cells]
+    return "\n".join(parts)
+
+
+@pytest.fixture(scope="module")
+def engine():
+    cat = load_catalog()
+    cohort = published_cohort(cat.trials)
+    return {s: benchmark_subtype(subtype_rows(cat.trials, cohort, s)) for s in SUBTYPES}
+
+
+def test_each_subtype_leads_with_the_two_answers_then_the_class_table(document, engine) -> None:
+    items = body(document)
+    for subtype in SUBTYPES:
+        start = next(i for i, (kind, x) in enumerate(items)
+                     if kind == "p" and x.style.name == "Heading 1"
+                     and x.text.startswith(f"{subtype} –"))
+        (kind, lead), (_, heading), (kind2, table) = items[start + 1], items[start + 2], \
+            items[start + 3]
+        assert kind == "p" and kind2 == "t"
+        text = lead.text
+        assert text.startswith(f"In {subtype}, the ORR was ")
+        assert "for AI+ICI" in text and "for ICI alone" in text and "a difference of" in text
+        if subtype == "UPS":  # Liu 2023 Table 1 lists 3 UPS patients without their responses
+            assert "lists 3 UPS patients in its Table 1 but does not itemise" in text
+        else:
+            assert "In this cohort (Liu 2023)" in text and "from pooled AI+ICI" in text
+        # two sentences, well under the old ~200-word paragraph
+        assert len(text.split()) <= 110, len(text.split())
+        assert len(re.findall(r"\.(?:\s+[A-Z]|$)", text)) == 2, text
+        # the compact table of the class pools, with the engine's numbers
+        assert heading.text == f"Pooled ORR by regimen class ({subtype})"
+        rows = {r.cells[0].text: [c.text for c in r.cells] for r in table.rows}
+        assert list(rows)[0] == "Class"
+        bm = engine[subtype]
+        for cls, pool in bm.class_pools.items():
+            name = {"ICI": "ICI alone", "AI": "AI alone"}.get(cls, cls)
+            assert rows[name][1] == str(pool.k) and rows[name][2] == str(pool.n)
+            assert rows[name][4].startswith(f"{100 * pool.estimate:.1f} ({100 * pool.low:.1f}–")
+        assert any(r.startswith("All included arms") for r in rows)
+
+
+def test_legend_methods_and_caveats_appear_once(document) -> None:
+    text = text_of(document)
+    for mark, meaning in MARK_MEANING.items():
+        assert text.count(meaning) <= 1, mark
+    assert sum(text.count(m) for m in MARK_MEANING.values()) >= 3  # the legend is there
+    assert text.count("were pooled per regimen class") == 1
+    assert text.count("Arm-level intervals are") == 1
+    methods = [p.text for p in document.paragraphs if p.text.startswith(("ASPS: ", "UPS: ",
+                                                                          "LMS: "))]
+    assert methods and all("continuity correction" in m for m in methods)
+    bullets = [p.text for p in document.paragraphs if p.style.name == "List Bullet"]
+    # each seed claim once: atezolizumab 16/43, A091401's LMS 16%, pazopanib's 11%
+    for figure in ("16 of 43", "LMS 16%", "Pazopanib ORR 11%"):
+        assert sum(figure in b for b in bullets) == 1, figure
+    assert len(bullets) == len(set(bullets))
+
+
+def test_no_internal_wording_or_empty_values(document) -> None:
+    text = text_of(document)
+    for bad in ("Differences: This", "K = 2 or 3", "no UPS row"):
+        assert bad not in text, bad
+    assert not re.search(r"\b(None|nan|NaN)\b", text)
+    assert not re.search(r"[;,] [A-Z][a-z]+ cohort vs", text)  # no capital mid-sentence
+    assert len(document.inline_shapes) == len(SUBTYPES)  # one forest plot each
+
+
+def test_markdown_html_and_word_share_one_structure() -> None:
+    cat = load_catalog()
+    summary = build_summary(cat.trials, cat.references, audit_published(),
+                            published_cohort(cat.trials), list(SUBTYPES),
+                            claims=load_seed_cohort().claims,
+                            subtype_names=dict(zip(cat.subtypes["code"], cat.subtypes["name"],
+                                                   strict=True)))
+    headings = [b.text for b in summary.blocks() if b.kind == "heading"]
+    md = [re.sub(r"^#+ ", "", line).replace("\\", "")
+          for line in to_markdown(summary).splitlines() if re.match(r"^#{2,3} ", line)]
+    html = [re.sub(r"<[^>]+>", "", h) for h in re.findall(r"<h[23][^>]*>.*?</h[23]>",
+                                                            to_html(summary))]
+    word = [p.text for p in docx.Document(io.BytesIO(to_docx(summary))).paragraphs
+            if p.style.name in {"Heading 1", "Heading 2"}]
+    assert md == html == word == headings
+    tables = [b for b in summary.blocks() if b.kind == "table"]
+    assert len(tables) == 2 * len(SUBTYPES)
