@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -153,7 +154,8 @@ SWEEP = {
 
 @pytest.mark.parametrize("option", list(SWEEP))
 def test_hostile_argument_values_are_input_errors_never_bugs(
-        option: str, capsys: pytest.CaptureFixture) -> None:
+        option: str, capsys: pytest.CaptureFixture, record_property: Callable) -> None:
+    record_property("inputs", len(HOSTILE))
     for value in HOSTILE:
         code = main([a.replace("{v}", value) for a in SWEEP[option]] + ["--json"])
         out = capsys.readouterr()

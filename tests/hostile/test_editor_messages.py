@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -155,7 +156,9 @@ def random_message(rnd: random.Random) -> object:
     return {"edited_rows": edited, "added_rows": added, "deleted_rows": deleted}
 
 
-def test_generated_messages_never_raise_and_never_apply_a_fraction() -> None:
+def test_generated_messages_never_raise_and_never_apply_a_fraction(
+        record_property: Callable) -> None:
+    record_property("inputs", 1_500)
     published = published_cohort(load_catalog().trials)
     known = set(load_catalog().subtype_codes) - {"STS", "SARCOMA"}
     table = scenario_table(published)

@@ -32,7 +32,7 @@ from streamlit.testing.v1 import AppTest
 
 from views.common import SCENARIO_KEY, UPLOAD_KEY
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 FIX = ROOT / "tests" / "fixtures" / "ipd"
 VALID = (FIX / "valid.csv").read_bytes()
 BASELINE = "baseline_valid.csv"
@@ -159,7 +159,7 @@ def check_script_inert(at: AppTest) -> None:
 
 def check_script_name_escaped_on_this_page(at: AppTest) -> None:
     # The page's own sentences escape the name (views.common.plain); the banner and metric
-    # labels on other pages are covered in tests/test_security.py.
+    # labels on other pages are covered in tests/hostile/test_security.py.
     shown = [i.value for i in at.info if "Patient-level views show" in i.value]
     assert shown and "\\<script>" in shown[0], shown
     assert not re.search(r"(?<!\\)<[A-Za-z/!?]", shown[0]), shown  # no tag can open

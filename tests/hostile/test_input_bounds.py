@@ -1,4 +1,4 @@
-"""Bounded work for every input (issue 15): each case is one failure the issue reported, built
+"""Bounded work for every input: each case is one failure the issue reported, built
 here from generated inputs (no large committed files).
 
 Every refusal must come before the expensive step and name the limit it hit
@@ -26,7 +26,7 @@ from comparators.stats.pooling import PoolingInputError, pool_proportions
 from comparators.stats.reconstruct import ReconstructionError, reconstruct_ipd
 from comparators.stats.survival import SurvivalInputError, km_by_group
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 VALID = (ROOT / "tests" / "fixtures" / "ipd" / "valid.csv").read_bytes()
 
 

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from apptest import open_page
 from streamlit.testing.v1 import AppTest
-from test_hostile import (
+from test_entry_points import (
     FORMULA,
     SCRIPT,
     VALID,
@@ -33,7 +33,7 @@ from comparators.evidence.ipd import DEFAULT_MAX_BYTES, IPDError, read_ipd
 from comparators.reports.export import neutralise_formulas, safe_csv
 from views.common import SCENARIO_KEY, UPLOAD_KEY
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CODE_DIRS = ("views", "comparators")
 PAGES = ["views/home.py", "views/cohort.py", "views/catalog.py", "views/benchmark.py",
          "views/meta.py", "views/summary.py", "views/whatif.py", "views/planning.py",
@@ -176,7 +176,7 @@ def test_safe_csv_neutralises_every_formula_prefix_in_cells_and_headers() -> Non
 
 
 def test_embedded_carriage_return_cannot_start_a_formula_row() -> None:
-    from test_hostile import XLSX_MIME, to_xlsx
+    from test_entry_points import XLSX_MIME, to_xlsx
 
     at = open_page("views/survival.py")
     raw = to_xlsx(with_cells({(1, "regimen"): "x\r=cmd|' /C calc'!A0"}))
