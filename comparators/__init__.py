@@ -35,7 +35,7 @@ _PUBLIC: dict[str, str] = {
     "SubtypeBenchmark": "analysis.benchmark",
     "benchmark_subtype": "analysis.benchmark",
     "newcombe_difference": "analysis.benchmark",
-    "row_key": "analysis.benchmark",
+    "row_key": "evidence.labels",
     "subtype_rows": "analysis.benchmark",
     "Borrowing": "analysis.borrowing",
     "BorrowingError": "analysis.borrowing",

@@ -51,6 +51,9 @@ MAX_PARQUET_FOOTER_BYTES = 1_000_000
 MAX_PARQUET_ROW_GROUPS = 100
 MAX_PARQUET_PAGES = 20_000
 
+#: Longest value a shared link may carry for any key (codes and numbers are short).
+MAX_LINK_VALUE_CHARS = 200
+
 # --- tables ---------------------------------------------------------------------------------
 #: Patients in one IPD upload (checked from the CSV line count, the .xlsx sheet dimension and
 #: the Parquet metadata before the table is built).
@@ -91,8 +94,18 @@ MAX_GUYOT_STEPS = 400_000
 MAX_MONTHS = 240.0
 #: Ages (years) an IPD row may give.
 AGE_RANGE = (0.0, 120.0)
+#: Patients of one subtype in a what-if scenario: larger than any sarcoma cohort; also keeps the
+#: exact tests (Fisher) that follow an edit fast.
+MAX_SCENARIO_PATIENTS = 10_000
+#: Largest absolute value of a numeric meta-regression moderator: its square enters X'X, which
+#: must stay far from overflow and keep the digits the fit needs.
+MAX_MODERATOR_SIZE = 1e9
 
 # --- charts ---------------------------------------------------------------------------------
+#: Longest string in a chart image: vl-convert measures text slowly (about 40 us per character
+#: per trial width when a label must be truncated to fit), so 150 swimmer lanes named by
+#: 1,000-character ids took 40 s. The longest in the app's own charts is 223 (a tooltip).
+MAX_RENDER_CHARS = 300
 #: Bars drawn in a waterfall, lanes in a swimmer plot: beyond these a random sample (fixed seed)
 #: is drawn and the page says so; Altair refuses to embed more than 5,000 rows, which silently
 #: broke the PNG/SVG downloads.
@@ -109,6 +122,8 @@ MAX_SIMON_TERMS = 120_000_000
 #: Subgroups of one GLMM or Bayesian pool: each is its own fit (GLMM about 0.05 s, more with
 #: many studies or millions of patients).
 MAX_FITTED_GROUPS = 10
+#: Subtypes (exchangeable units) in one borrowing model across subtypes.
+MAX_BORROWING_SUBTYPES = 60
 #: Bayesian pooling: studies of the binomial-normal model (its grid is arms x theta nodes),
 #: patients in one arm (beyond, the exact likelihood is too sharp for the grid and the normal
 #: model agrees anyway), and the prior scales (tau on the logit scale, sd of mu).
@@ -116,6 +131,9 @@ MAX_STUDIES_BINOMIAL = 200
 MAX_BAYES_ARM_N = 100_000
 MAX_TAU_SCALE = 100.0
 MAX_MU_PRIOR_SD = 1000.0
+#: Smallest prior scale the CLI accepts: below 0.001 on the logit scale a prior fixes tau or mu
+#: outright and the integration grids lose it (1e-160 silently gave the flat-prior answer).
+MIN_PRIOR_SCALE = 0.001
 #: Final sample size of a Lee & Liu predictive probability (the sum runs over every future
 #: count).
 MAX_PREDICTIVE_NMAX = 10_000

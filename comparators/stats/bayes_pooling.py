@@ -64,7 +64,7 @@ from comparators.stats.pooling import (
     back_transform,
     effect_sizes,
 )
-from comparators.vocab import MEASURES, bayes_method_labels
+from comparators.vocab import MEASURE_CHOICES, bayes_method_labels
 
 TAU_PRIORS: dict[str, str] = {
     "half-normal": "half-normal",
@@ -168,7 +168,7 @@ class BayesOptions:
         _check_choice(self.likelihood, LIKELIHOODS, "likelihood")
 
     def labels(self) -> tuple[str, str, str]:
-        """(METHODS-, METHOD_NAMES-, METHOD_SHORT-style) labels for the prior actually used."""
+        """(label, prose, short) of the model for the prior actually used (as MODEL_CHOICES)."""
         p = self.prior
         return bayes_method_labels(p.tau_prior, p.tau_scale, p.mu_sd, p.mu_mean,
                                    self.likelihood)
@@ -949,7 +949,7 @@ def bayes_pool(
     information at ORR 50 % (variance 1 / (p (1 - p)) = 4; Neuenschwander et al. 2016).
     """
     prior = _check_options(prior, likelihood)
-    measure = _check_choice(measure, MEASURES, "measure")
+    measure = _check_choice(measure, MEASURE_CHOICES, "measure")
     level = _check_level(level)
     x, m = _as_counts(events, n)
     k = x.size
@@ -1139,7 +1139,7 @@ class BayesPooledProportion(PooledProportion):
 
     @property
     def method_name(self) -> str:
-        """Methods-paragraph text for the prior actually used (cf. vocab.METHOD_NAMES)."""
+        """Methods-paragraph text for the prior actually used (as MODEL_CHOICES' prose)."""
         return self.options.labels()[1]
 
     @property
@@ -1193,7 +1193,7 @@ def pool_bayes(
     opts = options if options is not None else BayesOptions()
     if not isinstance(opts, BayesOptions):
         raise BayesPoolingInputError("bayes options must be a BayesOptions")
-    measure = _check_choice(measure, MEASURES, "measure")
+    measure = _check_choice(measure, MEASURE_CHOICES, "measure")
     level = _check_level(level)
     x, m = _as_counts(events, n)
     k = x.size
