@@ -27,7 +27,9 @@ CLASS_COLOURS: dict[str, str] = {
     "ICI+ICI": "#7b3294",
     "AI": "#4d9221",
 }
+#: This cohort (or the highlighted arm) in every chart; the colour of anything else.
 HIGHLIGHT_COLOUR = "#c0392b"
+OTHER_COLOUR = "#4c78a8"
 ICI_TARGETS: tuple[str, ...] = ("PD-1", "PD-L1", "CTLA-4", "PD-L1+CTLA-4", "PD-1+CTLA-4")
 DESIGNS: tuple[str, ...] = (
     "prospective phase 1",

@@ -6,7 +6,7 @@ import streamlit as st
 
 from comparators.analysis.benchmark import BenchmarkError, SubtypeBenchmark
 from comparators.analysis.borrowing import BorrowingError, PredictivePrior, class_predictive_prior
-from comparators.charts.planning import (
+from comparators.charts.whatif import (
     density_frame,
     posterior_chart,
     scenario_effect_chart,
