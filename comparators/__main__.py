@@ -1,7 +1,7 @@
 """Command-line interface over the engine: `python -m comparators <command> ... [--json]`.
 
-Contract (../shared/design.md): with --json, one JSON object on stdout; proportions are
-fractions in [0, 1]. Bad input: exit code 2 and one plain-language line on stderr.
+With --json, one JSON object on stdout; proportions are fractions in [0, 1]. Bad input: exit
+code 2 and one plain-language line on stderr; a bug: exit code 1 (--debug prints the traceback).
 """
 
 from __future__ import annotations

@@ -448,13 +448,13 @@ def _arrow_rows(rows_json: str) -> bytes:
 
 def chart_downloads(chart: alt.TopLevelMixin | dict | Callable[[], dict], basename: str,
                     key: str) -> None:
-    """PNG and SVG buttons; the images are rendered only when clicked (vl-convert ~0.5 s).
+    """PNG and SVG buttons; the images are rendered only when clicked (vl-convert is slow).
     `chart` may be a function that builds the figure, so an export-only figure (e.g. the
     survival curve with its risk table) is not built until a click asks for it.
 
     A click must not rerun the page (on_click="ignore"): the rerun re-registered the buttons'
     deferred files under new ids and dropped the ones the click was fetching, so the button
-    could spin forever (issue 15, Across subtypes; tests/test_browser.py).
+    could spin forever (tests/test_browser.py holds this).
     """
     def figure() -> alt.TopLevelMixin | dict:
         return chart() if callable(chart) else chart
