@@ -28,8 +28,10 @@ from comparators.vocab import (
     CI_CHOICES,
     HKSJ_CHOICES,
     KM_CONF_CHOICES,
+    LIKELIHOOD_CHOICES,
     MEASURE_CHOICES,
     MODEL_CHOICES,
+    TAU_PRIOR_CHOICES,
     TIME_UNIT_DAYS,
 )
 
@@ -434,11 +436,11 @@ def build_parser() -> argparse.ArgumentParser:
     pool.add_argument("--method", type=_code(MODEL_CHOICES.codes, "--method"),
                       choices=MODEL_CHOICES.codes, default=DEFAULTS.method,
                       help="bayes in any case for the Bayesian model")
-    pool.add_argument("--likelihood", dest="likelihood_given", choices=["normal", "binomial"],
+    pool.add_argument("--likelihood", dest="likelihood_given", choices=LIKELIHOOD_CHOICES.codes,
                       help="with --method bayes: normal (default; normal-normal model on the "
                            "measure's scale, bayesmeta's) or binomial (exact, logit scale)")
     pool.add_argument("--tau-prior", dest="tau_prior_given",
-                      choices=["half-normal", "half-cauchy"],
+                      choices=[c for c in TAU_PRIOR_CHOICES if c != "uniform"],  # proper only
                       help="with --method bayes: prior family of tau (default half-normal)")
     pool.add_argument("--tau-scale", dest="tau_scale_given",
                       type=_positive("--tau-scale", *PRIOR_SCALE_RANGE["--tau-scale"]),

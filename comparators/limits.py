@@ -144,6 +144,8 @@ MAX_STUDIES_BINOMIAL = 200
 MAX_BAYES_ARM_N = 100_000
 MAX_TAU_SCALE = 100.0
 MAX_MU_PRIOR_SD = 1000.0
+#: Size of the mean of mu's normal prior (logit scale: 1e6 is already beyond any proportion).
+MAX_MU_PRIOR_MEAN = 1e6
 #: Smallest prior scale the CLI accepts: below 0.001 on the logit scale a prior fixes tau or mu
 #: outright and the integration grids lose it (1e-160 silently gave the flat-prior answer).
 MIN_PRIOR_SCALE = 0.001

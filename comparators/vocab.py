@@ -139,6 +139,22 @@ MEASURE_CHOICES = Choices(
 )
 
 
+#: Bayesian pooling: the prior family of the between-study sd τ (stats.bayes_pooling.BayesPrior).
+TAU_PRIOR_CHOICES = Choices(
+    Choice("half-normal", "half-normal", "half-normal", "a half-normal prior on τ"),
+    Choice("half-cauchy", "half-Cauchy", "half-Cauchy", "a half-Cauchy prior on τ"),
+    Choice("uniform", "uniform (improper)", "uniform", "an improper uniform prior on τ"),
+)
+#: Bayesian pooling: the likelihood of each study's count (stats.bayes_pooling.BayesOptions).
+LIKELIHOOD_CHOICES = Choices(
+    Choice("normal", "normal-normal hierarchical model on the measure's scale", "normal",
+           "a normal-normal hierarchical model"),
+    Choice("binomial", "binomial-normal hierarchical model (exact binomial likelihood, logit "
+           "scale)", "binomial",
+           "a binomial-normal hierarchical model with the exact binomial likelihood"),
+)
+
+
 def bayes_method_labels(tau_prior: str = "half-normal", tau_scale: float = 1.0,
                         mu_sd: float | None = None, mu_mean: float = 0.0,
                         likelihood: str = "normal") -> tuple[str, str, str]:
@@ -147,10 +163,8 @@ def bayes_method_labels(tau_prior: str = "half-normal", tau_scale: float = 1.0,
     The "BAYES" choice of MODEL_CHOICES carries these texts for the default prior; a result carries
     its own (stats.bayes_pooling.BayesPooledProportion.method_name / method_short).
     """
-    family = {"half-normal": "half-normal", "half-cauchy": "half-Cauchy"}.get(
-        tau_prior, "improper uniform")
-    tau = f"{family} τ prior, scale {tau_scale:g}" if tau_prior in (
-        "half-normal", "half-cauchy") else "improper uniform τ prior"
+    tau = (f"{TAU_PRIOR_CHOICES.label(tau_prior)} τ prior, scale {tau_scale:g}"
+           if tau_prior in ("half-normal", "half-cauchy") else "improper uniform τ prior")
     mu = "flat μ prior" if mu_sd is None else f"normal μ prior (mean {mu_mean:g}, sd {mu_sd:g})"
     model = ("binomial-normal hierarchical model" if likelihood == "binomial"
              else "normal-normal hierarchical model")
