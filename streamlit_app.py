@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from comparators.vocab import CI_SHORT_NAMES
+from comparators.vocab import CI_CHOICES
 from views.process import freeze_long_lived_objects
 from views.restart import notice_if_session_restarted
 from views.share import (
@@ -47,11 +47,11 @@ notice_if_session_restarted()
 
 with st.sidebar:
     # Codes as the CLI spells them (wilson, 0.9): a link carries exactly these.
-    link_choice("ci_method", list(CI_SHORT_NAMES))
+    link_choice("ci_method", CI_CHOICES.codes)
     link_choice("ci_level", list(CI_LEVELS), format_func=lambda level: f"{level:g}")
     st.selectbox(
         "Confidence interval for proportions",
-        list(CI_SHORT_NAMES),
+        CI_CHOICES.codes,
         key="ci_method",
         bind="query-params",
         persist_state="session",

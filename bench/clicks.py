@@ -1,4 +1,4 @@
-"""Browser click-to-idle per page, beside a bare one-widget page's (issue 15).
+"""Browser click-to-idle per page, beside a bare one-widget page's.
 
     python bench/clicks.py [--repeat 3]
 

@@ -11,8 +11,8 @@ Figures (budgets from the issues):
   (budget: REML < 0.5 s); GLMM at 20 and 200 studies (budget: 200 < 2 s);
 - Simon two-stage search at nmax 100, 500 and 1000 for several p0/p1 (budget: nmax 500 <= 1 s;
   the hardest, p1 - p0 = 0.04 at nmax 1000, < 3 s), beside the exhaustive search over every
-  n <= 100 (the pre-issue-12 algorithm) as baseline; single-stage (A'Hern) search;
-- the largest input each computation accepts (issue 20: GLMM, Bayesian pool, predictive
+  n <= 100 as baseline; single-stage (A'Hern) search;
+- the largest input each computation accepts (GLMM, Bayesian pool, predictive
   probability, Kaplan-Meier with log-rank, Guyot reconstruction), in CPU seconds (< 3 s);
 - one Bayesian random-effects fit of 10 arms, normal and binomial likelihood, and EXNEX
   (budget < 50 ms each), beside REML on the same arms; the Across subtypes page (with the
@@ -99,14 +99,14 @@ def pooling_figures() -> list[tuple]:
 
 #: (p0, p1, nmax values); 0.4 / 0.5 is the hard case (a single-stage design needs 158, so no
 #: design exists at nmax 100, and the search has to reach n ~ 225); 0.2 / 0.24 and 0.5 / 0.54
-#: at nmax 1000 are issue 20's (11.6 s and 254 s before), designs of 658-1000 patients
+#: at nmax 1000 are the hardest the page accepts, designs of 658-1000 patients
 SIMON_CASES = ((0.1, 0.3, (100, 500, 1000)), (0.2, 0.4, (100, 500, 1000)),
                (0.3, 0.5, (100, 500, 1000)), (0.377, 0.703, (100, 500, 1000)),
                (0.4, 0.5, (500, 1000)), (0.2, 0.24, (1000,)), (0.5, 0.54, (1000,)))
 
 
 def cpu_time(fn: Callable[[], object], repeat: int = 3) -> float:
-    """Median CPU seconds of this process (one core): what the 3 s bounds of issue 20 mean,
+    """Median CPU seconds of this process (one core): what the 3 s computation bounds mean,
     and steadier than wall time on a machine shared with other work."""
     times = []
     for _ in range(repeat):
@@ -124,7 +124,7 @@ def design_figures() -> list[tuple]:
         base = median_time(lambda a=p0, b=p1: _simon_frontier(a, b, 0.05, 0.2, 100, None),
                            repeat=3) if 100 in nmaxes else None
         for nmax in nmaxes:
-            hardest = p1 - p0 < 0.05  # issue 20's: CPU seconds, as its bound is meant
+            hardest = p1 - p0 < 0.05  # CPU seconds, the unit of the 3 s bound
             t = (cpu_time if hardest else median_time)(
                 lambda a=p0, b=p1, m=nmax: simon_designs(a, b, 0.05, 0.2, nmax=m), repeat=3)
             budget = "<= 1 s" if nmax == 500 else "< 3 s" if hardest else ""
@@ -152,7 +152,7 @@ def _refused(fn: Callable[..., object], *args: object, **kwargs: object) -> None
 
 
 def bound_figures() -> list[tuple]:
-    """Issue 20: the largest inputs each computation accepts, in CPU seconds (budget < 3 s)."""
+    """The largest inputs each computation accepts, in CPU seconds (budget < 3 s)."""
     import pandas as pd
 
     import comparators.limits as limits
@@ -260,7 +260,7 @@ def rerun_figures() -> list[tuple]:
         if not (ROOT / page).exists():
             continue
         first, rerun = _apptest_times(APP, page)
-        # Across subtypes carries the hierarchical model (issue 14: rerun <= 0.5 s).
+        # Across subtypes carries the hierarchical model (budget: rerun <= 0.5 s).
         budget = 0.5 if ("survival" in page or "meta" in page) else 0.3
         rows.append((f"AppTest rerun, {page} (first render {first:.2f} s)", rerun,
                      "bare one-widget page rerun", bare, f"< {budget} s", rerun < budget))

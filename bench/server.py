@@ -1,7 +1,7 @@
 """Start a real `streamlit run` server on a free loopback port, for browser tests and benchmarks.
 
-Shared by tests/test_browser.py, tests/test_concurrency.py, bench/run.py and
-bench/concurrency.py, so every one of them starts the app the same way.
+Shared by tests/test_browser.py, tests/test_concurrency.py, bench/run.py and the other bench
+scripts, so every one of them starts the app the same way.
 """
 
 from __future__ import annotations

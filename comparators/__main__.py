@@ -1,7 +1,7 @@
 """Command-line interface over the engine: `python -m comparators <command> ... [--json]`.
 
-Contract (../shared/design.md): with --json, one JSON object on stdout; proportions are
-fractions in [0, 1]. Bad input: exit code 2 and one plain-language line on stderr.
+With --json, one JSON object on stdout; proportions are fractions in [0, 1]. Bad input: exit
+code 2 and one plain-language line on stderr; a bug: exit code 1 (--debug prints the traceback).
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn, TypeVar
 
+# The engine is imported per command, lazily; these three are light (standard library only).
+from comparators.analysis.options import AnalysisOptions
 from comparators.errors import InputError
 from comparators.inputs import (
     clean_text,
@@ -21,14 +23,25 @@ from comparators.inputs import (
     parse_number,
     printable,
 )
-from comparators.vocab import CI_METHODS  # the engine is imported per command, lazily
+from comparators.limits import MAX_MU_PRIOR_SD, MAX_TAU_SCALE, MIN_PRIOR_SCALE
+from comparators.vocab import (
+    CI_CHOICES,
+    HKSJ_CHOICES,
+    KM_CONF_CHOICES,
+    LIKELIHOOD_CHOICES,
+    MEASURE_CHOICES,
+    MODEL_CHOICES,
+    TAU_PRIOR_CHOICES,
+    TIME_UNIT_DAYS,
+)
 
 EXIT_BAD_INPUT = 2
 EXIT_BUG = 1
-#: Bounds of the Bayesian prior scales the CLI accepts (the engine's upper limits); below 0.001
-#: on the logit scale a prior fixes tau or mu outright and the grids lose it (1e-160 silently
-#: gave the flat-prior answer, 1e-300 divided by zero).
-PRIOR_SCALE_RANGE = {"--tau-scale": (0.001, 100.0), "--mu-prior-sd": (0.001, 1000.0)}
+#: Bounds of the Bayesian prior scales the CLI accepts (limits.py says why).
+PRIOR_SCALE_RANGE = {"--tau-scale": (MIN_PRIOR_SCALE, MAX_TAU_SCALE),
+                     "--mu-prior-sd": (MIN_PRIOR_SCALE, MAX_MU_PRIOR_SD)}
+#: Every default of the model arguments is AnalysisOptions' own.
+DEFAULTS = AnalysisOptions()
 
 T = TypeVar("T")
 
@@ -119,7 +132,7 @@ def cmd_ci(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     from comparators.stats.proportions import proportion_ci
 
     ci = proportion_ci(args.k, args.n, method=args.method, level=args.level)
-    text = f"{args.k}/{args.n} = {ci.as_percent()} [{CI_METHODS[ci.method]}]"
+    text = f"{args.k}/{args.n} = {ci.as_percent()} [{CI_CHOICES[ci.method].label}]"
     return ci.to_dict(), text
 
 
@@ -167,7 +180,6 @@ def cmd_rob(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
 
 def cmd_km(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     from comparators.stats.survival import km_by_group, read_survival_csv
-    from comparators.vocab import KM_CONF_SHORT
 
     frame = read_survival_csv(args.file, args.time, args.event, args.group)
     result = km_by_group(frame, args.time, args.event, args.group, conf_type=args.conf_type,
@@ -177,11 +189,11 @@ def cmd_km(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     def fmt(x: float | None) -> str:
         return "NR" if x is None else f"{x:.2f}"
 
-    lines = [f"time unit: {result.time_unit}; median CI: {KM_CONF_SHORT[result.conf_type]} "
+    lines = [f"time unit: {result.time_unit}; median CI: {KM_CONF_CHOICES[result.conf_type].short} "
              f"({result.to_dict()['conf_type_label']})"]
     lines += [
         f"{g['group']}: n={g['n']}, events={g['events']}, median {fmt(g['median'])} "
-        f"({KM_CONF_SHORT[g['conf_type']]} {fmt(g['median_low'])}-{fmt(g['median_high'])}; "
+        f"({KM_CONF_CHOICES[g['conf_type']].short} {fmt(g['median_low'])}-{fmt(g['median_high'])}; "
         f"SPSS-style {fmt(g['median_spss_low'])}-{fmt(g['median_spss_high'])})"
         for g in payload["groups"]
     ]
@@ -372,20 +384,20 @@ def cmd_benchmark(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
 
 
 def _model_arguments(parser: argparse.ArgumentParser) -> None:
-    from comparators.vocab import HKSJ_VARIANTS, MEASURES, METHODS
-
-    parser.add_argument("--measure", type=_code(list(MEASURES), "--measure"),
-                        choices=list(MEASURES), default="logit")
-    parser.add_argument("--method", type=_code(list(METHODS), "--method"), choices=list(METHODS),
-                        default="REML")
+    parser.add_argument("--measure", type=_code(MEASURE_CHOICES.codes, "--measure"),
+                        choices=MEASURE_CHOICES.codes, default=DEFAULTS.measure)
+    parser.add_argument("--method", type=_code(MODEL_CHOICES.codes, "--method"),
+                        choices=MODEL_CHOICES.codes, default=DEFAULTS.method)
     parser.add_argument("--hksj", action="store_true", help="Hartung-Knapp-Sidik-Jonkman CI")
-    parser.add_argument("--hksj-variant", dest="hksj_variant", choices=list(HKSJ_VARIANTS),
-                        type=_code(list(HKSJ_VARIANTS), "--hksj-variant"),
-                        default="adhoc", help="adhoc (default; never narrower) or plain")
-    parser.add_argument("--level", type=_level("--level"), default=0.95)
-    parser.add_argument("--ci-method", dest="ci_method", choices=list(CI_METHODS),
-                        type=_code(list(CI_METHODS), "--ci-method"),
-                        default="wilson", help="arm-level interval (default wilson)")
+    parser.add_argument("--hksj-variant", dest="hksj_variant", choices=HKSJ_CHOICES.codes,
+                        type=_code(HKSJ_CHOICES.codes, "--hksj-variant"),
+                        default=DEFAULTS.hksj_variant,
+                        help="adhoc (default; never narrower) or plain")
+    parser.add_argument("--level", type=_level("--level"), default=DEFAULTS.level)
+    parser.add_argument("--ci-method", dest="ci_method", choices=CI_CHOICES.codes,
+                        type=_code(CI_CHOICES.codes, "--ci-method"),
+                        default=DEFAULTS.ci_method,
+                        help=f"arm-level interval (default {DEFAULTS.ci_method})")
     parser.add_argument("--exclude", action="append", metavar="KEY",
                         help="leave out an arm, e.g. 'SARC028 · pembrolizumab' (repeatable)")
     parser.add_argument("--include-cohort", dest="include_cohort", action="store_true",
@@ -404,9 +416,9 @@ def build_parser() -> argparse.ArgumentParser:
     ci = commands.add_parser("ci", help="confidence interval for K responders of N evaluable")
     ci.add_argument("k", metavar="K", type=_whole_number("K (responders)"))
     ci.add_argument("n", metavar="N", type=_whole_number("N (evaluable)"))
-    ci.add_argument("--method", type=_code(list(CI_METHODS), "--method"),
-                    choices=list(CI_METHODS), default="wilson")
-    ci.add_argument("--level", type=_level("--level"), default=0.95)
+    ci.add_argument("--method", type=_code(CI_CHOICES.codes, "--method"),
+                    choices=CI_CHOICES.codes, default=DEFAULTS.ci_method)
+    ci.add_argument("--level", type=_level("--level"), default=DEFAULTS.level)
     ci.set_defaults(run=cmd_ci)
 
     trials = commands.add_parser("trials", help="the curated comparator-trial rows")
@@ -419,17 +431,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     pool = commands.add_parser("pool", help="pool single proportions (random-effects by default)")
     pool.add_argument("file", metavar="FILE", help="CSV with columns study,events,n[,group]")
-    pool_measures = ["logit", "ft", "arcsine", "raw"]
-    pool_methods = ["REML", "DL", "PM", "ML", "FE", "GLMM", "BAYES"]
-    pool.add_argument("--measure", type=_code(pool_measures, "--measure"),
-                      choices=pool_measures, default="logit")
-    pool.add_argument("--method", type=_code(pool_methods, "--method"), choices=pool_methods,
-                      default="REML", help="bayes in any case for the Bayesian model")
-    pool.add_argument("--likelihood", dest="likelihood_given", choices=["normal", "binomial"],
+    pool.add_argument("--measure", type=_code(MEASURE_CHOICES.codes, "--measure"),
+                      choices=MEASURE_CHOICES.codes, default=DEFAULTS.measure)
+    pool.add_argument("--method", type=_code(MODEL_CHOICES.codes, "--method"),
+                      choices=MODEL_CHOICES.codes, default=DEFAULTS.method,
+                      help="bayes in any case for the Bayesian model")
+    pool.add_argument("--likelihood", dest="likelihood_given", choices=LIKELIHOOD_CHOICES.codes,
                       help="with --method bayes: normal (default; normal-normal model on the "
                            "measure's scale, bayesmeta's) or binomial (exact, logit scale)")
     pool.add_argument("--tau-prior", dest="tau_prior_given",
-                      choices=["half-normal", "half-cauchy"],
+                      choices=[c for c in TAU_PRIOR_CHOICES if c != "uniform"],  # proper only
                       help="with --method bayes: prior family of tau (default half-normal)")
     pool.add_argument("--tau-scale", dest="tau_scale_given",
                       type=_positive("--tau-scale", *PRIOR_SCALE_RANGE["--tau-scale"]),
@@ -438,11 +449,12 @@ def build_parser() -> argparse.ArgumentParser:
                       type=_positive("--mu-prior-sd", *PRIOR_SCALE_RANGE["--mu-prior-sd"]),
                       help="with --method bayes: normal(0, SD) prior on mu (default: flat)")
     pool.add_argument("--hksj", action="store_true", help="Hartung-Knapp-Sidik-Jonkman CI")
-    pool.add_argument("--hksj-variant", dest="hksj_variant", choices=["adhoc", "plain"],
-                      default="adhoc",
+    pool.add_argument("--hksj-variant", dest="hksj_variant", choices=HKSJ_CHOICES.codes,
+                      type=_code(HKSJ_CHOICES.codes, "--hksj-variant"),
+                      default=DEFAULTS.hksj_variant,
                       help="with --hksj: adhoc (default; never narrower than the standard "
                            "interval, metafor test='adhoc') or plain (metafor test='knha')")
-    pool.add_argument("--level", type=_level("--level"), default=0.95)
+    pool.add_argument("--level", type=_level("--level"), default=DEFAULTS.level)
     pool.set_defaults(run=cmd_pool, mu_prior_mean=0.0)
 
     metareg = commands.add_parser(
@@ -454,18 +466,19 @@ def build_parser() -> argparse.ArgumentParser:
                          type=_column("--moderator"),
                          help="a moderator column (repeatable): numeric, or categorical with "
                               "the first level alphabetically as reference")
-    metareg.add_argument("--measure", type=_code(pool_measures, "--measure"),
-                         choices=pool_measures, default="logit")
-    metareg_methods = ["REML", "ML", "DL", "PM"]
+    metareg.add_argument("--measure", type=_code(MEASURE_CHOICES.codes, "--measure"),
+                         choices=MEASURE_CHOICES.codes, default=DEFAULTS.measure)
+    metareg_methods = ["REML", "ML", "DL", "PM"]  # stats.metareg.METAREG_METHODS, unimported
     metareg.add_argument("--method", type=_code(metareg_methods, "--method"),
-                         choices=metareg_methods, default="REML")
+                         choices=metareg_methods, default=DEFAULTS.method)
     metareg.add_argument("--hksj", action="store_true",
                          help="Knapp-Hartung: t tests with k - p df and an F omnibus test")
-    metareg.add_argument("--hksj-variant", dest="hksj_variant", choices=["adhoc", "plain"],
-                         type=_code(["adhoc", "plain"], "--hksj-variant"), default="adhoc",
+    metareg.add_argument("--hksj-variant", dest="hksj_variant", choices=HKSJ_CHOICES.codes,
+                         type=_code(HKSJ_CHOICES.codes, "--hksj-variant"),
+                         default=DEFAULTS.hksj_variant,
                          help="with --hksj: adhoc (default, as pool; metafor test='adhoc') or "
                               "plain (metafor test='knha')")
-    metareg.add_argument("--level", type=_level("--level"), default=0.95)
+    metareg.add_argument("--level", type=_level("--level"), default=DEFAULTS.level)
     metareg.set_defaults(run=cmd_metareg)
 
     simon = commands.add_parser("simon", help="Simon optimal and minimax two-stage designs")
@@ -497,10 +510,10 @@ def build_parser() -> argparse.ArgumentParser:
                     help="event column, 1 = event (default: event)")
     km.add_argument("--group", type=_column("--group"), default=None,
                     help="optional grouping column")
-    km.add_argument("--conf-type", dest="conf_type", choices=["log", "log-log", "plain", "spss"],
+    km.add_argument("--conf-type", dest="conf_type", choices=KM_CONF_CHOICES.codes,
                     default="log", help="interval of the median (default log, as R survival; "
                                         "spss = median +/- 1.96 SE, the seed paper's form)")
-    km.add_argument("--unit", choices=["days", "weeks", "months", "years"], default=None,
+    km.add_argument("--unit", choices=list(TIME_UNIT_DAYS), default=None,
                     help="report times in this unit; a time_unit column (days|weeks|months|"
                          "years per row) is converted to it (default months)")
     km.set_defaults(run=cmd_km)

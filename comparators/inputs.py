@@ -50,20 +50,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any, NoReturn, TypedDict
 
 from comparators.errors import InputError
+from comparators.limits import LEVEL_RANGE, MAX_EXACT_COUNT, MAX_NUMBER_CHARS, MAX_TEXT_CHARS
 
-#: Largest count any entry point accepts unless it names a lower limit: beyond 2**53 a float
-#: no longer holds every whole number, and every statistic works in floats.
-MAX_EXACT_COUNT = 2**53
-#: A number written with more characters than this is refused before it is converted (a
-#: 400-digit count would otherwise reach float() and overflow).
-MAX_NUMBER_CHARS = 64
-#: Characters in one text value unless the caller names its own bound (ids, regimens, names).
-MAX_TEXT_CHARS = 1_000
-#: The confidence (or credible) level, everywhere: below 0.5 an interval misses more often than
-#: it covers and is almost always alpha typed for the level (0.05 for 0.95); above 0.999 the
-#: normal quantile grows without a useful bound and 1 - level stops being representable
-#: (1 - 1e-17 == 1.0). 0.5 and 0.999 themselves are allowed.
-LEVEL_RANGE = (0.5, 0.999)
 #: Cell texts that mean "no value" (compared case-insensitively): what R, pandas, Excel and
 #: hand-typed files write for an empty cell.
 MISSING_MARKERS = frozenset({"", "na", "n/a", "nan", "null", "none"})

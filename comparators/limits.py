@@ -51,6 +51,9 @@ MAX_PARQUET_FOOTER_BYTES = 1_000_000
 MAX_PARQUET_ROW_GROUPS = 100
 MAX_PARQUET_PAGES = 20_000
 
+#: Longest value a shared link may carry for any key (codes and numbers are short).
+MAX_LINK_VALUE_CHARS = 200
+
 # --- tables ---------------------------------------------------------------------------------
 #: Patients in one IPD upload (checked from the CSV line count, the .xlsx sheet dimension and
 #: the Parquet metadata before the table is built).
@@ -77,6 +80,19 @@ MAX_MODERATOR_LEVELS = 12
 MAX_COEFFICIENTS = 16
 
 # --- numbers --------------------------------------------------------------------------------
+#: Largest count any entry point accepts unless it names a lower limit: beyond 2**53 a float
+#: no longer holds every whole number, and every statistic works in floats.
+MAX_EXACT_COUNT = 2**53
+#: A number written with more characters than this is refused before it is converted (a
+#: 400-digit count would otherwise reach float() and overflow).
+MAX_NUMBER_CHARS = 64
+#: Characters in one text value unless the caller names its own bound (ids, regimens, names).
+MAX_TEXT_CHARS = 1_000
+#: The confidence (or credible) level, everywhere: below 0.5 an interval misses more often than
+#: it covers and is almost always alpha typed for the level (0.05 for 0.95); above 0.999 the
+#: normal quantile grows without a useful bound and 1 - level stops being representable
+#: (1 - 1e-17 == 1.0). 0.5 and 0.999 themselves are allowed.
+LEVEL_RANGE = (0.5, 0.999)
 #: Largest count (evaluable patients, events) in one study row: no trial is this large, and
 #: beyond 2**53 a float no longer holds every whole number.
 MAX_COUNT = 10_000_000
@@ -91,8 +107,18 @@ MAX_GUYOT_STEPS = 400_000
 MAX_MONTHS = 240.0
 #: Ages (years) an IPD row may give.
 AGE_RANGE = (0.0, 120.0)
+#: Patients of one subtype in a what-if scenario: larger than any sarcoma cohort; also keeps the
+#: exact tests (Fisher) that follow an edit fast.
+MAX_SCENARIO_PATIENTS = 10_000
+#: Largest absolute value of a numeric meta-regression moderator: its square enters X'X, which
+#: must stay far from overflow and keep the digits the fit needs.
+MAX_MODERATOR_SIZE = 1e9
 
 # --- charts ---------------------------------------------------------------------------------
+#: Longest string in a chart image: vl-convert measures text slowly (about 40 us per character
+#: per trial width when a label must be truncated to fit), so 150 swimmer lanes named by
+#: 1,000-character ids took 40 s. The longest in the app's own charts is 223 (a tooltip).
+MAX_RENDER_CHARS = 300
 #: Bars drawn in a waterfall, lanes in a swimmer plot: beyond these a random sample (fixed seed)
 #: is drawn and the page says so; Altair refuses to embed more than 5,000 rows, which silently
 #: broke the PNG/SVG downloads.
@@ -109,6 +135,8 @@ MAX_SIMON_TERMS = 120_000_000
 #: Subgroups of one GLMM or Bayesian pool: each is its own fit (GLMM about 0.05 s, more with
 #: many studies or millions of patients).
 MAX_FITTED_GROUPS = 10
+#: Subtypes (exchangeable units) in one borrowing model across subtypes.
+MAX_BORROWING_SUBTYPES = 60
 #: Bayesian pooling: studies of the binomial-normal model (its grid is arms x theta nodes),
 #: patients in one arm (beyond, the exact likelihood is too sharp for the grid and the normal
 #: model agrees anyway), and the prior scales (tau on the logit scale, sd of mu).
@@ -116,6 +144,11 @@ MAX_STUDIES_BINOMIAL = 200
 MAX_BAYES_ARM_N = 100_000
 MAX_TAU_SCALE = 100.0
 MAX_MU_PRIOR_SD = 1000.0
+#: Size of the mean of mu's normal prior (logit scale: 1e6 is already beyond any proportion).
+MAX_MU_PRIOR_MEAN = 1e6
+#: Smallest prior scale the CLI accepts: below 0.001 on the logit scale a prior fixes tau or mu
+#: outright and the integration grids lose it (1e-160 silently gave the flat-prior answer).
+MIN_PRIOR_SCALE = 0.001
 #: Final sample size of a Lee & Liu predictive probability (the sum runs over every future
 #: count).
 MAX_PREDICTIVE_NMAX = 10_000

@@ -1,4 +1,4 @@
-"""The active cohort everywhere (issue 11): with an upload in use, every page uses its name and
+"""The active cohort everywhere: with an upload in use, every page uses its name and
 numbers, and no page but the catalog and the audit speaks of the seed paper ("Liu",
 "published"), because the seed paper's cohort is not the one being shown."""
 

@@ -114,7 +114,7 @@ def test_the_forest_figure_carries_the_legend_of_the_marks_it_shows() -> None:
     """An exported forest PNG/SVG showed †‡§* marks without their legend: the figure's own
     subtitle explains every mark its arm labels carry, and no other (evidence.labels)."""
     from comparators.reports.export import chart_svg
-    from comparators.vocab import MARK_MEANING
+    from comparators.vocab import MARKS
 
     at = open_page("views/benchmark.py")
     for subtype in ("ASPS", "UPS", "LMS"):
@@ -122,15 +122,15 @@ def test_the_forest_figure_carries_the_legend_of_the_marks_it_shows() -> None:
         spec = chart_specs(at)[0]
         subtitle = spec["title"]["subtitle"]
         used = {m for label in forest_data(at).query("kind == 'study'")["label"]
-                for m in MARK_MEANING if label.endswith(m)}
+                for m in MARKS if label.endswith(m)}
         assert used, subtype  # every one of these subtypes has a marked arm
-        explained = {m for m, text in MARK_MEANING.items() if f"{m} {text}" in subtitle}
+        explained = {m for m, mark in MARKS.items() if f"{m} {mark.legend}" in subtitle}
         assert explained == used, subtype
         svg = chart_svg(spec)  # what "Download SVG" writes
         for m in used:
-            assert html.escape(MARK_MEANING[m].split(":")[0]) in svg, (subtype, m)
+            assert html.escape(MARKS[m].name) in svg, (subtype, m)
         # not repeated under the chart as page text
-        assert not any(MARK_MEANING["‡"] in str(c.value) for c in at.caption)
+        assert not any(MARKS["‡"].legend in str(c.value) for c in at.caption)
 
 
 def test_arms_have_one_name_in_the_forest_the_tables_the_methods_and_the_menu() -> None:

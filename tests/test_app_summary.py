@@ -126,7 +126,7 @@ def test_word_and_html_are_prepared_on_request() -> None:
 
 
 def test_each_section_leads_with_the_answers_and_the_legend_and_methods_are_shown_once() -> None:
-    from comparators.vocab import MARK_MEANING
+    from comparators.vocab import MARKS
 
     at = open_page("views/summary.py", query={"summary_subtypes": ["ASPS", "UPS", "LMS"]})
     leads = narratives(at)
@@ -135,9 +135,9 @@ def test_each_section_leads_with_the_answers_and_the_legend_and_methods_are_show
     assert len(tables) == 3 and all(list(t.columns)[0] == "Class" for t in tables)
     assert all("None" not in " ".join(map(str, t.to_numpy().ravel())) for t in tables)
     text = page_text(at).replace("\\", "")
-    for meaning in MARK_MEANING.values():
-        assert text.count(meaning) <= 1
-    assert text.count(MARK_MEANING["‡"]) == 1  # every section has a secondary-source arm
+    for mark in MARKS.values():
+        assert text.count(mark.legend) <= 1
+    assert text.count(MARKS["‡"].legend) == 1  # every section has a secondary-source arm
     methods = [c.value for c in at.main.code]
     assert sum("were pooled per regimen class" in m for m in methods) == 1
     assert "in ASPS, UPS and LMS were pooled" in methods[0]

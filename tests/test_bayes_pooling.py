@@ -54,7 +54,7 @@ from comparators.stats.bayes_pooling import (
     predictive_beta_prior,
 )
 from comparators.stats.pooling import PooledProportion, pool_proportions
-from comparators.vocab import METHOD_NAMES, METHOD_SHORT, METHODS
+from comparators.vocab import MODEL_CHOICES
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHOOLS_Y = [28.39, 7.94, -2.75, 6.82, -0.64, 0.63, 18.01, 12.16]
@@ -251,8 +251,9 @@ def test_pool_proportions_bayes_shape_and_labels() -> None:
     assert r.tau2 == pytest.approx(post.tau_median**2)
     assert r.i2 is None and r.q is not None and r.q_between is None
     assert [g.method_used for g in r.subgroups] == ["BAYES", "BAYES"]
-    assert "half-normal" in METHODS["BAYES"] and "scale 1" in METHOD_SHORT["BAYES"]
-    assert "flat μ prior" in METHOD_NAMES["BAYES"]
+    bayes = MODEL_CHOICES["BAYES"]
+    assert "half-normal" in bayes.label and "scale 1" in bayes.short
+    assert "flat μ prior" in bayes.prose
     cauchy = pool_proportions([0, 3, 5], [5, 12, 20], method="BAYES",
                               bayes=BayesOptions(BayesPrior("half-cauchy", 0.5), "binomial"))
     assert cauchy.method_short == "Bayesian random effects (half-Cauchy τ prior, scale 0.5)"

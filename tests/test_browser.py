@@ -174,7 +174,7 @@ def test_model_choice_follows_the_user_to_the_summary_page(server: str, browser)
 
 @pytest.mark.parametrize("path", ["across-subtypes", "benchmark", "survival"])
 def test_figure_downloads_arrive(server: str, browser, path: str) -> None:
-    """Issue 15: the Across subtypes PNG/SVG buttons were seen spinning for 20-60 s. Click
+    """The Across subtypes PNG/SVG buttons could spin for 20-60 s. Click
     each figure download, also right after a rerun-causing change, and require the file. The
     survival page's first figure (the curve with its risk table) is built only on the click."""
     page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)

@@ -215,7 +215,7 @@ def cited_numbers(markdown: str) -> set[int]:
 
 
 def test_every_listed_reference_is_cited_in_the_summary(every_subtype) -> None:
-    """Issue 23: five listed references were cited nowhere in the text, captions or tables."""
+    """No reference is listed without being cited in the text, a caption or a table."""
     from comparators.reports.summary import to_markdown
 
     _, summary = every_subtype

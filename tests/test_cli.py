@@ -1,4 +1,5 @@
-"""The CLI contract (../shared/design.md): JSON on stdout, exit 2 + one stderr line on bad input."""
+"""The CLI contract (README, "Command line"): JSON on stdout, exit 2 + one stderr line on bad
+input."""
 
 import json
 import subprocess

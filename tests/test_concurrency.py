@@ -1,4 +1,4 @@
-"""Many users at once against one real server, driven without browsers (issue 15).
+"""Many users at once against one real server, driven without browsers.
 
 bench/loadgen.py speaks Streamlit's own websocket protocol (the protobuf BackMsg/ForwardMsg
 shipped with streamlit): each session loads the benchmark page, then changes its widgets in a

@@ -10,8 +10,8 @@ import vl_convert as vlc
 from comparators.analysis.benchmark import across_subtypes
 from comparators.analysis.borrowing import borrow_across_subtypes
 from comparators.analysis.options import AnalysisOptions
+from comparators.charts.across import class_by_subtype_chart
 from comparators.charts.borrowing import shrinkage_chart
-from comparators.charts.cohort import class_by_subtype_chart
 from comparators.charts.vegalite import dataset_name, records
 from comparators.evidence.catalog import load_catalog
 from comparators.evidence.cohort import published_cohort

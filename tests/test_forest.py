@@ -82,7 +82,7 @@ def test_height_grows_with_the_number_of_studies(k) -> None:
 
 def test_reference_added_to_a_cached_spec_draws_exactly_forest_charts_reference() -> None:
     """views/benchmark.py caches the chart without a reference and adds the typed reference
-    with with_reference (issue 15: a new value rebuilt the whole chart, ~1 s per rerun); the
+    with with_reference (so a new value does not rebuild the whole chart); the
     rendered SVG must be the one forest_chart(rows, reference) draws."""
     import vl_convert as vlc
 

@@ -1,4 +1,4 @@
-"""Labels follow the settings (issue 11): at a 90% level no page, chart or export says 95%,
+"""Labels follow the settings: at a 90% level no page, chart or export says 95%,
 and every export records the settings that produced it."""
 
 from __future__ import annotations

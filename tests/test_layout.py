@@ -21,7 +21,7 @@ ALLOWED: dict[str, set[str]] = {
     "vocab": set(),
     "errors": set(),
     "limits": {"errors"},  # the bounds on every input (comparators/limits.py)
-    "inputs": {"errors"},  # the one parser of raw values (comparators/inputs.py)
+    "inputs": {"errors", "limits"},  # the one parser of raw values (comparators/inputs.py)
     "stats": {"vocab", "errors", "limits", "inputs"},
     "evidence": {"vocab", "errors", "limits", "inputs", "stats"},
     "analysis": {"vocab", "errors", "limits", "inputs", "stats", "evidence"},

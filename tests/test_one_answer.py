@@ -1,4 +1,4 @@
-"""One answer per question (issue 11): for every subtype, the pooled AI+ICI and ICI ORR strings
+"""One answer per question: for every subtype, the pooled AI+ICI and ICI ORR strings
 are identical on the Benchmark page, Across subtypes, the evidence summary (its text and its
 figure's data) and `python -m comparators benchmark --json`.
 

@@ -1,4 +1,4 @@
-"""Unit tests of comparators.charts.planning: each builder's data and encodings.
+"""Unit tests of comparators.charts.planning and charts.whatif: each builder's data and encodings.
 
 Reference numbers: Simon (Control Clin Trials 1989;10:1-10), p0 0.1 / p1 0.3, alpha 0.05,
 beta 0.2: optimal 1/10, 5/29 (alpha 0.047, power 0.805 as clinfun::ph2simon prints); the
@@ -11,14 +11,16 @@ import pandas as pd
 import pytest
 
 from comparators.charts.planning import (
-    density_frame,
     exponential_curves,
     oc_chart,
-    posterior_chart,
     precision_chart,
+    survival_chart,
+)
+from comparators.charts.whatif import (
+    density_frame,
+    posterior_chart,
     scenario_effect_chart,
     standardised_chart,
-    survival_chart,
 )
 from comparators.stats.bayes import JEFFREYS, BetaPosterior
 from comparators.stats.design import oc_curve, precision_table, simon_designs

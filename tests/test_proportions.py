@@ -20,7 +20,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from comparators.stats.proportions import CI_METHODS, ProportionInputError, proportion_ci
+from comparators.stats.proportions import CI_CHOICES, ProportionInputError, proportion_ci
 
 NEWCOMBE_TABLE_I = {
     # (k, n): {method: (low, high)} as printed to 4 decimals
@@ -125,7 +125,7 @@ counts = st.integers(min_value=1, max_value=2000).flatmap(
 )
 
 
-@given(counts, st.sampled_from(list(CI_METHODS)), st.floats(min_value=0.5, max_value=0.999))
+@given(counts, st.sampled_from(CI_CHOICES.codes), st.floats(min_value=0.5, max_value=0.999))
 def test_bounds_are_ordered_inside_unit_interval(kn, method, level) -> None:
     k, n = kn
     ci = proportion_ci(k, n, method, level)
@@ -133,7 +133,7 @@ def test_bounds_are_ordered_inside_unit_interval(kn, method, level) -> None:
     assert all(math.isfinite(v) for v in (ci.low, ci.high))
 
 
-@given(st.integers(min_value=1, max_value=200), st.sampled_from(list(CI_METHODS)))
+@given(st.integers(min_value=1, max_value=200), st.sampled_from(CI_CHOICES.codes))
 def test_width_shrinks_as_n_grows_at_fixed_proportion(n, method) -> None:
     # Same observed proportion (k/n = 0.3) with four times the patients: a narrower interval.
     k = 3 * n

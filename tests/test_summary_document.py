@@ -24,7 +24,7 @@ from comparators.evidence.audit import audit_published
 from comparators.evidence.catalog import load_catalog
 from comparators.evidence.cohort import load_seed_cohort, published_cohort
 from comparators.reports.summary import build_summary, to_docx, to_html, to_markdown
-from comparators.vocab import MARK_MEANING
+from comparators.vocab import MARKS
 
 ROOT = Path(__file__).resolve().parent.parent
 SUBTYPES = ("ASPS", "UPS", "LMS")
@@ -99,9 +99,9 @@ def test_each_subtype_leads_with_the_two_answers_then_the_class_table(document, 
 
 def test_legend_methods_and_caveats_appear_once(document) -> None:
     text = text_of(document)
-    for mark, meaning in MARK_MEANING.items():
-        assert text.count(meaning) <= 1, mark
-    assert sum(text.count(m) for m in MARK_MEANING.values()) >= 3  # the legend is there
+    for symbol, mark in MARKS.items():
+        assert text.count(mark.legend) <= 1, symbol
+    assert sum(text.count(m.legend) for m in MARKS.values()) >= 3  # the legend is there
     assert text.count("were pooled per regimen class") == 1
     assert text.count("Arm-level intervals are") == 1
     methods = [p.text for p in document.paragraphs if p.text.startswith(("ASPS: ", "UPS: ",

@@ -1,4 +1,4 @@
-"""A cohort with zero evaluable patients in a subtype is legal data (issue 15).
+"""A cohort with zero evaluable patients in a subtype is legal data.
 
 Every patient of a subtype can be not evaluable (NE) for response: the upload is valid, and after
 "Use as this cohort" (or a what-if edit with evaluable 0) every page must render without an

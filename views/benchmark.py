@@ -10,7 +10,7 @@ from comparators.stats.proportions import percent
 from views.benchmark_display import benchmark_display
 from views.common import (
     BAYES_BLANKS,
-    BENCHMARK_DEFAULTS,
+    DEFAULT_SUBTYPE,
     HETEROGENEITY_BLANKS,
     analysis_options,
     catalog,
@@ -44,7 +44,7 @@ cohort_banner(cohort)
 controls = st.columns([1.2, 3, 1.6])
 link_choice("subtype", subtypes)
 subtype = controls[0].selectbox(
-    "Subtype", subtypes, index=subtypes.index(str(BENCHMARK_DEFAULTS["subtype"])),
+    "Subtype", subtypes, index=subtypes.index(DEFAULT_SUBTYPE),
     key="subtype", bind="query-params", persist_state="session",
     help="Subtype codes as in data/subtypes.csv and the CLI.",
 )

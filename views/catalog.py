@@ -5,7 +5,7 @@ import streamlit as st
 
 from comparators.evidence.catalog import catalog_table, vancouver
 from comparators.reports.markup import md_escape
-from comparators.stats.proportions import CI_METHODS
+from comparators.vocab import CI_CHOICES
 from views.common import catalog, ci_options, csv_download
 from views.share import keep_valid_link_values
 
@@ -123,8 +123,8 @@ st.dataframe(
     key="catalog_table",
 )
 st.caption(
-    f"ORR = responders / evaluable with a {CI_METHODS[method]} {level_label} (choose the method "
-    "in the sidebar). Responders are confirmed CR + PR; unconfirmed responses are counted "
+    f"ORR = responders / evaluable with a {CI_CHOICES[method].label} {level_label} (choose the "
+    "method in the sidebar). Responders are confirmed CR + PR; unconfirmed responses are counted "
     "separately. Empty cells (None) are counts the source does not report."
 )
 export = shown.drop(columns=[c for c in shown.columns if c.endswith("_link")]

@@ -9,7 +9,7 @@ from comparators.evidence.cohort import (
     cohort_orr_table,
     response_summary,
 )
-from comparators.stats.proportions import CI_METHODS
+from comparators.vocab import CI_CHOICES
 from views.common import (
     chart_spec,
     ci_options,
@@ -95,7 +95,7 @@ for label in ("ORR", "DCR"):
 st.subheader("Response by group")
 st.dataframe(display, hide_index=True, key="response_table")
 st.caption(
-    f"Intervals: {CI_METHODS[method]}, {level_label}. Counts: Results, Efficacy. "
+    f"Intervals: {CI_CHOICES[method].label}, {level_label}. Counts: Results, Efficacy. "
     "PD counts are derived (evaluable minus CR, PR and SD); the paper does not print them. "
     f"{source}."
 )

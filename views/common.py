@@ -28,11 +28,11 @@ from comparators.analysis.options import AnalysisOptions
 from comparators.evidence.audit import audit_published, findings_frame
 from comparators.evidence.catalog import Catalog, load_catalog
 from comparators.evidence.cohort import SeedCohort, ThisCohort, load_seed_cohort, published_cohort
-from comparators.evidence.labels import arm_labels
+from comparators.evidence.labels import arm_labels, row_keys
 from comparators.reports.export import chart_png, chart_svg, safe_csv
 from comparators.reports.markup import md_escape
 from comparators.reports.summary import summarisable_subtypes
-from comparators.vocab import HKSJ_VARIANTS, MEASURES, METHODS
+from comparators.vocab import HKSJ_CHOICES, MEASURE_CHOICES, MODEL_CHOICES
 from views.share import keep_valid_link_values, link_choice
 
 
@@ -66,6 +66,7 @@ def cohort_hash(cohort: ThisCohort) -> str:
 #: digest, the options (a frozen dataclass of strings, numbers and a tuple) by their repr,
 #: which Streamlit's generic hasher took about 0.35 ms to walk on every call.
 BY_DIGEST = {ThisCohort: cohort_hash, AnalysisOptions: repr}
+DEFAULT_OPTIONS = AnalysisOptions()
 
 
 # Session-state keys through which other pages replace "this cohort" (never shared between
@@ -122,32 +123,35 @@ def cohort_banner(cohort: ThisCohort) -> None:
                 icon=":material/upload_file:")
 
 
-# Every choice that changes a pooled number is a widget in the sidebar of the pages that pool
-# (model_controls), bound to the URL under these keys and kept across pages (persist_state), so
-# a link from any of those pages reproduces its numbers and the pages agree with each other.
-MODEL_DEFAULTS: dict[str, object] = {
-    "measure": "logit", "method": "REML", "hksj": False, "hksj_variant": "adhoc",
-    "include_cohort": False, "overlapping": False, "primary_only": False, "exclude": [],
-}
-BENCHMARK_DEFAULTS = {"subtype": "ASPS", **MODEL_DEFAULTS}
+#: The subtype the benchmark page opens on (and the pages that follow its choice).
+DEFAULT_SUBTYPE = "ASPS"
 
 
 def analysis_options() -> AnalysisOptions:
-    """The options object of this session: the sidebar's model and interval choices."""
+    """The options object of this session: the sidebar's model and interval choices.
+
+    Every choice that changes a pooled number is a widget in the sidebar of the pages that pool
+    (model_controls), bound to the URL under these keys and kept across pages (persist_state), so
+    a link from any of those pages reproduces its numbers and the pages agree with each other.
+    A key no widget has set yet takes AnalysisOptions' own default.
+    """
     get = st.session_state.get
     ci_method, level = ci_options()
     return AnalysisOptions(
-        measure=str(get("measure", "logit")), method=str(get("method", "REML")),
-        hksj=bool(get("hksj", False)), hksj_variant=str(get("hksj_variant", "adhoc")),
+        measure=str(get("measure", DEFAULT_OPTIONS.measure)),
+        method=str(get("method", DEFAULT_OPTIONS.method)),
+        hksj=bool(get("hksj", DEFAULT_OPTIONS.hksj)),
+        hksj_variant=str(get("hksj_variant", DEFAULT_OPTIONS.hksj_variant)),
         level=level, ci_method=ci_method, exclude=tuple(get("exclude", None) or ()),
-        include_cohort=bool(get("include_cohort", False)),
-        include_overlapping=bool(get("overlapping", False)),
-        primary_only=bool(get("primary_only", False)),
+        include_cohort=bool(get("include_cohort", DEFAULT_OPTIONS.include_cohort)),
+        include_overlapping=bool(get("overlapping", DEFAULT_OPTIONS.include_overlapping)),
+        primary_only=bool(get("primary_only", DEFAULT_OPTIONS.primary_only)),
     )
 
 
-def benchmark_options() -> dict[str, object]:
-    return {k: st.session_state.get(k, v) for k, v in BENCHMARK_DEFAULTS.items()}
+def chosen_subtype() -> str:
+    """The subtype chosen on the benchmark page (the What-if and Plan pages open on it)."""
+    return str(st.session_state.get("subtype", DEFAULT_SUBTYPE))
 
 
 @st.cache_resource(show_spinner=False)
@@ -174,7 +178,7 @@ def _shown_subtypes(page: str | None) -> set[str] | None:
         value = link if key == "summary_subtypes" else (link[0] if link else None)
     if not value:
         value = st.session_state.get("subtype") or st.query_params.get("subtype") \
-            or BENCHMARK_DEFAULTS["subtype"]
+            or DEFAULT_SUBTYPE
     codes = [value] if isinstance(value, str) else list(value)
     return {str(c).strip().upper() for c in codes}
 
@@ -186,7 +190,7 @@ def _pooled_arms(subtypes: tuple[str, ...] | None, overlapping: bool,
     rows = comparator_rows(catalog().trials, cohort, overlapping)
     if subtypes is not None:
         rows = rows[rows["subtype"].astype(str).str.upper().isin(subtypes)]
-    return frozenset(f"{s} · {a}" for s, a in zip(rows["study"], rows["arm"], strict=True))
+    return frozenset(row_keys(rows))
 
 
 def leave_out_options(page: str | None) -> list[str]:
@@ -216,25 +220,28 @@ def model_controls(page: str | None = None) -> AnalysisOptions:
     keep_valid_link_values("exclude", arms, arm_name)  # a link may name arms by key
     with st.sidebar:
         st.subheader("Pooling model")
-        for key, codes in (("measure", MEASURES), ("method", METHODS),
-                           ("hksj_variant", HKSJ_VARIANTS)):
+        for key, codes in (("measure", MEASURE_CHOICES), ("method", MODEL_CHOICES),
+                           ("hksj_variant", HKSJ_CHOICES)):
             link_choice(key, list(codes))  # codes in any case: method=reml
         st.selectbox(
-            "Effect measure", list(MEASURES), key="measure", bind="query-params",
-            persist_state="session", help="; ".join(f"{k}: {v}" for k, v in MEASURES.items()))
+            "Effect measure", MEASURE_CHOICES.codes,
+            index=MEASURE_CHOICES.codes.index(AnalysisOptions.measure), key="measure",
+            bind="query-params", persist_state="session", help=MEASURE_CHOICES.menu_help())
         st.selectbox(
-            "Model", list(METHODS), index=list(METHODS).index("REML"), key="method",
-            bind="query-params", persist_state="session",
-            help="; ".join(f"{k}: {v}" for k, v in METHODS.items())
+            "Model", MODEL_CHOICES.codes, index=MODEL_CHOICES.codes.index(AnalysisOptions.method),
+            key="method", bind="query-params", persist_state="session",
+            help=MODEL_CHOICES.menu_help()
             + ". GLMM suits small counts and 0%/100% arms.")
         hksj = st.toggle("HKSJ interval", key="hksj", bind="query-params",
                          persist_state="session",
                          help="Hartung-Knapp-Sidik-Jonkman: t distribution with k - 1 df.")
         if hksj:
             st.selectbox(
-                "HKSJ variant", list(HKSJ_VARIANTS), key="hksj_variant", bind="query-params",
+                "HKSJ variant", HKSJ_CHOICES.codes,
+                index=HKSJ_CHOICES.codes.index(AnalysisOptions.hksj_variant), key="hksj_variant",
+                bind="query-params",
                 persist_state="session",
-                help="; ".join(f"{k}: {v}" for k, v in HKSJ_VARIANTS.items()))
+                help=HKSJ_CHOICES.menu_help())
         st.toggle(
             "This cohort inside its class pool", key="include_cohort", bind="query-params",
             persist_state="session",
@@ -352,8 +359,9 @@ def seed_audit() -> pd.DataFrame:
 
 
 def ci_options() -> tuple[str, float]:
-    """The interval method and level chosen in the sidebar (defaults: Wilson, 95%)."""
-    return st.session_state.get("ci_method", "wilson"), st.session_state.get("ci_level", 0.95)
+    """The interval method and level chosen in the sidebar (defaults: AnalysisOptions')."""
+    return (st.session_state.get("ci_method", DEFAULT_OPTIONS.ci_method),
+            st.session_state.get("ci_level", DEFAULT_OPTIONS.level))
 
 
 def csv_download(
@@ -440,13 +448,13 @@ def _arrow_rows(rows_json: str) -> bytes:
 
 def chart_downloads(chart: alt.TopLevelMixin | dict | Callable[[], dict], basename: str,
                     key: str) -> None:
-    """PNG and SVG buttons; the images are rendered only when clicked (vl-convert ~0.5 s).
+    """PNG and SVG buttons; the images are rendered only when clicked (vl-convert is slow).
     `chart` may be a function that builds the figure, so an export-only figure (e.g. the
     survival curve with its risk table) is not built until a click asks for it.
 
     A click must not rerun the page (on_click="ignore"): the rerun re-registered the buttons'
     deferred files under new ids and dropped the ones the click was fetching, so the button
-    could spin forever (issue 15, Across subtypes; tests/test_browser.py).
+    could spin forever (tests/test_browser.py holds this).
     """
     def figure() -> alt.TopLevelMixin | dict:
         return chart() if callable(chart) else chart

@@ -4,8 +4,8 @@ the same `analysis.benchmark` objects the Benchmark page shows (views.common.eve
 import streamlit as st
 
 from comparators.analysis.borrowing import Borrowing, BorrowingError, borrow_across_subtypes
+from comparators.charts.across import class_by_subtype_chart
 from comparators.charts.borrowing import shrinkage_chart
-from comparators.charts.cohort import class_by_subtype_chart
 from comparators.evidence.cohort import ThisCohort
 from comparators.vocab import REGIMEN_CLASSES
 from views.common import (

@@ -28,13 +28,14 @@ from comparators.stats.design import (
     simon_designs,
     single_stage_design,
 )
-from comparators.stats.proportions import CI_METHODS, percent
+from comparators.stats.proportions import percent
+from comparators.vocab import CI_CHOICES
 from views.common import (
     analysis_options,
-    benchmark_options,
     catalog,
     chart_downloads,
     chart_spec,
+    chosen_subtype,
     cohort_banner,
     csv_download,
     plain,
@@ -89,9 +90,9 @@ cohort_banner(cohort)
 
 # --- Evidence -> p0 / p1 -----------------------------------------------------------------------
 st.header("Take p0 and p1 from the evidence")
-opts = benchmark_options()
+benchmarked = chosen_subtype()
 codes = sorted(set(trials["subtype"].astype(str)) - AGGREGATE_SUBTYPES)
-default_subtype = str(opts["subtype"]) if str(opts["subtype"]) in codes else codes[0]
+default_subtype = benchmarked if benchmarked in codes else codes[0]
 ecols = st.columns(3)
 link_choice("plan_subtype", codes)
 subtype = ecols[0].selectbox("Subtype", codes, index=codes.index(default_subtype),
@@ -136,7 +137,7 @@ if bench is not None and bench.class_pools:
         help="Copies the two numbers into the design inputs below; the design reruns.",
     )
     st.caption(f"Pooled with the sidebar's model ({options.model_text()}; "
-               f"{CI_METHODS[ci_method]} arm intervals); filled in rounded to 3 decimals.")
+               f"{CI_CHOICES[ci_method].label} arm intervals); filled in rounded to 3 decimals.")
 elif bench is not None:
     st.info(f"No comparator trial has reported {subtype}: set p0 and p1 by hand.")
 
@@ -245,12 +246,13 @@ try:
     st.write(
         f"With {n_needed} evaluable patients and an observed ORR near "
         f"{percent(float(anticipated))} "
-        f"({int(row['responders'])}/{n_needed}), the {100 * level:g}% {CI_METHODS[ci_method]} "
+        f"({int(row['responders'])}/{n_needed}), the {100 * level:g}% "
+        f"{CI_CHOICES[ci_method].label} "
         f"interval is {percent(row['low'])}–{percent(row['high'])} (half-width "
         f"{100 * row['half_width']:.1f} points)."
     )
     show_chart(chart_spec(precision_chart, prec, float(half) / 100, n_needed,
-                          f"{CI_METHODS[ci_method]}, {100 * level:g}% (sidebar)"),
+                          f"{CI_CHOICES[ci_method].label}, {100 * level:g}% (sidebar)"),
                key="precision_chart")
 except DesignInputError as exc:
     st.error(str(exc), icon=":material/error:")

@@ -12,7 +12,15 @@ import streamlit as st
 from comparators.errors import InputError
 from comparators.evidence.versions import CatalogInfo, default_catalog_info, parse_version
 from comparators.inputs import clean_text, parse_count, parse_number
+from comparators.limits import MAX_LINK_VALUE_CHARS
 from comparators.reports.markup import md_escape
+from comparators.vocab import (
+    AGGREGATE_SUBTYPES,
+    CI_CHOICES,
+    HKSJ_CHOICES,
+    MEASURE_CHOICES,
+    MODEL_CHOICES,
+)
 
 #: The URL parameter a shared link carries: the catalog version its numbers came from.
 CATALOG_PARAM = "catalog"
@@ -58,8 +66,6 @@ WIDGET_LINK_KEYS = frozenset({
 #: Keys a link may carry: the widgets' values and the catalog version the link was made with.
 LINK_KEYS = WIDGET_LINK_KEYS | {CATALOG_PARAM}
 STREAMLIT_KEYS = frozenset({"embed", "embed_options"})
-#: Longest value a link may carry for any key (codes and numbers are short).
-MAX_LINK_VALUE_CHARS = 200
 
 
 def _drop(key: str, raw: str, why: str) -> None:
@@ -230,17 +236,15 @@ def keep_valid_link_values(
                                                                 if o is None]
 
 
-#: Links made before the app used codes carried display labels; they still open the same view.
+#: The confidence levels the sidebar offers (the entry point's selectbox reads this).
+CI_LEVELS = (0.95, 0.90, 0.80, 0.99)
+#: Links made before the app used codes carried display labels; they still open the same view
+#: (the choice tables keep each choice's old labels).
 LEGACY_LABELS: dict[str, dict[str, str]] = {
-    "ci_method": {"Wilson": "wilson", "Clopper-Pearson": "clopper-pearson",
-                  "Jeffreys": "jeffreys", "Agresti-Coull": "agresti-coull",
-                  "Wilson-CC": "wilson-cc", "Wald": "wald"},
-    "ci_level": {"95%": "0.95", "90%": "0.9", "80%": "0.8", "99%": "0.99"},
-    "measure": {"Logit": "logit", "Freeman-Tukey": "ft", "Arcsine": "arcsine",
-                "Raw proportion": "raw"},
-    "method": {"Random effects, REML": "REML", "Random effects, DerSimonian-Laird": "DL",
-               "Random effects, Paule-Mandel": "PM", "Random effects, ML": "ML",
-               "Fixed effect": "FE", "GLMM (logistic random intercept)": "GLMM"},
+    "ci_method": CI_CHOICES.legacy_codes(),
+    "ci_level": {f"{100 * level:g}%": f"{level:g}" for level in CI_LEVELS},
+    "measure": MEASURE_CHOICES.legacy_codes(),
+    "method": MODEL_CHOICES.legacy_codes(),
 }
 
 
@@ -355,20 +359,14 @@ def valid_values(key: str) -> list[str]:
 
     Imported lazily: only a link with a bad value pays for the catalog.
     """
-    from comparators.vocab import CI_SHORT_NAMES, HKSJ_VARIANTS, MEASURES, METHODS
-
-    static = {"measure": list(MEASURES), "method": list(METHODS),
-              "hksj_variant": list(HKSJ_VARIANTS), "ci_method": list(CI_SHORT_NAMES),
+    static = {"measure": MEASURE_CHOICES.codes, "method": MODEL_CHOICES.codes,
+              "hksj_variant": HKSJ_CHOICES.codes, "ci_method": CI_CHOICES.codes,
               "ci_level": [f"{level:g}" for level in CI_LEVELS]}
     if key in static:
         return static[key]
     if key in {"subtype", "plan_subtype", "whatif_subtype", "summary_subtypes"}:
         from comparators.evidence.catalog import load_catalog
-        from comparators.vocab import AGGREGATE_SUBTYPES
 
         return sorted(set(load_catalog().trials["subtype"].astype(str)) - AGGREGATE_SUBTYPES)
     return []
 
-
-#: The confidence levels the sidebar offers (the entry point's selectbox reads this).
-CI_LEVELS = (0.95, 0.90, 0.80, 0.99)

@@ -35,14 +35,13 @@ from comparators.stats.reconstruct import (
     reconstruct_ipd,
 )
 from comparators.stats.survival import (
-    CONF_TYPES,
     SPSS_METHOD,
     ConfType,
     KMGroupResult,
     SurvivalInputError,
     km_by_group,
 )
-from comparators.vocab import KM_CONF_SHORT
+from comparators.vocab import KM_CONF_CHOICES
 from views.common import (
     SCENARIO_KEY,
     UPLOAD_KEY,
@@ -406,7 +405,8 @@ group_by = c2.selectbox(
     bind="query-params", persist_state="session",
 )
 conf_type = c3.selectbox(
-    "Median CI type", list(CONF_TYPES), format_func=lambda k: KM_CONF_SHORT[k], key="km_conf",
+    "Median CI type", KM_CONF_CHOICES.codes, format_func=lambda k: KM_CONF_CHOICES[k].short,
+    key="km_conf",
     bind="query-params", persist_state="session",
     help="log: R survival's default; log-log: SAS and lifelines; plain: linear Greenwood band; "
          "SPSS-style: median ± z·SE, the form the seed paper prints.",
@@ -457,7 +457,7 @@ if km is not None:
 
     st.subheader(f"Median {endpoint} with two kinds of interval")
     conf_used = km.conf_type
-    log_col = (f"{level_label}, {KM_CONF_SHORT[conf_used]} band crossing 0.5"
+    log_col = (f"{level_label}, {KM_CONF_CHOICES[conf_used].short} band crossing 0.5"
                if conf_used != "spss" else f"{level_label}, chosen: SPSS-style")
     spss_col = f"{level_label}, SPSS-style median ± z·SE"
     medians = pd.DataFrame(
@@ -477,9 +477,9 @@ if km is not None:
     )
     st.dataframe(medians, hide_index=True, key="km_medians")
     st.caption(
-        f"NR: not reached. Median CI type used: **{KM_CONF_SHORT[conf_used]}**, "
-        f"{CONF_TYPES[conf_used]}; medians and quartiles follow R survival (midpoint rule where "
-        f"S(t) = 0.5 over an interval; limits as quantile.survfit). "
+        f"NR: not reached. Median CI type used: **{KM_CONF_CHOICES[conf_used].short}**, "
+        f"{KM_CONF_CHOICES[conf_used].label}; medians and quartiles follow R survival (midpoint "
+        f"rule where S(t) = 0.5 over an interval; limits as quantile.survfit). "
         f"SPSS-style: {SPSS_METHOD} (the uniform-kernel density estimate of Klein & "
         "Moeschberger 2003, Sec. 4.5, and Collett 1994, Sec. 2.4); this is the interval the seed "
         "paper prints. A negative lower limit is shown as computed."

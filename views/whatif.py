@@ -6,7 +6,7 @@ import streamlit as st
 
 from comparators.analysis.benchmark import BenchmarkError, SubtypeBenchmark
 from comparators.analysis.borrowing import BorrowingError, PredictivePrior, class_predictive_prior
-from comparators.charts.planning import (
+from comparators.charts.whatif import (
     density_frame,
     posterior_chart,
     scenario_effect_chart,
@@ -26,11 +26,11 @@ from comparators.evidence.casemix import (
 from comparators.evidence.cohort import ThisCohort
 from comparators.evidence.scenario import (
     AGGREGATE_SUBTYPES,
-    MAX_PATIENTS,
     apply_scenario,
     same_counts,
     scenario_table,
 )
+from comparators.limits import MAX_SCENARIO_PATIENTS
 from comparators.stats.bayes import (
     JEFFREYS,
     BayesInputError,
@@ -44,10 +44,10 @@ from views.common import (
     SCENARIO_KEY,
     analysis_options,
     base_cohort,
-    benchmark_options,
     catalog,
     chart_downloads,
     chart_spec,
+    chosen_subtype,
     cohort_banner,
     csv_download,
     plain,
@@ -154,10 +154,10 @@ with left:
                 "Subtype", options=sorted(known), required=True,
                 help="Code from the subtype vocabulary (Comparator trials page)."),
             "evaluable": st.column_config.NumberColumn(
-                "Evaluable", min_value=0, max_value=MAX_PATIENTS, step=1, required=True,
+                "Evaluable", min_value=0, max_value=MAX_SCENARIO_PATIENTS, step=1, required=True,
                 help="Patients evaluable for response"),
             "responders": st.column_config.NumberColumn(
-                "Responders", min_value=0, max_value=MAX_PATIENTS, step=1, required=True,
+                "Responders", min_value=0, max_value=MAX_SCENARIO_PATIENTS, step=1, required=True,
                 help="Confirmed complete + partial responses"),
         },
     )
@@ -199,9 +199,9 @@ with banner:
                    + ", labelled as such, until you reset it here or that cohort is replaced.")
 
 # --- effect on the benchmark --------------------------------------------------------------------
-opts = benchmark_options()
-subtypes = sorted(set(scenario_table(cohort)["subtype"]) | {str(opts["subtype"])})
-default_subtype = str(opts["subtype"]) if str(opts["subtype"]) in subtypes else subtypes[0]
+benchmarked = chosen_subtype()
+subtypes = sorted(set(scenario_table(cohort)["subtype"]) | {benchmarked})
+default_subtype = benchmarked if benchmarked in subtypes else subtypes[0]
 link_choice("whatif_subtype", subtypes)
 subtype = st.selectbox(
     "Subtype to benchmark", subtypes, index=subtypes.index(default_subtype),

@@ -31,7 +31,7 @@ from scipy import stats
 from comparators.analysis.options import AnalysisOptions
 from comparators.errors import InputError
 from comparators.evidence.cohort import ThisCohort
-from comparators.evidence.labels import verification_marks
+from comparators.evidence.labels import row_keys, verification_marks
 from comparators.stats.differences import (
     Difference,
     IntervalAt,
@@ -48,10 +48,10 @@ from comparators.stats.pooling import PooledProportion, back_transform, pool_pro
 from comparators.stats.proportions import ProportionCI, interval_bounds, proportion_ci
 from comparators.vocab import (
     AGGREGATE_SUBTYPES,
-    CI_METHODS,
-    HKSJ_VARIANTS,
-    MEASURE_NAMES,
-    METHOD_NAMES,
+    CI_CHOICES,
+    HKSJ_CHOICES,
+    MEASURE_CHOICES,
+    MODEL_CHOICES,
     REGIMEN_CLASSES,
 )
 
@@ -60,11 +60,6 @@ CLASS_ORDER = REGIMEN_CLASSES
 
 class BenchmarkError(InputError):
     """No rows to benchmark, or options that cannot be combined."""
-
-
-def row_key(study: str, arm: str) -> str:
-    """The label a row carries through pooling, the forest plot and the tables."""
-    return f"{study} · {arm}"
 
 
 def comparator_rows(trials: pd.DataFrame, cohort: ThisCohort,
@@ -97,7 +92,7 @@ def subtype_rows(
     parts = [f for f in (own, comparators) if not f.empty]
     rows = pd.concat(parts, ignore_index=True) if len(parts) > 1 else (parts or [own])[0].copy()
     rows["is_cohort"] = np.arange(len(rows)) < len(own)
-    rows["key"] = [row_key(s, a) for s, a in zip(rows["study"], rows["arm"], strict=True)]
+    rows["key"] = row_keys(rows)
     names = dict(labels or {})
     own_name = " ".join(str(cohort.label).split())  # one line, as every chart and table shows
     rows["label"] = [own_name if own_row else names.get(k, k)
@@ -508,12 +503,12 @@ class SubtypeBenchmark:
         o = self.options
         method, level = self.fit.method, o.level_text
         # A Bayesian fit names the prior it actually used (stats.bayes_pooling).
-        model_name = getattr(self.fit, "method_name", None) or METHOD_NAMES.get(method, method)
+        model_name = getattr(self.fit, "method_name", None) or MODEL_CHOICES.prose(method)
         bayes = method == "BAYES"
         parts = [
             f"Objective response rates (complete plus partial responses among "
             f"response-evaluable patients) in {subtypes or self.subtype} were pooled per "
-            f"regimen class as {MEASURE_NAMES[self.fit.measure]} with {model_name}.",
+            f"regimen class as {MEASURE_CHOICES.prose(self.fit.measure)} with {model_name}.",
             "This cohort was included in its regimen class's pool; it is compared with the "
             "pool of the other arms of that class, never with a pool that contains it."
             if o.include_cohort else
@@ -528,7 +523,7 @@ class SubtypeBenchmark:
             if o.hksj:
                 variant = self.fit.hksj_variant or o.hksj_variant
                 parts.append(f"{level} confidence intervals for pooled estimates use the "
-                             f"{HKSJ_VARIANTS.get(variant, variant)} (t distribution, k - 1 "
+                             f"{HKSJ_CHOICES.label(variant)} (t distribution, k - 1 "
                              f"degrees of freedom).")
             else:
                 parts.append(f"{level} confidence intervals for pooled estimates use the "
@@ -545,7 +540,7 @@ class SubtypeBenchmark:
                          "Regimen classes were compared with a test for subgroup differences "
                          "(Q between the class estimates, separate τ² per class, χ² "
                          "distribution).")
-        parts.append(f"Arm-level intervals are {CI_METHODS[o.ci_method]} intervals.")
+        parts.append(f"Arm-level intervals are {CI_CHOICES[o.ci_method].label} intervals.")
         if bayes:
             parts.append(
                 "A difference between two classes, or between this cohort (or one arm) and a "

@@ -26,6 +26,7 @@ import pandas as pd
 from comparators.analysis.benchmark import comparator_rows
 from comparators.errors import InputError
 from comparators.evidence.cohort import ThisCohort
+from comparators.limits import MAX_BORROWING_SUBTYPES
 from comparators.stats.bayes import BetaPrior
 from comparators.stats.bayes_pooling import (
     BayesPosterior,
@@ -38,7 +39,6 @@ from comparators.vocab import AGGREGATE_SUBTYPES, REGIMEN_CLASSES
 #: Weakly informative defaults on the logit scale (documented on the page with every result).
 MU_PRIOR_SD = 2.0  # normal(0, 2): 95 % of prior mass for the class mean between 2 % and 98 %
 NEX_SD = 2.0  # non-exchangeable units: normal(0, 2), about one patient's information at 50 %
-MAX_UNITS = 60
 
 
 class BorrowingError(InputError):
@@ -137,8 +137,9 @@ def borrow_across_subtypes(
     if len(units) < 2:
         raise BorrowingError(f"{regimen_class}: evidence in {len(units)} subtype(s); borrowing "
                              "needs at least 2")
-    if len(units) > MAX_UNITS:
-        raise BorrowingError(f"at most {MAX_UNITS} subtypes in one model")
+    if len(units) > MAX_BORROWING_SUBTYPES:
+        raise BorrowingError(f"at most {MAX_BORROWING_SUBTYPES} subtypes in one model "
+                             "(limits.MAX_BORROWING_SUBTYPES)")
     prior = BayesPrior(tau_prior, tau_scale, 0.0, MU_PRIOR_SD)
     post = bayes_pool(units["responders"].to_numpy(), units["evaluable"].to_numpy(),
                       list(units["subtype"]), "logit", "binomial", prior, level,

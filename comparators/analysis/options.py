@@ -12,23 +12,14 @@ from typing import Any
 
 from comparators.errors import InputError
 from comparators.inputs import parse_choice, parse_level
-from comparators.vocab import (
-    CI_METHODS,
-    CI_SHORT_NAMES,
-    HKSJ_SHORT,
-    HKSJ_VARIANTS,
-    MEASURE_SHORT,
-    MEASURES,
-    METHOD_SHORT,
-    METHODS,
-)
+from comparators.vocab import CI_CHOICES, HKSJ_CHOICES, MEASURE_CHOICES, MODEL_CHOICES, Choices
 
 
 class OptionsError(InputError):
     """An option outside its allowed values; the message lists the valid ones."""
 
 
-def _choice(value: str, allowed: dict[str, str], what: str) -> str:
+def _choice(value: str, allowed: Choices, what: str) -> str:
     return parse_choice(value, list(allowed), what=what, error=OptionsError)
 
 
@@ -48,9 +39,10 @@ class AnalysisOptions:
     primary_only: bool = False  # sensitivity: only rows read from the trial's own full paper
 
     def __post_init__(self) -> None:
-        for name, allowed, what in (("measure", MEASURES, "measure"), ("method", METHODS, "model"),
-                                    ("hksj_variant", HKSJ_VARIANTS, "HKSJ variant"),
-                                    ("ci_method", CI_METHODS, "CI method")):
+        for name, allowed, what in (("measure", MEASURE_CHOICES, "measure"),
+                                    ("method", MODEL_CHOICES, "model"),
+                                    ("hksj_variant", HKSJ_CHOICES, "HKSJ variant"),
+                                    ("ci_method", CI_CHOICES, "CI method")):
             object.__setattr__(self, name, _choice(getattr(self, name), allowed, what))
         object.__setattr__(self, "level", parse_level(self.level, error=OptionsError))
         object.__setattr__(self, "hksj", bool(self.hksj))
@@ -88,10 +80,10 @@ class AnalysisOptions:
 
     def model_text(self) -> str:
         """One line: 'random-effects REML, logit scale, HKSJ (ad hoc)'."""
-        parts = [METHOD_SHORT.get(self.method, self.method),
-                 f"{MEASURE_SHORT.get(self.measure, self.measure)} scale"]
+        parts = [MODEL_CHOICES.short(self.method),
+                 f"{MEASURE_CHOICES.short(self.measure)} scale"]
         if self.hksj and self.method != "FE":
-            parts.append(HKSJ_SHORT[self.hksj_variant])
+            parts.append(HKSJ_CHOICES[self.hksj_variant].short)
         return ", ".join(parts)
 
     def stamp(self) -> str:
@@ -99,7 +91,7 @@ class AnalysisOptions:
         return "; ".join([
             f"model: {self.model_text()}",
             f"level: {self.level_text}",
-            f"study intervals: {CI_SHORT_NAMES[self.ci_method]}",
+            f"study intervals: {CI_CHOICES[self.ci_method].short}",
             f"this cohort {'inside' if self.include_cohort else 'outside'} the class pools",
             f"overlapping cohorts {'included' if self.include_overlapping else 'left out'}",
             "rows: " + ("primary-source only (no †‡§¶* mark)" if self.primary_only else "all"),

@@ -1,12 +1,9 @@
-"""Pure chart builders (Altair, or Vega-Lite dicts) for the cohort's descriptive results and
-the pooled classes (no streamlit here)."""
+"""Altair chart builders for this cohort's descriptive results (no streamlit here)."""
 
 from __future__ import annotations
 
 import altair as alt
 import pandas as pd
-
-from comparators.charts.vegalite import field, top_level
 
 
 def adverse_event_chart(summary: pd.DataFrame, source: str, denominator: int) -> alt.Chart:
@@ -55,51 +52,3 @@ def adverse_event_chart(summary: pd.DataFrame, source: str, denominator: int) ->
             height=alt.Step(9),
         )
     )
-
-
-def class_by_subtype_chart(
-    pooled: pd.DataFrame, subtitle: str | list[str], interval: str = "95% CI"
-) -> dict:
-    """Dot-and-whisker plot: pooled ORR per regimen class, one row per subtype (a Vega-Lite
-    spec written as dicts: it is rebuilt for every new option on Across subtypes).
-
-    `pooled` is `AcrossSubtypes.pools_frame()`; subtypes are sorted by the AI+ICI estimate.
-    `interval` ("90% CI") names the whiskers, from the options that produced them.
-    """
-    from comparators.vocab import CLASS_COLOURS
-
-    data = pooled.assign(
-        estimate=100 * pooled["estimate"], low=100 * pooled["low"], high=100 * pooled["high"],
-        label=[f"k = {k}, n = {n}" for k, n in zip(pooled["k"], pooled["patients"], strict=True)],
-        pool=pooled["label"] if "label" in pooled else "",
-    )
-    ai_ici = data[data["class"] == "AI+ICI"].sort_values("estimate", ascending=False)
-    order = list(ai_ici["subtype"]) + sorted(set(data["subtype"]) - set(ai_ici["subtype"]))
-    shared = {
-        "color": field("class", "nominal", legend={"orient": "top"},
-                       scale={"domain": list(CLASS_COLOURS), "range": list(CLASS_COLOURS.values())},
-                       title="Regimen class"),
-        "y": field("subtype", "nominal", sort=order, title=None),
-        "yOffset": field("class", "nominal", sort=list(CLASS_COLOURS)),
-    }
-
-    def tip(name: str, title: str, kind: str = "nominal", **props: object) -> dict:
-        return field(name, kind, title=title, **props)
-
-    whiskers = {"mark": {"type": "rule", "strokeWidth": 1.5}, "encoding": {
-        **shared, "x": field("low", scale={"domain": [0, 100]},
-                             title=f"Pooled objective response rate (%), {interval}"),
-        "x2": {"field": "high"}}}
-    dots = {"mark": {"type": "circle", "opacity": 1}, "encoding": {
-        **shared,
-        "size": field("patients", scale={"range": [30, 300]}, title="Evaluable patients"),
-        "tooltip": [tip("subtype", "Subtype"), tip("class", "Class"),
-                    tip("estimate", "Pooled ORR %", "quantitative", format=".1f"),
-                    tip("low", f"{interval} low %", "quantitative", format=".1f"),
-                    tip("high", f"{interval} high %", "quantitative", format=".1f"),
-                    tip("pool", "Pool"), tip("label", "Evidence")],
-        "x": field("estimate")}}
-    return top_level({"layer": [whiskers, dots], "height": {"step": 14},
-                      "title": {"text": "Pooled ORR by regimen class and subtype",
-                                "subtitle": subtitle},
-                      "width": "container"}, data)

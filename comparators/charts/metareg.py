@@ -11,7 +11,7 @@ import pandas as pd
 
 from comparators.charts.vegalite import field, top_level
 from comparators.stats.metareg import BubbleData
-from comparators.vocab import MEASURE_SHORT
+from comparators.vocab import MEASURE_CHOICES
 
 _FIT = "#1f5f8b"
 _ARM = "#e08214"
@@ -33,7 +33,7 @@ def bubble_chart(data: BubbleData, title: str | None = None) -> dict:
     frame = pd.concat([arms, fit], ignore_index=True)
     numeric = data.moderator.kind == "numeric"
     y_title = ("Response rate (%)" if pct else
-               f"Effect size ({MEASURE_SHORT.get(data.measure, data.measure)} scale)")
+               f"Effect size ({MEASURE_CHOICES.short(data.measure)} scale)")
     x = field("x", "quantitative" if numeric else "nominal", title=data.moderator.name,
               **({} if numeric else {"sort": list(data.moderator.levels)}))
     y_fmt = ".1f" if pct else ".3f"

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from comparators.evidence.catalog import Catalog
+from comparators.evidence.labels import row_keys
 from comparators.evidence.seed import SEED_STUDY
 from comparators.vocab import AGGREGATE_SUBTYPES, REGIMEN_CLASSES
 
@@ -41,7 +42,7 @@ def catalog_coverage(catalog: Catalog) -> CatalogCoverage:
     subtype rows' again), nor do rows that re-count another study's patients (`overlaps_with`)
     count towards patients."""
     t = catalog.trials[catalog.trials["study"].astype(str) != SEED_STUDY]
-    keys = t["study"].astype(str) + " · " + t["arm"].astype(str)
+    keys = row_keys(t)
     single = ~t["subtype"].astype(str).isin(AGGREGATE_SUBTYPES)
     names = catalog.subtype_names
     per_subtype = keys[single].groupby(t.loc[single, "subtype"].astype(str)).nunique()

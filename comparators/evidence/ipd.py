@@ -31,7 +31,7 @@ from comparators.inputs import (
     parse_event,
     parse_number,
 )
-from comparators.vocab import ALL_SUBTYPES_CODE
+from comparators.vocab import ALL_SUBTYPES_CODE, TIME_UNIT_DAYS
 
 REQUIRED_COLUMNS: tuple[str, ...] = (
     "id",
@@ -52,11 +52,9 @@ OPTIONAL_COLUMNS: tuple[str, ...] = ("synthetic", "note", "age", "sex")
 
 RESPONSES: tuple[str, ...] = ("CR", "PR", "SD", "PD", "NE")
 LINES: tuple[str, ...] = ("first-line", "later-line")
-DAYS_PER_MONTH = 365.25 / 12
+#: Months per time unit an IPD row may give (vocab.TIME_UNIT_DAYS has the days per unit).
 UNIT_TO_MONTHS: dict[str, float] = {
-    "months": 1.0,
-    "weeks": 7 / DAYS_PER_MONTH,
-    "days": 1 / DAYS_PER_MONTH,
+    unit: TIME_UNIT_DAYS[unit] / TIME_UNIT_DAYS["months"] for unit in ("months", "weeks", "days")
 }
 MAX_MONTHS = limits.MAX_MONTHS
 DEFAULT_MAX_BYTES = limits.MAX_FILE_BYTES

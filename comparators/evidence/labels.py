@@ -3,7 +3,7 @@
 Internal ids (TQB2450-ANLO) stay the keys and appear in tooltips; readers see the first author
 and year of the study's main publication. A row's verification level is derived from what its
 numbers were read from (`verification_status`, the one rule), and a mark after a label says the
-number was not read from the trial's own full paper (vocab.MARK_MEANING has the legend).
+number was not read from the trial's own full paper (vocab.MARKS has the legend).
 """
 
 from __future__ import annotations
@@ -14,11 +14,22 @@ import re
 import pandas as pd
 
 from comparators.evidence.seed import SEED_STUDY
-from comparators.vocab import MARK_MEANING
+from comparators.vocab import MARKS
 
 #: Source types that are secondary whatever they report (data/README.md, "Provenance").
 SECONDARY_SOURCE_TYPES = frozenset({"review table", "news summary"})
 SEED_SOURCE_TYPE = "seed paper"
+
+
+def row_key(study: object, arm: object) -> str:
+    """'STUDY · arm': the one identifier of a row through pooling, links, --exclude and files."""
+    return f"{study} · {arm}"
+
+
+def row_keys(rows: pd.DataFrame) -> pd.Series:
+    """The row key of every row of `rows` (columns study and arm), aligned with its index."""
+    return pd.Series([row_key(s, a) for s, a in zip(rows["study"], rows["arm"], strict=True)],
+                     index=rows.index, dtype=object)
 
 
 def cell_text(value: object) -> str:
@@ -84,7 +95,7 @@ def arm_labels(trials: pd.DataFrame, references: pd.DataFrame) -> dict[str, str]
     read it (forest plot, tables, methods text, leave-out menu, summary, CLI). The key stays
     the identifier (links, --exclude, data files)."""
     names = study_labels(trials, references)
-    return {f"{s} · {a}": f"{names.get(str(s), str(s))} · {a}"
+    return {row_key(s, a): f"{names.get(str(s), str(s))} · {a}"
             for s, a in zip(trials["study"].astype(str), trials["arm"].astype(str), strict=True)}
 
 
@@ -142,4 +153,4 @@ def verification_marks(rows: pd.DataFrame) -> dict[str, str]:
 def mark_legend(marks: dict[str, str] | list[str]) -> list[str]:
     """'† seed paper only: ...' for each mark used, in the legend's order."""
     used = set(marks.values()) if isinstance(marks, dict) else set(marks)
-    return [f"{m} {text}" for m, text in MARK_MEANING.items() if m in used]
+    return [f"{m.symbol} {m.legend}" for m in MARKS.values() if m.symbol in used]

@@ -21,6 +21,7 @@ import pandas as pd
 from comparators.errors import InputError
 from comparators.evidence.cohort import ThisCohort
 from comparators.inputs import clean_text, is_missing, parse_count
+from comparators.limits import MAX_SCENARIO_PATIENTS
 from comparators.vocab import AGGREGATE_SUBTYPES
 
 SCENARIO_COLUMNS = ["subtype", "evaluable", "responders"]
@@ -76,8 +77,6 @@ def _is_blank(value: object) -> bool:
     return is_missing(value, markers=False)
 
 
-# Larger than any sarcoma cohort; also keeps the exact tests (Fisher) that follow an edit fast.
-MAX_PATIENTS = 10_000
 
 
 def _check_row(
@@ -107,7 +106,7 @@ def _check_row(
     counts: dict[str, int] = {}
     for column in ("evaluable", "responders"):
         try:
-            number = parse_count(record.get(column), maximum=MAX_PATIENTS)
+            number = parse_count(record.get(column), maximum=MAX_SCENARIO_PATIENTS)
         except InputError as exc:
             refuse(column, str(exc))
         else:

@@ -15,6 +15,7 @@ import altair as alt
 import pandas as pd
 
 from comparators.inputs import UNSAFE_CHARACTERS
+from comparators.limits import MAX_RENDER_CHARS
 
 # A cell starting with one of these is run as a formula by Excel/LibreOffice/Sheets
 # (OWASP "CSV injection"); a leading apostrophe makes it inert text.
@@ -23,10 +24,6 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 #: What no rendered text may hold: the input boundary's unsafe characters (comparators.inputs),
 #: so text a visitor typed and text bound for a renderer are cleaned by one rule.
 UNRENDERABLE = UNSAFE_CHARACTERS
-#: Longest string in a chart image: vl-convert measures text slowly (about 40 us per character
-#: per trial width when a label must be truncated to fit), so 150 swimmer lanes named by
-#: 1,000-character ids took 40 s. The longest in the app's own charts is 223 (a tooltip).
-MAX_RENDER_CHARS = 300
 ELLIPSIS = "\u2026"
 
 ChartLike = alt.TopLevelMixin | dict

@@ -37,7 +37,6 @@ from comparators.analysis.benchmark import (
     benchmark_subtype,
     class_order,
     p_text,
-    row_key,
     subtype_rows,
 )
 from comparators.analysis.options import AnalysisOptions
@@ -51,6 +50,7 @@ from comparators.evidence.labels import (
     first_surname,
     is_derived,
     mark_legend,
+    row_key,
     verification_marks,
 )
 from comparators.reports.export import renderable_text
@@ -59,13 +59,11 @@ from comparators.stats.pooling import PooledProportion
 from comparators.stats.proportions import percent
 from comparators.vocab import (
     APP_VERSION,
+    CI_CHOICES,
     CLASS_PHRASES,
     DATA_LABELS,
-    DERIVED_MEANING,
-    VERIFIED_MEANING,
-)
-from comparators.vocab import (
-    CI_SHORT_NAMES as CI_SHORT,
+    MARKS,
+    VERIFIED_MARKS,
 )
 
 __all__ = [
@@ -315,7 +313,7 @@ def model_description(options: AnalysisOptions) -> str:
     """One line naming the pooling model and the interval options."""
     return (f"{options.model_text()}; {options.level_text} "
             f"{'credible' if options.method == 'BAYES' else 'confidence'} intervals; "
-            f"arm-level intervals {CI_SHORT.get(options.ci_method, options.ci_method)}")
+            f"arm-level intervals {CI_CHOICES.short(options.ci_method)}")
 
 
 def cohort_data_label(cohort: ThisCohort) -> str | None:
@@ -458,7 +456,7 @@ def chart_texts(bm: SubtypeBenchmark, name: str, cohort: ThisCohort,
     are the ones that produced the numbers.
     """
     o = bm.options
-    subtitle = [f"{name}; {o.model_text()}; arms: {CI_SHORT[o.ci_method]} "
+    subtitle = [f"{name}; {o.model_text()}; arms: {CI_CHOICES[o.ci_method].short} "
                 f"{o.arm_interval_name}; "
                 f"class pools {'incl.' if o.include_cohort else 'without'} this cohort"]
     if bm.excluded:
@@ -557,7 +555,7 @@ def _cohort_sentence(bm: SubtypeBenchmark, reported: Sequence[str], phrase: str,
     own = next(s for s in bm.fit.studies if s.study == str(row["key"]))
     k, n = int(row["responders"]), int(row["evaluable"])
     text = (f"In {phrase}{cited}, {k} of {n} ({percent(k / n)}, {_ci(own.low, own.high, level)}, "
-            f"{CI_SHORT.get(bm.ci_method)}) responded")
+            f"{CI_CHOICES.short(bm.ci_method)}) responded")
     c = next((h for h in bm.headline if h.a == "This cohort"), None)
     if c is not None and "AI+ICI" in reported:
         target = (f"the other AI+ICI arms pooled (k = {c.k_b})" if bm.options.include_cohort
@@ -669,17 +667,17 @@ def _verification_caveats(comparators: pd.DataFrame, labels: Mapping[str, str],
                 f"({int(r['responders'])}/{int(r['evaluable'])})")
 
     out = []
-    for level, meaning in VERIFIED_MEANING.items():
+    for level, verified_mark in VERIFIED_MARKS.items():
         hits = [arm(r) for _, r in comparators.iterrows() if cell_text(r.get("verified")) == level]
         if hits:
             mark = next((marks[str(r["key"])] for _, r in comparators.iterrows()
                          if cell_text(r.get("verified")) == level and marks.get(str(r["key"]))),
                         "")
             out.append(f"{level[0].upper() + level[1:]}{' (' + mark + ')' if mark else ''}: "
-                       f"{'; '.join(hits)} — {meaning}.")
+                       f"{'; '.join(hits)} — {verified_mark.meaning}.")
     derived = [arm(r) for _, r in comparators.iterrows() if is_derived(r.get("derived"))]
     if derived:
-        out.append(f"Derived counts (*): {'; '.join(derived)} — {DERIVED_MEANING}.")
+        out.append(f"Derived counts (*): {'; '.join(derived)} — {MARKS['*'].meaning}.")
     return out
 
 
@@ -791,7 +789,7 @@ def _section(
     title, subtitle, x_title = chart_texts(bm, name, cohort, sources)
     caption = (f"Figure {figure_number}. Objective response rate in {bm.subtype} "
                f"({name}): each arm with its {bm.options.arm_interval_name} "
-               f"({CI_SHORT.get(bm.ci_method)}), class pools ({bm.options.model_text()}; "
+               f"({CI_CHOICES.short(bm.ci_method)}), class pools ({bm.options.model_text()}; "
                f"{'including' if bm.options.include_cohort else 'without'} this cohort) and "
                f"the pool of all included arms. {sources}."
                + (" Marks as in the legend at the top." if marks else ""))
@@ -950,7 +948,7 @@ def _table_cells(section: SubtypeSection) -> list[tuple[str, ...]]:
 def _table_note(section: SubtypeSection) -> str:
     """The note under a trials table: the interval and what the reference numbers are."""
     return (f"ORR with {section.benchmark.options.arm_interval_name} per arm "
-            f"({CI_SHORT.get(section.benchmark.ci_method, '')}); Ref. = the reference the "
+            f"({CI_CHOICES.short(section.benchmark.ci_method)}); Ref. = the reference the "
             "numbers were read from (with the study's own report, when that is another "
             "document).")
 

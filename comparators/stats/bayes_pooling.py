@@ -64,17 +64,13 @@ from comparators.stats.pooling import (
     back_transform,
     effect_sizes,
 )
-from comparators.vocab import MEASURES, bayes_method_labels
+from comparators.vocab import (
+    LIKELIHOOD_CHOICES,
+    MEASURE_CHOICES,
+    TAU_PRIOR_CHOICES,
+    bayes_method_labels,
+)
 
-TAU_PRIORS: dict[str, str] = {
-    "half-normal": "half-normal",
-    "half-cauchy": "half-Cauchy",
-    "uniform": "uniform (improper)",
-}
-LIKELIHOODS: dict[str, str] = {
-    "normal": "normal-normal hierarchical model on the measure's scale",
-    "binomial": "binomial-normal hierarchical model (exact binomial likelihood, logit scale)",
-}
 SENSITIVITY_SCALES: tuple[float, ...] = (0.5, 1.0, 2.0)
 
 # Bounds checked before any integration (a refusal names the limit); they live in limits.
@@ -83,6 +79,7 @@ MAX_STUDIES_BINOMIAL = limits.MAX_STUDIES_BINOMIAL
 MAX_N = limits.MAX_BAYES_ARM_N
 MAX_TAU_SCALE = limits.MAX_TAU_SCALE
 MAX_MU_SD = limits.MAX_MU_PRIOR_SD
+MAX_MU_PRIOR_MEAN = limits.MAX_MU_PRIOR_MEAN
 
 _PANELS, _PANEL_NODES = 8, 24  # composite Gauss-Legendre over the region that carries tau mass
 _COARSE = 400  # coarse u grid that locates that region
@@ -119,13 +116,14 @@ class BayesPrior:
     mu_sd: float | None = None
 
     def __post_init__(self) -> None:
-        _check_choice(self.tau_prior, TAU_PRIORS, "tau prior")
+        _check_choice(self.tau_prior, TAU_PRIOR_CHOICES, "tau prior")
         object.__setattr__(self, "tau_scale", _positive(self.tau_scale, "tau scale",
                                                         MAX_TAU_SCALE))
         if isinstance(self.mu_mean, bool) or not isinstance(self.mu_mean, int | float) \
-                or not math.isfinite(self.mu_mean) or abs(self.mu_mean) > 1e6:
+                or not math.isfinite(self.mu_mean) or abs(self.mu_mean) > MAX_MU_PRIOR_MEAN:
             raise BayesPoolingInputError(
-                f"mu prior mean must be a finite number of at most 1e6, got {self.mu_mean!r}")
+                f"mu prior mean must be a finite number of at most {MAX_MU_PRIOR_MEAN:g} in size, "
+                f"got {self.mu_mean!r}")
         if self.mu_sd is not None:
             object.__setattr__(self, "mu_sd", _positive(self.mu_sd, "mu prior sd", MAX_MU_SD))
 
@@ -148,7 +146,7 @@ class BayesPrior:
         if self.tau_prior == "uniform":
             tau = "improper uniform prior on τ"
         else:
-            tau = f"{TAU_PRIORS[self.tau_prior]} prior on τ (scale {self.tau_scale:g})"
+            tau = f"{TAU_PRIOR_CHOICES[self.tau_prior].label} prior on τ (scale {self.tau_scale:g})"
         mu = ("flat (improper uniform) prior on μ" if self.mu_sd is None else
               f"normal prior on μ (mean {self.mu_mean:g}, sd {self.mu_sd:g})")
         return f"{tau}; {mu}; on the {scale} scale"
@@ -165,10 +163,10 @@ class BayesOptions:
     likelihood: str = "normal"
 
     def __post_init__(self) -> None:
-        _check_choice(self.likelihood, LIKELIHOODS, "likelihood")
+        _check_choice(self.likelihood, LIKELIHOOD_CHOICES, "likelihood")
 
     def labels(self) -> tuple[str, str, str]:
-        """(METHODS-, METHOD_NAMES-, METHOD_SHORT-style) labels for the prior actually used."""
+        """(label, prose, short) of the model for the prior actually used (as MODEL_CHOICES)."""
         p = self.prior
         return bayes_method_labels(p.tau_prior, p.tau_scale, p.mu_sd, p.mu_mean,
                                    self.likelihood)
@@ -923,7 +921,7 @@ def _check_options(prior: BayesPrior | None, likelihood: str) -> BayesPrior:
         prior = DEFAULT_PRIOR
     if not isinstance(prior, BayesPrior):
         raise BayesPoolingInputError("prior must be a BayesPrior")
-    _check_choice(likelihood, LIKELIHOODS, "likelihood")
+    _check_choice(likelihood, LIKELIHOOD_CHOICES, "likelihood")
     return prior
 
 
@@ -949,7 +947,7 @@ def bayes_pool(
     information at ORR 50 % (variance 1 / (p (1 - p)) = 4; Neuenschwander et al. 2016).
     """
     prior = _check_options(prior, likelihood)
-    measure = _check_choice(measure, MEASURES, "measure")
+    measure = _check_choice(measure, MEASURE_CHOICES, "measure")
     level = _check_level(level)
     x, m = _as_counts(events, n)
     k = x.size
@@ -1139,7 +1137,7 @@ class BayesPooledProportion(PooledProportion):
 
     @property
     def method_name(self) -> str:
-        """Methods-paragraph text for the prior actually used (cf. vocab.METHOD_NAMES)."""
+        """Methods-paragraph text for the prior actually used (as MODEL_CHOICES' prose)."""
         return self.options.labels()[1]
 
     @property
@@ -1193,7 +1191,7 @@ def pool_bayes(
     opts = options if options is not None else BayesOptions()
     if not isinstance(opts, BayesOptions):
         raise BayesPoolingInputError("bayes options must be a BayesOptions")
-    measure = _check_choice(measure, MEASURES, "measure")
+    measure = _check_choice(measure, MEASURE_CHOICES, "measure")
     level = _check_level(level)
     x, m = _as_counts(events, n)
     k = x.size
@@ -1279,7 +1277,7 @@ def pool_bayes(
 
 
 __all__ = [
-    "DEFAULT_PRIOR", "LIKELIHOODS", "TAU_PRIORS", "BayesOptions", "BayesPooledProportion",
+    "DEFAULT_PRIOR", "BayesOptions", "BayesPooledProportion",
     "BayesPoolingInputError", "BayesPosterior", "BayesPrior", "ShrunkStudy", "bayes_meta",
     "bayes_pool", "pool_bayes", "predictive_beta_prior",
 ]

@@ -34,7 +34,8 @@ from scipy.stats import binom, norm
 import comparators.limits as limits
 from comparators.errors import InputError
 from comparators.inputs import parse_level
-from comparators.stats.proportions import CI_METHODS, proportion_ci
+from comparators.stats.proportions import proportion_ci
+from comparators.vocab import CI_CHOICES
 
 SIMON_NMAX_LIMIT = limits.SIMON_NMAX_LIMIT
 
@@ -895,9 +896,9 @@ def single_stage_design(
 
 
 def _check_method_level(method: str, level: float) -> tuple[str, float]:
-    if method not in CI_METHODS:
+    if method not in CI_CHOICES:
         raise DesignInputError(
-            f"unknown CI method {method!r}; choose one of {', '.join(CI_METHODS)}"
+            f"unknown CI method {method!r}; choose one of {', '.join(CI_CHOICES)}"
         )
     return method, parse_level(level, error=DesignInputError)
 

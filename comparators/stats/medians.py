@@ -60,7 +60,7 @@ from comparators.errors import InputError
 from comparators.inputs import parse_level
 from comparators.stats.numerics import norm_ppf
 from comparators.stats.pooling import EffectSizes, fit_model
-from comparators.vocab import HKSJ_VARIANTS, METHOD_NAMES
+from comparators.vocab import HKSJ_CHOICES, MODEL_CHOICES
 
 Scale = Literal["log", "months"]
 
@@ -150,7 +150,7 @@ class PooledMedian:
                   f"the exact sign test (coverage {100 * (self.coverage or 0):.1f}%)")
             return (f"Median PFS was pooled across {self.k} arms by the {self.method_name}, "
                     f"with a {pct} confidence interval from {ci}.")
-        model = METHOD_NAMES.get(self.model or "", self.model or "")
+        model = MODEL_CHOICES.prose(self.model or "")
         scale = ("as log-medians, each arm's standard error derived from its reported "
                  "interval as (log upper - log lower) / (2 z), and back-transformed by "
                  "exponentiation" if self.method == "iv-log" else
@@ -244,7 +244,7 @@ def pool_medians_iv(medians: Sequence[float], lows: Sequence[float | None],
         raise _refuse("scale is 'log' or 'months'")
     if method not in _MODELS:
         raise _refuse(f"unknown model {method!r}; choose one of {', '.join(_MODELS)}")
-    if hksj_variant not in HKSJ_VARIANTS:
+    if hksj_variant not in HKSJ_CHOICES:
         raise _refuse("hksj_variant is 'adhoc' or 'plain'")
     level = parse_level(level, error=MedianPoolingInputError)
     names = _names(studies, len(medians))

@@ -67,7 +67,7 @@ from comparators.stats.pooling import (
     fit_model,
     read_pool_csv,
 )
-from comparators.vocab import HKSJ_VARIANTS, MEASURE_NAMES, MEASURES, METHOD_NAMES
+from comparators.vocab import HKSJ_CHOICES, MEASURE_CHOICES, MODEL_CHOICES
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -77,9 +77,6 @@ METAREG_METHODS: tuple[str, ...] = ("REML", "ML", "DL", "PM")
 #: Below this many arms per moderator coefficient the result carries a warning.
 ARMS_PER_TERM = 10
 INTERCEPT = "(Intercept)"
-#: Largest absolute value of a numeric moderator: its square enters X'X, which must stay far
-#: from overflow and keep the digits the fit needs.
-MAX_MODERATOR_SIZE = 1e9
 
 Kind = Literal["numeric", "categorical"]
 
@@ -189,10 +186,10 @@ def design_matrix(moderators: Mapping[str, Sequence[object]],
         kind, values = _column_kind(name, raw)
         if kind == "numeric":
             x = np.asarray(values, dtype=float)
-            if np.max(np.abs(x)) > MAX_MODERATOR_SIZE:
+            if np.max(np.abs(x)) > limits.MAX_MODERATOR_SIZE:
                 raise _refuse(f"moderator {name!r} has values up to {np.max(np.abs(x)):g}, more "
-                              f"than the limit of {MAX_MODERATOR_SIZE:g} in size; rescale it "
-                              "(e.g. to thousands)")
+                              f"than the limit of {limits.MAX_MODERATOR_SIZE:g} in size; "
+                              "rescale it (e.g. to thousands)")
             if np.ptp(x) == 0:
                 raise _refuse(f"moderator {name!r} is constant (every arm has {x[0]:g}): it "
                               "cannot explain differences between arms; leave it out")
@@ -522,8 +519,9 @@ class MetaRegression:
 
     def methods_text(self) -> str:
         """The methods sentence, generated from what was fitted."""
-        measure = MEASURE_NAMES.get(self.measure, f"{self.measure} effect sizes")
-        tau = METHOD_NAMES.get(self.method, self.method).replace("a random-effects model with ",
+        measure = (MEASURE_CHOICES[self.measure].prose if self.measure in MEASURE_CHOICES
+                   else f"{self.measure} effect sizes")
+        tau = MODEL_CHOICES.prose(self.method).replace("a random-effects model with ",
                                                                  "")
         mods = "; ".join(
             m.name if m.kind == "numeric" else
@@ -596,7 +594,7 @@ def fit_metareg(yi: Sequence[float] | np.ndarray, vi: Sequence[float] | np.ndarr
     """
     if method not in METAREG_METHODS:
         raise _refuse(f"unknown method {method!r}; choose one of {', '.join(METAREG_METHODS)}")
-    if hksj_variant not in HKSJ_VARIANTS:
+    if hksj_variant not in HKSJ_CHOICES:
         raise _refuse(f"unknown hksj_variant {hksj_variant!r}; choose adhoc or plain")
     level = parse_level(level, error=MetaRegressionInputError)
     y, v = _checked_yi_vi(yi, vi)
@@ -679,8 +677,8 @@ def metareg_proportions(events: Sequence[int] | np.ndarray, n: Sequence[int] | n
     """Meta-regression of single proportions: ``escalc(measure, xi, ni)`` (pooling's
     ``effect_sizes``, with its continuity rule: 0.5 added to 0 %/100 % arms for logit and raw)
     then ``rma(yi, vi, mods = ...)``. Coefficients are on the measure's scale."""
-    if measure not in MEASURES:
-        raise _refuse(f"unknown measure {measure!r}; choose one of {', '.join(MEASURES)}")
+    if measure not in MEASURE_CHOICES:
+        raise _refuse(f"unknown measure {measure!r}; choose one of {', '.join(MEASURE_CHOICES)}")
     k = len(events) if hasattr(events, "__len__") else 0
     limits.check_count("arms in a meta-regression", k, limits.MAX_STUDIES, "fit a subset")
     try:
@@ -701,8 +699,8 @@ def metareg_proportions(events: Sequence[int] | np.ndarray, n: Sequence[int] | n
         notes.append("continuity correction 0.5 added to events and non-events of: "
                      + ", ".join(corrected))
     notes.append(f"coefficients are differences on the {measure} scale "
-                 f"({MEASURES[measure]}) per unit of a numeric moderator or against the "
-                 "reference level of a categorical one")
+                 f"({MEASURE_CHOICES[measure].label}) per unit of a numeric moderator or against "
+                 "the reference level of a categorical one")
     return replace(fit, notes=tuple(notes), events=es.events, n=es.n)
 
 
@@ -741,7 +739,7 @@ def bubble_data(result: MetaRegression, moderator: str, scale: str = "measure",
                       f"{', '.join(m.name for m in result.moderators)})")
     if scale not in ("measure", "proportion"):
         raise _refuse("scale is 'measure' or 'proportion'")
-    if scale == "proportion" and (result.n is None or result.measure not in MEASURES):
+    if scale == "proportion" and (result.n is None or result.measure not in MEASURE_CHOICES):
         raise _refuse("the proportion scale needs a meta-regression of proportions")
     grid = int(min(max(grid, 2), 1001))
     cols = [result.terms.index(t) for t in mod.terms]

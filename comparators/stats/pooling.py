@@ -40,7 +40,7 @@ import csv
 import io
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
@@ -60,7 +60,13 @@ from comparators.stats.numerics import (
     root_bracketed,
 )
 from comparators.stats.proportions import ProportionCI, ProportionInputError, proportion_ci
-from comparators.vocab import HKSJ_VARIANTS, MEASURES, METHOD_SHORT, METHODS, NOT_ESTIMABLE
+from comparators.vocab import (
+    EFFECT_SIZE_MODELS,
+    HKSJ_CHOICES,
+    MEASURE_CHOICES,
+    MODEL_CHOICES,
+    NOT_ESTIMABLE,
+)
 
 if TYPE_CHECKING:  # pandas only builds the optional DataFrame views; the CLI never needs it
     import pandas as pd
@@ -192,7 +198,7 @@ def _as_counts(events: Any, n: Any) -> tuple[np.ndarray, np.ndarray]:
     return ev_i, n_i
 
 
-def _check_choice(value: str, allowed: dict[str, str], what: str) -> str:
+def _check_choice(value: str, allowed: Collection[str], what: str) -> str:
     if value not in allowed:
         raise PoolingInputError(f"unknown {what} {value!r}; choose one of {', '.join(allowed)}")
     return value
@@ -207,7 +213,7 @@ def effect_sizes(
     cc is added to events and non-events only for studies with 0 or all events, and only for
     "logit" and "raw" (metafor add=1/2, to="only0"); "ft" and "arcsine" are never corrected.
     """
-    measure = _check_choice(measure, MEASURES, "measure")
+    measure = _check_choice(measure, MEASURE_CHOICES, "measure")
     if not (isinstance(cc, int | float) and math.isfinite(cc) and cc >= 0):
         raise PoolingInputError(f"cc must be a non-negative number, got {cc!r}")
     x, m = _as_counts(events, n)
@@ -502,7 +508,7 @@ def _check_level(level: float) -> float:
 
 
 def _check_variant(hksj: bool, hksj_variant: str) -> str | None:
-    _check_choice(hksj_variant, HKSJ_VARIANTS, "hksj_variant")
+    _check_choice(hksj_variant, HKSJ_CHOICES, "hksj_variant")
     return hksj_variant if hksj else None
 
 
@@ -527,8 +533,7 @@ def fit_model(es: EffectSizes, method: str = "REML", hksj: bool = False,
     With hksj, ``hksj_variant="adhoc"`` is metafor test="adhoc" (HK variance factor truncated
     at 1, never narrower than the standard interval); ``"plain"`` is test="knha".
     """
-    method = _check_choice(method, {k: v for k, v in METHODS.items()
-                                    if k not in ("GLMM", "BAYES")}, "method")
+    method = _check_choice(method, EFFECT_SIZE_MODELS, "method")
     level = _check_level(level)
     variant = _check_variant(hksj, hksj_variant)
     y, v = es.yi, es.vi
@@ -898,7 +903,7 @@ class PooledProportion:
     #: False when random-effects pooling cannot estimate the rate (every arm 0 % or every arm
     #: 100 %): estimate/low/high are then the summed counts and their exact interval.
     estimable: bool = True
-    #: the model that actually produced estimate/low/high: a METHODS key, or "exact" (summed
+    #: the model that actually produced estimate/low/high: a MODEL_CHOICES key, or "exact" (summed
     #: counts, Clopper-Pearson) for a pool that is not estimable, or "single study" for k = 1.
     method_used: str = ""
     #: the HKSJ variant actually used ("adhoc" | "plain"); None when no HKSJ interval was used.
@@ -1069,10 +1074,10 @@ def pool_proportions(
     >>> round(r.estimate, 4)  # Miller (1978), as in metafor's analyses:miller1978
     0.3595
     """
-    measure = _check_choice(measure, MEASURES, "measure")
-    method = _check_choice(method, METHODS, "method")
+    measure = _check_choice(measure, MEASURE_CHOICES, "measure")
+    method = _check_choice(method, MODEL_CHOICES, "method")
     level = _check_level(level)
-    _check_choice(hksj_variant, HKSJ_VARIANTS, "hksj_variant")
+    _check_choice(hksj_variant, HKSJ_CHOICES, "hksj_variant")
     x, m = _as_counts(events, n)
     k = x.size
     if k > limits.MAX_STUDIES:  # before any fit: GLMM on 100,000 studies took 32 s
@@ -1111,8 +1116,8 @@ def pool_proportions(
                           weight=float(100 * m[i] / m.sum()))
             for i in range(k) for c in [_study_ci(int(x[i]), int(m[i]), study_ci, level)])
         notes = [_not_estimable_note(why, x, m, ci),
-                 f"the {METHOD_SHORT[method]} model was not fitted; study weights are shares of "
-                 "the patients"]
+                 f"the {MODEL_CHOICES[method].short} model was not fitted; study weights are "
+                 "shares of the patients"]
         return PooledProportion(
             k=k, measure=measure, method=method, hksj=bool(hksj), level=level,
             estimate=ci.estimate, low=ci.low, high=ci.high, pi_low=None, pi_high=None,
@@ -1144,7 +1149,7 @@ def pool_proportions(
         method_used = method
     notes += _caution_notes(k, method)
     if fit.hksj_variant is not None and method != "GLMM":
-        notes.append(f"{HKSJ_VARIANTS[fit.hksj_variant]}: t distribution with {k - 1} df")
+        notes.append(f"{HKSJ_CHOICES[fit.hksj_variant].label}: t distribution with {k - 1} df")
     corrected = tuple(names[i] for i in np.flatnonzero(es.corrected)) if method != "GLMM" else ()
     if corrected:
         notes.append("continuity correction 0.5 added to events and non-events of: "
@@ -1249,8 +1254,8 @@ def leave_one_out(
     hksj_variant: HKSJVariant = "adhoc",
 ) -> pd.DataFrame:
     """Re-pool with each study left out in turn (metafor leave1out); one row per omitted study."""
-    measure = _check_choice(measure, MEASURES, "measure")
-    method = _check_choice(method, METHODS, "method")
+    measure = _check_choice(measure, MEASURE_CHOICES, "measure")
+    method = _check_choice(method, MODEL_CHOICES, "method")
     level = _check_level(level)
     x, m = _as_counts(events, n)
     names = _validate_labels(studies, x.size, "studies", unique=True)

@@ -14,7 +14,7 @@ from typing import Literal
 
 from comparators.errors import InputError
 from comparators.inputs import parse_count, parse_level
-from comparators.vocab import CI_METHODS
+from comparators.vocab import CI_CHOICES
 
 CIMethod = Literal["wilson", "clopper-pearson", "jeffreys", "agresti-coull", "wilson-cc", "wald"]
 
@@ -78,9 +78,9 @@ def proportion_ci(k: int, n: int, method: str = "wilson", level: float = 0.95) -
     """
     k, n = check_counts(k, n)
     level = _check_level(level)
-    if method not in CI_METHODS:
+    if method not in CI_CHOICES:
         raise ProportionInputError(
-            f"unknown CI method {method!r}; choose one of {', '.join(CI_METHODS)}"
+            f"unknown CI method {method!r}; choose one of {', '.join(CI_CHOICES)}"
         )
     low, high = interval_bounds(k, n, method, level)
     return ProportionCI(estimate=k / n, low=low, high=high, method=method, level=level)

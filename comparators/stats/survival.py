@@ -56,13 +56,9 @@ from comparators.inputs import (
     parse_level,
     parse_number,
 )
-from comparators.vocab import KM_CONF_TYPES
+from comparators.vocab import KM_CONF_CHOICES, TIME_UNIT_DAYS
 
 ConfType = Literal["log", "log-log", "plain", "spss"]
-CONF_TYPES: dict[str, str] = KM_CONF_TYPES
-#: Days per unit (a month is 365.25 / 12 days, as evidence.ipd).
-TIME_UNITS: dict[str, float] = {"days": 1.0, "weeks": 7.0, "months": 365.25 / 12,
-                                "years": 365.25}
 _R_TOL = math.sqrt(np.finfo(float).eps)  # quantile.survfit's tolerance
 SPSS_METHOD = (
     "median +/- z*SE, SE = Greenwood SE of S(median) / density; density = "
@@ -203,9 +199,9 @@ class KMResult:
         ctype = conf_type or self.conf_type  # type: ignore[assignment]
         if ctype == "spss":
             ctype = "plain"
-        if ctype not in CONF_TYPES:
+        if ctype not in KM_CONF_CHOICES:
             raise SurvivalInputError(
-                f"conf_type must be one of {sorted(CONF_TYPES)}, got {ctype!r}"
+                f"conf_type must be one of {sorted(KM_CONF_CHOICES)}, got {ctype!r}"
             )
         if not math.isfinite(t) or t < 0:
             raise SurvivalInputError(f"landmark time must be a finite number >= 0, got {t!r}")
@@ -256,7 +252,7 @@ class KMGroupResult:
             "group_col": self.group_col,
             "level": self.level,
             "conf_type": self.conf_type,
-            "conf_type_label": CONF_TYPES[self.conf_type],
+            "conf_type_label": KM_CONF_CHOICES[self.conf_type].label,
             "time_unit": self.time_unit,
             "groups": [g.to_dict() for g in self.groups],
             "logrank": logrank,
@@ -445,9 +441,9 @@ def km_fit(
     "spss" (median +/- z * SE, the seed paper's form; the SPSS-style limits are reported for
     every conf type in spss_low / spss_high).
     """
-    if conf_type not in CONF_TYPES:
+    if conf_type not in KM_CONF_CHOICES:
         raise SurvivalInputError(
-            f"conf_type must be one of {', '.join(CONF_TYPES)}, got {conf_type!r}"
+            f"conf_type must be one of {', '.join(KM_CONF_CHOICES)}, got {conf_type!r}"
         )
     level = parse_level(level, error=SurvivalInputError)
     t, e = _as_clean_arrays(time, event)
@@ -507,7 +503,7 @@ def km_fit(
         median=fin(median),
         median_low=fin(m_low),
         median_high=fin(m_high),
-        median_ci_method=CONF_TYPES[conf_type],
+        median_ci_method=KM_CONF_CHOICES[conf_type].label,
         median_se_spss=se,
         spss_low=spss_low,
         spss_high=spss_high,
@@ -576,14 +572,14 @@ def convert_time_units(
 
     Raises SurvivalInputError naming the row (1-based over data rows) for an unknown unit.
     """
-    if to not in TIME_UNITS:
-        raise SurvivalInputError(f"unit must be one of {', '.join(TIME_UNITS)}, got {to!r}")
-    spellings = {u: u for u in TIME_UNITS} | {u[:-1]: u for u in TIME_UNITS}  # day -> days
+    if to not in TIME_UNIT_DAYS:
+        raise SurvivalInputError(f"unit must be one of {', '.join(TIME_UNIT_DAYS)}, got {to!r}")
+    spellings = {u: u for u in TIME_UNIT_DAYS} | {u[:-1]: u for u in TIME_UNIT_DAYS}  # day -> days
     factors = []
     for row, raw in enumerate(df[unit_col], start=1):
         unit = parse_choice(raw, spellings, what="time unit", row=row, column=unit_col,
                             error=SurvivalInputError)
-        factors.append(TIME_UNITS[unit] / TIME_UNITS[to])
+        factors.append(TIME_UNIT_DAYS[unit] / TIME_UNIT_DAYS[to])
     out = df.copy()
     out[time_col] = out[time_col].astype(float) * np.asarray(factors)
     out[unit_col] = to
@@ -608,8 +604,8 @@ def km_by_group(
     without it times are used as given (and labelled ``unit`` if one was named).
     """
     data = validate_survival_frame(df, time_col, event_col, group_col)
-    if unit is not None and unit not in TIME_UNITS:
-        raise SurvivalInputError(f"unit must be one of {', '.join(TIME_UNITS)}, got {unit!r}")
+    if unit is not None and unit not in TIME_UNIT_DAYS:
+        raise SurvivalInputError(f"unit must be one of {', '.join(TIME_UNIT_DAYS)}, got {unit!r}")
     if unit_col in data.columns:
         target = unit or "months"
         data = convert_time_units(data, time_col, unit_col, target)

@@ -15,17 +15,20 @@ def every_legit_chart() -> dict[str, object]:
     from comparators.analysis.benchmark import across_subtypes
     from comparators.analysis.borrowing import borrow_across_subtypes
     from comparators.charts import survival as sc
+    from comparators.charts.across import class_by_subtype_chart
     from comparators.charts.borrowing import shrinkage_chart
-    from comparators.charts.cohort import adverse_event_chart, class_by_subtype_chart
+    from comparators.charts.cohort import adverse_event_chart
     from comparators.charts.planning import (
-        density_frame,
         exponential_curves,
         oc_chart,
-        posterior_chart,
         precision_chart,
+        survival_chart,
+    )
+    from comparators.charts.whatif import (
+        density_frame,
+        posterior_chart,
         scenario_effect_chart,
         standardised_chart,
-        survival_chart,
     )
     from comparators.evidence.audit import audit_published
     from comparators.evidence.casemix import casemix_presets, presets_frame

@@ -115,7 +115,7 @@ def forest() -> dict:
 
 def class_by_subtype() -> dict:
     from comparators.analysis.benchmark import across_subtypes
-    from comparators.charts.cohort import class_by_subtype_chart
+    from comparators.charts.across import class_by_subtype_chart
 
     cohort = hostile_cohort()
     pools = across_subtypes(_catalog().trials, cohort).pools_frame()
@@ -173,7 +173,7 @@ def guyot() -> object:
 
 
 def whatif() -> list:
-    from comparators.charts.planning import (
+    from comparators.charts.whatif import (
         density_frame,
         posterior_chart,
         scenario_effect_chart,

@@ -1,4 +1,4 @@
-"""Bounded work for every input: each case is one failure the issue reported, built
+"""Bounded work for every input: each case is an input that once stalled or broke a page, built
 here from generated inputs (no large committed files).
 
 Every refusal must come before the expensive step and name the limit it hit
@@ -314,7 +314,7 @@ def test_cli_unexpected_failure_is_still_one_line(monkeypatch: pytest.MonkeyPatc
 
 def test_large_upload_draws_sampled_charts_that_can_still_be_exported() -> None:
     """More than 5,000 patients: Altair refused to embed the rows, so the PNG/SVG downloads
-    silently did nothing, and the swimmer plot was 96,223 px tall (issue 15)."""
+    silently did nothing, and the swimmer plot was 96,223 px tall."""
     import sys
 
     sys.path.insert(0, str(ROOT / "tests"))

@@ -278,7 +278,7 @@ def test_one_sessions_upload_and_scenario_never_reach_another_session() -> None:
 
 
 
-# ------------------------------------------------------------------------------ markdown (issue 15)
+# ------------------------------------------------------------------------------ markdown
 
 HOSTILE_MARKDOWN = [
     "[Click here to re-login](http://evil.example/login)",
@@ -365,8 +365,9 @@ def test_csv_note_line_is_a_quoted_inert_cell() -> None:
 
 @pytest.mark.browser
 def test_bad_link_notice_renders_no_link_image_colour_or_bold_in_chromium() -> None:
-    """What Streamlit's Markdown renderer really does with the escaped URL values (issue 15:
-    a live re-login link, a remote image fetch and bold red text inside the app's warning)."""
+    """What Streamlit's Markdown renderer really does with the escaped URL values (unescaped,
+    they made a live re-login link, a remote image fetch and bold red text inside the app's
+    warning)."""
     import shutil
     import sys
     from urllib.parse import urlencode

@@ -5,7 +5,7 @@ Timing is not asserted here (a shared 2-core machine): the work is bounded by co
 checked through the quantity each limit counts (Simon's binomial terms, the number of fits), and
 the worst inputs found run in a subprocess under a timeout far above their measured time, so a
 regression to the old behaviour (minutes) fails instead of hanging the suite. Measured times
-are in the report of issue 20 and in bench/ (bench/simon_sweep.py for the Simon search).
+are in bench/ (bench/run.py --only-bounds; bench/simon_sweep.py for the Simon search).
 
 Exhaustive references are written out here, independently of the engine's pruned code paths:
 the Simon search is compared with the exhaustive enumeration ``_simon_frontier`` (itself checked

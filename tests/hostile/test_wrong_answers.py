@@ -1,5 +1,5 @@
 """Wrong answers become refusals or warnings: each case below was a number the engine returned
-without a word (issue 20, "Wrong without a word"), plus cases of the same kinds found by sweeping
+without a word, plus cases of the same kinds found by sweeping
 each function's accepted domain. References are independent of the code under test: the
 definition of the quantity (sizing: exact decimal arithmetic), a theoretical bound (a random-
 effects mean cannot be known better than tau / sqrt(k) allows), or the direction theory fixes.

@@ -1,4 +1,4 @@
-"""The README's one test command and .ci/run stay the same command (issue 12, item 5)."""
+"""The README's one test command and the CI script .ci/run stay the same command."""
 
 from __future__ import annotations
 
