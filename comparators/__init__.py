@@ -97,7 +97,7 @@ _PUBLIC: dict[str, str] = {
     "subtype_lookup": "evidence.catalog",
     "trials_for": "evidence.catalog",
     "validate_cohort_rows": "evidence.catalog",
-    "vancouver": "evidence.catalog",
+    "vancouver": "reports.citations",
     "RiskOfBias": "evidence.risk_of_bias",
     "load_risk_of_bias": "evidence.risk_of_bias",
     "overall_judgement": "evidence.risk_of_bias",

@@ -3,7 +3,8 @@ import io
 import pandas as pd
 import streamlit as st
 
-from comparators.evidence.catalog import catalog_table, vancouver
+from comparators.evidence.catalog import catalog_table
+from comparators.reports.citations import vancouver
 from comparators.reports.markup import md_escape
 from comparators.stats.proportions import CI_METHODS
 from views.common import catalog, ci_options, csv_download

@@ -84,7 +84,6 @@ __all__ = [
     "subtype_lookup",
     "trials_for",
     "validate_cohort_rows",
-    "vancouver",
 ]
 
 # --------------------------------------------------------------------------- vocabularies
@@ -862,61 +861,6 @@ def reference_links(ref_row: Mapping[str, Any] | pd.Series) -> dict[str, str]:
     return links
 
 
-def vancouver(ref_row: Mapping[str, Any] | pd.Series) -> str:
-    """Format a reference in Vancouver (NLM) style, by its kind.
-
-    ``Tawbi HA, Burgess M, Bolejack V, Van Tine BA, Schuetze SM, Hu J, et al. Title. Lancet
-    Oncol. 2017;18(11):1493-1501. doi:10.1016/... PMID: ...``; a conference abstract is marked
-    ``[abstract]`` and a meeting abstract number without a volume prints as ``Abstract 1694P``;
-    a registry record prints its identifier. Parts that are missing are left out (never a
-    placeholder).
-    """
-    kind = _text(_get(ref_row, "kind")) or "article"
-    authors = _text(_get(ref_row, "authors"))
-    title = _text(_get(ref_row, "title"))
-    journal = _text(_get(ref_row, "journal"))
-    year = _int_text(_text(_get(ref_row, "year")))
-    volume = _int_text(_text(_get(ref_row, "volume")))
-    issue = _int_text(_text(_get(ref_row, "issue")))
-    pages = _text(_get(ref_row, "pages"))
-    doi = _text(_get(ref_row, "doi"))
-    pmid = _int_text(_text(_get(ref_row, "pmid")))
-    nct = _text(_get(ref_row, "nct"))
-
-    parts: list[str] = []
-    if authors:
-        parts.append(authors if authors.endswith(".") else authors + ".")
-    if title:
-        title = title if title.endswith((".", "?", "!")) else title + "."
-        parts.append(f"{title[:-1]} [abstract]{title[-1]}" if kind == "abstract" else title)
-    if kind == "registry":
-        parts.append(f"{journal or 'Registry'} identifier: {nct}." if nct else
-                     f"{journal}." if journal else "")
-        return " ".join(p for p in parts if p)
-    source = journal.rstrip(".") + "." if journal else ""
-    if year and not journal:
-        source = f"Published {year}."
-    elif year:
-        detail = year
-        if volume:
-            detail += f";{volume}"
-            if issue:
-                detail += f"({issue})"
-        if pages and kind == "abstract" and not volume:
-            source = f"{source[:-1]}; {detail}. Abstract {pages}."
-        else:
-            if pages:
-                detail += f":{pages}" if volume else f";{pages}"
-            source = f"{source} {detail}."
-    if source:
-        parts.append(source)
-    if doi:
-        parts.append(f"doi:{doi}.")
-    if pmid:
-        parts.append(f"PMID: {pmid}.")
-    if nct and not doi and not pmid:
-        parts.append(f"ClinicalTrials.gov: {nct}.")
-    return " ".join(parts)
 
 
 # --------------------------------------------------------------------------- helpers
