@@ -31,6 +31,8 @@ where it cannot be a thousands separator, and a thousands separator is never rea
 ``parse_event`` accepts what ``parse_number`` reads as exactly 0 or 1 ("1", "1.0", "0,0", 1.0) and
 refuses everything else, booleans included: the formats document 1 = event, 0 = censored.
 ``parse_level`` accepts 0.5 <= level <= 0.999 everywhere (see ``LEVEL_RANGE``).
+``parse_date`` accepts an ISO date YYYY-MM-DD that is a real day, and with ``partial`` also
+YYYY-MM and YYYY (data cuts); the catalog, its version files and the search log read dates so.
 
 Errors are ``ValueRefused`` (an ``InputError``) unless the caller names its own ``InputError``
 subclass; either way the message names where the value was (row and column when given), the

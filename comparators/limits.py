@@ -91,6 +91,12 @@ MAX_GUYOT_STEPS = 400_000
 MAX_MONTHS = 240.0
 #: Ages (years) an IPD row may give.
 AGE_RANGE = (0.0, 120.0)
+#: Best change in tumour size (%) an IPD row may give: -100 is complete disappearance; a
+#: tenfold growth is beyond any measured target lesion.
+PCT_CHANGE_RANGE = (-100.0, 1000.0)
+#: Patients in one row of a what-if scenario: larger than any sarcoma cohort, and keeps the
+#: exact tests (Fisher) that follow an edit fast.
+MAX_SCENARIO_PATIENTS = 10_000
 
 # --- charts ---------------------------------------------------------------------------------
 #: Bars drawn in a waterfall, lanes in a swimmer plot: beyond these a random sample (fixed seed)

@@ -110,9 +110,8 @@ class Column:
         spelling; date: the date as written, or one of the words in `choices`)."""
         at = self._at(where, row, error)
         if self.kind == "date":
-            words = {w.casefold(): w for w in self.choices}
-            if text.casefold() in words:
-                return words[text.casefold()]
+            if text in self.choices:  # written exactly as the format has it
+                return text
             return parse_date(text, partial=self.partial, what=self.what, **at)
         return parse_choice(text, self.choices if choices is None else choices, what=self.what,
                             **at)
