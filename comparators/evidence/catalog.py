@@ -73,6 +73,7 @@ __all__ = [
     "CatalogRelease",
     "EndpointGroup",
     "catalog_rows_json",
+    "cell_text",
     "default_data_dir",
     "is_own_report",
     "load_catalog",
@@ -80,7 +81,9 @@ __all__ = [
     "load_references",
     "publication_years",
     "reference_completeness",
+    "read_csv_cells",
     "reference_links",
+    "require_columns",
     "subtype_lookup",
     "trials_for",
     "validate_cohort_rows",
@@ -353,7 +356,7 @@ def load_catalog(data_dir: Path | None = None) -> Catalog:
     references = load_references(directory)
 
     trials_raw, trial_lines = read_csv_cells(directory / "trials.csv")
-    _require_columns(trials_raw, TRIAL_COLUMNS, "trials.csv")
+    require_columns(trials_raw, TRIAL_COLUMNS, "trials.csv")
     trials = validate_cohort_rows(
         trials_raw,
         "trials.csv",
@@ -382,10 +385,10 @@ def is_own_report(ref_row: Mapping[str, Any] | pd.Series,
     """Whether the document a row was read from is the study's own report: the row's reference
     itself, or another report of the same registered trial (same NCT number), such as the
     meeting abstract of a trial whose main reference is its paper."""
-    if _text(_get(ref_row, "ref")) == _text(_get(source_row, "ref")):
+    if cell_text(_get(ref_row, "ref")) == cell_text(_get(source_row, "ref")):
         return True
-    nct = _text(_get(ref_row, "nct"))
-    return nct is not None and nct == _text(_get(source_row, "nct"))
+    nct = cell_text(_get(ref_row, "nct"))
+    return nct is not None and nct == cell_text(_get(source_row, "nct"))
 
 
 def verification_levels(trials: pd.DataFrame, references: pd.DataFrame) -> list[str]:
@@ -410,8 +413,8 @@ def _check_provenance(trials: pd.DataFrame, references: pd.DataFrame, source: st
     for i, rec in enumerate(trials.to_dict("records")):
         def where(column: str, i: int = i) -> str:
             return f"{source} row {i + 1} (line {lines[i]}), column '{column}'"
-        stype = _text(rec["source_type"])
-        sref, overlap = _text(rec["source_ref"]), _text(rec["overlaps_with"])
+        stype = cell_text(rec["source_type"])
+        sref, overlap = cell_text(rec["source_ref"]), cell_text(rec["overlaps_with"])
         if stype == SEED_SOURCE_TYPE and sref is not None and sref != SEED_REF:
             problems.append(
                 f"{where('source_ref')}: a '{SEED_SOURCE_TYPE}' row must be read from "
@@ -424,7 +427,7 @@ def _check_provenance(trials: pd.DataFrame, references: pd.DataFrame, source: st
             )
         if overlap is not None and overlap not in studies:
             problems.append(f"{where('overlaps_with')}: {overlap!r} is not a study in {source}")
-        elif overlap is not None and overlap == _text(rec["study"]):
+        elif overlap is not None and overlap == cell_text(rec["study"]):
             problems.append(f"{where('overlaps_with')}: a study cannot overlap itself")
     if problems:
         raise CatalogError(problems)
@@ -521,7 +524,7 @@ def _prepared_frame(df: pd.DataFrame, source: str, required_columns: Sequence[st
         raise CatalogError(f"{source}: expected a table (DataFrame), got {type(df).__name__}")
     frame = df.copy()
     frame.columns = [str(c).strip() for c in frame.columns]
-    _require_columns(frame, required_columns, source)
+    require_columns(frame, required_columns, source)
     if lines is None:
         lines = [i + 2 for i in range(len(frame))]
     if len(lines) != len(frame):
@@ -786,10 +789,10 @@ def publication_years(trials: pd.DataFrame, references: pd.DataFrame) -> list[in
         year = None
         for key in (ref, source):
             rec = refs.get(str(key))
-            if rec is None or _text(rec.get("kind")) == "review" or (
+            if rec is None or cell_text(rec.get("kind")) == "review" or (
                     key == SEED_REF and stype == SEED_SOURCE_TYPE):
                 continue
-            text = _int_text(_text(rec.get("year")))
+            text = _int_text(cell_text(rec.get("year")))
             if text:
                 year = int(text)
                 break
@@ -846,10 +849,10 @@ def reference_links(ref_row: Mapping[str, Any] | pd.Series) -> dict[str, str]:
     """URLs for the identifiers present: keys ``doi``, ``pubmed``, ``clinicaltrials`` (and
     ``url`` when the row has one). Missing identifiers are simply absent."""
     links: dict[str, str] = {}
-    doi = _text(_get(ref_row, "doi"))
-    pmid = _text(_get(ref_row, "pmid"))
-    nct = _text(_get(ref_row, "nct"))
-    url = _text(_get(ref_row, "url"))
+    doi = cell_text(_get(ref_row, "doi"))
+    pmid = cell_text(_get(ref_row, "pmid"))
+    nct = cell_text(_get(ref_row, "nct"))
+    url = cell_text(_get(ref_row, "url"))
     if doi:
         links["doi"] = f"https://doi.org/{doi}"
     if pmid:
@@ -906,7 +909,7 @@ def read_csv_cells(path: Path) -> tuple[pd.DataFrame, list[int]]:
     return frame, lines
 
 
-def _require_columns(frame: pd.DataFrame, required: Iterable[str], source: str) -> None:
+def require_columns(frame: pd.DataFrame, required: Iterable[str], source: str) -> None:
     missing = [c for c in required if c not in frame.columns]
     if missing:
         raise CatalogError(
@@ -915,11 +918,11 @@ def _require_columns(frame: pd.DataFrame, required: Iterable[str], source: str) 
 
 
 def _validate_subtypes(raw: pd.DataFrame, source: str, lines: Sequence[int]) -> pd.DataFrame:
-    _require_columns(raw, SUBTYPE_COLUMNS, source)
+    require_columns(raw, SUBTYPE_COLUMNS, source)
     problems: list[str] = []
     seen: dict[str, int] = {}
     out = pd.DataFrame(
-        {c: pd.array([_text(v) for v in raw[c]], dtype="string") for c in SUBTYPE_COLUMNS}
+        {c: pd.array([cell_text(v) for v in raw[c]], dtype="string") for c in SUBTYPE_COLUMNS}
     )
     for i, rec in enumerate(out.to_dict("records")):
         code = rec["code"]
@@ -940,11 +943,11 @@ def _validate_subtypes(raw: pd.DataFrame, source: str, lines: Sequence[int]) -> 
 
 
 def _validate_references(raw: pd.DataFrame, source: str, lines: Sequence[int]) -> pd.DataFrame:
-    _require_columns(raw, REFERENCE_COLUMNS, source)
+    require_columns(raw, REFERENCE_COLUMNS, source)
     problems: list[str] = []
     seen: dict[str, int] = {}
     out = pd.DataFrame(
-        {c: pd.array([_text(v) for v in raw[c]], dtype="string") for c in REFERENCE_COLUMNS}
+        {c: pd.array([cell_text(v) for v in raw[c]], dtype="string") for c in REFERENCE_COLUMNS}
     )
     for i, rec in enumerate(out.to_dict("records")):
         rec = {k: (None if v is pd.NA else v) for k, v in rec.items()}
@@ -991,10 +994,10 @@ def reference_completeness(ref_row: Mapping[str, Any] | pd.Series) -> tuple[str,
     """The fields a reference of its kind should have but does not (REQUIRED_REFERENCE_FIELDS);
     an author list that stops at fewer than six names with 'et al.' counts as missing authors.
     () for a complete reference or an unknown kind."""
-    kind = _text(_get(ref_row, "kind"))
+    kind = cell_text(_get(ref_row, "kind"))
     missing = [f for f in REQUIRED_REFERENCE_FIELDS.get(kind or "", ())
-               if not _text(_get(ref_row, f))]
-    names, et_al = _author_names(_text(_get(ref_row, "authors")) or "")
+               if not cell_text(_get(ref_row, f))]
+    names, et_al = _author_names(cell_text(_get(ref_row, "authors")) or "")
     if "authors" not in missing and et_al and len(names) < MAX_AUTHORS \
             and "authors" in REQUIRED_REFERENCE_FIELDS.get(kind or "", ()):
         missing.append("authors")
@@ -1034,22 +1037,22 @@ def _reference_problems(rec: Mapping[str, Any]) -> list[str]:
     of its kind lacks accounted for by `searched` (and `searched` names no field present)."""
     problems: list[str] = []
     for col in PRINTED_FIELDS:
-        value = _text(rec.get(col))
+        value = cell_text(rec.get(col))
         if value and _PLACEHOLDER_RE.search(value):
             problems.append(f"column '{col}': {value[:60]!r} is placeholder text (leave the "
                             "field empty and say in 'searched' where it was looked for)")
-    names, et_al = _author_names(_text(rec.get("authors")) or "")
+    names, et_al = _author_names(cell_text(rec.get("authors")) or "")
     if len(names) > MAX_AUTHORS:
         problems.append(f"column 'authors': {len(names)} names; Vancouver lists the first "
                         f"{MAX_AUTHORS}, then 'et al.'")
-    covered, shape = searched_fields(_text(rec.get("searched")))
+    covered, shape = searched_fields(cell_text(rec.get("searched")))
     problems += shape
     for field in reference_completeness(rec):
         if field not in covered:
             problems.append(f"column '{field}': missing for a(n) {rec.get('kind')} reference; "
                             "fill it, or say in 'searched' where it was looked for")
     for field in covered:
-        if field != "authors" and _text(rec.get(field)):
+        if field != "authors" and cell_text(rec.get(field)):
             problems.append(f"column 'searched': names '{field}', which is filled")
     return problems
 
@@ -1064,7 +1067,7 @@ def _is_missing(value: Any) -> bool:
     return is_missing(value, markers=False)
 
 
-def _text(value: Any) -> str | None:
+def cell_text(value: Any) -> str | None:
     """A text cell, cleaned (inputs.clean_text); None when empty."""
     if _is_missing(value):
         return None

@@ -20,11 +20,11 @@ import pandas as pd
 
 from comparators.evidence.catalog import (
     CatalogError,
-    _require_columns,
-    _text,
+    cell_text,
     default_data_dir,
     load_references,
     read_csv_cells,
+    require_columns,
     subtype_codes,
 )
 from comparators.evidence.columns import collect
@@ -60,7 +60,7 @@ def load_reference_values(data_dir: Path | None = None) -> pd.DataFrame:
     """
     directory = Path(data_dir) if data_dir is not None else default_data_dir()
     raw, lines = read_csv_cells(directory / REFERENCE_VALUES_FILE)
-    _require_columns(raw, REFERENCE_VALUE_COLUMNS, REFERENCE_VALUES_FILE)
+    require_columns(raw, REFERENCE_VALUE_COLUMNS, REFERENCE_VALUES_FILE)
     known_refs = set(load_references(directory)["ref"].astype(str))
     codes = sorted(subtype_codes(directory))
     problems: list[str] = []
@@ -93,7 +93,7 @@ def _checked_row(raw: Mapping[str, Any], line: int, index: int, known_refs: set[
                                required=False)
         else:
             rec[col] = (collect(clean_text, cell, where(col), problems, CatalogError) or None
-                        if _text(cell) is not None else None)
+                        if cell_text(cell) is not None else None)
     for col, choices, what in (("subtype", codes, "subtype code"),
                                ("line", REFERENCE_VALUE_LINES, "line"),
                                ("kind", REFERENCE_VALUE_KINDS, "reference value kind")):
