@@ -97,6 +97,12 @@ PCT_CHANGE_RANGE = (-100.0, 1000.0)
 #: Patients in one row of a what-if scenario: larger than any sarcoma cohort, and keeps the
 #: exact tests (Fisher) that follow an edit fast.
 MAX_SCENARIO_PATIENTS = 10_000
+#: Arms a user may add to the catalog in one session (form and CSV together), cells in one
+#: such CSV (rows times columns), and its size: a few dozen arms is a review's worth; the
+#: bounds keep one visitor's additions from slowing every pooled view of the shared server.
+MAX_ADDED_ARMS = 200
+MAX_ADDED_CELLS = 5_000
+MAX_ADDED_BYTES = 500_000
 
 # --- charts ---------------------------------------------------------------------------------
 #: Bars drawn in a waterfall, lanes in a swimmer plot: beyond these a random sample (fixed seed)

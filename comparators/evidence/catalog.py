@@ -30,6 +30,7 @@ from typing import Any
 
 import pandas as pd
 
+import comparators.limits as limits
 from comparators.errors import InputError
 from comparators.evidence.columns import Column, collect, responders_within_evaluable
 from comparators.evidence.labels import verification_status
@@ -73,6 +74,7 @@ __all__ = [
     "CatalogRelease",
     "EndpointGroup",
     "catalog_rows_json",
+    "csv_cells",
     "cell_text",
     "default_data_dir",
     "is_own_report",
@@ -288,6 +290,9 @@ class Catalog:
     references: pd.DataFrame
     subtypes: pd.DataFrame
     info: CatalogInfo | None = None
+    #: '' for the curated catalog; a digest of the rows a user added (evidence.added_rows),
+    #: so that results computed from this catalog are cached apart from the curated one's.
+    added_digest: str = ""
 
     @property
     def subtype_codes(self) -> frozenset[str]:
@@ -870,34 +875,45 @@ def reference_links(ref_row: Mapping[str, Any] | pd.Series) -> dict[str, str]:
 
 
 def read_csv_cells(path: Path) -> tuple[pd.DataFrame, list[int]]:
-    """Read a CSV as text cells; also return the starting line number of every data row."""
+    """Read a CSV file as text cells; also return the starting line number of every data row."""
     name = path.name
     if not path.is_file():
         raise CatalogError(f"{name}: file not found at {path}")
     try:
         with path.open(newline="", encoding="utf-8-sig") as fh:
-            reader = csv.reader(fh)
-            header: list[str] | None = None
-            rows: list[list[str]] = []
-            lines: list[int] = []
-            last_line = 0
-            for record in reader:
-                start = last_line + 1
-                last_line = reader.line_num
-                if not record or all(not cell.strip() for cell in record):
-                    continue
-                if header is None:
-                    header = [h.strip() for h in record]
-                    continue
-                if len(record) != len(header):
-                    raise CatalogError(
-                        f"{name} row {len(rows) + 1} (line {start}): has {len(record)} cells, "
-                        f"the header has {len(header)} columns"
-                    )
-                rows.append(record)
-                lines.append(start)
+            return csv_cells(fh, name)
     except UnicodeDecodeError as exc:
         raise CatalogError(f"{name}: not UTF-8 text ({exc})") from exc
+
+
+def csv_cells(lines_in: Iterable[str], name: str, *, max_rows: int | None = None,
+              proceed: str = "split the file") -> tuple[pd.DataFrame, list[int]]:
+    """CSV text as text cells and the starting line number of every data row; blank lines are
+    skipped; more than `max_rows` data rows is refused as soon as the next one is read."""
+    header: list[str] | None = None
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    last_line = 0
+    reader = csv.reader(lines_in)
+    try:
+        for record in reader:
+            start = last_line + 1
+            last_line = reader.line_num
+            if not record or all(not cell.strip() for cell in record):
+                continue
+            if header is None:
+                header = [h.strip() for h in record]
+                continue
+            if len(record) != len(header):
+                raise CatalogError(
+                    f"{name} row {len(rows) + 1} (line {start}): has {len(record)} cells, "
+                    f"the header has {len(header)} columns"
+                )
+            if max_rows is not None and len(rows) >= max_rows:
+                raise CatalogError(str(limits.too_many(f"{name}: rows", len(rows) + 1,
+                                                       max_rows, proceed)))
+            rows.append(record)
+            lines.append(start)
     except csv.Error as exc:
         raise CatalogError(f"{name}: unreadable CSV ({exc})") from exc
     if header is None:
@@ -1132,7 +1148,8 @@ def catalog_table(
     out.insert(out.columns.get_loc("responders") + 1, "orr_pct", [100 * c.estimate for c in cis])
     out.insert(out.columns.get_loc("orr_pct") + 1, "orr_low_pct", [100 * c.low for c in cis])
     out.insert(out.columns.get_loc("orr_low_pct") + 1, "orr_high_pct", [100 * c.high for c in cis])
-    links = [reference_links(refs.loc[r]) for r in out["ref"]]
+    # an added row's ref may name no reference of the catalog: no links then
+    links = [reference_links(refs.loc[r]) if r in refs.index else {} for r in out["ref"]]
     for name in ("doi", "pubmed", "clinicaltrials", "url"):
         out[f"{name}_link"] = [link.get(name) for link in links]
     return out

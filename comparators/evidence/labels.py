@@ -3,7 +3,8 @@
 Internal ids (TQB2450-ANLO) stay the keys and appear in tooltips; readers see the first author
 and year of the study's main publication. A row's verification level is derived from what its
 numbers were read from (`verification_status`, the one rule), and a mark after a label says the
-number was not read from the trial's own full paper (vocab.MARK_MEANING has the legend).
+number was not read from the trial's own full paper (vocab.MARK_MEANING has the legend), or
+that the row was added by the user (ADDED_MARK).
 """
 
 from __future__ import annotations
@@ -19,6 +20,17 @@ from comparators.vocab import MARK_MEANING
 #: Source types that are secondary whatever they report (data/README.md, "Provenance").
 SECONDARY_SOURCE_TYPES = frozenset({"review table", "news summary"})
 SEED_SOURCE_TYPE = "seed paper"
+#: The verification level of a row a user added in the app or with --extra-rows
+#: (evidence.added_rows): nobody but the user has read its source.
+ADDED_BY_USER = "added by the user"
+#: Its mark, next in the classic footnote sequence after the catalog's own marks.
+ADDED_MARK = "‖"
+#: Every mark and what it means, in the legend's order.
+MARKS: dict[str, str] = {
+    **MARK_MEANING,
+    ADDED_MARK: "added by the user in this session (or with --extra-rows): numbers and source "
+                "as the user entered them, not checked by the catalog's curators",
+}
 
 
 def cell_text(value: object) -> str:
@@ -119,6 +131,8 @@ def verification_mark(row: pd.Series) -> str:
     if bool(row.get("is_cohort", False)):
         return ""
     verified = cell_text(row.get("verified"))
+    if verified == ADDED_BY_USER or cell_text(row.get("added_by_user")) == "True":
+        return ADDED_MARK
     source = cell_text(row.get("source_type"))
     if verified == "seed paper only" or source == SEED_SOURCE_TYPE:
         return "†"
@@ -142,4 +156,4 @@ def verification_marks(rows: pd.DataFrame) -> dict[str, str]:
 def mark_legend(marks: dict[str, str] | list[str]) -> list[str]:
     """'† seed paper only: ...' for each mark used, in the legend's order."""
     used = set(marks.values()) if isinstance(marks, dict) else set(marks)
-    return [f"{m} {text}" for m, text in MARK_MEANING.items() if m in used]
+    return [f"{m} {text}" for m, text in MARKS.items() if m in used]
