@@ -332,8 +332,8 @@ def added_arms_notice(raw: str) -> str:
     except InputError as exc:
         return md_escape(f"This link's value for {ADDED_PARAM}={raw[:40]!r} is not valid here "
                          f"({exc}).")
-    arms = "arm" if count == 1 else "arms"
-    return md_escape(f"This link was made with {count} user-added {arms} that are not included: "
+    arms = "arm that is" if count == 1 else "arms that are"
+    return md_escape(f"This link was made with {count} user-added {arms} not included: "
                      "added arms stay in the browser session that added them, so the numbers "
                      "here may differ. To see them, add the same arms on the Comparator trials "
                      "page (their author can download them as a CSV there).")
