@@ -117,6 +117,12 @@ def test_the_benchmark_page_shows_the_added_arm_with_its_mark() -> None:
     assert any(label.endswith(ADDED_MARK) and "axitinib + pembrolizumab" in label
                and "SMITH2025" in label for label in studies), list(studies)
     assert f"{ADDED_MARK} {MARKS[ADDED_MARK]}" in chart_specs(at)[0]["title"]["subtitle"]
+    # another visitor's session (the same server process, the same caches) does not see it
+    other = open_page("views/benchmark.py")
+    classes = next(d.value for d in other.dataframe if "scope" in d.value.columns)
+    assert int(classes.set_index("class").loc["AI+ICI", "k"]) == before
+    assert not any(label.endswith(ADDED_MARK) for label in
+                   next(d for d in chart_data(other) if "kind" in d.columns)["label"])
 
 
 def test_a_share_link_says_how_many_arms_were_added_never_which() -> None:
