@@ -317,7 +317,7 @@ def cmd_summary(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     summary = build_summary(
         catalog.trials, catalog.references, audit_published(), published_cohort(catalog.trials),
         subtypes, _options(args), subtype_names=names, claims=load_seed_cohort().claims,
-        catalog_stamp=catalog.info.stamp() if catalog.info else "",
+        catalog_stamp=catalog.stamp() if catalog.info else "",
     )
     if args.format == "md":
         document: str | bytes = to_markdown(summary)

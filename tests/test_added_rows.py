@@ -59,6 +59,7 @@ def test_an_arm_from_a_csv_joins_the_pool_of_its_class_with_its_own_mark() -> No
     assert rows.loc[0, "verified"] == ADDED_BY_USER and bool(rows.loc[0, ADDED_COLUMN])
     combined = with_added_rows(CATALOG, rows)
     assert combined.added_digest and not CATALOG.added_digest
+    assert combined.stamp() == CATALOG.stamp() + ", plus 1 arm added by the user"
     assert len(combined.trials) == len(CATALOG.trials) + 1
     assert not combined.trials[ADDED_COLUMN].iloc[:-1].any()
 

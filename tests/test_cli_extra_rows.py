@@ -58,6 +58,7 @@ def test_summary_marks_the_added_arm_and_explains_the_mark(extra: Path) -> None:
     assert out.returncode == 0, out.stderr
     assert f"{ADDED_MARK}" in out.stdout
     assert MARKS[ADDED_MARK] in out.stdout
+    assert "plus 1 arm added by the user" in out.stdout  # the reproducibility stamp says so
 
 
 @pytest.mark.parametrize(("content", "words"), [

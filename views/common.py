@@ -372,8 +372,7 @@ def statistic_text(value: object, digits: int) -> str:
 
 def catalog_stamp() -> str:
     """The catalog's version and literature check date, for every export."""
-    info = catalog().info
-    return info.stamp() if info else "catalog version unknown"
+    return catalog().stamp()
 
 
 def export_stamp(options: AnalysisOptions, cohort: ThisCohort, subtype: str | None = None) -> str:

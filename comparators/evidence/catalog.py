@@ -294,6 +294,21 @@ class Catalog:
     #: so that results computed from this catalog are cached apart from the curated one's.
     added_digest: str = ""
 
+    def stamp(self) -> str:
+        """The catalog every export names: its version and literature check, and how many
+        arms the user added to it ('catalog 4.0.0, literature last checked 2026-12-06, plus 2
+        arms added by the user')."""
+        stamp = self.info.stamp() if self.info else "catalog version unknown"
+        added = self.added_arms
+        return stamp + (f", plus {added} arm{'s' if added != 1 else ''} added by the user"
+                        if added else "")
+
+    @property
+    def added_arms(self) -> int:
+        """How many rows a user added (evidence.added_rows); 0 for the curated catalog."""
+        flags = self.trials.get("added_by_user")
+        return 0 if flags is None else int(flags.fillna(False).astype(bool).sum())
+
     @property
     def subtype_codes(self) -> frozenset[str]:
         return frozenset(self.subtypes["code"].astype(str))
