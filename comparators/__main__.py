@@ -136,10 +136,24 @@ def cmd_ci(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     return ci.to_dict(), text
 
 
-def cmd_trials(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
-    from comparators.evidence.catalog import catalog_rows_json, load_catalog, trials_for
+def _catalog(args: argparse.Namespace) -> Any:
+    """The curated catalog, with the rows of --extra-rows FILE added (evidence.added_rows:
+    validated as the catalog's rows are, marked as added by the user)."""
+    from pathlib import Path
+
+    from comparators.evidence.added_rows import read_added_rows, with_added_rows
+    from comparators.evidence.catalog import load_catalog
 
     catalog = load_catalog()
+    if getattr(args, "extra_rows", None) is None:
+        return catalog
+    return with_added_rows(catalog, read_added_rows(Path(args.extra_rows), catalog))
+
+
+def cmd_trials(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+    from comparators.evidence.catalog import catalog_rows_json, trials_for
+
+    catalog = _catalog(args)
     if args.format == "csv":
         args.json = False  # CSV is the whole output
         return {}, trials_for(catalog, args.subtype).to_csv(index=False).rstrip("\n")
@@ -296,7 +310,6 @@ def cmd_summary(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     from pathlib import Path
 
     from comparators.evidence.audit import audit_published
-    from comparators.evidence.catalog import load_catalog
     from comparators.evidence.cohort import load_seed_cohort, published_cohort
     from comparators.reports.summary import (
         build_summary,
@@ -307,7 +320,7 @@ def cmd_summary(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
         to_markdown,
     )
 
-    catalog = load_catalog()
+    catalog = _catalog(args)
     known = summarisable_subtypes(catalog.trials)
     subtypes = [_subtype_code(raw, known) for raw in args.subtype]
     if args.format == "docx" and not args.output:
@@ -316,7 +329,7 @@ def cmd_summary(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     summary = build_summary(
         catalog.trials, catalog.references, audit_published(), published_cohort(catalog.trials),
         subtypes, _options(args), subtype_names=names, claims=load_seed_cohort().claims,
-        catalog_stamp=catalog.info.stamp() if catalog.info else "",
+        catalog_stamp=catalog.stamp() if catalog.info else "",
     )
     if args.format == "md":
         document: str | bytes = to_markdown(summary)
@@ -355,12 +368,11 @@ def _subtype_code(raw: str, known: Sequence[str]) -> str:
 def cmd_benchmark(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     """Exactly the benchmark page's numbers for one subtype, arms named as on the page."""
     from comparators.analysis.benchmark import benchmark_subtype, subtype_rows
-    from comparators.evidence.catalog import load_catalog
     from comparators.evidence.cohort import published_cohort
     from comparators.evidence.labels import arm_labels
     from comparators.reports.summary import summarisable_subtypes
 
-    catalog = load_catalog()
+    catalog = _catalog(args)
     code = _subtype_code(args.subtype, summarisable_subtypes(catalog.trials))
     options = _options(args)
     cohort = published_cohort(catalog.trials)
@@ -409,6 +421,12 @@ def _model_arguments(parser: argparse.ArgumentParser) -> None:
                              "paper (no †‡§¶* mark)")
 
 
+def _extra_rows_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--extra-rows", dest="extra_rows", metavar="FILE",
+                        help="add the arms in FILE (a CSV with the catalog's columns, e.g. the "
+                             "app's 'Download the arms you added'), marked as added by the user")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m comparators", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -424,6 +442,7 @@ def build_parser() -> argparse.ArgumentParser:
     trials = commands.add_parser("trials", help="the curated comparator-trial rows")
     trials.add_argument("--subtype", help="subtype code, e.g. ASPS (see data/subtypes.csv)")
     trials.add_argument("--format", choices=["json", "csv"], default="json")
+    _extra_rows_argument(trials)
     trials.set_defaults(run=cmd_trials)
 
     audit = commands.add_parser("audit", help="recompute every percentage the seed paper prints")
@@ -530,12 +549,14 @@ def build_parser() -> argparse.ArgumentParser:
     summary.add_argument("-o", "--output", metavar="FILE",
                          help="write the document to FILE (required for docx)")
     _model_arguments(summary)
+    _extra_rows_argument(summary)
     summary.set_defaults(run=cmd_summary)
 
     bench = commands.add_parser("benchmark",
                                 help="one subtype's class pools and differences (the page's)")
     bench.add_argument("--subtype", required=True, metavar="CODE", help="subtype code")
     _model_arguments(bench)
+    _extra_rows_argument(bench)
     bench.set_defaults(run=cmd_benchmark)
 
     for sub in [parser, *commands.choices.values()]:

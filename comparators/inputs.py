@@ -31,6 +31,8 @@ where it cannot be a thousands separator, and a thousands separator is never rea
 ``parse_event`` accepts what ``parse_number`` reads as exactly 0 or 1 ("1", "1.0", "0,0", 1.0) and
 refuses everything else, booleans included: the formats document 1 = event, 0 = censored.
 ``parse_level`` accepts 0.5 <= level <= 0.999 everywhere (see ``LEVEL_RANGE``).
+``parse_date`` accepts an ISO date YYYY-MM-DD that is a real day, and with ``partial`` also
+YYYY-MM and YYYY (data cuts); the catalog, its version files and the search log read dates so.
 
 Errors are ``ValueRefused`` (an ``InputError``) unless the caller names its own ``InputError``
 subclass; either way the message names where the value was (row and column when given), the
@@ -42,6 +44,7 @@ Pure standard library at import, like ``comparators.limits``: the CLI imports it
 
 from __future__ import annotations
 
+import datetime
 import math
 import numbers
 import re
@@ -250,6 +253,40 @@ def parse_choice(raw: object, choices: Iterable[str] | Mapping[str, str], *, wha
     valid = ", ".join(dict.fromkeys(table.values()))
     refuse(f"unknown {what} {clean_text(text, max_chars=200)!r} (known: {valid})", value=raw,
            rule="unknown code", **at)
+
+
+_DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", re.ASCII)
+
+
+def parse_date(raw: object, *, partial: bool = False, what: str = "a date YYYY-MM-DD",
+               row: int | None = None, column: str | None = None, where: str | None = None,
+               error: type[InputError] = ValueRefused) -> str:
+    """An ISO 8601 calendar date as written: YYYY-MM-DD, a real day (2021-02-30 is refused);
+    with `partial` also YYYY-MM (month 01-12) and YYYY, as data cuts are often reported.
+    Returned as the text (a partial date has no single day to become)."""
+    at: _At = {"row": row, "column": column, "where": where, "error": error}
+    text = "" if is_missing(raw, markers=False) else str(raw).strip()
+    match = _DATE.fullmatch(text)
+    ok = match is not None and (partial or match.group(3) is not None)
+    if ok and match is not None and match.group(3) is not None:
+        try:
+            datetime.date.fromisoformat(text)
+        except ValueError:
+            ok = False
+    elif ok and match is not None and match.group(2) is not None:
+        ok = 1 <= int(match.group(2)) <= 12
+    if not ok:
+        refuse(f"{text!r} is not {what}", value=raw, rule="not a date", **at)
+    return text
+
+
+def is_date(raw: object, *, partial: bool = False) -> bool:
+    """Whether `parse_date` accepts `raw`."""
+    try:
+        parse_date(raw, partial=partial)
+    except ValueRefused:
+        return False
+    return True
 
 
 #: Characters no text value keeps and no native renderer receives (reports/export.py): C0

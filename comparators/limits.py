@@ -113,6 +113,15 @@ MAX_SCENARIO_PATIENTS = 10_000
 #: Largest absolute value of a numeric meta-regression moderator: its square enters X'X, which
 #: must stay far from overflow and keep the digits the fit needs.
 MAX_MODERATOR_SIZE = 1e9
+#: Best change in tumour size (%) an IPD row may give: -100 is complete disappearance; a
+#: tenfold growth is beyond any measured target lesion.
+PCT_CHANGE_RANGE = (-100.0, 1000.0)
+#: Arms a user may add to the catalog in one session (form and CSV together), cells in one
+#: such CSV (rows times columns), and its size: a few dozen arms is a review's worth; the
+#: bounds keep one visitor's additions from slowing every pooled view of the shared server.
+MAX_ADDED_ARMS = 200
+MAX_ADDED_CELLS = 5_000
+MAX_ADDED_BYTES = 500_000
 
 # --- charts ---------------------------------------------------------------------------------
 #: Longest string in a chart image: vl-convert measures text slowly (about 40 us per character

@@ -275,7 +275,10 @@ MARKS: dict[str, Mark] = {m.symbol: m for m in (
          "publication"),
     Mark("*", "derived", "computed from the source's percentages or totals, not printed "
          "directly"),
+    Mark("‖", "added by the user", "in this session (or with --extra-rows): numbers and source "
+         "as the user entered them, not checked by the catalog's curators"),
 )}
+MARKS_BY_NAME: dict[str, Mark] = {m.name: m for m in MARKS.values()}
 #: The mark of each verification level below "primary source" (a row of any level can also be
 #: derived: MARKS["*"]).
 VERIFIED_MARKS: dict[str, Mark] = {m.name: m for m in MARKS.values() if m.name in VERIFIED}

@@ -31,8 +31,8 @@ from comparators.evidence.catalog import (
     subtype_lookup,
     trials_for,
     validate_cohort_rows,
-    vancouver,
 )
+from comparators.reports.citations import vancouver
 
 FIXTURES = Path(__file__).parent / "fixtures" / "catalog"
 

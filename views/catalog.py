@@ -3,17 +3,157 @@ import io
 import pandas as pd
 import streamlit as st
 
-from comparators.evidence.catalog import catalog_table, vancouver
+from comparators.evidence.added_rows import (
+    ADDED_REQUIRED_TEXT,
+    added_row,
+    catalog_format,
+    combine_added_rows,
+    read_added_rows,
+)
+from comparators.evidence.catalog import SOURCE_TYPES, Catalog, CatalogError, catalog_table
+from comparators.evidence.labels import ADDED_MARK
+from comparators.inputs import clean_text
+from comparators.limits import MAX_ADDED_ARMS, MAX_ADDED_BYTES, MAX_COUNT
+from comparators.reports.citations import vancouver
 from comparators.reports.markup import md_escape
-from comparators.vocab import CI_CHOICES
-from views.common import catalog, ci_options, csv_download
+from comparators.vocab import (
+    CI_CHOICES,
+    DESIGNS,
+    ICI_TARGETS,
+    LINE_CODES,
+    MARKS,
+    REGIMEN_CLASSES,
+)
+from views.common import (
+    BY_DIGEST,
+    added_arms,
+    catalog,
+    ci_options,
+    csv_download,
+    curated_catalog,
+    set_added_arms,
+)
 from views.share import keep_valid_link_values
 
 
-@st.cache_resource(show_spinner=False, max_entries=32)
-def ci_table(method: str, level: float) -> pd.DataFrame:
+@st.cache_resource(show_spinner=False, max_entries=32, hash_funcs=BY_DIGEST)
+def ci_table(cat: Catalog, method: str, level: float) -> pd.DataFrame:
     """The catalog with each row's ORR interval, shared read-only (filters copy)."""
-    return catalog_table(catalog(), method, level)
+    return catalog_table(cat, method, level)
+
+
+ADDED_NOTICE_KEY = "_added_arms_notice"  # what the last add did, shown once after the rerun
+UPLOADS_DONE_KEY = "_added_arms_uploads"  # file ids already added (an upload stays selected)
+
+
+def add_arms(new: pd.DataFrame, what: str) -> None:
+    """Join `new` to the session's added arms and say so on the next run."""
+    set_added_arms(combine_added_rows(added_arms(), new))
+    st.session_state[ADDED_NOTICE_KEY] = f"Added {what}."
+
+
+def show_refusal(exc: CatalogError, what: str) -> None:
+    st.error(f"{what} was not added:\n\n" + "\n".join(f"- {md_escape(p)}"
+                                                         for p in exc.problems),
+             icon=":material/block:")
+
+
+def render_add_arm_form() -> None:
+    """One arm in the catalog's row shape, with where its numbers were read from."""
+    none: list[str | None] = [None]
+    count = {"min_value": 0, "max_value": MAX_COUNT, "value": None, "step": 1}
+    # (column, which of the three columns, widget, label, arguments); * marks a required value
+    layout: list[tuple[str, int, str, str, dict[str, object]]] = [
+        ("study", 0, "text_input", "Study id *", {"placeholder": "e.g. SMITH2025"}),
+        ("arm", 1, "text_input", "Arm *", {"placeholder": "e.g. axitinib + pembrolizumab"}),
+        ("regimen", 2, "text_input", "Regimen *", {}),
+        ("regimen_class", 0, "selectbox", "Regimen class *", {"options": REGIMEN_CLASSES}),
+        ("ici_target", 1, "selectbox", "ICI target", {"options": none + list(ICI_TARGETS)}),
+        ("subtype", 2, "selectbox", "Subtype *",
+         {"options": sorted(curated_catalog().subtype_codes)}),
+        ("evaluable", 0, "number_input", "Evaluable *", count),
+        ("responders", 1, "number_input", "Responders (CR + PR) *", count),
+        ("design", 2, "selectbox", "Design", {"options": none + list(DESIGNS)}),
+        ("cr", 0, "number_input", "CR", count),
+        ("pr", 1, "number_input", "PR", count),
+        ("line_coded", 2, "selectbox", "Line", {"options": none + list(LINE_CODES)}),
+        ("source_ref", 0, "text_input", "Read from *",
+         {"help": "The document the numbers were read from: authors, year, journal or "
+                  "meeting, and a DOI, PMID or NCT number if it has one"}),
+        ("source_type", 1, "selectbox", "Source type *", {"options": SOURCE_TYPES}),
+        ("data_cut", 2, "text_input", "Data cut *",
+         {"placeholder": "YYYY-MM-DD, YYYY-MM, YYYY or final"}),
+        ("locator", 0, "text_input", "Where in the source", {"placeholder": "e.g. Table 2"}),
+        ("note", 1, "text_input", "Note", {}),
+    ]
+    with st.form("add_arm_form"):
+        places = st.columns(3)
+        fields = {column: getattr(places[where], widget)(label, key=f"add_{column}", **kwargs)
+                  for column, where, widget, label, kwargs in layout}
+        submitted = st.form_submit_button("Add this arm", icon=":material/add:")
+    if submitted:
+        given = {k: v for k, v in fields.items() if v not in (None, "")}
+        try:
+            add_arms(added_row(given, curated_catalog(), already=_count()), "1 arm")
+        except CatalogError as exc:
+            show_refusal(exc, "The arm")
+        else:
+            st.rerun()
+
+
+def render_add_arms_upload() -> None:
+    """Several arms from a CSV with the catalog's columns (this page's download is one)."""
+    upload = st.file_uploader(
+        f"Or add arms from a CSV with the catalog's columns (at most {MAX_ADDED_ARMS} arms, "
+        f"{MAX_ADDED_BYTES // 1000:,} KB)", type=["csv"], key="add_arms_csv")
+    if upload is None or upload.file_id in st.session_state.get(UPLOADS_DONE_KEY, ()):
+        return
+    st.session_state.setdefault(UPLOADS_DONE_KEY, []).append(upload.file_id)
+    name = clean_text(upload.name[:1000], max_chars=1000) or "upload.csv"
+    try:
+        new = read_added_rows(upload.read(MAX_ADDED_BYTES + 1), curated_catalog(),
+                              filename=name, already=_count())
+        add_arms(new, f"{len(new)} arm{'s' if len(new) != 1 else ''} from {name}")
+    except CatalogError as exc:
+        show_refusal(exc, name)
+    else:
+        st.rerun()
+
+
+def _count() -> int:
+    rows = added_arms()
+    return 0 if rows is None else len(rows)
+
+
+def render_added_arms() -> None:
+    """The arms added in this session: what they are, their download, and removing them."""
+    st.header("Arms you added")
+    st.caption(
+        f"Add a comparator arm the catalog lacks. It joins every page and export of this "
+        f"session, marked {ADDED_MARK} ({md_escape(MARKS[ADDED_MARK].legend)}). It stays in this "
+        "browser session: links to a view do not carry it (they say that it is missing). "
+        "Required: " + ", ".join(ADDED_REQUIRED_TEXT) + ", evaluable and responders.")
+    notice = st.session_state.pop(ADDED_NOTICE_KEY, None)
+    if notice:
+        st.success(md_escape(notice), icon=":material/check_circle:")
+    with st.expander("Add an arm", icon=":material/add_circle:", expanded=added_arms() is None):
+        render_add_arm_form()
+        render_add_arms_upload()
+    rows = added_arms()
+    if rows is None:
+        return
+    st.dataframe(catalog_format(rows), hide_index=True, key="added_arms_table",
+                 column_order=["study", "arm", "regimen_class", "subtype", "responders",
+                               "evaluable", "source_ref", "source_type", "data_cut", "note"])
+    left, right = st.columns(2)
+    with left:
+        csv_download(catalog_format(rows), "Download the arms you added (catalog CSV)",
+                     "added_arms.csv", "dl_added_arms")
+    if right.button("Remove the arms you added", key="remove_added_arms",
+                    icon=":material/delete:"):
+        set_added_arms(None)
+        st.session_state.pop(UPLOADS_DONE_KEY, None)
+        st.rerun()
 
 
 cat = catalog()
@@ -36,7 +176,7 @@ if cat.info is not None:
                    "data/CURATION.md. A shared link names the catalog version it was made "
                    "with; opened later, it says what changed since.")
 
-table = ci_table(method, level)
+table = ci_table(cat, method, level)
 names = cat.subtype_names
 
 
@@ -47,7 +187,7 @@ def subtype_label(code: str) -> str:
 # a link may name subtypes by code; one stale value drops only itself (views/share.py)
 for link_key, column in (("catalog_class", "regimen_class"), ("catalog_design", "design"),
                          ("catalog_verified", "verified")):
-    keep_valid_link_values(link_key, table[column].unique())
+    keep_valid_link_values(link_key, table[column].dropna().unique())
 keep_valid_link_values("catalog_subtype", table["subtype"].unique(), subtype_label)
 filters = st.columns(4)
 subtypes = filters[0].multiselect(
@@ -59,7 +199,7 @@ classes = filters[1].multiselect(
     bind="query-params", placeholder="All classes",
 )
 designs = filters[2].multiselect(
-    "Design", sorted(table["design"].unique()), key="catalog_design", bind="query-params",
+    "Design", sorted(table["design"].dropna().unique()), key="catalog_design", bind="query-params",
     placeholder="All designs",
 )
 statuses = filters[3].multiselect(
@@ -75,11 +215,11 @@ for column, chosen in (("subtype", subtypes), ("regimen_class", classes), ("desi
 # when that is another document, the study's own reference.
 numbers = {key: i for i, key in enumerate(
     dict.fromkeys(k for pair in zip(shown["source_ref"], shown["ref"], strict=True)
-                  for k in pair), start=1)}
+                  for k in pair if isinstance(k, str)), start=1)}
 shown = shown.assign(
     read_from=[f"{numbers[s]} ({t})" for s, t in zip(shown["source_ref"], shown["source_type"],
                                                      strict=True)],
-    study_ref=[None if r == s else numbers[r]
+    study_ref=[None if not isinstance(r, str) or r == s else numbers[r]
                for r, s in zip(shown["ref"], shown["source_ref"], strict=True)],
 )
 
@@ -142,5 +282,9 @@ with right:
 
 st.header("References")
 refs = cat.references.set_index("ref")
-st.markdown("\n".join(f"{number}. {md_escape(vancouver(refs.loc[key]))}"  # one element
-                       for key, number in numbers.items()))
+st.markdown("\n".join(  # one element; an added arm's source is shown as its user typed it
+    f"{number}. {md_escape(vancouver(refs.loc[key]) if key in refs.index else key)}"
+    + ("" if key in refs.index else f" {ADDED_MARK} (added by the user, as entered)")
+    for key, number in numbers.items()))
+
+render_added_arms()

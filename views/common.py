@@ -25,6 +25,7 @@ from comparators.analysis.benchmark import (
 )
 from comparators.analysis.benchmark import p_text as p_text
 from comparators.analysis.options import AnalysisOptions
+from comparators.evidence.added_rows import with_added_rows
 from comparators.evidence.audit import audit_published, findings_frame
 from comparators.evidence.catalog import Catalog, load_catalog
 from comparators.evidence.cohort import SeedCohort, ThisCohort, load_seed_cohort, published_cohort
@@ -33,7 +34,7 @@ from comparators.reports.export import chart_png, chart_svg, safe_csv
 from comparators.reports.markup import md_escape
 from comparators.reports.summary import summarisable_subtypes
 from comparators.vocab import HKSJ_CHOICES, MEASURE_CHOICES, MODEL_CHOICES
-from views.share import keep_valid_link_values, link_choice
+from views.share import ADDED_ARMS_KEY, keep_valid_link_values, link_choice
 
 
 # The seed paper, the catalog and the audit are read once per server process and shared,
@@ -46,26 +47,60 @@ def seed_cohort() -> SeedCohort:
 
 
 @st.cache_resource(show_spinner=False)
-def catalog() -> Catalog:
+def curated_catalog() -> Catalog:
+    """The curated catalog of data/, shared read-only by every session."""
     return load_catalog()
+
+
+# The arms a user added on the Comparator trials page (evidence.added_rows), and the catalog
+# with them: this session's only, never in a link or in data/.
+ADDED_CATALOG_KEY = "_catalog_with_added_arms"
+
+
+def catalog() -> Catalog:
+    """The catalog this session analyses: the curated one, plus the arms the user added."""
+    added = st.session_state.get(ADDED_CATALOG_KEY)
+    return added if isinstance(added, Catalog) else curated_catalog()
+
+
+def added_arms() -> pd.DataFrame | None:
+    """The rows the user added in this session (None when there are none)."""
+    rows = st.session_state.get(ADDED_ARMS_KEY)
+    return rows if isinstance(rows, pd.DataFrame) and not rows.empty else None
+
+
+def set_added_arms(rows: pd.DataFrame | None) -> None:
+    """Replace the session's added arms; every page then analyses the catalog with them."""
+    if rows is None or rows.empty:
+        st.session_state.pop(ADDED_ARMS_KEY, None)
+        st.session_state.pop(ADDED_CATALOG_KEY, None)
+        return
+    st.session_state[ADDED_ARMS_KEY] = rows
+    st.session_state[ADDED_CATALOG_KEY] = with_added_rows(curated_catalog(), rows)
 
 
 @st.cache_resource(show_spinner=False)
 def published() -> ThisCohort:
     """The seed paper's cohort as the catalog holds it (shared, read-only)."""
-    return published_cohort(catalog().trials)
+    return published_cohort(curated_catalog().trials)
 
 
 def cohort_hash(cohort: ThisCohort) -> str:
     """Cached functions key a cohort by its content digest, computed once per cohort object,
-    instead of hashing its table on every call."""
-    return cohort.digest
+    instead of hashing its table on every call; and by the session's added arms, because every
+    result computed for a cohort reads the session's catalog (`catalog()`)."""
+    return f"{cohort.digest}|{catalog().added_digest}"
 
 
-#: hash_funcs for the cached functions that take a cohort or the options: the cohort by its
-#: digest, the options (a frozen dataclass of strings, numbers and a tuple) by their repr,
+def catalog_hash(cat: Catalog) -> str:
+    """A catalog by the arms added to it ('' for the curated one: one per process)."""
+    return cat.added_digest
+
+
+#: hash_funcs for the cached functions that take a cohort, a catalog or the options: the cohort
+#: by its digest, the options (a frozen dataclass of strings, numbers and a tuple) by their repr,
 #: which Streamlit's generic hasher took about 0.35 ms to walk on every call.
-BY_DIGEST = {ThisCohort: cohort_hash, AnalysisOptions: repr}
+BY_DIGEST = {ThisCohort: cohort_hash, AnalysisOptions: repr, Catalog: catalog_hash}
 DEFAULT_OPTIONS = AnalysisOptions()
 
 
@@ -154,10 +189,14 @@ def chosen_subtype() -> str:
     return str(st.session_state.get("subtype", DEFAULT_SUBTYPE))
 
 
-@st.cache_resource(show_spinner=False)
 def comparable_subtypes() -> list[str]:
     """Subtypes with at least two arms in the catalog: the benchmark and summary choices."""
-    return sorted(summarisable_subtypes(catalog().trials))
+    return _comparable_subtypes(catalog())
+
+
+@st.cache_resource(show_spinner=False, max_entries=64, hash_funcs=BY_DIGEST)
+def _comparable_subtypes(cat: Catalog) -> list[str]:
+    return sorted(summarisable_subtypes(cat.trials))
 
 
 #: The widget that holds the subtype(s) each pooling page shows (url_path -> session key);
@@ -300,9 +339,12 @@ def every_subtype(options: AnalysisOptions | None = None) -> AcrossSubtypes:
     return _across(this_cohort(), options or analysis_options())
 
 
-@st.cache_resource(show_spinner=False)
 def _catalog_arm_labels() -> dict[str, str]:
-    cat = catalog()
+    return _arm_labels(catalog())
+
+
+@st.cache_resource(show_spinner=False, max_entries=64, hash_funcs=BY_DIGEST)
+def _arm_labels(cat: Catalog) -> dict[str, str]:
     return arm_labels(cat.trials, cat.references)
 
 
@@ -337,8 +379,7 @@ def statistic_text(value: object, digits: int) -> str:
 
 def catalog_stamp() -> str:
     """The catalog's version and literature check date, for every export."""
-    info = catalog().info
-    return info.stamp() if info else "catalog version unknown"
+    return catalog().stamp()
 
 
 def export_stamp(options: AnalysisOptions, cohort: ThisCohort, subtype: str | None = None) -> str:

@@ -24,6 +24,10 @@ from comparators.vocab import (
 
 #: The URL parameter a shared link carries: the catalog version its numbers came from.
 CATALOG_PARAM = "catalog"
+#: Session key of the arms the user added (views/common.py); they never travel in a link, whose
+#: ADDED_PARAM only says how many there were, so the page that opens it can say they are missing.
+ADDED_ARMS_KEY = "added_arms"
+ADDED_PARAM = "added_arms"
 
 
 def share_link() -> None:
@@ -39,6 +43,10 @@ def share_link() -> None:
     handed = st.session_state.pop(HANDED_KEY, {})
     params = {k: v for k, v in {**handed, **st.query_params.to_dict()}.items() if v != ""}
     params[CATALOG_PARAM] = default_catalog_info().catalog_version
+    params.pop(ADDED_PARAM, None)  # only this session's own added arms are counted
+    added = st.session_state.get(ADDED_ARMS_KEY)
+    if added is not None and len(added):
+        params[ADDED_PARAM] = str(len(added))
     link = base + ("?" + urlencode(params) if params else "")
     st.caption("Link to this view (copy with the icon)")
     st.code(link or "(available in the browser)", language=None, wrap_lines=True)
@@ -64,7 +72,7 @@ WIDGET_LINK_KEYS = frozenset({
     "bayes_threshold", "pp_nmax", "pp_p0", "pp_theta",
 })
 #: Keys a link may carry: the widgets' values and the catalog version the link was made with.
-LINK_KEYS = WIDGET_LINK_KEYS | {CATALOG_PARAM}
+LINK_KEYS = WIDGET_LINK_KEYS | {CATALOG_PARAM, ADDED_PARAM}
 STREAMLIT_KEYS = frozenset({"embed", "embed_options"})
 
 
@@ -310,11 +318,29 @@ def check_link_values(before: dict[str, str], notice: st.delta_generator.DeltaGe
                         "its other values are used.")
     changed = (catalog_change_notice(before.get(CATALOG_PARAM), default_catalog_info())
                if first else "")  # once per session: the link was opened on the first run
+    if first and ADDED_PARAM in before:
+        messages.append(added_arms_notice(before[ADDED_PARAM]))
+        if ADDED_PARAM in st.query_params:
+            del st.query_params[ADDED_PARAM]
     if messages:  # one element: `notice` is an st.empty placeholder
         notice.warning(" ".join(messages + ([changed] if changed else [])),
                        icon=":material/link_off:")
     elif changed:
         notice.info(changed, icon=":material/history:")
+
+
+def added_arms_notice(raw: str) -> str:
+    """What a user opening a link made while arms were added should know: they are not here."""
+    try:
+        count = parse_count(raw, maximum=10**6)
+    except InputError as exc:
+        return md_escape(f"This link's value for {ADDED_PARAM}={raw[:40]!r} is not valid here "
+                         f"({exc}).")
+    arms = "arm that is" if count == 1 else "arms that are"
+    return md_escape(f"This link was made with {count} user-added {arms} not included: "
+                     "added arms stay in the browser session that added them, so the numbers "
+                     "here may differ. To see them, add the same arms on the Comparator trials "
+                     "page (their author can download them as a CSV there).")
 
 
 def catalog_change_notice(link_version: str | None, info: CatalogInfo) -> str:

@@ -20,10 +20,9 @@ No streamlit import here; caching belongs to the views.
 from __future__ import annotations
 
 import csv
-import datetime as _dt
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -31,7 +30,9 @@ from typing import Any
 
 import pandas as pd
 
+import comparators.limits as limits
 from comparators.errors import InputError
+from comparators.evidence.columns import Column, collect, responders_within_evaluable
 from comparators.evidence.labels import verification_status
 from comparators.evidence.versions import (
     CatalogInfo,
@@ -39,7 +40,7 @@ from comparators.evidence.versions import (
     CatalogVersionError,
 )
 from comparators.evidence.versions import load_catalog_info as _load_info
-from comparators.inputs import clean_text, is_missing, parse_choice, parse_count, parse_number
+from comparators.inputs import clean_text, is_missing, parse_choice
 from comparators.vocab import (
     AGGREGATE_SUBTYPES,
     DESIGNS,
@@ -73,6 +74,8 @@ __all__ = [
     "CatalogRelease",
     "EndpointGroup",
     "catalog_rows_json",
+    "csv_cells",
+    "cell_text",
     "default_data_dir",
     "is_own_report",
     "load_catalog",
@@ -80,11 +83,12 @@ __all__ = [
     "load_references",
     "publication_years",
     "reference_completeness",
+    "read_csv_cells",
     "reference_links",
+    "require_columns",
     "subtype_lookup",
     "trials_for",
     "validate_cohort_rows",
-    "vancouver",
 ]
 
 # --------------------------------------------------------------------------- vocabularies
@@ -254,7 +258,6 @@ _PLACEHOLDER_RE = re.compile(r"\bnot (?:recorded|shown|confirmed|found|known)\b|
 SEED_REF = "LIU2023"
 SEED_SOURCE_TYPE = "seed paper"
 
-_DATA_CUT_RE = re.compile(r"^(?:final|\d{4}(?:-(\d{2})(?:-(\d{2}))?)?)$")
 _NCT_RE = re.compile(r"^NCT\d{8}$")
 _PMID_RE = re.compile(r"^\d{1,9}$")
 _DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
@@ -287,6 +290,24 @@ class Catalog:
     references: pd.DataFrame
     subtypes: pd.DataFrame
     info: CatalogInfo | None = None
+    #: '' for the curated catalog; a digest of the rows a user added (evidence.added_rows),
+    #: so that results computed from this catalog are cached apart from the curated one's.
+    added_digest: str = ""
+
+    def stamp(self) -> str:
+        """The catalog every export names: its version and literature check, and how many
+        arms the user added to it ('catalog 4.0.0, literature last checked 2026-12-06, plus 2
+        arms added by the user')."""
+        stamp = self.info.stamp() if self.info else "catalog version unknown"
+        added = self.added_arms
+        return stamp + (f", plus {added} arm{'s' if added != 1 else ''} added by the user"
+                        if added else "")
+
+    @property
+    def added_arms(self) -> int:
+        """How many rows a user added (evidence.added_rows); 0 for the curated catalog."""
+        flags = self.trials.get("added_by_user")
+        return 0 if flags is None else int(flags.fillna(False).astype(bool).sum())
 
     @property
     def subtype_codes(self) -> frozenset[str]:
@@ -325,7 +346,7 @@ def default_data_dir() -> Path:
 def subtype_codes(data_dir: Path | None = None) -> frozenset[str]:
     """The controlled subtype vocabulary (data/subtypes.csv), e.g. for validating uploads."""
     directory = Path(data_dir) if data_dir is not None else default_data_dir()
-    raw, lines = _read_csv(directory / "subtypes.csv")
+    raw, lines = read_csv_cells(directory / "subtypes.csv")
     return frozenset(_validate_subtypes(raw, "subtypes.csv", lines)["code"])
 
 
@@ -349,13 +370,13 @@ def load_catalog(data_dir: Path | None = None) -> Catalog:
     directory = Path(data_dir) if data_dir is not None else default_data_dir()
     info = load_catalog_info(directory)
 
-    subtypes_raw, sub_lines = _read_csv(directory / "subtypes.csv")
+    subtypes_raw, sub_lines = read_csv_cells(directory / "subtypes.csv")
     subtypes = _validate_subtypes(subtypes_raw, "subtypes.csv", sub_lines)
 
     references = load_references(directory)
 
-    trials_raw, trial_lines = _read_csv(directory / "trials.csv")
-    _require_columns(trials_raw, TRIAL_COLUMNS, "trials.csv")
+    trials_raw, trial_lines = read_csv_cells(directory / "trials.csv")
+    require_columns(trials_raw, TRIAL_COLUMNS, "trials.csv")
     trials = validate_cohort_rows(
         trials_raw,
         "trials.csv",
@@ -375,7 +396,7 @@ def load_references(data_dir: Path | None = None) -> pd.DataFrame:
     """Read and validate ``references.csv`` alone (for tables that cite it, such as the EORTC
     reference values)."""
     directory = Path(data_dir) if data_dir is not None else default_data_dir()
-    refs_raw, ref_lines = _read_csv(directory / "references.csv")
+    refs_raw, ref_lines = read_csv_cells(directory / "references.csv")
     return _validate_references(refs_raw, "references.csv", ref_lines)
 
 
@@ -384,10 +405,10 @@ def is_own_report(ref_row: Mapping[str, Any] | pd.Series,
     """Whether the document a row was read from is the study's own report: the row's reference
     itself, or another report of the same registered trial (same NCT number), such as the
     meeting abstract of a trial whose main reference is its paper."""
-    if _text(_get(ref_row, "ref")) == _text(_get(source_row, "ref")):
+    if cell_text(_get(ref_row, "ref")) == cell_text(_get(source_row, "ref")):
         return True
-    nct = _text(_get(ref_row, "nct"))
-    return nct is not None and nct == _text(_get(source_row, "nct"))
+    nct = cell_text(_get(ref_row, "nct"))
+    return nct is not None and nct == cell_text(_get(source_row, "nct"))
 
 
 def verification_levels(trials: pd.DataFrame, references: pd.DataFrame) -> list[str]:
@@ -412,8 +433,8 @@ def _check_provenance(trials: pd.DataFrame, references: pd.DataFrame, source: st
     for i, rec in enumerate(trials.to_dict("records")):
         def where(column: str, i: int = i) -> str:
             return f"{source} row {i + 1} (line {lines[i]}), column '{column}'"
-        stype = _text(rec["source_type"])
-        sref, overlap = _text(rec["source_ref"]), _text(rec["overlaps_with"])
+        stype = cell_text(rec["source_type"])
+        sref, overlap = cell_text(rec["source_ref"]), cell_text(rec["overlaps_with"])
         if stype == SEED_SOURCE_TYPE and sref is not None and sref != SEED_REF:
             problems.append(
                 f"{where('source_ref')}: a '{SEED_SOURCE_TYPE}' row must be read from "
@@ -426,13 +447,48 @@ def _check_provenance(trials: pd.DataFrame, references: pd.DataFrame, source: st
             )
         if overlap is not None and overlap not in studies:
             problems.append(f"{where('overlaps_with')}: {overlap!r} is not a study in {source}")
-        elif overlap is not None and overlap == _text(rec["study"]):
+        elif overlap is not None and overlap == cell_text(rec["study"]):
             problems.append(f"{where('overlaps_with')}: a study cannot overlap itself")
     if problems:
         raise CatalogError(problems)
 
 
 # --------------------------------------------------------------------------- row validation
+
+_MONTHS_NEGATIVE = "{value:g} is negative (months cannot be negative)"
+_NOT_A_FRACTION = "{value:g} is not a fraction between 0 and 1 (write 65.6% as 0.656)"
+
+#: Columns read as codes, in the order their codes are checked (the subtype's vocabulary is
+#: data/subtypes.csv, passed in at run time).
+CODED_COLUMNS: tuple[Column, ...] = (
+    Column("subtype", "choice", what="subtype code"),
+    Column("regimen_class", "choice", choices=REGIMEN_CLASSES, what="regimen class"),
+    Column("ici_target", "choice", choices=ICI_TARGETS, what="ICI target"),
+    Column("design", "choice", choices=DESIGNS, what="design"),
+    Column("derived", "choice", choices=(DERIVED_YES,), what="derived flag"),
+    Column("pfs_rate_derived", "choice", choices=(DERIVED_YES,), what="derived flag"),
+    Column("safety_derived", "choice", choices=(DERIVED_YES,), what="derived flag"),
+    Column("pfs_rate_weeks", "choice", choices=(DERIVED_YES,), what="weeks flag"),
+    Column("line_coded", "choice", choices=LINE_CODES, what="line code"),
+    Column("source_type", "choice", choices=SOURCE_TYPES, what="source type"),
+    Column("data_cut", "date", partial=True, choices=("final",),
+           what="a data cut (YYYY-MM-DD, YYYY-MM, YYYY or 'final')"),
+)
+_CODED = {c.name: c for c in CODED_COLUMNS}
+#: Every column of the row shape: how its cells are read (evidence.columns).
+TRIAL_SPEC: tuple[Column, ...] = tuple(
+    _CODED.get(name) or (
+        Column(name, "count") if name in COUNT_COLUMNS else
+        Column(name, "number", low=0.0, high=1.0, out_of_range=_NOT_A_FRACTION)
+        if name in PFS_RATE_COLUMNS else
+        Column(name, "number", low=0.0, out_of_range=_MONTHS_NEGATIVE)
+        if name in PFS_MONTH_COLUMNS else Column(name))
+    for name in TRIAL_COLUMNS)
+_SPEC = {c.name: c for c in TRIAL_SPEC}
+
+Row = dict[str, Any]
+#: where(column) -> "file.csv row 3 (line 4), column 'x'": the place a message names.
+Where = Callable[[str], str]
 
 
 def validate_cohort_rows(
@@ -453,192 +509,201 @@ def validate_cohort_rows(
     with ``<NA>`` for empty cells. Optional columns of the row shape that are missing are added
     empty. Subtype codes are matched case-insensitively and returned in canonical form.
 
-    Checks: required columns present; required text filled; counts whole and non-negative;
-    evaluable and responders present; PFS months finite and non-negative; responders <=
-    evaluable; responders + unconfirmed <= evaluable; cr + pr == responders when both given;
-    cr + pr + sd + pd <= evaluable when all given; pfs_low <= median <= pfs_high; known subtype,
-    regimen_class, ici_target, design, line_coded and source_type values and the 'yes' flags
-    (when filled); data_cut shaped YYYY-MM-DD, YYYY-MM, YYYY or 'final' (when filled);
-    ici_target empty exactly when regimen_class is AI; known ref and source references (when
-    ``known_refs`` is given); no duplicate (study, arm, subtype). Endpoint groups: PFS rates are
-    fractions with their patient numbers and do not rise from 3 to 6 months; safety counts do
-    not exceed n_treated and sit on the arm's all-subtype row; a group with values has a
-    locator, and a note when derived or read from another document than the row's counts.
+    Each cell is read as :data:`TRIAL_SPEC` says (counts whole and non-negative, PFS months not
+    negative, PFS rates fractions, codes from their vocabularies, data_cut shaped YYYY-MM-DD,
+    YYYY-MM, YYYY or 'final'); ``required_text`` must be filled. Then the named checks of
+    :data:`ROW_CHECKS` (one row) and :data:`TABLE_CHECKS` (the whole table): ici_target empty
+    exactly when regimen_class is AI; known ref and source references (when ``known_refs`` is
+    given); the endpoint groups' provenance, patient numbers and order; evaluable and responders
+    given and the response counts consistent; pfs_low <= median <= pfs_high; safety on the arm's
+    all-subtype row; no duplicate (study, arm, subtype).
     """
+    frame, lines = _prepared_frame(df, source, required_columns, lines)
+    context = _RowContext(known_refs, "ici_target" in required_columns)
+    problems: list[str] = []
+    rows: list[Row] = []
+    for i, rec in enumerate(frame.to_dict("records")):
+        def where(column: str, i: int = i) -> str:
+            return f"{source} row {i + 1} (line {lines[i]}), column '{column}'"
+
+        row, refused = _read_row(rec, where, problems, required_text, subtypes)
+        for check in ROW_CHECKS:
+            problems += check(row, where, context, refused)
+        rows.append(row)
+    for table_check in TABLE_CHECKS:
+        problems += table_check(rows, source, lines)
+    if problems:
+        raise CatalogError(problems)
+    return _typed_frame(rows, frame)
+
+
+def _prepared_frame(df: pd.DataFrame, source: str, required_columns: Sequence[str],
+                    lines: Sequence[int] | None) -> tuple[pd.DataFrame, Sequence[int]]:
+    """A copy with stripped column names and every column of the row shape; the line numbers."""
     if not isinstance(df, pd.DataFrame):
         raise CatalogError(f"{source}: expected a table (DataFrame), got {type(df).__name__}")
     frame = df.copy()
     frame.columns = [str(c).strip() for c in frame.columns]
-    _require_columns(frame, required_columns, source)
-    n = len(frame)
+    require_columns(frame, required_columns, source)
     if lines is None:
-        lines = [i + 2 for i in range(n)]
-    if len(lines) != n:
+        lines = [i + 2 for i in range(len(frame))]
+    if len(lines) != len(frame):
         raise ValueError("lines must have one entry per row")
-
     for col in TRIAL_COLUMNS:
         if col not in frame.columns:
             frame[col] = None
+    return frame, lines
 
-    problems: list[str] = []
-    canon = {str(code).upper(): str(code) for code in subtypes}
 
-    def where(i: int, column: str) -> str:
-        return f"{source} row {i + 1} (line {lines[i]}), column '{column}'"
+def _read_row(rec: Mapping[str, Any], where: Where, problems: list[str],
+              required_text: Sequence[str], subtypes: Iterable[str]
+              ) -> tuple[Row, frozenset[str]]:
+    """One row's cells as the spec reads them (text, then counts, then numbers), the required
+    text checked, the codes matched; and the columns whose cells were refused."""
+    row: Row = {}
+    before = len(problems)
+    refused: set[str] = set()
+    for group in (TEXT_COLUMNS, COUNT_COLUMNS, FLOAT_COLUMNS):
+        for name in group:
+            spec = _SPEC[name]
+            read = spec.text if spec.is_text else spec.read
+            row[name] = collect(read, rec.get(name), where(name), problems, CatalogError)
+            if len(problems) > before:
+                refused.add(name)
+                before = len(problems)
+    for name in required_text:
+        if row[name] is None:
+            problems.append(f"{where(name)}: {_SPEC[name].if_empty}")
+    for spec in CODED_COLUMNS:
+        if row[spec.name] is not None:  # codes in any case, returned as the vocabulary has them
+            choices = sorted(subtypes) if spec.name == "subtype" else None
+            row[spec.name] = collect(spec.code, row[spec.name], where(spec.name), problems,
+                                     CatalogError, choices=choices) or row[spec.name]
+    return row, frozenset(refused)
 
-    text: dict[str, list[str | None]] = {c: [] for c in TEXT_COLUMNS}
-    counts: dict[str, list[int | None]] = {c: [] for c in COUNT_COLUMNS}
-    floats: dict[str, list[float | None]] = {c: [] for c in FLOAT_COLUMNS}
 
-    records = frame.to_dict("records")
-    for i, rec in enumerate(records):
-        for col in TEXT_COLUMNS:
-            cell = rec.get(col)
-            text[col].append(None if _is_missing(cell) else
-                             _cell(clean_text, cell, where(i, col), problems) or None)
-        for col in COUNT_COLUMNS:
-            counts[col].append(_cell(parse_count, rec.get(col), where(i, col), problems,
-                                     required=False))
-        for col in FLOAT_COLUMNS:
-            value = _cell(parse_number, rec.get(col), where(i, col), problems, required=False)
-            if value is not None and col in PFS_RATE_COLUMNS and not 0 <= value <= 1:
-                problems.append(f"{where(i, col)}: {value:g} is not a fraction between 0 and 1 "
-                                f"(write 65.6% as 0.656)")
-                value = None
-            elif value is not None and value < 0:
-                problems.append(f"{where(i, col)}: {value:g} is negative (months cannot be "
-                                "negative)")
-                value = None
-            floats[col].append(value)
+def _typed_frame(rows: Sequence[Row], frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows as columns of nullable types, with the input's extra columns kept as given."""
+    out = pd.DataFrame(index=range(len(rows)))
+    for col in TRIAL_COLUMNS:
+        dtype = ("Int64" if col in COUNT_COLUMNS else "Float64" if col in FLOAT_COLUMNS
+                 else "string")
+        out[col] = pd.array([row[col] for row in rows], dtype=dtype)
+    for col in (c for c in frame.columns if c not in TRIAL_COLUMNS):
+        out[col] = frame[col].to_numpy()
+    return out
 
-        for col in required_text:
-            if text[col][i] is None:
-                problems.append(f"{where(i, col)}: required value is empty")
 
-        for col, allowed, what in (("subtype", canon.values(), "subtype code"),
-                                   ("regimen_class", REGIMEN_CLASSES, "regimen class"),
-                                   ("ici_target", ICI_TARGETS, "ICI target"),
-                                   ("design", DESIGNS, "design"),
-                                   ("derived", (DERIVED_YES,), "derived flag"),
-                                   ("pfs_rate_derived", (DERIVED_YES,), "derived flag"),
-                                   ("safety_derived", (DERIVED_YES,), "derived flag"),
-                                   ("pfs_rate_weeks", (DERIVED_YES,), "weeks flag"),
-                                   ("line_coded", LINE_CODES, "line code"),
-                                   ("source_type", SOURCE_TYPES, "source type")):
-            if text[col][i] is not None:  # codes in any case, returned as the vocabulary has them
-                text[col][i] = _cell(parse_choice, text[col][i], where(i, col), problems,
-                                     choices=allowed, what=what) or text[col][i]
-        cut = text["data_cut"][i]
-        if cut is not None and not _is_data_cut(cut):
-            problems.append(
-                f"{where(i, 'data_cut')}: {cut!r} is not a data cut "
-                "(YYYY-MM-DD, YYYY-MM, YYYY or 'final')"
-            )
+@dataclass(frozen=True)
+class _RowContext:
+    """What the row checks need beyond the row: the known reference keys (None: not checked)
+    and whether an ICI regimen must name its target."""
 
-        rclass, target = text["regimen_class"][i], text["ici_target"][i]
-        if rclass in REGIMEN_CLASSES and (target is None or target in ICI_TARGETS):
-            if rclass == "AI" and target is not None:
-                problems.append(
-                    f"{where(i, 'ici_target')}: {target!r} given for an AI-only regimen"
-                )
-            elif rclass != "AI" and target is None and "ici_target" in required_columns:
-                problems.append(
-                    f"{where(i, 'ici_target')}: empty for a regimen with an ICI ({rclass})"
-                )
+    known_refs: set[str] | None
+    ici_target_required: bool
 
-        ref = text["ref"][i]
-        if known_refs is not None and ref is not None and ref not in known_refs:
-            problems.append(f"{where(i, 'ref')}: unknown reference {ref!r} (not in references.csv)")
-        for col in ("source_ref", "pfs_rate_source_ref", "safety_source_ref"):
-            sref = text[col][i]
-            if known_refs is not None and sref is not None and sref not in known_refs:
-                problems.append(
-                    f"{where(i, col)}: unknown reference {sref!r} (not in references.csv)"
-                )
-        row_values: dict[str, Any] = {c: text[c][i] for c in TEXT_COLUMNS}
-        row_values.update({c: counts[c][i] for c in COUNT_COLUMNS})
-        row_values.update({c: floats[c][i] for c in FLOAT_COLUMNS})
-        problems += _endpoint_problems(row_values, lambda col, i=i: where(i, col))
 
-        ev, resp = counts["evaluable"][i], counts["responders"][i]
-        for col in ("evaluable", "responders"):
-            if counts[col][i] is None and not _has_count_error(problems, where(i, col)):
-                problems.append(f"{where(i, col)}: required count is empty")
-        cr, pr, sd, pd_ = (counts[c][i] for c in ("cr", "pr", "sd", "pd"))
-        unconf = counts["unconfirmed"][i]
-        if ev is not None and resp is not None and resp > ev:
-            problems.append(f"{where(i, 'responders')}: {resp} responders exceed {ev} evaluable")
-        if ev is not None and resp is not None and unconf is not None and resp + unconf > ev:
-            problems.append(
-                f"{where(i, 'unconfirmed')}: {resp} responders + {unconf} unconfirmed "
-                f"exceed {ev} evaluable"
-            )
-        if cr is not None and pr is not None and resp is not None and cr + pr != resp:
-            problems.append(
-                f"{where(i, 'responders')}: cr {cr} + pr {pr} = {cr + pr}, not {resp} responders"
-            )
-        for col, part in (("cr", cr), ("pr", pr)):
-            if part is not None and resp is not None and part > resp:
-                problems.append(f"{where(i, col)}: {part} exceeds {resp} responders")
-        if None not in (cr, pr, sd, pd_) and ev is not None:
-            total = cr + pr + sd + pd_  # type: ignore[operator]
-            if total > ev:
-                problems.append(
-                    f"{where(i, 'pd')}: cr + pr + sd + pd = {total} exceed {ev} evaluable"
-                )
-        for col in ("sd", "pd"):
-            value = counts[col][i]
-            if value is not None and ev is not None and value > ev:
-                problems.append(f"{where(i, col)}: {value} exceed {ev} evaluable")
+def _ici_target_problems(row: Row, where: Where, context: _RowContext,
+                         refused: frozenset[str]) -> list[str]:
+    """ici_target empty exactly when the regimen has no ICI (class AI)."""
+    rclass, target = row["regimen_class"], row["ici_target"]
+    if rclass not in REGIMEN_CLASSES or (target is not None and target not in ICI_TARGETS):
+        return []
+    if rclass == "AI" and target is not None:
+        return [f"{where('ici_target')}: {target!r} given for an AI-only regimen"]
+    if rclass != "AI" and target is None and context.ici_target_required:
+        return [f"{where('ici_target')}: empty for a regimen with an ICI ({rclass})"]
+    return []
 
-        med, low, high = (floats[c][i] for c in PFS_MONTH_COLUMNS)
-        if (low is not None or high is not None) and med is None:
-            problems.append(
-                f"{where(i, 'pfs_median_months')}: a PFS interval is given without a median"
-            )
-        if med is not None and low is not None and low > med:
-            problems.append(
-                f"{where(i, 'pfs_low')}: lower limit {low:g} is above the median {med:g}"
-            )
-        if med is not None and high is not None and high < med:
-            problems.append(
-                f"{where(i, 'pfs_high')}: upper limit {high:g} is below the median {med:g}"
-            )
-        if med is None and low is not None and high is not None and low > high:
-            problems.append(
-                f"{where(i, 'pfs_low')}: lower limit {low:g} is above the upper limit {high:g}"
-            )
 
-    problems += _safety_placement_problems(text, counts, source, lines)
+def _unknown_reference_problems(row: Row, where: Where, context: _RowContext,
+                                refused: frozenset[str]) -> list[str]:
+    """Every reference key a row names is in references.csv (when the keys are known)."""
+    if context.known_refs is None:
+        return []
+    return [f"{where(col)}: unknown reference {row[col]!r} (not in references.csv)"
+            for col in ("ref", "source_ref", "pfs_rate_source_ref", "safety_source_ref")
+            if row[col] is not None and row[col] not in context.known_refs]
+
+
+def _endpoint_group_problems(row: Row, where: Where, context: _RowContext,
+                             refused: frozenset[str]) -> list[str]:
+    return _endpoint_problems(row, where)
+
+
+def _response_count_problems(row: Row, where: Where, context: _RowContext,
+                             refused: frozenset[str]) -> list[str]:
+    """Evaluable and responders given; responders (and unconfirmed ones), cr, pr, sd and pd
+    within the evaluable patients; cr + pr = responders."""
+    problems = [f"{where(col)}: required count is empty" for col in ("evaluable", "responders")
+                if row[col] is None and col not in refused]
+    ev, resp, unconf = row["evaluable"], row["responders"], row["unconfirmed"]
+    cr, pr, sd, pd_ = (row[c] for c in ("cr", "pr", "sd", "pd"))
+    too_many = responders_within_evaluable(resp, ev)
+    if too_many:
+        problems.append(f"{where('responders')}: {too_many}")
+    if ev is not None and resp is not None and unconf is not None and resp + unconf > ev:
+        problems.append(f"{where('unconfirmed')}: {resp} responders + {unconf} unconfirmed "
+                        f"exceed {ev} evaluable")
+    if cr is not None and pr is not None and resp is not None and cr + pr != resp:
+        problems.append(f"{where('responders')}: cr {cr} + pr {pr} = {cr + pr}, not {resp} "
+                        "responders")
+    problems += [f"{where(col)}: {part} exceeds {resp} responders"
+                 for col, part in (("cr", cr), ("pr", pr))
+                 if part is not None and resp is not None and part > resp]
+    if None not in (cr, pr, sd, pd_) and ev is not None and cr + pr + sd + pd_ > ev:
+        problems.append(f"{where('pd')}: cr + pr + sd + pd = {cr + pr + sd + pd_} exceed {ev} "
+                        "evaluable")
+    problems += [f"{where(col)}: {row[col]} exceed {ev} evaluable" for col in ("sd", "pd")
+                 if row[col] is not None and ev is not None and row[col] > ev]
+    return problems
+
+
+def _pfs_interval_problems(row: Row, where: Where, context: _RowContext,
+                           refused: frozenset[str]) -> list[str]:
+    """A PFS interval has a median, and pfs_low <= median <= pfs_high."""
+    med, low, high = (row[c] for c in PFS_MONTH_COLUMNS)
+    problems = []
+    if (low is not None or high is not None) and med is None:
+        problems.append(f"{where('pfs_median_months')}: a PFS interval is given without a "
+                        "median")
+    if med is not None and low is not None and low > med:
+        problems.append(f"{where('pfs_low')}: lower limit {low:g} is above the median {med:g}")
+    if med is not None and high is not None and high < med:
+        problems.append(f"{where('pfs_high')}: upper limit {high:g} is below the median "
+                        f"{med:g}")
+    if med is None and low is not None and high is not None and low > high:
+        problems.append(f"{where('pfs_low')}: lower limit {low:g} is above the upper limit "
+                        f"{high:g}")
+    return problems
+
+
+#: The checks of one row, in the order their problems are listed.
+ROW_CHECKS: tuple[Callable[[Row, Where, _RowContext, frozenset[str]], list[str]], ...] = (
+    _ici_target_problems,
+    _unknown_reference_problems,
+    _endpoint_group_problems,
+    _response_count_problems,
+    _pfs_interval_problems,
+)
+
+
+def _duplicate_key_problems(rows: Sequence[Row], source: str,
+                            lines: Sequence[int]) -> list[str]:
+    """No (study, arm, subtype) twice."""
+    problems = []
     seen: dict[tuple[str | None, str | None, str | None], int] = {}
-    for i in range(n):
-        key = (text["study"][i], text["arm"][i], text["subtype"][i])
+    for i, row in enumerate(rows):
+        key = (row["study"], row["arm"], row["subtype"])
         if None in key:
             continue
         if key in seen:
             j = seen[key]
-            problems.append(
-                f"{source} row {i + 1} (line {lines[i]}), columns 'study', 'arm', 'subtype': "
-                f"duplicate of row {j + 1} (line {lines[j]}): {key}"
-            )
+            problems.append(f"{source} row {i + 1} (line {lines[i]}), columns 'study', 'arm', "
+                            f"'subtype': duplicate of row {j + 1} (line {lines[j]}): {key}")
         else:
             seen[key] = i
-
-    if problems:
-        raise CatalogError(problems)
-
-    out = pd.DataFrame(index=range(n))
-    for col in TRIAL_COLUMNS:
-        if col in COUNT_COLUMNS:
-            out[col] = pd.array(counts[col], dtype="Int64")
-        elif col in FLOAT_COLUMNS:
-            out[col] = pd.array(floats[col], dtype="Float64")
-        else:
-            out[col] = pd.array(text[col], dtype="string")
-    extra = [c for c in frame.columns if c not in TRIAL_COLUMNS]
-    for col in extra:
-        out[col] = frame[col].to_numpy()
-    return out
+    return problems
 
 
 def _endpoint_problems(row: Mapping[str, Any], where: Any) -> list[str]:
@@ -704,26 +769,32 @@ def _group_provenance_problems(group: EndpointGroup, row: Mapping[str, Any],
     return problems
 
 
-def _safety_placement_problems(text: Mapping[str, list[str | None]],
-                               counts: Mapping[str, list[int | None]], source: str,
+def _safety_placement_problems(rows: Sequence[Row], source: str,
                                lines: Sequence[int]) -> list[str]:
     """Safety is reported for an arm's patients, not per subtype: it belongs on the arm's
     all-subtype row (STS or SARCOMA), or on the only row of an arm of one histology."""
     rows_per_arm: dict[tuple[str | None, str | None], int] = {}
-    for study, arm in zip(text["study"], text["arm"], strict=True):
-        rows_per_arm[(study, arm)] = rows_per_arm.get((study, arm), 0) + 1
+    for row in rows:
+        arm = (row["study"], row["arm"])
+        rows_per_arm[arm] = rows_per_arm.get(arm, 0) + 1
     problems = []
-    for i, (study, arm, subtype) in enumerate(zip(text["study"], text["arm"], text["subtype"],
-                                                  strict=True)):
-        filled = [c for c in SAFETY_GROUP.values if counts[c][i] is not None]
-        arm_rows = rows_per_arm[(study, arm)]
-        if filled and subtype not in AGGREGATE_SUBTYPES and arm_rows > 1:
+    for i, row in enumerate(rows):
+        filled = [c for c in SAFETY_GROUP.values if row[c] is not None]
+        arm_rows = rows_per_arm[(row["study"], row["arm"])]
+        if filled and row["subtype"] not in AGGREGATE_SUBTYPES and arm_rows > 1:
             problems.append(
                 f"{source} row {i + 1} (line {lines[i]}), column '{filled[0]}': safety on a "
-                f"{subtype} subtype row; safety is reported per arm, so it belongs on the arm's "
-                f"STS or SARCOMA row (this arm has {arm_rows} rows)"
+                f"{row['subtype']} subtype row; safety is reported per arm, so it belongs on the "
+                f"arm's STS or SARCOMA row (this arm has {arm_rows} rows)"
             )
     return problems
+
+
+#: The checks of the whole table, after the rows', in the order their problems are listed.
+TABLE_CHECKS: tuple[Callable[[Sequence[Row], str, Sequence[int]], list[str]], ...] = (
+    _safety_placement_problems,
+    _duplicate_key_problems,
+)
 
 
 def publication_years(trials: pd.DataFrame, references: pd.DataFrame) -> list[int | None]:
@@ -738,10 +809,10 @@ def publication_years(trials: pd.DataFrame, references: pd.DataFrame) -> list[in
         year = None
         for key in (ref, source):
             rec = refs.get(str(key))
-            if rec is None or _text(rec.get("kind")) == "review" or (
+            if rec is None or cell_text(rec.get("kind")) == "review" or (
                     key == SEED_REF and stype == SEED_SOURCE_TYPE):
                 continue
-            text = _int_text(_text(rec.get("year")))
+            text = _int_text(cell_text(rec.get("year")))
             if text:
                 year = int(text)
                 break
@@ -798,10 +869,10 @@ def reference_links(ref_row: Mapping[str, Any] | pd.Series) -> dict[str, str]:
     """URLs for the identifiers present: keys ``doi``, ``pubmed``, ``clinicaltrials`` (and
     ``url`` when the row has one). Missing identifiers are simply absent."""
     links: dict[str, str] = {}
-    doi = _text(_get(ref_row, "doi"))
-    pmid = _text(_get(ref_row, "pmid"))
-    nct = _text(_get(ref_row, "nct"))
-    url = _text(_get(ref_row, "url"))
+    doi = cell_text(_get(ref_row, "doi"))
+    pmid = cell_text(_get(ref_row, "pmid"))
+    nct = cell_text(_get(ref_row, "nct"))
+    url = cell_text(_get(ref_row, "url"))
     if doi:
         links["doi"] = f"https://doi.org/{doi}"
     if pmid:
@@ -813,95 +884,51 @@ def reference_links(ref_row: Mapping[str, Any] | pd.Series) -> dict[str, str]:
     return links
 
 
-def vancouver(ref_row: Mapping[str, Any] | pd.Series) -> str:
-    """Format a reference in Vancouver (NLM) style, by its kind.
-
-    ``Tawbi HA, Burgess M, Bolejack V, Van Tine BA, Schuetze SM, Hu J, et al. Title. Lancet
-    Oncol. 2017;18(11):1493-1501. doi:10.1016/... PMID: ...``; a conference abstract is marked
-    ``[abstract]`` and a meeting abstract number without a volume prints as ``Abstract 1694P``;
-    a registry record prints its identifier. Parts that are missing are left out (never a
-    placeholder).
-    """
-    kind = _text(_get(ref_row, "kind")) or "article"
-    authors = _text(_get(ref_row, "authors"))
-    title = _text(_get(ref_row, "title"))
-    journal = _text(_get(ref_row, "journal"))
-    year = _int_text(_text(_get(ref_row, "year")))
-    volume = _int_text(_text(_get(ref_row, "volume")))
-    issue = _int_text(_text(_get(ref_row, "issue")))
-    pages = _text(_get(ref_row, "pages"))
-    doi = _text(_get(ref_row, "doi"))
-    pmid = _int_text(_text(_get(ref_row, "pmid")))
-    nct = _text(_get(ref_row, "nct"))
-
-    parts: list[str] = []
-    if authors:
-        parts.append(authors if authors.endswith(".") else authors + ".")
-    if title:
-        title = title if title.endswith((".", "?", "!")) else title + "."
-        parts.append(f"{title[:-1]} [abstract]{title[-1]}" if kind == "abstract" else title)
-    if kind == "registry":
-        parts.append(f"{journal or 'Registry'} identifier: {nct}." if nct else
-                     f"{journal}." if journal else "")
-        return " ".join(p for p in parts if p)
-    source = journal.rstrip(".") + "." if journal else ""
-    if year and not journal:
-        source = f"Published {year}."
-    elif year:
-        detail = year
-        if volume:
-            detail += f";{volume}"
-            if issue:
-                detail += f"({issue})"
-        if pages and kind == "abstract" and not volume:
-            source = f"{source[:-1]}; {detail}. Abstract {pages}."
-        else:
-            if pages:
-                detail += f":{pages}" if volume else f";{pages}"
-            source = f"{source} {detail}."
-    if source:
-        parts.append(source)
-    if doi:
-        parts.append(f"doi:{doi}.")
-    if pmid:
-        parts.append(f"PMID: {pmid}.")
-    if nct and not doi and not pmid:
-        parts.append(f"ClinicalTrials.gov: {nct}.")
-    return " ".join(parts)
 
 
 # --------------------------------------------------------------------------- helpers
 
 
-def _read_csv(path: Path) -> tuple[pd.DataFrame, list[int]]:
-    """Read a CSV as text cells; also return the starting line number of every data row."""
+def read_csv_cells(path: Path) -> tuple[pd.DataFrame, list[int]]:
+    """Read a CSV file as text cells; also return the starting line number of every data row."""
     name = path.name
     if not path.is_file():
         raise CatalogError(f"{name}: file not found at {path}")
     try:
         with path.open(newline="", encoding="utf-8-sig") as fh:
-            reader = csv.reader(fh)
-            header: list[str] | None = None
-            rows: list[list[str]] = []
-            lines: list[int] = []
-            last_line = 0
-            for record in reader:
-                start = last_line + 1
-                last_line = reader.line_num
-                if not record or all(not cell.strip() for cell in record):
-                    continue
-                if header is None:
-                    header = [h.strip() for h in record]
-                    continue
-                if len(record) != len(header):
-                    raise CatalogError(
-                        f"{name} row {len(rows) + 1} (line {start}): has {len(record)} cells, "
-                        f"the header has {len(header)} columns"
-                    )
-                rows.append(record)
-                lines.append(start)
+            return csv_cells(fh, name)
     except UnicodeDecodeError as exc:
         raise CatalogError(f"{name}: not UTF-8 text ({exc})") from exc
+
+
+def csv_cells(lines_in: Iterable[str], name: str, *, max_rows: int | None = None,
+              proceed: str = "split the file") -> tuple[pd.DataFrame, list[int]]:
+    """CSV text as text cells and the starting line number of every data row; blank lines are
+    skipped; more than `max_rows` data rows is refused as soon as the next one is read."""
+    header: list[str] | None = None
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    last_line = 0
+    reader = csv.reader(lines_in)
+    try:
+        for record in reader:
+            start = last_line + 1
+            last_line = reader.line_num
+            if not record or all(not cell.strip() for cell in record):
+                continue
+            if header is None:
+                header = [h.strip() for h in record]
+                continue
+            if len(record) != len(header):
+                raise CatalogError(
+                    f"{name} row {len(rows) + 1} (line {start}): has {len(record)} cells, "
+                    f"the header has {len(header)} columns"
+                )
+            if max_rows is not None and len(rows) >= max_rows:
+                raise CatalogError(str(limits.too_many(f"{name}: rows", len(rows) + 1,
+                                                       max_rows, proceed)))
+            rows.append(record)
+            lines.append(start)
     except csv.Error as exc:
         raise CatalogError(f"{name}: unreadable CSV ({exc})") from exc
     if header is None:
@@ -913,7 +940,7 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame, list[int]]:
     return frame, lines
 
 
-def _require_columns(frame: pd.DataFrame, required: Iterable[str], source: str) -> None:
+def require_columns(frame: pd.DataFrame, required: Iterable[str], source: str) -> None:
     missing = [c for c in required if c not in frame.columns]
     if missing:
         raise CatalogError(
@@ -922,11 +949,11 @@ def _require_columns(frame: pd.DataFrame, required: Iterable[str], source: str) 
 
 
 def _validate_subtypes(raw: pd.DataFrame, source: str, lines: Sequence[int]) -> pd.DataFrame:
-    _require_columns(raw, SUBTYPE_COLUMNS, source)
+    require_columns(raw, SUBTYPE_COLUMNS, source)
     problems: list[str] = []
     seen: dict[str, int] = {}
     out = pd.DataFrame(
-        {c: pd.array([_text(v) for v in raw[c]], dtype="string") for c in SUBTYPE_COLUMNS}
+        {c: pd.array([cell_text(v) for v in raw[c]], dtype="string") for c in SUBTYPE_COLUMNS}
     )
     for i, rec in enumerate(out.to_dict("records")):
         code = rec["code"]
@@ -947,11 +974,11 @@ def _validate_subtypes(raw: pd.DataFrame, source: str, lines: Sequence[int]) -> 
 
 
 def _validate_references(raw: pd.DataFrame, source: str, lines: Sequence[int]) -> pd.DataFrame:
-    _require_columns(raw, REFERENCE_COLUMNS, source)
+    require_columns(raw, REFERENCE_COLUMNS, source)
     problems: list[str] = []
     seen: dict[str, int] = {}
     out = pd.DataFrame(
-        {c: pd.array([_text(v) for v in raw[c]], dtype="string") for c in REFERENCE_COLUMNS}
+        {c: pd.array([cell_text(v) for v in raw[c]], dtype="string") for c in REFERENCE_COLUMNS}
     )
     for i, rec in enumerate(out.to_dict("records")):
         rec = {k: (None if v is pd.NA else v) for k, v in rec.items()}
@@ -983,8 +1010,8 @@ def _validate_references(raw: pd.DataFrame, source: str, lines: Sequence[int]) -
         if year and not re.fullmatch(r"(19|20)\d\d", _int_text(year)):
             problems.append(f"{where}, column 'year': {year!r} is not a year")
         if rec["kind"] is not None:
-            _cell(parse_choice, rec["kind"], f"{where}, column 'kind'", problems,
-                  choices=REFERENCE_KINDS, what="reference kind")
+            collect(parse_choice, rec["kind"], f"{where}, column 'kind'", problems,
+                    CatalogError, choices=REFERENCE_KINDS, what="reference kind")
         else:
             problems.append(f"{where}, column 'kind': required value is empty "
                             f"({' | '.join(REFERENCE_KINDS)})")
@@ -998,10 +1025,10 @@ def reference_completeness(ref_row: Mapping[str, Any] | pd.Series) -> tuple[str,
     """The fields a reference of its kind should have but does not (REQUIRED_REFERENCE_FIELDS);
     an author list that stops at fewer than six names with 'et al.' counts as missing authors.
     () for a complete reference or an unknown kind."""
-    kind = _text(_get(ref_row, "kind"))
+    kind = cell_text(_get(ref_row, "kind"))
     missing = [f for f in REQUIRED_REFERENCE_FIELDS.get(kind or "", ())
-               if not _text(_get(ref_row, f))]
-    names, et_al = _author_names(_text(_get(ref_row, "authors")) or "")
+               if not cell_text(_get(ref_row, f))]
+    names, et_al = _author_names(cell_text(_get(ref_row, "authors")) or "")
     if "authors" not in missing and et_al and len(names) < MAX_AUTHORS \
             and "authors" in REQUIRED_REFERENCE_FIELDS.get(kind or "", ()):
         missing.append("authors")
@@ -1041,69 +1068,43 @@ def _reference_problems(rec: Mapping[str, Any]) -> list[str]:
     of its kind lacks accounted for by `searched` (and `searched` names no field present)."""
     problems: list[str] = []
     for col in PRINTED_FIELDS:
-        value = _text(rec.get(col))
+        value = cell_text(rec.get(col))
         if value and _PLACEHOLDER_RE.search(value):
             problems.append(f"column '{col}': {value[:60]!r} is placeholder text (leave the "
                             "field empty and say in 'searched' where it was looked for)")
-    names, et_al = _author_names(_text(rec.get("authors")) or "")
+    names, et_al = _author_names(cell_text(rec.get("authors")) or "")
     if len(names) > MAX_AUTHORS:
         problems.append(f"column 'authors': {len(names)} names; Vancouver lists the first "
                         f"{MAX_AUTHORS}, then 'et al.'")
-    covered, shape = searched_fields(_text(rec.get("searched")))
+    covered, shape = searched_fields(cell_text(rec.get("searched")))
     problems += shape
     for field in reference_completeness(rec):
         if field not in covered:
             problems.append(f"column '{field}': missing for a(n) {rec.get('kind')} reference; "
                             "fill it, or say in 'searched' where it was looked for")
     for field in covered:
-        if field != "authors" and _text(rec.get(field)):
+        if field != "authors" and cell_text(rec.get(field)):
             problems.append(f"column 'searched': names '{field}', which is filled")
     return problems
 
 
-def _is_iso_date(value: str) -> bool:
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-        return False
-    try:
-        _dt.date.fromisoformat(value)
-    except ValueError:
-        return False
-    return True
 
 
-def _is_data_cut(value: str) -> bool:
-    """'final', YYYY, YYYY-MM (month 01-12) or a real YYYY-MM-DD date."""
-    match = _DATA_CUT_RE.match(value)
-    if match is None:
-        return False
-    month, day = match.group(1), match.group(2)
-    if day is not None:
-        return _is_iso_date(value)
-    return month is None or 1 <= int(month) <= 12
 
 
-def _has_count_error(problems: list[str], prefix: str) -> bool:
-    return any(p.startswith(prefix) for p in problems)
 
 
 def _is_missing(value: Any) -> bool:
     return is_missing(value, markers=False)
 
 
-def _text(value: Any) -> str | None:
+def cell_text(value: Any) -> str | None:
     """A text cell, cleaned (inputs.clean_text); None when empty."""
     if _is_missing(value):
         return None
     return clean_text(value, max_chars=10**6) or None
 
 
-def _cell(parse: Any, value: Any, where: str, problems: list[str], **kwargs: Any) -> Any:
-    """`parse(value)` through the input boundary; a refusal becomes one problem line."""
-    try:
-        return parse(value, where=where, error=CatalogError, **kwargs)
-    except CatalogError as exc:
-        problems.append(str(exc))
-        return None
 
 
 def _int_text(value: str | None) -> str:
@@ -1162,7 +1163,8 @@ def catalog_table(
     out.insert(out.columns.get_loc("responders") + 1, "orr_pct", [100 * c.estimate for c in cis])
     out.insert(out.columns.get_loc("orr_pct") + 1, "orr_low_pct", [100 * c.low for c in cis])
     out.insert(out.columns.get_loc("orr_low_pct") + 1, "orr_high_pct", [100 * c.high for c in cis])
-    links = [reference_links(refs.loc[r]) for r in out["ref"]]
+    # an added row's ref may name no reference of the catalog: no links then
+    links = [reference_links(refs.loc[r]) if r in refs.index else {} for r in out["ref"]]
     for name in ("doi", "pubmed", "clinicaltrials", "url"):
         out[f"{name}_link"] = [link.get(name) for link in links]
     return out

@@ -14,9 +14,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from comparators.evidence.catalog import CatalogError
-from comparators.evidence.catalog import _cell as cell
-from comparators.evidence.catalog import _read_csv as read_csv
+from comparators.evidence.catalog import CatalogError, read_csv_cells
+from comparators.evidence.columns import collect
 from comparators.inputs import clean_text, parse_choice
 
 __all__ = ["CuratedRow", "read_curated"]
@@ -47,7 +46,8 @@ class CuratedRow:
 
     def parse(self, parse: Callable[..., Any], column: str, **kwargs: Any) -> Any:
         """`parse(cell)` through the input boundary; None (and a problem) when refused."""
-        return cell(parse, self.cells[column], self.at(column), self._problems, **kwargs)
+        return collect(parse, self.cells[column], self.at(column), self._problems, CatalogError,
+                       **kwargs)
 
     def code(self, column: str, choices: Iterable[str] | Mapping[str, str], what: str) -> str:
         """The cell as a code of `choices` (any case, as the vocabulary spells it); the cell as
@@ -58,8 +58,8 @@ class CuratedRow:
     def codes(self, column: str, choices: Iterable[str], what: str) -> tuple[str, ...]:
         """A ';'-separated list of codes, each read as :meth:`code` reads one."""
         choices = list(choices)
-        return tuple(cell(parse_choice, part, self.at(column), self._problems, choices=choices,
-                          what=what) or part.strip()
+        return tuple(collect(parse_choice, part, self.at(column), self._problems, CatalogError,
+                             choices=choices, what=what) or part.strip()
                      for part in self.cells[column].split(";") if part.strip())
 
 
@@ -69,7 +69,7 @@ def read_curated(directory: Path, name: str, columns: Sequence[str], problems: l
     (a refused cell is recorded in `problems` and read as empty), except the `numbers` columns,
     left as written for ``parse_count``/``parse_number`` (cleaning first would turn "1\x002"
     into 12). A missing file or column is refused at once with :class:`CatalogError`."""
-    raw, lines = read_csv(directory / name)
+    raw, lines = read_csv_cells(directory / name)
     missing = [c for c in columns if c not in raw.columns]
     if missing:
         raise CatalogError([f"{name} header (line 1), column '{c}': required column is missing"
@@ -78,7 +78,8 @@ def read_curated(directory: Path, name: str, columns: Sequence[str], problems: l
     for i, rec in enumerate(raw.to_dict("records")):
         where = f"{name} row {i + 1} (line {lines[i]})"
         cells = {c: rec[c] if c in numbers else
-                 cell(clean_text, rec[c], f"{where}, column '{c}'", problems) or ""
+                 collect(clean_text, rec[c], f"{where}, column '{c}'", problems, CatalogError)
+                 or ""
                  for c in columns}
         rows.append(CuratedRow(where, cells, problems))
     return rows

@@ -23,13 +23,10 @@ import pandas as pd
 
 import comparators.limits as limits
 from comparators.errors import InputError
+from comparators.evidence.columns import Column
 from comparators.inputs import (
     check_header,
-    clean_text,
     is_missing,
-    parse_choice,
-    parse_event,
-    parse_number,
 )
 from comparators.vocab import ALL_SUBTYPES_CODE, TIME_UNIT_DAYS
 
@@ -255,27 +252,65 @@ def read_ipd(
 # Validation
 # --------------------------------------------------------------------------------------------
 
-
 def _blank(v: object) -> bool:
     return is_missing(v, markers=False)
 
 
-def _num(v: object, row: int, col: str, *, allow_blank: bool = False) -> float | None:
-    return parse_number(v, row=row, column=col, required=not allow_blank, error=IPDError)
-
-
-def _text(v: object, row: int, col: str) -> str:
-    return "" if _blank(v) else clean_text(v, max_chars=limits.MAX_CELL_CHARS, row=row,
-                                            column=col, error=IPDError)
+_CELL = limits.MAX_CELL_CHARS
+#: How each patient cell is read (evidence.columns); the subtype's codes are data/subtypes.csv.
+IPD_SPEC: dict[str, Column] = {c.name: c for c in (
+    Column("id", required=True, if_empty="id is missing", max_chars=_CELL),
+    Column("subtype", "choice", required=True, what="subtype"),
+    Column("line", "choice", required=True, choices=LINES, what="treatment line"),
+    Column("best_response", "choice", required=True, choices=RESPONSES, what="best response"),
+    Column("best_pct_change", "number", low=limits.PCT_CHANGE_RANGE[0],
+           high=limits.PCT_CHANGE_RANGE[1], out_of_range="expected {low:g} to {high:g} (%), "
+                                                         "got {value:g}"),
+    Column("time_unit", "choice", required=True, choices=tuple(UNIT_TO_MONTHS),
+           what="time unit"),
+    Column("pfs_time", "number", required=True, low=0.0,
+           out_of_range="time must be >= 0, got {value:g}"),
+    Column("os_time", "number", required=True, low=0.0,
+           out_of_range="time must be >= 0, got {value:g}"),
+    Column("pfs_event", "event"),
+    Column("os_event", "event"),
+    Column("regimen", required=True, if_empty="regimen is missing", max_chars=_CELL),
+    Column("ai_agent", max_chars=_CELL),
+    Column("ici_agent", max_chars=_CELL),
+    Column("note", max_chars=_CELL),
+    Column("sex", max_chars=_CELL),
+    Column("age", "number", low=limits.AGE_RANGE[0], high=limits.AGE_RANGE[1],
+           out_of_range="expected {low:g} to {high:g} years, got {value:g}"),
+)}
 
 
 def validate_ipd(df: pd.DataFrame, *, known_subtypes: Iterable[str] | None = None) -> pd.DataFrame:
-    """Check every cell of an IPD table; return a typed copy with pfs_months/os_months."""
+    """Check every cell of an IPD table; return a typed copy with pfs_months/os_months.
+
+    Cells are read as :data:`IPD_SPEC` says, in the order of the format; then the named checks
+    (a unique id, RECIST shrinkage for a response, a plausible follow-up, PFS within OS, an
+    agent given). The first problem raises IPDError naming the row and the column."""
     if known_subtypes is None:
         from comparators.evidence.catalog import subtype_codes
 
         known_subtypes = subtype_codes()  # the one vocabulary: data/subtypes.csv
     subtypes = sorted({s.upper() for s in known_subtypes})
+    df = _checked_table(df)
+    seen: dict[str, int] = {}
+    patients = [_patient(rec, i, subtypes, seen)
+                for i, rec in enumerate(df.to_dict("records"), start=1)]
+    res = pd.DataFrame(patients, columns=[*df.columns, "pfs_months", "os_months"])
+    res["best_pct_change"] = res["best_pct_change"].astype(float)
+    for c in ("pfs_time", "os_time", "pfs_months", "os_months"):
+        res[c] = res[c].astype(float)
+    for c in ("pfs_event", "os_event"):
+        res[c] = res[c].astype(int)
+    return res
+
+
+def _checked_table(df: pd.DataFrame) -> pd.DataFrame:
+    """The table's shape before any cell is read: header, row count, required and allowed
+    columns, no blank rows, no cell longer than the limit."""
     lowered = _check_header(df.columns)
     if len(df) > limits.MAX_PATIENT_ROWS:
         raise IPDError(str(limits.too_many("patient rows", len(df), limits.MAX_PATIENT_ROWS,
@@ -305,102 +340,71 @@ def validate_ipd(df: pd.DataFrame, *, known_subtypes: Iterable[str] | None = Non
             raise IPDError(f"row {row}, column {col!r}: the cell is {int(lengths.max()):,} "
                            f"characters long, more than the limit of {limits.MAX_CELL_CHARS:,}; "
                            "shorten it")
+    return df
 
-    out: dict[str, list[Any]] = {c: [] for c in df.columns}
-    out["pfs_months"], out["os_months"] = [], []
-    seen: dict[str, int] = {}
-    for i, rec in enumerate(df.to_dict("records"), start=1):
-        pid = _text(rec["id"], i, "id")
-        if not pid:
-            raise IPDError(f"row {i}, column 'id': id is missing")
-        if pid in seen:
-            raise IPDError(
-                f"row {i}, column 'id': duplicate id {pid!r} (first used in row {seen[pid]})"
-            )
-        seen[pid] = i
 
-        sub = parse_choice(rec["subtype"], subtypes, what="subtype", row=i, column="subtype",
-                           error=IPDError)
-        line = parse_choice(rec["line"], LINES, what="treatment line", row=i, column="line",
-                            error=IPDError)
-        resp = parse_choice(rec["best_response"], RESPONSES, what="best response", row=i,
-                            column="best_response", error=IPDError)
-        pct = _num(rec["best_pct_change"], i, "best_pct_change", allow_blank=True)
-        if pct is not None:
-            if pct < -100 or pct > 1000:
-                raise IPDError(
-                    f"row {i}, column 'best_pct_change': expected -100 to 1000 (%), got {pct:g}"
-                )
-            if resp in ("CR", "PR") and pct > -30:
-                raise IPDError(
-                    f"row {i}, column 'best_pct_change': {resp} needs a decrease of at least 30% "
-                    f"(RECIST 1.1), got {pct:g}"
-                )
-        elif resp in ("CR", "PR"):
-            raise IPDError(f"row {i}, column 'best_pct_change': missing for a {resp}")
-        unit = parse_choice(rec["time_unit"], list(UNIT_TO_MONTHS), what="time unit", row=i,
-                            column="time_unit", error=IPDError)
-        months: dict[str, float] = {}
-        for col in ("pfs_time", "os_time"):
-            t = _num(rec[col], i, col)
-            assert t is not None
-            if t < 0:
-                raise IPDError(f"row {i}, column {col!r}: time must be >= 0, got {t:g}")
-            m = t * UNIT_TO_MONTHS[unit]
-            if m > MAX_MONTHS:
-                in_months = "" if unit == "months" else f" ({m:.1f} months)"
-                raise IPDError(
-                    f"row {i}, column {col!r}: {t:g} {unit}{in_months} is more than the "
-                    f"plausible maximum of {MAX_MONTHS:g} months"
-                )
-            months[col] = m
-        pfs_event = parse_event(rec["pfs_event"], row=i, column="pfs_event", error=IPDError)
-        os_event = parse_event(rec["os_event"], row=i, column="os_event", error=IPDError)
-        if months["pfs_time"] > months["os_time"] + 1e-9:
-            raise IPDError(
-                f"row {i}, column 'pfs_time': PFS ({rec['pfs_time']}) is longer than OS "
-                f"({rec['os_time']}); progression-free time cannot exceed overall survival time"
-            )
-        for col in ("regimen", "ai_agent", "ici_agent") + tuple(
-                c for c in ("note", "sex") if c in rec):
-            rec[col] = _text(rec[col], i, col)
-        if not rec["regimen"]:
-            raise IPDError(f"row {i}, column 'regimen': regimen is missing")
-        if not rec["ai_agent"] and not rec["ici_agent"]:
-            raise IPDError(f"row {i}, column 'ai_agent': both ai_agent and ici_agent are empty")
-        clean = dict(rec)
-        clean.update(
-            id=pid,
-            subtype=sub,
-            line=line,
-            best_response=resp,
-            best_pct_change=pct,
-            time_unit=unit,
-            pfs_time=_num(rec["pfs_time"], i, "pfs_time"),
-            os_time=_num(rec["os_time"], i, "os_time"),
-            pfs_event=pfs_event,
-            os_event=os_event,
+def _patient(rec: dict[str, Any], i: int, subtypes: list[str],
+             seen: dict[str, int]) -> dict[str, Any]:
+    """One patient row read and checked (row `i`, 1-based), with its times in months."""
+    def read(col: str, **kwargs: Any) -> Any:
+        return IPD_SPEC[col].read(rec[col], row=i, error=IPDError, **kwargs)
+
+    clean = dict(rec)
+    clean["id"] = _unique_id(read("id"), i, seen)
+    clean["subtype"] = read("subtype", choices=subtypes)
+    for col in ("line", "best_response", "best_pct_change"):
+        clean[col] = read(col)
+    _check_response_shrinkage(clean["best_response"], clean["best_pct_change"], i)
+    clean["time_unit"] = unit = read("time_unit")
+    months = {}
+    for col in ("pfs_time", "os_time"):
+        clean[col] = read(col)
+        months[col] = _months(clean[col], unit, i, col)
+    clean["pfs_event"], clean["os_event"] = read("pfs_event"), read("os_event")
+    if months["pfs_time"] > months["os_time"] + 1e-9:
+        raise IPDError(
+            f"row {i}, column 'pfs_time': PFS ({rec['pfs_time']}) is longer than OS "
+            f"({rec['os_time']}); progression-free time cannot exceed overall survival time"
         )
-        if "synthetic" in clean:
-            clean["synthetic"] = str(clean["synthetic"]).strip().lower() in ("true", "1", "yes")
-        if "age" in clean:
-            age = _num(rec["age"], i, "age", allow_blank=True)
-            low, high = limits.AGE_RANGE
-            if age is not None and not low <= age <= high:
-                raise IPDError(f"row {i}, column 'age': expected {low:g} to {high:g} years, "
-                               f"got {age:g}")
-            clean["age"] = age
-        for k in df.columns:
-            out[k].append(clean[k])
-        out["pfs_months"].append(months["pfs_time"])
-        out["os_months"].append(months["os_time"])
-    res = pd.DataFrame(out)
-    res["best_pct_change"] = res["best_pct_change"].astype(float)
-    for c in ("pfs_time", "os_time", "pfs_months", "os_months"):
-        res[c] = res[c].astype(float)
-    for c in ("pfs_event", "os_event"):
-        res[c] = res[c].astype(int)
-    return res
+    for col in ("regimen", "ai_agent", "ici_agent") + tuple(
+            c for c in ("note", "sex") if c in rec):
+        clean[col] = read(col) or ""
+    if not clean["ai_agent"] and not clean["ici_agent"]:
+        raise IPDError(f"row {i}, column 'ai_agent': both ai_agent and ici_agent are empty")
+    if "synthetic" in clean:
+        clean["synthetic"] = str(clean["synthetic"]).strip().lower() in ("true", "1", "yes")
+    if "age" in clean:
+        clean["age"] = read("age")
+    clean["pfs_months"], clean["os_months"] = months["pfs_time"], months["os_time"]
+    return clean
+
+
+def _unique_id(pid: str, i: int, seen: dict[str, int]) -> str:
+    """A patient id used once in the file."""
+    if pid in seen:
+        raise IPDError(f"row {i}, column 'id': duplicate id {pid!r} (first used in row "
+                       f"{seen[pid]})")
+    seen[pid] = i
+    return pid
+
+
+def _check_response_shrinkage(response: str, pct: float | None, i: int) -> None:
+    """A CR or PR has its best change in size, a decrease of at least 30% (RECIST 1.1)."""
+    if pct is None and response in ("CR", "PR"):
+        raise IPDError(f"row {i}, column 'best_pct_change': missing for a {response}")
+    if pct is not None and response in ("CR", "PR") and pct > -30:
+        raise IPDError(f"row {i}, column 'best_pct_change': {response} needs a decrease of at "
+                       f"least 30% (RECIST 1.1), got {pct:g}")
+
+
+def _months(time: float, unit: str, i: int, col: str) -> float:
+    """A follow-up time in months, within the plausible maximum (limits.MAX_MONTHS)."""
+    m = time * UNIT_TO_MONTHS[unit]
+    if m > MAX_MONTHS:
+        in_months = "" if unit == "months" else f" ({m:.1f} months)"
+        raise IPDError(f"row {i}, column {col!r}: {time:g} {unit}{in_months} is more than the "
+                       f"plausible maximum of {MAX_MONTHS:g} months")
+    return m
 
 
 # --------------------------------------------------------------------------------------------

@@ -3,7 +3,8 @@
 Internal ids (TQB2450-ANLO) stay the keys and appear in tooltips; readers see the first author
 and year of the study's main publication. A row's verification level is derived from what its
 numbers were read from (`verification_status`, the one rule), and a mark after a label says the
-number was not read from the trial's own full paper (vocab.MARKS has the legend).
+number was not read from the trial's own full paper, or that the row was added by the user
+(vocab.MARKS has the legend).
 """
 
 from __future__ import annotations
@@ -14,11 +15,16 @@ import re
 import pandas as pd
 
 from comparators.evidence.seed import SEED_STUDY
-from comparators.vocab import MARKS
+from comparators.vocab import MARKS, MARKS_BY_NAME
 
 #: Source types that are secondary whatever they report (data/README.md, "Provenance").
 SECONDARY_SOURCE_TYPES = frozenset({"review table", "news summary"})
 SEED_SOURCE_TYPE = "seed paper"
+#: The verification level of a row a user added in the app or with --extra-rows
+#: (evidence.added_rows): nobody but the user has read its source.
+ADDED_BY_USER = "added by the user"
+#: Its mark (vocab.MARKS has its legend).
+ADDED_MARK = MARKS_BY_NAME[ADDED_BY_USER].symbol
 
 
 def row_key(study: object, arm: object) -> str:
@@ -130,6 +136,8 @@ def verification_mark(row: pd.Series) -> str:
     if bool(row.get("is_cohort", False)):
         return ""
     verified = cell_text(row.get("verified"))
+    if verified == ADDED_BY_USER or cell_text(row.get("added_by_user")) == "True":
+        return ADDED_MARK
     source = cell_text(row.get("source_type"))
     if verified == "seed paper only" or source == SEED_SOURCE_TYPE:
         return "†"

@@ -20,14 +20,14 @@ import pandas as pd
 
 from comparators.evidence.catalog import (
     CatalogError,
-    _cell,
-    _read_csv,
-    _require_columns,
-    _text,
+    cell_text,
     default_data_dir,
     load_references,
+    read_csv_cells,
+    require_columns,
     subtype_codes,
 )
+from comparators.evidence.columns import collect
 from comparators.inputs import clean_text, parse_choice, parse_count, parse_number
 from comparators.vocab import REFERENCE_VALUE_KINDS
 
@@ -59,8 +59,8 @@ def load_reference_values(data_dir: Path | None = None) -> pd.DataFrame:
     Raises CatalogError listing every problem (file, row, line, column and the rule broken).
     """
     directory = Path(data_dir) if data_dir is not None else default_data_dir()
-    raw, lines = _read_csv(directory / REFERENCE_VALUES_FILE)
-    _require_columns(raw, REFERENCE_VALUE_COLUMNS, REFERENCE_VALUES_FILE)
+    raw, lines = read_csv_cells(directory / REFERENCE_VALUES_FILE)
+    require_columns(raw, REFERENCE_VALUE_COLUMNS, REFERENCE_VALUES_FILE)
     known_refs = set(load_references(directory)["ref"].astype(str))
     codes = sorted(subtype_codes(directory))
     problems: list[str] = []
@@ -86,18 +86,20 @@ def _checked_row(raw: Mapping[str, Any], line: int, index: int, known_refs: set[
     for col in REFERENCE_VALUE_COLUMNS:
         cell = raw.get(col)
         if col in _RATES:
-            rec[col] = _cell(parse_number, cell, where(col), problems, required=False)
+            rec[col] = collect(parse_number, cell, where(col), problems, CatalogError,
+                               required=False)
         elif col in _COUNTS:
-            rec[col] = _cell(parse_count, cell, where(col), problems, required=False)
+            rec[col] = collect(parse_count, cell, where(col), problems, CatalogError,
+                               required=False)
         else:
-            rec[col] = (_cell(clean_text, cell, where(col), problems) or None
-                        if _text(cell) is not None else None)
+            rec[col] = (collect(clean_text, cell, where(col), problems, CatalogError) or None
+                        if cell_text(cell) is not None else None)
     for col, choices, what in (("subtype", codes, "subtype code"),
                                ("line", REFERENCE_VALUE_LINES, "line"),
                                ("kind", REFERENCE_VALUE_KINDS, "reference value kind")):
         if rec[col] is not None:
-            rec[col] = _cell(parse_choice, rec[col], where(col), problems, choices=choices,
-                             what=what) or rec[col]
+            rec[col] = collect(parse_choice, rec[col], where(col), problems, CatalogError,
+                               choices=choices, what=what) or rec[col]
     for col in _REQUIRED:
         if rec[col] is None and not any(p.startswith(where(col)) for p in problems):
             problems.append(f"{where(col)}: required value is empty")

@@ -18,10 +18,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+import comparators.limits as limits
 from comparators.errors import InputError
 from comparators.evidence.cohort import ThisCohort
-from comparators.inputs import clean_text, is_missing, parse_count
-from comparators.limits import MAX_SCENARIO_PATIENTS
+from comparators.evidence.columns import Column, responders_within_evaluable
+from comparators.inputs import is_missing
 from comparators.vocab import AGGREGATE_SUBTYPES
 
 SCENARIO_COLUMNS = ["subtype", "evaluable", "responders"]
@@ -77,44 +78,52 @@ def _is_blank(value: object) -> bool:
     return is_missing(value, markers=False)
 
 
+MAX_PATIENTS = limits.MAX_SCENARIO_PATIENTS
+#: How each edited cell is read (evidence.columns); messages name no place, the problem does.
+SCENARIO_SPEC: dict[str, Column] = {c.name: c for c in (
+    Column("subtype", max_chars=40),
+    Column("evaluable", "count", required=True, maximum=MAX_PATIENTS),
+    Column("responders", "count", required=True, maximum=MAX_PATIENTS),
+)}
+#: One accepted row: (subtype code, evaluable, responders).
+Counts = tuple[str, int, int]
+
+
+def _subtype_problem(code: str, known: set[str]) -> str | None:
+    """Why a subtype code cannot be a row of the scenario, or None."""
+    if not code:
+        return "a subtype code is required"
+    if code in AGGREGATE_SUBTYPES:
+        return (f"'{code}' is the all-subtypes row, which is recomputed from the subtype rows; "
+                "edit a subtype instead")
+    if code not in known:
+        return (f"unknown subtype code {code!r} "
+                "(use a code from the subtype vocabulary, e.g. ASPS, LMS, DDLPS)")
+    return None
 
 
 def _check_row(
     position: int, record: dict[str, object], known: set[str]
-) -> tuple[tuple[str, int, int] | None, list[ScenarioProblem]]:
-    raw_code = record.get("subtype")
+) -> tuple[Counts | None, list[ScenarioProblem]]:
     problems: list[ScenarioProblem] = []
     try:
-        code = "" if _is_blank(raw_code) else clean_text(raw_code, max_chars=40).upper()
+        code = (SCENARIO_SPEC["subtype"].text(record.get("subtype"), where="") or "").upper()
     except InputError as exc:
         code = ""
         problems.append(ScenarioProblem(position, code, "subtype", str(exc)))
-
-    def refuse(column: str, message: str) -> None:
-        problems.append(ScenarioProblem(position, code, column, message))
-
-    if problems:
-        pass
-    elif not code:
-        refuse("subtype", "a subtype code is required")
-    elif code in AGGREGATE_SUBTYPES:
-        refuse("subtype", f"'{code}' is the all-subtypes row, which is recomputed from the "
-                          "subtype rows; edit a subtype instead")
-    elif code not in known:
-        refuse("subtype", f"unknown subtype code {code!r} "
-                          "(use a code from the subtype vocabulary, e.g. ASPS, LMS, DDLPS)")
+    else:
+        why = _subtype_problem(code, known)
+        if why:
+            problems.append(ScenarioProblem(position, code, "subtype", why))
     counts: dict[str, int] = {}
     for column in ("evaluable", "responders"):
         try:
-            number = parse_count(record.get(column), maximum=MAX_SCENARIO_PATIENTS)
+            counts[column] = SCENARIO_SPEC[column].read(record.get(column), where="")
         except InputError as exc:
-            refuse(column, str(exc))
-        else:
-            assert number is not None
-            counts[column] = number
-    if len(counts) == 2 and counts["responders"] > counts["evaluable"]:
-        refuse("responders", f"{counts['responders']} responders exceed "
-                             f"{counts['evaluable']} evaluable")
+            problems.append(ScenarioProblem(position, code, column, str(exc)))
+    too_many = responders_within_evaluable(counts.get("responders"), counts.get("evaluable"))
+    if too_many:
+        problems.append(ScenarioProblem(position, code, "responders", too_many))
     if problems:
         return None, problems
     return (code, counts["evaluable"], counts["responders"]), []
@@ -145,14 +154,38 @@ def apply_scenario(
     """
     known = {str(c).upper() for c in known_subtypes} - AGGREGATE_SUBTYPES
     before = scenario_table(base)
-    base_rows = base.rows[~base.rows["subtype"].astype(str).isin(AGGREGATE_SUBTYPES)]
-    base_rows = base_rows.reset_index(drop=True)
-    template_by_code = {str(r["subtype"]): r for _, r in base_rows.iterrows()}
-    aggregate = base.rows[base.rows["subtype"].astype(str).isin(AGGREGATE_SUBTYPES)]
-    template_any = aggregate.iloc[0] if not aggregate.empty else base.rows.iloc[0]
+    accepted, problems = _accepted_rows(edited, before, known)
+    source = source_name(base)
+    totals, total_problems = _all_subtype_rows(base, before, accepted, source)
+    rows = totals + _subtype_rows(base, accepted, source)
+    columns = list(base.rows.columns)
+    out = pd.DataFrame(rows, columns=columns)
+    for column, dtype in base.rows.dtypes.items():
+        try:
+            out[column] = out[column].astype(dtype)
+        except (TypeError, ValueError):
+            pass  # keep the inferred dtype rather than fail on an odd column
+    study = base.study if base.kind == "hypothetical" else f"{base.study} (hypothetical)"
+    out["study"] = study
+    cohort = ThisCohort(
+        study=study,
+        label=HYPOTHETICAL_LABEL,
+        rows=out.reset_index(drop=True),
+        kind="hypothetical",
+        caveat=scenario_caveat(source),
+        replaces=base.replaces or base.study,
+        derived_from=base.source,
+        derived_label=source,
+    )
+    return cohort, problems + total_problems
 
+
+def _accepted_rows(edited: pd.DataFrame, before: pd.DataFrame,
+                   known: set[str]) -> tuple[list[Counts], list[ScenarioProblem]]:
+    """The edited rows that pass, each subtype once; a refused row falls back to the row it
+    replaced (when that subtype is not already taken) or is left out, and says which."""
     problems: list[ScenarioProblem] = []
-    accepted: list[tuple[str, int, int]] = []
+    accepted: list[Counts] = []
     seen: set[str] = set()
     # st.data_editor keeps the original rows' index labels (0 .. len - 1), gives added rows
     # labels from len upwards and drops deleted rows, so the label says which row it was.
@@ -184,8 +217,17 @@ def apply_scenario(
         if value is not None:
             accepted.append(value)
             seen.add(value[0])
+    return accepted, problems
 
-    source = source_name(base)
+
+def _subtype_rows(base: ThisCohort, accepted: list[Counts],
+                  source: str) -> list[dict[str, object]]:
+    """The accepted subtype rows in the row shape, each noting what it was edited from."""
+    base_rows = base.rows[~base.rows["subtype"].astype(str).isin(AGGREGATE_SUBTYPES)]
+    template_by_code = {str(r["subtype"]): r for _, r in base_rows.reset_index(drop=True)
+                        .iterrows()}
+    aggregate = base.rows[base.rows["subtype"].astype(str).isin(AGGREGATE_SUBTYPES)]
+    template_any = aggregate.iloc[0] if not aggregate.empty else base.rows.iloc[0]
     rows: list[dict[str, object]] = []
     for code, n, k in accepted:
         template = template_by_code.get(code)
@@ -202,12 +244,20 @@ def apply_scenario(
             if "subtype_as_reported" in row:
                 row["subtype_as_reported"] = f"{code} (hypothetical)"
             rows.append(row)
+    return rows
 
+
+def _all_subtype_rows(base: ThisCohort, before: pd.DataFrame, accepted: list[Counts],
+                      source: str) -> tuple[list[dict[str, object]], list[ScenarioProblem]]:
+    """The base cohort's all-subtype rows plus the edits' deltas (they are not the sum of the
+    subtype rows); an impossible result keeps the base counts and says so."""
     old = {str(r["subtype"]): (int(r["evaluable"]), int(r["responders"]))
            for _, r in before.iterrows()}
     new = {code: (n, k) for code, n, k in accepted}
     d_n = sum(v[0] for v in new.values()) - sum(v[0] for v in old.values())
     d_k = sum(v[1] for v in new.values()) - sum(v[1] for v in old.values())
+    aggregate = base.rows[base.rows["subtype"].astype(str).isin(AGGREGATE_SUBTYPES)]
+    problems: list[ScenarioProblem] = []
     total_rows: list[dict[str, object]] = []
     for _, agg in aggregate.iterrows():
         row = agg.to_dict()
@@ -230,27 +280,7 @@ def apply_scenario(
             )
         row.update(evaluable=n, responders=k)
         total_rows.append(row)
-
-    columns = list(base.rows.columns)
-    out = pd.DataFrame(total_rows + rows, columns=columns)
-    for column, dtype in base.rows.dtypes.items():
-        try:
-            out[column] = out[column].astype(dtype)
-        except (TypeError, ValueError):
-            pass  # keep the inferred dtype rather than fail on an odd column
-    study = base.study if base.kind == "hypothetical" else f"{base.study} (hypothetical)"
-    out["study"] = study
-    cohort = ThisCohort(
-        study=study,
-        label=HYPOTHETICAL_LABEL,
-        rows=out.reset_index(drop=True),
-        kind="hypothetical",
-        caveat=scenario_caveat(source),
-        replaces=base.replaces or base.study,
-        derived_from=base.source,
-        derived_label=source,
-    )
-    return cohort, problems
+    return total_rows, problems
 
 
 def same_counts(a: ThisCohort, b: ThisCohort) -> bool:

@@ -21,10 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from comparators.evidence.catalog import Catalog, CatalogError, default_data_dir, load_catalog
-from comparators.evidence.catalog import _is_iso_date as is_iso_date
 from comparators.evidence.curated import CuratedRow, read_curated
 from comparators.evidence.versions import parse_version
-from comparators.inputs import is_missing, parse_count
+from comparators.inputs import is_date, is_missing, parse_count
 
 __all__ = [
     "BRANCHES",
@@ -287,7 +286,7 @@ def _pass(row: CuratedRow, versions: Sequence[str]) -> str:
 
 
 def _read_search(row: CuratedRow, versions: Sequence[str]) -> Search:
-    if not is_iso_date(row["date"]):
+    if not is_date(row["date"]):
         row.problem("date", f"{row['date']!r} is not a date YYYY-MM-DD")
     kind = row.code("source_kind", tuple(SOURCE_KINDS), "source kind")
     for column in ("label", "source", "looked_at"):

@@ -8,7 +8,6 @@ catalog version a link was made with, and must not pay for pandas to do it.
 from __future__ import annotations
 
 import csv
-import datetime as _dt
 import json
 import re
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from comparators.errors import InputError
+from comparators.inputs import is_date
 
 __all__ = [
     "CATALOG_HISTORY_FILE",
@@ -94,14 +94,6 @@ class CatalogInfo:
         return tuple(r for r in self.history if r.key > since)
 
 
-def _is_iso_date(value: str) -> bool:
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-        return False
-    try:
-        _dt.date.fromisoformat(value)
-    except ValueError:
-        return False
-    return True
 
 
 def _read_info(directory: Path) -> tuple[str, str]:
@@ -125,7 +117,7 @@ def _read_info(directory: Path) -> tuple[str, str]:
         problems.append(f"{name}, key 'catalog_version': {version!r} is not a version "
                         "MAJOR.MINOR.PATCH (e.g. '2.0.0')")
     checked = raw.get("literature_last_checked")
-    if not isinstance(checked, str) or not _is_iso_date(checked):
+    if not isinstance(checked, str) or not is_date(checked):
         problems.append(f"{name}, key 'literature_last_checked': {checked!r} is not a date "
                         "YYYY-MM-DD")
     if problems:
@@ -160,7 +152,7 @@ def _read_history(directory: Path, version: str, checked: str) -> tuple[CatalogR
             problems.append(f"{where}, column 'version': {cells['version']!r} is not a version "
                             "MAJOR.MINOR.PATCH")
             continue
-        if not _is_iso_date(cells["date"]):
+        if not is_date(cells["date"]):
             problems.append(f"{where}, column 'date': {cells['date']!r} is not a date "
                             "YYYY-MM-DD")
             continue

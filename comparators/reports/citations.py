@@ -12,11 +12,15 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
 
-__all__ = ["ENTRY_TYPES", "bibtex_key", "entry_type", "split_authors", "to_bibtex", "to_ris"]
+from comparators.inputs import clean_text, is_missing
+
+__all__ = ["ENTRY_TYPES", "bibtex_key", "entry_type", "split_authors", "to_bibtex", "to_ris",
+           "vancouver"]
 
 _BIBTEX_SPECIAL = {
     "\\": r"\textbackslash{}",
@@ -183,3 +187,73 @@ def to_ris(references: pd.DataFrame) -> str:
         lines.append("ER  - ")
         records.append("\n".join(lines))
     return "\n\n".join(records) + ("\n" if records else "")
+
+
+def _field(row: Mapping[str, Any] | pd.Series, key: str, *, whole: bool = False) -> str:
+    """A reference field as printed text ('' when absent or empty); `whole`: a number that a
+    spreadsheet may have written as a float ('2017.0') printed whole ('2017')."""
+    try:
+        value = row[key]
+    except (KeyError, IndexError):
+        return ""
+    if is_missing(value, markers=False):
+        return ""
+    text = clean_text(value, max_chars=10**6)
+    return text.split(".")[0] if whole and re.fullmatch(r"\d+\.0+", text) else text
+
+
+def vancouver(ref_row: Mapping[str, Any] | pd.Series) -> str:
+    """Format a reference in Vancouver (NLM) style, by its kind.
+
+    ``Tawbi HA, Burgess M, Bolejack V, Van Tine BA, Schuetze SM, Hu J, et al. Title. Lancet
+    Oncol. 2017;18(11):1493-1501. doi:10.1016/... PMID: ...``; a conference abstract is marked
+    ``[abstract]`` and a meeting abstract number without a volume prints as ``Abstract 1694P``;
+    a registry record prints its identifier. Parts that are missing are left out (never a
+    placeholder).
+    """
+    kind = _field(ref_row, "kind") or "article"
+    authors = _field(ref_row, "authors")
+    title = _field(ref_row, "title")
+    journal = _field(ref_row, "journal")
+    year = _field(ref_row, "year", whole=True)
+    volume = _field(ref_row, "volume", whole=True)
+    issue = _field(ref_row, "issue", whole=True)
+    pages = _field(ref_row, "pages")
+    doi = _field(ref_row, "doi")
+    pmid = _field(ref_row, "pmid", whole=True)
+    nct = _field(ref_row, "nct")
+
+    parts: list[str] = []
+    if authors:
+        parts.append(authors if authors.endswith(".") else authors + ".")
+    if title:
+        title = title if title.endswith((".", "?", "!")) else title + "."
+        parts.append(f"{title[:-1]} [abstract]{title[-1]}" if kind == "abstract" else title)
+    if kind == "registry":
+        parts.append(f"{journal or 'Registry'} identifier: {nct}." if nct else
+                     f"{journal}." if journal else "")
+        return " ".join(p for p in parts if p)
+    source = journal.rstrip(".") + "." if journal else ""
+    if year and not journal:
+        source = f"Published {year}."
+    elif year:
+        detail = year
+        if volume:
+            detail += f";{volume}"
+            if issue:
+                detail += f"({issue})"
+        if pages and kind == "abstract" and not volume:
+            source = f"{source[:-1]}; {detail}. Abstract {pages}."
+        else:
+            if pages:
+                detail += f":{pages}" if volume else f";{pages}"
+            source = f"{source} {detail}."
+    if source:
+        parts.append(source)
+    if doi:
+        parts.append(f"doi:{doi}.")
+    if pmid:
+        parts.append(f"PMID: {pmid}.")
+    if nct and not doi and not pmid:
+        parts.append(f"ClinicalTrials.gov: {nct}.")
+    return " ".join(parts)

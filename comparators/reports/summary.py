@@ -42,7 +42,7 @@ from comparators.analysis.benchmark import (
 from comparators.analysis.options import AnalysisOptions
 from comparators.charts.forest import forest_chart, forest_rows
 from comparators.errors import InputError
-from comparators.evidence.catalog import AGGREGATE_SUBTYPES, reference_links, vancouver
+from comparators.evidence.catalog import AGGREGATE_SUBTYPES, reference_links
 from comparators.evidence.cohort import ThisCohort
 from comparators.evidence.labels import (
     arm_labels,
@@ -53,6 +53,7 @@ from comparators.evidence.labels import (
     row_key,
     verification_marks,
 )
+from comparators.reports.citations import vancouver
 from comparators.reports.export import renderable_text
 from comparators.reports.markup import md_escape  # the one escaping helper (re-exported)
 from comparators.stats.pooling import PooledProportion
