@@ -125,11 +125,14 @@ def cmd_ci(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
 
 def cmd_trials(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     from comparators.evidence.catalog import catalog_rows_json, load_catalog, trials_for
+    from comparators.reports.export import safe_csv
 
     catalog = load_catalog()
     if args.format == "csv":
-        args.json = False  # CSV is the whole output
-        return {}, trials_for(catalog, args.subtype).to_csv(index=False).rstrip("\n")
+        args.json = False  # CSV is the whole output, written as the page's download is
+        stamp = catalog.info.stamp() if catalog.info else None
+        text = safe_csv(trials_for(catalog, args.subtype), stamp).decode("utf-8")
+        return {}, text.replace("\r\n", "\n").rstrip("\n")  # the terminal's line ends
     args.json = True  # the contract's default format is JSON
     return catalog_rows_json(catalog, args.subtype), ""
 

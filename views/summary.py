@@ -92,7 +92,7 @@ def evidence_summary(cohort: ThisCohort, subtypes: tuple[str, ...], options: Ana
         "md": to_markdown(summary).encode("utf-8"),
         "bib": to_bibtex(summary.references_table).encode("utf-8"),
         "ris": to_ris(summary.references_table).encode("utf-8"),
-        "csv": safe_csv(data, "; ".join(filter(None, [summary.data_label, summary.stamp]))),
+        "csv": safe_csv(data),  # the frame's own settings and data_label columns stamp it
         "parquet": parquet_bytes(neutralise_formulas(data)),
     }
     return summary, files

@@ -737,12 +737,11 @@ class AcrossSubtypes:
 
     def pools_frame(self) -> pd.DataFrame:
         """One row per (subtype, class): the very `ClassPool`s the benchmark page shows."""
-        out = [{"subtype": s} | p.to_dict() | {"patients": p.n, "responders": p.events,
-                                               "label": p.label}
+        out = [{"subtype": s} | p.to_dict() | {"label": p.label}
                for s, bm in self.benchmarks.items() for p in bm.class_pools.values()]
         return pd.DataFrame(out, columns=["subtype", "class", "k", "events", "n", "estimate",
                                           "low", "high", "tau2", "i2", "includes_cohort",
-                                          "estimable", "patients", "responders", "label"])
+                                          "estimable", "label"])
 
     def differences_frame(self, a: str = "AI+ICI", b: str = "ICI") -> pd.DataFrame:
         """Per subtype, pooled `a` minus pooled `b` with its interval, test and k."""
