@@ -1,7 +1,9 @@
 """Command-line interface over the engine: `python -m comparators <command> ... [--json]`.
 
-Contract (../shared/design.md): with --json, one JSON object on stdout; proportions are
-fractions in [0, 1]. Bad input: exit code 2 and one plain-language line on stderr.
+With --json, one JSON object on stdout; proportions are fractions in [0, 1]. Bad input: exit
+code 2 and one plain-language line on stderr; an internal error: exit code 1 (--debug prints
+the traceback). Every command with an example: README.md, section "Command line"; the options
+of one: `python -m comparators COMMAND --help`.
 """
 
 from __future__ import annotations
@@ -169,11 +171,12 @@ def cmd_rob(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
 
 
 def cmd_km(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
-    from comparators.stats.survival import km_by_group, read_survival_csv
+    from comparators.stats.survival import km_by_group, read_survival_csv, survival_columns
     from comparators.vocab import KM_CONF_SHORT
 
     frame = read_survival_csv(args.file, args.time, args.event, args.group)
-    result = km_by_group(frame, args.time, args.event, args.group, conf_type=args.conf_type,
+    time_col, event_col = survival_columns(list(frame.columns), args.time, args.event)
+    result = km_by_group(frame, time_col, event_col, args.group, conf_type=args.conf_type,
                          unit=args.unit)
     payload = result.to_dict()
 
@@ -493,11 +496,14 @@ def build_parser() -> argparse.ArgumentParser:
     pred.set_defaults(run=cmd_predictive)
 
     km = commands.add_parser("km", help="Kaplan-Meier medians with two kinds of CI")
-    km.add_argument("file", metavar="FILE", help="CSV with one row per patient")
-    km.add_argument("--time", type=_column("--time"), default="time",
-                    help="time column (default: time)")
-    km.add_argument("--event", type=_column("--event"), default="event",
-                    help="event column, 1 = event (default: event)")
+    km.add_argument("file", metavar="FILE",
+                    help="CSV with one row per patient, e.g. the app's IPD template "
+                         "(data/ipd_template.csv)")
+    km.add_argument("--time", type=_column("--time"), default=None,
+                    help="time column (default: pfs_time, the upload template's, else time)")
+    km.add_argument("--event", type=_column("--event"), default=None,
+                    help="event column, 1 = event (default: pfs_event, the upload "
+                         "template's, else event)")
     km.add_argument("--group", type=_column("--group"), default=None,
                     help="optional grouping column")
     km.add_argument("--conf-type", dest="conf_type", choices=["log", "log-log", "plain", "spss"],
