@@ -339,6 +339,7 @@ def _options(args: argparse.Namespace) -> Any:
         hksj_variant=args.hksj_variant, level=args.level, ci_method=args.ci_method,
         exclude=tuple(args.exclude or ()), include_cohort=args.include_cohort,
         include_overlapping=args.include_overlapping, primary_only=args.primary_only,
+        endpoint=getattr(args, "endpoint", "orr"),
     )
 
 
@@ -349,6 +350,7 @@ def _subtype_code(raw: str, known: Sequence[str]) -> str:
 def cmd_benchmark(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     """Exactly the benchmark page's numbers for one subtype, arms named as on the page."""
     from comparators.analysis.benchmark import benchmark_subtype, subtype_rows
+    from comparators.analysis.endpoints import ENDPOINTS
     from comparators.evidence.catalog import load_catalog
     from comparators.evidence.cohort import published_cohort
     from comparators.evidence.labels import arm_labels
@@ -359,7 +361,7 @@ def cmd_benchmark(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     options = _options(args)
     cohort = published_cohort(catalog.trials)
     rows = subtype_rows(catalog.trials, cohort, code, options.include_overlapping,
-                        arm_labels(catalog.trials, catalog.references))
+                        arm_labels(catalog.trials, catalog.references), options.endpoint)
     unknown = sorted(set(options.exclude) - set(rows["key"]))
     if unknown:
         arms = "; ".join(f"{k} ({lab})" for k, lab, own in
@@ -367,13 +369,16 @@ def cmd_benchmark(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
                          if not own)
         raise CLIError(f"--exclude {unknown[0]!r} is not one of the {code} arms ({arms})")
     bm = benchmark_subtype(rows, options)
-    lines = [f"{code}: {options.model_text()}, {options.interval_name}"]
+    lines = [f"{code}, {ENDPOINTS[options.endpoint].name}: {options.model_text()}, "
+             f"{options.interval_name}"]
     lines += [f"  {p.label}: {100 * p.estimate:.1f}% ({100 * p.low:.1f}–{100 * p.high:.1f}%)"
               for p in bm.class_pools.values()]
     lines += [f"  {c.what}: {100 * c.difference:+.1f} points ({100 * c.low:+.1f} to "
               f"{100 * c.high:+.1f}; {c.evidence})" for c in bm.headline]
     if bm.excluded:
         lines.append("  Left out: " + ", ".join(bm.label(k) for k in bm.excluded))
+    if options.endpoint != "orr":
+        lines += [f"  note: {note}" for note in bm.notes]
     return bm.to_dict(), "\n".join(lines)
 
 
@@ -531,6 +536,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench = commands.add_parser("benchmark",
                                 help="one subtype's class pools and differences (the page's)")
     bench.add_argument("--subtype", required=True, metavar="CODE", help="subtype code")
+    endpoints = ["orr", "dcr", "pfs3", "pfs6", "grade3"]
+    bench.add_argument("--endpoint", type=_code(endpoints, "--endpoint"), choices=endpoints,
+                       default="orr",
+                       help="what is pooled: orr (default), dcr, pfs3 / pfs6 (progression-free "
+                            "at 3 / 6 months), grade3 (grade >= 3 treatment-related adverse "
+                            "events, per arm)")
     _model_arguments(bench)
     bench.set_defaults(run=cmd_benchmark)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from comparators.analysis.endpoints import DEFAULT_ENDPOINT, ENDPOINTS
 from comparators.errors import InputError
 from comparators.inputs import parse_choice, parse_level
 from comparators.vocab import (
@@ -46,11 +47,14 @@ class AnalysisOptions:
     include_cohort: bool = False  # is this cohort inside its regimen class's pool?
     include_overlapping: bool = False  # rows that re-count another study's patients
     primary_only: bool = False  # sensitivity: only rows read from the trial's own full paper
+    endpoint: str = DEFAULT_ENDPOINT  # what is pooled (analysis.endpoints): orr, dcr, pfs3, ...
 
     def __post_init__(self) -> None:
         for name, allowed, what in (("measure", MEASURES, "measure"), ("method", METHODS, "model"),
                                     ("hksj_variant", HKSJ_VARIANTS, "HKSJ variant"),
-                                    ("ci_method", CI_METHODS, "CI method")):
+                                    ("ci_method", CI_METHODS, "CI method"),
+                                    ("endpoint", {k: e.name for k, e in ENDPOINTS.items()},
+                                     "endpoint")):
             object.__setattr__(self, name, _choice(getattr(self, name), allowed, what))
         object.__setattr__(self, "level", parse_level(self.level, error=OptionsError))
         object.__setattr__(self, "hksj", bool(self.hksj))
@@ -95,8 +99,11 @@ class AnalysisOptions:
         return ", ".join(parts)
 
     def stamp(self) -> str:
-        """Every setting that produced a number, for the header of every export."""
+        """Every setting that produced a number, for the header of every export (the
+        endpoint when it is not the default, the objective response rate)."""
         return "; ".join([
+            *([f"endpoint: {ENDPOINTS[self.endpoint].name}"]
+              if self.endpoint != DEFAULT_ENDPOINT else []),
             f"model: {self.model_text()}",
             f"level: {self.level_text}",
             f"study intervals: {CI_SHORT_NAMES[self.ci_method]}",
