@@ -22,6 +22,7 @@ from comparators.evidence.catalog import load_catalog
 from comparators.reports.export import FORMULA_PREFIXES, STAMP_COLUMN, safe_csv
 
 ROOT = Path(__file__).resolve().parent.parent
+FIX = ROOT / "tests" / "fixtures" / "ipd"
 PAGES = ("views/cohort.py", "views/catalog.py", "views/benchmark.py", "views/meta.py",
          "views/summary.py", "views/whatif.py", "views/planning.py", "views/audit.py",
          "views/survival.py")
@@ -40,6 +41,15 @@ def downloads() -> dict[str, tuple[bytes, object]]:
             if button.proto.url.endswith(".csv"):
                 key = button.proto.id.rsplit("-", 1)[-1]
                 found[f"{Path(page).stem}:{key}"] = (download_bytes(at, key), at)
+    # the files that exist only after an action: a reconstructed curve, an uploaded cohort
+    at = open_page("views/survival.py")
+    at.button(key="recon_example").click().run()
+    found["survival:dl_pseudo"] = (download_bytes(at, "dl_pseudo"), at)
+    at.file_uploader[0].set_value(("my.csv", (FIX / "valid.csv").read_bytes(), "text/csv")).run()
+    at.button(key="use_upload").click().run()
+    at.switch_page("views/cohort.py")
+    at.run()
+    found["cohort:dl_active"] = (download_bytes(at, "dl_active"), at)
     return found
 
 
@@ -81,7 +91,7 @@ cat(toJSON(out, auto_unbox = TRUE, na = "null"))
 
 
 def test_every_page_csv_reads_with_pandas_defaults(downloads) -> None:
-    assert len(downloads) >= 15, sorted(downloads)
+    assert len(downloads) >= 20, sorted(downloads)
     for name, (data, _) in downloads.items():
         rows = records(data)
         frame = pd.read_csv(io.BytesIO(data))
@@ -114,7 +124,16 @@ def test_pooled_exports_carry_the_settings_stamp_on_every_row(downloads) -> None
     for name in ("survival:dl_km_csv", "survival:dl_waterfall_csv", "survival:dl_swimmer_csv"):
         frame = pd.read_csv(io.BytesIO(downloads[name][0]))
         assert frame[STAMP_COLUMN].str.contains("SYNTHETIC").all(), name
+    pseudo = pd.read_csv(io.BytesIO(downloads["survival:dl_pseudo"][0]))
+    assert pseudo[STAMP_COLUMN].str.contains("Guyot").all()
+    active = pd.read_csv(io.BytesIO(downloads["cohort:dl_active"][0]))
+    uploaded = pd.read_csv(FIX / "valid.csv")
+    per_subtype = active[~active["subtype"].isin(["STS", "SARCOMA"])]  # and one all-subtype row
+    assert len(per_subtype) == uploaded["subtype"].nunique()
+    assert int(per_subtype["evaluable"].sum()) == int(uploaded["best_response"].isin(
+        ["CR", "PR", "SD", "PD"]).sum())
     # the summary's frame carries its own settings column (the same text as its Parquet)
+
     summary = pd.read_csv(io.BytesIO(downloads["summary:dl_summary_csv"][0]))
     # the Across subtypes chart's size and tooltip copies of n and events stay in the chart
     pools = pd.read_csv(io.BytesIO(downloads["meta:dl_meta"][0]))
