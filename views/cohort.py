@@ -54,7 +54,7 @@ if active.kind != "published":
         active_table.assign(**{c: cell_text(active_table[c], "{:.1f}", NOT_ESTIMABLE)
                                for c in ("ORR %", "ORR low %", "ORR high %")}),
         hide_index=True, key="active_table",
-        column_config={c: st.column_config.TextColumn(c)
+        column_config={c: st.column_config.TextColumn(c, alignment="right")
                        for c in ("ORR %", "ORR low %", "ORR high %")},
     )
     none_evaluable = active_table.loc[active_table["evaluable"].astype(int) == 0, "subtype"]
@@ -146,9 +146,9 @@ st.dataframe(
     column_config={
         "event": "Adverse event",
         "any_grade_n": st.column_config.NumberColumn("Any grade, n"),
-        "grade3_n": st.column_config.TextColumn("Grade ≥ 3, n"),
+        "grade3_n": st.column_config.TextColumn("Grade ≥ 3, n", alignment="right"),
         "any_grade_percent": st.column_config.NumberColumn("Any grade, %", format="%.1f"),
-        "grade3_percent": st.column_config.TextColumn("Grade ≥ 3, %"),
+        "grade3_percent": st.column_config.TextColumn("Grade ≥ 3, %", alignment="right"),
         "any_grade_printed": "Any grade, % as printed",
         "grade3_printed": "Grade ≥ 3, % as printed",
     },

@@ -200,7 +200,7 @@ for section in summary.sections:
             "ref_number": st.column_config.NumberColumn(
                 "Ref.", format="%d", help="The reference the numbers were read from"),
             "study_ref_number": st.column_config.TextColumn(
-                "Study ref.",
+                "Study ref.", alignment="right",
                 help="The study's own report, when the numbers were read from another "
                      f"document ({NOT_APPLICABLE} when Ref. is that report)"),
         },

@@ -366,9 +366,10 @@ if upload is not None:
                 hide_index=True,
                 key="upload_counts",
                 column_config={
-                    "pfs_median_months": st.column_config.TextColumn("PFS median (months)"),
-                    "pfs_median_low": st.column_config.TextColumn("low"),
-                    "pfs_median_high": st.column_config.TextColumn("high"),
+                    "pfs_median_months": st.column_config.TextColumn("PFS median (months)",
+                                                                       alignment="right"),
+                    "pfs_median_low": st.column_config.TextColumn("low", alignment="right"),
+                    "pfs_median_high": st.column_config.TextColumn("high", alignment="right"),
                 },
             )
             st.caption(f"{NOT_REACHED}: not reached (the Kaplan-Meier curve, or its confidence "
