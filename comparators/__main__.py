@@ -2,6 +2,8 @@
 
 With --json, one JSON object on stdout; proportions are fractions in [0, 1]. Bad input: exit
 code 2 and one plain-language line on stderr; a bug: exit code 1 (--debug prints the traceback).
+Every command with an example: README.md, section "Command line"; the options of one:
+`python -m comparators COMMAND --help`.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn, TypeVar
 
-# The engine is imported per command, lazily; these three are light (standard library only).
 from comparators.analysis.options import AnalysisOptions
 from comparators.errors import InputError
 from comparators.inputs import (
@@ -24,8 +25,11 @@ from comparators.inputs import (
     printable,
 )
 from comparators.limits import MAX_MU_PRIOR_SD, MAX_TAU_SCALE, MIN_PRIOR_SCALE
+
+# The engine is imported per command, lazily; these three are light (standard library only).
 from comparators.vocab import (
     CI_CHOICES,
+    ENDPOINTS,
     HKSJ_CHOICES,
     KM_CONF_CHOICES,
     LIKELIHOOD_CHOICES,
@@ -152,11 +156,14 @@ def _catalog(args: argparse.Namespace) -> Any:
 
 def cmd_trials(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     from comparators.evidence.catalog import catalog_rows_json, trials_for
+    from comparators.reports.export import safe_csv
 
     catalog = _catalog(args)
     if args.format == "csv":
-        args.json = False  # CSV is the whole output
-        return {}, trials_for(catalog, args.subtype).to_csv(index=False).rstrip("\n")
+        args.json = False  # CSV is the whole output, written as the page's download is
+        stamp = catalog.info.stamp() if catalog.info else None
+        text = safe_csv(trials_for(catalog, args.subtype), stamp).decode("utf-8")
+        return {}, text.replace("\r\n", "\n").rstrip("\n")  # the terminal's line ends
     args.json = True  # the contract's default format is JSON
     return catalog_rows_json(catalog, args.subtype), ""
 
@@ -193,10 +200,11 @@ def cmd_rob(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
 
 
 def cmd_km(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
-    from comparators.stats.survival import km_by_group, read_survival_csv
+    from comparators.stats.survival import km_by_group, read_survival_csv, survival_columns
 
     frame = read_survival_csv(args.file, args.time, args.event, args.group)
-    result = km_by_group(frame, args.time, args.event, args.group, conf_type=args.conf_type,
+    time_col, event_col = survival_columns(list(frame.columns), args.time, args.event)
+    result = km_by_group(frame, time_col, event_col, args.group, conf_type=args.conf_type,
                          unit=args.unit)
     payload = result.to_dict()
 
@@ -358,6 +366,7 @@ def _options(args: argparse.Namespace) -> Any:
         hksj_variant=args.hksj_variant, level=args.level, ci_method=args.ci_method,
         exclude=tuple(args.exclude or ()), include_cohort=args.include_cohort,
         include_overlapping=args.include_overlapping, primary_only=args.primary_only,
+        endpoint=getattr(args, "endpoint", "orr"),
     )
 
 
@@ -377,7 +386,7 @@ def cmd_benchmark(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     options = _options(args)
     cohort = published_cohort(catalog.trials)
     rows = subtype_rows(catalog.trials, cohort, code, options.include_overlapping,
-                        arm_labels(catalog.trials, catalog.references))
+                        arm_labels(catalog.trials, catalog.references), options.endpoint)
     unknown = sorted(set(options.exclude) - set(rows["key"]))
     if unknown:
         arms = "; ".join(f"{k} ({lab})" for k, lab, own in
@@ -385,13 +394,16 @@ def cmd_benchmark(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
                          if not own)
         raise CLIError(f"--exclude {unknown[0]!r} is not one of the {code} arms ({arms})")
     bm = benchmark_subtype(rows, options)
-    lines = [f"{code}: {options.model_text()}, {options.interval_name}"]
+    lines = [f"{code}, {ENDPOINTS[options.endpoint].name}: {options.model_text()}, "
+             f"{options.interval_name}"]
     lines += [f"  {p.label}: {100 * p.estimate:.1f}% ({100 * p.low:.1f}–{100 * p.high:.1f}%)"
               for p in bm.class_pools.values()]
     lines += [f"  {c.what}: {100 * c.difference:+.1f} points ({100 * c.low:+.1f} to "
               f"{100 * c.high:+.1f}; {c.evidence})" for c in bm.headline]
     if bm.excluded:
         lines.append("  Left out: " + ", ".join(bm.label(k) for k in bm.excluded))
+    if options.endpoint != "orr":
+        lines += [f"  note: {note}" for note in bm.notes]
     return bm.to_dict(), "\n".join(lines)
 
 
@@ -522,11 +534,14 @@ def build_parser() -> argparse.ArgumentParser:
     pred.set_defaults(run=cmd_predictive)
 
     km = commands.add_parser("km", help="Kaplan-Meier medians with two kinds of CI")
-    km.add_argument("file", metavar="FILE", help="CSV with one row per patient")
-    km.add_argument("--time", type=_column("--time"), default="time",
-                    help="time column (default: time)")
-    km.add_argument("--event", type=_column("--event"), default="event",
-                    help="event column, 1 = event (default: event)")
+    km.add_argument("file", metavar="FILE",
+                    help="CSV with one row per patient, e.g. the app's IPD template "
+                         "(data/ipd_template.csv)")
+    km.add_argument("--time", type=_column("--time"), default=None,
+                    help="time column (default: pfs_time, the upload template's, else time)")
+    km.add_argument("--event", type=_column("--event"), default=None,
+                    help="event column, 1 = event (default: pfs_event, the upload "
+                         "template's, else event)")
     km.add_argument("--group", type=_column("--group"), default=None,
                     help="optional grouping column")
     km.add_argument("--conf-type", dest="conf_type", choices=KM_CONF_CHOICES.codes,
@@ -555,6 +570,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench = commands.add_parser("benchmark",
                                 help="one subtype's class pools and differences (the page's)")
     bench.add_argument("--subtype", required=True, metavar="CODE", help="subtype code")
+    endpoints = list(ENDPOINTS)
+    bench.add_argument("--endpoint", type=_code(endpoints, "--endpoint"), choices=endpoints,
+                       default="orr",
+                       help="what is pooled: orr (default), dcr, pfs3 / pfs6 (progression-free "
+                            "at 3 / 6 months), grade3 (grade >= 3 treatment-related adverse "
+                            "events, per arm)")
     _model_arguments(bench)
     _extra_rows_argument(bench)
     bench.set_defaults(run=cmd_benchmark)

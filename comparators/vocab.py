@@ -285,3 +285,33 @@ VERIFIED_MARKS: dict[str, Mark] = {m.name: m for m in MARKS.values() if m.name i
 
 #: The app's version, printed in every export's reproducibility stamp (pyproject.toml agrees).
 APP_VERSION = "0.2.0"
+
+
+#: What a benchmark can pool, each a proportion of patients (analysis.endpoints reads the rows).
+@dataclass(frozen=True)
+class Endpoint:
+    """An endpoint: its code, how a sentence and a header name it, and what it counts."""
+
+    code: str
+    name: str  # "3-month progression-free rate": how a sentence names it
+    short: str  # "PFS-3": how a column header or axis names it
+    numerator: str  # what is counted, in words
+    denominator: str
+
+
+ENDPOINTS: dict[str, Endpoint] = {e.code: e for e in (
+    Endpoint("orr", "objective response rate", "ORR",
+             "complete plus partial responses", "response-evaluable patients"),
+    Endpoint("dcr", "disease control rate", "DCR",
+             "complete and partial responses and stable disease", "response-evaluable patients"),
+    Endpoint("pfs3", "3-month progression-free rate", "PFS-3",
+             "patients progression-free at 3 months (Kaplan-Meier rate times the PFS "
+             "population, rounded)", "the PFS population"),
+    Endpoint("pfs6", "6-month progression-free rate", "PFS-6",
+             "patients progression-free at 6 months (Kaplan-Meier rate times the PFS "
+             "population, rounded)", "the PFS population"),
+    Endpoint("grade3", "grade ≥ 3 treatment-related adverse event rate", "grade ≥ 3 TRAE",
+             "patients with a grade ≥ 3 treatment-related adverse event",
+             "patients treated (the arm's safety population)"),
+)}
+DEFAULT_ENDPOINT = "orr"

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 ENTRY = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
@@ -61,3 +63,31 @@ def chart_data(at: AppTest) -> list[pd.DataFrame]:
         for dataset in chart.proto.datasets:
             frames.append(pa.ipc.open_stream(dataset.data.data).read_pandas())
     return frames
+
+
+#: Bytes of the files Streamlit stored for download buttons, by file id (the newest 2,000).
+#: AppTest's in-memory media storage is dropped with its run, so the bytes are copied as
+#: they are stored; the storage itself is unchanged.
+_STORED: OrderedDict[str, bytes] = OrderedDict()
+_store = MemoryMediaFileStorage.load_and_get_id
+
+
+def _recording_store(self, data, mimetype, kind, filename=None):  # type: ignore[no-untyped-def]
+    file_id = _store(self, data, mimetype, kind, filename)
+    _STORED[file_id] = data if isinstance(data, bytes) else Path(data).read_bytes()
+    _STORED.move_to_end(file_id)
+    while len(_STORED) > 2000:
+        _STORED.popitem(last=False)
+    return file_id
+
+
+MemoryMediaFileStorage.load_and_get_id = _recording_store  # type: ignore[method-assign]
+
+
+def download_bytes(at: AppTest, key: str) -> bytes:
+    """The bytes behind the download button with widget key `key`."""
+    (button,) = [b for b in at.get("download_button") if b.proto.id.endswith(f"-{key}")]
+    file_id = button.proto.url.rsplit("/", 1)[-1].split(".")[0]
+    if file_id not in _STORED:
+        raise AssertionError(f"no media for {key}")
+    return _STORED[file_id]

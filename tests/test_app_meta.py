@@ -23,7 +23,7 @@ def test_pooled_ai_ici_vs_ici_per_subtype() -> None:
     ups = comparators[(comparators["subtype"] == "UPS") & (comparators["regimen_class"]
                                                            == "AI+ICI")]
     row = data[(data["subtype"] == "UPS") & (data["class"] == "AI+ICI")].iloc[0]
-    assert (row["responders"], row["patients"], row["k"]) == (
+    assert (row["events"], row["n"], row["k"]) == (
         int(ups["responders"].sum()), int(ups["evaluable"].sum()), len(ups))
     asps = data[(data["subtype"] == "ASPS") & (data["class"] == "AI+ICI")].iloc[0]
     assert not asps["includes_cohort"]  # comparators only, as on the benchmark page

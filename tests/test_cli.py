@@ -273,3 +273,58 @@ def test_audit_json_reports_the_known_findings() -> None:
     orr = by_claim["ORR 48.1% (13/27)"]
     assert (orr["recomputed_pct"], orr["consistent"]) == (48.1, True)
     assert findings[0]["consistent"] is False
+
+
+def test_help_points_only_to_files_in_the_repository() -> None:
+    import re
+
+    out = run_cli("--help")
+    assert out.returncode == 0
+    text = " ".join(out.stdout.split())
+    named = set(re.findall(r"[\w./-]+\.(?:md|csv|cff|toml)\b", text))
+    assert "README.md" in named, text  # where every command is shown with an example
+    for name in named:
+        assert (ROOT / name).is_file(), f"--help names {name}, which is not in the repository"
+    km_help = " ".join(run_cli("km", "--help").stdout.split())
+    for name in re.findall(r"[\w./-]+\.csv\b", km_help):
+        assert (ROOT / name).is_file(), name
+
+
+def test_km_reads_the_apps_own_ipd_template_without_flags() -> None:
+    import pandas as pd
+
+    template = ROOT / "data" / "ipd_template.csv"
+    rows = pd.read_csv(template)
+    out = run_cli("km", str(template), "--json")
+    assert out.returncode == 0, out.stderr
+    plain = json.loads(out.stdout)
+    (group,) = plain["groups"]
+    assert (group["n"], group["events"]) == (len(rows), int(rows["pfs_event"].sum()))
+    named = run_cli("km", str(template), "--time", "pfs_time", "--event", "pfs_event", "--json")
+    assert json.loads(named.stdout) == plain
+    # one flag given: the other column is the template's partner, not the R-style name
+    half = run_cli("km", str(template), "--time", "pfs_time", "--json")
+    assert json.loads(half.stdout) == plain
+
+
+def test_km_prefers_the_template_columns_and_names_what_is_missing(tmp_path: Path) -> None:
+    both = tmp_path / "both.csv"  # PFS: two events at 1 and 3; the R-style pair: none
+    both.write_text("time,event,pfs_time,pfs_event\n5,0,1,1\n6,0,3,1\n")
+    g = json.loads(run_cli("km", str(both), "--json").stdout)["groups"][0]
+    assert (g["events"], g["median"]) == (2, 2.0)  # midpoint of 1 and 3, as R survfit
+    neither = tmp_path / "neither.csv"
+    neither.write_text("start,status\n1,1\n")
+    out = run_cli("km", str(neither))
+    assert out.returncode == 2 and "'pfs_time', 'pfs_event'" in out.stderr
+    assert "--time" in run_cli("km", "--help").stdout
+
+
+@pytest.mark.parametrize("subtype", ["ASPS", "UPS", "LMS"])
+def test_unknown_exclude_names_the_subtype_arms_without_a_wrong_article(subtype: str) -> None:
+    import re
+
+    out = run_cli("benchmark", "--subtype", subtype, "--exclude", "NO-SUCH-ARM")
+    assert out.returncode == 2
+    line = out.stderr.strip()
+    assert line.count("\n") == 0 and f"not one of the {subtype} arms" in line
+    assert not re.search(rf"\ba {subtype}\b", line), line

@@ -272,11 +272,12 @@ def test_exported_csv_neutralises_formulas(cat) -> None:
     summary = summarise(cat, hypothetical(cat, "@SUM(A1)", arm=formula))
     data = summary.to_frame()
     assert formula in set(data["arm"])
-    text = safe_csv(data, summary.data_label).decode("utf-8")
-    # RFC 4180 CRLF line ends; the note is a cell like any other, quoted for its comma
+    text = safe_csv(data).decode("utf-8")
+    # RFC 4180 CRLF line ends; the frame's own data_label column labels every row
     # (comparators.reports.export.safe_csv).
-    assert text.startswith('"# HYPOTHETICAL scenario, not observed data"\r\n')
-    rows = list(csv.DictReader(io.StringIO(text.split("\r\n", 1)[1], newline="")))
+    assert text.startswith("settings,data_label,")
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    assert {r["data_label"] for r in rows} == {"HYPOTHETICAL scenario, not observed data"}
     arms = {r["arm"] for r in rows}
     assert "'" + formula in arms and formula not in arms
     assert not any(v.startswith(("=", "+", "@")) for r in rows for v in r.values() if v)

@@ -13,7 +13,7 @@ import pyarrow as pa
 import streamlit as st
 
 from comparators.analysis.options import AnalysisOptions
-from comparators.charts.forest import forest_chart, forest_rows
+from comparators.charts.forest import forest_chart, forest_data, forest_rows
 from comparators.evidence.cohort import ThisCohort
 from comparators.reports.export import safe_csv
 from comparators.reports.summary import chart_texts
@@ -73,5 +73,5 @@ def benchmark_display(subtype: str, options: AnalysisOptions,
     return BenchmarkDisplay(spec,
                             pa.Table.from_pandas(shown_classes, preserve_index=False),
                             pa.Table.from_pandas(shown_comparisons, preserve_index=False),
-                            safe_csv(rows.drop(columns=["row"]), stamp),
+                            safe_csv(forest_data(rows), stamp),
                             safe_csv(classes, stamp), safe_csv(comparisons, stamp))

@@ -11,6 +11,9 @@ from comparators.evidence.cohort import (
 )
 from comparators.vocab import CI_CHOICES
 from views.common import (
+    NOT_ESTIMABLE,
+    NOT_PRINTED,
+    cell_text,
     chart_spec,
     ci_options,
     cohort_banner,
@@ -47,17 +50,19 @@ if active.kind != "published":
         "and patients, or Reset on the What if page)."
     )
     active_table = cohort_orr_table(active.rows, method, level)
-    st.dataframe(
-        active_table, hide_index=True, key="active_table",
-        column_config={c: st.column_config.NumberColumn(c, format="%.1f")
+    st.dataframe(  # no rate for 0 evaluable: the caption below says why
+        active_table.assign(**{c: cell_text(active_table[c], "{:.1f}", NOT_ESTIMABLE)
+                               for c in ("ORR %", "ORR low %", "ORR high %")}),
+        hide_index=True, key="active_table",
+        column_config={c: st.column_config.TextColumn(c, alignment="right")
                        for c in ("ORR %", "ORR low %", "ORR high %")},
     )
     none_evaluable = active_table.loc[active_table["evaluable"].astype(int) == 0, "subtype"]
     if len(none_evaluable):
         st.caption(
             f"0 evaluable: {plain(', '.join(map(str, none_evaluable)))} (every patient not "
-            "evaluable for response). No rate is shown and these rows are left out of pooling "
-            "on the other pages."
+            f"evaluable for response). The rate is {NOT_ESTIMABLE} and these rows are left out "
+            "of pooling on the other pages."
         )
     csv_download(active_table, "Download active cohort (CSV)", "active_cohort.csv", "dl_active",
                  note=None if active.is_real else active.caveat)
@@ -132,14 +137,18 @@ show_chart(
     key="ae_chart",
 )
 st.dataframe(
-    events,
+    events.assign(  # Table 2 prints a dash where no grade >= 3 event was reported
+        grade3_n=cell_text(events["grade3_n"], "{:.0f}", NOT_PRINTED),
+        grade3_percent=cell_text(events["grade3_percent"], "{:.1f}", NOT_PRINTED),
+        grade3_printed=cell_text(events["grade3_printed"], "{}", NOT_PRINTED),
+    ),
     hide_index=True,
     column_config={
         "event": "Adverse event",
         "any_grade_n": st.column_config.NumberColumn("Any grade, n"),
-        "grade3_n": st.column_config.NumberColumn("Grade ≥ 3, n"),
+        "grade3_n": st.column_config.TextColumn("Grade ≥ 3, n", alignment="right"),
         "any_grade_percent": st.column_config.NumberColumn("Any grade, %", format="%.1f"),
-        "grade3_percent": st.column_config.NumberColumn("Grade ≥ 3, %", format="%.1f"),
+        "grade3_percent": st.column_config.TextColumn("Grade ≥ 3, %", alignment="right"),
         "any_grade_printed": "Any grade, % as printed",
         "grade3_printed": "Grade ≥ 3, % as printed",
     },
@@ -147,6 +156,6 @@ st.dataframe(
 )
 st.caption(
     f"Percent of {AE_DENOMINATOR} patients evaluable for safety, recomputed from the counts. "
-    f"{source}, Table 2."
+    f"{NOT_PRINTED} : Table 2 prints a dash (no grade ≥ 3 event reported). {source}, Table 2."
 )
 csv_download(events, "Download adverse-event table (CSV)", "liu2023_adverse_events.csv", "dl_ae")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import altair as alt
 import pandas as pd
@@ -368,6 +368,25 @@ def pool_columns(interval: str) -> dict[str, object]:
 HETEROGENEITY_BLANKS = ("Blank τ² or I²: not estimable (a class of one arm, or every arm 0% or "
                         "every arm 100%)")
 BAYES_BLANKS = "; the Bayesian model reports the posterior median of τ² and defines no I²"
+
+
+#: The missing value of a cell, in the field's words (st.dataframe shows every missing cell as
+#: "None", whatever the column's format, so a column that can miss a value is text).
+NOT_PRINTED = "–"  # the source table prints a dash
+NOT_REACHED = "NR"  # a Kaplan-Meier median or limit the curve never reaches
+NOT_ESTIMABLE = "not estimable"
+NOT_APPLICABLE = "—"
+
+
+def cell_text(values: Iterable[object], number_format: str, missing: str) -> list[str]:
+    """Table cells: each number in `number_format` (e.g. "{:.1f}"), each missing value (None,
+    NaN, pd.NA) as `missing`, text as it is."""
+    def one(value: object) -> str:
+        if value is None or (not isinstance(value, str) and pd.isna(value)):  # type: ignore[call-overload]
+            return missing
+        return value if isinstance(value, str) else number_format.format(value)
+
+    return [one(v) for v in values]
 
 
 def statistic_text(value: object, digits: int) -> str:

@@ -32,9 +32,11 @@ from comparators.reports.summary import (
 from comparators.vocab import REGIMEN_CLASSES
 from views.common import (
     BY_DIGEST,
+    NOT_APPLICABLE,
     analysis_options,
     catalog,
     catalog_stamp,
+    cell_text,
     chart_spec,
     cohort_banner,
     comparable_subtypes,
@@ -92,7 +94,7 @@ def evidence_summary(cohort: ThisCohort, subtypes: tuple[str, ...], options: Ana
         "md": to_markdown(summary).encode("utf-8"),
         "bib": to_bibtex(summary.references_table).encode("utf-8"),
         "ris": to_ris(summary.references_table).encode("utf-8"),
-        "csv": safe_csv(data, "; ".join(filter(None, [summary.data_label, summary.stamp]))),
+        "csv": safe_csv(data),  # the frame's own settings and data_label columns stamp it
         "parquet": parquet_bytes(neutralise_formulas(data)),
     }
     return summary, files
@@ -179,6 +181,9 @@ for section in summary.sections:
                                            section.trials["evaluable"], strict=True)],
         estimate=100 * section.trials["estimate"], low=100 * section.trials["low"],
         high=100 * section.trials["high"],
+        # blank when the numbers were read from the study's own report (Ref. is that report)
+        study_ref_number=cell_text(section.trials["study_ref_number"], "{:.0f}",
+                                   NOT_APPLICABLE),
     )[["study", "arm", "regimen_class", "counts", "estimate", "low", "high", "verified",
        "source_type", "ref_number", "study_ref_number"]]
     st.dataframe(
@@ -194,9 +199,10 @@ for section in summary.sections:
             "verified": "Verification", "source_type": "Read from",
             "ref_number": st.column_config.NumberColumn(
                 "Ref.", format="%d", help="The reference the numbers were read from"),
-            "study_ref_number": st.column_config.NumberColumn(
-                "Study ref.", format="%d",
-                help="The study's own report, when the numbers were read from another document"),
+            "study_ref_number": st.column_config.TextColumn(
+                "Study ref.", alignment="right",
+                help="The study's own report, when the numbers were read from another "
+                     f"document ({NOT_APPLICABLE} when Ref. is that report)"),
         },
     )
     if section.caveats:

@@ -43,9 +43,11 @@ from comparators.stats.survival import (
 )
 from comparators.vocab import KM_CONF_CHOICES
 from views.common import (
+    NOT_REACHED,
     SCENARIO_KEY,
     UPLOAD_KEY,
     catalog,
+    cell_text,
     chart_downloads,
     chart_spec,
     ci_options,
@@ -355,18 +357,22 @@ if upload is not None:
             st.caption("First rows (times converted to months in pfs_months / os_months)")
             st.dataframe(frame.head(8), hide_index=True, key="upload_preview")
             st.caption("Counts per subtype, in the row shape every cohort shares")
+            medians = ("pfs_median_months", "pfs_median_low", "pfs_median_high")
             st.dataframe(
                 rows[["subtype", "n", "evaluable", "responders", "cr", "pr", "sd", "pd", "ne",
-                      "pfs_median_months", "pfs_median_low", "pfs_median_high"]],
+                      *medians]].assign(**{c: cell_text(rows[c], "{:.2f}", NOT_REACHED)
+                                           for c in medians}),
                 hide_index=True,
                 key="upload_counts",
                 column_config={
-                    "pfs_median_months": st.column_config.NumberColumn(
-                        "PFS median (months)", format="%.2f"),
-                    "pfs_median_low": st.column_config.NumberColumn("low", format="%.2f"),
-                    "pfs_median_high": st.column_config.NumberColumn("high", format="%.2f"),
+                    "pfs_median_months": st.column_config.TextColumn("PFS median (months)",
+                                                                       alignment="right"),
+                    "pfs_median_low": st.column_config.TextColumn("low", alignment="right"),
+                    "pfs_median_high": st.column_config.TextColumn("high", alignment="right"),
                 },
             )
+            st.caption(f"{NOT_REACHED}: not reached (the Kaplan-Meier curve, or its confidence "
+                       "band, does not fall to 50% within follow-up).")
             in_use = st.session_state.get(IPD_NAME_KEY) == upload_name and frame.equals(
                 st.session_state.get(IPD_FRAME_KEY, pd.DataFrame()))
             st.text_input(

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from comparators.analysis.endpoints import DEFAULT_ENDPOINT, ENDPOINTS, arm_safety, endpoint_counts
 from comparators.analysis.options import AnalysisOptions
 from comparators.errors import InputError
 from comparators.evidence.cohort import ThisCohort
@@ -75,9 +76,12 @@ def comparator_rows(trials: pd.DataFrame, cohort: ThisCohort,
 
 def subtype_rows(
     trials: pd.DataFrame, cohort: ThisCohort, subtype: str, include_overlapping: bool = False,
-    labels: Mapping[str, str] | None = None,
+    labels: Mapping[str, str] | None = None, endpoint: str = DEFAULT_ENDPOINT,
 ) -> pd.DataFrame:
     """Catalog rows for `subtype` with this cohort's row in place of the seed's own.
+
+    For the grade >= 3 TRAE `endpoint` each row also carries its arm's safety counts
+    (analysis.endpoints.arm_safety: reported per arm, on the all-subtype row).
 
     Rows that re-count another study's patients (`overlaps_with`) are left out unless asked for.
     `labels` (evidence.labels.arm_labels: row key -> "Author Year · arm") names each row in the
@@ -98,7 +102,7 @@ def subtype_rows(
     rows["label"] = [own_name if own_row else names.get(k, k)
                      for k, own_row in zip(rows["key"], rows["is_cohort"], strict=True)]
     rows["regimen_class"] = rows["regimen_class"].astype(str)
-    return rows
+    return arm_safety(rows, trials, cohort.rows) if endpoint == "grade3" else rows
 
 
 def class_order(classes: Iterable[str]) -> list[str]:
@@ -471,7 +475,8 @@ class SubtypeBenchmark:
         f = self.fit
         ref = self.cohort_reference
         return {
-            "subtype": self.subtype, "options": self.options.to_dict(), "cohort": cohort,
+            "subtype": self.subtype, "endpoint": self.options.endpoint,
+            "options": self.options.to_dict(), "cohort": cohort,
             "classes": [p.to_dict() for p in self.class_pools.values()],
             "cohort_reference": None if ref is None else ref.to_dict(),
             "overall": {"k": f.k, "events": int(self.rows["responders"].sum()),
@@ -505,9 +510,10 @@ class SubtypeBenchmark:
         # A Bayesian fit names the prior it actually used (stats.bayes_pooling).
         model_name = getattr(self.fit, "method_name", None) or MODEL_CHOICES.prose(method)
         bayes = method == "BAYES"
+        e = ENDPOINTS[o.endpoint]
         parts = [
-            f"Objective response rates (complete plus partial responses among "
-            f"response-evaluable patients) in {subtypes or self.subtype} were pooled per "
+            f"{e.name[0].upper()}{e.name[1:]}s ({e.numerator} among {e.denominator}) in "
+            f"{subtypes or self.subtype} were pooled per "
             f"regimen class as {MEASURE_CHOICES.prose(self.fit.measure)} with {model_name}.",
             "This cohort was included in its regimen class's pool; it is compared with the "
             "pool of the other arms of that class, never with a pool that contains it."
@@ -517,7 +523,7 @@ class SubtypeBenchmark:
         ]
         if bayes:
             parts.append(f"Pooled estimates are posterior medians with central {level} "
-                         "credible intervals; the predictive interval describes the ORR "
+                         f"credible intervals; the predictive interval describes the {e.short} "
                          "expected in a new study.")
         elif method != "FE":
             if o.hksj:
@@ -528,7 +534,8 @@ class SubtypeBenchmark:
             else:
                 parts.append(f"{level} confidence intervals for pooled estimates use the "
                              "normal (Wald) approximation.")
-            parts.append("The prediction interval describes the ORR expected in a new study.")
+            parts.append(f"The prediction interval describes the {e.short} expected in a new "
+                         "study.")
         if bayes:
             parts.append("Heterogeneity is reported as the posterior median of τ² (Cochran's "
                          "Q is descriptive; the model defines no I²). Each class has its own "
@@ -545,7 +552,8 @@ class SubtypeBenchmark:
             parts.append(
                 "A difference between two classes, or between this cohort (or one arm) and a "
                 "class, is summarised by the posterior of the difference: the two independent "
-                "posteriors (a class's posterior pooled ORR; an arm's Beta posterior under the "
+                f"posteriors (a class's posterior pooled {e.short}; an arm's Beta posterior "
+                "under the "
                 "Jeffreys prior) are combined by numerical integration, giving a central "
                 f"{level} credible interval and the posterior probability that the difference "
                 "is above 0. No p-values are computed.")
@@ -665,10 +673,20 @@ def benchmark_subtype(rows: pd.DataFrame, options: AnalysisOptions | None = None
         raise BenchmarkError("no study arms left to pool: include at least one"
                              + (" (primary-source rows only)" if options.primary_only else ""))
     subtype = str(included["subtype"].iloc[0])
+    notes: list[str] = []
+    if options.endpoint != DEFAULT_ENDPOINT:
+        if options.primary_only:  # the marks say where the response counts were read
+            raise BenchmarkError("the primary-source sensitivity analysis is defined for the "
+                                 "response counts only: use it with the objective response "
+                                 "rate")
+        included, endpoint_notes = endpoint_counts(included, options.endpoint)
+        notes += endpoint_notes
+        if included.empty:
+            raise BenchmarkError(f"no {subtype} arm reports the "
+                                 f"{ENDPOINTS[options.endpoint].name}: nothing to pool")
     # An arm (or this cohort) whose patients were all not evaluable is legal data: shown as
     # "0 evaluable" and left out of pooling and comparisons (a proportion needs n >= 1).
     usable = included[included["evaluable"].astype(int) > 0].reset_index(drop=True)
-    notes: list[str] = []
     for key, own, n in zip(included["key"], included["is_cohort"], included["evaluable"],
                            strict=True):
         if int(n) == 0:
@@ -704,7 +722,7 @@ def benchmark_subtype(rows: pd.DataFrame, options: AnalysisOptions | None = None
             headline.append(compare_cohort_with_pool(c, target, "This cohort", options))
         per_arm = [compare_cohort_with_arm(c, arm, options)
                    for _, arm in usable[~usable["is_cohort"]].iterrows()]
-    elif not bool(included["is_cohort"].any()):
+    elif not bool(included["is_cohort"].any()) and options.endpoint == DEFAULT_ENDPOINT:
         notes.append(f"This cohort has no {subtype} patients with response data (or they "
                      "were left out): nothing to compare with.")
     if "AI+ICI" in pools and "ICI" in pools:
@@ -732,12 +750,11 @@ class AcrossSubtypes:
 
     def pools_frame(self) -> pd.DataFrame:
         """One row per (subtype, class): the very `ClassPool`s the benchmark page shows."""
-        out = [{"subtype": s} | p.to_dict() | {"patients": p.n, "responders": p.events,
-                                               "label": p.label}
+        out = [{"subtype": s} | p.to_dict() | {"label": p.label}
                for s, bm in self.benchmarks.items() for p in bm.class_pools.values()]
         return pd.DataFrame(out, columns=["subtype", "class", "k", "events", "n", "estimate",
                                           "low", "high", "tau2", "i2", "includes_cohort",
-                                          "estimable", "patients", "responders", "label"])
+                                          "estimable", "label"])
 
     def differences_frame(self, a: str = "AI+ICI", b: str = "ICI") -> pd.DataFrame:
         """Per subtype, pooled `a` minus pooled `b` with its interval, test and k."""
@@ -773,7 +790,7 @@ def across_subtypes(trials: pd.DataFrame, cohort: ThisCohort,
 
     def fit(code: str) -> SubtypeBenchmark:
         return benchmark_subtype(subtype_rows(trials, cohort, code, options.include_overlapping,
-                                              labels), options)
+                                              labels, options.endpoint), options)
 
     out: dict[str, SubtypeBenchmark] = {}
     for code in codes:

@@ -7,19 +7,27 @@ loose arguments, and every export can print the settings that produced it (`stam
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from comparators.errors import InputError
 from comparators.inputs import parse_choice, parse_level
-from comparators.vocab import CI_CHOICES, HKSJ_CHOICES, MEASURE_CHOICES, MODEL_CHOICES, Choices
+from comparators.vocab import (
+    CI_CHOICES,
+    DEFAULT_ENDPOINT,
+    ENDPOINTS,
+    HKSJ_CHOICES,
+    MEASURE_CHOICES,
+    MODEL_CHOICES,
+)
 
 
 class OptionsError(InputError):
     """An option outside its allowed values; the message lists the valid ones."""
 
 
-def _choice(value: str, allowed: Choices, what: str) -> str:
+def _choice(value: str, allowed: Iterable[str], what: str) -> str:
     return parse_choice(value, list(allowed), what=what, error=OptionsError)
 
 
@@ -37,12 +45,14 @@ class AnalysisOptions:
     include_cohort: bool = False  # is this cohort inside its regimen class's pool?
     include_overlapping: bool = False  # rows that re-count another study's patients
     primary_only: bool = False  # sensitivity: only rows read from the trial's own full paper
+    endpoint: str = DEFAULT_ENDPOINT  # what is pooled (analysis.endpoints): orr, dcr, pfs3, ...
 
     def __post_init__(self) -> None:
         for name, allowed, what in (("measure", MEASURE_CHOICES, "measure"),
                                     ("method", MODEL_CHOICES, "model"),
                                     ("hksj_variant", HKSJ_CHOICES, "HKSJ variant"),
-                                    ("ci_method", CI_CHOICES, "CI method")):
+                                    ("ci_method", CI_CHOICES, "CI method"),
+                                    ("endpoint", ENDPOINTS, "endpoint")):
             object.__setattr__(self, name, _choice(getattr(self, name), allowed, what))
         object.__setattr__(self, "level", parse_level(self.level, error=OptionsError))
         object.__setattr__(self, "hksj", bool(self.hksj))
@@ -87,8 +97,11 @@ class AnalysisOptions:
         return ", ".join(parts)
 
     def stamp(self) -> str:
-        """Every setting that produced a number, for the header of every export."""
+        """Every setting that produced a number, for the header of every export (the
+        endpoint when it is not the default, the objective response rate)."""
         return "; ".join([
+            *([f"endpoint: {ENDPOINTS[self.endpoint].name}"]
+              if self.endpoint != DEFAULT_ENDPOINT else []),
             f"model: {self.model_text()}",
             f"level: {self.level_text}",
             f"study intervals: {CI_CHOICES[self.ci_method].short}",

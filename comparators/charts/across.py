@@ -20,7 +20,8 @@ def class_by_subtype_chart(
     """
     data = pooled.assign(
         estimate=100 * pooled["estimate"], low=100 * pooled["low"], high=100 * pooled["high"],
-        label=[f"k = {k}, n = {n}" for k, n in zip(pooled["k"], pooled["patients"], strict=True)],
+        patients=pooled["n"],
+        label=[f"k = {k}, n = {n}" for k, n in zip(pooled["k"], pooled["n"], strict=True)],
         pool=pooled["label"] if "label" in pooled else "",
     )
     ai_ici = data[data["class"] == "AI+ICI"].sort_values("estimate", ascending=False)

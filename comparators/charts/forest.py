@@ -101,6 +101,18 @@ def forest_rows(
     return frame
 
 
+#: Columns `forest_rows` adds only to draw the figure: the y position, the marker size and the
+#: text columns printed beside the plot (each restates a data column).
+FOREST_DRAWING_COLUMNS = ("row", "highlight", "size", "events_n", "estimate_ci", "weight_text")
+
+
+def forest_data(rows: pd.DataFrame) -> pd.DataFrame:
+    """The forest plot's numbers as a data file: `forest_rows` without its drawing columns,
+    with `is_cohort` (the row drawn highlighted) in the summary's words."""
+    return rows.assign(is_cohort=rows["highlight"].astype(bool)).drop(
+        columns=list(FOREST_DRAWING_COLUMNS))
+
+
 def _class_order(group: str) -> tuple[int, str]:
     order = list(CLASS_COLOURS)
     return (order.index(group) if group in order else len(order), group)

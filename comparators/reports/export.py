@@ -119,17 +119,30 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def safe_csv(frame: pd.DataFrame, header_note: str | None = None) -> bytes:
-    """CSV bytes with formulas neutralised; `header_note` (e.g. 'SYNTHETIC example data')
-    becomes a first comment line so the label travels with the file."""
+#: The column every stamped CSV export carries its reproducibility stamp in.
+STAMP_COLUMN = "provenance"
+
+
+def safe_csv(frame: pd.DataFrame, stamp: str | None = None) -> bytes:
+    """The one CSV writer of the app and the CLI: UTF-8, a header row, then the data rows,
+    with every cell a spreadsheet would evaluate made inert.
+
+    `stamp` (the export's settings and catalog version, and a caveat such as "SYNTHETIC
+    example data" when the data are not observed) becomes the last column, `provenance`,
+    repeated on every row. The stamp goes in a column because the readers' defaults leave no
+    other place for it: pandas' `read_csv` does not skip comment lines unless told
+    (`comment=` is off by default), R's `read.csv` has `comment.char = ""`, and a sidecar file
+    would turn the download into a zip that neither reads. A column reads with both defaults,
+    stays with every row a user filters or pastes elsewhere, and needs no second file.
+    A frame with no rows has no row to carry it (the stamp is left out, the header stays).
+    """
+    data = frame
+    if stamp:
+        if STAMP_COLUMN in frame.columns:  # a bug in the caller, not user input
+            raise ValueError(f"the frame already has a {STAMP_COLUMN!r} column")
+        data = frame.assign(**{STAMP_COLUMN: " ".join(str(stamp).split())})  # one line
     # CRLF line ends (RFC 4180) make the writer quote any cell holding a bare CR or LF, so a
-    # "\r=cmd" cell cannot start a new spreadsheet row with a live formula.
-    body = neutralise_formulas(frame).to_csv(index=False, lineterminator="\r\n")
-    if header_note:
-        # The note is a cell like any other: one line, written by the CSV writer (quoted when
-        # it holds a comma or quote) and formula-neutralised, so a file name such as
-        # "x,=1+1.csv" in the caveat cannot become a live second cell.
-        note = " ".join(str(header_note).split())  # one line, whatever the caveat holds
-        line = pd.DataFrame([[f"# {note}"]]).pipe(neutralise_formulas)
-        body = line.to_csv(index=False, header=False, lineterminator="\r\n") + body
+    # "\r=cmd" cell cannot start a new spreadsheet row with a live formula; a stamp naming a
+    # file such as "x,=1+1.csv" is a cell like any other, quoted and neutralised.
+    body = neutralise_formulas(data).to_csv(index=False, lineterminator="\r\n")
     return body.encode("utf-8")

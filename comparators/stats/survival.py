@@ -699,15 +699,37 @@ def _parse_time(value: object, row: int, col: str, max_time: float) -> float:
     return t
 
 
+#: Time and event columns read when none is named, in order of preference: the IPD upload
+#: template's progression-free survival columns (data/ipd_template.csv, so the app's own
+#: template works as it is), then the plain names of R survival's examples.
+DEFAULT_TIME_EVENT: tuple[tuple[str, str], ...] = (("pfs_time", "pfs_event"), ("time", "event"))
+
+
+def survival_columns(columns: Sequence[object], time_col: str | None = None,
+                     event_col: str | None = None) -> tuple[str, str]:
+    """The (time, event) columns to read: those named, else the first DEFAULT_TIME_EVENT pair
+    with the most of its unnamed columns present in `columns` (a file with neither pair is
+    then refused naming the columns of the pair it comes closest to)."""
+    present = {str(c) for c in columns}
+
+    def found(pair: tuple[str, str]) -> int:
+        return sum(name in present for name, given in zip(pair, (time_col, event_col),
+                                                          strict=True) if given is None)
+
+    best = max(DEFAULT_TIME_EVENT, key=found)  # max keeps the first of equals
+    return time_col or best[0], event_col or best[1]
+
+
 def read_survival_csv(
     path: str | Path,
-    time_col: str = "time",
-    event_col: str = "event",
+    time_col: str | None = None,
+    event_col: str | None = None,
     group_col: str | None = None,
     *,
     max_time: float = DEFAULT_MAX_TIME,
 ) -> pd.DataFrame:
-    """Read a CSV of time-to-event data and validate it (see validate_survival_frame)."""
+    """Read a CSV of time-to-event data and validate it (see validate_survival_frame); an
+    unnamed time or event column is found by `survival_columns`."""
     p = Path(path)
     try:  # regular files only, bounded read: never a FIFO or /dev/zero
         raw = limits.read_regular_file(p)
@@ -738,4 +760,5 @@ def read_survival_csv(
     df.columns = header if len(header) == len(df.columns) else [str(c).strip()
                                                                  for c in df.columns]
     df = df.replace({"": np.nan})
+    time_col, event_col = survival_columns(list(df.columns), time_col, event_col)
     return validate_survival_frame(df, time_col, event_col, group_col, max_time=max_time)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import csv
-import gc
 import io
 import math
 import re
@@ -26,8 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from apptest import open_page, page_text
-from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+from apptest import download_bytes, open_page, page_text
 from streamlit.testing.v1 import AppTest
 
 from views.common import SCENARIO_KEY, UPLOAD_KEY
@@ -353,16 +351,6 @@ def assert_no_live_html(at: AppTest) -> None:
         assert not md.proto.allow_html, md.value
     for body in markdown_bodies(at):
         assert not re.search(r"(?<!\\)<\s*script", body, re.I), body
-
-
-def download_bytes(at: AppTest, key: str) -> bytes:
-    """The bytes behind a download button (the AppTest media storage keeps them in memory)."""
-    (button,) = [b for b in at.get("download_button") if b.proto.id.endswith(f"-{key}")]
-    file_id = button.proto.url.rsplit("/", 1)[-1].split(".")[0]
-    for obj in gc.get_objects():
-        if isinstance(obj, MemoryMediaFileStorage) and file_id in obj._files_by_id:
-            return obj._files_by_id[file_id].content
-    raise AssertionError(f"no media for {key}")
 
 
 def assert_csv_cells_inert(data: bytes) -> None:

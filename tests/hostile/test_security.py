@@ -187,7 +187,7 @@ def test_embedded_carriage_return_cannot_start_a_formula_row() -> None:
     assert_csv_cells_inert(download_bytes(at, "dl_swimmer_csv"))
 
 
-def test_safe_csv_header_note_cannot_start_a_formula_line() -> None:
+def test_safe_csv_stamp_cannot_start_a_formula_line() -> None:
     data = safe_csv(pd.DataFrame({"a": [1]}), f"Aggregated from x\n{FORMULA}.csv")
     assert_csv_cells_inert(data)
 
@@ -355,11 +355,10 @@ def test_file_name_in_this_cohort_heading_is_text() -> None:
     assert shown == f"Active cohort: Uploaded cohort ({name})"
 
 
-def test_csv_note_line_is_a_quoted_inert_cell() -> None:
+def test_csv_stamp_is_one_quoted_inert_cell_per_row() -> None:
     data = safe_csv(pd.DataFrame({"a": [1]}), "SYNTHETIC: x,=1+1.csv marks its rows")
     rows = list(csv.reader(io.StringIO(data.decode("utf-8"))))
-    assert rows[0] == ["# SYNTHETIC: x,=1+1.csv marks its rows"]  # one cell, not two
-    assert rows[1:] == [["a"], ["1"]]
+    assert rows == [["a", "provenance"], ["1", "SYNTHETIC: x,=1+1.csv marks its rows"]]
     assert_csv_cells_inert(data)
 
 
