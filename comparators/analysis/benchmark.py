@@ -26,7 +26,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from comparators.analysis.options import AnalysisOptions
 from comparators.errors import InputError
@@ -44,7 +43,12 @@ from comparators.stats.differences import (
     tabulate_scale,
 )
 from comparators.stats.fisher import fisher_exact_p
-from comparators.stats.pooling import PooledProportion, back_transform, pool_proportions
+from comparators.stats.pooling import (
+    PooledProportion,
+    back_transform,
+    cochran_q,
+    pool_proportions,
+)
 from comparators.stats.proportions import ProportionCI, interval_bounds, proportion_ci
 from comparators.vocab import (
     AGGREGATE_SUBTYPES,
@@ -638,11 +642,8 @@ def _between_classes(pools: Iterable[ClassPool], bayes: bool
             usable.append(m)
     if len(usable) < 2:
         return None, None, None, notes
-    th = np.array([u[0] for u in usable])
-    w = 1 / np.array([u[1] for u in usable]) ** 2
-    q = float((w * (th - (w * th).sum() / w.sum()) ** 2).sum())
-    df = len(usable) - 1
-    return q, df, float(stats.chi2.sf(q, df)), notes
+    q, df, q_p = cochran_q([u[0] for u in usable], np.square([u[1] for u in usable]))
+    return q, df, q_p, notes
 
 
 def _continuity_note(note: str) -> bool:

@@ -62,6 +62,7 @@ from comparators.stats.pooling import (
     _study_ci,
     _validate_labels,
     back_transform,
+    cochran_q,
     effect_sizes,
 )
 from comparators.vocab import MEASURES, bayes_method_labels
@@ -1162,15 +1163,10 @@ class BayesPooledProportion(PooledProportion):
 
 def _cochran_q(x: np.ndarray, m: np.ndarray, measure: str) -> tuple[float | None, int,
                                                                      float | None]:
-    from scipy import stats
-
     if x.size < 2:
         return None, 0, None
     es = effect_sizes(x, m, measure)
-    w = 1 / es.vi
-    mu = (w * es.yi).sum() / w.sum()
-    q = float((w * (es.yi - mu) ** 2).sum())
-    return q, x.size - 1, float(stats.chi2.sf(q, x.size - 1))
+    return cochran_q(es.yi, es.vi)
 
 
 def pool_bayes(

@@ -29,11 +29,12 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy.stats import binom, norm
+from scipy.stats import binom
 
 import comparators.limits as limits
 from comparators.errors import InputError
 from comparators.inputs import parse_level
+from comparators.stats.distributions import critical_value, normal_quantile
 from comparators.stats.proportions import CI_METHODS, proportion_ci
 
 SIMON_NMAX_LIMIT = limits.SIMON_NMAX_LIMIT
@@ -954,7 +955,7 @@ def n_for_half_width(
         or not (0 < half_width < 0.5)
     ):
         raise DesignInputError(f"half_width must be between 0 and 0.5, got {half_width!r}")
-    z = float(norm.ppf(1 - (1 - level) / 2))
+    z = critical_value(level)
     wald = z * z * max(p * (1 - p), 1e-12) / half_width**2
     n = max(1, int(wald / 4))
     while n <= n_max:
@@ -1004,7 +1005,7 @@ def schoenfeld_events(
         raise DesignInputError(f"allocation must be between 0 and 1, got {allocation!r}")
     if sides not in (1, 2):
         raise DesignInputError(f"sides must be 1 or 2, got {sides!r}")
-    z = float(norm.ppf(1 - alpha / sides) + norm.ppf(power))
+    z = normal_quantile(1 - alpha / sides) + normal_quantile(power)
     events = z * z / (allocation * (1 - allocation) * math.log(hr) ** 2)
     if not events <= limits.MAX_TRIAL_EVENTS:
         raise DesignInputError(

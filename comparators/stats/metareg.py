@@ -54,12 +54,12 @@ import numpy as np
 import comparators.limits as limits
 from comparators.errors import InputError
 from comparators.inputs import clean_text, is_missing, parse_level, parse_number
-from comparators.stats.numerics import chi2_sf, minimize_bounded
+from comparators.stats.distributions import chi2_upper_tail, critical_value
+from comparators.stats.numerics import minimize_bounded
 from comparators.stats.pooling import (
     _TAU2_GRID,
     EffectSizes,
     PoolingInputError,
-    _crit,
     _median,
     _read_csv_table,
     _root_decreasing,
@@ -565,7 +565,7 @@ def _omnibus(beta: np.ndarray, vb: np.ndarray, df: int | None,
     z = np.linalg.solve(chol, beta[1:])
     qm = float(z @ z)
     if df is None:
-        return qm, chi2_sf(qm, m)
+        return qm, chi2_upper_tail(qm, m)
     from scipy.special import fdtrc
 
     qm /= m
@@ -629,7 +629,7 @@ def fit_metareg(yi: Sequence[float] | np.ndarray, vi: Sequence[float] | np.ndarr
             s2w = max(1.0, s2w)
         vb = s2w * vb
         df = k - p
-    crit = _crit(level, df)
+    crit = critical_value(level, df)
     coefficients = _coefficients(design.terms, beta, vb, crit, df)
     qm, qm_p = _omnibus(beta, vb, df, k)
 
@@ -643,7 +643,7 @@ def fit_metareg(yi: Sequence[float] | np.ndarray, vi: Sequence[float] | np.ndarr
         k=k, measure=measure, method=method, test=test, level=level,
         moderators=design.moderators, coefficients=coefficients, vcov=vb, tau2=float(tau2),
         tau2_null=tau2_null, i2=100 * tau2 / (vt + tau2), h2=tau2 / vt + 1, r2=r2, qm=qm,
-        qm_df=p - 1, qm_df2=df, qm_p=qm_p, qe=qe, qe_df=k - p, qe_p=chi2_sf(qe, k - p),
+        qm_df=p - 1, qm_df2=df, qm_p=qm_p, qe=qe, qe_df=k - p, qe_p=chi2_upper_tail(qe, k - p),
         df=df, crit=crit, loglik=loglik, s2w=s2w, yi=y, vi=v, X=X, studies=names,
         notes=tuple(_notes(k, p, test, df, s2w)))
 

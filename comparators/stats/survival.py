@@ -43,7 +43,6 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 
 import comparators.limits as limits
 from comparators.errors import InputError
@@ -56,6 +55,7 @@ from comparators.inputs import (
     parse_level,
     parse_number,
 )
+from comparators.stats.distributions import chi2_upper_tail, critical_value
 from comparators.vocab import KM_CONF_TYPES
 
 ConfType = Literal["log", "log-log", "plain", "spss"]
@@ -213,7 +213,7 @@ class KMResult:
         idx = max(int(np.searchsorted(tl, t, side="right")) - 1, 0)
         s = float(self.survival[idx])
         gw = _greenwood_sum(self, idx)
-        z = float(norm.ppf(0.5 + self.level / 2))
+        z = critical_value(self.level)
         low, high = _band(s, gw, z, ctype)  # type: ignore[arg-type]
         if s <= 0:
             low = high = 0.0
@@ -395,7 +395,7 @@ def _spss_median_se(
 
 def spss_interval(median: float, se: float, level: float = 0.95) -> tuple[float, float]:
     """median -/+ z*se (the symmetric interval SPSS prints)."""
-    z = float(norm.ppf(0.5 + level / 2))
+    z = critical_value(level)
     return median - z * se, median + z * se
 
 
@@ -456,7 +456,7 @@ def km_fit(
         surv_r = np.cumprod(1 - d_r / nrisk_r)
         terms = np.where(d_r > 0, d_r / (nrisk_r * (nrisk_r - d_r).astype(float)), 0.0)
     gw_r = np.cumsum(terms)  # inf from the time S reaches 0 (n at risk = events), as R
-    z = float(norm.ppf(0.5 + level / 2))
+    z = critical_value(level)
     lo_r, hi_r = _bands(surv_r, gw_r, z, conf_type)
 
     def fin(x: float | None) -> float | None:
@@ -538,8 +538,6 @@ def logrank(
     group at each distinct event time (sufficient statistics), so ties cost nothing extra: the
     work is (distinct event times) x (groups), not patients x event times.
     """
-    from scipy.stats import chi2 as chi2_dist
-
     tt = np.asarray(time, float)
     ee = np.asarray(event, int)
     labels = pd.Series(list(group)).astype(str).to_numpy()
@@ -566,7 +564,7 @@ def logrank(
     v = var[:-1, :-1]
     stat = float(diff @ np.linalg.pinv(v) @ diff)
     dof = int(np.linalg.matrix_rank(v))
-    return stat, dof, float(chi2_dist.sf(stat, dof))
+    return stat, dof, chi2_upper_tail(stat, dof)
 
 
 def convert_time_units(
