@@ -211,7 +211,7 @@ _PUBLIC: dict[str, str] = {
     "check_counts": "stats.proportions",
     "percent": "stats.proportions",
     "proportion_ci": "stats.proportions",
-    "Comparison": "stats.reconstruct",
+    "SurvivalComparison": "stats.reconstruct",
     "ReconstructedIPD": "stats.reconstruct",
     "ReconstructionError": "stats.reconstruct",
     "compare_with": "stats.reconstruct",

@@ -28,9 +28,9 @@ from comparators.evidence.ipd import (
 )
 from comparators.inputs import clean_text, parse_number
 from comparators.stats.reconstruct import (
-    Comparison,
     ReconstructedIPD,
     ReconstructionError,
+    SurvivalComparison,
     compare_with,
     reconstruct_ipd,
 )
@@ -126,7 +126,7 @@ def reconstruct(curve: pd.DataFrame, risk: pd.DataFrame,
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def compare(ipd_a: pd.DataFrame, ipd_b: pd.DataFrame, level: float) -> Comparison:
+def compare(ipd_a: pd.DataFrame, ipd_b: pd.DataFrame, level: float) -> SurvivalComparison:
     return compare_with(ipd_a, ipd_b, level=level,
                         names=("the current patient-level cohort", "the reconstructed arm"))
 

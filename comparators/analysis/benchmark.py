@@ -252,7 +252,7 @@ def pool_class(rows: pd.DataFrame, regimen_class: str, options: AnalysisOptions,
 
 
 @dataclass(frozen=True)
-class Comparison:
+class RateDifference:
     """A minus B in proportions, with its interval and the evidence from the same rule:
     `p` under a frequentist model (the p-value the interval inverts, or Fisher's for single
     arms), `prob_positive` = P(A - B > 0) under the Bayesian model (then `p` is None)."""
@@ -350,18 +350,18 @@ def _pool_interval(pool: ClassPool, options: AnalysisOptions) -> Callable[[], In
                              (pool.low, pool.high))
 
 
-def compare_pools(a: ClassPool, b: ClassPool, options: AnalysisOptions) -> Comparison:
+def compare_pools(a: ClassPool, b: ClassPool, options: AnalysisOptions) -> RateDifference:
     """Pooled class A minus pooled class B (module `_difference`): each pool's interval as
     shown, recomputed at other levels by the same model (its z or HKSJ t quantiles) for p."""
     diff, test = _difference(a.estimate, _pool_interval(a, options), a.posterior,
                              b.estimate, _pool_interval(b, options), b.posterior, options)
-    return Comparison(f"{a.short} vs {b.short}", "headline", a.regimen_class, b.regimen_class,
+    return RateDifference(f"{a.short} vs {b.short}", "headline", a.regimen_class, b.regimen_class,
                       a.estimate, b.estimate, diff.difference, diff.low, diff.high, diff.p,
                       test, a.k, b.k, a.n, b.n, diff.prob_positive, b.short)
 
 
 def compare_cohort_with_pool(cohort: pd.Series, pool: ClassPool, label: str,
-                             options: AnalysisOptions) -> Comparison:
+                             options: AnalysisOptions) -> RateDifference:
     """This cohort minus a pooled class that does not contain it: the cohort's Wilson
     interval (its Jeffreys posterior under the Bayesian model) against the pool's
     (module `_difference`)."""
@@ -374,13 +374,13 @@ def compare_cohort_with_pool(cohort: pd.Series, pool: ClassPool, label: str,
                              _pool_interval(pool, options), pool.posterior, options)
     target = pool.short if not options.include_cohort else (
         f"the other {pool.regimen_class} arms pooled (k = {pool.k})")
-    return Comparison(f"{label} vs {target}", "headline", label, pool.regimen_class,
+    return RateDifference(f"{label} vs {target}", "headline", label, pool.regimen_class,
                       k1 / n1, pool.estimate, diff.difference, diff.low, diff.high, diff.p,
                       test, 1, pool.k, n1, pool.n, diff.prob_positive, target)
 
 
 def compare_cohort_with_arm(cohort: pd.Series, arm: pd.Series,
-                            options: AnalysisOptions) -> Comparison:
+                            options: AnalysisOptions) -> RateDifference:
     """This cohort minus one comparator arm: Newcombe's hybrid score interval and Fisher's
     exact test (frequentist), or the difference of the two arms' Jeffreys posteriors."""
     k1, n1 = int(cohort["responders"]), int(cohort["evaluable"])
@@ -396,7 +396,7 @@ def compare_cohort_with_arm(cohort: pd.Series, arm: pd.Series,
         p, prob, test = fisher_exact_p(k1, n1, k2, n2), None, "Fisher exact test"
     key = str(arm["key"])
     name = str(arm["label"]) if "label" in arm else key
-    return Comparison(f"This cohort vs {name}", "trial", "This cohort", key, k1 / n1, k2 / n2,
+    return RateDifference(f"This cohort vs {name}", "trial", "This cohort", key, k1 / n1, k2 / n2,
                       d, lo, hi, p, test, 1, 1, n1, n2, prob, name)
 
 
@@ -414,8 +414,8 @@ class SubtypeBenchmark:
     fit: PooledProportion  # every included arm, this cohort too (secondary)
     class_pools: dict[str, ClassPool]
     cohort_key: str | None
-    headline: tuple[Comparison, ...]
-    comparisons: tuple[Comparison, ...]  # this cohort vs each comparator arm
+    headline: tuple[RateDifference, ...]
+    comparisons: tuple[RateDifference, ...]  # this cohort vs each comparator arm
     q_between: float | None
     q_between_df: int | None
     q_between_p: float | None
@@ -693,8 +693,8 @@ def benchmark_subtype(rows: pd.DataFrame, options: AnalysisOptions | None = None
 
     cohort = usable[usable["is_cohort"]]
     cohort_key = None if cohort.empty else str(cohort.iloc[0]["key"])
-    headline: list[Comparison] = []
-    per_arm: list[Comparison] = []
+    headline: list[RateDifference] = []
+    per_arm: list[RateDifference] = []
     reference = None
     if cohort_key is not None:
         c = cohort.iloc[0]

@@ -32,7 +32,7 @@ import pandas as pd
 from comparators.analysis.benchmark import (
     BenchmarkError,
     ClassPool,
-    Comparison,
+    RateDifference,
     SubtypeBenchmark,
     benchmark_subtype,
     class_order,
@@ -499,7 +499,7 @@ def _pool_phrase(pool: ClassPool, level: float, bayes: bool) -> str:
             f"{pool.n} patients)")
 
 
-def _difference_text(c: Comparison, level: float, bayes: bool) -> str:
+def _difference_text(c: RateDifference, level: float, bayes: bool) -> str:
     """'+28.1 percentage points (95% CI +3.6 to +46.7; p = 0.025)'."""
     kind = "CrI" if bayes else "CI"
     return (f"{100 * c.difference:+.1f} percentage points ({100 * level:g}% {kind} "

@@ -35,6 +35,7 @@ import pandas as pd
 import comparators.limits as limits
 from comparators.errors import InputError
 from comparators.inputs import parse_count, parse_number
+from comparators.stats.survival import logrank
 
 
 class ReconstructionError(InputError):
@@ -383,7 +384,7 @@ def _iterations(points: int) -> int:
 
 
 @dataclass(frozen=True)
-class Comparison:
+class SurvivalComparison:
     """Two-arm comparison of (pseudo-)IPD: log-rank test and Cox hazard ratio (b vs a)."""
 
     n_a: int
@@ -418,14 +419,13 @@ class Comparison:
 
 
 def compare_with(ipd_a: pd.DataFrame, ipd_b: pd.DataFrame, *, level: float = 0.95,
-                 names: tuple[str, str] = ("ipd_a", "ipd_b")) -> Comparison:
+                 names: tuple[str, str] = ("ipd_a", "ipd_b")) -> SurvivalComparison:
     """Log-rank test and Cox PH hazard ratio of arm b relative to arm a (lifelines, Efron ties).
 
     Refused (ReconstructionError) when an arm has no events or the hazard ratio has no finite
     estimate; ``names`` are the arms' names in those messages."""
     from lifelines import CoxPHFitter
     from lifelines.exceptions import ConvergenceError, ConvergenceWarning
-    from lifelines.statistics import logrank_test
 
     for name, ipd in zip(names, (ipd_a, ipd_b), strict=True):
         if not {"time", "event"} <= set(ipd.columns) or len(ipd) == 0:
@@ -433,7 +433,6 @@ def compare_with(ipd_a: pd.DataFrame, ipd_b: pd.DataFrame, *, level: float = 0.9
         if int(ipd["event"].sum()) == 0:
             raise ReconstructionError(
                 f"{name} has no events: a hazard ratio needs events in both arms")
-    lr = logrank_test(ipd_a["time"], ipd_b["time"], ipd_a["event"], ipd_b["event"])
     data = pd.DataFrame(
         {
             "time": np.concatenate([ipd_a["time"], ipd_b["time"]]).astype(float),
@@ -441,6 +440,7 @@ def compare_with(ipd_a: pd.DataFrame, ipd_b: pd.DataFrame, *, level: float = 0.9
             "arm_b": np.r_[np.zeros(len(ipd_a)), np.ones(len(ipd_b))],
         }
     )
+    lr = logrank(data["time"], data["event"], data["arm_b"])
     try:
         with warnings.catch_warnings():  # its convergence is judged below, from the estimate
             warnings.simplefilter("ignore", ConvergenceWarning)
@@ -452,7 +452,7 @@ def compare_with(ipd_a: pd.DataFrame, ipd_b: pd.DataFrame, *, level: float = 0.9
     low_col = [c for c in summ.index if c.startswith("exp(coef) lower")][0]
     high_col = [c for c in summ.index if c.startswith("exp(coef) upper")][0]
     numbers = [float(summ[c]) for c in ("exp(coef)", low_col, high_col, "p")]
-    numbers += [float(lr.test_statistic), float(lr.p_value)]
+    numbers += [lr.chi2, lr.p]
     # A hazard ratio whose interval reaches 0 or infinity (one arm's events all before the
     # other's, lifelines stops at a huge coefficient) is no estimate: say so instead.
     if not all(math.isfinite(v) for v in numbers) or not 0 < numbers[1] <= numbers[2] < 1e12 \
@@ -460,13 +460,13 @@ def compare_with(ipd_a: pd.DataFrame, ipd_b: pd.DataFrame, *, level: float = 0.9
         raise ReconstructionError(
             "the hazard ratio cannot be estimated from these two arms: the Cox model's "
             "coefficient runs off (the arms' events barely overlap in time)")
-    return Comparison(
+    return SurvivalComparison(
         n_a=len(ipd_a),
         n_b=len(ipd_b),
         events_a=int(ipd_a["event"].sum()),
         events_b=int(ipd_b["event"].sum()),
-        logrank_chi2=float(lr.test_statistic),
-        logrank_p=float(lr.p_value),
+        logrank_chi2=lr.chi2,
+        logrank_p=lr.p,
         hr=float(summ["exp(coef)"]),
         hr_low=float(summ[low_col]),
         hr_high=float(summ[high_col]),

@@ -230,17 +230,44 @@ class KMResult:
 
 
 @dataclass(frozen=True)
+class LogRankResult:
+    """The log-rank test across groups (R survdiff, rho = 0): chi-square, df, p, and the
+    observed and expected events per group (groups in order of first appearance)."""
+
+    chi2: float
+    df: int
+    p: float
+    groups: tuple[str, ...]
+    observed: tuple[float, ...]
+    expected: tuple[float, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"chi2": self.chi2, "df": self.df, "p": self.p}
+
+
+@dataclass(frozen=True)
 class KMGroupResult:
-    """Per-group Kaplan-Meier results plus a log-rank test across groups."""
+    """Per-group Kaplan-Meier results plus a log-rank test across groups (None for one group,
+    or when the test has no information)."""
 
     groups: tuple[KMResult, ...]
     group_col: str | None
-    logrank_chi2: float | None
-    logrank_df: int | None
-    logrank_p: float | None
+    logrank: LogRankResult | None
     level: float
     conf_type: str = "log"
     time_unit: str = "as given"
+
+    @property
+    def logrank_chi2(self) -> float | None:
+        return None if self.logrank is None else self.logrank.chi2
+
+    @property
+    def logrank_df(self) -> int | None:
+        return None if self.logrank is None else self.logrank.df
+
+    @property
+    def logrank_p(self) -> float | None:
+        return None if self.logrank is None else self.logrank.p
 
     def __getitem__(self, label: str) -> KMResult:
         for g in self.groups:
@@ -249,9 +276,6 @@ class KMGroupResult:
         raise KeyError(label)
 
     def to_dict(self) -> dict[str, Any]:
-        logrank = None
-        if self.logrank_chi2 is not None:
-            logrank = {"chi2": self.logrank_chi2, "df": self.logrank_df, "p": self.logrank_p}
         return {
             "group_col": self.group_col,
             "level": self.level,
@@ -259,7 +283,7 @@ class KMGroupResult:
             "conf_type_label": CONF_TYPES[self.conf_type],
             "time_unit": self.time_unit,
             "groups": [g.to_dict() for g in self.groups],
-            "logrank": logrank,
+            "logrank": None if self.logrank is None else self.logrank.to_dict(),
         }
 
     def to_frame(self) -> pd.DataFrame:
@@ -530,8 +554,8 @@ def logrank(
     time: Sequence[float] | np.ndarray | pd.Series,
     event: Sequence[int] | np.ndarray | pd.Series,
     group: Sequence[object] | np.ndarray | pd.Series,
-) -> tuple[float, int, float]:
-    """Log-rank chi-square, df and p across groups (R survdiff, rho = 0).
+) -> LogRankResult:
+    """Log-rank test across groups (R survdiff, rho = 0).
 
     chi2 = (O - E)' V^- (O - E) over the first G - 1 groups, with the hypergeometric variance
     V summed over the distinct event times. Computed from the numbers at risk and events per
@@ -542,7 +566,8 @@ def logrank(
     ee = np.asarray(event, int)
     labels = pd.Series(list(group)).astype(str).to_numpy()
     levels, first, g = np.unique(labels, return_index=True, return_inverse=True)
-    rank = np.argsort(np.argsort(first))  # groups in order of first appearance, as before
+    order = np.argsort(first)  # groups in order of first appearance
+    rank = np.argsort(order)
     g = rank[g]
     ng = levels.size
     is_event = ee == 1
@@ -564,7 +589,10 @@ def logrank(
     v = var[:-1, :-1]
     stat = float(diff @ np.linalg.pinv(v) @ diff)
     dof = int(np.linalg.matrix_rank(v))
-    return stat, dof, chi2_upper_tail(stat, dof)
+    p = chi2_upper_tail(stat, dof) if dof > 0 else math.nan
+    return LogRankResult(chi2=stat, df=dof, p=p, groups=tuple(str(x) for x in levels[order]),
+                         observed=tuple(float(x) for x in obs),
+                         expected=tuple(float(x) for x in exp))
 
 
 def convert_time_units(
@@ -617,7 +645,7 @@ def km_by_group(
     if group_col is None:
         one = km_fit(data[time_col], data[event_col], "all", level=level, conf_type=conf_type,
                      time_unit=label_unit)
-        return KMGroupResult((one,), None, None, None, None, level, conf_type, label_unit)
+        return KMGroupResult((one,), None, None, level, conf_type, label_unit)
     labels = list(dict.fromkeys(data[group_col].astype(str)))
     if len(labels) > limits.MAX_GROUPS:  # each group is a fit and a curve: bound before fitting
         raise SurvivalInputError(str(limits.too_many(
@@ -631,12 +659,10 @@ def km_by_group(
         for lab in labels
         for rows in [group_of == lab]
     )
-    chi2 = dof = p = None
-    if len(labels) >= 2:
-        chi2, dof, p = logrank(times, events, group_of)
-        if dof == 0:  # no information (e.g. every event at one time, all at risk): no test,
-            chi2 = dof = p = None  # as R's survdiff, which stops on the singular variance
-    return KMGroupResult(fits, group_col, chi2, dof, p, level, conf_type, label_unit)
+    test = logrank(times, events, group_of) if len(labels) >= 2 else None
+    if test is not None and test.df == 0:  # no information (e.g. every event at one time, all
+        test = None  # at risk): no test, as R's survdiff, which stops on the singular variance
+    return KMGroupResult(fits, group_col, test, level, conf_type, label_unit)
 
 
 # --------------------------------------------------------------------------------------------

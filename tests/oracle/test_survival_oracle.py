@@ -96,7 +96,11 @@ for (ds in unique(d$ds)) {
   if (length(unique(s$grp)) > 1) {
     sd <- survdiff(Surv(time, status) ~ grp, data = s)
     lr[[length(lr) + 1]] <- data.frame(ds = ds, chisq = sd$chisq,
-                                       df = length(sd$n) - 1)
+                                       df = length(sd$n) - 1,
+                                       groups = paste(sub("^grp=", "", names(sd$n)),
+                                                      collapse = ";"),
+                                       obs = paste(sprintf("%.17g", sd$obs), collapse = ";"),
+                                       exp = paste(sprintf("%.17g", sd$exp), collapse = ";"))
   }
 }
 write.csv(do.call(rbind, rows), "km.csv", row.names = FALSE)
@@ -170,8 +174,18 @@ def test_logrank_matches_survdiff(oracle: dict[str, pd.DataFrame]) -> None:
     mismatches = []
     for r in oracle["logrank"].itertuples(index=False):
         sub = data[data["ds"] == r.ds]
-        chi2, dof, _ = logrank(sub["time"], sub["status"], sub["grp"])
-        ok = math.isclose(chi2, r.chisq, rel_tol=1e-8, abs_tol=1e-10) and dof == r.df
+        test = logrank(sub["time"], sub["status"], sub["grp"])
+        chi2, dof = test.chi2, test.df
+        ours = {g: (o, e) for g, o, e in zip(test.groups, test.observed, test.expected,
+                                            strict=True)}
+        r_obs_exp = {g: (float(o), float(e)) for g, o, e in
+                     zip(str(r.groups).split(";"), str(r.obs).split(";"), str(r.exp).split(";"),
+                         strict=True)}
+        ok = (math.isclose(chi2, r.chisq, rel_tol=1e-8, abs_tol=1e-10) and dof == r.df
+              and ours.keys() == r_obs_exp.keys()
+              and all(ours[g][0] == r_obs_exp[g][0]
+                      and math.isclose(ours[g][1], r_obs_exp[g][1], rel_tol=1e-10)
+                      for g in ours))
         if not ok:
             mismatches.append(f"{r.ds}: app chi2 {chi2} df {dof}, R {r.chisq} df {r.df}")
         TALLY[("log-rank vs survdiff", "agree" if ok else "MISMATCH")] += 1
