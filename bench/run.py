@@ -69,7 +69,8 @@ def pooling_figures() -> list[tuple]:
     from statsmodels.stats.meta_analysis import combine_effects
 
     import comparators.limits as limits
-    from comparators.stats.pooling import effect_sizes, fit_glmm, fit_model, pool_proportions
+    from comparators.stats.effect_sizes import effect_sizes
+    from comparators.stats.pooling import fit_glmm, fit_model, pool_proportions
 
     rng = np.random.default_rng(20231)
     n = rng.integers(10, 120, 10_000)

@@ -53,7 +53,8 @@ from comparators.stats.bayes_pooling import (
     bayes_pool,
     predictive_beta_prior,
 )
-from comparators.stats.pooling import PooledProportion, pool_proportions
+from comparators.stats.pooled_result import PooledProportion
+from comparators.stats.pooling import pool_proportions
 from comparators.vocab import METHOD_NAMES, METHOD_SHORT, METHODS
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -42,14 +42,12 @@ from comparators.stats.differences import (
     square_and_add,
     tabulate_scale,
 )
+from comparators.stats.effect_sizes import back_transform, cochran_q
 from comparators.stats.fisher import fisher_exact_p
-from comparators.stats.pooling import (
-    PooledProportion,
-    back_transform,
-    cochran_q,
-    pool_proportions,
-)
+from comparators.stats.pooled_result import PooledProportion
+from comparators.stats.pooling import pool_proportions
 from comparators.stats.proportions import ProportionCI, interval_bounds, proportion_ci
+from comparators.stats.serialise import json_number
 from comparators.vocab import (
     AGGREGATE_SUBTYPES,
     CI_METHODS,
@@ -200,16 +198,9 @@ class ClassPool:
     def to_dict(self) -> dict[str, Any]:
         f = self.fit
         return {"class": self.regimen_class, "k": int(self.k), "events": int(self.events),
-                "n": int(self.n), "estimate": _num(f.estimate), "low": _num(f.low),
-                "high": _num(f.high), "tau2": _num(f.tau2), "i2": _num(f.i2),
+                "n": int(self.n), "estimate": json_number(f.estimate), "low": json_number(f.low),
+                "high": json_number(f.high), "tau2": json_number(f.tau2), "i2": json_number(f.i2),
                 "includes_cohort": bool(self.includes_cohort), "estimable": self.estimable}
-
-
-def _num(x: Any) -> float | None:
-    if x is None or x is pd.NA:
-        return None
-    xf = float(x)
-    return xf if math.isfinite(xf) else None
 
 
 def arm_interval(events: int, n: int, method: str) -> IntervalAt:
@@ -484,11 +475,11 @@ class SubtypeBenchmark:
             "classes": [p.to_dict() for p in self.class_pools.values()],
             "cohort_reference": None if ref is None else ref.to_dict(),
             "overall": {"k": f.k, "events": int(self.rows["responders"].sum()),
-                        "n": int(self.rows["evaluable"].sum()), "estimate": _num(f.estimate),
-                        "low": _num(f.low), "high": _num(f.high), "tau2": _num(f.tau2),
-                        "i2": _num(f.i2), "pi_low": _num(f.pi_low), "pi_high": _num(f.pi_high)},
-            "q_between": _num(self.q_between), "q_between_df": self.q_between_df,
-            "q_between_p": _num(self.q_between_p),
+                        "n": int(self.rows["evaluable"].sum()),
+                        **{key: json_number(getattr(f, key)) for key in
+                           ("estimate", "low", "high", "tau2", "i2", "pi_low", "pi_high")}},
+            "q_between": json_number(self.q_between), "q_between_df": self.q_between_df,
+            "q_between_p": json_number(self.q_between_p),
             "comparisons": [{"what": c.what, "difference": c.difference, "low": c.low,
                              "high": c.high, "p": c.p, "prob_positive": c.prob_positive,
                              "test": c.test} for c in self.headline],

@@ -55,7 +55,7 @@ from comparators.evidence.labels import (
 )
 from comparators.reports.export import renderable_text
 from comparators.reports.markup import md_escape  # the one escaping helper (re-exported)
-from comparators.stats.pooling import PooledProportion
+from comparators.stats.pooled_result import PooledProportion
 from comparators.stats.proportions import percent
 from comparators.vocab import (
     APP_VERSION,

@@ -47,24 +47,26 @@ from scipy.special import ndtr
 
 import comparators.limits as limits
 from comparators.stats.bayes import BetaPrior
-from comparators.stats.pooling import (
-    PooledProportion,
+from comparators.stats.effect_sizes import (
     PoolingInputError,
-    StudyEstimate,
-    SubgroupResult,
-    _as_counts,
-    _check_choice,
-    _check_level,
-    _exact_summed,
-    _not_estimable,
-    _not_estimable_note,
-    _num,
-    _study_ci,
-    _validate_labels,
+    as_counts,
     back_transform,
+    check_choice,
+    check_level,
     cochran_q,
     effect_sizes,
+    validate_labels,
 )
+from comparators.stats.pooled_result import (
+    PooledProportion,
+    StudyEstimate,
+    SubgroupResult,
+    not_estimable_pool,
+    not_estimable_reason,
+    not_estimable_subgroup,
+    study_interval,
+)
+from comparators.stats.serialise import json_number
 from comparators.vocab import MEASURES, bayes_method_labels
 
 TAU_PRIORS: dict[str, str] = {
@@ -120,7 +122,7 @@ class BayesPrior:
     mu_sd: float | None = None
 
     def __post_init__(self) -> None:
-        _check_choice(self.tau_prior, TAU_PRIORS, "tau prior")
+        check_choice(self.tau_prior, TAU_PRIORS, "tau prior")
         object.__setattr__(self, "tau_scale", _positive(self.tau_scale, "tau scale",
                                                         MAX_TAU_SCALE))
         if isinstance(self.mu_mean, bool) or not isinstance(self.mu_mean, int | float) \
@@ -166,7 +168,7 @@ class BayesOptions:
     likelihood: str = "normal"
 
     def __post_init__(self) -> None:
-        _check_choice(self.likelihood, LIKELIHOODS, "likelihood")
+        check_choice(self.likelihood, LIKELIHOODS, "likelihood")
 
     def labels(self) -> tuple[str, str, str]:
         """(METHODS-, METHOD_NAMES-, METHOD_SHORT-style) labels for the prior actually used."""
@@ -422,14 +424,15 @@ class ShrunkStudy:
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
-            "study": self.study, "events": self.events, "n": self.n, "yi": _num(self.yi),
-            "vi": _num(self.vi), "shrunk_estimate": _num(self.median),
-            "shrunk_low": _num(self.low), "shrunk_high": _num(self.high),
-            "theta_median": _num(self.theta_median), "theta_low": _num(self.theta_low),
-            "theta_high": _num(self.theta_high),
+            "study": self.study, "events": self.events, "n": self.n, "yi": json_number(self.yi),
+            "vi": json_number(self.vi), "shrunk_estimate": json_number(self.median),
+            "shrunk_low": json_number(self.low), "shrunk_high": json_number(self.high),
+            "theta_median": json_number(self.theta_median),
+            "theta_low": json_number(self.theta_low),
+            "theta_high": json_number(self.theta_high),
         }
         if self.p_exchangeable is not None:
-            out["p_exchangeable"] = _num(self.p_exchangeable)
+            out["p_exchangeable"] = json_number(self.p_exchangeable)
         return out
 
 
@@ -564,7 +567,7 @@ class BayesPosterior:
     def interval(self, what: str = "mu", level: float | None = None,
                  kind: str = "central") -> tuple[float, float]:
         """Credible interval of 'mu', 'tau', 'pred' or a study index, 'central' or 'shortest'."""
-        lev = self.level if level is None else _check_level(level)
+        lev = self.level if level is None else check_level(level)
         dist = self._dist(what)
         if kind == "shortest":
             return _shortest(dist, lev)
@@ -618,13 +621,14 @@ class BayesPosterior:
         out: dict[str, Any] = {
             "k": self.k, "likelihood": self.likelihood, "measure": self.measure,
             "level": self.level, "prior": self.prior_text,
-            "estimate": _num(self.estimate), "low": _num(self.low), "high": _num(self.high),
-            "pi_low": _num(self.pi_low), "pi_high": _num(self.pi_high),
-            "mu_median": _num(self.mu_median), "mu_low": _num(self.mu_low),
-            "mu_high": _num(self.mu_high), "tau_median": _num(self.tau_median),
-            "tau_low": _num(self.tau_low), "tau_high": _num(self.tau_high),
-            "tau2": _num(self.tau2_median), "pred_median": _num(self.pred_median),
-            "pred_low": _num(self.pred_low), "pred_high": _num(self.pred_high),
+            "estimate": json_number(self.estimate), "low": json_number(self.low),
+            "high": json_number(self.high),
+            "pi_low": json_number(self.pi_low), "pi_high": json_number(self.pi_high),
+            "mu_median": json_number(self.mu_median), "mu_low": json_number(self.mu_low),
+            "mu_high": json_number(self.mu_high), "tau_median": json_number(self.tau_median),
+            "tau_low": json_number(self.tau_low), "tau_high": json_number(self.tau_high),
+            "tau2": json_number(self.tau2_median), "pred_median": json_number(self.pred_median),
+            "pred_low": json_number(self.pred_low), "pred_high": json_number(self.pred_high),
             "studies": [s.to_dict() for s in self.studies], "notes": list(self.notes),
         }
         if self.p_exchangeable is not None:
@@ -924,7 +928,7 @@ def _check_options(prior: BayesPrior | None, likelihood: str) -> BayesPrior:
         prior = DEFAULT_PRIOR
     if not isinstance(prior, BayesPrior):
         raise BayesPoolingInputError("prior must be a BayesPrior")
-    _check_choice(likelihood, LIKELIHOODS, "likelihood")
+    check_choice(likelihood, LIKELIHOODS, "likelihood")
     return prior
 
 
@@ -950,11 +954,11 @@ def bayes_pool(
     information at ORR 50 % (variance 1 / (p (1 - p)) = 4; Neuenschwander et al. 2016).
     """
     prior = _check_options(prior, likelihood)
-    measure = _check_choice(measure, MEASURES, "measure")
-    level = _check_level(level)
-    x, m = _as_counts(events, n)
+    measure = check_choice(measure, MEASURES, "measure")
+    level = check_level(level)
+    x, m = as_counts(events, n)
     k = x.size
-    names = _validate_labels(studies, k, "studies", unique=True)
+    names = validate_labels(studies, k, "studies", unique=True)
     if np.any(m > MAX_N):
         raise BayesPoolingInputError(f"n must be at most {MAX_N:,} per study")
     if isinstance(p_exchangeable, bool) or not isinstance(p_exchangeable, int | float) \
@@ -1053,7 +1057,7 @@ def bayes_meta(
     Proportion-scale fields are left as the identity (measure 'generic').
     """
     prior = _check_options(prior, "normal")
-    level = _check_level(level)
+    level = check_level(level)
     y = np.asarray(yi, dtype=float)
     s = np.asarray(sei, dtype=float)
     if y.ndim != 1 or y.shape != s.shape or y.size == 0:
@@ -1062,7 +1066,7 @@ def bayes_meta(
         raise BayesPoolingInputError(f"at most {MAX_STUDIES_NORMAL:,} studies")
     if not (np.all(np.isfinite(y)) and np.all(np.isfinite(s)) and np.all(s > 0)):
         raise BayesPoolingInputError("yi must be finite and sei finite and positive")
-    names = _validate_labels(studies, y.size, "studies", unique=True)
+    names = validate_labels(studies, y.size, "studies", unique=True)
     v = s**2
     mu_d, tau_d, pred_d, theta_d, weights, notes = _fit_normal(y, v, prior)
     probs = np.array([0.5, (1 - level) / 2, (1 + level) / 2])
@@ -1153,11 +1157,13 @@ class BayesPooledProportion(PooledProportion):
         if post is None:
             return out
         out.update({"likelihood": post.likelihood, "prior": post.prior_text,
-                    "tau_median": _num(post.tau_median), "tau_low": _num(post.tau_low),
-                    "tau_high": _num(post.tau_high)})
+                    "tau_median": json_number(post.tau_median),
+                    "tau_low": json_number(post.tau_low),
+                    "tau_high": json_number(post.tau_high)})
         for row, shrunk in zip(out["studies"], post.studies, strict=True):
-            row.update({"shrunk_estimate": _num(shrunk.median), "shrunk_low": _num(shrunk.low),
-                        "shrunk_high": _num(shrunk.high)})
+            row.update({"shrunk_estimate": json_number(shrunk.median),
+                        "shrunk_low": json_number(shrunk.low),
+                        "shrunk_high": json_number(shrunk.high)})
         return out
 
 
@@ -1189,16 +1195,16 @@ def pool_bayes(
     opts = options if options is not None else BayesOptions()
     if not isinstance(opts, BayesOptions):
         raise BayesPoolingInputError("bayes options must be a BayesOptions")
-    measure = _check_choice(measure, MEASURES, "measure")
-    level = _check_level(level)
-    x, m = _as_counts(events, n)
+    measure = check_choice(measure, MEASURES, "measure")
+    level = check_level(level)
+    x, m = as_counts(events, n)
     k = x.size
-    names = _validate_labels(studies, k, "studies", unique=True)
-    glabels = _validate_labels(groups, k, "groups", unique=False) if groups is not None else None
+    names = validate_labels(studies, k, "studies", unique=True)
+    glabels = validate_labels(groups, k, "groups", unique=False) if groups is not None else None
     prior_ok = opts.likelihood == "binomial" and opts.prior.mu_sd is not None
 
     def sparse(xs: np.ndarray, ms: np.ndarray) -> str | None:
-        return None if prior_ok else _not_estimable(xs, ms)
+        return None if prior_ok else not_estimable_reason(xs, ms)
 
     subgroups: tuple[SubgroupResult, ...] = ()
     gnotes: list[str] = []
@@ -1209,13 +1215,8 @@ def pool_bayes(
             xs, ms = x[idx], m[idx]
             why = sparse(xs, ms)
             if why is not None:
-                ci = _exact_summed(xs, ms, level)
-                note = _not_estimable_note(why, xs, ms, ci, what=f"subgroup {g}:")
-                out.append(SubgroupResult(group=g, k=int(idx.size), estimate=ci.estimate,
-                                          low=ci.low, high=ci.high, tau2=None, i2=None, q=None,
-                                          estimable=False, events=int(xs.sum()),
-                                          n=int(ms.sum()), method_used="exact", notes=(note,)))
-                gnotes.append(note)
+                out.append(not_estimable_subgroup(g, why, xs, ms, level))
+                gnotes.extend(out[-1].notes)
                 continue
             sub = bayes_pool(xs, ms, None, measure, opts.likelihood, opts.prior, level)
             sq, _, _ = _cochran_q(xs, ms, measure)
@@ -1228,22 +1229,12 @@ def pool_bayes(
                       "(the between-subgroup Q test is frequentist and is not reported)")
     why = sparse(x, m)
     if why is not None:
-        ci = _exact_summed(x, m, level)
-        rows = tuple(
-            StudyEstimate(study=names[i], events=int(x[i]), n=int(m[i]), estimate=c.estimate,
-                          low=c.low, high=c.high, weight=float(100 * m[i] / m.sum()))
-            for i in range(k) for c in [_study_ci(int(x[i]), int(m[i]), study_ci, level)])
-        notes = [_not_estimable_note(why, x, m, ci),
-                 "the Bayesian model was not fitted (with a binomial likelihood and a normal "
-                 "prior on mu it can be); study weights are shares of the patients"]
+        model_note = ("the Bayesian model was not fitted (with a binomial likelihood and a "
+                      "normal prior on mu it can be); study weights are shares of the patients")
         return BayesPooledProportion(
-            k=k, measure=measure, method="BAYES", hksj=False, level=level,
-            estimate=ci.estimate, low=ci.low, high=ci.high, pi_low=None, pi_high=None,
-            tau2=None, i2=None, i2_low=None, i2_high=None, h2=None, q=None, q_df=k - 1,
-            q_p=None, studies=rows, subgroups=subgroups, corrected=(),
-            notes=tuple(dict.fromkeys(notes + gnotes)), fit=None, estimable=False,
-            method_used="exact", events=int(x.sum()), n=int(m.sum()), posterior=None,
-            options=opts)
+            measure=measure, method="BAYES", hksj=False, subgroups=subgroups, posterior=None,
+            options=opts,
+            **not_estimable_pool(why, x, m, names, study_ci, level, [model_note, *gnotes]))
 
     post = bayes_pool(x, m, names, measure, opts.likelihood, opts.prior, level)
     notes = list(post.notes)
@@ -1258,7 +1249,7 @@ def pool_bayes(
     rows = tuple(
         StudyEstimate(study=names[i], events=int(x[i]), n=int(m[i]), estimate=c.estimate,
                       low=c.low, high=c.high, weight=float(post.weights[i]))
-        for i in range(k) for c in [_study_ci(int(x[i]), int(m[i]), study_ci, level)])
+        for i in range(k) for c in [study_interval(int(x[i]), int(m[i]), study_ci, level)])
     corrected: tuple[str, ...] = ()
     if opts.likelihood == "normal":
         es = effect_sizes(x, m, measure)

@@ -59,7 +59,8 @@ import comparators.limits as limits
 from comparators.errors import InputError
 from comparators.inputs import parse_level
 from comparators.stats.distributions import critical_value
-from comparators.stats.pooling import EffectSizes, fit_model
+from comparators.stats.effect_sizes import EffectSizes
+from comparators.stats.pooling import fit_model
 from comparators.vocab import HKSJ_VARIANTS, METHOD_NAMES
 
 Scale = Literal["log", "months"]
