@@ -196,7 +196,7 @@ def bound_figures() -> list[tuple]:
 
 def bayes_figures() -> list[tuple]:
     """One Bayesian fit of 10 arms (budget 50 ms), beside REML on the same arms."""
-    from comparators.stats.bayes_pooling import bayes_pool
+    from comparators.stats.bayes_pooling import fit_bayes
     from comparators.stats.pooling import pool_proportions
 
     rng = np.random.default_rng(20261201)
@@ -205,10 +205,10 @@ def bayes_figures() -> list[tuple]:
     t_reml = median_time(lambda: pool_proportions(events, n, method="REML"), repeat=7)
     rows = []
     for likelihood in ("normal", "binomial"):
-        t = median_time(lambda lik=likelihood: bayes_pool(events, n, likelihood=lik), repeat=7)
+        t = median_time(lambda lik=likelihood: fit_bayes(events, n, likelihood=lik), repeat=7)
         rows.append((f"Bayesian fit, 10 arms, {likelihood} likelihood", t,
                      "pool_proportions REML, same arms", t_reml, "< 0.05 s", t < 0.05))
-    t = median_time(lambda: bayes_pool(events, n, likelihood="binomial",
+    t = median_time(lambda: fit_bayes(events, n, likelihood="binomial",
                                        prior=__import__("comparators").BayesPrior(mu_sd=2.0),
                                        p_exchangeable=0.5), repeat=7)
     rows.append(("EXNEX fit, 10 units", t, "pool_proportions REML, same arms", t_reml,

@@ -153,7 +153,7 @@ _PUBLIC: dict[str, str] = {
     "BayesPosterior": "stats.bayes_pooling",
     "BayesPrior": "stats.bayes_pooling",
     "bayes_meta": "stats.bayes_pooling",
-    "bayes_pool": "stats.bayes_pooling",
+    "fit_bayes": "stats.bayes_pooling",
     "predictive_beta_prior": "stats.bayes_pooling",
     "BetaPosterior": "stats.bayes",
     "BetaPrior": "stats.bayes",

@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any
 
 import numpy as np
@@ -192,7 +192,7 @@ class ClassPool:
         if post is None:
             return jeffreys_posterior(self.events, self.n)
         n = np.array([s.n for s in self.fit.studies])
-        return tabulate_scale(post.mu_cdf, post.mu_quantile,
+        return tabulate_scale(partial(post.cdf, "mu"), partial(post.quantile, "mu"),
                               lambda y: back_transform(y, post.measure, n))
 
     def to_dict(self) -> dict[str, Any]:

@@ -495,14 +495,18 @@ class BayesPosterior:
         return self.tau_median**2
 
     # -- density / distribution / quantile functions (bayesmeta's d/p/qposterior) ---------
-    def mu_density(self, x: Any) -> np.ndarray:
-        return self._mu.pdf(np.asarray(x, dtype=float))
+    def density(self, what: str, x: Any) -> np.ndarray:
+        """Marginal posterior density of `what` at x: 'mu' (the mean), 'tau' (the
+        heterogeneity), 'pred' (a new arm's theta) or a study index as a string ('0', ...)."""
+        return self._dist(what).pdf(np.asarray(x, dtype=float))
 
-    def mu_cdf(self, x: Any) -> np.ndarray:
-        return self._mu.cdf(np.asarray(x, dtype=float))
+    def cdf(self, what: str, x: Any) -> np.ndarray:
+        """Marginal posterior distribution function of `what` (as in `density`) at x."""
+        return self._dist(what).cdf(np.asarray(x, dtype=float))
 
-    def mu_quantile(self, p: Any) -> np.ndarray:
-        return self._mu.ppf(np.asarray(p, dtype=float))
+    def quantile(self, what: str, p: Any) -> np.ndarray:
+        """Marginal posterior quantile of `what` (as in `density`) at probability p."""
+        return self._dist(what).ppf(np.asarray(p, dtype=float))
 
     def joint_density(self, mu: Any, tau: Any) -> np.ndarray:
         """Joint posterior density p(mu, tau | data) (bayesmeta's dposterior(tau, mu)).
@@ -531,24 +535,6 @@ class BayesPosterior:
                 np.sqrt(2 * math.pi * var)
         return np.where(tau_a.ravel() < 0, 0.0, out).reshape(mu_a.shape)
 
-    def tau_density(self, x: Any) -> np.ndarray:
-        return self._tau.pdf(np.asarray(x, dtype=float))
-
-    def tau_cdf(self, x: Any) -> np.ndarray:
-        return self._tau.cdf(np.asarray(x, dtype=float))
-
-    def tau_quantile(self, p: Any) -> np.ndarray:
-        return self._tau.ppf(np.asarray(p, dtype=float))
-
-    def pred_quantile(self, p: Any) -> np.ndarray:
-        return self._pred.ppf(np.asarray(p, dtype=float))
-
-    def pred_cdf(self, x: Any) -> np.ndarray:
-        return self._pred.cdf(np.asarray(x, dtype=float))
-
-    def theta_quantile(self, i: int, p: Any) -> np.ndarray:
-        return self._theta[i].ppf(np.asarray(p, dtype=float))
-
     def _dist(self, what: str) -> _Dist:
         named = {"mu": self._mu, "tau": self._tau, "pred": self._pred}
         if what in named:
@@ -561,8 +547,7 @@ class BayesPosterior:
     def summary(self, what: str) -> dict[str, float]:
         """Mean and sd of 'mu', 'tau', 'pred' or a study index as a string ('0', '1', ...)."""
         mean, sd = self._dist(what).mean_sd()
-        dist = self._dist(what)
-        return {"mean": mean, "sd": sd, "median": float(dist.ppf(np.array([0.5]))[0])}
+        return {"mean": mean, "sd": sd, "median": float(self.quantile(what, [0.5])[0])}
 
     def interval(self, what: str = "mu", level: float | None = None,
                  kind: str = "central") -> tuple[float, float]:
@@ -932,7 +917,7 @@ def _check_options(prior: BayesPrior | None, likelihood: str) -> BayesPrior:
     return prior
 
 
-def bayes_pool(
+def fit_bayes(
     events: Sequence[int] | np.ndarray,
     n: Sequence[int] | np.ndarray,
     studies: Sequence[str] | None = None,
@@ -1097,7 +1082,7 @@ def _refit(data: tuple[Any, ...], prior: BayesPrior) -> BayesPosterior:
         _, y, s, names, level = data
         return bayes_meta(y, s, list(names), prior, level)
     _, x, m, names, measure, likelihood, level, p_ex, nex_mean, nex_sd = data
-    return bayes_pool(x, m, list(names), measure, likelihood, prior, level, p_ex, nex_mean,
+    return fit_bayes(x, m, list(names), measure, likelihood, prior, level, p_ex, nex_mean,
                       nex_sd)
 
 
@@ -1112,7 +1097,7 @@ def predictive_beta_prior(posterior: BayesPosterior) -> BetaPrior:
     if posterior.measure == "generic":
         raise BayesPoolingInputError("a Beta prior needs a posterior of proportions")
     p = (np.arange(4000) + 0.5) / 4000
-    props = back_transform(posterior.pred_quantile(p), posterior.measure, posterior._n_all)
+    props = back_transform(posterior.quantile("pred", p), posterior.measure, posterior._n_all)
     mean, var = float(props.mean()), float(props.var())
     if not 0 < mean < 1 or var <= 0 or var >= mean * (1 - mean):
         raise BayesPoolingInputError("the predictive distribution has no Beta equivalent")
@@ -1218,7 +1203,7 @@ def pool_bayes(
                 out.append(not_estimable_subgroup(g, why, xs, ms, level))
                 gnotes.extend(out[-1].notes)
                 continue
-            sub = bayes_pool(xs, ms, None, measure, opts.likelihood, opts.prior, level)
+            sub = fit_bayes(xs, ms, None, measure, opts.likelihood, opts.prior, level)
             sq, _, _ = _cochran_q(xs, ms, measure)
             out.append(SubgroupResult(group=g, k=int(idx.size), estimate=sub.estimate,
                                       low=sub.low, high=sub.high, tau2=sub.tau2_median,
@@ -1236,7 +1221,7 @@ def pool_bayes(
             options=opts,
             **not_estimable_pool(why, x, m, names, study_ci, level, [model_note, *gnotes]))
 
-    post = bayes_pool(x, m, names, measure, opts.likelihood, opts.prior, level)
+    post = fit_bayes(x, m, names, measure, opts.likelihood, opts.prior, level)
     notes = list(post.notes)
     if hksj:
         notes.append("the Hartung-Knapp-Sidik-Jonkman adjustment does not apply to the Bayesian "
@@ -1268,5 +1253,5 @@ def pool_bayes(
 __all__ = [
     "DEFAULT_PRIOR", "LIKELIHOODS", "TAU_PRIORS", "BayesOptions", "BayesPooledProportion",
     "BayesPoolingInputError", "BayesPosterior", "BayesPrior", "ShrunkStudy", "bayes_meta",
-    "bayes_pool", "pool_bayes", "predictive_beta_prior",
+    "fit_bayes", "pool_bayes", "predictive_beta_prior",
 ]
