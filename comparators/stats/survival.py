@@ -83,12 +83,13 @@ class SurvivalInputError(InputError):
 
 @dataclass(frozen=True)
 class LandmarkResult:
-    """S(t) at one time with its pointwise confidence interval."""
+    """S(t) at one time with its pointwise confidence interval, as R survival's
+    summary(survfit, times): 1 to 1 while S(t) = 1, no interval (None, R's NA) once S(t) = 0."""
 
     time: float
     survival: float
-    low: float
-    high: float
+    low: float | None
+    high: float | None
     se: float
     n_at_risk: int
     conf_type: str
@@ -214,14 +215,12 @@ class KMResult:
         s = float(self.survival[idx])
         gw = _greenwood_sum(self, idx)
         z = critical_value(self.level)
-        low, high = _band(s, gw, z, ctype)  # type: ignore[arg-type]
-        if s <= 0:
-            low = high = 0.0
+        low, high = (1.0, 1.0) if s >= 1 else _band(s, gw, z, ctype)  # type: ignore[arg-type]
         return LandmarkResult(
             time=float(t),
             survival=s,
-            low=low,
-            high=high,
+            low=low if math.isfinite(low) else None,
+            high=high if math.isfinite(high) else None,
             se=s * math.sqrt(gw) if math.isfinite(gw) else 0.0,
             n_at_risk=self.at_risk([t])[0],
             conf_type=ctype,  # type: ignore[arg-type]

@@ -191,3 +191,36 @@ def test_logrank_matches_survdiff(oracle: dict[str, pd.DataFrame]) -> None:
         TALLY[("log-rank vs survdiff", "agree" if ok else "MISMATCH")] += 1
     assert len(oracle["logrank"]) >= 4
     assert not mismatches, "\n".join(mismatches)
+
+
+LANDMARK_R = """
+library(survival)
+d <- read.csv("landmark_data.csv")
+out <- list()
+for (ct in c("log", "log-log", "plain")) {
+  s <- summary(survfit(Surv(time, status) ~ 1, data = d, conf.type = ct),
+               times = c(0, 0.5, 2, 5, 6), extend = TRUE)
+  out[[ct]] <- data.frame(conf = ct, t = s$time, surv = s$surv, lower = s$lower,
+                          upper = s$upper)
+}
+write.csv(do.call(rbind, out), "landmarks.csv", row.names = FALSE)
+"""
+
+
+def test_landmark_interval_matches_r_summary_including_s_at_1_and_0() -> None:
+    # R's summary(survfit, times) gives the interval 1-1 while S = 1 and NA once S = 0 (the
+    # last patient's event at 5): the app shows no interval there, not 0-0.
+    data = pd.DataFrame({"time": [1.0, 2.0, 3.0, 5.0], "status": [1, 1, 0, 1]})
+    r = run_r(LANDMARK_R, {"landmark_data": data}, ["landmarks"])["landmarks"]
+    assert r["lower"].isna().sum() == 6  # t = 5 and 6 under each of the three types
+    for row in r.itertuples(index=False):
+        fit = km_fit(data["time"], data["status"], conf_type=row.conf)
+        lm = fit.landmark(row.t)
+        assert lm.survival == pytest.approx(row.surv, abs=1e-12)
+        for ours, theirs in ((lm.low, row.lower), (lm.high, row.upper)):
+            if math.isnan(theirs):
+                assert ours is None, (row.conf, row.t)
+            else:
+                assert ours == pytest.approx(theirs, rel=1e-9), (row.conf, row.t)
+        TALLY[("landmark S(t) interval vs summary.survfit", "agree")] += 1
+
