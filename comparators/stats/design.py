@@ -805,6 +805,15 @@ def oc_curve(
 # --------------------------------------------------------------------------- single stage
 
 
+#: How a single-stage design meets its nominal alpha and power (single_stage_design's `rule`).
+SINGLE_STAGE_RULES: dict[str, str] = {
+    "exact": "attained alpha at most the nominal alpha and attained power at least the nominal "
+             "power",
+    "table": "attained alpha and power that round to the nominal values at three decimals, "
+             "the rule of A'Hern's printed tables",
+}
+
+
 @dataclass(frozen=True)
 class SingleStageDesign:
     """A'Hern exact single-stage design: the drug is promising if >= ``r`` of ``n`` respond."""
@@ -817,13 +826,14 @@ class SingleStageDesign:
     p1: float
     nominal_alpha: float
     nominal_beta: float
+    rule: str = "exact"  # a SINGLE_STAGE_RULES key
 
     @property
     def reject_if_at_most(self) -> int:
         """Simon/clinfun convention: the drug is rejected if <= this many respond."""
         return self.r - 1
 
-    def to_dict(self) -> dict[str, float | int]:
+    def to_dict(self) -> dict[str, float | int | str]:
         d = asdict(self)
         d["reject_if_at_most"] = self.reject_if_at_most
         return d
@@ -834,8 +844,13 @@ class SingleStageDesign:
             f"one-sided alpha {self.nominal_alpha:g}, power {_pct(1 - self.nominal_beta)}): "
             f"enrol {self.n} patients; the drug is considered promising if {self.r} or more "
             f"respond and rejected if {self.reject_if_at_most} or fewer respond. Attained "
-            f"alpha {self.alpha:.3f}; attained power {_pct(self.power)}."
+            f"alpha {self.alpha:.3f}; attained power {_pct(self.power)}. Rule: "
+            f"{SINGLE_STAGE_RULES[self.rule]}."
         )
+
+
+#: Just under half a unit of the third decimal: what "rounds to the nominal value" allows.
+_TABLE_ROUNDING = 0.0005 - 1e-12
 
 
 def _smallest_r_at_level(n: np.ndarray, p0: float, alpha: float) -> np.ndarray:
@@ -857,22 +872,35 @@ def _smallest_r_at_level(n: np.ndarray, p0: float, alpha: float) -> np.ndarray:
 
 
 def single_stage_design(
-    p0: float, p1: float, alpha: float = 0.05, beta: float = 0.2, nmax: int = 5000
+    p0: float, p1: float, alpha: float = 0.05, beta: float = 0.2, nmax: int = 5000,
+    rule: str = "exact",
 ) -> SingleStageDesign:
     """A'Hern (2001): the smallest n for which some r has P(X >= r | p0) <= alpha and
     P(X >= r | p1) >= 1 - beta (exact binomial). For each n the smallest r meeting the alpha
-    constraint is taken, since it maximises power."""
+    constraint is taken, since it maximises power.
+
+    ``rule="exact"`` holds both constraints exactly; ``rule="table"`` accepts attained values
+    that round to the nominal ones at three decimals (alpha < nominal + 0.0005, power >=
+    nominal - 0.0005), the rule behind A'Hern's printed tables, whose cells can therefore be
+    a few patients smaller than the exact rule's.
+    """
     p0, p1 = _check_p0_p1(p0, p1)
     alpha = _check_error_rate("alpha", alpha)
     beta = _check_error_rate("beta", beta)
     nmax = _check_int("nmax", nmax, 1, 100_000)
+    if rule not in SINGLE_STAGE_RULES:
+        raise DesignInputError(f"rule must be one of {', '.join(SINGLE_STAGE_RULES)}, "
+                               f"got {rule!r}")
+    # what the rule accepts: 0.0505 would print as 0.051 and 0.7995 as 0.800
+    slack = _TABLE_ROUNDING if rule == "table" else 0.0
+    alpha_ok, power_ok = alpha + slack, 1 - beta - slack
     # Neyman-Pearson: if even the randomised most powerful test on nmax patients falls short,
     # no design exists (searching every n up to 5000 to find that out cost seconds).
-    if _most_powerful_power(p0, p1, alpha, nmax) >= 1 - beta:
+    if _most_powerful_power(p0, p1, alpha_ok, nmax) >= power_ok:
         n = np.arange(1, nmax + 1)
-        r = _smallest_r_at_level(n, p0, alpha)
+        r = _smallest_r_at_level(n, p0, alpha_ok)
         power = binom.sf(r - 1, n, p1)
-        hit = np.flatnonzero((r <= n) & (power >= 1 - beta))
+        hit = np.flatnonzero((r <= n) & (power >= power_ok))
         if hit.size:
             i = int(hit[0])
             nn, rr = int(n[i]), int(r[i])
@@ -885,6 +913,7 @@ def single_stage_design(
                 p1=p1,
                 nominal_alpha=alpha,
                 nominal_beta=beta,
+                rule=rule,
             )
     raise DesignInputError(
         f"No single-stage design with at most {nmax} patients reaches alpha <= {alpha:g} and "
