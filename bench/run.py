@@ -118,7 +118,7 @@ def cpu_time(fn: Callable[[], object], repeat: int = 3) -> float:
 
 
 def design_figures() -> list[tuple]:
-    from comparators.stats.design import _simon_frontier, simon_designs, single_stage_design
+    from comparators.stats.phase2_design import _simon_frontier, simon_designs, single_stage_design
 
     rows = []
     for p0, p1, nmaxes in SIMON_CASES:

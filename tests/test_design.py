@@ -1,4 +1,4 @@
-"""Tests for comparators.stats.design, validated against published numbers.
+"""Tests for comparators.stats.phase2_design, validated against published numbers.
 
 Sources (each test names the one it uses):
 [S89]  Simon R. Optimal two-stage designs for phase II clinical trials. Controlled Clin Trials
@@ -37,17 +37,19 @@ from hypothesis import strategies as st
 from scipy import integrate
 from scipy.stats import binom
 
-from comparators.stats.design import (
-    DesignInputError,
-    SimonDesign,
+from comparators.stats.event_sizing import (
     event_probability,
     exponential_from_median,
     implied_hazard_ratio,
+    patients_for_events,
+    schoenfeld_events,
+)
+from comparators.stats.phase2_design import (
+    DesignInputError,
+    SimonDesign,
     n_for_half_width,
     oc_curve,
-    patients_for_events,
     precision_table,
-    schoenfeld_events,
     simon_designs,
     single_stage_design,
     two_stage_reject_prob,
@@ -198,7 +200,7 @@ def _clinfun_f2bdry(pu: float, pa: float, ep1: float, ep2: float, nmax: int):
     [((0.1, 0.3, 0.05, 0.2), 30), ((0.2, 0.5, 0.1, 0.1), 28), ((0.2, 0.4, 0.1, 0.1), 40)],
 )
 def test_vectorised_search_equals_literal_clinfun_port(args, nmax):
-    from comparators.stats.design import _simon_frontier
+    from comparators.stats.phase2_design import _simon_frontier
 
     opt, mini, rows = _clinfun_f2bdry(*args, nmax)
     res = simon_designs(*args, nmax=nmax)
@@ -229,7 +231,7 @@ def test_neyman_pearson_shortcut_never_hides_a_design(p0, delta, alpha, beta, nm
     patients cannot reach the power (issue 15: an infeasible link took ~30 s). Wherever the
     bound says "none", the exhaustive search over every design up to nmax finds none either;
     and the bound is a real upper bound on every feasible design's power."""
-    from comparators.stats.design import _most_powerful_power, _simon_frontier
+    from comparators.stats.phase2_design import _most_powerful_power, _simon_frontier
 
     p1 = min(p0 + delta, 0.99)
     bound = _most_powerful_power(p0, p1, alpha, nmax)
@@ -492,7 +494,7 @@ def test_pruned_search_equals_exhaustive_search(args):
     # The exhaustive window search (_simon_frontier over every n <= nmax) is checked against the
     # literal clinfun port above; the pruned search must give the same designs and, for every n
     # it lists, the same best design.
-    from comparators.stats.design import _simon_frontier
+    from comparators.stats.phase2_design import _simon_frontier
 
     full = _simon_frontier(*args, 150, None)
     res = simon_designs(*args, nmax=150)

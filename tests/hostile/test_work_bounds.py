@@ -30,15 +30,15 @@ from hypothesis import strategies as st
 from scipy.stats import binom
 
 import comparators.limits as limits
-import comparators.stats.design as design
-from comparators.stats.design import (
+import comparators.stats.phase2_design as design
+from comparators.stats.effect_sizes import PoolingInputError
+from comparators.stats.phase2_design import (
     DesignInputError,
     _simon_frontier,
     simon_designs,
     single_stage_design,
     two_stage_reject_prob,
 )
-from comparators.stats.effect_sizes import PoolingInputError
 from comparators.stats.pooling import pool_proportions
 from comparators.stats.reconstruct import reconstruct_ipd
 from comparators.stats.survival import km_by_group, logrank
