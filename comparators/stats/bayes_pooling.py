@@ -37,7 +37,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -946,71 +946,18 @@ def fit_bayes(
     names = validate_labels(studies, k, "studies", unique=True)
     if np.any(m > MAX_N):
         raise BayesPoolingInputError(f"n must be at most {MAX_N:,} per study")
-    if isinstance(p_exchangeable, bool) or not isinstance(p_exchangeable, int | float) \
-            or not 0 < p_exchangeable <= 1:
-        raise BayesPoolingInputError(
-            f"prior probability of exchangeability must be in (0, 1], got {p_exchangeable!r}")
-    nex_sd = _positive(nex_sd, "non-exchangeable prior sd", 10.0)
-    if not (isinstance(nex_mean, int | float) and math.isfinite(nex_mean)
-            and abs(nex_mean) <= 20):
-        raise BayesPoolingInputError(
-            f"non-exchangeable prior mean must be within ±20 on the logit scale, got "
-            f"{nex_mean!r}")
-    notes: list[str] = []
+    nex_sd = _check_exnex(p_exchangeable, nex_mean, nex_sd)
     if likelihood == "normal":
-        if k > MAX_STUDIES_NORMAL:
-            raise BayesPoolingInputError(
-                f"at most {MAX_STUDIES_NORMAL:,} studies for the normal-normal model")
-        if p_exchangeable < 1:
-            raise BayesPoolingInputError("EXNEX uses the binomial likelihood")
-        es = effect_sizes(x, m, measure)
-        y, v = es.yi, es.vi
-        mu_d, tau_d, pred_d, theta_d, weights, extra = _fit_normal(y, v, prior)
-        notes += extra
-        corrected = [names[i] for i in np.flatnonzero(es.corrected)]
-        if corrected:
-            notes.append("continuity correction 0.5 added to events and non-events of: "
-                         + ", ".join(corrected))
-        yi_list: list[float | None] = [float(a) for a in y]
-        vi_list: list[float | None] = [float(a) for a in v]
-        p_ex_post = None
-        joint = None
+        fit = _normal_marginals(x, m, names, measure, prior, p_exchangeable)
     else:
-        if measure != "logit":
-            raise BayesPoolingInputError("the binomial likelihood models the logit of the "
-                                         "proportion; use measure logit")
-        if k > MAX_STUDIES_BINOMIAL:
-            raise BayesPoolingInputError(
-                f"at most {MAX_STUDIES_BINOMIAL} studies for the binomial-normal model")
-        if prior.mu_sd is None and (np.all(x == 0) or np.all(x == m)):
-            raise BayesPoolingInputError(
-                "with every study at 0 % (or 100 %) the posterior under a flat prior on mu is "
-                "improper; give mu a normal prior (e.g. --mu-prior-sd 2)")
-        if prior.tau_prior == "uniform":
-            raise BayesPoolingInputError("the binomial model needs a proper prior on tau")
-        g = _fit_binomial(x, m, prior, float(p_exchangeable), (float(nex_mean), nex_sd))
-        mu_d, tau_d, pred_d, theta_d, weights = g.mu, g.tau, g.pred, g.thetas, g.weights
-        joint = g.joint
-        notes += g.notes
-        yi_list = [None] * k
-        vi_list = [None] * k
-        p_ex_post = g.p_ex
-        notes.append("weights are approximate inverse-variance weights 1/(v_i + tau^2) at the "
-                     "posterior median of tau")
+        fit = _binomial_marginals(x, m, measure, prior, p_exchangeable, nex_mean, nex_sd)
+    notes = list(fit.notes)
+    mu_d, tau_d, pred_d, theta_d = fit.mu, fit.tau, fit.pred, fit.thetas
     lo_p, hi_p = (1 - level) / 2, (1 + level) / 2
-    probs = np.array([0.5, lo_p, hi_p])
-    qs = _quantiles([mu_d, tau_d, pred_d, *theta_d], probs)
+    qs = _quantiles([mu_d, tau_d, pred_d, *theta_d], np.array([0.5, lo_p, hi_p]))
     mu_q, tau_q, pred_q = qs[0], qs[1], qs[2]
     bt = back_transform(np.concatenate([mu_q, pred_q]), measure, m)
-    rows = []
-    for i in range(k):
-        q = qs[3 + i]
-        b = back_transform(q, measure, m)
-        rows.append(ShrunkStudy(
-            study=names[i], events=int(x[i]), n=int(m[i]), yi=yi_list[i], vi=vi_list[i],
-            median=float(b[0]), low=float(b[1]), high=float(b[2]), theta_median=float(q[0]),
-            theta_low=float(q[1]), theta_high=float(q[2]),
-            p_exchangeable=None if p_ex_post is None else float(p_ex_post[i])))
+    rows = _shrunk_studies(qs[3:], x, m, names, measure, fit)
     if k == 1:
         notes.append("k = 1: the heterogeneity and the predictive interval rest on the prior")
 
@@ -1020,14 +967,104 @@ def fit_bayes(
         tau_median=float(tau_q[0]), tau_low=float(tau_q[1]), tau_high=float(tau_q[2]),
         pred_median=float(pred_q[0]), pred_low=float(pred_q[1]), pred_high=float(pred_q[2]),
         estimate=float(bt[0]), low=float(bt[1]), high=float(bt[2]), pi_low=float(bt[4]),
-        pi_high=float(bt[5]), studies=tuple(rows), weights=np.asarray(weights, dtype=float),
+        pi_high=float(bt[5]), studies=rows, weights=np.asarray(fit.weights, dtype=float),
         p_exchangeable=None if p_exchangeable >= 1 else float(p_exchangeable),
         nex_prior=None if p_exchangeable >= 1 else (float(nex_mean), nex_sd),
         notes=tuple(dict.fromkeys(notes)), _mu=mu_d, _tau=tau_d, _pred=pred_d,
-        _theta=tuple(theta_d), _n_all=m, _joint=joint,
+        _theta=tuple(theta_d), _n_all=m, _joint=fit.joint,
         _data=("pool", x, m, tuple(names), measure, likelihood, level, p_exchangeable, nex_mean,
                nex_sd),
     )
+
+
+class _Marginals(NamedTuple):
+    """A fitted model's marginal posteriors, weights and notes, with the per-study effect
+    sizes (normal likelihood) and posterior probabilities of exchangeability (EXNEX)."""
+
+    mu: _Dist
+    tau: _Dist
+    pred: _Dist
+    thetas: Sequence[_Dist]
+    weights: np.ndarray
+    notes: list[str]
+    yi: list[float | None]
+    vi: list[float | None]
+    p_ex: np.ndarray | None
+    joint: tuple[np.ndarray, np.ndarray, float, np.ndarray] | None
+
+
+def _check_exnex(p_exchangeable: Any, nex_mean: Any, nex_sd: Any) -> float:
+    """The EXNEX options checked; returns the non-exchangeable prior sd."""
+    if isinstance(p_exchangeable, bool) or not isinstance(p_exchangeable, int | float) \
+            or not 0 < p_exchangeable <= 1:
+        raise BayesPoolingInputError(
+            f"prior probability of exchangeability must be in (0, 1], got {p_exchangeable!r}")
+    sd = _positive(nex_sd, "non-exchangeable prior sd", 10.0)
+    if not (isinstance(nex_mean, int | float) and math.isfinite(nex_mean)
+            and abs(nex_mean) <= 20):
+        raise BayesPoolingInputError(
+            f"non-exchangeable prior mean must be within ±20 on the logit scale, got "
+            f"{nex_mean!r}")
+    return sd
+
+
+def _normal_marginals(x: np.ndarray, m: np.ndarray, names: list[str], measure: str,
+                      prior: BayesPrior, p_exchangeable: float) -> _Marginals:
+    """The normal-normal model on the measure's scale (metafor's effect sizes)."""
+    k = x.size
+    if k > MAX_STUDIES_NORMAL:
+        raise BayesPoolingInputError(
+            f"at most {MAX_STUDIES_NORMAL:,} studies for the normal-normal model")
+    if p_exchangeable < 1:
+        raise BayesPoolingInputError("EXNEX uses the binomial likelihood")
+    es = effect_sizes(x, m, measure)
+    y, v = es.yi, es.vi
+    mu_d, tau_d, pred_d, theta_d, weights, extra = _fit_normal(y, v, prior)
+    notes = list(extra)
+    corrected = [names[i] for i in np.flatnonzero(es.corrected)]
+    if corrected:
+        notes.append("continuity correction 0.5 added to events and non-events of: "
+                     + ", ".join(corrected))
+    return _Marginals(mu_d, tau_d, pred_d, theta_d, weights, notes,
+                      [float(a) for a in y], [float(a) for a in v], None, None)
+
+
+def _binomial_marginals(x: np.ndarray, m: np.ndarray, measure: str, prior: BayesPrior,
+                        p_exchangeable: float, nex_mean: float, nex_sd: float) -> _Marginals:
+    """The binomial-normal model on the logit scale (EXNEX when p_exchangeable < 1)."""
+    k = x.size
+    if measure != "logit":
+        raise BayesPoolingInputError("the binomial likelihood models the logit of the "
+                                     "proportion; use measure logit")
+    if k > MAX_STUDIES_BINOMIAL:
+        raise BayesPoolingInputError(
+            f"at most {MAX_STUDIES_BINOMIAL} studies for the binomial-normal model")
+    if prior.mu_sd is None and (np.all(x == 0) or np.all(x == m)):
+        raise BayesPoolingInputError(
+            "with every study at 0 % (or 100 %) the posterior under a flat prior on mu is "
+            "improper; give mu a normal prior (e.g. --mu-prior-sd 2)")
+    if prior.tau_prior == "uniform":
+        raise BayesPoolingInputError("the binomial model needs a proper prior on tau")
+    g = _fit_binomial(x, m, prior, float(p_exchangeable), (float(nex_mean), nex_sd))
+    notes = [*g.notes, "weights are approximate inverse-variance weights 1/(v_i + tau^2) "
+             "at the posterior median of tau"]
+    return _Marginals(g.mu, g.tau, g.pred, g.thetas, g.weights, notes, [None] * k,
+                      [None] * k, g.p_ex, g.joint)
+
+
+def _shrunk_studies(theta_q: np.ndarray, x: np.ndarray, m: np.ndarray, names: list[str],
+                    measure: str, fit: _Marginals) -> tuple[ShrunkStudy, ...]:
+    """Each study's shrunken estimate (median and interval of its theta), both scales."""
+    rows = []
+    for i in range(x.size):
+        q = theta_q[i]
+        b = back_transform(q, measure, m)
+        rows.append(ShrunkStudy(
+            study=names[i], events=int(x[i]), n=int(m[i]), yi=fit.yi[i], vi=fit.vi[i],
+            median=float(b[0]), low=float(b[1]), high=float(b[2]), theta_median=float(q[0]),
+            theta_low=float(q[1]), theta_high=float(q[2]),
+            p_exchangeable=None if fit.p_ex is None else float(fit.p_ex[i])))
+    return tuple(rows)
 
 
 def bayes_meta(

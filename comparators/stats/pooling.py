@@ -580,19 +580,7 @@ def pool_proportions(
     check_choice(hksj_variant, HKSJ_VARIANTS, "hksj_variant")
     x, m = as_counts(events, n)
     k = x.size
-    if k > limits.MAX_STUDIES:  # before any fit: GLMM on 100,000 studies took 32 s
-        raise PoolingInputError(str(limits.too_many(
-            "studies to pool", k, limits.MAX_STUDIES, "pool a subset, e.g. one subgroup")))
-    if int(m.max()) > limits.MAX_COUNT:
-        raise PoolingInputError(str(limits.too_many(
-            "patients in one study", int(m.max()), limits.MAX_COUNT, "check the counts")))
-    if method in ("GLMM", "BAYES") and groups is not None \
-            and len(set(map(str, groups))) > limits.MAX_FITTED_GROUPS:
-        raise PoolingInputError(str(limits.too_many(  # a fit per group, ~0.05 s each
-            f"groups pooled by {'GLMM' if method == 'GLMM' else 'the Bayesian model'} "
-            "(one fit each)",
-            len(set(map(str, groups))), limits.MAX_FITTED_GROUPS,
-            "choose REML, or pool fewer groups")))
+    _check_work(k, m, method, groups)
     if method == "BAYES":  # lazy: the Bayesian model loads scipy.optimize and pandas
         from comparators.stats.bayes_pooling import pool_bayes
 
@@ -617,8 +605,51 @@ def pool_proportions(
             **not_estimable_pool(why, x, m, names, study_ci, level, [model_note, *gnotes]))
 
     fit, es = _fit_any(x, m, measure, method, hksj, level, hksj_variant)
-    notes = list(fit.notes)
+    return _fitted_pool(fit, es, x, m, names, study_ci, subgroups, (qb, qb_df, qb_p), gnotes)
 
+
+def _model_notes(fit: ModelFit, m: np.ndarray, corrected: tuple[str, ...]) -> list[str]:
+    """What a reader of the pooled result needs to know about how the model was fitted."""
+    k, method = fit.k, fit.method
+    notes = _caution_notes(k, method)
+    if fit.hksj_variant is not None and method != "GLMM":
+        notes.append(f"{HKSJ_VARIANTS[fit.hksj_variant]}: t distribution with {k - 1} df")
+    if corrected:
+        notes.append("continuity correction 0.5 added to events and non-events of: "
+                     + ", ".join(corrected))
+    if fit.measure == "ft":
+        hm = 1 / np.mean(1 / m)
+        notes.append(f"Freeman-Tukey back-transformation at the harmonic mean n = {hm:.1f}")
+    if method == "GLMM" and k > 1:
+        notes.append("GLMM weights are approximate inverse-variance weights 1/(v_i + tau^2) "
+                     "on the logit scale")
+    return notes
+
+
+def _check_work(k: int, m: np.ndarray, method: str, groups: Sequence[str] | None) -> None:
+    """The bounds checked before any fit; a refusal names the limit."""
+    if k > limits.MAX_STUDIES:  # before any fit: GLMM on 100,000 studies took 32 s
+        raise PoolingInputError(str(limits.too_many(
+            "studies to pool", k, limits.MAX_STUDIES, "pool a subset, e.g. one subgroup")))
+    if int(m.max()) > limits.MAX_COUNT:
+        raise PoolingInputError(str(limits.too_many(
+            "patients in one study", int(m.max()), limits.MAX_COUNT, "check the counts")))
+    if method in ("GLMM", "BAYES") and groups is not None \
+            and len(set(map(str, groups))) > limits.MAX_FITTED_GROUPS:
+        raise PoolingInputError(str(limits.too_many(  # a fit per group, ~0.05 s each
+            f"groups pooled by {'GLMM' if method == 'GLMM' else 'the Bayesian model'} "
+            "(one fit each)",
+            len(set(map(str, groups))), limits.MAX_FITTED_GROUPS,
+            "choose REML, or pool fewer groups")))
+
+
+def _fitted_pool(fit: ModelFit, es: EffectSizes, x: np.ndarray, m: np.ndarray,
+                 names: list[str], study_ci: str, subgroups: tuple[SubgroupResult, ...],
+                 between: tuple[float | None, int | None, float | None],
+                 gnotes: list[str]) -> PooledProportion:
+    """A fitted model's result on the proportion scale, with its study rows and notes."""
+    k, method, measure, level = x.size, fit.method, fit.measure, fit.level
+    notes = list(fit.notes)
     study_rows_l = []
     for i in range(k):
         ci = study_interval(int(x[i]), int(m[i]), study_ci, level)
@@ -636,24 +667,12 @@ def pool_proportions(
         est, low, high, pl, ph, extra = _to_prop(fit, m)
         notes += list(extra)
         method_used = method
-    notes += _caution_notes(k, method)
-    if fit.hksj_variant is not None and method != "GLMM":
-        notes.append(f"{HKSJ_VARIANTS[fit.hksj_variant]}: t distribution with {k - 1} df")
     corrected = tuple(names[i] for i in np.flatnonzero(es.corrected)) if method != "GLMM" else ()
-    if corrected:
-        notes.append("continuity correction 0.5 added to events and non-events of: "
-                     + ", ".join(corrected))
-    if measure == "ft":
-        hm = 1 / np.mean(1 / m)
-        notes.append(f"Freeman-Tukey back-transformation at the harmonic mean n = {hm:.1f}")
-    if method == "GLMM" and k > 1:
-        notes.append("GLMM weights are approximate inverse-variance weights 1/(v_i + tau^2) "
-                     "on the logit scale")
-    notes += gnotes
-
+    notes += _model_notes(fit, m, corrected) + gnotes
+    qb, qb_df, qb_p = between
     is_fe = method == "FE"
     return PooledProportion(
-        k=k, measure=measure, method=method, hksj=bool(hksj), level=level,
+        k=k, measure=measure, method=method, hksj=bool(fit.hksj), level=level,
         estimate=est, low=low, high=high,
         pi_low=None if is_fe else pl, pi_high=None if is_fe else ph,
         tau2=None if is_fe else fit.tau2, i2=fit.i2, i2_low=fit.i2_low, i2_high=fit.i2_high,
