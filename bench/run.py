@@ -69,7 +69,8 @@ def pooling_figures() -> list[tuple]:
     from statsmodels.stats.meta_analysis import combine_effects
 
     import comparators.limits as limits
-    from comparators.stats.pooling import effect_sizes, fit_glmm, fit_model, pool_proportions
+    from comparators.stats.effect_sizes import effect_sizes
+    from comparators.stats.pooling import fit_glmm, fit_model, pool_proportions
 
     rng = np.random.default_rng(20231)
     n = rng.integers(10, 120, 10_000)
@@ -117,7 +118,7 @@ def cpu_time(fn: Callable[[], object], repeat: int = 3) -> float:
 
 
 def design_figures() -> list[tuple]:
-    from comparators.stats.design import _simon_frontier, simon_designs, single_stage_design
+    from comparators.stats.phase2_design import _simon_frontier, simon_designs, single_stage_design
 
     rows = []
     for p0, p1, nmaxes in SIMON_CASES:
@@ -195,7 +196,7 @@ def bound_figures() -> list[tuple]:
 
 def bayes_figures() -> list[tuple]:
     """One Bayesian fit of 10 arms (budget 50 ms), beside REML on the same arms."""
-    from comparators.stats.bayes_pooling import bayes_pool
+    from comparators.stats.bayes_pooling import fit_bayes
     from comparators.stats.pooling import pool_proportions
 
     rng = np.random.default_rng(20261201)
@@ -204,10 +205,10 @@ def bayes_figures() -> list[tuple]:
     t_reml = median_time(lambda: pool_proportions(events, n, method="REML"), repeat=7)
     rows = []
     for likelihood in ("normal", "binomial"):
-        t = median_time(lambda lik=likelihood: bayes_pool(events, n, likelihood=lik), repeat=7)
+        t = median_time(lambda lik=likelihood: fit_bayes(events, n, likelihood=lik), repeat=7)
         rows.append((f"Bayesian fit, 10 arms, {likelihood} likelihood", t,
                      "pool_proportions REML, same arms", t_reml, "< 0.05 s", t < 0.05))
-    t = median_time(lambda: bayes_pool(events, n, likelihood="binomial",
+    t = median_time(lambda: fit_bayes(events, n, likelihood="binomial",
                                        prior=__import__("comparators").BayesPrior(mu_sd=2.0),
                                        p_exchangeable=0.5), repeat=7)
     rows.append(("EXNEX fit, 10 units", t, "pool_proportions REML, same arms", t_reml,

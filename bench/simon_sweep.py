@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import comparators.limits as limits  # noqa: E402
-import comparators.stats.design as design  # noqa: E402
+import comparators.stats.phase2_design as design  # noqa: E402
 
 
 def draw(rng: random.Random) -> tuple[float, float, float, float, int]:

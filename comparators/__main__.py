@@ -297,7 +297,7 @@ def cmd_metareg(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
 
 
 def cmd_simon(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
-    from comparators.stats.design import simon_designs
+    from comparators.stats.phase2_design import simon_designs
 
     result = simon_designs(args.p0, args.p1, alpha=args.alpha, beta=args.beta, nmax=args.nmax)
     text = "\n".join([result.optimal.sentence(), result.minimax.sentence(), *result.notes])

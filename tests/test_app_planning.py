@@ -11,7 +11,7 @@ from apptest import chart_specs, open_page, page_text
 from comparators.analysis.benchmark import benchmark_subtype, subtype_rows
 from comparators.evidence.catalog import load_catalog
 from comparators.evidence.cohort import published_cohort
-from comparators.stats.design import implied_hazard_ratio, schoenfeld_events
+from comparators.stats.event_sizing import implied_hazard_ratio, schoenfeld_events
 
 PAGE = "views/planning.py"
 

@@ -330,6 +330,21 @@ def test_worked_example_reconstructs_and_compares_with_the_current_cohort() -> N
     assert "dl_pseudo" in {b.key for b in at.get("download_button")}
 
 
+def test_reconstructed_median_interval_follows_the_pages_ci_type() -> None:
+    # The pseudo-IPD median's interval is computed, and labelled, with the page's "Median CI
+    # type", as the cohort's medians are.
+    captions = {}
+    for conf in ("log", "log-log"):
+        at = open_page(PAGE, query={"km_conf": conf})
+        at.button(key="recon_example").click().run()
+        assert not at.exception
+        shown = [c.value for c in at.caption if c.value.endswith(f"({conf})")
+                 and "CI" in c.value and "–" in c.value]
+        assert len(shown) == 1, [c.value for c in at.caption]
+        captions[conf] = shown[0]
+    assert captions["log"].removesuffix("(log)") != captions["log-log"].removesuffix("(log-log)")
+
+
 def test_bad_risk_table_edit_shows_an_error_not_a_traceback() -> None:
     at = open_page(PAGE)
     at.button(key="recon_example").click().run()

@@ -50,10 +50,11 @@ from comparators.stats.bayes_pooling import (
     BayesPoolingInputError,
     BayesPrior,
     bayes_meta,
-    bayes_pool,
+    fit_bayes,
     predictive_beta_prior,
 )
-from comparators.stats.pooling import PooledProportion, pool_proportions
+from comparators.stats.pooled_result import PooledProportion
+from comparators.stats.pooling import pool_proportions
 from comparators.vocab import MODEL_CHOICES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -79,7 +80,7 @@ def test_eight_schools_tau_to_every_printed_digit(schools1, schools2) -> None:
     assert round(tau["sd"], 6) == 4.869904
     lo, hi = schools1.interval("tau", 0.95, kind="shortest")
     assert round(lo, 6) == 0.0 and round(hi, 6) == 15.165894
-    assert round(float(schools1.tau_quantile([0.95])[0]), 5) == 15.16589
+    assert round(float(schools1.quantile("tau", [0.95])[0]), 5) == 15.16589
     lo, hi = schools1.interval("tau", 0.95, kind="central")
     assert round(lo, 7) == 0.2199559 and round(hi, 7) == 18.0531718
     assert (round(schools1.tau_low, 7), round(schools1.tau_high, 7)) == (0.2199559, 18.0531718)
@@ -99,8 +100,8 @@ def test_eight_schools_mu_theta_within_bayesmeta_accuracy(schools1, schools2) ->
     assert mu["sd"] == pytest.approx(4.995762, abs=tol)
     lo, hi = schools1.interval("mu", 0.95, kind="shortest")
     assert (lo, hi) == (pytest.approx(-1.823353, abs=tol), pytest.approx(17.824562, abs=tol))
-    assert 1 - float(schools1.mu_cdf([0.0])[0]) == pytest.approx(0.9487521, abs=1e-4)
-    assert float(schools1.mu_quantile([0.95])[0]) == pytest.approx(16.11009, abs=tol)
+    assert 1 - float(schools1.cdf("mu", [0.0])[0]) == pytest.approx(0.9487521, abs=1e-4)
+    assert float(schools1.quantile("mu", [0.95])[0]) == pytest.approx(16.11009, abs=tol)
     pred = schools1.summary("pred")
     tol_p = 0.003 * 9.126767
     assert pred["median"] == pytest.approx(7.926819, abs=tol_p)
@@ -150,11 +151,24 @@ def test_eight_schools_mu_against_brute_force_grid(schools1) -> None:
 
 
 def test_joint_density_integrates_to_the_tau_marginal() -> None:
-    r = bayes_pool([0, 3, 5, 1, 8], [5, 12, 20, 9, 30], likelihood="binomial")
+    r = fit_bayes([0, 3, 5, 1, 8], [5, 12, 20, 9, 30], likelihood="binomial")
     mu = np.linspace(-8, 4, 2401)
     for tau in (0.2, 0.5, 1.0):
         marginal = np.trapezoid(r.joint_density(mu, np.full(mu.shape, tau)), mu)
-        assert marginal == pytest.approx(float(r.tau_density([tau])[0]), rel=2e-2)
+        assert marginal == pytest.approx(float(r.density("tau", [tau])[0]), rel=2e-2)
+
+
+def test_density_cdf_and_quantile_agree_for_every_marginal(schools1) -> None:
+    # bayesmeta's d/p/qposterior as one call each: the density integrates to the cdf's
+    # increments, and the quantile inverts the cdf, for mu, tau, a new arm and a study.
+    for what in ("mu", "tau", "pred", "0"):
+        lo, hi = (float(v) for v in schools1.quantile(what, [0.2, 0.8]))
+        x = np.linspace(lo, hi, 4001)
+        area = np.trapezoid(schools1.density(what, x), x)
+        assert area == pytest.approx(0.6, abs=2e-3), what
+        assert schools1.cdf(what, [lo, hi]) == pytest.approx([0.2, 0.8], abs=1e-6), what
+    with pytest.raises(BayesPoolingInputError, match="choose 'mu', 'tau', 'pred'"):
+        schools1.cdf("sigma", [0.0])
 
 
 # ----------------------------------------------------------------------------- brute force
@@ -206,7 +220,7 @@ def _brute_binomial(x, n, tau_scale=1.0, mu_sd=None, p_ex=1.0, nex=(0.0, 2.0),
 def test_binomial_normal_against_brute_force() -> None:
     x, n = [0, 3, 5, 1, 8], [5, 12, 20, 9, 30]
     bf = _brute_binomial(x, n)
-    r = bayes_pool(x, n, likelihood="binomial")
+    r = fit_bayes(x, n, likelihood="binomial")
     assert r.mu_median == pytest.approx(bf["mu_median"], abs=3e-3)
     assert r.tau_median == pytest.approx(bf["tau_median"], abs=3e-3)
     means = [r.summary(str(i))["mean"] for i in range(len(x))]
@@ -220,7 +234,7 @@ def test_binomial_flat_prior_long_tail_against_brute_force() -> None:
     data (it decays like exp(mu)); the grid must follow it."""
     x, n = [0, 1, 0, 0, 0], [10, 15, 12, 1, 5]
     bf = _brute_binomial(x, n, mu_range=(-30.0, 4.0))
-    r = bayes_pool(x, n, likelihood="binomial")
+    r = fit_bayes(x, n, likelihood="binomial")
     assert r.mu_median == pytest.approx(bf["mu_median"], abs=5e-3)
     assert r.tau_median == pytest.approx(bf["tau_median"], abs=5e-3)
     assert not any("edge" in note for note in r.notes)
@@ -229,7 +243,7 @@ def test_binomial_flat_prior_long_tail_against_brute_force() -> None:
 def test_exnex_against_brute_force() -> None:
     x, n = [0, 0, 1, 7, 2], [2, 6, 12, 10, 15]  # the fourth unit is an outlier
     bf = _brute_binomial(x, n, mu_sd=2.0, p_ex=0.5)
-    r = bayes_pool(x, n, likelihood="binomial", prior=BayesPrior(mu_sd=2.0), p_exchangeable=0.5)
+    r = fit_bayes(x, n, likelihood="binomial", prior=BayesPrior(mu_sd=2.0), p_exchangeable=0.5)
     assert r.mu_median == pytest.approx(bf["mu_median"], abs=3e-3)
     assert r.tau_median == pytest.approx(bf["tau_median"], abs=3e-3)
     assert [r.summary(str(i))["mean"] for i in range(5)] == pytest.approx(bf["theta_mean"],
@@ -266,7 +280,7 @@ def test_pool_proportions_bayes_shape_and_labels() -> None:
 
 
 def test_sensitivity_table_and_prior_text() -> None:
-    r = bayes_pool([0, 3, 5, 1], [5, 12, 20, 9], likelihood="binomial")
+    r = fit_bayes([0, 3, 5, 1], [5, 12, 20, 9], likelihood="binomial")
     table = r.sensitivity()
     assert list(table["tau_scale"]) == [0.5, 1.0, 2.0]
     # A wider prior on tau lets the data support more heterogeneity: wider predictive.
@@ -276,7 +290,7 @@ def test_sensitivity_table_and_prior_text() -> None:
 
 
 def test_predictive_beta_prior_moment_matched() -> None:
-    r = bayes_pool([2, 3, 5, 1], [10, 12, 20, 9])
+    r = fit_bayes([2, 3, 5, 1], [10, 12, 20, 9])
     beta = predictive_beta_prior(r)
     # Independent: the predictive is a normal mixture; E[expit] and E[expit^2] by 60-node
     # Gauss-Hermite within each component.
@@ -293,11 +307,11 @@ def test_predictive_beta_prior_moment_matched() -> None:
 
 @pytest.mark.parametrize("call, limit", [
     (lambda: BayesPrior(tau_scale=1000), "at most 100"),
-    (lambda: bayes_pool([1] * 201, [5] * 201, likelihood="binomial"), "at most 200"),
-    (lambda: bayes_pool([1, 2], [5, 9], measure="ft", likelihood="binomial"), "logit"),
-    (lambda: bayes_pool([0, 0], [5, 9], likelihood="binomial"), "mu-prior-sd"),
-    (lambda: bayes_pool([1, 2], [5, 200_000]), "100,000"),
-    (lambda: bayes_pool([500, 30_000], [1000, 90_000], likelihood="binomial"), "1,201 nodes"),
+    (lambda: fit_bayes([1] * 201, [5] * 201, likelihood="binomial"), "at most 200"),
+    (lambda: fit_bayes([1, 2], [5, 9], measure="ft", likelihood="binomial"), "logit"),
+    (lambda: fit_bayes([0, 0], [5, 9], likelihood="binomial"), "mu-prior-sd"),
+    (lambda: fit_bayes([1, 2], [5, 200_000]), "100,000"),
+    (lambda: fit_bayes([500, 30_000], [1000, 90_000], likelihood="binomial"), "1,201 nodes"),
 ])
 def test_refusals_name_the_limit(call, limit) -> None:
     with pytest.raises(BayesPoolingInputError, match=limit):

@@ -1,4 +1,4 @@
-"""Tests for comparators.stats.design, validated against published numbers.
+"""Tests for comparators.stats.phase2_design, validated against published numbers.
 
 Sources (each test names the one it uses):
 [S89]  Simon R. Optimal two-stage designs for phase II clinical trials. Controlled Clin Trials
@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -36,17 +37,19 @@ from hypothesis import strategies as st
 from scipy import integrate
 from scipy.stats import binom
 
-from comparators.stats.design import (
-    DesignInputError,
-    SimonDesign,
+from comparators.stats.event_sizing import (
     event_probability,
     exponential_from_median,
     implied_hazard_ratio,
+    patients_for_events,
+    schoenfeld_events,
+)
+from comparators.stats.phase2_design import (
+    DesignInputError,
+    SimonDesign,
     n_for_half_width,
     oc_curve,
-    patients_for_events,
     precision_table,
-    schoenfeld_events,
     simon_designs,
     single_stage_design,
     two_stage_reject_prob,
@@ -197,7 +200,7 @@ def _clinfun_f2bdry(pu: float, pa: float, ep1: float, ep2: float, nmax: int):
     [((0.1, 0.3, 0.05, 0.2), 30), ((0.2, 0.5, 0.1, 0.1), 28), ((0.2, 0.4, 0.1, 0.1), 40)],
 )
 def test_vectorised_search_equals_literal_clinfun_port(args, nmax):
-    from comparators.stats.design import _simon_frontier
+    from comparators.stats.phase2_design import _simon_frontier
 
     opt, mini, rows = _clinfun_f2bdry(*args, nmax)
     res = simon_designs(*args, nmax=nmax)
@@ -228,7 +231,7 @@ def test_neyman_pearson_shortcut_never_hides_a_design(p0, delta, alpha, beta, nm
     patients cannot reach the power (issue 15: an infeasible link took ~30 s). Wherever the
     bound says "none", the exhaustive search over every design up to nmax finds none either;
     and the bound is a real upper bound on every feasible design's power."""
-    from comparators.stats.design import _most_powerful_power, _simon_frontier
+    from comparators.stats.phase2_design import _most_powerful_power, _simon_frontier
 
     p1 = min(p0 + delta, 0.99)
     bound = _most_powerful_power(p0, p1, alpha, nmax)
@@ -342,6 +345,8 @@ def test_single_stage_matches_ahern_design_quoted_by_khan_2012():
     assert 100 * d.alpha == pytest.approx(4.53, abs=0.005)
     # exact power is 80.818%; the paper's 80.81 is truncated, not rounded
     assert 100 * d.power == pytest.approx(80.81, abs=0.01)
+    # A'Hern's design by either rule: here no smaller n comes within rounding of the constraints
+    assert single_stage_design(0.10, 0.20, alpha=0.05, beta=0.20, rule="table").n == 78
 
 
 def test_single_stage_is_smallest_n_and_sentence():
@@ -355,6 +360,49 @@ def test_single_stage_is_smallest_n_and_sentence():
     s = d.sentence()
     assert "enrol 78 patients" in s and f"{d.r} or more respond" in s
     assert d.to_dict()["reject_if_at_most"] == d.r - 1
+
+
+def _smallest_design_by_definition(p0: float, p1: float, alpha: float, beta: float,
+                                   accept: Callable[[float, float], bool]) -> tuple[int, int]:
+    """(n, r) by brute force: the smallest n, and at it the smallest r, that `accept`s."""
+    for n in range(1, 1000):
+        for r in range(n + 1):
+            a, pw = float(binom.sf(r - 1, n, p0)), float(binom.sf(r - 1, n, p1))
+            if accept(a, pw):
+                return n, r
+    raise AssertionError("no design below 1000")
+
+
+@pytest.mark.parametrize("p0, p1, alpha, beta", [
+    (0.05, 0.15, 0.05, 0.1), (0.15, 0.25, 0.05, 0.2), (0.15, 0.35, 0.01, 0.2),
+    (0.10, 0.20, 0.05, 0.2), (0.30, 0.50, 0.05, 0.2), (0.20, 0.40, 0.10, 0.1),
+])
+def test_single_stage_rules_follow_their_definitions(p0: float, p1: float, alpha: float,
+                                                     beta: float) -> None:
+    # A'Hern 2001 (Stat Med 20:859-866) prints designs whose attained alpha and power round
+    # to the nominal values at three decimals. The printed table itself was not available to
+    # check cells against, so each rule is tested against its definition by brute force:
+    # "exact" holds alpha <= nominal and power >= nominal, "table" holds them after rounding.
+    exact = single_stage_design(p0, p1, alpha, beta)
+    table = single_stage_design(p0, p1, alpha, beta, rule="table")
+    assert (exact.n, exact.r) == _smallest_design_by_definition(
+        p0, p1, alpha, beta, lambda a, pw: a <= alpha and pw >= 1 - beta)
+    assert (table.n, table.r) == _smallest_design_by_definition(
+        p0, p1, alpha, beta, lambda a, pw: round(a, 3) <= alpha and round(pw, 3) >= 1 - beta)
+    assert table.n <= exact.n and (exact.rule, table.rule) == ("exact", "table")
+    assert "round to the nominal values at three decimals" in table.sentence()
+    assert "at most the nominal alpha" in exact.sentence()
+
+
+def test_table_rule_can_be_smaller_than_the_exact_rule() -> None:
+    # p0 15 %, p1 25 %, alpha 0.05, power 80 %: a design whose attained alpha is just above
+    # 0.05 but prints as 0.050 is accepted by the table rule only, with fewer patients.
+    exact = single_stage_design(0.15, 0.25, 0.05, 0.2)
+    table = single_stage_design(0.15, 0.25, 0.05, 0.2, rule="table")
+    assert exact.alpha <= 0.05 < table.alpha and round(table.alpha, 3) == 0.05
+    assert table.n < exact.n
+    with pytest.raises(DesignInputError, match="rule must be one of exact, table"):
+        single_stage_design(0.15, 0.25, 0.05, 0.2, rule="rounded")
 
 
 # ----------------------------------------------------------------------------- precision
@@ -446,7 +494,7 @@ def test_pruned_search_equals_exhaustive_search(args):
     # The exhaustive window search (_simon_frontier over every n <= nmax) is checked against the
     # literal clinfun port above; the pruned search must give the same designs and, for every n
     # it lists, the same best design.
-    from comparators.stats.design import _simon_frontier
+    from comparators.stats.phase2_design import _simon_frontier
 
     full = _simon_frontier(*args, 150, None)
     res = simon_designs(*args, nmax=150)

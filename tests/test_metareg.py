@@ -24,6 +24,7 @@ import comparators.limits as limits
 from comparators.charts.metareg import bubble_chart
 from comparators.errors import InputError
 from comparators.limits import LimitError
+from comparators.stats.effect_sizes import EffectSizes
 from comparators.stats.metareg import (
     INTERCEPT,
     MetaRegressionInputError,
@@ -33,7 +34,7 @@ from comparators.stats.metareg import (
     metareg_proportions,
     read_metareg_csv,
 )
-from comparators.stats.pooling import EffectSizes, fit_model
+from comparators.stats.pooling import fit_model
 
 ROOT = Path(__file__).resolve().parent.parent
 

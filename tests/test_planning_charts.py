@@ -23,7 +23,7 @@ from comparators.charts.whatif import (
     standardised_chart,
 )
 from comparators.stats.bayes import JEFFREYS, BetaPosterior
-from comparators.stats.design import oc_curve, precision_table, simon_designs
+from comparators.stats.phase2_design import oc_curve, precision_table, simon_designs
 
 
 def _layers(spec: dict) -> list[dict]:

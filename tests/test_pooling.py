@@ -18,20 +18,22 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from comparators.stats.pooling import (
+from comparators.stats.effect_sizes import (
     EffectSizes,
-    GLMMNotFittedError,
-    PooledProportion,
     PoolingInputError,
-    _loglik,  # the log-likelihood metafor's logLik reports
     back_transform,
     effect_sizes,
+    transf_ipft,
+)
+from comparators.stats.pooled_result import PooledProportion
+from comparators.stats.pooling import (
+    GLMMNotFittedError,
+    _loglik,  # the log-likelihood metafor's logLik reports
     fit_glmm,
     fit_model,
     leave_one_out,
     pool_proportions,
     read_pool_csv,
-    transf_ipft,
 )
 
 # ---------------------------------------------------------------------------------------------

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from comparators.stats.pooling import effect_sizes, fit_glmm, fit_model, pool_proportions
+from comparators.stats.effect_sizes import effect_sizes
+from comparators.stats.pooling import fit_glmm, fit_model, pool_proportions
 
 
 def r(x: float | None, digits: int) -> float:

@@ -14,17 +14,19 @@ from comparators.charts.planning import (
 )
 from comparators.evidence.cohort import SEED_STUDY
 from comparators.evidence.scenario import AGGREGATE_SUBTYPES
-from comparators.stats.design import (
+from comparators.stats.event_sizing import (
+    exponential_from_median,
+    implied_hazard_ratio,
+    patients_for_events,
+    schoenfeld_events,
+)
+from comparators.stats.phase2_design import (
     SIMON_NMAX_LIMIT,
     DesignInputError,
     SimonResult,
-    exponential_from_median,
-    implied_hazard_ratio,
     n_for_half_width,
     oc_curve,
-    patients_for_events,
     precision_table,
-    schoenfeld_events,
     simon_designs,
     single_stage_design,
 )

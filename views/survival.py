@@ -28,9 +28,9 @@ from comparators.evidence.ipd import (
 )
 from comparators.inputs import clean_text, parse_number
 from comparators.stats.reconstruct import (
-    Comparison,
     ReconstructedIPD,
     ReconstructionError,
+    SurvivalComparison,
     compare_with,
     reconstruct_ipd,
 )
@@ -127,7 +127,7 @@ def reconstruct(curve: pd.DataFrame, risk: pd.DataFrame,
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def compare(ipd_a: pd.DataFrame, ipd_b: pd.DataFrame, level: float) -> Comparison:
+def compare(ipd_a: pd.DataFrame, ipd_b: pd.DataFrame, level: float) -> SurvivalComparison:
     return compare_with(ipd_a, ipd_b, level=level,
                         names=("the current patient-level cohort", "the reconstructed arm"))
 
@@ -517,7 +517,8 @@ if km is not None:
                 continue
             lm = g.landmark(t)
             row[f"S({t:g} months), {level_label}"] = (
-                f"{100 * lm.survival:.1f}% ({100 * lm.low:.1f}–{100 * lm.high:.1f})"
+                f"{100 * lm.survival:.1f}% (no interval)" if lm.low is None or lm.high is None
+                else f"{100 * lm.survival:.1f}% ({100 * lm.low:.1f}–{100 * lm.high:.1f})"
             )
             row[f"at risk at {t:g}"] = lm.n_at_risk
         landmark_rows.append(row)
@@ -637,7 +638,7 @@ else:
             None if total_events is None else int(total_events),
         )
         pseudo = recon.ipd
-        pseudo_km = fit_km(pseudo, "time", "event", None, level)
+        pseudo_km = fit_km(pseudo, "time", "event", None, level, conf_type)
     except (ReconstructionError, SurvivalInputError, ValueError) as exc:
         st.error(f"The reconstruction failed: {plain(exc)}", icon=":material/error:")
     else:
@@ -658,7 +659,8 @@ else:
         m1, m2, m3 = st.columns(3)
         m1.metric("Pseudo-IPD patients", g.n, help=f"{g.events} events")
         m2.metric("Median PFS of the pseudo-IPD (months)", fmt(g.median))
-        m2.caption(f"{level_label} {interval(g.median_low, g.median_high)} (log-log)")
+        m2.caption(f"{level_label} {interval(g.median_low, g.median_high)} "
+                   f"({KM_CONF_CHOICES[g.conf_type].short})")
         mine = pd.DataFrame({"time": ipd["pfs_months"].astype(float),
                              "event": ipd["pfs_event"].astype(int)})
         try:

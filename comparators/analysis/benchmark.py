@@ -21,12 +21,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from comparators.analysis.endpoints import DEFAULT_ENDPOINT, ENDPOINTS, arm_safety, endpoint_counts
 from comparators.analysis.options import AnalysisOptions
@@ -44,9 +43,12 @@ from comparators.stats.differences import (
     square_and_add,
     tabulate_scale,
 )
+from comparators.stats.effect_sizes import back_transform, cochran_q
 from comparators.stats.fisher import fisher_exact_p
-from comparators.stats.pooling import PooledProportion, back_transform, pool_proportions
+from comparators.stats.pooled_result import PooledProportion
+from comparators.stats.pooling import pool_proportions
 from comparators.stats.proportions import ProportionCI, interval_bounds, proportion_ci
+from comparators.stats.serialise import json_number
 from comparators.vocab import (
     AGGREGATE_SUBTYPES,
     CI_CHOICES,
@@ -189,22 +191,15 @@ class ClassPool:
         if post is None:
             return jeffreys_posterior(self.events, self.n)
         n = np.array([s.n for s in self.fit.studies])
-        return tabulate_scale(post.mu_cdf, post.mu_quantile,
+        return tabulate_scale(partial(post.cdf, "mu"), partial(post.quantile, "mu"),
                               lambda y: back_transform(y, post.measure, n))
 
     def to_dict(self) -> dict[str, Any]:
         f = self.fit
         return {"class": self.regimen_class, "k": int(self.k), "events": int(self.events),
-                "n": int(self.n), "estimate": _num(f.estimate), "low": _num(f.low),
-                "high": _num(f.high), "tau2": _num(f.tau2), "i2": _num(f.i2),
+                "n": int(self.n), "estimate": json_number(f.estimate), "low": json_number(f.low),
+                "high": json_number(f.high), "tau2": json_number(f.tau2), "i2": json_number(f.i2),
                 "includes_cohort": bool(self.includes_cohort), "estimable": self.estimable}
-
-
-def _num(x: Any) -> float | None:
-    if x is None or x is pd.NA:
-        return None
-    xf = float(x)
-    return xf if math.isfinite(xf) else None
 
 
 def arm_interval(events: int, n: int, method: str) -> IntervalAt:
@@ -247,7 +242,7 @@ def pool_class(rows: pd.DataFrame, regimen_class: str, options: AnalysisOptions,
 
 
 @dataclass(frozen=True)
-class Comparison:
+class RateDifference:
     """A minus B in proportions, with its interval and the evidence from the same rule:
     `p` under a frequentist model (the p-value the interval inverts, or Fisher's for single
     arms), `prob_positive` = P(A - B > 0) under the Bayesian model (then `p` is None)."""
@@ -345,18 +340,18 @@ def _pool_interval(pool: ClassPool, options: AnalysisOptions) -> Callable[[], In
                              (pool.low, pool.high))
 
 
-def compare_pools(a: ClassPool, b: ClassPool, options: AnalysisOptions) -> Comparison:
+def compare_pools(a: ClassPool, b: ClassPool, options: AnalysisOptions) -> RateDifference:
     """Pooled class A minus pooled class B (module `_difference`): each pool's interval as
     shown, recomputed at other levels by the same model (its z or HKSJ t quantiles) for p."""
     diff, test = _difference(a.estimate, _pool_interval(a, options), a.posterior,
                              b.estimate, _pool_interval(b, options), b.posterior, options)
-    return Comparison(f"{a.short} vs {b.short}", "headline", a.regimen_class, b.regimen_class,
+    return RateDifference(f"{a.short} vs {b.short}", "headline", a.regimen_class, b.regimen_class,
                       a.estimate, b.estimate, diff.difference, diff.low, diff.high, diff.p,
                       test, a.k, b.k, a.n, b.n, diff.prob_positive, b.short)
 
 
 def compare_cohort_with_pool(cohort: pd.Series, pool: ClassPool, label: str,
-                             options: AnalysisOptions) -> Comparison:
+                             options: AnalysisOptions) -> RateDifference:
     """This cohort minus a pooled class that does not contain it: the cohort's Wilson
     interval (its Jeffreys posterior under the Bayesian model) against the pool's
     (module `_difference`)."""
@@ -369,13 +364,13 @@ def compare_cohort_with_pool(cohort: pd.Series, pool: ClassPool, label: str,
                              _pool_interval(pool, options), pool.posterior, options)
     target = pool.short if not options.include_cohort else (
         f"the other {pool.regimen_class} arms pooled (k = {pool.k})")
-    return Comparison(f"{label} vs {target}", "headline", label, pool.regimen_class,
+    return RateDifference(f"{label} vs {target}", "headline", label, pool.regimen_class,
                       k1 / n1, pool.estimate, diff.difference, diff.low, diff.high, diff.p,
                       test, 1, pool.k, n1, pool.n, diff.prob_positive, target)
 
 
 def compare_cohort_with_arm(cohort: pd.Series, arm: pd.Series,
-                            options: AnalysisOptions) -> Comparison:
+                            options: AnalysisOptions) -> RateDifference:
     """This cohort minus one comparator arm: Newcombe's hybrid score interval and Fisher's
     exact test (frequentist), or the difference of the two arms' Jeffreys posteriors."""
     k1, n1 = int(cohort["responders"]), int(cohort["evaluable"])
@@ -391,7 +386,7 @@ def compare_cohort_with_arm(cohort: pd.Series, arm: pd.Series,
         p, prob, test = fisher_exact_p(k1, n1, k2, n2), None, "Fisher exact test"
     key = str(arm["key"])
     name = str(arm["label"]) if "label" in arm else key
-    return Comparison(f"This cohort vs {name}", "trial", "This cohort", key, k1 / n1, k2 / n2,
+    return RateDifference(f"This cohort vs {name}", "trial", "This cohort", key, k1 / n1, k2 / n2,
                       d, lo, hi, p, test, 1, 1, n1, n2, prob, name)
 
 
@@ -409,8 +404,8 @@ class SubtypeBenchmark:
     fit: PooledProportion  # every included arm, this cohort too (secondary)
     class_pools: dict[str, ClassPool]
     cohort_key: str | None
-    headline: tuple[Comparison, ...]
-    comparisons: tuple[Comparison, ...]  # this cohort vs each comparator arm
+    headline: tuple[RateDifference, ...]
+    comparisons: tuple[RateDifference, ...]  # this cohort vs each comparator arm
     q_between: float | None
     q_between_df: int | None
     q_between_p: float | None
@@ -480,11 +475,11 @@ class SubtypeBenchmark:
             "classes": [p.to_dict() for p in self.class_pools.values()],
             "cohort_reference": None if ref is None else ref.to_dict(),
             "overall": {"k": f.k, "events": int(self.rows["responders"].sum()),
-                        "n": int(self.rows["evaluable"].sum()), "estimate": _num(f.estimate),
-                        "low": _num(f.low), "high": _num(f.high), "tau2": _num(f.tau2),
-                        "i2": _num(f.i2), "pi_low": _num(f.pi_low), "pi_high": _num(f.pi_high)},
-            "q_between": _num(self.q_between), "q_between_df": self.q_between_df,
-            "q_between_p": _num(self.q_between_p),
+                        "n": int(self.rows["evaluable"].sum()),
+                        **{key: json_number(getattr(f, key)) for key in
+                           ("estimate", "low", "high", "tau2", "i2", "pi_low", "pi_high")}},
+            "q_between": json_number(self.q_between), "q_between_df": self.q_between_df,
+            "q_between_p": json_number(self.q_between_p),
             "comparisons": [{"what": c.what, "difference": c.difference, "low": c.low,
                              "high": c.high, "p": c.p, "prob_positive": c.prob_positive,
                              "test": c.test} for c in self.headline],
@@ -641,11 +636,8 @@ def _between_classes(pools: Iterable[ClassPool], bayes: bool
             usable.append(m)
     if len(usable) < 2:
         return None, None, None, notes
-    th = np.array([u[0] for u in usable])
-    w = 1 / np.array([u[1] for u in usable]) ** 2
-    q = float((w * (th - (w * th).sum() / w.sum()) ** 2).sum())
-    df = len(usable) - 1
-    return q, df, float(stats.chi2.sf(q, df)), notes
+    q, df, q_p = cochran_q([u[0] for u in usable], np.square([u[1] for u in usable]))
+    return q, df, q_p, notes
 
 
 def _continuity_note(note: str) -> bool:
@@ -705,8 +697,8 @@ def benchmark_subtype(rows: pd.DataFrame, options: AnalysisOptions | None = None
 
     cohort = usable[usable["is_cohort"]]
     cohort_key = None if cohort.empty else str(cohort.iloc[0]["key"])
-    headline: list[Comparison] = []
-    per_arm: list[Comparison] = []
+    headline: list[RateDifference] = []
+    per_arm: list[RateDifference] = []
     reference = None
     if cohort_key is not None:
         c = cohort.iloc[0]

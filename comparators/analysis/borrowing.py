@@ -31,7 +31,7 @@ from comparators.stats.bayes import BetaPrior
 from comparators.stats.bayes_pooling import (
     BayesPosterior,
     BayesPrior,
-    bayes_pool,
+    fit_bayes,
     predictive_beta_prior,
 )
 from comparators.vocab import AGGREGATE_SUBTYPES, REGIMEN_CLASSES
@@ -141,7 +141,7 @@ def borrow_across_subtypes(
         raise BorrowingError(f"at most {MAX_BORROWING_SUBTYPES} subtypes in one model "
                              "(limits.MAX_BORROWING_SUBTYPES)")
     prior = BayesPrior(tau_prior, tau_scale, 0.0, MU_PRIOR_SD)
-    post = bayes_pool(units["responders"].to_numpy(), units["evaluable"].to_numpy(),
+    post = fit_bayes(units["responders"].to_numpy(), units["evaluable"].to_numpy(),
                       list(units["subtype"]), "logit", "binomial", prior, level,
                       p_exchangeable=p_exchangeable if exnex else 1.0, nex_mean=0.0,
                       nex_sd=NEX_SD)
@@ -179,7 +179,7 @@ def class_predictive_prior(rows: pd.DataFrame, regimen_class: str,
         raise BorrowingError(f"no {regimen_class} comparator arm to build a prior from")
     x = members["responders"].astype(int).to_numpy()
     n = members["evaluable"].astype(int).to_numpy()
-    post = bayes_pool(x, n, list(members["key"]), "logit", "binomial",
+    post = fit_bayes(x, n, list(members["key"]), "logit", "binomial",
                       BayesPrior("half-normal", tau_scale, 0.0, MU_PRIOR_SD))
     return PredictivePrior(predictive_beta_prior(post), post, regimen_class, int(x.size),
                            int(n.sum()))

@@ -37,10 +37,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import pandas as pd
-from scipy.stats import norm
 
 from comparators.errors import InputError
 from comparators.inputs import parse_level
+from comparators.stats.distributions import critical_value
+from comparators.stats.proportions import wilson_bounds
 from comparators.vocab import AGGREGATE_SUBTYPES
 
 OTHER = "OTHER"
@@ -118,13 +119,6 @@ class StandardisedRate:
         return text + "."
 
 
-def _wilson(p: float, n: float, z: float) -> tuple[float, float]:
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z / denom * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return max(0.0, centre - half), min(1.0, centre + half)
-
-
 def standardise_orr(
     subtype_counts: pd.DataFrame,
     target_weights: Mapping[str, float],
@@ -165,7 +159,7 @@ def standardise_orr(
     covered = {c: w for c, w in weights.items() if counts.get(c, (0, 0))[1] > 0}
     missing = tuple(c for c in weights if c not in covered)
     coverage = sum(covered.values()) / total_w
-    z = float(norm.ppf(1 - (1 - level) / 2))
+    z = critical_value(level)
     rows, notes = [], []
     cw = sum(covered.values())
     est = var = 0.0
@@ -206,7 +200,7 @@ def standardise_orr(
             notes.append("The logit interval is undefined at 0% or 100% (or with zero "
                          "variance); the Wilson-type interval is shown instead.")
             method_used = "wilson"
-        low, high = _wilson(est, n_eff, z)
+        low, high = wilson_bounds(est, n_eff, z)
     return StandardisedRate(label, est, low, high, se, level, method, coverage, missing, n_eff,
                             patients, strata, tuple(notes), method_used=method_used)
 

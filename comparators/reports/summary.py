@@ -32,7 +32,7 @@ import pandas as pd
 from comparators.analysis.benchmark import (
     BenchmarkError,
     ClassPool,
-    Comparison,
+    RateDifference,
     SubtypeBenchmark,
     benchmark_subtype,
     class_order,
@@ -56,7 +56,7 @@ from comparators.evidence.labels import (
 from comparators.reports.citations import vancouver
 from comparators.reports.export import renderable_text
 from comparators.reports.markup import md_escape  # the one escaping helper (re-exported)
-from comparators.stats.pooling import PooledProportion
+from comparators.stats.pooled_result import PooledProportion
 from comparators.stats.proportions import percent
 from comparators.vocab import (
     APP_VERSION,
@@ -498,7 +498,7 @@ def _pool_phrase(pool: ClassPool, level: float, bayes: bool) -> str:
             f"{pool.n} patients)")
 
 
-def _difference_text(c: Comparison, level: float, bayes: bool) -> str:
+def _difference_text(c: RateDifference, level: float, bayes: bool) -> str:
     """'+28.1 percentage points (95% CI +3.6 to +46.7; p = 0.025)'."""
     kind = "CrI" if bayes else "CI"
     return (f"{100 * c.difference:+.1f} percentage points ({100 * level:g}% {kind} "

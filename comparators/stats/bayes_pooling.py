@@ -37,7 +37,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -47,23 +47,26 @@ from scipy.special import ndtr
 
 import comparators.limits as limits
 from comparators.stats.bayes import BetaPrior
-from comparators.stats.pooling import (
-    PooledProportion,
+from comparators.stats.effect_sizes import (
     PoolingInputError,
+    as_counts,
+    back_transform,
+    check_choice,
+    check_level,
+    cochran_q,
+    effect_sizes,
+    validate_labels,
+)
+from comparators.stats.pooled_result import (
+    PooledProportion,
     StudyEstimate,
     SubgroupResult,
-    _as_counts,
-    _check_choice,
-    _check_level,
-    _exact_summed,
-    _not_estimable,
-    _not_estimable_note,
-    _num,
-    _study_ci,
-    _validate_labels,
-    back_transform,
-    effect_sizes,
+    not_estimable_pool,
+    not_estimable_reason,
+    not_estimable_subgroup,
+    study_interval,
 )
+from comparators.stats.serialise import json_number
 from comparators.vocab import (
     LIKELIHOOD_CHOICES,
     MEASURE_CHOICES,
@@ -116,7 +119,7 @@ class BayesPrior:
     mu_sd: float | None = None
 
     def __post_init__(self) -> None:
-        _check_choice(self.tau_prior, TAU_PRIOR_CHOICES, "tau prior")
+        check_choice(self.tau_prior, TAU_PRIOR_CHOICES, "tau prior")
         object.__setattr__(self, "tau_scale", _positive(self.tau_scale, "tau scale",
                                                         MAX_TAU_SCALE))
         if isinstance(self.mu_mean, bool) or not isinstance(self.mu_mean, int | float) \
@@ -163,7 +166,7 @@ class BayesOptions:
     likelihood: str = "normal"
 
     def __post_init__(self) -> None:
-        _check_choice(self.likelihood, LIKELIHOOD_CHOICES, "likelihood")
+        check_choice(self.likelihood, LIKELIHOOD_CHOICES, "likelihood")
 
     def labels(self) -> tuple[str, str, str]:
         """(label, prose, short) of the model for the prior actually used (as MODEL_CHOICES)."""
@@ -419,14 +422,15 @@ class ShrunkStudy:
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
-            "study": self.study, "events": self.events, "n": self.n, "yi": _num(self.yi),
-            "vi": _num(self.vi), "shrunk_estimate": _num(self.median),
-            "shrunk_low": _num(self.low), "shrunk_high": _num(self.high),
-            "theta_median": _num(self.theta_median), "theta_low": _num(self.theta_low),
-            "theta_high": _num(self.theta_high),
+            "study": self.study, "events": self.events, "n": self.n, "yi": json_number(self.yi),
+            "vi": json_number(self.vi), "shrunk_estimate": json_number(self.median),
+            "shrunk_low": json_number(self.low), "shrunk_high": json_number(self.high),
+            "theta_median": json_number(self.theta_median),
+            "theta_low": json_number(self.theta_low),
+            "theta_high": json_number(self.theta_high),
         }
         if self.p_exchangeable is not None:
-            out["p_exchangeable"] = _num(self.p_exchangeable)
+            out["p_exchangeable"] = json_number(self.p_exchangeable)
         return out
 
 
@@ -489,14 +493,18 @@ class BayesPosterior:
         return self.tau_median**2
 
     # -- density / distribution / quantile functions (bayesmeta's d/p/qposterior) ---------
-    def mu_density(self, x: Any) -> np.ndarray:
-        return self._mu.pdf(np.asarray(x, dtype=float))
+    def density(self, what: str, x: Any) -> np.ndarray:
+        """Marginal posterior density of `what` at x: 'mu' (the mean), 'tau' (the
+        heterogeneity), 'pred' (a new arm's theta) or a study index as a string ('0', ...)."""
+        return self._dist(what).pdf(np.asarray(x, dtype=float))
 
-    def mu_cdf(self, x: Any) -> np.ndarray:
-        return self._mu.cdf(np.asarray(x, dtype=float))
+    def cdf(self, what: str, x: Any) -> np.ndarray:
+        """Marginal posterior distribution function of `what` (as in `density`) at x."""
+        return self._dist(what).cdf(np.asarray(x, dtype=float))
 
-    def mu_quantile(self, p: Any) -> np.ndarray:
-        return self._mu.ppf(np.asarray(p, dtype=float))
+    def quantile(self, what: str, p: Any) -> np.ndarray:
+        """Marginal posterior quantile of `what` (as in `density`) at probability p."""
+        return self._dist(what).ppf(np.asarray(p, dtype=float))
 
     def joint_density(self, mu: Any, tau: Any) -> np.ndarray:
         """Joint posterior density p(mu, tau | data) (bayesmeta's dposterior(tau, mu)).
@@ -525,24 +533,6 @@ class BayesPosterior:
                 np.sqrt(2 * math.pi * var)
         return np.where(tau_a.ravel() < 0, 0.0, out).reshape(mu_a.shape)
 
-    def tau_density(self, x: Any) -> np.ndarray:
-        return self._tau.pdf(np.asarray(x, dtype=float))
-
-    def tau_cdf(self, x: Any) -> np.ndarray:
-        return self._tau.cdf(np.asarray(x, dtype=float))
-
-    def tau_quantile(self, p: Any) -> np.ndarray:
-        return self._tau.ppf(np.asarray(p, dtype=float))
-
-    def pred_quantile(self, p: Any) -> np.ndarray:
-        return self._pred.ppf(np.asarray(p, dtype=float))
-
-    def pred_cdf(self, x: Any) -> np.ndarray:
-        return self._pred.cdf(np.asarray(x, dtype=float))
-
-    def theta_quantile(self, i: int, p: Any) -> np.ndarray:
-        return self._theta[i].ppf(np.asarray(p, dtype=float))
-
     def _dist(self, what: str) -> _Dist:
         named = {"mu": self._mu, "tau": self._tau, "pred": self._pred}
         if what in named:
@@ -555,13 +545,12 @@ class BayesPosterior:
     def summary(self, what: str) -> dict[str, float]:
         """Mean and sd of 'mu', 'tau', 'pred' or a study index as a string ('0', '1', ...)."""
         mean, sd = self._dist(what).mean_sd()
-        dist = self._dist(what)
-        return {"mean": mean, "sd": sd, "median": float(dist.ppf(np.array([0.5]))[0])}
+        return {"mean": mean, "sd": sd, "median": float(self.quantile(what, [0.5])[0])}
 
     def interval(self, what: str = "mu", level: float | None = None,
                  kind: str = "central") -> tuple[float, float]:
         """Credible interval of 'mu', 'tau', 'pred' or a study index, 'central' or 'shortest'."""
-        lev = self.level if level is None else _check_level(level)
+        lev = self.level if level is None else check_level(level)
         dist = self._dist(what)
         if kind == "shortest":
             return _shortest(dist, lev)
@@ -615,13 +604,14 @@ class BayesPosterior:
         out: dict[str, Any] = {
             "k": self.k, "likelihood": self.likelihood, "measure": self.measure,
             "level": self.level, "prior": self.prior_text,
-            "estimate": _num(self.estimate), "low": _num(self.low), "high": _num(self.high),
-            "pi_low": _num(self.pi_low), "pi_high": _num(self.pi_high),
-            "mu_median": _num(self.mu_median), "mu_low": _num(self.mu_low),
-            "mu_high": _num(self.mu_high), "tau_median": _num(self.tau_median),
-            "tau_low": _num(self.tau_low), "tau_high": _num(self.tau_high),
-            "tau2": _num(self.tau2_median), "pred_median": _num(self.pred_median),
-            "pred_low": _num(self.pred_low), "pred_high": _num(self.pred_high),
+            "estimate": json_number(self.estimate), "low": json_number(self.low),
+            "high": json_number(self.high),
+            "pi_low": json_number(self.pi_low), "pi_high": json_number(self.pi_high),
+            "mu_median": json_number(self.mu_median), "mu_low": json_number(self.mu_low),
+            "mu_high": json_number(self.mu_high), "tau_median": json_number(self.tau_median),
+            "tau_low": json_number(self.tau_low), "tau_high": json_number(self.tau_high),
+            "tau2": json_number(self.tau2_median), "pred_median": json_number(self.pred_median),
+            "pred_low": json_number(self.pred_low), "pred_high": json_number(self.pred_high),
             "studies": [s.to_dict() for s in self.studies], "notes": list(self.notes),
         }
         if self.p_exchangeable is not None:
@@ -921,11 +911,11 @@ def _check_options(prior: BayesPrior | None, likelihood: str) -> BayesPrior:
         prior = DEFAULT_PRIOR
     if not isinstance(prior, BayesPrior):
         raise BayesPoolingInputError("prior must be a BayesPrior")
-    _check_choice(likelihood, LIKELIHOOD_CHOICES, "likelihood")
+    check_choice(likelihood, LIKELIHOOD_CHOICES, "likelihood")
     return prior
 
 
-def bayes_pool(
+def fit_bayes(
     events: Sequence[int] | np.ndarray,
     n: Sequence[int] | np.ndarray,
     studies: Sequence[str] | None = None,
@@ -947,78 +937,25 @@ def bayes_pool(
     information at ORR 50 % (variance 1 / (p (1 - p)) = 4; Neuenschwander et al. 2016).
     """
     prior = _check_options(prior, likelihood)
-    measure = _check_choice(measure, MEASURE_CHOICES, "measure")
-    level = _check_level(level)
-    x, m = _as_counts(events, n)
+    measure = check_choice(measure, MEASURE_CHOICES, "measure")
+    level = check_level(level)
+    x, m = as_counts(events, n)
     k = x.size
-    names = _validate_labels(studies, k, "studies", unique=True)
+    names = validate_labels(studies, k, "studies", unique=True)
     if np.any(m > MAX_N):
         raise BayesPoolingInputError(f"n must be at most {MAX_N:,} per study")
-    if isinstance(p_exchangeable, bool) or not isinstance(p_exchangeable, int | float) \
-            or not 0 < p_exchangeable <= 1:
-        raise BayesPoolingInputError(
-            f"prior probability of exchangeability must be in (0, 1], got {p_exchangeable!r}")
-    nex_sd = _positive(nex_sd, "non-exchangeable prior sd", 10.0)
-    if not (isinstance(nex_mean, int | float) and math.isfinite(nex_mean)
-            and abs(nex_mean) <= 20):
-        raise BayesPoolingInputError(
-            f"non-exchangeable prior mean must be within ±20 on the logit scale, got "
-            f"{nex_mean!r}")
-    notes: list[str] = []
+    nex_sd = _check_exnex(p_exchangeable, nex_mean, nex_sd)
     if likelihood == "normal":
-        if k > MAX_STUDIES_NORMAL:
-            raise BayesPoolingInputError(
-                f"at most {MAX_STUDIES_NORMAL:,} studies for the normal-normal model")
-        if p_exchangeable < 1:
-            raise BayesPoolingInputError("EXNEX uses the binomial likelihood")
-        es = effect_sizes(x, m, measure)
-        y, v = es.yi, es.vi
-        mu_d, tau_d, pred_d, theta_d, weights, extra = _fit_normal(y, v, prior)
-        notes += extra
-        corrected = [names[i] for i in np.flatnonzero(es.corrected)]
-        if corrected:
-            notes.append("continuity correction 0.5 added to events and non-events of: "
-                         + ", ".join(corrected))
-        yi_list: list[float | None] = [float(a) for a in y]
-        vi_list: list[float | None] = [float(a) for a in v]
-        p_ex_post = None
-        joint = None
+        fit = _normal_marginals(x, m, names, measure, prior, p_exchangeable)
     else:
-        if measure != "logit":
-            raise BayesPoolingInputError("the binomial likelihood models the logit of the "
-                                         "proportion; use measure logit")
-        if k > MAX_STUDIES_BINOMIAL:
-            raise BayesPoolingInputError(
-                f"at most {MAX_STUDIES_BINOMIAL} studies for the binomial-normal model")
-        if prior.mu_sd is None and (np.all(x == 0) or np.all(x == m)):
-            raise BayesPoolingInputError(
-                "with every study at 0 % (or 100 %) the posterior under a flat prior on mu is "
-                "improper; give mu a normal prior (e.g. --mu-prior-sd 2)")
-        if prior.tau_prior == "uniform":
-            raise BayesPoolingInputError("the binomial model needs a proper prior on tau")
-        g = _fit_binomial(x, m, prior, float(p_exchangeable), (float(nex_mean), nex_sd))
-        mu_d, tau_d, pred_d, theta_d, weights = g.mu, g.tau, g.pred, g.thetas, g.weights
-        joint = g.joint
-        notes += g.notes
-        yi_list = [None] * k
-        vi_list = [None] * k
-        p_ex_post = g.p_ex
-        notes.append("weights are approximate inverse-variance weights 1/(v_i + tau^2) at the "
-                     "posterior median of tau")
+        fit = _binomial_marginals(x, m, measure, prior, p_exchangeable, nex_mean, nex_sd)
+    notes = list(fit.notes)
+    mu_d, tau_d, pred_d, theta_d = fit.mu, fit.tau, fit.pred, fit.thetas
     lo_p, hi_p = (1 - level) / 2, (1 + level) / 2
-    probs = np.array([0.5, lo_p, hi_p])
-    qs = _quantiles([mu_d, tau_d, pred_d, *theta_d], probs)
+    qs = _quantiles([mu_d, tau_d, pred_d, *theta_d], np.array([0.5, lo_p, hi_p]))
     mu_q, tau_q, pred_q = qs[0], qs[1], qs[2]
     bt = back_transform(np.concatenate([mu_q, pred_q]), measure, m)
-    rows = []
-    for i in range(k):
-        q = qs[3 + i]
-        b = back_transform(q, measure, m)
-        rows.append(ShrunkStudy(
-            study=names[i], events=int(x[i]), n=int(m[i]), yi=yi_list[i], vi=vi_list[i],
-            median=float(b[0]), low=float(b[1]), high=float(b[2]), theta_median=float(q[0]),
-            theta_low=float(q[1]), theta_high=float(q[2]),
-            p_exchangeable=None if p_ex_post is None else float(p_ex_post[i])))
+    rows = _shrunk_studies(qs[3:], x, m, names, measure, fit)
     if k == 1:
         notes.append("k = 1: the heterogeneity and the predictive interval rest on the prior")
 
@@ -1028,14 +965,104 @@ def bayes_pool(
         tau_median=float(tau_q[0]), tau_low=float(tau_q[1]), tau_high=float(tau_q[2]),
         pred_median=float(pred_q[0]), pred_low=float(pred_q[1]), pred_high=float(pred_q[2]),
         estimate=float(bt[0]), low=float(bt[1]), high=float(bt[2]), pi_low=float(bt[4]),
-        pi_high=float(bt[5]), studies=tuple(rows), weights=np.asarray(weights, dtype=float),
+        pi_high=float(bt[5]), studies=rows, weights=np.asarray(fit.weights, dtype=float),
         p_exchangeable=None if p_exchangeable >= 1 else float(p_exchangeable),
         nex_prior=None if p_exchangeable >= 1 else (float(nex_mean), nex_sd),
         notes=tuple(dict.fromkeys(notes)), _mu=mu_d, _tau=tau_d, _pred=pred_d,
-        _theta=tuple(theta_d), _n_all=m, _joint=joint,
+        _theta=tuple(theta_d), _n_all=m, _joint=fit.joint,
         _data=("pool", x, m, tuple(names), measure, likelihood, level, p_exchangeable, nex_mean,
                nex_sd),
     )
+
+
+class _Marginals(NamedTuple):
+    """A fitted model's marginal posteriors, weights and notes, with the per-study effect
+    sizes (normal likelihood) and posterior probabilities of exchangeability (EXNEX)."""
+
+    mu: _Dist
+    tau: _Dist
+    pred: _Dist
+    thetas: Sequence[_Dist]
+    weights: np.ndarray
+    notes: list[str]
+    yi: list[float | None]
+    vi: list[float | None]
+    p_ex: np.ndarray | None
+    joint: tuple[np.ndarray, np.ndarray, float, np.ndarray] | None
+
+
+def _check_exnex(p_exchangeable: Any, nex_mean: Any, nex_sd: Any) -> float:
+    """The EXNEX options checked; returns the non-exchangeable prior sd."""
+    if isinstance(p_exchangeable, bool) or not isinstance(p_exchangeable, int | float) \
+            or not 0 < p_exchangeable <= 1:
+        raise BayesPoolingInputError(
+            f"prior probability of exchangeability must be in (0, 1], got {p_exchangeable!r}")
+    sd = _positive(nex_sd, "non-exchangeable prior sd", 10.0)
+    if not (isinstance(nex_mean, int | float) and math.isfinite(nex_mean)
+            and abs(nex_mean) <= 20):
+        raise BayesPoolingInputError(
+            f"non-exchangeable prior mean must be within ±20 on the logit scale, got "
+            f"{nex_mean!r}")
+    return sd
+
+
+def _normal_marginals(x: np.ndarray, m: np.ndarray, names: list[str], measure: str,
+                      prior: BayesPrior, p_exchangeable: float) -> _Marginals:
+    """The normal-normal model on the measure's scale (metafor's effect sizes)."""
+    k = x.size
+    if k > MAX_STUDIES_NORMAL:
+        raise BayesPoolingInputError(
+            f"at most {MAX_STUDIES_NORMAL:,} studies for the normal-normal model")
+    if p_exchangeable < 1:
+        raise BayesPoolingInputError("EXNEX uses the binomial likelihood")
+    es = effect_sizes(x, m, measure)
+    y, v = es.yi, es.vi
+    mu_d, tau_d, pred_d, theta_d, weights, extra = _fit_normal(y, v, prior)
+    notes = list(extra)
+    corrected = [names[i] for i in np.flatnonzero(es.corrected)]
+    if corrected:
+        notes.append("continuity correction 0.5 added to events and non-events of: "
+                     + ", ".join(corrected))
+    return _Marginals(mu_d, tau_d, pred_d, theta_d, weights, notes,
+                      [float(a) for a in y], [float(a) for a in v], None, None)
+
+
+def _binomial_marginals(x: np.ndarray, m: np.ndarray, measure: str, prior: BayesPrior,
+                        p_exchangeable: float, nex_mean: float, nex_sd: float) -> _Marginals:
+    """The binomial-normal model on the logit scale (EXNEX when p_exchangeable < 1)."""
+    k = x.size
+    if measure != "logit":
+        raise BayesPoolingInputError("the binomial likelihood models the logit of the "
+                                     "proportion; use measure logit")
+    if k > MAX_STUDIES_BINOMIAL:
+        raise BayesPoolingInputError(
+            f"at most {MAX_STUDIES_BINOMIAL} studies for the binomial-normal model")
+    if prior.mu_sd is None and (np.all(x == 0) or np.all(x == m)):
+        raise BayesPoolingInputError(
+            "with every study at 0 % (or 100 %) the posterior under a flat prior on mu is "
+            "improper; give mu a normal prior (e.g. --mu-prior-sd 2)")
+    if prior.tau_prior == "uniform":
+        raise BayesPoolingInputError("the binomial model needs a proper prior on tau")
+    g = _fit_binomial(x, m, prior, float(p_exchangeable), (float(nex_mean), nex_sd))
+    notes = [*g.notes, "weights are approximate inverse-variance weights 1/(v_i + tau^2) "
+             "at the posterior median of tau"]
+    return _Marginals(g.mu, g.tau, g.pred, g.thetas, g.weights, notes, [None] * k,
+                      [None] * k, g.p_ex, g.joint)
+
+
+def _shrunk_studies(theta_q: np.ndarray, x: np.ndarray, m: np.ndarray, names: list[str],
+                    measure: str, fit: _Marginals) -> tuple[ShrunkStudy, ...]:
+    """Each study's shrunken estimate (median and interval of its theta), both scales."""
+    rows = []
+    for i in range(x.size):
+        q = theta_q[i]
+        b = back_transform(q, measure, m)
+        rows.append(ShrunkStudy(
+            study=names[i], events=int(x[i]), n=int(m[i]), yi=fit.yi[i], vi=fit.vi[i],
+            median=float(b[0]), low=float(b[1]), high=float(b[2]), theta_median=float(q[0]),
+            theta_low=float(q[1]), theta_high=float(q[2]),
+            p_exchangeable=None if fit.p_ex is None else float(fit.p_ex[i])))
+    return tuple(rows)
 
 
 def bayes_meta(
@@ -1050,7 +1077,7 @@ def bayes_meta(
     Proportion-scale fields are left as the identity (measure 'generic').
     """
     prior = _check_options(prior, "normal")
-    level = _check_level(level)
+    level = check_level(level)
     y = np.asarray(yi, dtype=float)
     s = np.asarray(sei, dtype=float)
     if y.ndim != 1 or y.shape != s.shape or y.size == 0:
@@ -1059,7 +1086,7 @@ def bayes_meta(
         raise BayesPoolingInputError(f"at most {MAX_STUDIES_NORMAL:,} studies")
     if not (np.all(np.isfinite(y)) and np.all(np.isfinite(s)) and np.all(s > 0)):
         raise BayesPoolingInputError("yi must be finite and sei finite and positive")
-    names = _validate_labels(studies, y.size, "studies", unique=True)
+    names = validate_labels(studies, y.size, "studies", unique=True)
     v = s**2
     mu_d, tau_d, pred_d, theta_d, weights, notes = _fit_normal(y, v, prior)
     probs = np.array([0.5, (1 - level) / 2, (1 + level) / 2])
@@ -1090,7 +1117,7 @@ def _refit(data: tuple[Any, ...], prior: BayesPrior) -> BayesPosterior:
         _, y, s, names, level = data
         return bayes_meta(y, s, list(names), prior, level)
     _, x, m, names, measure, likelihood, level, p_ex, nex_mean, nex_sd = data
-    return bayes_pool(x, m, list(names), measure, likelihood, prior, level, p_ex, nex_mean,
+    return fit_bayes(x, m, list(names), measure, likelihood, prior, level, p_ex, nex_mean,
                       nex_sd)
 
 
@@ -1105,7 +1132,7 @@ def predictive_beta_prior(posterior: BayesPosterior) -> BetaPrior:
     if posterior.measure == "generic":
         raise BayesPoolingInputError("a Beta prior needs a posterior of proportions")
     p = (np.arange(4000) + 0.5) / 4000
-    props = back_transform(posterior.pred_quantile(p), posterior.measure, posterior._n_all)
+    props = back_transform(posterior.quantile("pred", p), posterior.measure, posterior._n_all)
     mean, var = float(props.mean()), float(props.var())
     if not 0 < mean < 1 or var <= 0 or var >= mean * (1 - mean):
         raise BayesPoolingInputError("the predictive distribution has no Beta equivalent")
@@ -1150,25 +1177,22 @@ class BayesPooledProportion(PooledProportion):
         if post is None:
             return out
         out.update({"likelihood": post.likelihood, "prior": post.prior_text,
-                    "tau_median": _num(post.tau_median), "tau_low": _num(post.tau_low),
-                    "tau_high": _num(post.tau_high)})
+                    "tau_median": json_number(post.tau_median),
+                    "tau_low": json_number(post.tau_low),
+                    "tau_high": json_number(post.tau_high)})
         for row, shrunk in zip(out["studies"], post.studies, strict=True):
-            row.update({"shrunk_estimate": _num(shrunk.median), "shrunk_low": _num(shrunk.low),
-                        "shrunk_high": _num(shrunk.high)})
+            row.update({"shrunk_estimate": json_number(shrunk.median),
+                        "shrunk_low": json_number(shrunk.low),
+                        "shrunk_high": json_number(shrunk.high)})
         return out
 
 
 def _cochran_q(x: np.ndarray, m: np.ndarray, measure: str) -> tuple[float | None, int,
                                                                      float | None]:
-    from scipy import stats
-
     if x.size < 2:
         return None, 0, None
     es = effect_sizes(x, m, measure)
-    w = 1 / es.vi
-    mu = (w * es.yi).sum() / w.sum()
-    q = float((w * (es.yi - mu) ** 2).sum())
-    return q, x.size - 1, float(stats.chi2.sf(q, x.size - 1))
+    return cochran_q(es.yi, es.vi)
 
 
 def pool_bayes(
@@ -1191,16 +1215,16 @@ def pool_bayes(
     opts = options if options is not None else BayesOptions()
     if not isinstance(opts, BayesOptions):
         raise BayesPoolingInputError("bayes options must be a BayesOptions")
-    measure = _check_choice(measure, MEASURE_CHOICES, "measure")
-    level = _check_level(level)
-    x, m = _as_counts(events, n)
+    measure = check_choice(measure, MEASURE_CHOICES, "measure")
+    level = check_level(level)
+    x, m = as_counts(events, n)
     k = x.size
-    names = _validate_labels(studies, k, "studies", unique=True)
-    glabels = _validate_labels(groups, k, "groups", unique=False) if groups is not None else None
+    names = validate_labels(studies, k, "studies", unique=True)
+    glabels = validate_labels(groups, k, "groups", unique=False) if groups is not None else None
     prior_ok = opts.likelihood == "binomial" and opts.prior.mu_sd is not None
 
     def sparse(xs: np.ndarray, ms: np.ndarray) -> str | None:
-        return None if prior_ok else _not_estimable(xs, ms)
+        return None if prior_ok else not_estimable_reason(xs, ms)
 
     subgroups: tuple[SubgroupResult, ...] = ()
     gnotes: list[str] = []
@@ -1211,15 +1235,10 @@ def pool_bayes(
             xs, ms = x[idx], m[idx]
             why = sparse(xs, ms)
             if why is not None:
-                ci = _exact_summed(xs, ms, level)
-                note = _not_estimable_note(why, xs, ms, ci, what=f"subgroup {g}:")
-                out.append(SubgroupResult(group=g, k=int(idx.size), estimate=ci.estimate,
-                                          low=ci.low, high=ci.high, tau2=None, i2=None, q=None,
-                                          estimable=False, events=int(xs.sum()),
-                                          n=int(ms.sum()), method_used="exact", notes=(note,)))
-                gnotes.append(note)
+                out.append(not_estimable_subgroup(g, why, xs, ms, level))
+                gnotes.extend(out[-1].notes)
                 continue
-            sub = bayes_pool(xs, ms, None, measure, opts.likelihood, opts.prior, level)
+            sub = fit_bayes(xs, ms, None, measure, opts.likelihood, opts.prior, level)
             sq, _, _ = _cochran_q(xs, ms, measure)
             out.append(SubgroupResult(group=g, k=int(idx.size), estimate=sub.estimate,
                                       low=sub.low, high=sub.high, tau2=sub.tau2_median,
@@ -1230,24 +1249,14 @@ def pool_bayes(
                       "(the between-subgroup Q test is frequentist and is not reported)")
     why = sparse(x, m)
     if why is not None:
-        ci = _exact_summed(x, m, level)
-        rows = tuple(
-            StudyEstimate(study=names[i], events=int(x[i]), n=int(m[i]), estimate=c.estimate,
-                          low=c.low, high=c.high, weight=float(100 * m[i] / m.sum()))
-            for i in range(k) for c in [_study_ci(int(x[i]), int(m[i]), study_ci, level)])
-        notes = [_not_estimable_note(why, x, m, ci),
-                 "the Bayesian model was not fitted (with a binomial likelihood and a normal "
-                 "prior on mu it can be); study weights are shares of the patients"]
+        model_note = ("the Bayesian model was not fitted (with a binomial likelihood and a "
+                      "normal prior on mu it can be); study weights are shares of the patients")
         return BayesPooledProportion(
-            k=k, measure=measure, method="BAYES", hksj=False, level=level,
-            estimate=ci.estimate, low=ci.low, high=ci.high, pi_low=None, pi_high=None,
-            tau2=None, i2=None, i2_low=None, i2_high=None, h2=None, q=None, q_df=k - 1,
-            q_p=None, studies=rows, subgroups=subgroups, corrected=(),
-            notes=tuple(dict.fromkeys(notes + gnotes)), fit=None, estimable=False,
-            method_used="exact", events=int(x.sum()), n=int(m.sum()), posterior=None,
-            options=opts)
+            measure=measure, method="BAYES", hksj=False, subgroups=subgroups, posterior=None,
+            options=opts,
+            **not_estimable_pool(why, x, m, names, study_ci, level, [model_note, *gnotes]))
 
-    post = bayes_pool(x, m, names, measure, opts.likelihood, opts.prior, level)
+    post = fit_bayes(x, m, names, measure, opts.likelihood, opts.prior, level)
     notes = list(post.notes)
     if hksj:
         notes.append("the Hartung-Knapp-Sidik-Jonkman adjustment does not apply to the Bayesian "
@@ -1260,7 +1269,7 @@ def pool_bayes(
     rows = tuple(
         StudyEstimate(study=names[i], events=int(x[i]), n=int(m[i]), estimate=c.estimate,
                       low=c.low, high=c.high, weight=float(post.weights[i]))
-        for i in range(k) for c in [_study_ci(int(x[i]), int(m[i]), study_ci, level)])
+        for i in range(k) for c in [study_interval(int(x[i]), int(m[i]), study_ci, level)])
     corrected: tuple[str, ...] = ()
     if opts.likelihood == "normal":
         es = effect_sizes(x, m, measure)
@@ -1279,5 +1288,5 @@ def pool_bayes(
 __all__ = [
     "DEFAULT_PRIOR", "BayesOptions", "BayesPooledProportion",
     "BayesPoolingInputError", "BayesPosterior", "BayesPrior", "ShrunkStudy", "bayes_meta",
-    "bayes_pool", "pool_bayes", "predictive_beta_prior",
+    "fit_bayes", "pool_bayes", "predictive_beta_prior",
 ]

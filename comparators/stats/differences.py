@@ -35,7 +35,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy import optimize, stats
+from scipy import optimize, special, stats
+
+from comparators.stats.distributions import critical_value, normal_quantile
 
 #: level -> (low, high) of one proportion's two-sided interval at that confidence level
 IntervalAt = Callable[[float], tuple[float, float]]
@@ -107,8 +109,7 @@ def model_interval(estimate: float, se: float, df: int | None,
     `back` to the proportion scale."""
 
     def at(level: float) -> tuple[float, float]:
-        q = (1 + level) / 2
-        crit = float(stats.norm.ppf(q) if df is None else stats.t.ppf(q, df))
+        crit = critical_value(level, df)
         low, high = back(np.array([estimate - crit * se, estimate + crit * se]))
         return float(low), float(high)
 
@@ -154,8 +155,8 @@ class Tabulated:
 def tabulate_beta(a: float, b: float, points: int = BETA_POINTS) -> Tabulated:
     """Beta(a, b) on a grid of its quantiles (dense where the mass is, also next to a pole at 0
     or 1 when a or b < 1)."""
-    z = np.linspace(stats.norm.ppf(_TAIL), stats.norm.ppf(1 - _TAIL), points)
-    u = stats.norm.cdf(z)
+    z = np.linspace(normal_quantile(_TAIL), normal_quantile(1 - _TAIL), points)
+    u = special.ndtr(z)
     return Tabulated(stats.beta.ppf(u, a, b), u)
 
 

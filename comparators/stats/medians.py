@@ -58,8 +58,9 @@ import numpy as np
 import comparators.limits as limits
 from comparators.errors import InputError
 from comparators.inputs import parse_level
-from comparators.stats.numerics import norm_ppf
-from comparators.stats.pooling import EffectSizes, fit_model
+from comparators.stats.distributions import critical_value
+from comparators.stats.effect_sizes import EffectSizes
+from comparators.stats.pooling import fit_model
 from comparators.vocab import HKSJ_CHOICES, MODEL_CHOICES
 
 Scale = Literal["log", "months"]
@@ -222,7 +223,7 @@ def _arm_se(name: str, m: float, lo: float | None, hi: float | None, ci_level: f
     if scale == "log" and lo <= 0:
         raise _refuse(f"{name}: a lower limit of {lo:g} months has no logarithm; pool on the "
                       "months scale or correct the limit")
-    z = norm_ppf(0.5 + ci_level / 2)
+    z = critical_value(ci_level)
     f = math.log if scale == "log" else (lambda x: x)
     width = (f(hi) - f(lo)) / (2 * z) if hi is not None else (f(m) - f(lo)) / z
     if not width > 0:
@@ -343,7 +344,7 @@ def median_of_medians(medians: Sequence[float], *, weights: Sequence[float] | No
     xs = np.sort(x)
     coverage = level
     if norm_approx:
-        half = min(0.5, norm_ppf(0.5 + level / 2) / (2 * math.sqrt(k)))
+        half = min(0.5, critical_value(level) / (2 * math.sqrt(k)))
         probs = (0.5 - half, 0.5, 0.5 + half)
         if w is None:
             low, est, high = (_quantile7(xs, q) for q in probs)

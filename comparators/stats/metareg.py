@@ -54,19 +54,11 @@ import numpy as np
 import comparators.limits as limits
 from comparators.errors import InputError
 from comparators.inputs import clean_text, is_missing, parse_level, parse_number
-from comparators.stats.numerics import chi2_sf, minimize_bounded
-from comparators.stats.pooling import (
-    _TAU2_GRID,
-    EffectSizes,
-    PoolingInputError,
-    _crit,
-    _median,
-    _read_csv_table,
-    _root_decreasing,
-    effect_sizes,
-    fit_model,
-    read_pool_csv,
-)
+from comparators.stats.distributions import chi2_upper_tail, critical_value
+from comparators.stats.effect_sizes import EffectSizes, PoolingInputError, effect_sizes
+from comparators.stats.pooling import _read_csv_table, fit_model, read_pool_csv
+from comparators.stats.serialise import json_number
+from comparators.stats.tau2 import maximise_tau2, root_decreasing
 from comparators.vocab import HKSJ_CHOICES, MEASURE_CHOICES, MODEL_CHOICES
 
 if TYPE_CHECKING:
@@ -293,33 +285,11 @@ class _At:
 def _tau2_likelihood(X: np.ndarray, y: np.ndarray, v: np.ndarray, reml: bool) -> float:
     """ML/REML tau^2 at the global maximum (see the module docstring), truncated at 0."""
     log_det_xx = float(np.linalg.slogdet(X.T @ X)[1])
-    scale = max(float(np.var(y)), _median(v), 1e-300)
-    grid = np.concatenate([[0.0], scale * _TAU2_GRID])
 
-    def ll(t: float) -> float:
-        return _At(X, y, v, t).loglik(reml, log_det_xx)
+    def loglik(taus: np.ndarray) -> np.ndarray:
+        return np.array([_At(X, y, v, float(t)).loglik(reml, log_det_xx) for t in taus])
 
-    values = np.array([ll(float(t)) for t in grid])
-    j = int(np.nanargmax(values))
-    lo, hi = float(grid[max(j - 1, 0)]), float(grid[min(j + 1, grid.size - 1)])
-    tau2 = (minimize_bounded(lambda t: -ll(t), lo, hi, xatol=1e-14 * max(hi, 1e-300) + 1e-300)
-            if hi > lo else float(grid[j]))
-    best, cur = ll(tau2), tau2
-    for _ in range(200):  # Fisher scoring converges fast near the maximum; stay in the bracket
-        new = cur + _At(X, y, v, cur).fisher_step(reml)
-        if not (lo <= new <= hi and math.isfinite(new)):
-            break
-        done = abs(new - cur) <= 1e-12 * max(1.0, cur)
-        cur = new
-        if done:
-            break
-    if ll(cur) >= best - 1e-12:
-        tau2 = cur
-    at_zero = _At(X, y, v, 0.0)
-    if (j <= 1 and float(values[0]) >= ll(tau2) - 1e-12
-            and at_zero.fisher_step(reml) <= 0):  # the boundary wins ties, as in metafor
-        return 0.0
-    return max(0.0, float(tau2))
+    return maximise_tau2(loglik, lambda t: _At(X, y, v, t).fisher_step(reml), y, v)
 
 
 def _tau2_dl(X: np.ndarray, y: np.ndarray, v: np.ndarray) -> float:
@@ -330,7 +300,7 @@ def _tau2_dl(X: np.ndarray, y: np.ndarray, v: np.ndarray) -> float:
 
 def _tau2_pm(X: np.ndarray, y: np.ndarray, v: np.ndarray) -> float:
     k, p = X.shape
-    return _root_decreasing(lambda t: _At(X, y, v, t).rss, k - p,
+    return root_decreasing(lambda t: _At(X, y, v, t).rss, k - p,
                             _tau2_dl(X, y, v) + float(np.var(y)))
 
 
@@ -348,13 +318,6 @@ def estimate_tau2(X: np.ndarray, y: np.ndarray, v: np.ndarray, method: str) -> f
 # ---------------------------------------------------------------------------------------------
 
 
-def _num(x: Any) -> float | None:
-    if x is None:
-        return None
-    xf = float(x)
-    return xf if math.isfinite(xf) else None
-
-
 @dataclass(frozen=True)
 class Coefficient:
     """One model coefficient on the measure's scale with its test (z, or t under KH)."""
@@ -368,8 +331,9 @@ class Coefficient:
     statistic: float
 
     def to_dict(self) -> dict[str, Any]:
-        return {"term": self.term, "estimate": _num(self.estimate), "se": _num(self.se),
-                "low": _num(self.low), "high": _num(self.high), "p": _num(self.p)}
+        return {"term": self.term, "estimate": json_number(self.estimate),
+                "se": json_number(self.se), "low": json_number(self.low),
+                "high": json_number(self.high), "p": json_number(self.p)}
 
 
 @dataclass(frozen=True)
@@ -499,12 +463,13 @@ class MetaRegression:
             "k": int(self.k), "measure": self.measure, "method": self.method,
             "moderators": [m.name for m in self.moderators],
             "coefficients": [c.to_dict() for c in self.coefficients],
-            "tau2": _num(self.tau2), "i2": _num(self.i2), "r2": _num(self.r2),
-            "qm": _num(self.qm), "qm_df": int(self.qm_df), "qm_p": _num(self.qm_p),
+            "tau2": json_number(self.tau2), "i2": json_number(self.i2), "r2": json_number(self.r2),
+            "qm": json_number(self.qm), "qm_df": int(self.qm_df), "qm_p": json_number(self.qm_p),
             "qm_df2": self.qm_df2, "qm_test": "F" if self.df is not None else "chi2",
             "test": self.test, "hksj": self.hksj, "hksj_variant": self.hksj_variant,
-            "level": float(self.level), "h2": _num(self.h2), "tau2_null": _num(self.tau2_null),
-            "qe": _num(self.qe), "qe_df": int(self.qe_df), "qe_p": _num(self.qe_p),
+            "level": float(self.level), "h2": json_number(self.h2),
+            "tau2_null": json_number(self.tau2_null),
+            "qe": json_number(self.qe), "qe_df": int(self.qe_df), "qe_p": json_number(self.qe_p),
             "moderator_types": [m.to_dict() for m in self.moderators],
             "notes": list(self.notes),
         }
@@ -563,7 +528,7 @@ def _omnibus(beta: np.ndarray, vb: np.ndarray, df: int | None,
     z = np.linalg.solve(chol, beta[1:])
     qm = float(z @ z)
     if df is None:
-        return qm, chi2_sf(qm, m)
+        return qm, chi2_upper_tail(qm, m)
     from scipy.special import fdtrc
 
     qm /= m
@@ -627,7 +592,7 @@ def fit_metareg(yi: Sequence[float] | np.ndarray, vi: Sequence[float] | np.ndarr
             s2w = max(1.0, s2w)
         vb = s2w * vb
         df = k - p
-    crit = _crit(level, df)
+    crit = critical_value(level, df)
     coefficients = _coefficients(design.terms, beta, vb, crit, df)
     qm, qm_p = _omnibus(beta, vb, df, k)
 
@@ -641,7 +606,7 @@ def fit_metareg(yi: Sequence[float] | np.ndarray, vi: Sequence[float] | np.ndarr
         k=k, measure=measure, method=method, test=test, level=level,
         moderators=design.moderators, coefficients=coefficients, vcov=vb, tau2=float(tau2),
         tau2_null=tau2_null, i2=100 * tau2 / (vt + tau2), h2=tau2 / vt + 1, r2=r2, qm=qm,
-        qm_df=p - 1, qm_df2=df, qm_p=qm_p, qe=qe, qe_df=k - p, qe_p=chi2_sf(qe, k - p),
+        qm_df=p - 1, qm_df2=df, qm_p=qm_p, qe=qe, qe_df=k - p, qe_p=chi2_upper_tail(qe, k - p),
         df=df, crit=crit, loglik=loglik, s2w=s2w, yi=y, vi=v, X=X, studies=names,
         notes=tuple(_notes(k, p, test, df, s2w)))
 

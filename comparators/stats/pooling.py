@@ -40,33 +40,40 @@ import csv
 import io
 import math
 import os
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
-from functools import lru_cache
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
+from scipy.special import expit, logit
 
 import comparators.limits as limits
 from comparators.errors import InputError
-from comparators.inputs import check_header, clean_text, parse_count, parse_level
-from comparators.stats.numerics import (
-    chi2_ppf,
-    chi2_sf,
-    expit,
-    logit,
-    minimize_bounded,
-    norm_ppf,
-    root_bracketed,
+from comparators.inputs import check_header, clean_text, parse_count
+from comparators.stats.distributions import chi2_quantile, chi2_upper_tail, critical_value
+from comparators.stats.effect_sizes import (
+    EffectSizes,
+    PoolingInputError,
+    as_counts,
+    back_transform,
+    check_choice,
+    check_level,
+    cochran_q,
+    effect_sizes,
+    fixed_effect_stats,
+    validate_labels,
 )
-from comparators.stats.proportions import ProportionCI, ProportionInputError, proportion_ci
-from comparators.vocab import (
-    EFFECT_SIZE_MODELS,
-    HKSJ_CHOICES,
-    MEASURE_CHOICES,
-    MODEL_CHOICES,
-    NOT_ESTIMABLE,
+from comparators.stats.pooled_result import (
+    ModelFit,
+    PooledProportion,
+    StudyEstimate,
+    SubgroupResult,
+    not_estimable_pool,
+    not_estimable_reason,
+    not_estimable_subgroup,
+    study_interval,
 )
+from comparators.stats.tau2 import maximise_tau2, root_decreasing
+from comparators.vocab import EFFECT_SIZE_MODELS, HKSJ_CHOICES, MEASURE_CHOICES, MODEL_CHOICES
 
 if TYPE_CHECKING:  # pandas only builds the optional DataFrame views; the CLI never needs it
     import pandas as pd
@@ -77,12 +84,6 @@ HKSJVariant = Literal["adhoc", "plain"]
 
 
 _GLMM_NAGQ = 7  # metafor rma.glmm default for measure PLO
-_TOL = 1e-12
-_MAXITER = 200
-
-
-class PoolingInputError(InputError):
-    """Counts, options or files that cannot be pooled; the message says what and where."""
 
 
 class GLMMNotFittedError(PoolingInputError):
@@ -90,8 +91,6 @@ class GLMMNotFittedError(PoolingInputError):
     alternative. Raised instead of silently switching to another model."""
 
 
-#: Log-spaced grid of tau^2 (times a data scale) profiled before refining ML/REML.
-_TAU2_GRID = np.logspace(-8, 3, 89)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -99,251 +98,14 @@ _TAU2_GRID = np.logspace(-8, 3, 89)
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, eq=False)  # numpy fields: compare explicitly
-class EffectSizes:
-    """Per-study effect sizes on the transformed scale (metafor escalc output)."""
-
-    measure: str
-    yi: np.ndarray
-    vi: np.ndarray
-    events: np.ndarray | None = None
-    n: np.ndarray | None = None
-    corrected: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
-
-    @property
-    def k(self) -> int:
-        return int(self.yi.size)
-
-    @classmethod
-    def from_yi_vi(
-        cls, yi: Sequence[float] | np.ndarray, vi: Sequence[float] | np.ndarray,
-        measure: str = "generic",
-    ) -> EffectSizes:
-        """Wrap precomputed effect sizes (any measure) so they can be fitted with fit_model."""
-        y = np.asarray(yi, dtype=float)
-        v = np.asarray(vi, dtype=float)
-        if y.ndim != 1 or y.shape != v.shape or y.size == 0:
-            raise PoolingInputError("yi and vi must be non-empty sequences of the same length")
-        if not (np.all(np.isfinite(y)) and np.all(np.isfinite(v)) and np.all(v > 0)):
-            raise PoolingInputError("yi must be finite and vi finite and positive")
-        return cls(measure=measure, yi=y, vi=v, corrected=np.zeros(y.size, dtype=bool))
-
-    def to_frame(self) -> pd.DataFrame:
-        data: dict[str, Any] = {"yi": self.yi, "vi": self.vi}
-        if self.events is not None and self.n is not None:
-            data = {"events": self.events, "n": self.n, **data, "corrected": self.corrected}
-        import pandas as pd
-
-        return pd.DataFrame(data)
-
-
-def _fast_counts(arr: Any) -> np.ndarray | None:
-    """Integer array if arr is already a clean numeric vector of whole numbers, else None."""
-    try:
-        a = np.asarray(arr)
-    except (ValueError, TypeError):
-        return None
-    if a.ndim != 1 or a.size == 0 or a.dtype.kind not in "iuf":
-        return None
-    if a.dtype.kind == "f" and not (np.all(np.isfinite(a)) and np.all(a == np.round(a))):
-        return None
-    if np.any(a < 0):
-        return None
-    return a.astype(np.int64)
-
-
-def _as_counts(events: Any, n: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Validate events/n as equal-length 1-D integer arrays; raise PoolingInputError."""
-    fe, fn = _fast_counts(events), _fast_counts(n)
-    if fe is not None and fn is not None and fe.size == fn.size and np.all(fn > 0) \
-            and np.all(fe <= fn):
-        return fe, fn  # vectorised fast path; the slow path below explains any problem
-    ev = np.atleast_1d(np.asarray(events, dtype=object))
-    nn = np.atleast_1d(np.asarray(n, dtype=object))
-    if ev.ndim != 1 or nn.ndim != 1:
-        raise PoolingInputError("events and n must be one-dimensional sequences of counts")
-    if ev.size == 0:
-        raise PoolingInputError("no studies to pool: events and n are empty")
-    if ev.size != nn.size:
-        raise PoolingInputError(
-            f"events ({ev.size} values) and n ({nn.size} values) must have the same length"
-        )
-    out = []
-    for name, arr in (("events", ev), ("n", nn)):
-        vals = np.empty(arr.size, dtype=np.int64)
-        for i, x in enumerate(arr):
-            if isinstance(x, bool | np.bool_) or not isinstance(x, int | float | np.integer
-                                                               | np.floating):
-                raise PoolingInputError(f"study {i + 1}: {name} must be a whole number, got {x!r}")
-            xf = float(x)
-            if not math.isfinite(xf) or not xf.is_integer():
-                raise PoolingInputError(f"study {i + 1}: {name} must be a whole number, got {x!r}")
-            if xf < 0:
-                raise PoolingInputError(
-                    f"study {i + 1}: {name} must not be negative, got {int(xf)}")
-            if xf > limits.MAX_COUNT:
-                raise PoolingInputError(
-                    f"study {i + 1}: {name} = {xf:.3g} is more than the limit of "
-                    f"{limits.MAX_COUNT:,}; check the counts")
-            vals[i] = int(xf)
-        out.append(vals)
-    ev_i, n_i = out
-    for i in range(ev_i.size):
-        if n_i[i] == 0:
-            raise PoolingInputError(f"study {i + 1}: n must be at least 1")
-        if ev_i[i] > n_i[i]:
-            raise PoolingInputError(
-                f"study {i + 1}: events ({ev_i[i]}) cannot exceed n ({n_i[i]})"
-            )
-    return ev_i, n_i
-
-
-def _check_choice(value: str, allowed: Collection[str], what: str) -> str:
-    if value not in allowed:
-        raise PoolingInputError(f"unknown {what} {value!r}; choose one of {', '.join(allowed)}")
-    return value
-
-
-def effect_sizes(
-    events: Sequence[int] | np.ndarray, n: Sequence[int] | np.ndarray,
-    measure: str = "logit", cc: float = 0.5,
-) -> EffectSizes:
-    """Per-study transformed proportions and sampling variances (metafor escalc).
-
-    cc is added to events and non-events only for studies with 0 or all events, and only for
-    "logit" and "raw" (metafor add=1/2, to="only0"); "ft" and "arcsine" are never corrected.
-    """
-    measure = _check_choice(measure, MEASURE_CHOICES, "measure")
-    if not (isinstance(cc, int | float) and math.isfinite(cc) and cc >= 0):
-        raise PoolingInputError(f"cc must be a non-negative number, got {cc!r}")
-    x, m = _as_counts(events, n)
-    xf, nf = x.astype(float), m.astype(float)
-    corrected = np.zeros(x.size, dtype=bool)
-    if measure in ("logit", "raw") and cc > 0:
-        corrected = (x == 0) | (x == m)
-        xf = np.where(corrected, xf + cc, xf)
-        nf = np.where(corrected, nf + 2 * cc, nf)
-    if measure == "logit":
-        if np.any((xf == 0) | (xf == nf)):
-            raise PoolingInputError(
-                "logit needs a continuity correction (cc > 0) for 0 %/100 % studies")
-        yi = np.log(xf / (nf - xf))
-        vi = 1 / xf + 1 / (nf - xf)
-    elif measure == "raw":
-        p = xf / nf
-        yi, vi = p, p * (1 - p) / nf
-        if np.any(vi <= 0):
-            raise PoolingInputError(
-                "raw proportions of 0 or 1 need a continuity correction (cc > 0)")
-    elif measure == "arcsine":
-        yi, vi = np.arcsin(np.sqrt(xf / nf)), 1 / (4 * nf)
-    else:  # ft
-        yi = 0.5 * (np.arcsin(np.sqrt(xf / (nf + 1))) + np.arcsin(np.sqrt((xf + 1) / (nf + 1))))
-        vi = 1 / (4 * nf + 2)
-    return EffectSizes(measure=measure, yi=yi, vi=vi, events=x, n=m, corrected=corrected)
-
-
 # ---------------------------------------------------------------------------------------------
 # Back-transformations
 # ---------------------------------------------------------------------------------------------
 
 
-def transf_pft(p: np.ndarray | float, n: np.ndarray | float) -> np.ndarray:
-    """Freeman-Tukey double arcsine of a proportion p at sample size n (metafor transf.pft)."""
-    x = np.asarray(p, dtype=float) * n
-    return 0.5 * (np.arcsin(np.sqrt(x / (n + 1))) + np.arcsin(np.sqrt((x + 1) / (n + 1))))
-
-
-def transf_ipft(y: np.ndarray | float, n: np.ndarray | float) -> np.ndarray:
-    """Miller (1978) inverse of the double arcsine at sample size n (metafor transf.ipft)."""
-    y = np.asarray(y, dtype=float)
-    n = np.asarray(n, dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        s = np.sin(2 * y)
-        inner = 1 - (s + (s - 1 / s) / n) ** 2
-        z = 0.5 * (1 - np.sign(np.cos(2 * y)) * np.sqrt(inner))
-    z = np.where(np.isnan(z), np.nan, z)
-    z = np.where(y > transf_pft(1.0, n), 1.0, z)
-    z = np.where(y < transf_pft(0.0, n), 0.0, z)
-    return z
-
-
-def transf_ipft_hm(y: np.ndarray | float, n_all: np.ndarray) -> np.ndarray:
-    """Inverse double arcsine at the harmonic mean of the sample sizes (transf.ipft.hm)."""
-    hm = float(1 / np.mean(1 / np.asarray(n_all, dtype=float)))
-    return transf_ipft(y, hm)
-
-
-def back_transform(y: Any, measure: str, n: np.ndarray | None = None) -> np.ndarray:
-    """Transformed scale -> proportion, clipped to [0, 1] (raw/arcsine can leave it)."""
-    y = np.asarray(y, dtype=float)
-    if measure == "logit":
-        out = expit(y)
-    elif measure == "ft":
-        if n is None:
-            raise ValueError("the Freeman-Tukey back-transformation needs the sample sizes")
-        out = transf_ipft_hm(y, n)
-    elif measure == "arcsine":
-        out = np.sin(np.clip(y, 0, np.pi / 2)) ** 2
-    elif measure == "raw":
-        out = y
-    else:
-        return y
-    return np.clip(out, 0.0, 1.0)
-
-
 # ---------------------------------------------------------------------------------------------
 # Fitted model (rma.uni / rma.glmm)
 # ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, eq=False)  # numpy fields: compare explicitly
-class ModelFit:
-    """A fitted intercept-only meta-analytic model on the transformed scale (like an rma object).
-
-    estimate/se/low/high/pi_* are on the transformed scale; weights are percentages.
-    """
-
-    method: str
-    measure: str
-    k: int
-    estimate: float
-    se: float
-    low: float
-    high: float
-    crit: float
-    df: int | None
-    hksj: bool
-    level: float
-    tau2: float | None
-    tau2_low: float | None
-    tau2_high: float | None
-    q: float | None
-    q_df: int
-    q_p: float | None
-    i2: float | None
-    i2_low: float | None
-    i2_high: float | None
-    h2: float | None
-    pi_low: float | None
-    pi_high: float | None
-    weights: np.ndarray
-    notes: tuple[str, ...] = ()
-    #: the HKSJ variant actually used ("adhoc" | "plain"), None without HKSJ
-    hksj_variant: str | None = None
-
-    @property
-    def tau(self) -> float | None:
-        return None if self.tau2 is None else math.sqrt(self.tau2)
-
-
-def _fe_stats(y: np.ndarray, v: np.ndarray) -> tuple[float, float, float]:
-    """Fixed-effect mean, its variance and Cochran's Q."""
-    w = 1 / v
-    sw = w.sum()
-    mu = float((w * y).sum() / sw)
-    q = float((w * (y - mu) ** 2).sum())
-    return mu, float(1 / sw), q
 
 
 def _gen_q(tau2: float, y: np.ndarray, v: np.ndarray) -> float:
@@ -355,31 +117,16 @@ def _gen_q(tau2: float, y: np.ndarray, v: np.ndarray) -> float:
 
 def _tau2_dl(y: np.ndarray, v: np.ndarray) -> float:
     w = 1 / v
-    _, _, q = _fe_stats(y, v)
+    _, _, q = fixed_effect_stats(y, v)
     c = w.sum() - (w**2).sum() / w.sum()
     return max(0.0, (q - (y.size - 1)) / c) if c > 0 else 0.0
-
-
-def _root_decreasing(f: Any, target: float, start: float) -> float:
-    """Smallest tau2 >= 0 with f(tau2) = target for a decreasing f; 0 if f(0) <= target."""
-    if f(0.0) <= target:
-        return 0.0
-    hi = max(start, 1e-4)
-    for _ in range(200):
-        if f(hi) < target:
-            break
-        hi *= 4
-    else:  # pragma: no cover - only for pathological inputs
-        return hi
-    return float(root_bracketed(lambda t: f(t) - target, 0.0, hi, xtol=1e-14, rtol=1e-13,
-                                maxiter=500))
 
 
 def _tau2_pm(y: np.ndarray, v: np.ndarray) -> float:
     # Paule-Mandel: generalised Q equal to its expectation k - 1. Q(tau^2) is strictly
     # decreasing, so the root is unique; the check below guards the bracketing numerically.
     k = y.size
-    tau2 = _root_decreasing(lambda t: _gen_q(t, y, v), k - 1, _tau2_dl(y, v) + np.var(y))
+    tau2 = root_decreasing(lambda t: _gen_q(t, y, v), k - 1, _tau2_dl(y, v) + np.var(y))
     qt = _gen_q(tau2, y, v)
     if tau2 > 0 and not math.isclose(qt, k - 1, rel_tol=1e-6, abs_tol=1e-8):
         raise PoolingInputError(  # pragma: no cover - a numerical failure, not user input
@@ -423,54 +170,10 @@ def _fisher_step(tau2: float, y: np.ndarray, v: np.ndarray, reml: bool) -> float
     return float(((w * r) ** 2).sum() - s1) / s2
 
 
-def _median(a: np.ndarray) -> float:
-    """np.median of a finite 1-D array, the same value; np.median itself imports numpy.ma
-    (~20 ms) on first use, a noticeable share of the CLI's start-up (issue 15)."""
-    s = np.sort(a)
-    mid = s.size // 2
-    return float(s[mid]) if s.size % 2 else float((s[mid - 1] + s[mid]) / 2)
-
-
 def _tau2_fisher(y: np.ndarray, v: np.ndarray, reml: bool) -> float:
-    """ML/REML tau^2 at the global maximum of the (restricted) likelihood, truncated at 0.
-
-    Why a profile first: with sparse counts the likelihood can have a local maximum at (or
-    near) 0 and the global one far away (issue 12: 8 raw proportions where one Fisher-scoring
-    run stops at 0 with logLik -0.784 while tau^2 = 0.0379 gives -0.418). So: evaluate the
-    likelihood at 0 and on a log-spaced grid scaled to the data, bracket the best grid point by
-    its neighbours, maximise inside the bracket (bounded Brent), then polish with Fisher
-    scoring as long as the steps stay inside the bracket.
-    """
-    scale = max(float(np.var(y)), _median(v), 1e-300)
-    grid = np.concatenate([[0.0], scale * _TAU2_GRID])
-    ll = _loglik(grid, y, v, reml)
-    j = int(np.nanargmax(ll))
-    lo = grid[max(j - 1, 0)]
-    hi = grid[min(j + 1, grid.size - 1)]
-    f = lambda t: -float(_loglik(t, y, v, reml)[0])  # noqa: E731
-    if hi > lo:
-        tau2 = float(minimize_bounded(f, float(lo), float(hi),
-                                      xatol=1e-14 * max(hi, 1e-300) + 1e-300))
-    else:
-        tau2 = float(grid[j])
-    best = -f(tau2)
-    # Polish: Fisher scoring converges fast near the maximum; keep it only inside the bracket
-    # and only if the likelihood does not fall.
-    cur = tau2
-    for _ in range(_MAXITER):
-        new = cur + _fisher_step(cur, y, v, reml)
-        if not (lo <= new <= hi) or not math.isfinite(new):
-            break
-        if abs(new - cur) <= _TOL * max(1.0, cur):
-            cur = new
-            break
-        cur = new
-    if -f(cur) >= best - 1e-12:
-        tau2 = cur
-    # The boundary: tau^2 = 0 wins ties (metafor truncates at 0).
-    if j <= 1 and float(ll[0]) >= -f(tau2) - 1e-12 and _fisher_step(0.0, y, v, reml) <= 0:
-        return 0.0
-    return max(0.0, float(tau2))
+    """ML/REML tau^2 at the global maximum of the (restricted) likelihood, truncated at 0."""
+    return maximise_tau2(lambda t: _loglik(t, y, v, reml),
+                         lambda t: _fisher_step(t, y, v, reml), y, v)
 
 
 def _qprofile_ci(y: np.ndarray, v: np.ndarray, level: float, tau2: float) -> tuple[float, float]:
@@ -478,8 +181,8 @@ def _qprofile_ci(y: np.ndarray, v: np.ndarray, level: float, tau2: float) -> tup
     k = y.size
     alpha = 1 - level
     f = lambda t: _gen_q(t, y, v)  # noqa: E731
-    lo = _root_decreasing(f, chi2_ppf(1 - alpha / 2, k - 1), tau2)
-    hi = _root_decreasing(f, chi2_ppf(alpha / 2, k - 1), tau2)
+    lo = root_decreasing(f, chi2_quantile(1 - alpha / 2, k - 1), tau2)
+    hi = root_decreasing(f, chi2_quantile(alpha / 2, k - 1), tau2)
     return lo, hi
 
 
@@ -494,28 +197,15 @@ def _i2_h2(tau2: float, s2: float) -> tuple[float, float]:
     return 100 * tau2 / (tau2 + s2), (tau2 + s2) / s2
 
 
-def _crit(level: float, df: int | None) -> float:
-    q = 1 - (1 - level) / 2
-    if df is None:
-        return norm_ppf(q)
-    from scipy.special import stdtrit  # t quantiles (HKSJ) only: scipy.special costs ~0.3 s
-
-    return float(stdtrit(df, q))
-
-
-def _check_level(level: float) -> float:
-    return parse_level(level, error=PoolingInputError)
-
-
 def _check_variant(hksj: bool, hksj_variant: str) -> str | None:
-    _check_choice(hksj_variant, HKSJ_CHOICES, "hksj_variant")
+    check_choice(hksj_variant, HKSJ_CHOICES, "hksj_variant")
     return hksj_variant if hksj else None
 
 
 def _single_study_fit(es: EffectSizes, method: str, hksj: bool, level: float,
                       notes: tuple[str, ...]) -> ModelFit:
     y, se = float(es.yi[0]), math.sqrt(float(es.vi[0]))
-    crit = _crit(level, None)
+    crit = critical_value(level)
     return ModelFit(
         method=method, measure=es.measure, k=1, estimate=y, se=se, low=y - crit * se,
         high=y + crit * se, crit=crit, df=None, hksj=hksj, level=level,
@@ -533,8 +223,8 @@ def fit_model(es: EffectSizes, method: str = "REML", hksj: bool = False,
     With hksj, ``hksj_variant="adhoc"`` is metafor test="adhoc" (HK variance factor truncated
     at 1, never narrower than the standard interval); ``"plain"`` is test="knha".
     """
-    method = _check_choice(method, EFFECT_SIZE_MODELS, "method")
-    level = _check_level(level)
+    method = check_choice(method, EFFECT_SIZE_MODELS, "method")
+    level = check_level(level)
     variant = _check_variant(hksj, hksj_variant)
     y, v = es.yi, es.vi
     k = y.size
@@ -542,9 +232,9 @@ def fit_model(es: EffectSizes, method: str = "REML", hksj: bool = False,
     if k == 1:
         return _single_study_fit(es, method, hksj, level, notes)
 
-    mu_fe, _, q = _fe_stats(y, v)
+    mu_fe, _, q = fixed_effect_stats(y, v)
     q_df = k - 1
-    q_p = chi2_sf(q, q_df)
+    q_p = chi2_upper_tail(q, q_df)
     s2 = _typical_v(v)
     if method == "FE":
         tau2 = 0.0
@@ -572,7 +262,7 @@ def fit_model(es: EffectSizes, method: str = "REML", hksj: bool = False,
         if method == "FE":
             notes += ("Hartung-Knapp adjustment is not meant for a fixed-effect model",)
     se = math.sqrt(var)
-    crit = _crit(level, df)
+    crit = critical_value(level, df)
 
     tau2_lo, tau2_hi = _qprofile_ci(y, v, level, tau2)
     i2_lo, _ = _i2_h2(tau2_lo, s2)
@@ -624,7 +314,6 @@ def _glmm_deviance(beta: float, tau: float, x: np.ndarray, n: np.ndarray,
     ``modes``, if given, starts the search for the modes there and receives the modes found
     (an optimiser's next point is close by: a few Newton steps instead of a dozen).
     """
-    from scipy.special import expit as logistic  # a ufunc: ~10x less overhead per call
 
     tau = abs(tau)  # the likelihood is symmetric in tau
     if tau < 1e-10:
@@ -639,7 +328,7 @@ def _glmm_deviance(beta: float, tau: float, x: np.ndarray, n: np.ndarray,
         # Damped Newton for the conditional modes: the objective is strictly concave but plain
         # Newton can oscillate for 0-event studies (p -> 0), so halve steps that do not improve.
         eta = beta + tau * u
-        p, q = logistic(eta), logistic(-eta)
+        p, q = expit(eta), expit(-eta)
         # x - n p as x q - (n - x) p: with all events among millions, n - n p lost every digit
         grad = tau * (x * q - (n - x) * p) - u
         hess = tau**2 * n * p * q + 1
@@ -657,7 +346,7 @@ def _glmm_deviance(beta: float, tau: float, x: np.ndarray, n: np.ndarray,
     if modes is not None:
         modes[:] = u
     eta = beta + tau * u
-    sigma = 1 / np.sqrt(tau**2 * n * logistic(eta) * logistic(-eta) + 1)
+    sigma = 1 / np.sqrt(tau**2 * n * expit(eta) * expit(-eta) + 1)
     nodes = u[:, None] + sigma[:, None] * _GH_Z[None, :]
     h = _binom_ll(beta + tau * nodes, x[:, None], n[:, None]) - nodes**2 / 2
     log_li = np.log(sigma) + np.logaddexp.reduce(h + _GH_LOGW[None, :], axis=1)
@@ -698,9 +387,9 @@ def fit_glmm(events: Sequence[int] | np.ndarray, n: Sequence[int] | np.ndarray,
     """
     from scipy import optimize  # Nelder-Mead; scipy.optimize costs ~0.6 s to import
 
-    level = _check_level(level)
+    level = check_level(level)
     variant = _check_variant(hksj, hksj_variant)
-    x, m = _as_counts(events, n)
+    x, m = as_counts(events, n)
     es = effect_sizes(x, m, "logit")
     k = x.size
     notes: tuple[str, ...] = ()
@@ -791,9 +480,9 @@ def fit_glmm(events: Sequence[int] | np.ndarray, n: Sequence[int] | np.ndarray,
                   "a GLMM has no Hartung-Knapp variance factor, so the ad hoc and plain "
                   "variants coincide and the interval is never narrower than the z interval",)
     se = math.sqrt(var)
-    crit = _crit(level, df)
+    crit = critical_value(level, df)
     y, v = es.yi, es.vi
-    _, _, q = _fe_stats(y, v)
+    _, _, q = fixed_effect_stats(y, v)
     s2 = _typical_v(v)
     i2, h2 = _i2_h2(tau2, s2)
     tlo, thi = _qprofile_ci(y, v, level, tau2)
@@ -802,7 +491,7 @@ def fit_glmm(events: Sequence[int] | np.ndarray, n: Sequence[int] | np.ndarray,
     return ModelFit(
         method="GLMM", measure="logit", k=k, estimate=beta, se=se, low=beta - crit * se,
         high=beta + crit * se, crit=crit, df=df, hksj=hksj, level=level, tau2=tau2,
-        tau2_low=tlo, tau2_high=thi, q=q, q_df=k - 1, q_p=chi2_sf(q, k - 1),
+        tau2_low=tlo, tau2_high=thi, q=q, q_df=k - 1, q_p=chi2_upper_tail(q, k - 1),
         i2=float(i2), i2_low=float(_i2_h2(tlo, s2)[0]), i2_high=float(_i2_h2(thi, s2)[0]),
         h2=float(h2), pi_low=beta - half, pi_high=beta + half, weights=100 * w / w.sum(),
         notes=notes, hksj_variant=variant,
@@ -820,133 +509,6 @@ def _replace(fit: ModelFit, **changes: Any) -> ModelFit:
 # ---------------------------------------------------------------------------------------------
 
 
-def _num(x: Any) -> float | None:
-    """Plain float for JSON; None for missing/NaN."""
-    if x is None:
-        return None
-    xf = float(x)
-    return xf if math.isfinite(xf) else None
-
-
-@dataclass(frozen=True)
-class StudyEstimate:
-    study: str
-    events: int
-    n: int
-    estimate: float
-    low: float
-    high: float
-    weight: float
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"study": self.study, "events": int(self.events), "n": int(self.n),
-                "estimate": _num(self.estimate), "low": _num(self.low),
-                "high": _num(self.high), "weight": _num(self.weight)}
-
-
-@dataclass(frozen=True)
-class SubgroupResult:
-    group: str
-    k: int
-    estimate: float
-    low: float
-    high: float
-    tau2: float | None
-    i2: float | None
-    q: float | None
-    #: False when every arm of the subgroup is 0 % (or 100 %): estimate/low/high are then the
-    #: summed counts with their exact interval and the subgroup is left out of Q-between.
-    estimable: bool = True
-    events: int = 0
-    n: int = 0
-    method_used: str = ""
-    notes: tuple[str, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"group": self.group, "k": int(self.k), "estimate": _num(self.estimate),
-                "low": _num(self.low), "high": _num(self.high), "tau2": _num(self.tau2),
-                "i2": _num(self.i2), "q": _num(self.q), "estimable": bool(self.estimable),
-                "events": int(self.events), "n": int(self.n), "method_used": self.method_used,
-                "notes": list(self.notes)}
-
-
-@dataclass(frozen=True)
-class PooledProportion:
-    """A pooled proportion with its study table; proportions are fractions in [0, 1]."""
-
-    k: int
-    measure: str
-    method: str
-    hksj: bool
-    level: float
-    estimate: float
-    low: float
-    high: float
-    pi_low: float | None
-    pi_high: float | None
-    tau2: float | None
-    i2: float | None
-    i2_low: float | None
-    i2_high: float | None
-    h2: float | None
-    q: float | None
-    q_df: int
-    q_p: float | None
-    studies: tuple[StudyEstimate, ...]
-    subgroups: tuple[SubgroupResult, ...] = ()
-    q_between: float | None = None
-    q_between_df: int | None = None
-    q_between_p: float | None = None
-    corrected: tuple[str, ...] = ()
-    notes: tuple[str, ...] = ()
-    fit: ModelFit | None = field(default=None, repr=False, compare=False)
-    #: False when random-effects pooling cannot estimate the rate (every arm 0 % or every arm
-    #: 100 %): estimate/low/high are then the summed counts and their exact interval.
-    estimable: bool = True
-    #: the model that actually produced estimate/low/high: a MODEL_CHOICES key, or "exact" (summed
-    #: counts, Clopper-Pearson) for a pool that is not estimable, or "single study" for k = 1.
-    method_used: str = ""
-    #: the HKSJ variant actually used ("adhoc" | "plain"); None when no HKSJ interval was used.
-    hksj_variant: str | None = None
-    events: int = 0
-    n: int = 0
-
-    @property
-    def tau(self) -> float | None:
-        return None if self.tau2 is None else math.sqrt(self.tau2)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The `pool` CLI contract (design.md), plus hksj, level, i2_low, i2_high, h2, notes,
-        estimable, method_used, hksj_variant, events, n."""
-        out: dict[str, Any] = {
-            "k": int(self.k), "measure": self.measure, "method": self.method,
-            "estimate": _num(self.estimate), "low": _num(self.low), "high": _num(self.high),
-            "pi_low": _num(self.pi_low), "pi_high": _num(self.pi_high),
-            "tau2": _num(self.tau2), "i2": _num(self.i2), "q": _num(self.q),
-            "q_df": int(self.q_df), "q_p": _num(self.q_p),
-            "studies": [s.to_dict() for s in self.studies],
-        }
-        if self.subgroups:
-            out["subgroups"] = [g.to_dict() for g in self.subgroups]
-            out["q_between"] = _num(self.q_between)
-            out["q_between_df"] = None if self.q_between_df is None else int(self.q_between_df)
-            out["q_between_p"] = _num(self.q_between_p)
-        out.update({"hksj": bool(self.hksj), "level": float(self.level),
-                    "i2_low": _num(self.i2_low), "i2_high": _num(self.i2_high),
-                    "h2": _num(self.h2), "notes": list(self.notes),
-                    "estimable": bool(self.estimable), "method_used": self.method_used,
-                    "hksj_variant": self.hksj_variant, "events": int(self.events),
-                    "n": int(self.n)})
-        return out
-
-    def to_frame(self) -> pd.DataFrame:
-        """One row per study (estimate/low/high as fractions, weight in percent)."""
-        import pandas as pd
-
-        return pd.DataFrame([s.to_dict() for s in self.studies],
-                            columns=["study", "events", "n", "estimate", "low", "high", "weight"])
-
-
 def _fit_any(x: np.ndarray, m: np.ndarray, measure: str, method: str, hksj: bool,
              level: float, hksj_variant: str) -> tuple[ModelFit, EffectSizes]:
     if method == "GLMM":
@@ -957,41 +519,6 @@ def _fit_any(x: np.ndarray, m: np.ndarray, measure: str, method: str, hksj: bool
                 effect_sizes(x, m, "logit"))
     es = effect_sizes(x, m, measure)
     return fit_model(es, method, hksj, level, hksj_variant), es
-
-
-def _not_estimable(x: np.ndarray, m: np.ndarray, method: str = "") -> str | None:
-    """Why a pool of k >= 2 arms cannot be estimated by random-effects pooling, or None.
-
-    Every arm at 0 % (or at 100 %): the likelihood has no interior maximum (GLMM's mean logit
-    is -inf/+inf) and the normal-normal models rest entirely on the continuity correction; with
-    HKSJ their interval can even exclude the observed 0 %. The honest summary is the summed
-    counts with an exact interval. For GLMM also arms all at 0 % or 100 % (some of each): its
-    likelihood has no finite maximum either (tau runs off to infinity, so an optimiser stops
-    anywhere: R's rma.glmm reports a mean logit of 29 for 0/10^6 and 10^6/10^6).
-    """
-    if x.size < 2:
-        return None
-    if np.all(x == 0):
-        return "every arm has 0 responders"
-    if np.all(x == m):
-        return "every arm has 100 % responders"
-    if method == "GLMM" and np.all((x == 0) | (x == m)):
-        return ("every arm has 0 % or 100 % responders (some of each), so the GLMM has no "
-                "finite maximum")
-    return None
-
-
-def _exact_summed(x: np.ndarray, m: np.ndarray, level: float) -> ProportionCI:
-    return _study_ci(int(x.sum()), int(m.sum()), "clopper-pearson", level)
-
-
-def _not_estimable_note(why: str, x: np.ndarray, m: np.ndarray, ci: ProportionCI,
-                        what: str = "pool") -> str:
-    lvl = f"{100 * ci.level:g}%"
-    return (f"{what} {NOT_ESTIMABLE}: {why}; shown as the summed counts "
-            f"{int(x.sum())}/{int(m.sum())} = {100 * ci.estimate:.1f}% with the exact "
-            f"(Clopper-Pearson) {lvl} interval {100 * ci.low:.1f}-{100 * ci.high:.1f}%; "
-            "no tau^2, I^2 or prediction interval")
 
 
 def _caution_notes(k: int, method: str) -> list[str]:
@@ -1017,34 +544,6 @@ def _to_prop(fit: ModelFit, m: np.ndarray) -> tuple[float, float, float, float |
     pl = None if fit.pi_low is None else float(bt[3])
     ph = None if fit.pi_high is None else float(bt[4])
     return float(bt[0]), float(bt[1]), float(bt[2]), pl, ph, notes
-
-
-@lru_cache(maxsize=65536)
-def _study_ci(x: int, n: int, method: str, level: float) -> ProportionCI:
-    """proportion_ci, memoised: leave-one-out and big tables repeat the same (x, n) pairs."""
-    try:
-        return proportion_ci(x, n, method=method, level=level)
-    except ProportionInputError as exc:
-        raise PoolingInputError(str(exc)) from exc
-
-
-def _validate_labels(labels: Sequence[Any] | None, k: int, what: str, unique: bool) -> list[str]:
-    if labels is None:
-        return [f"Study {i + 1}" for i in range(k)] if what == "studies" else []
-    out = [str(s).strip() for s in labels]
-    if len(out) != k:
-        raise PoolingInputError(f"{what} has {len(out)} labels but there are {k} studies")
-    for i, s in enumerate(out):
-        if s == "" or s.lower() == "nan":
-            raise PoolingInputError(f"study {i + 1}: {what} label is empty")
-    if unique:
-        seen: dict[str, int] = {}
-        for i, s in enumerate(out):
-            if s in seen:
-                raise PoolingInputError(
-                    f"study {i + 1}: duplicate study id {s!r} (also study {seen[s] + 1})")
-            seen[s] = i
-    return out
 
 
 def pool_proportions(
@@ -1074,12 +573,60 @@ def pool_proportions(
     >>> round(r.estimate, 4)  # Miller (1978), as in metafor's analyses:miller1978
     0.3595
     """
-    measure = _check_choice(measure, MEASURE_CHOICES, "measure")
-    method = _check_choice(method, MODEL_CHOICES, "method")
-    level = _check_level(level)
-    _check_choice(hksj_variant, HKSJ_CHOICES, "hksj_variant")
-    x, m = _as_counts(events, n)
+    measure = check_choice(measure, MEASURE_CHOICES, "measure")
+    method = check_choice(method, MODEL_CHOICES, "method")
+    level = check_level(level)
+    check_choice(hksj_variant, HKSJ_CHOICES, "hksj_variant")
+    x, m = as_counts(events, n)
     k = x.size
+    _check_work(k, m, method, groups)
+    if method == "BAYES":  # lazy: the Bayesian model loads scipy.optimize and pandas
+        from comparators.stats.bayes_pooling import pool_bayes
+
+        return pool_bayes(x, m, studies, measure, level, groups, study_ci, bayes, hksj)
+    names = validate_labels(studies, k, "studies", unique=True)
+    glabels = validate_labels(groups, k, "groups", unique=False) if groups is not None else None
+
+    subgroups: tuple[SubgroupResult, ...] = ()
+    qb = qb_df = qb_p = None
+    gnotes: list[str] = []
+    if glabels is not None:
+        subgroups, qb, qb_df, qb_p, gnotes = _subgroups(x, m, glabels, measure, method, hksj,
+                                                         level, study_ci, hksj_variant)
+
+    why = not_estimable_reason(x, m, method)
+    if why is not None:
+        model_note = (f"the {MODEL_CHOICES[method].short} model was not fitted; study weights are "
+                      "shares of the patients")
+        return PooledProportion(
+            measure=measure, method=method, hksj=bool(hksj), subgroups=subgroups,
+            q_between=qb, q_between_df=qb_df, q_between_p=qb_p, hksj_variant=None,
+            **not_estimable_pool(why, x, m, names, study_ci, level, [model_note, *gnotes]))
+
+    fit, es = _fit_any(x, m, measure, method, hksj, level, hksj_variant)
+    return _fitted_pool(fit, es, x, m, names, study_ci, subgroups, (qb, qb_df, qb_p), gnotes)
+
+
+def _model_notes(fit: ModelFit, m: np.ndarray, corrected: tuple[str, ...]) -> list[str]:
+    """What a reader of the pooled result needs to know about how the model was fitted."""
+    k, method = fit.k, fit.method
+    notes = _caution_notes(k, method)
+    if fit.hksj_variant is not None and method != "GLMM":
+        notes.append(f"{HKSJ_CHOICES[fit.hksj_variant].label}: t distribution with {k - 1} df")
+    if corrected:
+        notes.append("continuity correction 0.5 added to events and non-events of: "
+                     + ", ".join(corrected))
+    if fit.measure == "ft":
+        hm = 1 / np.mean(1 / m)
+        notes.append(f"Freeman-Tukey back-transformation at the harmonic mean n = {hm:.1f}")
+    if method == "GLMM" and k > 1:
+        notes.append("GLMM weights are approximate inverse-variance weights 1/(v_i + tau^2) "
+                     "on the logit scale")
+    return notes
+
+
+def _check_work(k: int, m: np.ndarray, method: str, groups: Sequence[str] | None) -> None:
+    """The bounds checked before any fit; a refusal names the limit."""
     if k > limits.MAX_STUDIES:  # before any fit: GLMM on 100,000 studies took 32 s
         raise PoolingInputError(str(limits.too_many(
             "studies to pool", k, limits.MAX_STUDIES, "pool a subset, e.g. one subgroup")))
@@ -1093,46 +640,18 @@ def pool_proportions(
             "(one fit each)",
             len(set(map(str, groups))), limits.MAX_FITTED_GROUPS,
             "choose REML, or pool fewer groups")))
-    if method == "BAYES":  # lazy: bayes_pooling builds on this module
-        from comparators.stats.bayes_pooling import pool_bayes
 
-        return pool_bayes(x, m, studies, measure, level, groups, study_ci, bayes, hksj)
-    names = _validate_labels(studies, k, "studies", unique=True)
-    glabels = _validate_labels(groups, k, "groups", unique=False) if groups is not None else None
 
-    subgroups: tuple[SubgroupResult, ...] = ()
-    qb = qb_df = qb_p = None
-    gnotes: list[str] = []
-    if glabels is not None:
-        subgroups, qb, qb_df, qb_p, gnotes = _subgroups(x, m, glabels, measure, method, hksj,
-                                                         level, study_ci, hksj_variant)
-
-    why = _not_estimable(x, m, method)
-    if why is not None:
-        ci = _exact_summed(x, m, level)
-        study_rows = tuple(
-            StudyEstimate(study=names[i], events=int(x[i]), n=int(m[i]),
-                          estimate=c.estimate, low=c.low, high=c.high,
-                          weight=float(100 * m[i] / m.sum()))
-            for i in range(k) for c in [_study_ci(int(x[i]), int(m[i]), study_ci, level)])
-        notes = [_not_estimable_note(why, x, m, ci),
-                 f"the {MODEL_CHOICES[method].short} model was not fitted; study weights are "
-                 "shares of the patients"]
-        return PooledProportion(
-            k=k, measure=measure, method=method, hksj=bool(hksj), level=level,
-            estimate=ci.estimate, low=ci.low, high=ci.high, pi_low=None, pi_high=None,
-            tau2=None, i2=None, i2_low=None, i2_high=None, h2=None, q=None, q_df=k - 1,
-            q_p=None, studies=study_rows, subgroups=subgroups, q_between=qb,
-            q_between_df=qb_df, q_between_p=qb_p, corrected=(),
-            notes=tuple(dict.fromkeys(notes + gnotes)), fit=None, estimable=False,
-            method_used="exact", hksj_variant=None, events=int(x.sum()), n=int(m.sum()))
-
-    fit, es = _fit_any(x, m, measure, method, hksj, level, hksj_variant)
+def _fitted_pool(fit: ModelFit, es: EffectSizes, x: np.ndarray, m: np.ndarray,
+                 names: list[str], study_ci: str, subgroups: tuple[SubgroupResult, ...],
+                 between: tuple[float | None, int | None, float | None],
+                 gnotes: list[str]) -> PooledProportion:
+    """A fitted model's result on the proportion scale, with its study rows and notes."""
+    k, method, measure, level = x.size, fit.method, fit.measure, fit.level
     notes = list(fit.notes)
-
     study_rows_l = []
     for i in range(k):
-        ci = _study_ci(int(x[i]), int(m[i]), study_ci, level)
+        ci = study_interval(int(x[i]), int(m[i]), study_ci, level)
         study_rows_l.append(StudyEstimate(study=names[i], events=int(x[i]), n=int(m[i]),
                                           estimate=ci.estimate, low=ci.low, high=ci.high,
                                           weight=float(fit.weights[i])))
@@ -1147,24 +666,12 @@ def pool_proportions(
         est, low, high, pl, ph, extra = _to_prop(fit, m)
         notes += list(extra)
         method_used = method
-    notes += _caution_notes(k, method)
-    if fit.hksj_variant is not None and method != "GLMM":
-        notes.append(f"{HKSJ_CHOICES[fit.hksj_variant].label}: t distribution with {k - 1} df")
     corrected = tuple(names[i] for i in np.flatnonzero(es.corrected)) if method != "GLMM" else ()
-    if corrected:
-        notes.append("continuity correction 0.5 added to events and non-events of: "
-                     + ", ".join(corrected))
-    if measure == "ft":
-        hm = 1 / np.mean(1 / m)
-        notes.append(f"Freeman-Tukey back-transformation at the harmonic mean n = {hm:.1f}")
-    if method == "GLMM" and k > 1:
-        notes.append("GLMM weights are approximate inverse-variance weights 1/(v_i + tau^2) "
-                     "on the logit scale")
-    notes += gnotes
-
+    notes += _model_notes(fit, m, corrected) + gnotes
+    qb, qb_df, qb_p = between
     is_fe = method == "FE"
     return PooledProportion(
-        k=k, measure=measure, method=method, hksj=bool(hksj), level=level,
+        k=k, measure=measure, method=method, hksj=bool(fit.hksj), level=level,
         estimate=est, low=low, high=high,
         pi_low=None if is_fe else pl, pi_high=None if is_fe else ph,
         tau2=None if is_fe else fit.tau2, i2=fit.i2, i2_low=fit.i2_low, i2_high=fit.i2_high,
@@ -1197,20 +704,15 @@ def _subgroups(x: np.ndarray, m: np.ndarray, glabels: list[str], measure: str, m
     for g in order:
         idx = np.array([i for i, lab in enumerate(glabels) if lab == g])
         xs, ms = x[idx], m[idx]
-        why = _not_estimable(xs, ms, method)
+        why = not_estimable_reason(xs, ms, method)
         if why is not None:
-            ci = _exact_summed(xs, ms, level)
-            note = _not_estimable_note(why, xs, ms, ci, what=f"subgroup {g}:")
-            rows.append(SubgroupResult(group=g, k=int(idx.size), estimate=ci.estimate,
-                                       low=ci.low, high=ci.high, tau2=None, i2=None, q=None,
-                                       estimable=False, events=int(xs.sum()),
-                                       n=int(ms.sum()), method_used="exact", notes=(note,)))
-            notes.append(note)
+            rows.append(not_estimable_subgroup(g, why, xs, ms, level))
+            notes.extend(rows[-1].notes)
             left_out.append(g)
             continue
         fit, _ = _fit_any(xs, ms, measure, method, hksj, level, hksj_variant)
         if fit.k == 1:
-            ci = _study_ci(int(xs[0]), int(ms[0]), study_ci, level)
+            ci = study_interval(int(xs[0]), int(ms[0]), study_ci, level)
             est, low, high = ci.estimate, ci.low, ci.high
         else:
             est, low, high, _, _, _ = _to_prop(fit, ms)
@@ -1232,10 +734,8 @@ def _subgroups(x: np.ndarray, m: np.ndarray, glabels: list[str], measure: str, m
         return tuple(rows), None, None, None, notes
     if measure == "ft":
         notes.append("subgroup estimates are back-transformed at each subgroup's harmonic mean n")
-    th, w = np.array(thetas), 1 / np.array(ses) ** 2
-    qb = float((w * (th - (w * th).sum() / w.sum()) ** 2).sum())
-    dfb = len(thetas) - 1
-    return tuple(rows), qb, dfb, chi2_sf(qb, dfb), notes
+    qb, dfb, qb_p = cochran_q(thetas, np.square(ses))
+    return tuple(rows), qb, dfb, qb_p, notes
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1254,11 +754,11 @@ def leave_one_out(
     hksj_variant: HKSJVariant = "adhoc",
 ) -> pd.DataFrame:
     """Re-pool with each study left out in turn (metafor leave1out); one row per omitted study."""
-    measure = _check_choice(measure, MEASURE_CHOICES, "measure")
-    method = _check_choice(method, MODEL_CHOICES, "method")
-    level = _check_level(level)
-    x, m = _as_counts(events, n)
-    names = _validate_labels(studies, x.size, "studies", unique=True)
+    measure = check_choice(measure, MEASURE_CHOICES, "measure")
+    method = check_choice(method, MODEL_CHOICES, "method")
+    level = check_level(level)
+    x, m = as_counts(events, n)
+    names = validate_labels(studies, x.size, "studies", unique=True)
     cols = ["omitted", "k", "estimate", "low", "high", "pi_low", "pi_high", "tau2", "i2", "q",
             "q_p"]
     if x.size < 2:

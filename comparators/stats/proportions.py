@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from functools import lru_cache
 from typing import Literal
 
 from comparators.errors import InputError
 from comparators.inputs import parse_count, parse_level
+from comparators.stats.distributions import critical_value
 from comparators.vocab import CI_CHOICES
 
 CIMethod = Literal["wilson", "clopper-pearson", "jeffreys", "agresti-coull", "wilson-cc", "wald"]
@@ -92,19 +92,9 @@ def interval_bounds(k: int, n: int, method: str, level: float) -> tuple[float, f
     stats.differences): counts and method must already be valid."""
     alpha = 1 - level
     p = k / n
-    low, high = _BOUNDS[method](k, n, p, _z(alpha), alpha)
+    low, high = _BOUNDS[method](k, n, p, critical_value(level), alpha)
     # Guard against floating-point excursions (e.g. 1e-17 below zero) at the edges.
     return max(0.0, min(low, p)), min(1.0, max(high, p))
-
-
-@lru_cache(maxsize=32)
-def _z(alpha: float) -> float:
-    """Two-sided normal quantile; cached because pooling asks for thousands of intervals.
-    The standard library's (statistics.NormalDist, within 2 ulp of scipy.special.ndtri): the
-    default Wilson interval then needs no scipy at all, and `pool` starts without its ~0.3 s."""
-    from statistics import NormalDist
-
-    return NormalDist().inv_cdf(1 - alpha / 2)
 
 
 def _beta_quantile(a: float, b: float, q: float) -> float:
@@ -115,11 +105,17 @@ def _beta_quantile(a: float, b: float, q: float) -> float:
     return float(betaincinv(a, b, q))
 
 
-def _wilson(k: int, n: int, p: float, z: float, alpha: float) -> tuple[float, float]:
+def wilson_bounds(p: float, n: float, z: float) -> tuple[float, float]:
+    """Wilson score bounds for a proportion p observed on n (n may be an effective, fractional
+    sample size, as for a standardised rate), clipped to [0, 1]."""
     z2 = z * z
-    centre = (k + z2 / 2) / (n + z2)
-    half = z / (n + z2) * math.sqrt(k * (n - k) / n + z2 / 4)
-    return centre - half, centre + half
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = z / (1 + z2 / n) * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n))
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def _wilson(k: int, n: int, p: float, z: float, alpha: float) -> tuple[float, float]:
+    return wilson_bounds(p, n, z)
 
 
 def _wilson_cc(k: int, n: int, p: float, z: float, alpha: float) -> tuple[float, float]:

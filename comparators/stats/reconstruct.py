@@ -35,6 +35,7 @@ import pandas as pd
 import comparators.limits as limits
 from comparators.errors import InputError
 from comparators.inputs import parse_count, parse_number
+from comparators.stats.survival import logrank
 
 
 class ReconstructionError(InputError):
@@ -205,28 +206,32 @@ def _points_in_every_interval(t_s: np.ndarray, surv: np.ndarray, t_risk: np.ndar
     return t_all[order], s_all[order]
 
 
-def _guyot(t_s: np.ndarray, surv: np.ndarray, t_risk: np.ndarray, n_risk: list[int],
-           total_events: int | None) -> ReconstructedIPD:
-    """The algorithm of Guyot et al. (module docstring) on a checked curve and risk table."""
-    stated = list(n_risk)
-    notes: list[str] = []
-    short: list[tuple[int, int]] = []  # (stated - reconstructed, risk time index)
-    n_t = len(t_s)
-    # 0-based indices: lower[i] = first point with T >= t_risk[i];
-    # upper[i] = last point with T < t_risk[i+1] (the last point for the last interval)
-    lower = [int(i) for i in np.searchsorted(t_s, t_risk, side="left")]
-    upper = [int(i) - 1 for i in np.searchsorted(t_s, t_risk[1:], side="left")] + [n_t - 1]
-    n_int = len(n_risk)
+class _Guyot:
+    """The state of Guyot et al.'s algorithm (module docstring) on a checked curve and risk
+    table: numbers at risk, events and censorings per digitised point, walked interval by
+    interval between the risk times."""
 
-    n_censor = [0] * n_int
-    n_hat = [n_risk[0] + 1] * (n_t + 1)
-    cen = [0] * n_t
-    d = [0] * n_t
-    km_hat = [1.0] * n_t
-    last_i = [0] * n_int
+    def __init__(self, t_s: np.ndarray, surv: np.ndarray, t_risk: np.ndarray,
+                 n_risk: list[int]) -> None:
+        self.t_s, self.surv, self.t_risk, self.n_risk = t_s, surv, t_risk, n_risk
+        n_t = len(t_s)
+        # 0-based indices: lower[i] = first point with T >= t_risk[i];
+        # upper[i] = last point with T < t_risk[i+1] (the last point for the last interval)
+        self.lower = [int(i) for i in np.searchsorted(t_s, t_risk, side="left")]
+        self.upper = [int(i) - 1 for i in np.searchsorted(t_s, t_risk[1:], side="left")] + [
+            n_t - 1]
+        self.n_int = len(n_risk)
+        self.n_censor = [0] * self.n_int
+        self.n_hat = [n_risk[0] + 1] * (n_t + 1)
+        self.cen = [0] * n_t
+        self.d = [0] * n_t
+        self.km_hat = [1.0] * n_t
+        self.last_i = [0] * self.n_int
 
-    def spread(lo_idx: int, hi_idx: int, count: int, t_end: float) -> None:
+    def spread(self, lo_idx: int, hi_idx: int, count: int, t_end: float) -> None:
         """Put `count` censorings evenly in (T[lo], t_end), counted per digitised step."""
+        t_s, cen = self.t_s, self.cen
+        n_t = len(t_s)
         for k in range(lo_idx, hi_idx + 1):
             cen[k] = 0
         if count <= 0:
@@ -239,67 +244,67 @@ def _guyot(t_s: np.ndarray, surv: np.ndarray, t_risk: np.ndarray, n_risk: list[i
         for j, c in enumerate(np.bincount(idx, minlength=len(breaks) - 1)):
             cen[lo_idx + j] += int(c)
 
-    for i in range(n_int - 1):
+    def walk_interval(self, i: int) -> int:
+        """Events and numbers at risk across risk interval i (not the last) from its current
+        censorings; returns the index of the last point with an event."""
+        lower, upper, n_hat, d, km_hat = self.lower, self.upper, self.n_hat, self.d, self.km_hat
+        surv, cen = self.surv, self.cen
+        n_hat[lower[i]] = self.n_risk[i]
+        last = self.last_i[i]
+        for k in range(lower[i], upper[i] + 1):
+            if i == 0 and k == lower[i]:
+                d[k] = 0
+                km_hat[k] = 1.0
+            else:
+                d[k] = round(n_hat[k] * (1 - surv[k] / km_hat[last])) if km_hat[last] > 0 else 0
+                d[k] = max(d[k], 0)
+                km_hat[k] = (
+                    km_hat[last] * (1 - d[k] / n_hat[k]) if n_hat[k] > 0 else km_hat[last]
+                )
+            n_hat[k + 1] = n_hat[k] - d[k] - cen[k]
+            if d[k] != 0:
+                last = k
+        return last
+
+    def fit_interval(self, i: int) -> tuple[int, int] | None:
+        """Adjust interval i's censorings until the next risk time's number at risk is met;
+        (shortfall, i + 1) when the curve's drops leave fewer at risk than stated."""
+        lower, upper, n_hat, n_risk, n_censor = (self.lower, self.upper, self.n_hat,
+                                                  self.n_risk, self.n_censor)
+        surv = self.surv
         ratio = surv[lower[i + 1]] / surv[lower[i]] if surv[lower[i]] > 0 else 0.0
         n_censor[i] = round(n_risk[i] * ratio - n_risk[i + 1])
         it = 0
         iterations = _iterations(upper[i] - lower[i] + 1)
+        last = self.last_i[i]
         while n_hat[lower[i + 1]] > n_risk[i + 1] or (
             n_hat[lower[i + 1]] < n_risk[i + 1] and n_censor[i] > 0
         ):
             it += 1
             if it > iterations:
                 raise ReconstructionError(
-                    f"risk interval {i + 1} (from time {t_risk[i]:g}) did not converge; "
+                    f"risk interval {i + 1} (from time {self.t_risk[i]:g}) did not converge; "
                     "check the numbers at risk against the curve"
                 )
             if n_censor[i] <= 0:
                 n_censor[i] = 0
-            spread(lower[i], upper[i], n_censor[i], float(t_s[lower[i + 1]]))
-            n_hat[lower[i]] = n_risk[i]
-            last = last_i[i]
-            for k in range(lower[i], upper[i] + 1):
-                if i == 0 and k == lower[i]:
-                    d[k] = 0
-                    km_hat[k] = 1.0
-                else:
-                    d[k] = round(n_hat[k] * (1 - surv[k] / km_hat[last])) if km_hat[last] > 0 else 0
-                    d[k] = max(d[k], 0)
-                    km_hat[k] = (
-                        km_hat[last] * (1 - d[k] / n_hat[k]) if n_hat[k] > 0 else km_hat[last]
-                    )
-                n_hat[k + 1] = n_hat[k] - d[k] - cen[k]
-                if d[k] != 0:
-                    last = k
+            self.spread(lower[i], upper[i], n_censor[i], float(self.t_s[lower[i + 1]]))
+            last = self.walk_interval(i)
             n_censor[i] += n_hat[lower[i + 1]] - n_risk[i + 1]
+        short = None
         if n_hat[lower[i + 1]] < n_risk[i + 1]:
-            short.append((n_risk[i + 1] - n_hat[lower[i + 1]], i + 1))
+            short = (n_risk[i + 1] - n_hat[lower[i + 1]], i + 1)
             n_risk[i + 1] = n_hat[lower[i + 1]]
-        last_i[i + 1] = last if n_int > 1 else 0
+        self.last_i[i + 1] = last if self.n_int > 1 else 0
+        return short
 
-    if short:
-        gap, j = max(short)
-        where = (f"at time {t_risk[j]:g}" if len(short) == 1 else
-                 f"at {len(short)} of the {n_int - 1} risk times after 0 (largest gap at time "
-                 f"{t_risk[j]:g})")
-        notes.append(
-            f"risk table: fewer at risk than stated {where}: {stated[j]} stated, "
-            f"{n_risk[j]} reconstructed ({gap} fewer); the curve's drops before then leave "
-            "no more")
-
-    # last interval
-    li = n_int - 1
-    lo, hi = lower[li], upper[li]
-    if n_int > 1:
-        span_prev = t_s[upper[li - 1]] - t_s[lower[0]]
-        rate = sum(n_censor[:li]) * (t_s[hi] - t_s[lo]) / span_prev if span_prev > 0 else 0
-        n_censor[li] = min(round(rate), n_risk[li])
-    else:
-        n_censor[li] = 0
-
-    def walk_last() -> None:
-        n_hat[lo] = n_risk[li]
-        last = last_i[li]
+    def walk_last(self) -> None:
+        """Events and numbers at risk across the last interval (after the last risk time)."""
+        li = self.n_int - 1
+        lo, hi = self.lower[li], self.upper[li]
+        n_hat, d, km_hat, cen, surv = self.n_hat, self.d, self.km_hat, self.cen, self.surv
+        n_hat[lo] = self.n_risk[li]
+        last = self.last_i[li]
         for k in range(lo, hi + 1):
             if li == 0 and k == lo:
                 d[k], km_hat[k] = 0, 1.0
@@ -316,56 +321,93 @@ def _guyot(t_s: np.ndarray, surv: np.ndarray, t_risk: np.ndarray, n_risk: list[i
             if d[k] != 0:
                 last = k
 
-    def spread_last() -> None:
-        if n_censor[li] <= 0:
-            n_censor[li] = 0
+    def spread_last(self) -> None:
+        li = self.n_int - 1
+        lo, hi = self.lower[li], self.upper[li]
+        if self.n_censor[li] <= 0:
+            self.n_censor[li] = 0
         for k in range(lo, hi):
-            cen[k] = 0
-        if n_censor[li] > 0 and hi > lo:
-            spread(lo, hi - 1, n_censor[li], float(t_s[hi]))
+            self.cen[k] = 0
+        if self.n_censor[li] > 0 and hi > lo:
+            self.spread(lo, hi - 1, self.n_censor[li], float(self.t_s[hi]))
 
-    spread_last()
-    walk_last()
-    reason = "even with no censoring after the last risk time the curve allows no more"
-    if total_events is not None:
-        sum_before = sum(d[: upper[li - 1] + 1]) if n_int > 1 else 0
-        if n_int > 1 and sum_before >= total_events:
-            reason = (f"the curve's drops before time {t_risk[li]:g} (the last risk time) "
-                      f"already add up to {sum_before}")
+    def fit_last(self, total_events: int | None) -> str:
+        """The last interval: censoring at the earlier intervals' rate, then adjusted to the
+        stated total of events if given; returns why that total could not be met, if not."""
+        li, t_s, n_censor, d = self.n_int - 1, self.t_s, self.n_censor, self.d
+        lo, hi, upper = self.lower[li], self.upper[li], self.upper
+        if self.n_int > 1:
+            span_prev = t_s[upper[li - 1]] - t_s[self.lower[0]]
+            rate = sum(n_censor[:li]) * (t_s[hi] - t_s[lo]) / span_prev if span_prev > 0 else 0
+            n_censor[li] = min(round(rate), self.n_risk[li])
+        else:
+            n_censor[li] = 0
+        self.spread_last()
+        self.walk_last()
+        reason = "even with no censoring after the last risk time the curve allows no more"
+        if total_events is None:
+            return reason
+        sum_before = sum(d[: upper[li - 1] + 1]) if self.n_int > 1 else 0
+        if self.n_int > 1 and sum_before >= total_events:
             for k in range(lo, hi + 1):
                 d[k] = 0
             for k in range(lo, hi):
-                cen[k] = 0
-        else:
-            it, iterations = 0, _iterations(hi - lo + 1)
+                self.cen[k] = 0
+            return (f"the curve's drops before time {self.t_risk[li]:g} (the last risk time) "
+                    f"already add up to {sum_before}")
+        it, iterations = 0, _iterations(hi - lo + 1)
+        sumd = sum(d[: hi + 1])
+        while sumd > total_events or (sumd < total_events and n_censor[li] > 0):
+            it += 1
+            if it > iterations:
+                return (f"the censoring after the last risk time did not settle "
+                        f"within {iterations:,} adjustments")
+            n_censor[li] += sumd - total_events
+            self.spread_last()
+            self.walk_last()
             sumd = sum(d[: hi + 1])
-            while sumd > total_events or (sumd < total_events and n_censor[li] > 0):
-                it += 1
-                if it > iterations:
-                    reason = (f"the censoring after the last risk time did not settle "
-                              f"within {iterations:,} adjustments")
-                    break
-                n_censor[li] += sumd - total_events
-                spread_last()
-                walk_last()
-                sumd = sum(d[: hi + 1])
+        return reason
 
-    times: list[float] = []
-    events: list[int] = []
-    for k in range(n_t):
-        if d[k] > 0:
-            times += [float(t_s[k])] * d[k]
-            events += [1] * d[k]
-    for k in range(n_t - 1):
-        if cen[k] > 0:
-            times += [float((t_s[k] + t_s[k + 1]) / 2)] * cen[k]
-            events += [0] * cen[k]
-    remaining = n_risk[0] - len(times)
-    if remaining > 0:  # still at risk at the end of the curve: censored at the last time
-        times += [float(t_s[-1])] * remaining
-        events += [0] * remaining
-    out = pd.DataFrame({"time": times, "event": events})
-    out = out.sort_values(["time", "event"], ascending=[True, False], ignore_index=True)
+    def ipd(self) -> pd.DataFrame:
+        """One row per patient: events at their digitised times, censorings at the midpoint
+        of their step, the rest censored at the curve's last time."""
+        t_s, d, cen = self.t_s, self.d, self.cen
+        times: list[float] = []
+        events: list[int] = []
+        for k in range(len(t_s)):
+            if d[k] > 0:
+                times += [float(t_s[k])] * d[k]
+                events += [1] * d[k]
+        for k in range(len(t_s) - 1):
+            if cen[k] > 0:
+                times += [float((t_s[k] + t_s[k + 1]) / 2)] * cen[k]
+                events += [0] * cen[k]
+        remaining = self.n_risk[0] - len(times)
+        if remaining > 0:  # still at risk at the end of the curve: censored at the last time
+            times += [float(t_s[-1])] * remaining
+            events += [0] * remaining
+        out = pd.DataFrame({"time": times, "event": events})
+        return out.sort_values(["time", "event"], ascending=[True, False], ignore_index=True)
+
+
+def _guyot(t_s: np.ndarray, surv: np.ndarray, t_risk: np.ndarray, n_risk: list[int],
+           total_events: int | None) -> ReconstructedIPD:
+    """The algorithm of Guyot et al. (module docstring) on a checked curve and risk table."""
+    stated = list(n_risk)
+    notes: list[str] = []
+    g = _Guyot(t_s, surv, t_risk, n_risk)
+    short = [s for i in range(g.n_int - 1) if (s := g.fit_interval(i)) is not None]
+    if short:
+        gap, j = max(short)
+        where = (f"at time {t_risk[j]:g}" if len(short) == 1 else
+                 f"at {len(short)} of the {g.n_int - 1} risk times after 0 (largest gap at "
+                 f"time {t_risk[j]:g})")
+        notes.append(
+            f"risk table: fewer at risk than stated {where}: {stated[j]} stated, "
+            f"{g.n_risk[j]} reconstructed ({gap} fewer); the curve's drops before then leave "
+            "no more")
+    reason = g.fit_last(total_events)
+    out = g.ipd()
     got = int(out["event"].sum())
     if total_events is not None and got != total_events:
         notes.append(
@@ -383,7 +425,7 @@ def _iterations(points: int) -> int:
 
 
 @dataclass(frozen=True)
-class Comparison:
+class SurvivalComparison:
     """Two-arm comparison of (pseudo-)IPD: log-rank test and Cox hazard ratio (b vs a)."""
 
     n_a: int
@@ -418,14 +460,13 @@ class Comparison:
 
 
 def compare_with(ipd_a: pd.DataFrame, ipd_b: pd.DataFrame, *, level: float = 0.95,
-                 names: tuple[str, str] = ("ipd_a", "ipd_b")) -> Comparison:
+                 names: tuple[str, str] = ("ipd_a", "ipd_b")) -> SurvivalComparison:
     """Log-rank test and Cox PH hazard ratio of arm b relative to arm a (lifelines, Efron ties).
 
     Refused (ReconstructionError) when an arm has no events or the hazard ratio has no finite
     estimate; ``names`` are the arms' names in those messages."""
     from lifelines import CoxPHFitter
     from lifelines.exceptions import ConvergenceError, ConvergenceWarning
-    from lifelines.statistics import logrank_test
 
     for name, ipd in zip(names, (ipd_a, ipd_b), strict=True):
         if not {"time", "event"} <= set(ipd.columns) or len(ipd) == 0:
@@ -433,7 +474,6 @@ def compare_with(ipd_a: pd.DataFrame, ipd_b: pd.DataFrame, *, level: float = 0.9
         if int(ipd["event"].sum()) == 0:
             raise ReconstructionError(
                 f"{name} has no events: a hazard ratio needs events in both arms")
-    lr = logrank_test(ipd_a["time"], ipd_b["time"], ipd_a["event"], ipd_b["event"])
     data = pd.DataFrame(
         {
             "time": np.concatenate([ipd_a["time"], ipd_b["time"]]).astype(float),
@@ -441,6 +481,7 @@ def compare_with(ipd_a: pd.DataFrame, ipd_b: pd.DataFrame, *, level: float = 0.9
             "arm_b": np.r_[np.zeros(len(ipd_a)), np.ones(len(ipd_b))],
         }
     )
+    lr = logrank(data["time"], data["event"], data["arm_b"])
     try:
         with warnings.catch_warnings():  # its convergence is judged below, from the estimate
             warnings.simplefilter("ignore", ConvergenceWarning)
@@ -452,7 +493,7 @@ def compare_with(ipd_a: pd.DataFrame, ipd_b: pd.DataFrame, *, level: float = 0.9
     low_col = [c for c in summ.index if c.startswith("exp(coef) lower")][0]
     high_col = [c for c in summ.index if c.startswith("exp(coef) upper")][0]
     numbers = [float(summ[c]) for c in ("exp(coef)", low_col, high_col, "p")]
-    numbers += [float(lr.test_statistic), float(lr.p_value)]
+    numbers += [lr.chi2, lr.p]
     # A hazard ratio whose interval reaches 0 or infinity (one arm's events all before the
     # other's, lifelines stops at a huge coefficient) is no estimate: say so instead.
     if not all(math.isfinite(v) for v in numbers) or not 0 < numbers[1] <= numbers[2] < 1e12 \
@@ -460,13 +501,13 @@ def compare_with(ipd_a: pd.DataFrame, ipd_b: pd.DataFrame, *, level: float = 0.9
         raise ReconstructionError(
             "the hazard ratio cannot be estimated from these two arms: the Cox model's "
             "coefficient runs off (the arms' events barely overlap in time)")
-    return Comparison(
+    return SurvivalComparison(
         n_a=len(ipd_a),
         n_b=len(ipd_b),
         events_a=int(ipd_a["event"].sum()),
         events_b=int(ipd_b["event"].sum()),
-        logrank_chi2=float(lr.test_statistic),
-        logrank_p=float(lr.p_value),
+        logrank_chi2=lr.chi2,
+        logrank_p=lr.p,
         hr=float(summ["exp(coef)"]),
         hr_low=float(summ[low_col]),
         hr_high=float(summ[high_col]),

@@ -43,7 +43,6 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 
 import comparators.limits as limits
 from comparators.errors import InputError
@@ -56,6 +55,7 @@ from comparators.inputs import (
     parse_level,
     parse_number,
 )
+from comparators.stats.distributions import chi2_upper_tail, critical_value
 from comparators.vocab import KM_CONF_CHOICES, TIME_UNIT_DAYS
 
 ConfType = Literal["log", "log-log", "plain", "spss"]
@@ -79,12 +79,13 @@ class SurvivalInputError(InputError):
 
 @dataclass(frozen=True)
 class LandmarkResult:
-    """S(t) at one time with its pointwise confidence interval."""
+    """S(t) at one time with its pointwise confidence interval, as R survival's
+    summary(survfit, times): 1 to 1 while S(t) = 1, no interval (None, R's NA) once S(t) = 0."""
 
     time: float
     survival: float
-    low: float
-    high: float
+    low: float | None
+    high: float | None
     se: float
     n_at_risk: int
     conf_type: str
@@ -209,15 +210,13 @@ class KMResult:
         idx = max(int(np.searchsorted(tl, t, side="right")) - 1, 0)
         s = float(self.survival[idx])
         gw = _greenwood_sum(self, idx)
-        z = float(norm.ppf(0.5 + self.level / 2))
-        low, high = _band(s, gw, z, ctype)  # type: ignore[arg-type]
-        if s <= 0:
-            low = high = 0.0
+        z = critical_value(self.level)
+        low, high = (1.0, 1.0) if s >= 1 else _band(s, gw, z, ctype)  # type: ignore[arg-type]
         return LandmarkResult(
             time=float(t),
             survival=s,
-            low=low,
-            high=high,
+            low=low if math.isfinite(low) else None,
+            high=high if math.isfinite(high) else None,
             se=s * math.sqrt(gw) if math.isfinite(gw) else 0.0,
             n_at_risk=self.at_risk([t])[0],
             conf_type=ctype,  # type: ignore[arg-type]
@@ -226,17 +225,44 @@ class KMResult:
 
 
 @dataclass(frozen=True)
+class LogRankResult:
+    """The log-rank test across groups (R survdiff, rho = 0): chi-square, df, p, and the
+    observed and expected events per group (groups in order of first appearance)."""
+
+    chi2: float
+    df: int
+    p: float
+    groups: tuple[str, ...]
+    observed: tuple[float, ...]
+    expected: tuple[float, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"chi2": self.chi2, "df": self.df, "p": self.p}
+
+
+@dataclass(frozen=True)
 class KMGroupResult:
-    """Per-group Kaplan-Meier results plus a log-rank test across groups."""
+    """Per-group Kaplan-Meier results plus a log-rank test across groups (None for one group,
+    or when the test has no information)."""
 
     groups: tuple[KMResult, ...]
     group_col: str | None
-    logrank_chi2: float | None
-    logrank_df: int | None
-    logrank_p: float | None
+    logrank: LogRankResult | None
     level: float
     conf_type: str = "log"
     time_unit: str = "as given"
+
+    @property
+    def logrank_chi2(self) -> float | None:
+        return None if self.logrank is None else self.logrank.chi2
+
+    @property
+    def logrank_df(self) -> int | None:
+        return None if self.logrank is None else self.logrank.df
+
+    @property
+    def logrank_p(self) -> float | None:
+        return None if self.logrank is None else self.logrank.p
 
     def __getitem__(self, label: str) -> KMResult:
         for g in self.groups:
@@ -245,9 +271,6 @@ class KMGroupResult:
         raise KeyError(label)
 
     def to_dict(self) -> dict[str, Any]:
-        logrank = None
-        if self.logrank_chi2 is not None:
-            logrank = {"chi2": self.logrank_chi2, "df": self.logrank_df, "p": self.logrank_p}
         return {
             "group_col": self.group_col,
             "level": self.level,
@@ -255,7 +278,7 @@ class KMGroupResult:
             "conf_type_label": KM_CONF_CHOICES[self.conf_type].label,
             "time_unit": self.time_unit,
             "groups": [g.to_dict() for g in self.groups],
-            "logrank": logrank,
+            "logrank": None if self.logrank is None else self.logrank.to_dict(),
         }
 
     def to_frame(self) -> pd.DataFrame:
@@ -391,7 +414,7 @@ def _spss_median_se(
 
 def spss_interval(median: float, se: float, level: float = 0.95) -> tuple[float, float]:
     """median -/+ z*se (the symmetric interval SPSS prints)."""
-    z = float(norm.ppf(0.5 + level / 2))
+    z = critical_value(level)
     return median - z * se, median + z * se
 
 
@@ -452,7 +475,7 @@ def km_fit(
         surv_r = np.cumprod(1 - d_r / nrisk_r)
         terms = np.where(d_r > 0, d_r / (nrisk_r * (nrisk_r - d_r).astype(float)), 0.0)
     gw_r = np.cumsum(terms)  # inf from the time S reaches 0 (n at risk = events), as R
-    z = float(norm.ppf(0.5 + level / 2))
+    z = critical_value(level)
     lo_r, hi_r = _bands(surv_r, gw_r, z, conf_type)
 
     def fin(x: float | None) -> float | None:
@@ -526,21 +549,20 @@ def logrank(
     time: Sequence[float] | np.ndarray | pd.Series,
     event: Sequence[int] | np.ndarray | pd.Series,
     group: Sequence[object] | np.ndarray | pd.Series,
-) -> tuple[float, int, float]:
-    """Log-rank chi-square, df and p across groups (R survdiff, rho = 0).
+) -> LogRankResult:
+    """Log-rank test across groups (R survdiff, rho = 0).
 
     chi2 = (O - E)' V^- (O - E) over the first G - 1 groups, with the hypergeometric variance
     V summed over the distinct event times. Computed from the numbers at risk and events per
     group at each distinct event time (sufficient statistics), so ties cost nothing extra: the
     work is (distinct event times) x (groups), not patients x event times.
     """
-    from scipy.stats import chi2 as chi2_dist
-
     tt = np.asarray(time, float)
     ee = np.asarray(event, int)
     labels = pd.Series(list(group)).astype(str).to_numpy()
     levels, first, g = np.unique(labels, return_index=True, return_inverse=True)
-    rank = np.argsort(np.argsort(first))  # groups in order of first appearance, as before
+    order = np.argsort(first)  # groups in order of first appearance
+    rank = np.argsort(order)
     g = rank[g]
     ng = levels.size
     is_event = ee == 1
@@ -562,7 +584,10 @@ def logrank(
     v = var[:-1, :-1]
     stat = float(diff @ np.linalg.pinv(v) @ diff)
     dof = int(np.linalg.matrix_rank(v))
-    return stat, dof, float(chi2_dist.sf(stat, dof))
+    p = chi2_upper_tail(stat, dof) if dof > 0 else math.nan
+    return LogRankResult(chi2=stat, df=dof, p=p, groups=tuple(str(x) for x in levels[order]),
+                         observed=tuple(float(x) for x in obs),
+                         expected=tuple(float(x) for x in exp))
 
 
 def convert_time_units(
@@ -615,7 +640,7 @@ def km_by_group(
     if group_col is None:
         one = km_fit(data[time_col], data[event_col], "all", level=level, conf_type=conf_type,
                      time_unit=label_unit)
-        return KMGroupResult((one,), None, None, None, None, level, conf_type, label_unit)
+        return KMGroupResult((one,), None, None, level, conf_type, label_unit)
     labels = list(dict.fromkeys(data[group_col].astype(str)))
     if len(labels) > limits.MAX_GROUPS:  # each group is a fit and a curve: bound before fitting
         raise SurvivalInputError(str(limits.too_many(
@@ -629,12 +654,10 @@ def km_by_group(
         for lab in labels
         for rows in [group_of == lab]
     )
-    chi2 = dof = p = None
-    if len(labels) >= 2:
-        chi2, dof, p = logrank(times, events, group_of)
-        if dof == 0:  # no information (e.g. every event at one time, all at risk): no test,
-            chi2 = dof = p = None  # as R's survdiff, which stops on the singular variance
-    return KMGroupResult(fits, group_col, chi2, dof, p, level, conf_type, label_unit)
+    test = logrank(times, events, group_of) if len(labels) >= 2 else None
+    if test is not None and test.df == 0:  # no information (e.g. every event at one time, all
+        test = None  # at risk): no test, as R's survdiff, which stops on the singular variance
+    return KMGroupResult(fits, group_col, test, level, conf_type, label_unit)
 
 
 # --------------------------------------------------------------------------------------------

@@ -41,7 +41,7 @@ def every_legit_chart() -> dict[str, object]:
     from comparators.evidence.ipd import read_ipd
     from comparators.reports.summary import build_summary, summarisable_subtypes, summary_chart
     from comparators.stats.bayes import BetaPosterior
-    from comparators.stats.design import oc_curve, precision_table, simon_designs
+    from comparators.stats.phase2_design import oc_curve, precision_table, simon_designs
     from comparators.stats.reconstruct import reconstruct_ipd
     from comparators.stats.survival import km_by_group
 

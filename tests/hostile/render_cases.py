@@ -203,7 +203,7 @@ def plan() -> list:
         precision_chart,
         survival_chart,
     )
-    from comparators.stats.design import oc_curve, precision_table, simon_designs
+    from comparators.stats.phase2_design import oc_curve, precision_table, simon_designs
 
     label = hostile("Zebra cohort (median 8.9 mo)")
     designs = simon_designs(0.1, 0.3, 0.05, 0.2, 50)

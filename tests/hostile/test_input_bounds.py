@@ -22,7 +22,8 @@ import pytest
 
 import comparators.limits as limits
 from comparators.evidence.ipd import IPDError, read_ipd
-from comparators.stats.pooling import PoolingInputError, pool_proportions
+from comparators.stats.effect_sizes import PoolingInputError
+from comparators.stats.pooling import pool_proportions
 from comparators.stats.reconstruct import ReconstructionError, reconstruct_ipd
 from comparators.stats.survival import SurvivalInputError, km_by_group
 

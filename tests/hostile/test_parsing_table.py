@@ -53,7 +53,7 @@ from comparators.inputs import (  # noqa: E402
     parse_number,
 )
 from comparators.stats.bayes import BetaPosterior  # noqa: E402
-from comparators.stats.design import n_for_half_width  # noqa: E402
+from comparators.stats.phase2_design import n_for_half_width  # noqa: E402
 from comparators.stats.pooling import pool_proportions, read_pool_csv  # noqa: E402
 from comparators.stats.proportions import check_counts, proportion_ci  # noqa: E402
 from comparators.stats.reconstruct import _prepare_curve, reconstruct_ipd  # noqa: E402

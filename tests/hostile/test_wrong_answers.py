@@ -25,13 +25,13 @@ from hypothesis import strategies as st
 import comparators.limits as limits
 from comparators.errors import InputError
 from comparators.stats.bayes import BayesInputError, BetaPosterior, predictive_probability
-from comparators.stats.design import (
-    DesignInputError,
+from comparators.stats.event_sizing import (
     event_probability,
     exponential_from_median,
     patients_for_events,
     schoenfeld_events,
 )
+from comparators.stats.phase2_design import DesignInputError
 from comparators.stats.pooling import GLMMNotFittedError, fit_glmm, pool_proportions
 from comparators.stats.reconstruct import ReconstructionError, compare_with, reconstruct_ipd
 from comparators.stats.survival import km_by_group, km_fit

@@ -34,8 +34,9 @@ import pandas as pd
 import pytest
 from rscript import TALLY, run_r
 
+from comparators.stats.effect_sizes import EffectSizes
 from comparators.stats.medians import median_of_medians, pool_medians_iv
-from comparators.stats.pooling import EffectSizes, _loglik
+from comparators.stats.pooling import _loglik
 
 MODELS = ("FE", "DL", "PM", "ML", "REML")
 TESTS = {"z": None, "knha": "plain", "adhoc": "adhoc"}

@@ -40,13 +40,13 @@ import pandas as pd
 import pytest
 from rscript import TALLY, run_r
 
+from comparators.stats.effect_sizes import effect_sizes
 from comparators.stats.metareg import (
     MetaRegressionInputError,
     _check_rank,
     design_matrix,
     fit_metareg,
 )
-from comparators.stats.pooling import effect_sizes
 
 MEASURES = {"logit": "PLO", "ft": "PFT", "arcsine": "PAS", "raw": "PR"}
 METHODS = ("REML", "ML", "DL", "PM")

@@ -52,10 +52,10 @@ import pandas as pd
 import pytest
 from rscript import TALLY, run_r
 
+from comparators.stats.effect_sizes import effect_sizes
 from comparators.stats.pooling import (
     GLMMNotFittedError,
     _loglik,
-    effect_sizes,
     fit_glmm,
     fit_model,
     pool_proportions,

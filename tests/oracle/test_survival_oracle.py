@@ -96,7 +96,11 @@ for (ds in unique(d$ds)) {
   if (length(unique(s$grp)) > 1) {
     sd <- survdiff(Surv(time, status) ~ grp, data = s)
     lr[[length(lr) + 1]] <- data.frame(ds = ds, chisq = sd$chisq,
-                                       df = length(sd$n) - 1)
+                                       df = length(sd$n) - 1,
+                                       groups = paste(sub("^grp=", "", names(sd$n)),
+                                                      collapse = ";"),
+                                       obs = paste(sprintf("%.17g", sd$obs), collapse = ";"),
+                                       exp = paste(sprintf("%.17g", sd$exp), collapse = ";"))
   }
 }
 write.csv(do.call(rbind, rows), "km.csv", row.names = FALSE)
@@ -170,10 +174,53 @@ def test_logrank_matches_survdiff(oracle: dict[str, pd.DataFrame]) -> None:
     mismatches = []
     for r in oracle["logrank"].itertuples(index=False):
         sub = data[data["ds"] == r.ds]
-        chi2, dof, _ = logrank(sub["time"], sub["status"], sub["grp"])
-        ok = math.isclose(chi2, r.chisq, rel_tol=1e-8, abs_tol=1e-10) and dof == r.df
+        test = logrank(sub["time"], sub["status"], sub["grp"])
+        chi2, dof = test.chi2, test.df
+        ours = {g: (o, e) for g, o, e in zip(test.groups, test.observed, test.expected,
+                                            strict=True)}
+        r_obs_exp = {g: (float(o), float(e)) for g, o, e in
+                     zip(str(r.groups).split(";"), str(r.obs).split(";"), str(r.exp).split(";"),
+                         strict=True)}
+        ok = (math.isclose(chi2, r.chisq, rel_tol=1e-8, abs_tol=1e-10) and dof == r.df
+              and ours.keys() == r_obs_exp.keys()
+              and all(ours[g][0] == r_obs_exp[g][0]
+                      and math.isclose(ours[g][1], r_obs_exp[g][1], rel_tol=1e-10)
+                      for g in ours))
         if not ok:
             mismatches.append(f"{r.ds}: app chi2 {chi2} df {dof}, R {r.chisq} df {r.df}")
         TALLY[("log-rank vs survdiff", "agree" if ok else "MISMATCH")] += 1
     assert len(oracle["logrank"]) >= 4
     assert not mismatches, "\n".join(mismatches)
+
+
+LANDMARK_R = """
+library(survival)
+d <- read.csv("landmark_data.csv")
+out <- list()
+for (ct in c("log", "log-log", "plain")) {
+  s <- summary(survfit(Surv(time, status) ~ 1, data = d, conf.type = ct),
+               times = c(0, 0.5, 2, 5, 6), extend = TRUE)
+  out[[ct]] <- data.frame(conf = ct, t = s$time, surv = s$surv, lower = s$lower,
+                          upper = s$upper)
+}
+write.csv(do.call(rbind, out), "landmarks.csv", row.names = FALSE)
+"""
+
+
+def test_landmark_interval_matches_r_summary_including_s_at_1_and_0() -> None:
+    # R's summary(survfit, times) gives the interval 1-1 while S = 1 and NA once S = 0 (the
+    # last patient's event at 5): the app shows no interval there, not 0-0.
+    data = pd.DataFrame({"time": [1.0, 2.0, 3.0, 5.0], "status": [1, 1, 0, 1]})
+    r = run_r(LANDMARK_R, {"landmark_data": data}, ["landmarks"])["landmarks"]
+    assert r["lower"].isna().sum() == 6  # t = 5 and 6 under each of the three types
+    for row in r.itertuples(index=False):
+        fit = km_fit(data["time"], data["status"], conf_type=row.conf)
+        lm = fit.landmark(row.t)
+        assert lm.survival == pytest.approx(row.surv, abs=1e-12)
+        for ours, theirs in ((lm.low, row.lower), (lm.high, row.upper)):
+            if math.isnan(theirs):
+                assert ours is None, (row.conf, row.t)
+            else:
+                assert ours == pytest.approx(theirs, rel=1e-9), (row.conf, row.t)
+        TALLY[("landmark S(t) interval vs summary.survfit", "agree")] += 1
+

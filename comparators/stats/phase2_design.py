@@ -1,4 +1,5 @@
-"""Trial design for single-arm phase II studies of response rate, plus event-driven sizing.
+"""Trial designs for single-arm phase II studies of response rate (time-to-event sizing for a
+randomised comparison is stats.event_sizing).
 
 Contents
 --------
@@ -10,9 +11,6 @@ Contents
 * :func:`oc_curve` - operating characteristics of a two-stage design over true response rates.
 * :func:`single_stage_design` - the exact single-stage design of A'Hern (Stat Med 2001;20:859-866).
 * :func:`precision_table` / :func:`n_for_half_width` - CI half-width against sample size.
-* Event-driven sizing for a randomised time-to-event comparison: exponential hazards from
-  medians, Schoenfeld's number of events (Biometrics 1983;39:499-503) and the number of patients
-  needed to observe them under uniform accrual.
 
 Rule convention (as clinfun and Simon): the drug is rejected if ``<= r1`` responses are seen in
 the first ``n1`` patients, or ``<= r`` responses in all ``n``; it is declared promising if
@@ -29,13 +27,13 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy.stats import binom, norm
+from scipy.stats import binom
 
 import comparators.limits as limits
 from comparators.errors import InputError
 from comparators.inputs import parse_level
-from comparators.stats.proportions import proportion_ci
-from comparators.vocab import CI_CHOICES
+from comparators.stats.distributions import critical_value
+from comparators.stats.proportions import CI_CHOICES, proportion_ci
 
 SIMON_NMAX_LIMIT = limits.SIMON_NMAX_LIMIT
 
@@ -49,7 +47,7 @@ class DesignInputError(InputError):
 # --------------------------------------------------------------------------- helpers
 
 
-def _pct(x: float, digits: int = 1) -> str:
+def short_percent(x: float, digits: int = 1) -> str:
     """0.1 -> '10%', 0.125 -> '12.5%', 0.736 -> '73.6%' (digits only when needed)."""
     v = round(100 * x, digits)
     return f"{v:.{digits}f}".rstrip("0").rstrip(".") + "%"
@@ -81,15 +79,6 @@ def _check_int(name: str, value: object, low: int, high: int | None = None) -> i
         rng = f"at least {low}" if high is None else f"between {low} and {high}"
         raise DesignInputError(f"{name} must be {rng}, got {v}")
     return v
-
-
-def _check_positive(name: str, value: object, allow_zero: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise DesignInputError(f"{name} must be a finite number, got {value!r}")
-    if value < 0 or (value == 0 and not allow_zero):
-        bound = "0 or more" if allow_zero else "greater than 0"
-        raise DesignInputError(f"{name} must be {bound}, got {value!r}")
-    return float(value)
 
 
 def _check_p0_p1(p0: object, p1: object) -> tuple[float, float]:
@@ -164,12 +153,13 @@ class SimonDesign:
             else f"stop for futility if {self.r1} or fewer respond"
         )
         return (
-            f"Simon's {self.kind} two-stage design (p0 = {_pct(self.p0)}, p1 = {_pct(self.p1)}, "
-            f"one-sided alpha {self.nominal_alpha:g}, power {_pct(1 - self.nominal_beta)}): "
+            f"Simon's {self.kind} two-stage design (p0 = {short_percent(self.p0)}, "
+            f"p1 = {short_percent(self.p1)}, one-sided alpha {self.nominal_alpha:g}, "
+            f"power {short_percent(1 - self.nominal_beta)}): "
             f"enrol {self.n1} patients in stage 1; {stop}; otherwise enrol {self.n2} more "
             f"({self.n} in total) and reject the drug if {self.r} or fewer of {self.n} respond. "
             f"Expected sample size under p0: {self.en0:.1f}; probability of early termination "
-            f"under p0: {_pct(self.pet0)}."
+            f"under p0: {short_percent(self.pet0)}."
         )
 
 
@@ -805,6 +795,15 @@ def oc_curve(
 # --------------------------------------------------------------------------- single stage
 
 
+#: How a single-stage design meets its nominal alpha and power (single_stage_design's `rule`).
+SINGLE_STAGE_RULES: dict[str, str] = {
+    "exact": "attained alpha at most the nominal alpha and attained power at least the nominal "
+             "power",
+    "table": "attained alpha and power that round to the nominal values at three decimals, "
+             "the rule of A'Hern's printed tables",
+}
+
+
 @dataclass(frozen=True)
 class SingleStageDesign:
     """A'Hern exact single-stage design: the drug is promising if >= ``r`` of ``n`` respond."""
@@ -817,25 +816,32 @@ class SingleStageDesign:
     p1: float
     nominal_alpha: float
     nominal_beta: float
+    rule: str = "exact"  # a SINGLE_STAGE_RULES key
 
     @property
     def reject_if_at_most(self) -> int:
         """Simon/clinfun convention: the drug is rejected if <= this many respond."""
         return self.r - 1
 
-    def to_dict(self) -> dict[str, float | int]:
+    def to_dict(self) -> dict[str, float | int | str]:
         d = asdict(self)
         d["reject_if_at_most"] = self.reject_if_at_most
         return d
 
     def sentence(self) -> str:
         return (
-            f"A'Hern exact single-stage design (p0 = {_pct(self.p0)}, p1 = {_pct(self.p1)}, "
-            f"one-sided alpha {self.nominal_alpha:g}, power {_pct(1 - self.nominal_beta)}): "
+            f"A'Hern exact single-stage design (p0 = {short_percent(self.p0)}, "
+            f"p1 = {short_percent(self.p1)}, one-sided alpha {self.nominal_alpha:g}, "
+            f"power {short_percent(1 - self.nominal_beta)}): "
             f"enrol {self.n} patients; the drug is considered promising if {self.r} or more "
             f"respond and rejected if {self.reject_if_at_most} or fewer respond. Attained "
-            f"alpha {self.alpha:.3f}; attained power {_pct(self.power)}."
+            f"alpha {self.alpha:.3f}; attained power {short_percent(self.power)}. Rule: "
+            f"{SINGLE_STAGE_RULES[self.rule]}."
         )
+
+
+#: Just under half a unit of the third decimal: what "rounds to the nominal value" allows.
+_TABLE_ROUNDING = 0.0005 - 1e-12
 
 
 def _smallest_r_at_level(n: np.ndarray, p0: float, alpha: float) -> np.ndarray:
@@ -857,22 +863,35 @@ def _smallest_r_at_level(n: np.ndarray, p0: float, alpha: float) -> np.ndarray:
 
 
 def single_stage_design(
-    p0: float, p1: float, alpha: float = 0.05, beta: float = 0.2, nmax: int = 5000
+    p0: float, p1: float, alpha: float = 0.05, beta: float = 0.2, nmax: int = 5000,
+    rule: str = "exact",
 ) -> SingleStageDesign:
     """A'Hern (2001): the smallest n for which some r has P(X >= r | p0) <= alpha and
     P(X >= r | p1) >= 1 - beta (exact binomial). For each n the smallest r meeting the alpha
-    constraint is taken, since it maximises power."""
+    constraint is taken, since it maximises power.
+
+    ``rule="exact"`` holds both constraints exactly; ``rule="table"`` accepts attained values
+    that round to the nominal ones at three decimals (alpha < nominal + 0.0005, power >=
+    nominal - 0.0005), the rule behind A'Hern's printed tables, whose cells can therefore be
+    a few patients smaller than the exact rule's.
+    """
     p0, p1 = _check_p0_p1(p0, p1)
     alpha = _check_error_rate("alpha", alpha)
     beta = _check_error_rate("beta", beta)
     nmax = _check_int("nmax", nmax, 1, 100_000)
+    if rule not in SINGLE_STAGE_RULES:
+        raise DesignInputError(f"rule must be one of {', '.join(SINGLE_STAGE_RULES)}, "
+                               f"got {rule!r}")
+    # what the rule accepts: 0.0505 would print as 0.051 and 0.7995 as 0.800
+    slack = _TABLE_ROUNDING if rule == "table" else 0.0
+    alpha_ok, power_ok = alpha + slack, 1 - beta - slack
     # Neyman-Pearson: if even the randomised most powerful test on nmax patients falls short,
     # no design exists (searching every n up to 5000 to find that out cost seconds).
-    if _most_powerful_power(p0, p1, alpha, nmax) >= 1 - beta:
+    if _most_powerful_power(p0, p1, alpha_ok, nmax) >= power_ok:
         n = np.arange(1, nmax + 1)
-        r = _smallest_r_at_level(n, p0, alpha)
+        r = _smallest_r_at_level(n, p0, alpha_ok)
         power = binom.sf(r - 1, n, p1)
-        hit = np.flatnonzero((r <= n) & (power >= 1 - beta))
+        hit = np.flatnonzero((r <= n) & (power >= power_ok))
         if hit.size:
             i = int(hit[0])
             nn, rr = int(n[i]), int(r[i])
@@ -885,6 +904,7 @@ def single_stage_design(
                 p1=p1,
                 nominal_alpha=alpha,
                 nominal_beta=beta,
+                rule=rule,
             )
     raise DesignInputError(
         f"No single-stage design with at most {nmax} patients reaches alpha <= {alpha:g} and "
@@ -955,7 +975,7 @@ def n_for_half_width(
         or not (0 < half_width < 0.5)
     ):
         raise DesignInputError(f"half_width must be between 0 and 0.5, got {half_width!r}")
-    z = float(norm.ppf(1 - (1 - level) / 2))
+    z = critical_value(level)
     wald = z * z * max(p * (1 - p), 1e-12) / half_width**2
     n = max(1, int(wald / 4))
     while n <= n_max:
@@ -964,165 +984,4 @@ def n_for_half_width(
         n += 1
     raise DesignInputError(
         f"no n up to {n_max} gives a half-width of {half_width:g}; choose a wider target"
-    )
-
-
-# --------------------------------------------------------------------------- time to event
-
-
-def exponential_from_median(median: float) -> float:
-    """Hazard rate of an exponential distribution with the given median: ln 2 / median."""
-    hazard = math.log(2) / _check_positive("median", median)
-    if not math.isfinite(hazard):  # a median so small that ln 2 / median overflows
-        raise DesignInputError(f"median must be a usable time greater than 0, got {median!r}")
-    return hazard
-
-
-def implied_hazard_ratio(median_control: float, median_experimental: float) -> float:
-    """Experimental-to-control hazard ratio under exponential survival:
-    (ln2 / m_E) / (ln2 / m_C) = m_C / m_E. Below 1 means the experimental arm does better."""
-    return exponential_from_median(median_experimental) / exponential_from_median(median_control)
-
-
-def schoenfeld_events(
-    hr: float, alpha: float = 0.05, power: float = 0.8, allocation: float = 0.5, sides: int = 2
-) -> float:
-    """Schoenfeld (1983) number of events for a log-rank / Cox test of hazard ratio ``hr``:
-
-        D = (z_{1 - alpha/sides} + z_{power})^2 / (a (1 - a) (ln hr)^2)
-
-    with ``a`` the proportion randomised to the experimental arm (1:1 -> a = 0.5, giving the
-    familiar 4 (z + z)^2 / (ln hr)^2). Returned unrounded; round up for a protocol.
-    """
-    hr = _check_positive("hazard ratio", hr)
-    if hr == 1:
-        raise DesignInputError("the hazard ratio must differ from 1 to size a trial")
-    if not 0 < alpha < 1:
-        raise DesignInputError(f"alpha must be between 0 and 1, got {alpha!r}")
-    if not 0 < power < 1:
-        raise DesignInputError(f"power must be between 0 and 1, got {power!r}")
-    if not 0 < allocation < 1:
-        raise DesignInputError(f"allocation must be between 0 and 1, got {allocation!r}")
-    if sides not in (1, 2):
-        raise DesignInputError(f"sides must be 1 or 2, got {sides!r}")
-    z = float(norm.ppf(1 - alpha / sides) + norm.ppf(power))
-    events = z * z / (allocation * (1 - allocation) * math.log(hr) ** 2)
-    if not events <= limits.MAX_TRIAL_EVENTS:
-        raise DesignInputError(
-            f"detecting a hazard ratio of {hr!r} needs about {events:.3g} events, more than the "
-            f"limit of {limits.MAX_TRIAL_EVENTS:,}: a hazard ratio this close to 1 cannot be "
-            "detected by a trial")
-    return events
-
-
-def _one_minus_mean_decay(x: float) -> float:
-    """1 - (1 - exp(-x)) / x for x > 0, without cancellation for small x (series below 0.01)."""
-    if x < 1e-2:  # x/2 - x^2/6 + x^3/24 - x^4/120 + x^5/720: error below x^6/5040
-        return x * (0.5 - x * (1 / 6 - x * (1 / 24 - x * (1 / 120 - x / 720))))
-    return 1 + math.expm1(-x) / x
-
-
-def event_probability(hazard: float, accrual_time: float, follow_up: float) -> float:
-    """P(event observed by the final analysis) for exponential(hazard) survival, uniform accrual
-    over [0, accrual_time] and ``follow_up`` further time after accrual closes:
-
-        1 - [exp(-h f) - exp(-h (A + f))] / (h A)     (A > 0),   1 - exp(-h f)   (A = 0).
-
-    Written as q(hA) + (1 - q(hA)) (1 - exp(-h f)) with q(x) = 1 - (1 - exp(-x)) / x, two
-    terms that are never negative (expm1 and a series for small x), so short accrual and
-    follow-up give the small probability they imply instead of cancelling to 0, a negative
-    number or 1.
-    """
-    h = _check_positive("hazard", hazard)
-    a = _check_positive("accrual_time", accrual_time, allow_zero=True)
-    f = _check_positive("follow_up", follow_up, allow_zero=True)
-    if a == 0 and f == 0:
-        raise DesignInputError("accrual_time and follow_up cannot both be 0")
-    after_close = -math.expm1(-h * f)  # P(event within f)
-    if a == 0:
-        return after_close
-    q = _one_minus_mean_decay(h * a)
-    return min(1.0, q + (1 - q) * after_close)
-
-
-@dataclass(frozen=True)
-class EventDrivenSize:
-    """Patients needed to observe a target number of events (exponential survival, uniform
-    accrual)."""
-
-    events: int
-    hazard_control: float
-    hazard_experimental: float
-    accrual_time: float
-    follow_up: float
-    allocation: float
-    prob_event_control: float
-    prob_event_experimental: float
-    prob_event: float
-    patients: int
-    patients_control: int
-    patients_experimental: int
-
-    @property
-    def hazard_ratio(self) -> float:
-        return self.hazard_experimental / self.hazard_control
-
-    def to_dict(self) -> dict[str, float | int]:
-        d = asdict(self)
-        d["hazard_ratio"] = self.hazard_ratio
-        return d
-
-    def sentence(self) -> str:
-        return (
-            f"To observe {self.events} events with uniform accrual over {self.accrual_time:g} "
-            f"and {self.follow_up:g} further of follow-up (same time unit as the medians), enrol "
-            f"{self.patients} patients ({self.patients_experimental} experimental, "
-            f"{self.patients_control} control); the probability of an observed event is "
-            f"{_pct(self.prob_event_control)} on control and "
-            f"{_pct(self.prob_event_experimental)} on the experimental arm "
-            f"(hazard ratio {self.hazard_ratio:.2f})."
-        )
-
-
-def patients_for_events(
-    events: float,
-    hazard_control: float,
-    hazard_experimental: float,
-    accrual_time: float,
-    follow_up: float,
-    allocation: float = 0.5,
-) -> EventDrivenSize:
-    """Total patients N such that the expected number of events N * P(event) reaches ``events``,
-    with P(event) = (1 - a) P_C + a P_E from :func:`event_probability` (a = experimental share).
-    ``events`` is rounded up; N is rounded up and split by ``allocation`` (arms rounded up)."""
-    ev = _check_positive("events", events)
-    if not 0 < allocation < 1:
-        raise DesignInputError(f"allocation must be between 0 and 1, got {allocation!r}")
-    d = math.ceil(ev - 1e-9)
-    pc = event_probability(hazard_control, accrual_time, follow_up)
-    pe = event_probability(hazard_experimental, accrual_time, follow_up)
-    pbar = (1 - allocation) * pc + allocation * pe
-    needed = d / pbar if pbar > 0 else math.inf
-    if not needed <= limits.MAX_TRIAL_PATIENTS:
-        raise DesignInputError(
-            f"observing {d} events with accrual {accrual_time:g} and follow-up {follow_up:g} "
-            f"needs about {needed:.3g} patients (the probability of an event is {pbar:.3g}), "
-            f"more than the limit of {limits.MAX_TRIAL_PATIENTS:,}: lengthen the accrual or the "
-            "follow-up")
-    total = math.ceil(needed - 1e-9)
-    n_e = math.ceil(total * allocation - 1e-9)
-    n_c = math.ceil(total * (1 - allocation) - 1e-9)
-    return EventDrivenSize(
-        events=d,
-        hazard_control=float(hazard_control),
-        hazard_experimental=float(hazard_experimental),
-        accrual_time=float(accrual_time),
-        follow_up=float(follow_up),
-        allocation=float(allocation),
-        prob_event_control=pc,
-        prob_event_experimental=pe,
-        prob_event=pbar,
-        patients=n_c + n_e,
-        patients_control=n_c,
-        patients_experimental=n_e,
     )
