@@ -342,6 +342,21 @@ def _subtype_code(raw: str, known: Sequence[str]) -> str:
 
 def cmd_benchmark(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     """Exactly the benchmark page's numbers for one subtype, arms named as on the page."""
+    bm = _benchmark(args)
+    options = bm.options
+    lines = [f"{bm.subtype}: {options.model_text()}, {options.interval_name}"]
+    lines += [f"  {p.label}: {100 * p.estimate:.1f}% ({100 * p.low:.1f}–{100 * p.high:.1f}%)"
+              for p in bm.class_pools.values()]
+    lines += [f"  {c.what}: {100 * c.difference:+.1f} points ({100 * c.low:+.1f} to "
+              f"{100 * c.high:+.1f}; {c.evidence})" for c in bm.headline]
+    if bm.excluded:
+        lines.append("  Left out: " + ", ".join(bm.label(k) for k in bm.excluded))
+    return bm.to_dict(), "\n".join(lines)
+
+
+def _benchmark(args: argparse.Namespace) -> Any:
+    """One subtype's benchmark from --subtype and the model arguments (benchmark, certainty,
+    reproduce)."""
     from comparators.analysis.benchmark import benchmark_subtype, subtype_rows
     from comparators.evidence.catalog import load_catalog
     from comparators.evidence.cohort import published_cohort
@@ -360,15 +375,21 @@ def cmd_benchmark(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
                          zip(rows["key"], rows["label"], rows["is_cohort"], strict=True)
                          if not own)
         raise CLIError(f"--exclude {unknown[0]!r} is not one of the {code} arms ({arms})")
-    bm = benchmark_subtype(rows, options)
-    lines = [f"{code}: {options.model_text()}, {options.interval_name}"]
-    lines += [f"  {p.label}: {100 * p.estimate:.1f}% ({100 * p.low:.1f}–{100 * p.high:.1f}%)"
-              for p in bm.class_pools.values()]
-    lines += [f"  {c.what}: {100 * c.difference:+.1f} points ({100 * c.low:+.1f} to "
-              f"{100 * c.high:+.1f}; {c.evidence})" for c in bm.headline]
-    if bm.excluded:
-        lines.append("  Left out: " + ", ".join(bm.label(k) for k in bm.excluded))
-    return bm.to_dict(), "\n".join(lines)
+    return benchmark_subtype(rows, options)
+
+
+def cmd_certainty(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+    """GRADE certainty of each class pool of one subtype (the benchmark's fits)."""
+    from comparators.analysis.certainty import certainty_of, summary_of_findings
+    from comparators.evidence.catalog import load_catalog
+    from comparators.evidence.cohort import published_cohort
+
+    bm = _benchmark(args)
+    catalog = load_catalog()
+    sc = certainty_of(bm, catalog, published_cohort(catalog.trials), args.threshold)
+    sof = summary_of_findings(sc)
+    lines = [sof.caption, sof.table.to_string(index=False), *sof.footnotes]
+    return sc.to_dict(), "\n".join(lines)
 
 
 def _model_arguments(parser: argparse.ArgumentParser) -> None:
@@ -524,6 +545,15 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--subtype", required=True, metavar="CODE", help="subtype code")
     _model_arguments(bench)
     bench.set_defaults(run=cmd_benchmark)
+
+    certainty = commands.add_parser(
+        "certainty", help="GRADE certainty of each class pool of one subtype (summary of findings)")
+    certainty.add_argument("--subtype", required=True, metavar="CODE", help="subtype code")
+    certainty.add_argument("--threshold", type=_fraction("--threshold"), default=None,
+                           help="decision threshold ORR as a fraction, e.g. 0.2 (imprecision "
+                                "and inconsistency ask whether intervals cross it)")
+    _model_arguments(certainty)
+    certainty.set_defaults(run=cmd_certainty)
 
     for sub in [parser, *commands.choices.values()]:
         sub.add_argument("--debug", action="store_true",
