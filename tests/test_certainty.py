@@ -241,3 +241,26 @@ def test_certainty_cli_threshold_and_bad_input() -> None:
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
     unknown = _cli("certainty", "--subtype", "NOPE")
     assert unknown.returncode == 2 and "Traceback" not in unknown.stderr
+
+
+def test_word_summary_carries_the_summary_of_findings() -> None:
+    import io
+
+    import docx
+
+    from comparators.evidence.audit import audit_published
+    from comparators.evidence.catalog import load_catalog
+    from comparators.evidence.cohort import published_cohort
+    from comparators.reports.summary import build_summary, to_docx
+
+    cat = load_catalog()
+    summary = build_summary(cat.trials, cat.references, audit_published(),
+                            published_cohort(cat.trials), ["UPS"])
+    sof = summary.findings["UPS"]
+    document = docx.Document(io.BytesIO(to_docx(summary)))
+    headers = [[c.text for c in t.rows[0].cells] for t in document.tables]
+    assert list(sof.table.columns) in headers
+    table = document.tables[headers.index(list(sof.table.columns))]
+    assert [c.text for c in table.rows[1].cells] == [str(v) for v in sof.table.iloc[0]]
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert all(note in text for note in sof.footnotes)

@@ -42,13 +42,14 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import pandas as pd
 from scipy import stats
 
 from comparators.analysis.benchmark import ClassPool, SubtypeBenchmark
-from comparators.evidence.catalog import Catalog
+from comparators.evidence.catalog import Catalog, load_catalog
 from comparators.evidence.cohort import ThisCohort
 from comparators.evidence.risk_of_bias import RiskOfBias, load_risk_of_bias
 from comparators.evidence.search_log import SearchLog, load_search_log
@@ -416,6 +417,21 @@ def certainty_of(bm: SubtypeBenchmark, catalog: Catalog, cohort: ThisCohort,
                             unlinked=registered_without_results(log))
 
 
+@lru_cache(maxsize=1)
+def _shipped() -> tuple[Catalog, RiskOfBias, SearchLog]:
+    """The shipped catalog's tables, read once (shared read-only)."""
+    catalog = load_catalog()
+    return catalog, load_risk_of_bias(catalog=catalog), load_search_log(catalog=catalog)
+
+
+def shipped_certainty(bm: SubtypeBenchmark, cohort: ThisCohort,
+                      threshold: float | None = None) -> SubtypeCertainty:
+    """`certainty_of` against the shipped catalog's risk of bias and search log (arms a user
+    added have no judgement and count as unclear)."""
+    catalog, rob, log = _shipped()
+    return certainty_of(bm, catalog, cohort, threshold, rob, log)
+
+
 # --------------------------------------------------------------------------- summary of findings
 
 
@@ -440,7 +456,7 @@ def summary_of_findings(sc: SubtypeCertainty) -> SummaryOfFindings:
                                sc.interval_name: f"{100 * o.low:.1f}–{100 * o.high:.1f}%",
                                "Arms": o.k, "Patients": o.n}
         for d in o.domains:
-            notes.append(f"{o.regimen_class}, {d.domain} ({d.rating}): {d.reason}.")
+            notes.append(f"{sc.subtype} {o.regimen_class}, {d.domain} ({d.rating}): {d.reason}.")
             row[d.domain.capitalize()] = f"{d.rating} ({len(notes)})"
         row["Certainty"] = f"{SYMBOLS[o.certainty]} {o.certainty}"
         rows.append(row)

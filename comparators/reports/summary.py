@@ -40,6 +40,7 @@ from comparators.analysis.benchmark import (
     row_key,
     subtype_rows,
 )
+from comparators.analysis.certainty import SummaryOfFindings, shipped_certainty, summary_of_findings
 from comparators.analysis.options import AnalysisOptions
 from comparators.charts.forest import forest_chart, forest_rows
 from comparators.errors import InputError
@@ -172,6 +173,8 @@ class EvidenceSummary:
     stamp: str = ""  # reproducibility: catalog version, app version, every setting
     legend: tuple[str, ...] = ()  # what each mark used in the document means, once
     methods: str = ""  # the methods paragraph common to every subtype, once
+    #: subtype -> its GRADE summary of findings (analysis.certainty)
+    findings: Mapping[str, SummaryOfFindings] = field(default_factory=dict)
 
     @property
     def subtypes(self) -> list[str]:
@@ -877,6 +880,8 @@ def build_summary(
         references_table=cites.table(),
         generated=(generated or date.today()).isoformat(), stamp=stamp,
         legend=tuple(mark_legend(list(used_marks))), methods=_methods(sections),
+        findings={s.subtype: summary_of_findings(shipped_certainty(s.benchmark, cohort))
+                  for s in sections},
     )
 
 
@@ -977,6 +982,18 @@ class Block:
     key: str = ""  # a section's subtype: its anchor, and which figure
 
 
+def certainty_blocks(subtype: str, sof: SummaryOfFindings | None) -> list[Block]:
+    """The summary-of-findings table, its caption and its numbered footnotes."""
+    if sof is None:
+        return []
+    rows = tuple(tuple(str(v) for v in r) for r in sof.table.itertuples(index=False))
+    return [Block("heading", f"Certainty of the evidence, GRADE ({subtype})", 2),
+            Block("table", header=tuple(map(str, sof.table.columns)), rows=rows),
+            Block("note", sof.caption),
+            Block("bullets", items=tuple(f"({i}) {n}" for i, n in
+                                         enumerate(sof.footnotes, start=1)))]
+
+
 def document_blocks(summary: EvidenceSummary) -> list[Block]:
     """The evidence summary in reading order: title, labels and settings, the marks' legend
     once, then per subtype its lead, class-pool table, details, figure, trials and caveats;
@@ -999,6 +1016,7 @@ def document_blocks(summary: EvidenceSummary) -> list[Block]:
                 Block("note", s.pools_note)]
         if s.details:
             out.append(Block("paragraph", s.details))
+        out += certainty_blocks(s.subtype, summary.findings.get(s.subtype))
         out.append(Block("figure", s.caption, key=s.subtype))
         cells = _table_cells(s)
         out += [Block("heading", f"Trials used ({s.subtype})", 2),
