@@ -333,6 +333,7 @@ def _options(args: argparse.Namespace) -> Any:
         hksj_variant=args.hksj_variant, level=args.level, ci_method=args.ci_method,
         exclude=tuple(args.exclude or ()), include_cohort=args.include_cohort,
         include_overlapping=args.include_overlapping, primary_only=args.primary_only,
+        low_risk_of_bias_only=args.low_rob_only,
     )
 
 
@@ -416,6 +417,9 @@ def _model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--primary-only", dest="primary_only", action="store_true",
                         help="sensitivity analysis: only rows read from the trial's own full "
                              "paper (no †‡§¶* mark)")
+    parser.add_argument("--low-rob-only", dest="low_rob_only", action="store_true",
+                        help="sensitivity analysis: only comparator arms of studies judged low "
+                             "risk of bias overall (MINORS; see `rob`)")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -66,3 +66,16 @@ def test_summary_page_shows_one_table_per_subtype() -> None:
     assert len(tables) == 2
     check_sof(tables[0], "UPS")
     check_sof(tables[1], "LMS")
+
+
+def test_low_risk_of_bias_switch_says_when_nothing_is_left() -> None:
+    at = open_page("views/benchmark.py")
+    at.toggle(key="low_rob_only").set_value(True).run()
+    assert not at.exception
+    overall = load_risk_of_bias().overall_by_study()
+    if not any(j == "low" for j in overall.values()):
+        errors = [e.value for e in at.error]
+        assert any("low risk of bias only leaves no comparator arm to pool" in e
+                   and f"0 of the {len(overall)} studies" in e for e in errors), errors
+    at.toggle(key="low_rob_only").set_value(False).run()
+    assert sof_tables(at)

@@ -264,3 +264,35 @@ def test_word_summary_carries_the_summary_of_findings() -> None:
     assert [c.text for c in table.rows[1].cells] == [str(v) for v in sof.table.iloc[0]]
     text = "\n".join(p.text for p in document.paragraphs)
     assert all(note in text for note in sof.footnotes)
+
+
+# --------------------------------------------------------------------------- low risk of bias only
+
+
+def test_low_risk_of_bias_only_pools_only_low_risk_studies(monkeypatch) -> None:
+    from comparators.evidence import risk_of_bias
+
+    judged = (("S1", "low"), ("S2", "some concerns"), ("S3", "low"), ("S4", "unclear"))
+    monkeypatch.setattr(risk_of_bias, "_shipped_overall", lambda: judged)
+    bm = benchmark_subtype(_rows(), AnalysisOptions(low_risk_of_bias_only=True))
+    assert set(bm.rows["study"]) == {"S1", "S3"}
+    assert bm.class_pools["AI"].k == 2 and "ICI" not in bm.class_pools
+    assert "low risk of bias overall" in bm.methods_paragraph()
+    assert "low risk of bias only" in bm.options.stamp()
+
+
+def test_low_risk_of_bias_only_says_plainly_when_nothing_is_left() -> None:
+    from comparators.evidence.risk_of_bias import load_risk_of_bias
+
+    overall = load_risk_of_bias().overall_by_study()
+    low = sum(j == "low" for j in overall.values())
+    out = _cli("benchmark", "--subtype", "ASPS", "--low-rob-only", "--json")
+    if low == 0:  # the shipped judgements: no study is low risk overall
+        assert out.returncode == 2
+        assert out.stderr.strip() == (
+            "error: low risk of bias only leaves no comparator arm to pool: "
+            f"0 of the {len(overall)} studies in the catalog are judged low risk of bias "
+            "overall (MINORS)")
+    else:
+        arms = json.loads(out.stdout)["arms"] if out.returncode == 0 else []
+        assert all(a["is_cohort"] or overall[a["key"].split(" · ")[0]] == "low" for a in arms)

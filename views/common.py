@@ -128,6 +128,7 @@ def cohort_banner(cohort: ThisCohort) -> None:
 MODEL_DEFAULTS: dict[str, object] = {
     "measure": "logit", "method": "REML", "hksj": False, "hksj_variant": "adhoc",
     "include_cohort": False, "overlapping": False, "primary_only": False, "exclude": [],
+    "low_rob_only": False,
 }
 BENCHMARK_DEFAULTS = {"subtype": "ASPS", **MODEL_DEFAULTS}
 
@@ -143,6 +144,7 @@ def analysis_options() -> AnalysisOptions:
         include_cohort=bool(get("include_cohort", False)),
         include_overlapping=bool(get("overlapping", False)),
         primary_only=bool(get("primary_only", False)),
+        low_risk_of_bias_only=bool(get("low_rob_only", False)),
     )
 
 
@@ -250,6 +252,11 @@ def model_controls(page: str | None = None) -> AnalysisOptions:
             persist_state="session",
             help="Sensitivity analysis: pool only numbers read from the trial's own full paper "
                  "(no †‡§¶* mark).")
+        st.toggle(
+            "Low risk of bias only", key="low_rob_only", bind="query-params",
+            persist_state="session",
+            help="Sensitivity analysis: pool only comparator arms of studies judged low risk "
+                 "of bias overall (MINORS; see the traffic lights under the forest plot).")
         st.multiselect(
             "Leave out study arms", arms, format_func=arm_name, key="exclude",
             bind="query-params", persist_state="session", placeholder="none",
