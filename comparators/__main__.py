@@ -393,6 +393,23 @@ def cmd_certainty(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     return sc.to_dict(), "\n".join(lines)
 
 
+def cmd_reproduce(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+    """A .zip that reruns the benchmark's class pools outside the app (R metafor, Python)."""
+    from pathlib import Path
+
+    from comparators.evidence.catalog import load_catalog
+    from comparators.reports.bundle import build_bundle, bundle_files
+
+    bm = _benchmark(args)
+    info = load_catalog().info
+    stamp = info.stamp() if info else ""
+    out = Path(args.output)
+    out.write_bytes(build_bundle(bm, stamp))
+    names = sorted(bundle_files(bm, stamp))
+    return ({"output": str(out), "subtype": bm.subtype, "files": names},
+            f"wrote {out} ({', '.join(names)})")
+
+
 def _model_arguments(parser: argparse.ArgumentParser) -> None:
     from comparators.vocab import HKSJ_VARIANTS, MEASURES, METHODS
 
@@ -558,6 +575,14 @@ def build_parser() -> argparse.ArgumentParser:
                                 "and inconsistency ask whether intervals cross it)")
     _model_arguments(certainty)
     certainty.set_defaults(run=cmd_certainty)
+
+    reproduce = commands.add_parser(
+        "reproduce", help="a .zip that reruns one subtype's class pools (R metafor, Python)")
+    reproduce.add_argument("--subtype", required=True, metavar="CODE", help="subtype code")
+    reproduce.add_argument("-o", "--output", required=True, metavar="FILE.zip",
+                           help="where to write the bundle")
+    _model_arguments(reproduce)
+    reproduce.set_defaults(run=cmd_reproduce)
 
     for sub in [parser, *commands.choices.values()]:
         sub.add_argument("--debug", action="store_true",

@@ -79,3 +79,17 @@ def test_low_risk_of_bias_switch_says_when_nothing_is_left() -> None:
                    and f"0 of the {len(overall)} studies" in e for e in errors), errors
     at.toggle(key="low_rob_only").set_value(False).run()
     assert sof_tables(at)
+
+
+def bundle_buttons(at) -> list[str]:
+    return [b.proto.label for b in at.get("download_button")
+            if b.proto.label.startswith("Reproduction bundle")]
+
+
+def test_both_pages_offer_the_reproduction_bundle() -> None:
+    at = open_page("views/benchmark.py")
+    assert bundle_buttons(at) == ["Reproduction bundle (ASPS, .zip)"]
+    at = open_page("views/summary.py")
+    at.multiselect(key="summary_subtypes").set_value(["UPS", "LMS"]).run()
+    assert bundle_buttons(at) == ["Reproduction bundle (UPS, .zip)",
+                                  "Reproduction bundle (LMS, .zip)"]

@@ -13,7 +13,8 @@ from comparators.charts.risk_of_bias import traffic_light_chart
 from comparators.evidence.cohort import ThisCohort
 from comparators.evidence.risk_of_bias import RiskOfBias, load_risk_of_bias
 from comparators.evidence.search_log import SearchLog, load_search_log
-from views.common import catalog, plain, show_chart
+from comparators.reports.bundle import build_bundle
+from views.common import catalog, catalog_stamp, plain, show_chart
 
 
 @st.cache_resource(show_spinner=False)
@@ -48,3 +49,11 @@ def show_certainty(bm: SubtypeBenchmark, cohort: ThisCohort, threshold: float | 
     spec = traffic_lights(tuple(str(s) for s in bm.rows["study"]), bm.subtype)
     with st.expander("Risk of bias of the studies pooled (traffic lights)"):
         show_chart(spec, key=f"rob_{key}")
+    method = ("metafor (R) and this package's API" if bm.options.method != "BAYES" else
+              "this package's API (Bayesian: the README names bayesmeta for R)")
+    st.download_button(
+        f"Reproduction bundle ({bm.subtype}, .zip)", lambda: build_bundle(bm, catalog_stamp()),
+        file_name=f"reproduce_{bm.subtype}.zip", mime="application/zip", key=f"bundle_{key}",
+        icon=":material/download:", on_click="ignore",
+        help=f"The rows used, the options, scripts that rerun the class pools with {method}, "
+             "a manifest with versions and SHA-256 hashes, and a README.")
