@@ -29,7 +29,7 @@ from comparators.evidence.audit import audit_published, findings_frame
 from comparators.evidence.catalog import Catalog, load_catalog
 from comparators.evidence.cohort import SeedCohort, ThisCohort, load_seed_cohort, published_cohort
 from comparators.evidence.labels import arm_labels
-from comparators.reports.export import chart_png, chart_svg, safe_csv
+from comparators.reports.export import chart_pdf, chart_png, chart_svg, safe_csv
 from comparators.reports.markup import md_escape
 from comparators.reports.summary import summarisable_subtypes
 from comparators.vocab import HKSJ_VARIANTS, MEASURES, METHODS
@@ -458,7 +458,7 @@ def chart_downloads(chart: alt.TopLevelMixin | dict | Callable[[], dict], basena
     def figure() -> alt.TopLevelMixin | dict:
         return chart() if callable(chart) else chart
 
-    png, svg = st.columns(2)
+    png, svg, pdf = st.columns(3)
     png.download_button(
         "Download PNG", lambda: chart_png(figure()), file_name=f"{basename}.png",
         mime="image/png", key=f"{key}_png", icon=":material/image:", on_click="ignore",
@@ -466,4 +466,9 @@ def chart_downloads(chart: alt.TopLevelMixin | dict | Callable[[], dict], basena
     svg.download_button(
         "Download SVG", lambda: chart_svg(figure()), file_name=f"{basename}.svg",
         mime="image/svg+xml", key=f"{key}_svg", icon=":material/draw:", on_click="ignore",
+    )
+    pdf.download_button(
+        "Download PDF", lambda: chart_pdf(figure()), file_name=f"{basename}.pdf",
+        mime="application/pdf", key=f"{key}_pdf", icon=":material/picture_as_pdf:",
+        on_click="ignore", help="Vector PDF with its fonts embedded",
     )
