@@ -466,5 +466,6 @@ def summary_of_findings(sc: SubtypeCertainty) -> SummaryOfFindings:
                f"class. GRADE certainty starts at {START} (non-randomised, single-arm evidence) "
                "and moves by the rules in the footnotes."
                + (f" Decision threshold: ORR {100 * sc.threshold:g}%." if sc.threshold is not None
-                  else " No decision threshold set."))
+                  else " No decision threshold set.")
+               + "".join(f" {note}" for note in sc.notes))
     return SummaryOfFindings(pd.DataFrame(rows, columns=columns), tuple(notes), caption)
