@@ -24,7 +24,7 @@ def sof_tables(at) -> list:
 
 
 def check_sof(table, subtype: str) -> None:
-    assert set(table["Class"]) == comparator_classes(subtype)
+    assert set(table["Regimen class"]) == comparator_classes(subtype)
     for cell in table["Certainty"]:
         assert cell.split(" ", 1)[1] in LEVELS
     for column in ("Risk of bias", "Inconsistency", "Indirectness", "Imprecision",

@@ -196,7 +196,7 @@ def test_summary_of_findings_has_a_footnote_for_every_rating() -> None:
     sc = assess_certainty(bm, _rob({s: ["low"] * 8 for s in ("S1", "S2", "S3", "S4")}),
                           Question("pretreated", "PD-1"), TERMS)
     sof = summary_of_findings(sc)
-    assert list(sof.table["Class"]) == ["ICI", "AI"] or list(sof.table["Class"]) == ["AI", "ICI"]
+    assert sorted(sof.table["Regimen class"]) == ["AI", "ICI"]
     assert len(sof.footnotes) == 6 * len(sc.outcomes)
     for i, row in sof.table.iterrows():
         outcome = sc.outcomes[int(str(i))]
@@ -264,6 +264,15 @@ def test_word_summary_carries_the_summary_of_findings() -> None:
     assert [c.text for c in table.rows[1].cells] == [str(v) for v in sof.table.iloc[0]]
     text = "\n".join(p.text for p in document.paragraphs)
     assert all(note in text for note in sof.footnotes)
+    # the risk of bias of every study pooled, as risk_of_bias.csv judges it
+    from comparators.evidence.risk_of_bias import load_risk_of_bias
+
+    overall = load_risk_of_bias().overall_by_study()
+    rob = next(t for t in document.tables if t.rows[0].cells[0].text == "Study (MINORS)")
+    studies = {r.cells[0].text: r.cells[-1].text for r in rob.rows[1:]}
+    pooled = set(summary.sections[0].benchmark.rows["study"])
+    assert set(studies) == pooled
+    assert all(cell.endswith(overall[s]) for s, cell in studies.items())
 
 
 # --------------------------------------------------------------------------- low risk of bias only

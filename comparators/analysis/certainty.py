@@ -424,6 +424,11 @@ def _shipped() -> tuple[Catalog, RiskOfBias, SearchLog]:
     return catalog, load_risk_of_bias(catalog=catalog), load_search_log(catalog=catalog)
 
 
+def shipped_risk_of_bias() -> RiskOfBias:
+    """The shipped catalog's risk-of-bias judgements (read once)."""
+    return _shipped()[1]
+
+
 def shipped_certainty(bm: SubtypeBenchmark, cohort: ThisCohort,
                       threshold: float | None = None) -> SubtypeCertainty:
     """`certainty_of` against the shipped catalog's risk of bias and search log (arms a user
@@ -452,7 +457,7 @@ def summary_of_findings(sc: SubtypeCertainty) -> SummaryOfFindings:
     number, certainty. Every rating has a footnote giving its reason."""
     rows, notes = [], []
     for o in sc.outcomes:
-        row: dict[str, Any] = {"Class": o.regimen_class, "ORR": f"{100 * o.estimate:.1f}%",
+        row: dict[str, Any] = {"Regimen class": o.regimen_class, "ORR": f"{100 * o.estimate:.1f}%",
                                sc.interval_name: f"{100 * o.low:.1f}–{100 * o.high:.1f}%",
                                "Arms": o.k, "Patients": o.n}
         for d in o.domains:
@@ -460,7 +465,7 @@ def summary_of_findings(sc: SubtypeCertainty) -> SummaryOfFindings:
             row[d.domain.capitalize()] = f"{d.rating} ({len(notes)})"
         row["Certainty"] = f"{SYMBOLS[o.certainty]} {o.certainty}"
         rows.append(row)
-    columns = ["Class", "ORR", sc.interval_name, "Arms", "Patients",
+    columns = ["Regimen class", "ORR", sc.interval_name, "Arms", "Patients",
                *[d.capitalize() for d in SOF_DOMAINS], "Certainty"]
     caption = (f"Summary of findings, {sc.subtype}: pooled objective response rate by regimen "
                f"class. GRADE certainty starts at {START} (non-randomised, single-arm evidence) "

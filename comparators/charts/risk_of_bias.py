@@ -41,6 +41,21 @@ def traffic_light_frame(rob: RiskOfBias, studies: Sequence[str]) -> pd.DataFrame
                                        "support"])
 
 
+def traffic_light_table(rob: RiskOfBias, studies: Sequence[str]) -> tuple[pd.DataFrame, str]:
+    """The panel as a table for documents: one row per study, cells '+ low', '? unclear', ...;
+    and the note naming the columns and the tool."""
+    frame = traffic_light_frame(rob, studies)
+    cells = frame.assign(cell=frame["letter"] + " " + frame["judgement"])
+    table = cells.pivot(index="study", columns="column", values="cell")
+    columns = [f"D{i}" for i in range(1, len(ITEMS) + 1)] + [OVERALL_COLUMN]
+    order = list(dict.fromkeys(frame["study"]))
+    table = table.reindex(index=order, columns=columns).reset_index().rename(
+        columns={"study": "Study (MINORS)"})
+    note = ("Risk of bias, " + TOOL + ": " + "; ".join(
+        f"D{i} {label.lower()}" for i, label in enumerate(ITEMS.values(), start=1)) + ".")
+    return table, note
+
+
 def traffic_light_chart(rob: RiskOfBias, studies: Sequence[str], title: str = "") -> dict:
     """The panel for `studies` (in that order). Column D1-D8 are MINORS' items for
     non-comparative studies, named in the subtitle."""
