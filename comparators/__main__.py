@@ -367,6 +367,7 @@ def _options(args: argparse.Namespace) -> Any:
         exclude=tuple(args.exclude or ()), include_cohort=args.include_cohort,
         include_overlapping=args.include_overlapping, primary_only=args.primary_only,
         endpoint=getattr(args, "endpoint", "orr"),
+        low_risk_of_bias_only=args.low_rob_only,
     )
 
 
@@ -376,6 +377,24 @@ def _subtype_code(raw: str, known: Sequence[str]) -> str:
 
 def cmd_benchmark(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     """Exactly the benchmark page's numbers for one subtype, arms named as on the page."""
+    bm = _benchmark(args)
+    options = bm.options
+    lines = [f"{bm.subtype}, {ENDPOINTS[options.endpoint].name}: {options.model_text()}, "
+             f"{options.interval_name}"]
+    lines += [f"  {p.label}: {100 * p.estimate:.1f}% ({100 * p.low:.1f}–{100 * p.high:.1f}%)"
+              for p in bm.class_pools.values()]
+    lines += [f"  {c.what}: {100 * c.difference:+.1f} points ({100 * c.low:+.1f} to "
+              f"{100 * c.high:+.1f}; {c.evidence})" for c in bm.headline]
+    if bm.excluded:
+        lines.append("  Left out: " + ", ".join(bm.label(k) for k in bm.excluded))
+    if options.endpoint != "orr":
+        lines += [f"  note: {note}" for note in bm.notes]
+    return bm.to_dict(), "\n".join(lines)
+
+
+def _benchmark(args: argparse.Namespace) -> Any:
+    """One subtype's benchmark from --subtype and the model arguments (benchmark, certainty,
+    reproduce)."""
     from comparators.analysis.benchmark import benchmark_subtype, subtype_rows
     from comparators.evidence.cohort import published_cohort
     from comparators.evidence.labels import arm_labels
@@ -393,18 +412,38 @@ def cmd_benchmark(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
                          zip(rows["key"], rows["label"], rows["is_cohort"], strict=True)
                          if not own)
         raise CLIError(f"--exclude {unknown[0]!r} is not one of the {code} arms ({arms})")
-    bm = benchmark_subtype(rows, options)
-    lines = [f"{code}, {ENDPOINTS[options.endpoint].name}: {options.model_text()}, "
-             f"{options.interval_name}"]
-    lines += [f"  {p.label}: {100 * p.estimate:.1f}% ({100 * p.low:.1f}–{100 * p.high:.1f}%)"
-              for p in bm.class_pools.values()]
-    lines += [f"  {c.what}: {100 * c.difference:+.1f} points ({100 * c.low:+.1f} to "
-              f"{100 * c.high:+.1f}; {c.evidence})" for c in bm.headline]
-    if bm.excluded:
-        lines.append("  Left out: " + ", ".join(bm.label(k) for k in bm.excluded))
-    if options.endpoint != "orr":
-        lines += [f"  note: {note}" for note in bm.notes]
-    return bm.to_dict(), "\n".join(lines)
+    return benchmark_subtype(rows, options)
+
+
+def cmd_certainty(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+    """GRADE certainty of each class pool of one subtype (the benchmark's fits)."""
+    from comparators.analysis.certainty import certainty_of, summary_of_findings
+    from comparators.evidence.catalog import load_catalog
+    from comparators.evidence.cohort import published_cohort
+
+    bm = _benchmark(args)
+    catalog = load_catalog()
+    sc = certainty_of(bm, catalog, published_cohort(catalog.trials), args.threshold)
+    sof = summary_of_findings(sc)
+    lines = [sof.caption, sof.table.to_string(index=False), *sof.footnotes]
+    return sc.to_dict(), "\n".join(lines)
+
+
+def cmd_reproduce(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+    """A .zip that reruns the benchmark's class pools outside the app (R metafor, Python)."""
+    from pathlib import Path
+
+    from comparators.evidence.catalog import load_catalog
+    from comparators.reports.bundle import build_bundle, bundle_files
+
+    bm = _benchmark(args)
+    info = load_catalog().info
+    stamp = info.stamp() if info else ""
+    out = Path(args.output)
+    out.write_bytes(build_bundle(bm, stamp))
+    names = sorted(bundle_files(bm, stamp))
+    return ({"output": str(out), "subtype": bm.subtype, "files": names},
+            f"wrote {out} ({', '.join(names)})")
 
 
 def _model_arguments(parser: argparse.ArgumentParser) -> None:
@@ -431,6 +470,9 @@ def _model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--primary-only", dest="primary_only", action="store_true",
                         help="sensitivity analysis: only rows read from the trial's own full "
                              "paper (no †‡§¶* mark)")
+    parser.add_argument("--low-rob-only", dest="low_rob_only", action="store_true",
+                        help="sensitivity analysis: only comparator arms of studies judged low "
+                             "risk of bias overall (MINORS; see `rob`)")
 
 
 def _extra_rows_argument(parser: argparse.ArgumentParser) -> None:
@@ -579,6 +621,23 @@ def build_parser() -> argparse.ArgumentParser:
     _model_arguments(bench)
     _extra_rows_argument(bench)
     bench.set_defaults(run=cmd_benchmark)
+
+    certainty = commands.add_parser(
+        "certainty", help="GRADE certainty of each class pool of one subtype (summary of findings)")
+    certainty.add_argument("--subtype", required=True, metavar="CODE", help="subtype code")
+    certainty.add_argument("--threshold", type=_fraction("--threshold"), default=None,
+                           help="decision threshold ORR as a fraction, e.g. 0.2 (imprecision "
+                                "and inconsistency ask whether intervals cross it)")
+    _model_arguments(certainty)
+    certainty.set_defaults(run=cmd_certainty)
+
+    reproduce = commands.add_parser(
+        "reproduce", help="a .zip that reruns one subtype's class pools (R metafor, Python)")
+    reproduce.add_argument("--subtype", required=True, metavar="CODE", help="subtype code")
+    reproduce.add_argument("-o", "--output", required=True, metavar="FILE.zip",
+                           help="where to write the bundle")
+    _model_arguments(reproduce)
+    reproduce.set_defaults(run=cmd_reproduce)
 
     for sub in [parser, *commands.choices.values()]:
         sub.add_argument("--debug", action="store_true",

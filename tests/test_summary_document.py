@@ -139,4 +139,6 @@ def test_markdown_html_and_word_share_one_structure() -> None:
             if p.style.name in {"Heading 1", "Heading 2"}]
     assert md == html == word == headings
     tables = [b for b in summary.blocks() if b.kind == "table"]
-    assert len(tables) == 2 * len(SUBTYPES)
+    # per subtype: the class pools, the GRADE summary of findings, the risk of bias of the
+    # studies pooled, the trials used
+    assert len(tables) == 4 * len(SUBTYPES)

@@ -8,6 +8,7 @@ from comparators.analysis.benchmark import BenchmarkError
 from comparators.charts.forest import with_reference
 from comparators.stats.proportions import percent
 from views.benchmark_display import benchmark_display
+from views.certainty_display import show_certainty
 from views.common import (
     BAYES_BLANKS,
     DEFAULT_SUBTYPE,
@@ -95,6 +96,7 @@ chart = with_reference(shown.spec, None if reference is None else reference / 10
 show_chart(chart, key="forest")
 chart_downloads(chart, f"forest_{subtype}", "forest")
 csv_file(shown.forest_csv, "Download forest data (CSV)", f"forest_{subtype}.csv", "dl_forest")
+show_certainty(bm, cohort, None if reference is None else reference / 100)
 
 # --- Class pools --------------------------------------------------------------------------------
 st.subheader(f"Pooled ORR by regimen class ({interval})")

@@ -30,7 +30,7 @@ from comparators.evidence.audit import audit_published, findings_frame
 from comparators.evidence.catalog import Catalog, load_catalog
 from comparators.evidence.cohort import SeedCohort, ThisCohort, load_seed_cohort, published_cohort
 from comparators.evidence.labels import arm_labels, row_keys
-from comparators.reports.export import chart_png, chart_svg, safe_csv
+from comparators.reports.export import chart_pdf, chart_png, chart_svg, safe_csv
 from comparators.reports.markup import md_escape
 from comparators.reports.summary import summarisable_subtypes
 from comparators.vocab import HKSJ_CHOICES, MEASURE_CHOICES, MODEL_CHOICES
@@ -181,6 +181,7 @@ def analysis_options() -> AnalysisOptions:
         include_cohort=bool(get("include_cohort", DEFAULT_OPTIONS.include_cohort)),
         include_overlapping=bool(get("overlapping", DEFAULT_OPTIONS.include_overlapping)),
         primary_only=bool(get("primary_only", DEFAULT_OPTIONS.primary_only)),
+        low_risk_of_bias_only=bool(get("low_rob_only", DEFAULT_OPTIONS.low_risk_of_bias_only)),
     )
 
 
@@ -296,6 +297,11 @@ def model_controls(page: str | None = None) -> AnalysisOptions:
             persist_state="session",
             help="Sensitivity analysis: pool only numbers read from the trial's own full paper "
                  "(no †‡§¶* mark).")
+        st.toggle(
+            "Low risk of bias only", key="low_rob_only", bind="query-params",
+            persist_state="session",
+            help="Sensitivity analysis: pool only comparator arms of studies judged low risk "
+                 "of bias overall (MINORS; see the traffic lights under the forest plot).")
         st.multiselect(
             "Leave out study arms", arms, format_func=arm_name, key="exclude",
             bind="query-params", persist_state="session", placeholder="none",
@@ -519,7 +525,7 @@ def chart_downloads(chart: alt.TopLevelMixin | dict | Callable[[], dict], basena
     def figure() -> alt.TopLevelMixin | dict:
         return chart() if callable(chart) else chart
 
-    png, svg = st.columns(2)
+    png, svg, pdf = st.columns(3)
     png.download_button(
         "Download PNG", lambda: chart_png(figure()), file_name=f"{basename}.png",
         mime="image/png", key=f"{key}_png", icon=":material/image:", on_click="ignore",
@@ -527,4 +533,9 @@ def chart_downloads(chart: alt.TopLevelMixin | dict | Callable[[], dict], basena
     svg.download_button(
         "Download SVG", lambda: chart_svg(figure()), file_name=f"{basename}.svg",
         mime="image/svg+xml", key=f"{key}_svg", icon=":material/draw:", on_click="ignore",
+    )
+    pdf.download_button(
+        "Download PDF", lambda: chart_pdf(figure()), file_name=f"{basename}.pdf",
+        mime="application/pdf", key=f"{key}_pdf", icon=":material/picture_as_pdf:",
+        on_click="ignore", help="Vector PDF with its fonts embedded",
     )

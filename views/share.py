@@ -63,6 +63,7 @@ HANDED_KEY = "_link_handed"  # {key: value as the URL will carry it}: handed ove
 WIDGET_LINK_KEYS = frozenset({
     "ci_method", "ci_level", "measure", "method", "hksj", "hksj_variant", "include_cohort",
     "overlapping", "primary_only", "exclude", "subtype", "reference", "catalog_subtype",
+    "low_rob_only",
     "catalog_class", "catalog_design", "catalog_verified", "meta_all", "borrow_class",
     "plan_subtype", "plan_p0_class", "plan_p1_source", "plan_p0", "plan_p1", "plan_alpha",
     "plan_beta", "plan_nmax", "prec_p", "prec_half", "pfs_control", "pfs_experimental",

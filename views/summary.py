@@ -30,6 +30,7 @@ from comparators.reports.summary import (
     to_markdown,
 )
 from comparators.vocab import REGIMEN_CLASSES
+from views.certainty_display import show_certainty
 from views.common import (
     BY_DIGEST,
     NOT_APPLICABLE,
@@ -163,6 +164,7 @@ for section in summary.sections:
     st.dataframe(pd.DataFrame(list(section.pools), columns=list(section.pool_header)),
                  hide_index=True, key=f"summary_pools_{section.subtype}")
     st.caption(md_escape(section.pools_note))
+    show_certainty(section.benchmark, cohort, key=f"summary_{section.subtype}")
     if section.details:
         st.markdown(md_escape(section.details))
     # the page shows the document's figures: their marks are explained once, above

@@ -32,6 +32,7 @@ from comparators.analysis.options import AnalysisOptions
 from comparators.errors import InputError
 from comparators.evidence.cohort import ThisCohort
 from comparators.evidence.labels import row_keys, verification_marks
+from comparators.evidence.risk_of_bias import low_risk_filter
 from comparators.stats.differences import (
     Difference,
     IntervalAt,
@@ -563,6 +564,10 @@ class SubtypeBenchmark:
                 "1 minus the confidence level at which the interval just reaches 0, so p < "
                 f"{alpha} exactly when the {level} interval excludes 0. Differences from "
                 "single arms use Newcombe's hybrid score interval and Fisher's exact test.")
+        if o.low_risk_of_bias_only:
+            parts.append("Sensitivity analysis: only comparator arms of studies judged low "
+                         "risk of bias overall (MINORS, eight items for non-comparative "
+                         "studies).")
         if o.primary_only:
             parts.append("Sensitivity analysis: only arms whose numbers were read from the "
                          "trial's own full paper (seed-paper-only, review-table, abstract, "
@@ -661,6 +666,13 @@ def benchmark_subtype(rows: pd.DataFrame, options: AnalysisOptions | None = None
     if options.primary_only:  # sensitivity: rows read from the trial's own full paper only
         marks = verification_marks(included)
         included = included[~included["key"].isin(marks)].reset_index(drop=True)
+    if options.low_risk_of_bias_only:  # sensitivity: comparator arms at low risk of bias only
+        keep, how_many = low_risk_filter(list(included["study"]))
+        included = included[included["is_cohort"].to_numpy(dtype=bool) | keep
+                            ].reset_index(drop=True)
+        if not bool((~included["is_cohort"].astype(bool)).any()):
+            raise BenchmarkError("low risk of bias only leaves no comparator arm to pool: "
+                                 + how_many)
     if included.empty:
         raise BenchmarkError("no study arms left to pool: include at least one"
                              + (" (primary-source rows only)" if options.primary_only else ""))

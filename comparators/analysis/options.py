@@ -46,6 +46,7 @@ class AnalysisOptions:
     include_overlapping: bool = False  # rows that re-count another study's patients
     primary_only: bool = False  # sensitivity: only rows read from the trial's own full paper
     endpoint: str = DEFAULT_ENDPOINT  # what is pooled (analysis.endpoints): orr, dcr, pfs3, ...
+    low_risk_of_bias_only: bool = False  # sensitivity: only arms of studies at low risk of bias
 
     def __post_init__(self) -> None:
         for name, allowed, what in (("measure", MEASURE_CHOICES, "measure"),
@@ -56,6 +57,7 @@ class AnalysisOptions:
             object.__setattr__(self, name, _choice(getattr(self, name), allowed, what))
         object.__setattr__(self, "level", parse_level(self.level, error=OptionsError))
         object.__setattr__(self, "hksj", bool(self.hksj))
+        object.__setattr__(self, "low_risk_of_bias_only", bool(self.low_risk_of_bias_only))
         object.__setattr__(self, "exclude", tuple(sorted({str(k) for k in self.exclude})))
 
     @property
@@ -108,6 +110,7 @@ class AnalysisOptions:
             f"this cohort {'inside' if self.include_cohort else 'outside'} the class pools",
             f"overlapping cohorts {'included' if self.include_overlapping else 'left out'}",
             "rows: " + ("primary-source only (no †‡§¶* mark)" if self.primary_only else "all"),
+            *(["comparator arms: low risk of bias only"] if self.low_risk_of_bias_only else []),
             "left out: " + (", ".join(self.exclude) if self.exclude else "none"),
         ])
 

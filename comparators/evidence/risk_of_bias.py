@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,7 @@ __all__ = [
     "RiskOfBias",
     "StudyRiskOfBias",
     "judgement_counts",
+    "low_risk_filter",
     "load_risk_of_bias",
     "overall_judgement",
     "rule_text",
@@ -262,3 +264,18 @@ def judgement_counts(rob: RiskOfBias, studies: Sequence[str] | None = None) -> d
         for i in s.items:
             counts[i.judgement] += 1
     return counts
+
+
+@lru_cache(maxsize=1)
+def _shipped_overall() -> tuple[tuple[str, str], ...]:
+    return tuple(load_risk_of_bias().overall_by_study().items())
+
+
+def low_risk_filter(studies: Sequence[str]) -> tuple[list[bool], str]:
+    """Which of `studies` are judged low risk of bias overall (the shipped judgements; a study
+    with none, e.g. a user's, is not), and a sentence saying how many studies are."""
+    overall = dict(_shipped_overall())
+    keep = [overall.get(str(s)) == "low" for s in studies]
+    low = sum(j == "low" for j in overall.values())
+    return keep, (f"{low} of the {len(overall)} studies in the catalog "
+                  f"{'is' if low == 1 else 'are'} judged low risk of bias overall (MINORS)")

@@ -103,6 +103,16 @@ def chart_png(chart: ChartLike, scale: float = 2.0) -> bytes:
     return vlc.vegalite_to_png(spec, scale=scale)
 
 
+def chart_pdf(chart: ChartLike) -> bytes:
+    """Vector PDF of an Altair chart or a Vega-Lite spec dict (rendered offline, text as
+    embedded fonts), cleaned as the SVG and PNG are."""
+    import vl_convert as vlc
+
+    spec = renderable_spec(chart)
+    refuse_unrenderable(spec)
+    return vlc.vegalite_to_pdf(spec)
+
+
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy in which every text cell that a spreadsheet would evaluate is made inert."""
 

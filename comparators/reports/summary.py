@@ -39,8 +39,15 @@ from comparators.analysis.benchmark import (
     p_text,
     subtype_rows,
 )
+from comparators.analysis.certainty import (
+    SummaryOfFindings,
+    shipped_certainty,
+    shipped_risk_of_bias,
+    summary_of_findings,
+)
 from comparators.analysis.options import AnalysisOptions
 from comparators.charts.forest import forest_chart, forest_rows
+from comparators.charts.risk_of_bias import traffic_light_table
 from comparators.errors import InputError
 from comparators.evidence.catalog import AGGREGATE_SUBTYPES, reference_links
 from comparators.evidence.cohort import ThisCohort
@@ -171,6 +178,10 @@ class EvidenceSummary:
     stamp: str = ""  # reproducibility: catalog version, app version, every setting
     legend: tuple[str, ...] = ()  # what each mark used in the document means, once
     methods: str = ""  # the methods paragraph common to every subtype, once
+    #: subtype -> its GRADE summary of findings (analysis.certainty)
+    findings: Mapping[str, SummaryOfFindings] = field(default_factory=dict)
+    #: subtype -> (risk-of-bias table of the studies pooled, its note)
+    risk_of_bias: Mapping[str, tuple[pd.DataFrame, str]] = field(default_factory=dict)
 
     @property
     def subtypes(self) -> list[str]:
@@ -876,6 +887,11 @@ def build_summary(
         references_table=cites.table(),
         generated=(generated or date.today()).isoformat(), stamp=stamp,
         legend=tuple(mark_legend(list(used_marks))), methods=_methods(sections),
+        findings={s.subtype: summary_of_findings(shipped_certainty(s.benchmark, cohort))
+                  for s in sections},
+        risk_of_bias={s.subtype: traffic_light_table(shipped_risk_of_bias(),
+                                                     list(s.benchmark.rows["study"]))
+                      for s in sections},
     )
 
 
@@ -976,6 +992,27 @@ class Block:
     key: str = ""  # a section's subtype: its anchor, and which figure
 
 
+def _table_block(frame: pd.DataFrame) -> Block:
+    return Block("table", header=tuple(map(str, frame.columns)),
+                 rows=tuple(tuple(str(v) for v in r) for r in frame.itertuples(index=False)))
+
+
+def certainty_blocks(subtype: str, sof: SummaryOfFindings | None,
+                     rob: tuple[pd.DataFrame, str] | None = None) -> list[Block]:
+    """The summary-of-findings table, its caption and numbered footnotes, then the risk of
+    bias of the studies pooled."""
+    out: list[Block] = []
+    if sof is not None:
+        out += [Block("heading", f"Certainty of the evidence, GRADE ({subtype})", 2),
+                _table_block(sof.table), Block("note", sof.caption),
+                Block("bullets", items=tuple(f"({i}) {n}" for i, n in
+                                             enumerate(sof.footnotes, start=1)))]
+    if rob is not None and not rob[0].empty:
+        out += [Block("heading", f"Risk of bias of the studies pooled ({subtype})", 2),
+                _table_block(rob[0]), Block("note", rob[1])]
+    return out
+
+
 def document_blocks(summary: EvidenceSummary) -> list[Block]:
     """The evidence summary in reading order: title, labels and settings, the marks' legend
     once, then per subtype its lead, class-pool table, details, figure, trials and caveats;
@@ -998,6 +1035,8 @@ def document_blocks(summary: EvidenceSummary) -> list[Block]:
                 Block("note", s.pools_note)]
         if s.details:
             out.append(Block("paragraph", s.details))
+        out += certainty_blocks(s.subtype, summary.findings.get(s.subtype),
+                                summary.risk_of_bias.get(s.subtype))
         out.append(Block("figure", s.caption, key=s.subtype))
         cells = _table_cells(s)
         out += [Block("heading", f"Trials used ({s.subtype})", 2),

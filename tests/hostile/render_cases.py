@@ -249,7 +249,7 @@ def unrenderable_left(text: str) -> list[str]:
 
 
 def run_guarded(case: str) -> dict:
-    from comparators.reports.export import chart_png, chart_svg
+    from comparators.reports.export import chart_pdf, chart_png, chart_svg
 
     outputs: dict[str, int] = {}
     left: list[str] = []
@@ -279,6 +279,7 @@ def run_guarded(case: str) -> dict:
             svg = chart_svg(chart)
             outputs[f"svg {i}"] = len(svg)
             outputs[f"png {i}"] = len(chart_png(chart))
+            outputs[f"pdf {i}"] = len(chart_pdf(chart))
             left += unrenderable_left(svg)
             visible = visible and any(w in svg for w in ("Zebra", "Xenon", "Id0", "Reg", "Ev",
                                                          "Yves"))

@@ -1,0 +1,59 @@
+"""Certainty of the evidence under a benchmark: the GRADE summary-of-findings table with a
+footnote per rating, the risk-of-bias traffic lights of the studies pooled, and the
+reproduction bundle. One call from the benchmark page and one per subtype on the summary page;
+every number comes from the engine (analysis.certainty, reports.bundle)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from comparators.analysis.benchmark import SubtypeBenchmark
+from comparators.analysis.certainty import certainty_of, summary_of_findings
+from comparators.charts.risk_of_bias import traffic_light_chart
+from comparators.evidence.cohort import ThisCohort
+from comparators.evidence.risk_of_bias import RiskOfBias, load_risk_of_bias
+from comparators.evidence.search_log import SearchLog, load_search_log
+from comparators.reports.bundle import build_bundle
+from views.common import catalog, catalog_stamp, plain, show_chart
+
+
+@st.cache_resource(show_spinner=False)
+def risk_of_bias() -> RiskOfBias:
+    return load_risk_of_bias(catalog=catalog())
+
+
+@st.cache_resource(show_spinner=False)
+def search_log() -> SearchLog:
+    return load_search_log(catalog=catalog())
+
+
+@st.cache_resource(show_spinner=False, max_entries=256)
+def traffic_lights(studies: tuple[str, ...], subtype: str) -> dict:
+    """The traffic-light spec of these studies, built once and shared read-only."""
+    return traffic_light_chart(risk_of_bias(), studies,
+                               f"Risk of bias of the studies pooled ({subtype})")
+
+
+def show_certainty(bm: SubtypeBenchmark, cohort: ThisCohort, threshold: float | None = None,
+                   key: str = "") -> None:
+    """The summary of findings, the traffic lights and the bundle download for `bm`."""
+    key = key or bm.subtype
+    sc = certainty_of(bm, catalog(), cohort, threshold, risk_of_bias(), search_log())
+    sof = summary_of_findings(sc)
+    st.subheader(f"Certainty of the evidence (GRADE), {plain(bm.subtype)}")
+    st.caption(plain(sof.caption))
+    st.dataframe(sof.table, hide_index=True, key=f"sof_{key}")
+    with st.expander(f"Why each rating ({len(sof.footnotes)} footnotes)"):
+        st.text("\n".join(f"({i}) {note}" for i, note in
+                          enumerate(sof.footnotes, start=1)))
+    spec = traffic_lights(tuple(str(s) for s in bm.rows["study"]), bm.subtype)
+    with st.expander("Risk of bias of the studies pooled (traffic lights)"):
+        show_chart(spec, key=f"rob_{key}")
+    method = ("metafor (R) and this package's API" if bm.options.method != "BAYES" else
+              "this package's API (Bayesian: the README names bayesmeta for R)")
+    st.download_button(
+        f"Reproduction bundle ({bm.subtype}, .zip)", lambda: build_bundle(bm, catalog_stamp()),
+        file_name=f"reproduce_{bm.subtype}.zip", mime="application/zip", key=f"bundle_{key}",
+        icon=":material/download:", on_click="ignore",
+        help=f"The rows used, the options, scripts that rerun the class pools with {method}, "
+             "a manifest with versions and SHA-256 hashes, and a README.")
