@@ -1,7 +1,7 @@
 """Planning a randomised PFS comparison from two medians (analysis.trial_plan).
 
 Schoenfeld (Biometrics 1983;39:499-503), 1:1, two-sided alpha 0.05, power 0.80: a hazard ratio
-of 0.70 needs 4 (1.95996 + 0.84162)^2 / ln(0.7)^2 = 31.40 / 0.12721 = 246.9, so 247 events
+of 0.70 needs 4 (1.95996 + 0.84162)^2 / ln(0.7)^2 = 31.40 / 0.12722 = 246.8, so 247 events
 (worked by hand from the formula in the paper).
 """
 
