@@ -13,7 +13,12 @@ import pandas as pd
 import pytest
 
 from comparators.evidence.catalog import load_catalog
-from comparators.evidence.cohort import itemised_counts, load_seed_cohort, published_cohort
+from comparators.evidence.cohort import (
+    asps_mix,
+    itemised_counts,
+    load_seed_cohort,
+    published_cohort,
+)
 
 
 def test_outcomes_are_found_by_name() -> None:
@@ -39,3 +44,12 @@ def test_a_fully_itemised_cohort_has_no_remainder() -> None:
     rows = pd.DataFrame({"subtype": ["STS", "ASPS", "UPS"], "evaluable": [5, 3, 2],
                          "responders": [2, 2, 0]})
     assert itemised_counts(rows) == "ASPS 2/3 and UPS 0/2 of 5 response-evaluable patients"
+
+
+def test_the_asps_mix_is_said_from_the_tables() -> None:
+    # Results, Efficacy: non-ASPS 3 CR + 5 PR of 20; Table 1: ASPS 10 of 33 (30.3%); 7 of the 27
+    # evaluable were ASPS (7/27 = 25.9%).
+    rows = published_cohort(load_catalog().trials).rows
+    assert asps_mix(load_seed_cohort(), rows) == (
+        "all non-ASPS patients together respond 8/20; ASPS was 10 of 33 treated (30.3%, "
+        "Table 1) and 7 of 27 evaluable (25.9%)")

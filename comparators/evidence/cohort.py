@@ -190,3 +190,17 @@ def itemised_counts(rows: pd.DataFrame, total: str = "STS") -> str:
     rest = (f"; the other {n_rest} evaluable patients ({k_rest} responders) are not itemised"
             if n_rest > 0 else "")
     return f"{listed} of {n_all} response-evaluable patients{rest}"
+
+
+def asps_mix(seed: SeedCohort, rows: pd.DataFrame) -> str:
+    """What the seed paper says about its ASPS / non-ASPS mix, from its tables: the non-ASPS
+    group's responses, and ASPS's share of the treated (Table 1) and of the evaluable."""
+    non_asps = seed.response[seed.response["group"] == "Non-ASPS"].iloc[0]
+    treated = seed.baseline[seed.baseline["subtype"] == "ASPS"].iloc[0]
+    asps, whole = rows[rows["subtype"] == "ASPS"].iloc[0], rows[rows["subtype"] == "STS"].iloc[0]
+    k_non = int(non_asps["cr"]) + int(non_asps["pr"])
+    n_treated, n_all = int(treated["n"]), int(treated["denominator"])
+    n_asps, n_eval = int(asps["evaluable"]), int(whole["evaluable"])
+    return (f"all non-ASPS patients together respond {k_non}/{int(non_asps['evaluable'])}; "
+            f"ASPS was {n_treated} of {n_all} treated ({100 * n_treated / n_all:.1f}%, "
+            f"Table 1) and {n_asps} of {n_eval} evaluable ({100 * n_asps / n_eval:.1f}%)")
