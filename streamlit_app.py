@@ -5,7 +5,6 @@ import streamlit as st
 from comparators.vocab import CI_SHORT_NAMES
 from views.process import freeze_long_lived_objects
 from views.restart import notice_if_session_restarted
-from views.sections import link_slot
 from views.share import (
     CI_LEVELS,
     check_link_input,
@@ -80,7 +79,7 @@ if page.url_path in {"benchmark", "across-subtypes", "summary", "what-if", "plan
 page.run()
 
 check_link_values(link_values, link_notice)
-with link_slot().container():  # a section rerunning alone redraws it (views/sections.py)
+with st.sidebar:
     share_link()
 
 freeze_long_lived_objects()  # a no-op unless this run imported new modules
