@@ -6,6 +6,9 @@ p0 0.20, p1 0.40 -> optimal 3/13, 12/43, minimax 4/18, 10/33.
 A'Hern, Stat Med 2001;20:859-866: p0 0.10, p1 0.30 (alpha 0.05, power 0.80) -> n 25, r 6.
 """
 
+from pathlib import Path
+
+import pytest
 from apptest import chart_specs, open_page, page_text
 
 from comparators.analysis.benchmark import benchmark_subtype, subtype_rows
@@ -90,3 +93,59 @@ def test_pfs_sizing_from_reported_medians() -> None:
     assert shown["Implied hazard ratio"] == f"{hr:.2f}" == "0.70"
     assert shown["Events needed (Schoenfeld)"] == str(int(-(-schoenfeld_events(hr) // 1)))
     assert "implies a hazard ratio of 0.70" in page_text(at)
+
+
+# --- PFS sizing with an uploaded cohort (what a user saw: "a median of 5.50975 months", a trial
+# sized for HR 1.14 without a word, "over 24 and 12 further of follow-up") ------------------------
+
+VALID_IPD = (Path(__file__).parent / "fixtures" / "ipd" / "valid.csv").read_text()
+# P3 progresses at 167 days = 5.48665 months (30.4375 days a month), after P2 (2.1) and P5
+# (3.0): at risk 3 then, S = 4/5 · 3/4 · 2/3 = 0.4 crosses 0.5, so the median is 5.48665 months.
+DAYS_IPD = (VALID_IPD.replace(
+    "P3,LMS,anlotinib+toripalimab,anlotinib,toripalimab,later-line,SD,-5,8.0,1,12.5,0,months",
+    "P3,LMS,anlotinib+toripalimab,anlotinib,toripalimab,later-line,SD,-5,167,1,400,0,days")
+    + "P5,UPS,apatinib+camrelizumab,apatinib,camrelizumab,first-line,PD,30,3.0,1,9.0,1,months\n")
+
+
+def uploaded_plan():  # type: ignore[no-untyped-def]
+    at = open_page("views/survival.py")
+    at.file_uploader[0].upload("days.csv", DAYS_IPD.encode(), "text/csv").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    at.switch_page(PAGE)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def test_an_uploaded_median_is_shown_at_the_catalog_precision_with_its_unit() -> None:
+    at = uploaded_plan()
+    assert 167 / 30.4375 == pytest.approx(5.48665, abs=1e-5)
+    assert at.number_input(key="pfs_experimental").value == 5.49
+    text = page_text(at)
+    assert "median is 5.49 months" in text
+    assert "5.4866" not in text and "5.487" not in text
+
+
+def test_a_plan_where_the_experimental_arm_does_worse_is_refused_not_sized() -> None:
+    at = uploaded_plan()  # 5.49 months against ALTER0203's 6.27: HR = 6.27 / 5.49 = 1.14
+    assert 6.27 / 5.49 == pytest.approx(1.142, abs=1e-3)
+    warning = " ".join(w.value for w in at.warning)
+    assert ("the experimental median (5.49 months) is not longer than the control's "
+            "(6.27 months, ALTER0203 · anlotinib · STS), so the implied hazard ratio is 1.14"
+            in warning), warning
+    labels = {m.label for m in at.metric}
+    assert "Patients to enrol" not in labels and "Events needed (Schoenfeld)" not in labels
+    # A control with a shorter median (A091401 nivolumab, 1.70 months) is sized as before.
+    at.selectbox(key="pfs_control").set_value("A091401|nivolumab|STS").run()
+    assert not at.exception
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["Implied hazard ratio"] == f"{implied_hazard_ratio(1.70, 5.49):.2f}" == "0.31"
+
+
+def test_the_sizing_sentence_names_its_units() -> None:
+    at = open_page(PAGE)
+    text = page_text(at)
+    assert "uniform accrual over 24 months and 12 months of further follow-up, enrol" in text
+    assert "a median of 8.9 months against 6.27 months (ALTER0203 · anlotinib · STS)" in text
+    at.number_input(key="pfs_follow").set_value(6.5).run()
+    assert "over 24 months and 6.5 months of further follow-up" in page_text(at)

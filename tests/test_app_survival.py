@@ -193,34 +193,40 @@ def test_confidence_level_from_the_sidebar_is_used() -> None:
 # ------------------------------------------------------------------------------ upload
 
 
-def test_valid_upload_becomes_this_cohort_on_request_and_reset_removes_it() -> None:
+def test_valid_upload_is_this_cohort_at_once_and_back_returns_to_the_published() -> None:
     at = open_page(PAGE)
     upload(at, "my_cohort.csv", (FIX / "valid.csv").read_bytes())
     text = page_text(at)
-    assert "**my_cohort.csv** is valid: 4 patients" in text
-    assert UPLOAD_KEY not in at.session_state  # not before the user asks
+    assert ("**my_cohort.csv** is valid: 4 patients, 4 subtypes, 4 evaluable for response, "
+            "2 PFS events. It is this cohort now") in text  # valid.csv: P2, P3 progressed
+    assert "use_upload" not in {b.key for b in at.button}  # no second step to find
     preview = table_with(at, "pfs_months")
     assert list(preview["id"]) == ["P1", "P2", "P3", "P4"]
-
-    at.button(key="use_upload").click().run()
-    assert not at.exception
     cohort = at.session_state[UPLOAD_KEY]
     assert (cohort.kind, cohort.study, cohort.label) == (
         "uploaded", "MY-COHORT", "Uploaded cohort (my_cohort.csv)")
     sts = cohort.rows[cohort.rows["subtype"] == "STS"].iloc[0]
     assert (sts["n"], sts["evaluable"], sts["responders"]) == (4, 4, 2)
-    text = page_text(at)
+    # The same run's curves, waterfall and swimmer are the upload's, and say so.
     assert "Patient-level views show **my_cohort.csv**" in text
     assert "Evidence pages highlight: **Uploaded cohort (my_cohort.csv)** (uploaded)" in text
+    assert text.count("Patients: **my_cohort.csv**, 4 patients.") == 2
     assert not any("Synthetic example, not patient data" in w.value for w in at.warning)
     assert km_curves(at)["n_at_risk"].iloc[0] == 4
     spec, _ = km(at)
     assert SYNTHETIC_LABEL not in spec["title"]["subtitle"]
+    _, frames = chart_starting(at, "Progression-free survival per patient")
+    assert len(next(f for f in frames if "patient" in f.columns)) == 4
+
+    # A name typed afterwards renames the cohort in use.
+    at.text_input(key="upload_label").input("Hospital X").run()
+    assert at.session_state[UPLOAD_KEY].label == "Hospital X"
 
     at.switch_page("views/cohort.py")
     at.run()
     assert not at.exception
     assert at.session_state[UPLOAD_KEY].kind == "uploaded"
+    assert "Hospital X" in page_text(at)
 
     at.switch_page(PAGE)
     at.run()
@@ -228,12 +234,24 @@ def test_valid_upload_becomes_this_cohort_on_request_and_reset_removes_it() -> N
     assert not at.exception
     assert UPLOAD_KEY not in at.session_state
     assert any("Synthetic example, not patient data" in w.value for w in at.warning)
+    assert "Evidence pages highlight: **This cohort (Liu 2023)** (published)" in page_text(at)
+
+
+def test_going_back_leaves_the_file_in_the_uploader_unused() -> None:
+    at = open_page(PAGE)
+    upload(at, "my_cohort.csv", (FIX / "valid.csv").read_bytes())
+    at.button(key="reset_upload").click().run()
+    assert not at.exception
+    assert UPLOAD_KEY not in at.session_state
+    text = page_text(at)
+    assert "It is this cohort now" not in text
+    assert "**my_cohort.csv** is not in use: the pages show the published cohort" in text
+    assert km_curves(at)["n_at_risk"].iloc[0] == 33
 
 
 def test_broken_upload_names_row_and_column_and_keeps_the_previous_cohort() -> None:
     at = open_page(PAGE)
     upload(at, "valid.csv", (FIX / "valid.csv").read_bytes())
-    at.button(key="use_upload").click().run()
     upload(at, "bad_event.csv", (FIX / "bad_event.csv").read_bytes())
     (error,) = at.error
     assert "**bad_event.csv** could not be used" in error.value
@@ -241,7 +259,6 @@ def test_broken_upload_names_row_and_column_and_keeps_the_previous_cohort() -> N
     assert at.session_state[UPLOAD_KEY].label == "Uploaded cohort (valid.csv)"
     assert "Patient-level views show **valid.csv**" in page_text(at)
     assert km_curves(at)["n_at_risk"].iloc[0] == 4
-    assert "use_upload" not in {b.key for b in at.button}
 
 
 @pytest.mark.parametrize(
@@ -268,7 +285,6 @@ def test_excel_upload_of_the_synthetic_example_is_labelled_synthetic() -> None:
     upload(at, "example.xlsx", buffer.getvalue(),
            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     assert not at.error
-    at.button(key="use_upload").click().run()
     cohort = at.session_state[UPLOAD_KEY]
     assert cohort.kind == "synthetic"
     assert SYNTHETIC_LABEL in cohort.caveat

@@ -46,7 +46,6 @@ def downloads() -> dict[str, tuple[bytes, object]]:
     at.button(key="recon_example").click().run()
     found["survival:dl_pseudo"] = (download_bytes(at, "dl_pseudo"), at)
     at.file_uploader[0].set_value(("my.csv", (FIX / "valid.csv").read_bytes(), "text/csv")).run()
-    at.button(key="use_upload").click().run()
     at.switch_page("views/cohort.py")
     at.run()
     found["cohort:dl_active"] = (download_bytes(at, "dl_active"), at)

@@ -84,7 +84,6 @@ def test_uploaded_median_pfs_not_reached_reads_nr(uploaded) -> None:  # type: ig
 
 
 def test_cohort_of_zero_evaluable_reads_not_estimable(uploaded) -> None:  # type: ignore[no-untyped-def]
-    uploaded.button(key="use_upload").click().run()
     uploaded.switch_page("views/cohort.py")
     uploaded.run()
     assert not uploaded.exception

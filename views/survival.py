@@ -2,20 +2,26 @@
 data (IPD), the user's own IPD upload, and pseudo-IPD reconstructed from a published curve.
 
 By default the patient-level views show the SYNTHETIC example (data/example_ipd.csv); it never
-becomes "this cohort" for the evidence pages. An uploaded file does, once the user asks for it.
+becomes "this cohort" for the evidence pages. A valid upload does, as soon as it is read: the
+curves here and every page's "this cohort" use it until the user goes back to the published
+cohort. The KM and reconstruction sections rerun alone when their own widgets change.
 All statistics come from comparators (survival, ipd, reconstruct); this module only caches,
 places widgets and draws.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 import comparators.limits as limits
+from comparators.analysis.digitised import DigitisedCurve, digitise
 from comparators.charts import survival as sc
 from comparators.errors import InputError
 from comparators.evidence.cohort import ThisCohort
@@ -59,12 +65,15 @@ from views.common import (
     this_cohort,
 )
 from views.editing import apply_edits, check_edits
+from views.sections import section
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_PATH = ROOT / "data" / "example_ipd.csv"
 TEMPLATE_PATH = ROOT / "data" / "ipd_template.csv"
 IPD_FRAME_KEY = "ipd_frame"  # the uploaded patient-level frame in use (session only)
 IPD_NAME_KEY = "ipd_name"  # its file name
+UPLOADER_KEY = "ipd_upload"
+UPLOAD_FILE_KEY = "ipd_upload_file"  # the uploader's file id of the cohort in use
 UPLOAD_STUDY = "MY-COHORT"
 MAX_MB = max(1, DEFAULT_MAX_BYTES // 1_000_000)
 SEED_SOURCE = "Liu et al., Sci Rep 2023, doi:10.1038/s41598-023-30412-6"
@@ -133,24 +142,10 @@ def compare(ipd_a: pd.DataFrame, ipd_b: pd.DataFrame, level: float) -> SurvivalC
 
 
 @st.cache_data(show_spinner=False)
-def worked_example(subtypes: tuple[str, ...]) -> tuple[pd.DataFrame, pd.DataFrame, int]:
-    """A 'digitised' PFS curve, its numbers at risk and total events, computed from the
-    SYNTHETIC example IPD: the corners of every KM step, as a digitiser would click them."""
-    ipd = example_ipd(subtypes)
-    km = km_by_group(ipd, "pfs_months", "pfs_event").groups[0]
-    points: list[tuple[float, float]] = []
-    previous = 1.0
-    for t, s, d in zip(km.timeline, km.survival, km.n_events, strict=True):
-        if d > 0 and points:
-            points.append((t, previous))  # top of the drop
-        points.append((t, s))
-        previous = s
-    curve = pd.DataFrame(points, columns=["time", "survival"]).round({"time": 2, "survival": 3})
-    curve = curve.drop_duplicates(ignore_index=True)
-    times = sc.default_risk_times(max(km.timeline))
-    risk = pd.DataFrame({"time": times, "n_risk": km.at_risk(times)})
-    risk = risk[(risk["n_risk"] > 0) & (risk["time"] < max(km.timeline))].reset_index(drop=True)
-    return curve, risk, km.events
+def worked_example(subtypes: tuple[str, ...]) -> DigitisedCurve:
+    """The SYNTHETIC example's PFS curve as if digitised from its figure."""
+    km = km_by_group(example_ipd(subtypes), "pfs_months", "pfs_event").groups[0]
+    return digitise(km, sc.default_risk_times(max(km.timeline)))
 
 
 # --------------------------------------------------------------------------------------------
@@ -174,10 +169,18 @@ def example_seed(ipd: pd.DataFrame) -> str:
     return f" (seed {hit.group(1)})" if hit else ""
 
 
+def subtype_codes() -> tuple[str, ...]:
+    return tuple(sorted(catalog().subtype_codes))
+
+
+def upload_label(name: str) -> str:
+    """The name the user gave the cohort (a label, never markup), else the file's name."""
+    label = clean_text(str(st.session_state.get("upload_label") or "")[:240])[:60]
+    return label or f"Uploaded cohort ({name})"
+
+
 def use_upload(frame: pd.DataFrame, name: str, rows: pd.DataFrame) -> None:
     synthetic = sc.ipd_is_synthetic(frame)
-    # The name the user gave the cohort (a label, never markup), else the file's name.
-    label = clean_text(str(st.session_state.get("upload_label") or "")[:240])[:60]
     caveat = (
         f"{sc.SYNTHETIC_LABEL}: {name} marks its rows synthetic=true."
         if synthetic
@@ -186,25 +189,58 @@ def use_upload(frame: pd.DataFrame, name: str, rows: pd.DataFrame) -> None:
         "Kaplan-Meier."
     )
     st.session_state[UPLOAD_KEY] = ThisCohort(
-        study=UPLOAD_STUDY,
-        label=label or f"Uploaded cohort ({name})",
-        rows=rows,
-        kind="synthetic" if synthetic else "uploaded",
-        caveat=caveat,
+        study=UPLOAD_STUDY, label=upload_label(name), rows=rows,
+        kind="synthetic" if synthetic else "uploaded", caveat=caveat,
     )
     st.session_state[IPD_FRAME_KEY] = frame
     st.session_state[IPD_NAME_KEY] = name
 
 
+def clean_upload_name(upload: UploadedFile) -> str:
+    # The file's name is user text that reaches captions, charts and exports: cleaned once.
+    return clean_text(upload.name[:1000], max_chars=1000) or "upload"
+
+
+def read_upload(upload: UploadedFile) -> tuple[pd.DataFrame | None, pd.DataFrame | None, str]:
+    """(patients, rows in the shared shape, '') or (None, None, why not)."""
+    name = clean_upload_name(upload)
+    frame, error = parse_upload(upload.getvalue(), name, subtype_codes())
+    if error is not None or frame is None:
+        return None, None, f"**{plain(name)}** could not be used: {plain(error)}."
+    try:
+        return frame, aggregate(frame, UPLOAD_STUDY), ""
+    except (IPDError, SurvivalInputError, ValueError) as exc:
+        return None, None, f"**{plain(name)}** could not be summarised: {plain(exc)}."
+
+
+def on_upload() -> None:
+    """A valid file becomes this cohort at once, before the page draws anything, so every
+    section and page of this run uses it; a file that cannot be used changes nothing."""
+    upload = st.session_state.get(UPLOADER_KEY)
+    if upload is None:  # removed from the uploader: the cohort stays until the user goes back
+        return
+    frame, rows, _ = read_upload(upload)
+    if frame is not None and rows is not None:
+        use_upload(frame, clean_upload_name(upload), rows)
+        st.session_state[UPLOAD_FILE_KEY] = upload.file_id
+
+
+def relabel_upload() -> None:
+    cohort = st.session_state.get(UPLOAD_KEY)
+    if isinstance(cohort, ThisCohort):
+        name = str(st.session_state.get(IPD_NAME_KEY, "upload"))
+        st.session_state[UPLOAD_KEY] = dataclasses.replace(cohort, label=upload_label(name))
+
+
 def reset_upload() -> None:
-    for key in (UPLOAD_KEY, IPD_FRAME_KEY, IPD_NAME_KEY):
+    for key in (UPLOAD_KEY, IPD_FRAME_KEY, IPD_NAME_KEY, UPLOAD_FILE_KEY, "upload_label"):
         st.session_state.pop(key, None)
 
 
-def load_worked_example(curve: pd.DataFrame, risk: pd.DataFrame, events: int) -> None:
-    st.session_state[RECON_BASE_CURVE] = curve
-    st.session_state[RECON_BASE_RISK] = risk
-    st.session_state[RECON_EVENTS_KEY] = events
+def load_worked_example(example: DigitisedCurve) -> None:
+    st.session_state[RECON_BASE_CURVE] = example.curve
+    st.session_state[RECON_BASE_RISK] = example.risk
+    st.session_state[RECON_EVENTS_KEY] = example.events
     st.session_state[RECON_IS_EXAMPLE] = True
     for key in (RECON_CURVE_KEY, RECON_RISK_KEY):  # drop edits so the editors show the example
         st.session_state.pop(key, None)
@@ -244,270 +280,274 @@ def clear_reconstruction() -> None:
 # Which patient-level cohort
 # --------------------------------------------------------------------------------------------
 
-subtypes = tuple(sorted(catalog().subtype_codes))
-_, level = ci_options()
-level_label = f"{100 * level:g}% CI"
 
-uploaded_frame = st.session_state.get(IPD_FRAME_KEY)
-if isinstance(uploaded_frame, pd.DataFrame):
-    ipd = uploaded_frame
-    ipd_name = str(st.session_state.get(IPD_NAME_KEY, "uploaded file"))
-    is_example = False
-else:
-    ipd = example_ipd(subtypes)
-    ipd_name = EXAMPLE_PATH.name
-    is_example = True
-synthetic = sc.ipd_is_synthetic(ipd)
-if is_example:
-    source = (
+@dataclass(frozen=True)
+class PatientLevel:
+    """The patients the curves, waterfall and swimmer show: the upload in use, else the
+    synthetic example, with the source line every chart and export carries."""
+
+    ipd: pd.DataFrame
+    name: str
+    is_example: bool
+    synthetic: bool
+    source: str
+
+    @property
+    def note(self) -> str | None:
+        return sc.SYNTHETIC_LABEL if self.synthetic else None
+
+
+def patient_level() -> PatientLevel:
+    uploaded = st.session_state.get(IPD_FRAME_KEY)
+    if isinstance(uploaded, pd.DataFrame):
+        name = str(st.session_state.get(IPD_NAME_KEY, "uploaded file"))
+        return PatientLevel(uploaded, name, False, sc.ipd_is_synthetic(uploaded),
+                            f"Source: {name}, uploaded by the user (this session only)")
+    ipd = example_ipd(subtype_codes())
+    return PatientLevel(
+        ipd, EXAMPLE_PATH.name, True, sc.ipd_is_synthetic(ipd),
         f"Source: data/example_ipd.csv, generated by scripts/make_example_ipd.py"
-        f"{example_seed(ipd)} to match the published counts of {SEED_SOURCE}"
-    )
-else:
-    source = f"Source: {ipd_name}, uploaded by the user (this session only)"
-note = sc.SYNTHETIC_LABEL if synthetic else None
+        f"{example_seed(ipd)} to match the published counts of {SEED_SOURCE}")
 
-st.title("Survival and patients")
-st.caption(
-    "Kaplan-Meier curves, waterfall and swimmer plots from individual patient data (IPD): one "
-    "row per patient. Upload your own cohort, or reconstruct pseudo-IPD from a published curve."
-)
 
-if is_example:
-    st.warning(
-        "Synthetic example, not patient data: generated by scripts/make_example_ipd.py to "
-        "match the published counts of Liu et al. 2023 (subtypes, best responses, median PFS "
-        "about 8.9 months); individual times, agents and lines are invented. The evidence pages "
-        "never use it as this cohort.",
-        icon=":material/science:",
-    )
-else:
-    kind = "marked synthetic" if synthetic else "uploaded"
-    st.info(
-        f"Patient-level views show **{plain(ipd_name)}** ({kind}, {len(ipd)} patients).",
-        icon=":material/upload_file:",
-    )
-    if synthetic:
-        st.warning(f"{plain(ipd_name)}: {sc.SYNTHETIC_LABEL}.", icon=":material/science:")
+def patients_caption(view: PatientLevel) -> None:
+    """Names the patients a section shows (the upload in use, or the synthetic example)."""
+    who = "the synthetic example" if view.is_example else f"**{plain(view.name)}**"
+    st.caption(f"Patients: {who}, {len(view.ipd)} patients.")
 
-current = this_cohort()
-cohort_banner(current)
-if st.session_state.get(SCENARIO_KEY) is not None and isinstance(current, ThisCohort):
-    st.caption("A what-if scenario is active; it takes precedence over an upload on the "
-               "evidence pages.")
-st.caption(f"Evidence pages highlight: **{plain(current.label)}** ({current.kind}).")
+
+def render_intro(view: PatientLevel) -> None:
+    st.title("Survival and patients")
+    st.caption(
+        "Kaplan-Meier curves, waterfall and swimmer plots from individual patient data (IPD): "
+        "one row per patient. Upload your own cohort, or reconstruct pseudo-IPD from a "
+        "published curve.")
+    if view.is_example:
+        st.warning(
+            "Synthetic example, not patient data: generated by scripts/make_example_ipd.py to "
+            "match the published counts of Liu et al. 2023 (subtypes, best responses, median "
+            "PFS about 8.9 months); individual times, agents and lines are invented. The "
+            "evidence pages never use it as this cohort.", icon=":material/science:")
+    else:
+        kind = "marked synthetic" if view.synthetic else "uploaded"
+        st.info(f"Patient-level views show **{plain(view.name)}** ({kind}, {len(view.ipd)} "
+                "patients).", icon=":material/upload_file:")
+        if view.synthetic:
+            st.warning(f"{plain(view.name)}: {sc.SYNTHETIC_LABEL}.", icon=":material/science:")
+    current = this_cohort()
+    cohort_banner(current)
+    if st.session_state.get(SCENARIO_KEY) is not None and isinstance(current, ThisCohort):
+        st.caption("A what-if scenario is active; it takes precedence over an upload on the "
+                   "evidence pages.")
+    st.caption(f"Evidence pages highlight: **{plain(current.label)}** ({current.kind}).")
+
 
 # --------------------------------------------------------------------------------------------
 # Upload
 # --------------------------------------------------------------------------------------------
 
-st.header("Your own cohort (individual patient data)")
-st.markdown(
-    "One row per patient with the columns of the template: `id`, `subtype`, `regimen`, "
-    "`ai_agent`, `ici_agent`, `line`, `best_response`, `best_pct_change`, `pfs_time`, "
-    "`pfs_event`, `os_time`, `os_event`, `time_unit` (months, weeks or days; converted to "
-    "months); optional `synthetic`, `note`, `age`, `sex`. Every cell is checked; the first "
-    "problem is reported with its row and column. The file stays in this browser session."
-)
-tcol, ecol = st.columns(2)
-tcol.download_button(
-    "Download the template (CSV)", TEMPLATE_PATH.read_bytes(), file_name="ipd_template.csv",
-    mime="text/csv", key="dl_template", icon=":material/download:", on_click="ignore",
-)
-ecol.download_button(
-    "Download the synthetic example (CSV)", EXAMPLE_PATH.read_bytes(),
-    file_name="example_ipd.csv", mime="text/csv", key="dl_example",
-    icon=":material/download:", help=sc.SYNTHETIC_LABEL, on_click="ignore",
-)
-upload = st.file_uploader(
-    f"Upload an IPD file (CSV, XLSX or Parquet, up to {MAX_MB} MB)",
-    type=["csv", "xlsx", "parquet"],
-    key="ipd_upload",
-    max_upload_size=MAX_MB,
-    help="Validated against the IPD format in data/README.md. Nothing is stored on the server "
-    "beyond this session.",
-)
-if upload is not None:
-    # The file's name is user text that reaches captions, charts and exports: cleaned once.
-    upload_name = clean_text(upload.name[:1000], max_chars=1000) or "upload"
-    frame, error = parse_upload(upload.getvalue(), upload_name, subtypes)
-    if error is not None or frame is None:
-        st.error(
-            f"**{plain(upload_name)}** could not be used: {plain(error)}. "
-            f"Nothing was changed: the patient-level views still show {plain(ipd_name)}.",
-            icon=":material/error:",
-        )
-    else:
-        try:
-            rows = aggregate(frame, UPLOAD_STUDY)
-        except (IPDError, SurvivalInputError, ValueError) as exc:
-            st.error(f"**{plain(upload_name)}** could not be summarised: {plain(exc)}")
-        else:
-            evaluable = int(frame["best_response"].isin(["CR", "PR", "SD", "PD"]).sum())
-            st.success(
-                f"**{plain(upload_name)}** is valid: {len(frame)} patients, "
-                f"{frame['subtype'].nunique()} subtypes, {evaluable} evaluable for response, "
-                f"{int(frame['pfs_event'].sum())} PFS events.",
-                icon=":material/check_circle:",
-            )
-            if frame.attrs.get(ENCODING_ATTR):
-                st.caption(
-                    f"Read as {frame.attrs[ENCODING_ATTR]} text: the file is not UTF-8. Check "
-                    "that accented letters and dashes look right in the rows below.")
-            st.caption("First rows (times converted to months in pfs_months / os_months)")
-            st.dataframe(frame.head(8), hide_index=True, key="upload_preview")
-            st.caption("Counts per subtype, in the row shape every cohort shares")
-            medians = ("pfs_median_months", "pfs_median_low", "pfs_median_high")
-            st.dataframe(
-                rows[["subtype", "n", "evaluable", "responders", "cr", "pr", "sd", "pd", "ne",
-                      *medians]].assign(**{c: cell_text(rows[c], "{:.2f}", NOT_REACHED)
-                                           for c in medians}),
-                hide_index=True,
-                key="upload_counts",
-                column_config={
-                    "pfs_median_months": st.column_config.TextColumn("PFS median (months)",
-                                                                       alignment="right"),
-                    "pfs_median_low": st.column_config.TextColumn("low", alignment="right"),
-                    "pfs_median_high": st.column_config.TextColumn("high", alignment="right"),
-                },
-            )
-            st.caption(f"{NOT_REACHED}: not reached (the Kaplan-Meier curve, or its confidence "
-                       "band, does not fall to 50% within follow-up).")
-            in_use = st.session_state.get(IPD_NAME_KEY) == upload_name and frame.equals(
-                st.session_state.get(IPD_FRAME_KEY, pd.DataFrame()))
-            st.text_input(
-                "Name of this cohort", key="upload_label", max_chars=60,
-                placeholder=f"Uploaded cohort ({upload_name})",
-                help="How every page, chart and export names your cohort.")
-            st.button(
-                "Use as this cohort", key="use_upload", type="primary",
-                on_click=use_upload, args=(frame, upload_name, rows), disabled=in_use,
-                icon=":material/check:",
-                help="Highlights this cohort on every page (this session only) and shows its "
-                "patient-level views here.",
-            )
-            if in_use:
-                st.caption("In use as this cohort.")
-if UPLOAD_KEY in st.session_state or IPD_FRAME_KEY in st.session_state:
-    st.button(
-        "Stop using the upload", key="reset_upload", on_click=reset_upload,
+
+def render_upload(view: PatientLevel) -> None:
+    st.header("Your own cohort (individual patient data)")
+    st.markdown(
+        "One row per patient with the columns of the template: `id`, `subtype`, `regimen`, "
+        "`ai_agent`, `ici_agent`, `line`, `best_response`, `best_pct_change`, `pfs_time`, "
+        "`pfs_event`, `os_time`, `os_event`, `time_unit` (months, weeks or days; converted to "
+        "months); optional `synthetic`, `note`, `age`, `sex`. Every cell is checked; the first "
+        "problem is reported with its row and column. A valid file becomes this cohort on "
+        "every page at once; the file stays in this browser session.")
+    tcol, ecol = st.columns(2)
+    tcol.download_button(
+        "Download the template (CSV)", TEMPLATE_PATH.read_bytes(), file_name="ipd_template.csv",
+        mime="text/csv", key="dl_template", icon=":material/download:", on_click="ignore")
+    ecol.download_button(
+        "Download the synthetic example (CSV)", EXAMPLE_PATH.read_bytes(),
+        file_name="example_ipd.csv", mime="text/csv", key="dl_example",
+        icon=":material/download:", help=sc.SYNTHETIC_LABEL, on_click="ignore")
+    upload = st.file_uploader(
+        f"Upload an IPD file (CSV, XLSX or Parquet, up to {MAX_MB} MB)",
+        type=["csv", "xlsx", "parquet"], key=UPLOADER_KEY, max_upload_size=MAX_MB,
+        on_change=on_upload,
+        help="Validated against the IPD format in data/README.md. Nothing is stored on the "
+        "server beyond this session.")
+    if upload is not None:
+        render_upload_result(upload, view)
+    if isinstance(st.session_state.get(UPLOAD_KEY), ThisCohort):
+        render_upload_in_use()
+
+
+def render_upload_result(upload: UploadedFile, view: PatientLevel) -> None:
+    """What the file in the uploader holds: why it cannot be used, or its patients."""
+    name = clean_upload_name(upload)
+    frame, rows, error = read_upload(upload)
+    if frame is None or rows is None:
+        st.error(f"{error} Nothing was changed: the patient-level views still show "
+                 f"{plain(view.name)}.", icon=":material/error:")
+        return
+    in_use = st.session_state.get(UPLOAD_FILE_KEY) == upload.file_id
+    evaluable = int(frame["best_response"].isin(["CR", "PR", "SD", "PD"]).sum())
+    st.success(
+        f"**{plain(name)}** is valid: {len(frame)} patients, {frame['subtype'].nunique()} "
+        f"subtypes, {evaluable} evaluable for response, {int(frame['pfs_event'].sum())} PFS "
+        "events." + (" It is this cohort now: the curves below and every page use it."
+                     if in_use else ""), icon=":material/check_circle:")
+    if not in_use:
+        st.info(f"**{plain(name)}** is not in use: the pages show the published cohort. "
+                "Upload it again to use it.", icon=":material/info:")
+    if frame.attrs.get(ENCODING_ATTR):
+        st.caption(
+            f"Read as {frame.attrs[ENCODING_ATTR]} text: the file is not UTF-8. Check that "
+            "accented letters and dashes look right in the rows below.")
+    st.caption("First rows (times converted to months in pfs_months / os_months)")
+    st.dataframe(frame.head(8), hide_index=True, key="upload_preview")
+    st.caption("Counts per subtype, in the row shape every cohort shares")
+    medians = ("pfs_median_months", "pfs_median_low", "pfs_median_high")
+    st.dataframe(
+        rows[["subtype", "n", "evaluable", "responders", "cr", "pr", "sd", "pd", "ne",
+              *medians]].assign(**{c: cell_text(rows[c], "{:.2f}", NOT_REACHED)
+                                   for c in medians}),
+        hide_index=True, key="upload_counts",
+        column_config={
+            "pfs_median_months": st.column_config.TextColumn("PFS median (months)",
+                                                               alignment="right"),
+            "pfs_median_low": st.column_config.TextColumn("low", alignment="right"),
+            "pfs_median_high": st.column_config.TextColumn("high", alignment="right"),
+        })
+    st.caption(f"{NOT_REACHED}: not reached (the Kaplan-Meier curve, or its confidence band, does "
+               "not fall to 50% within follow-up).")
+
+
+def render_upload_in_use() -> None:
+    """The name of the uploaded cohort in use, and the way back to the published one."""
+    cohort: ThisCohort = st.session_state[UPLOAD_KEY]
+    n1, n2 = st.columns([3, 2], vertical_alignment="bottom")
+    n1.text_input(
+        "Name of this cohort", key="upload_label", max_chars=60, placeholder=cohort.label,
+        on_change=relabel_upload, help="How every page, chart and export names your cohort.")
+    n2.button(
+        "Back to the published cohort", key="reset_upload", on_click=reset_upload,
         icon=":material/undo:",
-        help="Evidence pages go back to the seed paper's counts; this page goes back "
-        "to the synthetic example.",
-    )
+        help="Evidence pages go back to the seed paper's counts; this page goes back to the "
+        "synthetic example.")
+
 
 # --------------------------------------------------------------------------------------------
 # Kaplan-Meier
 # --------------------------------------------------------------------------------------------
 
-st.header("Kaplan-Meier curves")
-c1, c2, c3 = st.columns(3)
-endpoint = c1.radio(
-    "Endpoint", list(ENDPOINTS), format_func=lambda k: ENDPOINTS[k], key="km_endpoint",
-    horizontal=True, bind="query-params", persist_state="session",
-)
-group_by = c2.selectbox(
-    "Group by", list(GROUPINGS), format_func=lambda k: GROUPINGS[k], key="km_group",
-    bind="query-params", persist_state="session",
-)
-conf_type = c3.selectbox(
-    "Median CI type", KM_CONF_CHOICES.codes, format_func=lambda k: KM_CONF_CHOICES[k].short,
-    key="km_conf",
-    bind="query-params", persist_state="session",
-    help="log: R survival's default; log-log: SAS and lifelines; plain: linear Greenwood band; "
-         "SPSS-style: median ± z·SE, the form the seed paper prints.",
-)
-time_col, event_col = ENDPOINT_COLUMNS[endpoint]
-km_data = ipd[[time_col, event_col]].copy()
-group_col: str | None = None
-if group_by == "asps":
-    km_data["group"] = ipd["subtype"].eq("ASPS").map({True: "ASPS", False: "Other subtypes"})
-    group_col = "group"
-elif group_by != "none":
-    km_data["group"] = ipd[group_by].astype(str).str.strip().replace("", "none")
-    group_col = "group"
 
-km: KMGroupResult | None
-try:
-    km = fit_km(km_data, time_col, event_col, group_col, level, conf_type)
-except (SurvivalInputError, ValueError) as exc:
-    km = None
-    st.error(f"The Kaplan-Meier fit failed: {plain(exc)}")
+def km_input(view: PatientLevel, endpoint: str, group_by: str) -> tuple[pd.DataFrame, str | None]:
+    """The time, event and (optional) group columns the fit needs."""
+    time_col, event_col = ENDPOINT_COLUMNS[endpoint]
+    data = view.ipd[[time_col, event_col]].copy()
+    if group_by == "none":
+        return data, None
+    if group_by == "asps":
+        data["group"] = view.ipd["subtype"].eq("ASPS").map(
+            {True: "ASPS", False: "Other subtypes"})
+    else:
+        data["group"] = view.ipd[group_by].astype(str).str.strip().replace("", "none")
+    return data, "group"
 
-if km is not None:
+
+@section
+def render_km(view: PatientLevel, level: float) -> None:
+    st.header("Kaplan-Meier curves")
+    patients_caption(view)
+    c1, c2, c3 = st.columns(3)
+    endpoint = c1.radio(
+        "Endpoint", list(ENDPOINTS), format_func=lambda k: ENDPOINTS[k], key="km_endpoint",
+        horizontal=True, bind="query-params", persist_state="session")
+    group_by = c2.selectbox(
+        "Group by", list(GROUPINGS), format_func=lambda k: GROUPINGS[k], key="km_group",
+        bind="query-params", persist_state="session")
+    conf_type = c3.selectbox(
+        "Median CI type", KM_CONF_CHOICES.codes, format_func=lambda k: KM_CONF_CHOICES[k].short,
+        key="km_conf", bind="query-params", persist_state="session",
+        help="log: R survival's default; log-log: SAS and lifelines; plain: linear Greenwood "
+             "band; SPSS-style: median ± z·SE, the form the seed paper prints.")
+    data, group_col = km_input(view, endpoint, group_by)
+    time_col, event_col = ENDPOINT_COLUMNS[endpoint]
+    try:
+        km = fit_km(data, time_col, event_col, group_col, level, conf_type)
+    except (SurvivalInputError, ValueError) as exc:
+        st.error(f"The Kaplan-Meier fit failed: {plain(exc)}")
+        return
     endpoint_name = ENDPOINTS[endpoint]
     title = endpoint_name + ("" if group_col is None else f": {GROUPINGS[group_by]}")
-    max_time = max(max(g.timeline) for g in km.groups)
-    risk_times = sc.default_risk_times(max_time)
-    chart = chart_spec(sc.km_chart, km, title, "months", source=source, synthetic=synthetic,
-                       y_title=f"{endpoint_name} probability")
-    show_chart(chart, key="km_chart")
+    risk_times = sc.default_risk_times(max(max(g.timeline) for g in km.groups))
+    y_title = f"{endpoint_name} probability"
+    show_chart(chart_spec(sc.km_chart, km, title, "months", source=view.source,
+                          synthetic=view.synthetic, y_title=y_title), key="km_chart")
     st.caption(f"Numbers at risk ({endpoint}, months from start of treatment)")
     st.dataframe(sc.numbers_at_risk(km, risk_times), hide_index=True, key="km_risk_table")
     chart_downloads(  # the curve with its risk table, built when a download asks for it
-        lambda: chart_spec(sc.km_figure, km, title, risk_times, "months", source=source,
-                           synthetic=synthetic, y_title=f"{endpoint_name} probability"),
-        f"km_{endpoint.lower()}_{group_by}", "dl_km",
-    )
-    if km.logrank_p is not None:
-        st.markdown(
-            f"**Log-rank test** across {len(km.groups)} groups: χ² = {km.logrank_chi2:.2f}, "
-            f"df = {km.logrank_df}, p = {km.logrank_p:.3g}."
-        )
-        small = [g.label for g in km.groups if g.n < 5]
-        if small:
-            st.caption(
-                f"{len(small)} group(s) have fewer than 5 patients; their curves and the "
-                "log-rank test say little."
-            )
+        lambda: chart_spec(sc.km_figure, km, title, risk_times, "months", source=view.source,
+                           synthetic=view.synthetic, y_title=y_title),
+        f"km_{endpoint.lower()}_{group_by}", "dl_km")
+    render_logrank(km)
+    render_km_medians(km, endpoint, level)
+    render_landmarks(km, endpoint, level)
+    km_export = pd.concat([g.survival_table().assign(group=g.label) for g in km.groups])
+    csv_download(km_export, "Download the KM step table (CSV)",
+                 f"km_{endpoint.lower()}_{group_by}.csv", "dl_km_csv", note=view.note)
 
+
+def render_logrank(km: KMGroupResult) -> None:
+    if km.logrank_p is None:
+        return
+    st.markdown(
+        f"**Log-rank test** across {len(km.groups)} groups: χ² = {km.logrank_chi2:.2f}, "
+        f"df = {km.logrank_df}, p = {km.logrank_p:.3g}.")
+    small = [g.label for g in km.groups if g.n < 5]
+    if small:
+        st.caption(f"{len(small)} group(s) have fewer than 5 patients; their curves and the "
+                   "log-rank test say little.")
+
+
+def render_km_medians(km: KMGroupResult, endpoint: str, level: float) -> None:
+    level_label = f"{100 * level:g}% CI"
     st.subheader(f"Median {endpoint} with two kinds of interval")
     conf_used = km.conf_type
     log_col = (f"{level_label}, {KM_CONF_CHOICES[conf_used].short} band crossing 0.5"
                if conf_used != "spss" else f"{level_label}, chosen: SPSS-style")
     spss_col = f"{level_label}, SPSS-style median ± z·SE"
-    medians = pd.DataFrame(
-        [
-            {
-                "group": g.label,
-                "n": g.n,
-                "events": g.events,
-                "median (months)": fmt(g.median),
-                log_col: interval(g.median_low, g.median_high),
-                spss_col: interval(g.spss_low, g.spss_high) if g.median_se_spss else "—",
-                "SE (SPSS-style)": fmt(g.median_se_spss),
-                "note": g.note or "",
-            }
-            for g in km.groups
-        ]
-    )
+    medians = pd.DataFrame([
+        {"group": g.label, "n": g.n, "events": g.events, "median (months)": fmt(g.median),
+         log_col: interval(g.median_low, g.median_high),
+         spss_col: interval(g.spss_low, g.spss_high) if g.median_se_spss else "—",
+         "SE (SPSS-style)": fmt(g.median_se_spss), "note": g.note or ""}
+        for g in km.groups])
     st.dataframe(medians, hide_index=True, key="km_medians")
     st.caption(
         f"NR: not reached. Median CI type used: **{KM_CONF_CHOICES[conf_used].short}**, "
         f"{KM_CONF_CHOICES[conf_used].label}; medians and quartiles follow R survival (midpoint "
         f"rule where S(t) = 0.5 over an interval; limits as quantile.survfit). "
         f"SPSS-style: {SPSS_METHOD} (the uniform-kernel density estimate of Klein & "
-        "Moeschberger 2003, Sec. 4.5, and Collett 1994, Sec. 2.4); this is the interval the seed "
-        "paper prints. A negative lower limit is shown as computed."
-    )
-    outcomes = seed_cohort().outcomes
-    if endpoint == "PFS":
-        pfs = outcomes.iloc[0]
-        st.info(
-            f"**Published, for comparison** ({SEED_SOURCE}, Abstract and Figure 3a): median PFS "
-            f"{pfs['value']:.2f} months (printed interval {pfs['low']:.2f}–{pfs['high']:.2f}, "
-            "the paper's symmetric SPSS-style interval), all 33 patients.",
-            icon=":material/menu_book:",
-        )
-    else:
-        st.info(
-            f"**Published, for comparison** ({SEED_SOURCE}, Figure 3b): median OS not reached "
-            "at the data cut-off (1 October 2022).",
-            icon=":material/menu_book:",
-        )
+        "Moeschberger 2003, Sec. 4.5, and Collett 1994, Sec. 2.4); this is the interval the "
+        "seed paper prints. A negative lower limit is shown as computed.")
+    render_published_median(endpoint)
 
+
+def render_published_median(endpoint: str) -> None:
+    """The seed paper's own median, beside the curves (data/liu2023/outcomes.csv)."""
+    if endpoint == "PFS":
+        pfs = seed_cohort().outcome("Median progression-free survival")
+        st.info(
+            f"**Published, for comparison** ({SEED_SOURCE}, {pfs['locator']}): median PFS "
+            f"{pfs['value']:.2f} {pfs['unit']} (printed interval {pfs['low']:.2f}–"
+            f"{pfs['high']:.2f}, the paper's symmetric SPSS-style interval), "
+            f"{pfs['measure'].split('(')[-1].rstrip(')')}.", icon=":material/menu_book:")
+    else:
+        os_ = seed_cohort().outcome("Median overall survival")
+        st.info(f"**Published, for comparison** ({SEED_SOURCE}, {os_['locator']}): median OS "
+                f"{os_['note'][0].lower()}{os_['note'][1:]}.", icon=":material/menu_book:")
+
+
+def render_landmarks(km: KMGroupResult, endpoint: str, level: float) -> None:
+    level_label = f"{100 * level:g}% CI"
     st.subheader("Landmark rates")
-    landmark_rows = []
+    rows = []
     for g in km.groups:
         row: dict[str, object] = {"group": g.label}
         for t in LANDMARKS:
@@ -518,169 +558,179 @@ if km is not None:
             lm = g.landmark(t)
             row[f"S({t:g} months), {level_label}"] = (
                 f"{100 * lm.survival:.1f}% (no interval)" if lm.low is None or lm.high is None
-                else f"{100 * lm.survival:.1f}% ({100 * lm.low:.1f}–{100 * lm.high:.1f})"
-            )
+                else f"{100 * lm.survival:.1f}% ({100 * lm.low:.1f}–{100 * lm.high:.1f})")
             row[f"at risk at {t:g}"] = lm.n_at_risk
-        landmark_rows.append(row)
-    st.dataframe(pd.DataFrame(landmark_rows), hide_index=True, key="km_landmarks")
-    st.caption(
-        f"{endpoint} rate at {' and '.join(f'{t:g}' for t in LANDMARKS)} months with the "
-        "pointwise log-log (Greenwood) interval."
-    )
-    km_export = pd.concat([g.survival_table().assign(group=g.label) for g in km.groups])
-    csv_download(km_export, "Download the KM step table (CSV)",
-                 f"km_{endpoint.lower()}_{group_by}.csv", "dl_km_csv", note=note)
+        rows.append(row)
+    st.dataframe(pd.DataFrame(rows), hide_index=True, key="km_landmarks")
+    st.caption(f"{endpoint} rate at {' and '.join(f'{t:g}' for t in LANDMARKS)} months with the "
+               "pointwise log-log (Greenwood) interval.")
+
 
 # --------------------------------------------------------------------------------------------
 # Waterfall and swimmer
 # --------------------------------------------------------------------------------------------
 
-st.header("Patient-level response: waterfall and swimmer plots")
-st.caption(
-    "Like Figure 2 of the seed paper. Best response by RECIST 1.1; the dashed lines mark "
-    "-30% (partial response) and +20% (progression)."
-)
-wf_data = sc.waterfall_frame(ipd)
-if wf_data.empty:
-    st.info("No evaluable patient has a best % change recorded, so there is no waterfall plot.")
-else:
-    wf_ipd, wf_sampled = sc.sample_patients(
-        ipd[ipd["id"].isin(wf_data["id"])], limits.MAX_WATERFALL_BARS)
-    waterfall = chart_spec(sc.waterfall_chart, wf_ipd, source=source, synthetic=synthetic)
-    show_chart(waterfall, key="waterfall_chart")
-    if wf_sampled:
-        st.caption(wf_sampled)
-    chart_downloads(waterfall, "waterfall", "dl_waterfall")
-    csv_download(wf_data.drop(columns="patient"), "Download the waterfall data (CSV)",
-                 "waterfall.csv", "dl_waterfall_csv", note=note)
 
-sw_ipd, sw_sampled = sc.sample_patients(ipd, limits.MAX_SWIMMER_LANES)
-swimmer = chart_spec(sc.swimmer_chart, sw_ipd, source=source, synthetic=synthetic)
-show_chart(swimmer, key="swimmer_chart")
-if sw_sampled:
-    st.caption(sw_sampled)
-chart_downloads(swimmer, "swimmer", "dl_swimmer")
-csv_download(sc.swimmer_frame(ipd).drop(columns="patient"), "Download the swimmer data (CSV)",
-             "swimmer.csv", "dl_swimmer_csv", note=note)
+def render_waterfall(view: PatientLevel) -> None:
+    st.header("Patient-level response: waterfall and swimmer plots")
+    patients_caption(view)
+    st.caption(
+        "Like Figure 2 of the seed paper. Best response by RECIST 1.1; the dashed lines mark "
+        "-30% (partial response) and +20% (progression).")
+    data = sc.waterfall_frame(view.ipd)
+    if data.empty:
+        st.info("No evaluable patient has a best % change recorded, so there is no waterfall "
+                "plot.")
+        return
+    shown, sampled = sc.sample_patients(view.ipd[view.ipd["id"].isin(data["id"])],
+                                        limits.MAX_WATERFALL_BARS)
+    waterfall = chart_spec(sc.waterfall_chart, shown, source=view.source,
+                           synthetic=view.synthetic)
+    show_chart(waterfall, key="waterfall_chart")
+    if sampled:
+        st.caption(sampled)
+    chart_downloads(waterfall, "waterfall", "dl_waterfall")
+    csv_download(data.drop(columns="patient"), "Download the waterfall data (CSV)",
+                 "waterfall.csv", "dl_waterfall_csv", note=view.note)
+
+
+def render_swimmer(view: PatientLevel) -> None:
+    shown, sampled = sc.sample_patients(view.ipd, limits.MAX_SWIMMER_LANES)
+    swimmer = chart_spec(sc.swimmer_chart, shown, source=view.source, synthetic=view.synthetic)
+    show_chart(swimmer, key="swimmer_chart")
+    if sampled:
+        st.caption(sampled)
+    chart_downloads(swimmer, "swimmer", "dl_swimmer")
+    csv_download(sc.swimmer_frame(view.ipd).drop(columns="patient"),
+                 "Download the swimmer data (CSV)", "swimmer.csv", "dl_swimmer_csv",
+                 note=view.note)
+
 
 # --------------------------------------------------------------------------------------------
 # Reconstruction from a published curve
 # --------------------------------------------------------------------------------------------
 
-st.header("Reconstruct patient data from a published curve")
-st.markdown(
-    "Guyot P, Ades AE, Ouwens MJNM, Welton NJ. *BMC Med Res Methodol* 2012;12:9 "
-    "(doi:10.1186/1471-2288-12-9). Enter points digitised from a published Kaplan-Meier curve "
-    "(time in months; survival as a fraction or in %) and the numbers at risk printed under it "
-    "(the first at time 0); the total number of events helps when it is reported. The result is "
-    "pseudo-IPD, one row per patient, that reproduces the curve: not the trial's records."
-)
-example_curve, example_risk, example_events = worked_example(subtypes)
-b1, b2 = st.columns(2)
-b1.button(
-    "Load the worked example (synthetic data)",
-    key="recon_example", on_click=load_worked_example,
-    args=(example_curve, example_risk, example_events), icon=":material/auto_fix_high:",
-    help="Fills the tables with a PFS curve, its numbers at risk and its total events computed "
-    "from data/example_ipd.csv (SYNTHETIC example data, not patients), as if digitised.",
-)
-b2.button("Clear the tables", key="recon_clear", on_click=clear_reconstruction,
-          icon=":material/delete:")
-if RECON_BASE_CURVE not in st.session_state:
-    clear_reconstruction()
-edit_refusals = (checked_edits(RECON_CURVE_KEY, RECON_BASE_CURVE)
-                 + checked_edits(RECON_RISK_KEY, RECON_BASE_RISK, whole=("n_risk",)))
-for refusal in edit_refusals:
-    st.error(plain(refusal), icon=":material/block:")
-e1, e2 = st.columns([3, 2])
-with e1:
-    st.caption("Digitised curve")
-    curve_in = st.data_editor(
-        st.session_state[RECON_BASE_CURVE], num_rows="dynamic", key=RECON_CURVE_KEY,
-        hide_index=True,
-        column_config={
-            "time": st.column_config.NumberColumn("time (months)", min_value=0.0,
-                                                  max_value=limits.MAX_MONTHS,
-                                                  format="%.2f"),
-            "survival": st.column_config.NumberColumn("survival (0–1 or %)", min_value=0.0,
-                                                      max_value=100.0, format="%.3f"),
-        },
-    )
-with e2:
-    st.caption("Numbers at risk")
-    risk_in = st.data_editor(
-        st.session_state[RECON_BASE_RISK], num_rows="dynamic", key=RECON_RISK_KEY,
-        hide_index=True,
-        column_config={
-            "time": st.column_config.NumberColumn("time (months)", min_value=0.0),
-            "n_risk": st.column_config.NumberColumn("number at risk", min_value=0, step=1,
-                                                    max_value=limits.MAX_AT_RISK),
-        },
-    )
-    total_events = st.number_input(
-        "Total events (optional)", min_value=0, max_value=limits.MAX_AT_RISK, step=1,
-        key=RECON_EVENTS_KEY,
-        placeholder="not reported",
-    )
-recon_example = bool(st.session_state.get(RECON_IS_EXAMPLE))
-curve_rows = pd.DataFrame(curve_in).dropna(how="any")
-risk_rows = pd.DataFrame(risk_in).dropna(how="any")
-if len(curve_rows) < 2 or len(risk_rows) < 1:
-    st.info(
-        "Enter at least two digitised points and the number at risk at time 0 (or load the "
-        "worked example) to reconstruct.",
-        icon=":material/edit_note:",
-    )
-else:
+
+@section
+def render_guyot(view: PatientLevel, level: float) -> None:
+    st.header("Reconstruct patient data from a published curve")
+    st.markdown(
+        "Guyot P, Ades AE, Ouwens MJNM, Welton NJ. *BMC Med Res Methodol* 2012;12:9 "
+        "(doi:10.1186/1471-2288-12-9). Enter points digitised from a published Kaplan-Meier "
+        "curve (time in months; survival as a fraction or in %) and the numbers at risk printed "
+        "under it (the first at time 0); the total number of events helps when it is reported. "
+        "The result is pseudo-IPD, one row per patient, that reproduces the curve: not the "
+        "trial's records.")
+    b1, b2 = st.columns(2)
+    b1.button(
+        "Load the worked example (synthetic data)", key="recon_example",
+        on_click=load_worked_example, args=(worked_example(subtype_codes()),),
+        icon=":material/auto_fix_high:",
+        help="Fills the tables with a PFS curve, its numbers at risk and its total events "
+        "computed from data/example_ipd.csv (SYNTHETIC example data, not patients), as if "
+        "digitised.")
+    b2.button("Clear the tables", key="recon_clear", on_click=clear_reconstruction,
+              icon=":material/delete:")
+    curve_rows, risk_rows, total_events = render_recon_inputs()
+    if len(curve_rows) < 2 or len(risk_rows) < 1:
+        st.info("Enter at least two digitised points and the number at risk at time 0 (or load "
+                "the worked example) to reconstruct.", icon=":material/edit_note:")
+        return
     try:
-        recon = reconstruct(
-            curve_rows.reset_index(drop=True), risk_rows.reset_index(drop=True),
-            None if total_events is None else int(total_events),
-        )
-        pseudo = recon.ipd
-        pseudo_km = fit_km(pseudo, "time", "event", None, level, conf_type)
+        recon = reconstruct(curve_rows.reset_index(drop=True), risk_rows.reset_index(drop=True),
+                            total_events)
+        # the median interval of the pseudo-IPD uses the Kaplan-Meier section's CI type
+        pseudo_km = fit_km(recon.ipd, "time", "event", None, level,
+                           st.session_state.get("km_conf", "log"))
     except (ReconstructionError, SurvivalInputError, ValueError) as exc:
         st.error(f"The reconstruction failed: {plain(exc)}", icon=":material/error:")
+        return
+    render_reconstruction(view, level, curve_rows, recon, pseudo_km)
+
+
+def render_recon_inputs() -> tuple[pd.DataFrame, pd.DataFrame, int | None]:
+    """The digitised curve, the numbers at risk and the total events, as entered."""
+    if RECON_BASE_CURVE not in st.session_state:
+        clear_reconstruction()
+    refusals = (checked_edits(RECON_CURVE_KEY, RECON_BASE_CURVE)
+                + checked_edits(RECON_RISK_KEY, RECON_BASE_RISK, whole=("n_risk",)))
+    for refusal in refusals:
+        st.error(plain(refusal), icon=":material/block:")
+    e1, e2 = st.columns([3, 2])
+    with e1:
+        st.caption("Digitised curve")
+        curve_in = st.data_editor(
+            st.session_state[RECON_BASE_CURVE], num_rows="dynamic", key=RECON_CURVE_KEY,
+            hide_index=True, column_config={
+                "time": st.column_config.NumberColumn(
+                    "time (months)", min_value=0.0, max_value=limits.MAX_MONTHS, format="%.2f"),
+                "survival": st.column_config.NumberColumn(
+                    "survival (0–1 or %)", min_value=0.0, max_value=100.0, format="%.3f"),
+            })
+    with e2:
+        st.caption("Numbers at risk")
+        risk_in = st.data_editor(
+            st.session_state[RECON_BASE_RISK], num_rows="dynamic", key=RECON_RISK_KEY,
+            hide_index=True, column_config={
+                "time": st.column_config.NumberColumn("time (months)", min_value=0.0),
+                "n_risk": st.column_config.NumberColumn(
+                    "number at risk", min_value=0, step=1, max_value=limits.MAX_AT_RISK),
+            })
+        total_events = st.number_input(
+            "Total events (optional)", min_value=0, max_value=limits.MAX_AT_RISK, step=1,
+            key=RECON_EVENTS_KEY, placeholder="not reported")
+    return (pd.DataFrame(curve_in).dropna(how="any"), pd.DataFrame(risk_in).dropna(how="any"),
+            None if total_events is None else int(total_events))
+
+
+def render_reconstruction(view: PatientLevel, level: float, curve_rows: pd.DataFrame,
+                          recon: ReconstructedIPD, pseudo_km: KMGroupResult) -> None:
+    """The reconstructed curve over the digitised points, and the pseudo-IPD against the
+    patient-level cohort in use."""
+    level_label = f"{100 * level:g}% CI"
+    example = bool(st.session_state.get(RECON_IS_EXAMPLE))
+    for recon_warning in recon.notes:  # numbers the curve could not honour, and by how much
+        st.warning(f"Not every number could be met: {plain(recon_warning)}.",
+                   icon=":material/warning:")
+    recon_source = ("Source: worked example, a PFS curve computed from data/example_ipd.csv"
+                    if example else "Source: points digitised by the user")
+    show_chart(chart_spec(sc.reconstruction_chart, curve_rows, pseudo_km, source=recon_source,
+                          synthetic=example), key="recon_chart")
+    g = pseudo_km.groups[0]
+    m1, m2, m3 = st.columns(3)
+    m1.metric("Pseudo-IPD patients", g.n, help=f"{g.events} events")
+    m2.metric("Median PFS of the pseudo-IPD (months)", fmt(g.median))
+    m2.caption(f"{level_label} {interval(g.median_low, g.median_high)} "
+               f"({KM_CONF_CHOICES[g.conf_type].short})")
+    mine = pd.DataFrame({"time": view.ipd["pfs_months"].astype(float),
+                         "event": view.ipd["pfs_event"].astype(int)})
+    try:
+        comparison = compare(mine, recon.ipd, level)
+    except (ReconstructionError, ValueError) as exc:
+        st.error(f"The comparison failed: {plain(exc)}")
     else:
-        for recon_warning in recon.notes:  # numbers the curve could not honour, and by how much
-            st.warning(f"Not every number could be met: {plain(recon_warning)}.",
-                       icon=":material/warning:")
-        recon_source = (
-            "Source: worked example, a PFS curve computed from data/example_ipd.csv"
-            if recon_example
-            else "Source: points digitised by the user"
-        )
-        show_chart(
-            chart_spec(sc.reconstruction_chart, curve_rows, pseudo_km, source=recon_source,
-                       synthetic=recon_example),
-            key="recon_chart",
-        )
-        g = pseudo_km.groups[0]
-        m1, m2, m3 = st.columns(3)
-        m1.metric("Pseudo-IPD patients", g.n, help=f"{g.events} events")
-        m2.metric("Median PFS of the pseudo-IPD (months)", fmt(g.median))
-        m2.caption(f"{level_label} {interval(g.median_low, g.median_high)} "
-                   f"({KM_CONF_CHOICES[g.conf_type].short})")
-        mine = pd.DataFrame({"time": ipd["pfs_months"].astype(float),
-                             "event": ipd["pfs_event"].astype(int)})
-        try:
-            comparison = compare(mine, pseudo, level)
-        except (ReconstructionError, ValueError) as exc:
-            st.error(f"The comparison failed: {plain(exc)}")
-        else:
-            m3.metric("Hazard ratio, reconstructed vs current cohort", f"{comparison.hr:.2f}")
-            m3.caption(
-                f"{level_label} {comparison.hr_low:.2f}–{comparison.hr_high:.2f} (Cox, Efron "
-                f"ties); log-rank p = {comparison.logrank_p:.3g}"
-            )
-            st.caption(
-                f"PFS of the reconstructed arm against the current patient-level cohort "
-                f"({plain(ipd_name)}, {comparison.n_a} patients, {comparison.events_a} events). "
-                "HR above 1: the reconstructed arm progresses sooner. Pseudo-IPD reproduces a "
-                "curve, not its covariates: the comparison is unadjusted and across studies."
-            )
-        recon_note = "Pseudo-IPD reconstructed from a digitised curve (Guyot 2012), not patients"
-        if recon_example:
-            recon_note = f"{sc.SYNTHETIC_LABEL}; {recon_note}"
-        csv_download(pseudo, "Download the pseudo-IPD (CSV)", "pseudo_ipd.csv", "dl_pseudo",
-                     note=recon_note)
+        m3.metric("Hazard ratio, reconstructed vs current cohort", f"{comparison.hr:.2f}")
+        m3.caption(f"{level_label} {comparison.hr_low:.2f}–{comparison.hr_high:.2f} (Cox, "
+                   f"Efron ties); log-rank p = {comparison.logrank_p:.3g}")
+        st.caption(
+            f"PFS of the reconstructed arm against the current patient-level cohort "
+            f"({plain(view.name)}, {comparison.n_a} patients, {comparison.events_a} events). "
+            "HR above 1: the reconstructed arm progresses sooner. Pseudo-IPD reproduces a "
+            "curve, not its covariates: the comparison is unadjusted and across studies.")
+    note = "Pseudo-IPD reconstructed from a digitised curve (Guyot 2012), not patients"
+    csv_download(recon.ipd, "Download the pseudo-IPD (CSV)", "pseudo_ipd.csv", "dl_pseudo",
+                 note=f"{sc.SYNTHETIC_LABEL}; {note}" if example else note)
+
+
+# --------------------------------------------------------------------------------------------
+# The page
+# --------------------------------------------------------------------------------------------
+
+_, level = ci_options()
+view = patient_level()
+render_intro(view)
+render_upload(view)
+render_km(view, level)
+render_waterfall(view)
+render_swimmer(view)
+render_guyot(view, level)

@@ -32,6 +32,14 @@ class SeedCohort:
     claims: pd.DataFrame
     citation_issues: pd.DataFrame
 
+    def outcome(self, measure: str) -> pd.Series:
+        """The published outcome whose name starts with `measure` ("Median follow-up"), with
+        its value, low, high, unit, interval and locator (data/liu2023/outcomes.csv)."""
+        hits = self.outcomes[self.outcomes["measure"].str.startswith(measure)]
+        if hits.empty:
+            raise KeyError(f"no published outcome named {measure!r}")
+        return hits.iloc[0]
+
 
 def load_seed_cohort(folder: Path = SEED_DIR) -> SeedCohort:
     """Read data/liu2023/*.csv. Printed percentages stay text so their decimals are kept."""
@@ -162,3 +170,37 @@ def cohort_orr_table(
     out["ORR low %"] = [nan if c is None else 100 * c.low for c in cis]
     out["ORR high %"] = [nan if c is None else 100 * c.high for c in cis]
     return out
+
+
+def itemised_counts(rows: pd.DataFrame, total: str = "STS") -> str:
+    """How a cohort's response counts are itemised, from its rows: "ASPS 5/7, AS 2/2, LMS 1/2
+    and DDLPS 0/3 of 27 response-evaluable patients; the other 13 evaluable patients
+    (5 responders) are not itemised". The `total` row holds every evaluable patient."""
+    whole = rows[rows["subtype"] == total]
+    parts = rows[rows["subtype"] != total]
+    counts = [f"{s} {int(k)}/{int(n)}" for s, k, n in
+              zip(parts["subtype"], parts["responders"], parts["evaluable"], strict=True)]
+    listed = (", ".join(counts[:-1]) + " and " + counts[-1]) if len(counts) > 1 else \
+        "".join(counts)
+    if whole.empty:
+        return listed
+    k_all, n_all = int(whole["responders"].iloc[0]), int(whole["evaluable"].iloc[0])
+    k_rest = k_all - int(parts["responders"].sum())
+    n_rest = n_all - int(parts["evaluable"].sum())
+    rest = (f"; the other {n_rest} evaluable patients ({k_rest} responders) are not itemised"
+            if n_rest > 0 else "")
+    return f"{listed} of {n_all} response-evaluable patients{rest}"
+
+
+def asps_mix(seed: SeedCohort, rows: pd.DataFrame) -> str:
+    """What the seed paper says about its ASPS / non-ASPS mix, from its tables: the non-ASPS
+    group's responses, and ASPS's share of the treated (Table 1) and of the evaluable."""
+    non_asps = seed.response[seed.response["group"] == "Non-ASPS"].iloc[0]
+    treated = seed.baseline[seed.baseline["subtype"] == "ASPS"].iloc[0]
+    asps, whole = rows[rows["subtype"] == "ASPS"].iloc[0], rows[rows["subtype"] == "STS"].iloc[0]
+    k_non = int(non_asps["cr"]) + int(non_asps["pr"])
+    n_treated, n_all = int(treated["n"]), int(treated["denominator"])
+    n_asps, n_eval = int(asps["evaluable"]), int(whole["evaluable"])
+    return (f"all non-ASPS patients together respond {k_non}/{int(non_asps['evaluable'])}; "
+            f"ASPS was {n_treated} of {n_all} treated ({100 * n_treated / n_all:.1f}%, "
+            f"Table 1) and {n_asps} of {n_eval} evaluable ({100 * n_asps / n_eval:.1f}%)")

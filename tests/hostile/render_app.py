@@ -91,7 +91,6 @@ def main() -> dict:
     at.file_uploader[0].upload(FILE_NAME, hostile_csv(), "text/csv").run()
     errors = [e.value for e in at.error]
     at.text_input(key="upload_label").set_value(LABEL).run()
-    at.button(key="use_upload").click().run()
     at.selectbox(key="km_group").set_value("regimen").run()
     label = at.session_state["this_cohort_upload"].label
     exported: dict[str, int] = {}

@@ -389,8 +389,6 @@ def use_baseline(at: AppTest) -> None:
         return
     at.file_uploader[0].upload(BASELINE, VALID, CSV_MIME).run()
     assert not at.exception, [e.value for e in at.exception]
-    at.button(key="use_upload").click().run()
-    assert not at.exception, [e.value for e in at.exception]
     assert at.session_state[UPLOAD_KEY].label == f"Uploaded cohort ({BASELINE})"
 
 
@@ -414,15 +412,12 @@ def test_upload(survival: AppTest, case: Upload) -> None:
         for needle in case.refused:
             assert needle in errors[0], errors[0]
         assert "Nothing was changed" in errors[0]
-        assert "use_upload" not in {b.key for b in at.button}
         assert_baseline_kept(at)
         assert_no_live_html(at)
         return
     assert not at.error, [e.value for e in at.error]
     success = unescaped(" ".join(s.value for s in at.success))
     assert f"**{case.name}** is valid: {case.patients} patients" in success, success
-    at.button(key="use_upload").click().run()
-    assert not at.exception, [e.value for e in at.exception]
     assert at.session_state[UPLOAD_KEY].label == f"Uploaded cohort ({case.name})"
     assert len(at.session_state["ipd_frame"]) == case.patients
     if case.check is not None:

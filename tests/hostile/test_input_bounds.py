@@ -327,9 +327,7 @@ def test_large_upload_draws_sampled_charts_that_can_still_be_exported() -> None:
     at = open_page("views/survival.py")
     at.file_uploader[0].upload("big.csv", body.encode(), "text/csv").run()
     assert not at.exception and not at.error, [e.value for e in at.error]
-    at.button(key="use_upload").click().run()
-    assert not at.exception
-    text = page_text(at)
+    text = page_text(at)  # the valid upload is this cohort at once
     assert f"random sample of {limits.MAX_SWIMMER_LANES:,} of the 6,000 patients" in text
     assert f"random sample of {limits.MAX_WATERFALL_BARS:,} of the" in text
     drawn = chart_data(at)

@@ -29,7 +29,6 @@ def use_upload(at, name: str, raw: bytes, label: str = "") -> None:  # type: ign
     at.file_uploader[0].upload(name, raw, "text/csv").run()
     if label:
         at.text_input(key="upload_label").input(label).run()
-    at.button(key="use_upload").click().run()
     assert not at.exception, [e.value for e in at.exception]
 
 
