@@ -2,6 +2,7 @@ import streamlit as st
 
 from comparators.evidence.cohort import SEED_CITATION
 from views.common import csv_download, seed_audit
+from views.share import keep_valid_link_values
 
 st.title("Data audit: the seed paper's numbers, recomputed")
 st.caption(
@@ -19,12 +20,15 @@ cols[1].metric("Inconsistent", len(inconsistent))
 cols[2].metric("Consistent", len(findings) - len(inconsistent))
 
 checks = sorted(findings["check"].unique())
+keep_valid_link_values("audit_checks", checks)
 chosen = st.multiselect(
-    "Kinds of check", checks, default=checks, key="audit_checks",
+    "Kinds of check", checks, default=None if "audit_checks" in st.session_state else checks,
+    key="audit_checks", bind="query-params",
     help="arithmetic: count / denominator vs the print; granularity: is the print possible for "
     "the denominator; source: the seed's claim vs the catalog; citation: reference problems.",
 )
-only_bad = st.toggle("Show only inconsistent findings", key="audit_only_bad")
+only_bad = st.toggle("Show only inconsistent findings", key="audit_only_bad",
+                     bind="query-params")
 shown = findings[findings["check"].isin(chosen)]
 if only_bad:
     shown = shown[~shown["consistent"]]

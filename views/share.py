@@ -3,6 +3,7 @@ values could not be used or that was made under an older catalog. Kept apart fro
 views/common.py so the entry point imports nothing heavy (the landing page's cold start stays
 close to a bare page's)."""
 
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 from urllib.parse import urlencode
@@ -18,22 +19,63 @@ from comparators.reports.markup import md_escape
 CATALOG_PARAM = "catalog"
 
 
+LINK_SLOT_KEY = "_link_slot"  # the sidebar placeholder the link is drawn in (this session's)
+
+
+def link_params() -> list[tuple[str, str]]:
+    """Every (key, value) the URL holds now, every value of a repeated key (a multiselect's
+    choices: ``st.query_params.to_dict()`` keeps only the last), plus the values handed to a
+    widget this run (a code in another case, "0,2"), which reach the URL on its next run."""
+    handed: dict[str, str | list[str]] = st.session_state.get(HANDED_KEY, {})
+    pairs: list[tuple[str, str]] = []
+    for key in dict.fromkeys([*st.query_params.keys(), *handed]):
+        if key == CATALOG_PARAM:
+            continue  # the link names this app's catalog, whatever the opened link named
+        values = handed[key] if key in handed else st.query_params.get_all(key)
+        pairs += [(key, v) for v in ([values] if isinstance(values, str) else values) if v]
+    return pairs
+
+
 def share_link() -> None:
-    """The link to the current view: page URL plus the non-default inputs bound to the URL.
+    """The link to the current view: page URL plus the non-default inputs bound to the URL,
+    drawn in the sidebar's link placeholder (a section that reruns alone redraws it there:
+    `link_section`).
 
     Only widget values travel in the link (never pickled state); an uploaded cohort or a
     what-if scenario stays in this browser session and is not shared. The link also names the
     catalog version, so whoever opens it later is told what changed since.
     """
-    base = st.context.url or ""
-    # Values handed to a widget this run (a code in another case, "0,2") reach the URL on the
-    # widget's next run; the link shows them now.
-    handed = st.session_state.pop(HANDED_KEY, {})
-    params = {k: v for k, v in {**handed, **st.query_params.to_dict()}.items() if v != ""}
-    params[CATALOG_PARAM] = default_catalog_info().catalog_version
-    link = base + ("?" + urlencode(params) if params else "")
-    st.caption("Link to this view (copy with the icon)")
-    st.code(link or "(available in the browser)", language=None, wrap_lines=True)
+    _draw_link()
+    st.session_state.pop(HANDED_KEY, None)  # in the URL from the next run on
+
+
+def _draw_link() -> None:
+    slot = st.session_state.get(LINK_SLOT_KEY)
+    if slot is None:  # a page run on its own: draw it in the sidebar
+        slot = st.sidebar.empty()
+    params = [*link_params(), (CATALOG_PARAM, default_catalog_info().catalog_version)]
+    link = (st.context.url or "") + "?" + urlencode(params)
+    with slot.container():
+        st.caption("Link to this view (copy with the icon)")
+        st.code(link, language=None, wrap_lines=True)
+
+
+def share_link_slot() -> None:
+    """Before the page runs: the sidebar placeholder the link is drawn in."""
+    st.session_state[LINK_SLOT_KEY] = st.sidebar.empty()
+
+
+def link_section(section: Callable[..., Any]) -> Callable[..., Any]:
+    """`st.fragment` for a page section whose widgets change only that section: it reruns
+    alone, and redraws the sidebar's link so the link carries the section's new values."""
+    @functools.wraps(section)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        result = section(*args, **kwargs)
+        if st.session_state.get(LINK_SLOT_KEY) is not None:
+            _draw_link()
+        return result
+
+    return st.fragment(run)
 
 
 PARTLY_DROPPED_KEY = "_link_partly_dropped"  # {key: [values dropped]} for the notice
@@ -48,6 +90,7 @@ WIDGET_LINK_KEYS = frozenset({
     "ci_method", "ci_level", "measure", "method", "hksj", "hksj_variant", "include_cohort",
     "overlapping", "primary_only", "exclude", "subtype", "reference", "catalog_subtype",
     "catalog_class", "catalog_design", "catalog_verified", "meta_all", "borrow_class",
+    "borrow_tau", "borrow_exnex", "borrow_pex", "audit_checks", "audit_only_bad",
     "plan_subtype", "plan_p0_class", "plan_p1_source", "plan_p0", "plan_p1", "plan_alpha",
     "plan_beta", "plan_nmax", "prec_p", "prec_half", "pfs_control", "pfs_experimental",
     "pfs_accrual", "pfs_follow", "pfs_alpha", "pfs_power", "summary_subtypes",
@@ -226,6 +269,7 @@ def keep_valid_link_values(
     # in through session state (the widget then writes it back to the URL).
     del st.query_params[key]
     st.session_state[key] = kept
+    st.session_state.setdefault(HANDED_KEY, {})[key] = [format_func(o) for o in kept]
     st.session_state.setdefault(PARTLY_DROPPED_KEY, {})[key] = [v for v, o in matched
                                                                 if o is None]
 
@@ -261,7 +305,13 @@ def upgrade_legacy_link() -> None:
             st.session_state[key] = float(new) if key == "ci_level" else new
 
 
-def check_link_values(before: dict[str, str], notice: st.delta_generator.DeltaGenerator) -> None:
+def link_state() -> dict[str, list[str]]:
+    """The URL's values, every value of a repeated key (a multiselect's choices)."""
+    return {key: st.query_params.get_all(key) for key in st.query_params.keys()}
+
+
+def check_link_values(before: dict[str, list[str]],
+                      notice: st.delta_generator.DeltaGenerator) -> None:
     """Tell the user when an opened link carried values that could not be used.
 
     Values refused by the input boundary (unknown keys, numbers out of range, choices not
@@ -287,12 +337,12 @@ def check_link_values(before: dict[str, str], notice: st.delta_generator.DeltaGe
                                            if valid else ""))
     partly = st.session_state.pop(PARTLY_DROPPED_KEY, {})  # multiselects kept in part
     if first:
-        after = st.query_params.to_dict()
+        after = set(st.query_params.keys())
         dropped = sorted(k for k in before if k not in after and k not in partly
                          and k not in refused and k not in checked
-                         and not _holds(k, before[k]))
+                         and not all(_holds(k, raw) for raw in before[k]))
         if dropped:
-            shown = ", ".join(md_escape(f"{k}={before[k]!r}") for k in dropped)
+            shown = ", ".join(md_escape(f"{k}={', '.join(before[k])!r}") for k in dropped)
             valid = [md_escape(f"{k}: {', '.join(v)}") for k in dropped
                      if (v := offered.get(k) or valid_values(k))]
             messages.append(f"This link's value for {shown} is not valid here, so the default "
@@ -304,7 +354,8 @@ def check_link_values(before: dict[str, str], notice: st.delta_generator.DeltaGe
                           for k, bad in sorted(left_out.items()))
         messages.append(f"This link's values {shown} are not valid here and were left out; "
                         "its other values are used.")
-    changed = (catalog_change_notice(before.get(CATALOG_PARAM), default_catalog_info())
+    changed = (catalog_change_notice((before.get(CATALOG_PARAM) or [None])[-1],
+                                     default_catalog_info())
                if first else "")  # once per session: the link was opened on the first run
     if messages:  # one element: `notice` is an st.empty placeholder
         notice.warning(" ".join(messages + ([changed] if changed else [])),
