@@ -84,18 +84,24 @@ def render_differences(across: AcrossSubtypes, options: AnalysisOptions, stamp: 
         table[["subtype", "k_AI+ICI", "n_AI+ICI", "estimate_AI+ICI", "k_ICI", "n_ICI",
                "estimate_ICI", "difference", "low", "high", "evidence"]],
         hide_index=True,
+        # the answer first (difference, interval, evidence), the counts behind it after
+        column_order=["subtype", "difference", "low", "high", "evidence", "estimate_AI+ICI",
+                      "estimate_ICI", "k_AI+ICI", "n_AI+ICI", "k_ICI", "n_ICI"],
         column_config={
-            "subtype": "Subtype",
+            "subtype": st.column_config.TextColumn("Subtype", width=65),
             "k_AI+ICI": st.column_config.NumberColumn("AI+ICI arms (k)"),
             "n_AI+ICI": st.column_config.NumberColumn("AI+ICI patients"),
             "estimate_AI+ICI": st.column_config.NumberColumn("AI+ICI pooled %", format="%.1f"),
             "k_ICI": st.column_config.NumberColumn("ICI arms (k)"),
             "n_ICI": st.column_config.NumberColumn("ICI patients"),
             "estimate_ICI": st.column_config.NumberColumn("ICI pooled %", format="%.1f"),
-            "difference": st.column_config.NumberColumn("Difference (points)", format="%+.1f"),
-            "low": st.column_config.NumberColumn(f"{interval} low", format="%+.1f"),
-            "high": st.column_config.NumberColumn(f"{interval} high", format="%+.1f"),
-            "evidence": "p" if options.method != "BAYES" else "Posterior probability",
+            "difference": st.column_config.NumberColumn(
+                "Difference", format="%+.1f", width=105,
+                help="Pooled AI+ICI minus pooled ICI alone, percentage points"),
+            "low": st.column_config.NumberColumn(f"{interval} low", format="%+.1f", width=90),
+            "high": st.column_config.NumberColumn(f"{interval} high", format="%+.1f", width=90),
+            "evidence": st.column_config.TextColumn(
+                "p" if options.method != "BAYES" else "Posterior probability", width=80),
         },
         key="meta_diff_table",
     )
