@@ -36,18 +36,20 @@ if only_bad:
 st.dataframe(
     shown,
     hide_index=True,
-    column_order=["consistent", "where", "claim", "reported_pct", "numerator", "denominator",
-                  "recomputed_pct", "check", "explanation"],
+    # the verdict and the two numbers first, then why; widths fixed so the recomputed value
+    # and its explanation are on screen in a 1,400-pixel window whatever the rows hold
+    column_order=["consistent", "where", "reported_pct", "recomputed_pct", "explanation",
+                  "claim", "numerator", "denominator", "check"],
     column_config={
-        "consistent": st.column_config.CheckboxColumn("Consistent"),
-        "where": "Where in the paper",
-        "claim": "Claim as printed",
-        "reported_pct": st.column_config.NumberColumn("Reported %"),
-        "numerator": st.column_config.NumberColumn("Numerator"),
-        "denominator": st.column_config.NumberColumn("Denominator"),
-        "recomputed_pct": st.column_config.NumberColumn("Recomputed %"),
-        "check": "Check",
-        "explanation": st.column_config.TextColumn("Explanation", width="large"),
+        "consistent": st.column_config.CheckboxColumn("Consistent", width=85),
+        "where": st.column_config.TextColumn("Where in the paper", width=150),
+        "claim": st.column_config.TextColumn("Claim as printed", width=260),
+        "reported_pct": st.column_config.NumberColumn("Reported %", width=85),
+        "numerator": st.column_config.NumberColumn("Numerator", width=85),
+        "denominator": st.column_config.NumberColumn("Denominator", width=95),
+        "recomputed_pct": st.column_config.NumberColumn("Recomputed %", width=105),
+        "check": st.column_config.TextColumn("Check", width=90),
+        "explanation": st.column_config.TextColumn("Explanation", width=330),
     },
     key="audit_table",
 )

@@ -131,6 +131,9 @@ def render_comparisons(shown: BenchmarkDisplay, cohort: ThisCohort, subtype: str
         st.dataframe(
             shown.comparisons,
             hide_index=True,
+            # the answer first (difference, interval, evidence, test), the two ORRs after
+            column_order=["b_label", "difference", "low", "high", "p", "prob_positive", "test",
+                          "a_estimate", "b_estimate"],
             column_config={
                 "b_label": "Comparator arm",
                 "a_estimate": st.column_config.NumberColumn("This cohort %", format="%.1f"),
