@@ -82,6 +82,7 @@ PARTLY_DROPPED_KEY = "_link_partly_dropped"  # {key: [values dropped]} for the n
 DROPPED_KEY = "_link_dropped"  # {key: (value, why)}: values the input boundary refused
 OFFERED_KEY = "_link_offered"  # {key: [values]}: what the page's widget offers, for the notice
 CHECKED_KEY = "_link_values_checked"  # keys whose link value was checked before its widget
+UNKNOWN_KEY = "_link_unknown"  # {key: value}: parameters that are no setting of this app
 HANDED_KEY = "_link_handed"  # {key: value as the URL will carry it}: handed over this run
 
 #: Every key a widget binds to the URL (tests/hostile/test_link_values.py checks this list
@@ -121,8 +122,9 @@ def check_link_input() -> None:
         values = st.query_params.get_all(key)
         if key in STREAMLIT_KEYS:
             continue
-        if key not in LINK_KEYS:
-            _drop(key, values[-1] if values else "", "not a setting of this app")
+        if key not in LINK_KEYS:  # named in the notice, never carried into the share link
+            del st.query_params[key]
+            st.session_state.setdefault(UNKNOWN_KEY, {})[key] = values[-1] if values else ""
             continue
         for raw in values:
             try:
@@ -335,6 +337,12 @@ def check_link_values(before: dict[str, list[str]],
         messages.append(f"This link's value for {shown} is not valid here, so the default is "
                         "used instead." + (" Valid values — " + "; ".join(valid) + "."
                                            if valid else ""))
+    unknown: dict[str, str] = st.session_state.pop(UNKNOWN_KEY, {})
+    if unknown:
+        shown = ", ".join(md_escape(f"{k}={raw!r}") for k, raw in sorted(unknown.items()))
+        what = "parameter is" if len(unknown) == 1 else "parameters are"
+        messages.append(f"This link's {what} not a setting of this app and left out of the "
+                        f"link to this view: {shown}.")
     partly = st.session_state.pop(PARTLY_DROPPED_KEY, {})  # multiselects kept in part
     if first:
         after = set(st.query_params.keys())
