@@ -55,12 +55,13 @@ def render_class_chart(shown: pd.DataFrame, options: AnalysisOptions,
                        cohort: ThisCohort) -> None:
     """Every subtype's class pools as dots and intervals."""
     interval = options.interval_name
-    subtitle = [f"Dots: pooled ORR (size = evaluable patients); lines: {interval}. "
-                "Small k means little evidence.",
-                f"{options.model_text()}; class pools "
-                f"{'incl.' if options.include_cohort else 'without'} this cohort"
+    # short lines: a figure in a narrow window cuts a long subtitle line ("…")
+    subtitle = ["Dots: pooled ORR (size = evaluable patients);",
+                f"lines: {interval}. Small k means little evidence.",
+                f"{options.model_text()};",
+                f"class pools {'incl.' if options.include_cohort else 'without'} this cohort"
                 + (f"; left out: {', '.join(options.exclude)}" if options.exclude else ""),
-                f"Sources: the Comparator trials page; {catalog_stamp()}"]
+                "Sources: the Comparator trials page;", catalog_stamp()]
     if not cohort.is_real:
         subtitle.append(f"{cohort.label}: {cohort.caveat}")
     spec = chart_spec(class_by_subtype_chart, shown.reset_index(drop=True), subtitle, interval)

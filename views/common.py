@@ -308,11 +308,11 @@ def pool_columns(interval: str) -> dict[str, object]:
         return st.column_config.NumberColumn(label, width=width, **kwargs)  # type: ignore[arg-type]
 
     return {
-        "class": st.column_config.TextColumn("Class", width=70),
-        "k": number("k", 40, help="Arms pooled"),
+        "class": st.column_config.TextColumn("Class", width=80),
+        "k": number("k", 35, help="Arms pooled"),
         "events": number("Responders", 90),
         "n": number("Evaluable", 80),
-        "estimate": number("ORR %", 70, format="%.1f", help="Pooled objective response rate"),
+        "estimate": number("ORR %", 65, format="%.1f", help="Pooled objective response rate"),
         "low": number(f"{interval} low", 95, format="%.1f"),
         "high": number(f"{interval} high", 95, format="%.1f"),
         # text: blank where the statistic is not estimable or not part of the model
@@ -352,7 +352,7 @@ def headline_row(count: int) -> list[DeltaGenerator]:
     """`count` boxes for headline metrics, side by side while they fit and wrapped onto the
     next line when they do not: a metric's label and value are never cut ("+3.3 p…"), as they
     were in equal columns on a narrow window."""
-    row = st.container(horizontal=True, wrap=True, gap="large")
+    row = st.container(horizontal=True, wrap=True, gap="medium")
     return [row.container(width="content") for _ in range(count)]
 
 

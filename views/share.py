@@ -410,23 +410,15 @@ def _holds(key: str, raw: str) -> bool:
 
 
 def valid_values(key: str) -> list[str]:
-    """The values a link may carry for `key` (codes as the CLI spells them); [] if free-form.
-
-    Imported lazily: only a link with a bad value pays for the catalog.
-    """
+    """The values a link may carry for `key` when no widget of this run said what it offers
+    (codes as the CLI spells them); [] otherwise. Subtypes are never listed from here: each
+    page offers its own (those with enough arms), and a notice lists only what is offered."""
     from comparators.vocab import CI_SHORT_NAMES, HKSJ_VARIANTS, MEASURES, METHODS
 
     static = {"measure": list(MEASURES), "method": list(METHODS),
               "hksj_variant": list(HKSJ_VARIANTS), "ci_method": list(CI_SHORT_NAMES),
               "ci_level": [f"{level:g}" for level in CI_LEVELS]}
-    if key in static:
-        return static[key]
-    if key in {"subtype", "plan_subtype", "whatif_subtype", "summary_subtypes"}:
-        from comparators.evidence.catalog import load_catalog
-        from comparators.vocab import AGGREGATE_SUBTYPES
-
-        return sorted(set(load_catalog().trials["subtype"].astype(str)) - AGGREGATE_SUBTYPES)
-    return []
+    return static.get(key, [])
 
 
 #: The confidence levels the sidebar offers (the entry point's selectbox reads this).
