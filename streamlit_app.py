@@ -3,7 +3,6 @@
 import streamlit as st
 
 from comparators.vocab import CI_SHORT_NAMES
-from views.layout import fit_figures_to_width
 from views.process import freeze_long_lived_objects
 from views.restart import notice_if_session_restarted
 from views.share import (
@@ -18,7 +17,6 @@ from views.share import (
 )
 
 st.set_page_config(page_title="Sarcoma AI+ICI explorer", page_icon=":microscope:", layout="wide")
-fit_figures_to_width()
 
 page = st.navigation(
     [

@@ -312,7 +312,7 @@ def link_state() -> dict[str, list[str]]:
     return {key: st.query_params.get_all(key) for key in st.query_params.keys()}
 
 
-def check_link_values(before: dict[str, list[str]],
+def check_link_values(link: dict[str, list[str]],
                       notice: st.delta_generator.DeltaGenerator) -> None:
     """Tell the user when an opened link carried values that could not be used.
 
@@ -346,11 +346,12 @@ def check_link_values(before: dict[str, list[str]],
     partly = st.session_state.pop(PARTLY_DROPPED_KEY, {})  # multiselects kept in part
     if first:
         after = set(st.query_params.keys())
-        dropped = sorted(k for k in before if k not in after and k not in partly
+        dropped = sorted(k for k in link if k not in after and k not in partly
                          and k not in refused and k not in checked
-                         and not all(_holds(k, raw) for raw in before[k]))
+                         and not all(_holds(k, raw) for raw in link[k]))
+        before = {k: ", ".join(link[k]) for k in dropped}  # as the link wrote them
         if dropped:
-            shown = ", ".join(md_escape(f"{k}={', '.join(before[k])!r}") for k in dropped)
+            shown = ", ".join(md_escape(f"{k}={before[k]!r}") for k in dropped)
             valid = [md_escape(f"{k}: {', '.join(v)}") for k in dropped
                      if (v := offered.get(k) or valid_values(k))]
             messages.append(f"This link's value for {shown} is not valid here, so the default "
@@ -362,7 +363,7 @@ def check_link_values(before: dict[str, list[str]],
                           for k, bad in sorted(left_out.items()))
         messages.append(f"This link's values {shown} are not valid here and were left out; "
                         "its other values are used.")
-    changed = (catalog_change_notice((before.get(CATALOG_PARAM) or [None])[-1],
+    changed = (catalog_change_notice((link.get(CATALOG_PARAM) or [None])[-1],
                                      default_catalog_info())
                if first else "")  # once per session: the link was opened on the first run
     if messages:  # one element: `notice` is an st.empty placeholder
