@@ -12,7 +12,7 @@ import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from test_browser import _choose, _idle, _link, open_page
+from test_browser import _idle, _link, open_page
 from test_browser import browser as browser_fixture  # noqa: F401 (the same fixtures)
 from test_browser import server as server_fixture  # noqa: F401
 
@@ -44,6 +44,15 @@ def _settled(page) -> list[str]:  # noqa: ANN001
         last = now
         page.wait_for_timeout(1000)
     return last or []
+
+
+def _choose(page, label: str, option: str) -> None:  # noqa: ANN001
+    """Pick `option` in the selectbox labelled `label` (typed, so the list shows it)."""
+    box = page.get_by_role("combobox", name=label, exact=True)
+    box.click()
+    box.fill(option)
+    page.get_by_role("option").filter(has_text=re.compile(f"^{re.escape(option)}$")).click()
+    _idle(page)
 
 
 def _toggle(page, label: str) -> None:  # noqa: ANN001
