@@ -10,7 +10,9 @@ from views.share import (
     check_link_input,
     check_link_values,
     link_choice,
+    link_state,
     share_link,
+    share_link_slot,
     upgrade_legacy_link,
 )
 
@@ -25,7 +27,7 @@ page = st.navigation(
                 url_path="trials"),
         st.Page("views/benchmark.py", title="Benchmark a subtype", icon=":material/forest:",
                 url_path="benchmark"),
-        st.Page("views/meta.py", title="Across subtypes", icon=":material/compare_arrows:",
+        st.Page("views/across.py", title="Across subtypes", icon=":material/compare_arrows:",
                 url_path="across-subtypes"),
         st.Page("views/summary.py", title="Evidence summary", icon=":material/description:",
                 url_path="summary"),
@@ -41,7 +43,7 @@ page = st.navigation(
 
 upgrade_legacy_link()
 check_link_input()  # unknown keys and unusable values leave the URL before any widget reads it
-link_values = st.query_params.to_dict()  # before any widget can drop an invalid value
+link_values = link_state()  # before any widget can drop an invalid value
 link_notice = st.empty()
 notice_if_session_restarted()
 
@@ -76,10 +78,10 @@ if page.url_path in {"benchmark", "across-subtypes", "summary", "what-if", "plan
 
     model_controls(page.url_path)
 
+share_link_slot()  # the link sits under the sidebar's controls; sections redraw it there
 page.run()
 
 check_link_values(link_values, link_notice)
-with st.sidebar:
-    share_link()
+share_link()
 
 freeze_long_lived_objects()  # a no-op unless this run imported new modules

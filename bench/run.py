@@ -45,7 +45,7 @@ PAGES = {  # page file -> url path
     "views/cohort.py": "cohort",
     "views/catalog.py": "trials",
     "views/benchmark.py": "benchmark",
-    "views/meta.py": "across-subtypes",
+    "views/across.py": "across-subtypes",
     "views/summary.py": "summary",
     "views/whatif.py": "what-if",
     "views/planning.py": "plan",

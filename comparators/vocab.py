@@ -12,6 +12,8 @@ from dataclasses import dataclass
 # --- subtypes ----------------------------------------------------------------------------------
 #: Subtype codes that aggregate several histologies (an arm's overall row), not one histology.
 AGGREGATE_SUBTYPES: frozenset[str] = frozenset({"STS", "SARCOMA"})
+#: Bone tumours (data/subtypes.csv notes them so): never units of a soft-tissue question.
+BONE_SUBTYPES: frozenset[str] = frozenset({"OS", "EWING", "CHS", "CHORDOMA"})
 #: The code an uploaded cohort's all-patients row gets.
 ALL_SUBTYPES_CODE = "STS"
 

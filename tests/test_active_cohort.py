@@ -13,7 +13,7 @@ from apptest import open_page, page_text
 ROOT = Path(__file__).resolve().parent.parent
 VALID = (ROOT / "tests" / "fixtures" / "ipd" / "valid.csv").read_bytes()
 NAME = "Hospital X 2026"
-PAGES = ("views/home.py", "views/cohort.py", "views/benchmark.py", "views/meta.py",
+PAGES = ("views/home.py", "views/cohort.py", "views/benchmark.py", "views/across.py",
          "views/summary.py", "views/whatif.py", "views/planning.py")
 
 

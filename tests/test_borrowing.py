@@ -1,5 +1,8 @@
 """Borrowing across subtypes (analysis.borrowing) and its shrinkage chart (charts.borrowing)."""
 
+import csv
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -11,6 +14,8 @@ from comparators.analysis.borrowing import (
 from comparators.charts.borrowing import shrinkage_chart
 from comparators.evidence.catalog import load_catalog
 from comparators.evidence.cohort import published_cohort
+
+DATA = Path(__file__).resolve().parent.parent / "data"
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +29,52 @@ def test_units_are_subtypes_never_aggregates(evidence) -> None:
     units = subtype_units(trials, cohort, "AI+ICI")
     assert not set(units["subtype"]) & {"STS", "SARCOMA"}
     assert units["subtype"].is_unique and (units["evaluable"] > 0).all()
-    assert units.loc[units["subtype"] == "ASPS", "includes_cohort"].item()
+    assert not units["includes_cohort"].any()  # outside the class pools unless asked, as elsewhere
+    inside = subtype_units(trials, cohort, "AI+ICI", include_cohort=True).set_index("subtype")
+    assert inside.loc["ASPS", "includes_cohort"]
+
+
+def _csv(name: str) -> list[dict[str, str]]:
+    with (DATA / name).open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.mark.parametrize("regimen_class", ["ICI", "AI+ICI"])
+def test_units_are_the_soft_tissue_arms_of_the_class_read_from_the_csv(
+        evidence, regimen_class: str) -> None:
+    """The units are the class's arms in trials.csv, one soft-tissue subtype each: bone tumours
+    (their subtypes.csv note says so: osteosarcoma, Ewing, chondrosarcoma, chordoma), aggregate
+    rows, the seed paper's own rows and rows that re-count another study's patients are left
+    out; this cohort is not counted unless asked."""
+    trials, cohort = evidence
+    bone = {row["code"] for row in _csv("subtypes.csv")
+            if row["note"].lower().startswith(("bone sarcoma", "bone tumour"))}
+    assert {"OS", "EWING", "CHS"} <= bone
+    arms: dict[str, list[tuple[int, int]]] = {}
+    for row in _csv("trials.csv"):
+        if (row["regimen_class"] == regimen_class and row["study"] != cohort.study
+                and not row["overlaps_with"] and int(row["evaluable"]) > 0
+                and row["subtype"] not in bone | {"STS", "SARCOMA"}):
+            arms.setdefault(row["subtype"], []).append((int(row["responders"]),
+                                                        int(row["evaluable"])))
+    units = subtype_units(trials, cohort, regimen_class).set_index("subtype")
+    assert set(units.index) == set(arms)
+    assert not set(units.index) & bone
+    for subtype, counts in arms.items():
+        assert units.loc[subtype, "arms"] == len(counts)
+        assert units.loc[subtype, "responders"] == sum(x for x, _ in counts)
+        assert units.loc[subtype, "evaluable"] == sum(n for _, n in counts)
+
+
+def test_this_cohort_counts_only_when_asked(evidence) -> None:
+    # Liu et al. 2023 (the seed), Table 2: ASPS 5/7 responders on AI+ICI.
+    trials, cohort = evidence
+    out = borrow_across_subtypes(trials, cohort, "AI+ICI").units.set_index("subtype")
+    inside = borrow_across_subtypes(trials, cohort, "AI+ICI", include_cohort=True)
+    units = inside.units.set_index("subtype")
+    assert units.loc["ASPS", "responders"] - out.loc["ASPS", "responders"] == 5
+    assert units.loc["ASPS", "evaluable"] - out.loc["ASPS", "evaluable"] == 7
+    assert "this cohort is counted among the AI+ICI arms" in inside.methods_text()
 
 
 def test_fit_reports_prior_and_exnex_probabilities(evidence) -> None:

@@ -23,7 +23,7 @@ from comparators.reports.export import FORMULA_PREFIXES, STAMP_COLUMN, safe_csv
 
 ROOT = Path(__file__).resolve().parent.parent
 FIX = ROOT / "tests" / "fixtures" / "ipd"
-PAGES = ("views/cohort.py", "views/catalog.py", "views/benchmark.py", "views/meta.py",
+PAGES = ("views/cohort.py", "views/catalog.py", "views/benchmark.py", "views/across.py",
          "views/summary.py", "views/whatif.py", "views/planning.py", "views/audit.py",
          "views/survival.py")
 #: Columns that exist only to draw a chart; none belongs in a data file.
@@ -113,7 +113,7 @@ def test_every_page_csv_reads_with_r_read_csv_defaults(downloads) -> None:
 
 def test_pooled_exports_carry_the_settings_stamp_on_every_row(downloads) -> None:
     for name in ("benchmark:dl_forest", "benchmark:dl_classes", "benchmark:dl_comparisons",
-                 "meta:dl_meta", "meta:dl_meta_diff", "meta:dl_borrow"):
+                 "across:dl_meta", "across:dl_meta_diff", "across:dl_borrow"):
         frame = pd.read_csv(io.BytesIO(downloads[name][0]))
         stamps = set(frame[STAMP_COLUMN])
         assert len(stamps) == 1, name
@@ -135,7 +135,7 @@ def test_pooled_exports_carry_the_settings_stamp_on_every_row(downloads) -> None
 
     summary = pd.read_csv(io.BytesIO(downloads["summary:dl_summary_csv"][0]))
     # the Across subtypes chart's size and tooltip copies of n and events stay in the chart
-    pools = pd.read_csv(io.BytesIO(downloads["meta:dl_meta"][0]))
+    pools = pd.read_csv(io.BytesIO(downloads["across:dl_meta"][0]))
     assert {"events", "n"} <= set(pools.columns)
     assert not {"patients", "responders"} & set(pools.columns)
     assert summary["settings"].str.contains("catalog").all()

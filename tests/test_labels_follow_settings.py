@@ -20,7 +20,7 @@ from comparators.reports.export import chart_svg
 from comparators.reports.summary import build_summary, chart_texts, to_docx, to_html, to_markdown
 
 PAGES = ["views/home.py", "views/cohort.py", "views/catalog.py", "views/benchmark.py",
-         "views/meta.py", "views/summary.py", "views/whatif.py", "views/planning.py",
+         "views/across.py", "views/summary.py", "views/whatif.py", "views/planning.py",
          "views/survival.py", "views/audit.py"]
 
 

@@ -102,7 +102,7 @@ def test_bayesian_i2_is_blank_with_its_reason_not_none() -> None:
     assert_no_missing_cell(classes, "class table")
     assert set(classes["i2"]) == {""}  # the Bayesian model defines no I²
     assert "defines no I²" in page_text(at)
-    for page in ("views/meta.py", "views/summary.py"):
+    for page in ("views/across.py", "views/summary.py"):
         at.switch_page(page)
         at.run()
         assert not at.exception

@@ -52,7 +52,7 @@ def benchmark_page() -> dict[str, dict[str, str]]:
 
 @pytest.fixture(scope="module")
 def across_page() -> dict[str, dict[str, str]]:
-    at = open_page("views/meta.py")
+    at = open_page("views/across.py")
     at.toggle(key="meta_all").set_value(True).run()
     table = next(d.value for d in at.dataframe if "label" in d.value.columns)
     out: dict[str, dict[str, str]] = {}

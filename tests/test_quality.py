@@ -38,7 +38,7 @@ def test_lifelines_and_statsmodels_load_only_where_survival_is_used() -> None:
         "import sys; sys.path.insert(0, 'tests')\n"
         "from apptest import open_page\n"
         "for page in ['views/home.py', 'views/cohort.py', 'views/catalog.py',\n"
-        "             'views/benchmark.py', 'views/meta.py', 'views/summary.py',\n"
+        "             'views/benchmark.py', 'views/across.py', 'views/summary.py',\n"
         "             'views/whatif.py', 'views/planning.py', 'views/audit.py']:\n"
         "    open_page(page)\n"
         "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'lifelines', 'statsmodels'})\n"

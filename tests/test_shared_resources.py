@@ -15,7 +15,7 @@ from tests.apptest import open_page
 from views import common
 
 PAGES = ["views/home.py", "views/cohort.py", "views/catalog.py", "views/benchmark.py",
-         "views/meta.py", "views/summary.py", "views/whatif.py", "views/planning.py",
+         "views/across.py", "views/summary.py", "views/whatif.py", "views/planning.py",
          "views/survival.py", "views/audit.py"]
 
 

@@ -19,7 +19,7 @@ from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ("views/home.py", "views/cohort.py", "views/catalog.py", "views/benchmark.py",
-         "views/meta.py", "views/summary.py", "views/whatif.py", "views/planning.py",
+         "views/across.py", "views/summary.py", "views/whatif.py", "views/planning.py",
          "views/survival.py", "views/audit.py")
 VALID = (ROOT / "tests" / "fixtures" / "ipd" / "valid.csv").read_bytes()
 

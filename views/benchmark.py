@@ -4,10 +4,12 @@ against ICI alone; the forest plot, the class table and the methods text, all re
 
 import streamlit as st
 
-from comparators.analysis.benchmark import BenchmarkError
+from comparators.analysis.benchmark import BenchmarkError, SubtypeBenchmark
+from comparators.analysis.options import AnalysisOptions
 from comparators.charts.forest import with_reference
+from comparators.evidence.cohort import ThisCohort
 from comparators.stats.proportions import percent
-from views.benchmark_display import benchmark_display
+from views.benchmark_display import BenchmarkDisplay, benchmark_display
 from views.certainty_display import show_certainty
 from views.common import (
     BAYES_BLANKS,
@@ -19,6 +21,7 @@ from views.common import (
     cohort_banner,
     comparable_subtypes,
     csv_file,
+    headline_row,
     p_text,
     plain,
     pool_columns,
@@ -26,102 +29,115 @@ from views.common import (
     subtype_benchmark,
     this_cohort,
 )
-from views.share import link_choice, link_number_input
+from views.share import link_choice, link_number_input, link_section
 
-cat = catalog()
-cohort = this_cohort()
-options = analysis_options()
-names = cat.subtype_names
-subtypes = comparable_subtypes()  # at least two arms: something to compare with
 
-st.title("Benchmark a subtype")
-st.caption(
-    "This cohort against the pooled comparator arms of its regimen class, and pooled AI+ICI "
-    "against pooled ICI alone, with the forest plot, heterogeneity and a paragraph of methods "
-    "to paste into a grant. The pooling model is in the sidebar."
-)
-cohort_banner(cohort)
+def render_intro(cohort: ThisCohort) -> None:
+    st.title("Benchmark a subtype")
+    st.caption(
+        "This cohort against the pooled comparator arms of its regimen class, and pooled AI+ICI "
+        "against pooled ICI alone, with the forest plot, heterogeneity and a paragraph of "
+        "methods to paste into a grant. The pooling model is in the sidebar."
+    )
+    cohort_banner(cohort)
 
-controls = st.columns([1.2, 3, 1.6])
-link_choice("subtype", subtypes)
-subtype = controls[0].selectbox(
-    "Subtype", subtypes, index=subtypes.index(DEFAULT_SUBTYPE),
-    key="subtype", bind="query-params", persist_state="session",
-    help="Subtype codes as in data/subtypes.csv and the CLI.",
-)
-controls[1].markdown(f"**{plain(subtype)}** – {plain(names.get(subtype, subtype))}")
-reference = link_number_input(
-    controls[2], "Reference ORR (%)", min_value=0.0, max_value=100.0, value=None, step=1.0,
-    key="reference", placeholder="none",
-    help="Draws a dashed line, e.g. a historical ORR you want to beat.",
-)
 
-try:
-    bm = subtype_benchmark(subtype, options)
-except BenchmarkError as err:
-    st.error(f"Nothing to pool: {err}.")
-    st.stop()
-fit = bm.fit
-interval = options.interval_name
+def choose_subtype() -> str:
+    """The subtype, among those with at least two arms (something to compare with)."""
+    subtypes = comparable_subtypes()
+    names = catalog().subtype_names
+    controls = st.columns([1.2, 4.6])
+    link_choice("subtype", subtypes)
+    subtype = controls[0].selectbox(
+        "Subtype", subtypes, index=subtypes.index(DEFAULT_SUBTYPE),
+        key="subtype", bind="query-params", persist_state="session",
+        help="Subtype codes as in data/subtypes.csv and the CLI.",
+    )
+    controls[1].markdown(f"**{plain(subtype)}** – {plain(names.get(subtype, subtype))}")
+    return str(subtype)
 
-# --- The investigator's questions ---------------------------------------------------------------
-st.subheader("The questions")
-cohort_row = bm.cohort_row
-heads = st.columns(3)
-if cohort_row is not None:
-    heads[0].metric(f"{plain(cohort.label)}: ORR",
-                    f"{percent(int(cohort_row['responders']) / int(cohort_row['evaluable']))}",
-                    help="Responders / evaluable patients")
-    heads[0].caption(f"{int(cohort_row['responders'])}/{int(cohort_row['evaluable'])} "
-                     "responders/evaluable")
-else:
-    heads[0].metric(f"{plain(cohort.label)}: ORR", "no data",
-                    help=f"No {subtype} row in this cohort")
-bayes = options.method == "BAYES"
-for col, comparison in zip(heads[1:], bm.headline, strict=False):
-    col.metric(comparison.what, f"{100 * comparison.difference:+.1f} points",
-               help=comparison.test)
-    col.caption(f"{interval} {100 * comparison.low:+.1f} to {100 * comparison.high:+.1f}; "
-                f"{comparison.evidence}; patients {comparison.n_a} vs {comparison.n_b}")
-if cohort_row is not None and not any(c.a == "This cohort" for c in bm.headline):
-    why = ("it is the only AI+ICI arm in its class pool" if "AI+ICI" in bm.class_pools
-           else f"no AI+ICI comparator arm reported {subtype}")
-    st.info(f"No comparison of this cohort with pooled AI+ICI: {why}.")
 
-# --- Forest plot --------------------------------------------------------------------------------
-shown = benchmark_display(subtype, options, cohort)
-# A typed reference ORR is added to the cached spec as two layers (no rebuild). The figure's
-# subtitle explains every mark it shows, so the PNG and SVG carry their legend.
-chart = with_reference(shown.spec, None if reference is None else reference / 100)
-show_chart(chart, key="forest")
-chart_downloads(chart, f"forest_{subtype}", "forest")
-csv_file(shown.forest_csv, "Download forest data (CSV)", f"forest_{subtype}.csv", "dl_forest")
-show_certainty(bm, cohort, None if reference is None else reference / 100)
+def render_questions(bm: SubtypeBenchmark, cohort: ThisCohort, subtype: str,
+                     options: AnalysisOptions) -> None:
+    """The headline: this cohort's ORR, and the comparisons an investigator asks first."""
+    st.subheader("The questions")
+    interval = options.interval_name
+    cohort_row = bm.cohort_row
+    heads = headline_row(1 + len(bm.headline))
+    if cohort_row is not None:
+        responders, evaluable = int(cohort_row["responders"]), int(cohort_row["evaluable"])
+        heads[0].metric(f"{plain(cohort.label)}: ORR", percent(responders / evaluable),
+                        help="Responders / evaluable patients")
+        heads[0].caption(f"{responders}/{evaluable} responders/evaluable")
+    else:
+        heads[0].metric(f"{plain(cohort.label)}: ORR", "no data",
+                        help=f"No {subtype} row in this cohort")
+    for box, comparison in zip(heads[1:], bm.headline, strict=False):
+        box.metric(comparison.what, f"{100 * comparison.difference:+.1f} points",
+                   help=comparison.test)
+        box.caption(f"{interval} {100 * comparison.low:+.1f} to {100 * comparison.high:+.1f}; "
+                    f"{comparison.evidence}; patients {comparison.n_a} vs {comparison.n_b}")
+    if cohort_row is not None and not any(c.a == "This cohort" for c in bm.headline):
+        why = ("it is the only AI+ICI arm in its class pool" if "AI+ICI" in bm.class_pools
+               else f"no AI+ICI comparator arm reported {subtype}")
+        st.info(f"No comparison of this cohort with pooled AI+ICI: {why}.")
 
-# --- Class pools --------------------------------------------------------------------------------
-st.subheader(f"Pooled ORR by regimen class ({interval})")
-st.dataframe(
-    shown.classes,
-    hide_index=True,
-    column_config=pool_columns(interval) | {"scope": "What is pooled",
-                                            "estimable": "Estimable"},
-    key="class_table",
-)
-st.caption(HETEROGENEITY_BLANKS + (BAYES_BLANKS if bayes else "") + ".")
-csv_file(shown.classes_csv, "Download class pools (CSV)", f"class_pools_{subtype}.csv",
-         "dl_classes")
-if bm.q_between is not None:
-    st.caption(f"Test for subgroup differences between classes: Q = {bm.q_between:.2f}, "
-               f"df {bm.q_between_df}, {p_text(bm.q_between_p)}.")
-if fit.pi_low is not None:
-    st.caption(f"Prediction interval for the ORR of a new arm (all included arms): "
-               f"{percent(fit.pi_low)}–{percent(fit.pi_high)}.")
 
-if bm.comparisons:
+@link_section
+def render_forest(subtype: str, shown: BenchmarkDisplay, bm: SubtypeBenchmark,
+                  cohort: ThisCohort) -> None:
+    """The forest plot, its reference line and the summary of findings (the reference is its
+    decision threshold): typing a reference reruns only this section."""
+    reference = link_number_input(
+        st.container(width=260), "Reference ORR (%)", min_value=0.0, max_value=100.0,
+        value=None, step=1.0, key="reference", placeholder="none",
+        help="Draws a dashed line on the forest plot, e.g. a historical ORR you want to beat.",
+    )
+    # A typed reference ORR is added to the cached spec as two layers (no rebuild). The
+    # figure's subtitle explains every mark it shows, so the PNG and SVG carry their legend.
+    chart = with_reference(shown.spec, None if reference is None else reference / 100)
+    show_chart(chart, key="forest")
+    chart_downloads(chart, f"forest_{subtype}", "forest")
+    csv_file(shown.forest_csv, "Download forest data (CSV)", f"forest_{subtype}.csv",
+             "dl_forest")
+    show_certainty(bm, cohort, None if reference is None else reference / 100)
+
+
+def render_class_pools(bm: SubtypeBenchmark, shown: BenchmarkDisplay, subtype: str,
+                       options: AnalysisOptions) -> None:
+    interval = options.interval_name
+    st.subheader(f"Pooled ORR by regimen class ({interval})")
+    st.dataframe(
+        shown.classes,
+        hide_index=True,
+        column_order=["class", "k", "estimate", "low", "high", "i2", "tau2", "events", "n",
+                      "scope", "estimable"],
+        column_config=pool_columns(interval) | {"scope": "What is pooled",
+                                                "estimable": "Estimable"},
+        key="class_table",
+    )
+    st.caption(HETEROGENEITY_BLANKS + (BAYES_BLANKS if options.method == "BAYES" else "")
+               + ".")
+    csv_file(shown.classes_csv, "Download class pools (CSV)", f"class_pools_{subtype}.csv",
+             "dl_classes")
+    if bm.q_between is not None:
+        st.caption(f"Test for subgroup differences between classes: Q = {bm.q_between:.2f}, "
+                   f"df {bm.q_between_df}, {p_text(bm.q_between_p)}.")
+    if bm.fit.pi_low is not None:
+        st.caption(f"Prediction interval for the ORR of a new arm (all included arms): "
+                   f"{percent(bm.fit.pi_low)}–{percent(bm.fit.pi_high)}.")
+
+
+def render_comparisons(shown: BenchmarkDisplay, cohort: ThisCohort, subtype: str,
+                       interval: str) -> None:
+    """This cohort against each comparator arm, in an expander."""
     with st.expander(f"{plain(cohort.label)} against each comparator arm"):
         st.dataframe(
             shown.comparisons,
             hide_index=True,
+            # the answer first (difference, interval, evidence, test), the two ORRs after
+            column_order=["b_label", "difference", "low", "high", "p", "prob_positive", "test",
+                          "a_estimate", "b_estimate"],
             column_config={
                 "b_label": "Comparator arm",
                 "a_estimate": st.column_config.NumberColumn("This cohort %", format="%.1f"),
@@ -141,7 +157,27 @@ if bm.comparisons:
         csv_file(shown.comparisons_csv, "Download comparisons (CSV)",
                  f"comparisons_{subtype}.csv", "dl_comparisons")
 
-st.subheader("Methods")
-st.code(bm.methods_paragraph(), language=None, wrap_lines=True)
-for note in bm.notes:
-    st.caption(plain(note))
+
+def render_methods(bm: SubtypeBenchmark) -> None:
+    st.subheader("Methods")
+    st.code(bm.methods_paragraph(), language=None, wrap_lines=True)
+    for note in bm.notes:
+        st.caption(plain(note))
+
+
+cohort = this_cohort()
+options = analysis_options()
+render_intro(cohort)
+subtype = choose_subtype()
+try:
+    bm = subtype_benchmark(subtype, options)
+except BenchmarkError as err:
+    st.error(f"Nothing to pool: {err}.")
+    st.stop()
+shown = benchmark_display(subtype, options, cohort)
+render_questions(bm, cohort, subtype, options)
+render_forest(subtype, shown, bm, cohort)
+render_class_pools(bm, shown, subtype, options)
+if bm.comparisons:
+    render_comparisons(shown, cohort, subtype, options.interval_name)
+render_methods(bm)

@@ -14,6 +14,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 from streamlit import dataframe_util
+from streamlit.delta_generator import DeltaGenerator
 
 from comparators.analysis.benchmark import (
     AcrossSubtypes,
@@ -355,18 +356,24 @@ def _arm_labels(cat: Catalog) -> dict[str, str]:
 
 
 def pool_columns(interval: str) -> dict[str, object]:
-    """Column headers of every class-pool table (the level comes from the options in use)."""
+    """Column headers of every class-pool table (the level comes from the options in use).
+    Narrow where the values are short, so the pooled ORR, its interval and I² fit in a
+    900-pixel window beside the sidebar."""
+    def number(label: str, width: int, **kwargs: object) -> object:
+        return st.column_config.NumberColumn(label, width=width, **kwargs)  # type: ignore[arg-type]
+
     return {
-        "class": "Class", "k": st.column_config.NumberColumn("Arms (k)"),
-        "events": st.column_config.NumberColumn("Responders"),
-        "n": st.column_config.NumberColumn("Evaluable"),
-        "estimate": st.column_config.NumberColumn("Pooled ORR %", format="%.1f"),
-        "low": st.column_config.NumberColumn(f"{interval} low %", format="%.1f"),
-        "high": st.column_config.NumberColumn(f"{interval} high %", format="%.1f"),
+        "class": st.column_config.TextColumn("Class", width=80),
+        "k": number("k", 35, help="Arms pooled"),
+        "events": number("Responders", 90),
+        "n": number("Evaluable", 80),
+        "estimate": number("ORR %", 65, format="%.1f", help="Pooled objective response rate"),
+        "low": number(f"{interval} low", 95, format="%.1f"),
+        "high": number(f"{interval} high", 95, format="%.1f"),
         # text: blank where the statistic is not estimable or not part of the model
         # (HETEROGENEITY_BLANKS says which), never "None"
-        "tau2": st.column_config.TextColumn("τ²"),
-        "i2": st.column_config.TextColumn("I² %"),
+        "tau2": st.column_config.TextColumn("τ²", width=55),
+        "i2": st.column_config.TextColumn("I² %", width=55),
     }
 
 
@@ -412,6 +419,14 @@ def export_stamp(options: AnalysisOptions, cohort: ThisCohort, subtype: str | No
     catalog, and the cohort's caveat when it is not observed data."""
     stamp = "; ".join(filter(None, [subtype, options.stamp(), catalog_stamp()]))
     return stamp if cohort.is_real else f"{cohort.caveat} {stamp}"
+
+
+def headline_row(count: int) -> list[DeltaGenerator]:
+    """`count` boxes for headline metrics, side by side while they fit and wrapped onto the
+    next line when they do not: a metric's label and value are never cut ("+3.3 p…"), as they
+    were in equal columns on a narrow window."""
+    row = st.container(horizontal=True, wrap=True, gap="medium")
+    return [row.container(width="content") for _ in range(count)]
 
 
 def plain_label(text: object) -> str:

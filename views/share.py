@@ -3,6 +3,7 @@ values could not be used or that was made under an older catalog. Kept apart fro
 views/common.py so the entry point imports nothing heavy (the landing page's cold start stays
 close to a bare page's)."""
 
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 from urllib.parse import urlencode
@@ -15,7 +16,6 @@ from comparators.inputs import clean_text, parse_count, parse_number
 from comparators.limits import MAX_LINK_VALUE_CHARS
 from comparators.reports.markup import md_escape
 from comparators.vocab import (
-    AGGREGATE_SUBTYPES,
     CI_CHOICES,
     HKSJ_CHOICES,
     MEASURE_CHOICES,
@@ -30,32 +30,74 @@ ADDED_ARMS_KEY = "added_arms"
 ADDED_PARAM = "added_arms"
 
 
+LINK_SLOT_KEY = "_link_slot"  # the sidebar placeholder the link is drawn in (this session's)
+
+
+def link_params() -> list[tuple[str, str]]:
+    """Every (key, value) the URL holds now, every value of a repeated key (a multiselect's
+    choices: ``st.query_params.to_dict()`` keeps only the last), plus the values handed to a
+    widget this run (a code in another case, "0,2"), which reach the URL on its next run."""
+    handed: dict[str, str | list[str]] = st.session_state.get(HANDED_KEY, {})
+    pairs: list[tuple[str, str]] = []
+    for key in dict.fromkeys([*st.query_params.keys(), *handed]):
+        if key == CATALOG_PARAM:
+            continue  # the link names this app's catalog, whatever the opened link named
+        values = handed[key] if key in handed else st.query_params.get_all(key)
+        pairs += [(key, v) for v in ([values] if isinstance(values, str) else values) if v]
+    return pairs
+
+
 def share_link() -> None:
-    """The link to the current view: page URL plus the non-default inputs bound to the URL.
+    """The link to the current view: page URL plus the non-default inputs bound to the URL,
+    drawn in the sidebar's link placeholder (a section that reruns alone redraws it there:
+    `link_section`).
 
     Only widget values travel in the link (never pickled state); an uploaded cohort or a
     what-if scenario stays in this browser session and is not shared. The link also names the
     catalog version, so whoever opens it later is told what changed since.
     """
-    base = st.context.url or ""
-    # Values handed to a widget this run (a code in another case, "0,2") reach the URL on the
-    # widget's next run; the link shows them now.
-    handed = st.session_state.pop(HANDED_KEY, {})
-    params = {k: v for k, v in {**handed, **st.query_params.to_dict()}.items() if v != ""}
-    params[CATALOG_PARAM] = default_catalog_info().catalog_version
-    params.pop(ADDED_PARAM, None)  # only this session's own added arms are counted
+    _draw_link()
+    st.session_state.pop(HANDED_KEY, None)  # in the URL from the next run on
+
+
+def _draw_link() -> None:
+    slot = st.session_state.get(LINK_SLOT_KEY)
+    if slot is None:  # a page run on its own: draw it in the sidebar
+        slot = st.sidebar.empty()
+    params = [(k, v) for k, v in link_params() if k != ADDED_PARAM]
+    params.append((CATALOG_PARAM, default_catalog_info().catalog_version))
     added = st.session_state.get(ADDED_ARMS_KEY)
-    if added is not None and len(added):
-        params[ADDED_PARAM] = str(len(added))
-    link = base + ("?" + urlencode(params) if params else "")
-    st.caption("Link to this view (copy with the icon)")
-    st.code(link or "(available in the browser)", language=None, wrap_lines=True)
+    if added is not None and len(added):  # only this session's own added arms are counted
+        params.append((ADDED_PARAM, str(len(added))))
+    link = (st.context.url or "") + "?" + urlencode(params)
+    with slot.container():
+        st.caption("Link to this view (copy with the icon)")
+        st.code(link, language=None, wrap_lines=True)
+
+
+def share_link_slot() -> None:
+    """Before the page runs: the sidebar placeholder the link is drawn in."""
+    st.session_state[LINK_SLOT_KEY] = st.sidebar.empty()
+
+
+def link_section(section: Callable[..., Any]) -> Callable[..., Any]:
+    """`st.fragment` for a page section whose widgets change only that section: it reruns
+    alone, and redraws the sidebar's link so the link carries the section's new values."""
+    @functools.wraps(section)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        result = section(*args, **kwargs)
+        if st.session_state.get(LINK_SLOT_KEY) is not None:
+            _draw_link()
+        return result
+
+    return st.fragment(run)
 
 
 PARTLY_DROPPED_KEY = "_link_partly_dropped"  # {key: [values dropped]} for the notice
 DROPPED_KEY = "_link_dropped"  # {key: (value, why)}: values the input boundary refused
 OFFERED_KEY = "_link_offered"  # {key: [values]}: what the page's widget offers, for the notice
 CHECKED_KEY = "_link_values_checked"  # keys whose link value was checked before its widget
+UNKNOWN_KEY = "_link_unknown"  # {key: value}: parameters that are no setting of this app
 HANDED_KEY = "_link_handed"  # {key: value as the URL will carry it}: handed over this run
 
 #: Every key a widget binds to the URL (tests/hostile/test_link_values.py checks this list
@@ -65,6 +107,7 @@ WIDGET_LINK_KEYS = frozenset({
     "overlapping", "primary_only", "exclude", "subtype", "reference", "catalog_subtype",
     "low_rob_only",
     "catalog_class", "catalog_design", "catalog_verified", "meta_all", "borrow_class",
+    "borrow_tau", "borrow_exnex", "borrow_pex", "audit_checks", "audit_only_bad",
     "plan_subtype", "plan_p0_class", "plan_p1_source", "plan_p0", "plan_p1", "plan_alpha",
     "plan_beta", "plan_nmax", "prec_p", "prec_half", "pfs_control", "pfs_experimental",
     "pfs_accrual", "pfs_follow", "pfs_alpha", "pfs_power", "summary_subtypes",
@@ -93,8 +136,9 @@ def check_link_input() -> None:
         values = st.query_params.get_all(key)
         if key in STREAMLIT_KEYS:
             continue
-        if key not in LINK_KEYS:
-            _drop(key, values[-1] if values else "", "not a setting of this app")
+        if key not in LINK_KEYS:  # named in the notice, never carried into the share link
+            del st.query_params[key]
+            st.session_state.setdefault(UNKNOWN_KEY, {})[key] = values[-1] if values else ""
             continue
         for raw in values:
             try:
@@ -241,6 +285,7 @@ def keep_valid_link_values(
     # in through session state (the widget then writes it back to the URL).
     del st.query_params[key]
     st.session_state[key] = kept
+    st.session_state.setdefault(HANDED_KEY, {})[key] = [format_func(o) for o in kept]
     st.session_state.setdefault(PARTLY_DROPPED_KEY, {})[key] = [v for v, o in matched
                                                                 if o is None]
 
@@ -274,7 +319,13 @@ def upgrade_legacy_link() -> None:
             st.session_state[key] = float(new) if key == "ci_level" else new
 
 
-def check_link_values(before: dict[str, str], notice: st.delta_generator.DeltaGenerator) -> None:
+def link_state() -> dict[str, list[str]]:
+    """The URL's values, every value of a repeated key (a multiselect's choices)."""
+    return {key: st.query_params.get_all(key) for key in st.query_params.keys()}
+
+
+def check_link_values(link: dict[str, list[str]],
+                      notice: st.delta_generator.DeltaGenerator) -> None:
     """Tell the user when an opened link carried values that could not be used.
 
     Values refused by the input boundary (unknown keys, numbers out of range, choices not
@@ -298,12 +349,19 @@ def check_link_values(before: dict[str, str], notice: st.delta_generator.DeltaGe
         messages.append(f"This link's value for {shown} is not valid here, so the default is "
                         "used instead." + (" Valid values — " + "; ".join(valid) + "."
                                            if valid else ""))
+    unknown: dict[str, str] = st.session_state.pop(UNKNOWN_KEY, {})
+    if unknown:
+        shown = ", ".join(md_escape(f"{k}={raw!r}") for k, raw in sorted(unknown.items()))
+        what = "parameter is" if len(unknown) == 1 else "parameters are"
+        messages.append(f"This link's {what} not a setting of this app and left out of the "
+                        f"link to this view: {shown}.")
     partly = st.session_state.pop(PARTLY_DROPPED_KEY, {})  # multiselects kept in part
     if first:
-        after = st.query_params.to_dict()
-        dropped = sorted(k for k in before if k not in after and k not in partly
+        after = set(st.query_params.keys())
+        dropped = sorted(k for k in link if k not in after and k not in partly
                          and k not in refused and k not in checked
-                         and not _holds(k, before[k]))
+                         and not all(_holds(k, raw) for raw in link[k]))
+        before = {k: ", ".join(link[k]) for k in dropped}  # as the link wrote them
         if dropped:
             shown = ", ".join(md_escape(f"{k}={before[k]!r}") for k in dropped)
             valid = [md_escape(f"{k}: {', '.join(v)}") for k in dropped
@@ -317,10 +375,11 @@ def check_link_values(before: dict[str, str], notice: st.delta_generator.DeltaGe
                           for k, bad in sorted(left_out.items()))
         messages.append(f"This link's values {shown} are not valid here and were left out; "
                         "its other values are used.")
-    changed = (catalog_change_notice(before.get(CATALOG_PARAM), default_catalog_info())
+    changed = (catalog_change_notice((link.get(CATALOG_PARAM) or [None])[-1],
+                                     default_catalog_info())
                if first else "")  # once per session: the link was opened on the first run
-    if first and ADDED_PARAM in before:
-        messages.append(added_arms_notice(before[ADDED_PARAM]))
+    if first and link.get(ADDED_PARAM):
+        messages.append(added_arms_notice(link[ADDED_PARAM][-1]))
         if ADDED_PARAM in st.query_params:
             del st.query_params[ADDED_PARAM]
     if messages:  # one element: `notice` is an st.empty placeholder
@@ -382,18 +441,11 @@ def _holds(key: str, raw: str) -> bool:
 
 
 def valid_values(key: str) -> list[str]:
-    """The values a link may carry for `key` (codes as the CLI spells them); [] if free-form.
-
-    Imported lazily: only a link with a bad value pays for the catalog.
-    """
+    """The values a link may carry for `key` when no widget of this run said what it offers
+    (codes as the CLI spells them); [] otherwise. Subtypes are never listed from here: each
+    page offers its own (those with enough arms), and a notice lists only what is offered."""
     static = {"measure": MEASURE_CHOICES.codes, "method": MODEL_CHOICES.codes,
               "hksj_variant": HKSJ_CHOICES.codes, "ci_method": CI_CHOICES.codes,
               "ci_level": [f"{level:g}" for level in CI_LEVELS]}
-    if key in static:
-        return static[key]
-    if key in {"subtype", "plan_subtype", "whatif_subtype", "summary_subtypes"}:
-        from comparators.evidence.catalog import load_catalog
-
-        return sorted(set(load_catalog().trials["subtype"].astype(str)) - AGGREGATE_SUBTYPES)
-    return []
+    return static.get(key, [])
 

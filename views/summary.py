@@ -21,6 +21,7 @@ from comparators.reports.citations import to_bibtex, to_ris
 from comparators.reports.export import chart_png, chart_svg, neutralise_formulas, safe_csv
 from comparators.reports.summary import (
     EvidenceSummary,
+    SubtypeSection,
     SummaryError,
     build_summary,
     md_escape,
@@ -101,64 +102,45 @@ def evidence_summary(cohort: ThisCohort, subtypes: tuple[str, ...], options: Ana
     return summary, files
 
 
-cat = catalog()
-cohort = this_cohort()
-names = cat.subtype_names
-available = comparable_subtypes()  # sorted codes with at least two arms
+def render_intro(cohort: ThisCohort) -> None:
+    st.title("Evidence summary")
+    st.caption(
+        "A paragraph per subtype with the pooled response rates and their confidence intervals, "
+        "this cohort beside them, the trials behind every number, the data caveats from the "
+        "audit, a methods paragraph and numbered references — ready to paste into a grant "
+        "application."
+    )
+    cohort_banner(cohort)
 
-st.title("Evidence summary")
-st.caption(
-    "A paragraph per subtype with the pooled response rates and their confidence intervals, "
-    "this cohort beside them, the trials behind every number, the data caveats from the audit, "
-    "a methods paragraph and numbered references — ready to paste into a grant application."
-)
-cohort_banner(cohort)
 
-controls = st.columns([3, 2])
+def choose_subtypes_and_classes() -> tuple[list[str], list[str]]:
+    """The subtypes to summarise and the classes the paragraphs report, bound to the URL
+    (every value of each: a link carries all the subtypes chosen)."""
+    available = comparable_subtypes()  # sorted codes with at least two arms
+    names = catalog().subtype_names
+    controls = st.columns([3, 2])
+    keep_valid_link_values("summary_subtypes", available)  # invalid values named
+    keep_valid_link_values("summary_classes", REGIMEN_CLASSES)
+    chosen = controls[0].multiselect(
+        "Subtypes", available,
+        default=None if "summary_subtypes" in st.session_state  # set from a link's codes
+        else ["ASPS"] if "ASPS" in available else available[:1],
+        key="summary_subtypes", bind="query-params", placeholder="Choose one or more subtypes",
+        help="Subtype codes as in data/subtypes.csv and the CLI: "
+             + "; ".join(f"{c} {names.get(c, c)}" for c in available),
+    )
+    classes = controls[1].multiselect(
+        "Regimen classes to report", list(REGIMEN_CLASSES), default=[], key="summary_classes",
+        bind="query-params", placeholder="All classes",
+        help="Limits the classes the paragraph reports. The table, the forest plot and the "
+             "overall pooled estimate keep every included arm.",
+    )
+    return list(chosen), list(classes)
 
-keep_valid_link_values("summary_subtypes", available)  # invalid values named
-keep_valid_link_values("summary_classes", REGIMEN_CLASSES)
-chosen = controls[0].multiselect(
-    "Subtypes", available,
-    default=None if "summary_subtypes" in st.session_state  # set from a link's codes
-    else ["ASPS"] if "ASPS" in available else available[:1],
-    key="summary_subtypes", bind="query-params", placeholder="Choose one or more subtypes",
-    help="Subtype codes as in data/subtypes.csv and the CLI: "
-         + "; ".join(f"{c} {names.get(c, c)}" for c in available),
-)
-classes = controls[1].multiselect(
-    "Regimen classes to report", list(REGIMEN_CLASSES), default=[], key="summary_classes",
-    bind="query-params", placeholder="All classes",
-    help="Limits the classes the paragraph reports. The table, the forest plot and the "
-         "overall pooled estimate keep every included arm.",
-)
 
-options = analysis_options()
-level = options.level
-st.caption(f"Model: {model_description(options)} (sidebar; the same choices as on the "
-           "Benchmark and Across subtypes pages).")
-
-if not chosen:
-    st.info("Choose at least one subtype to summarise.", icon=":material/info:")
-    st.stop()
-
-try:
-    summary, files = evidence_summary(cohort, tuple(chosen), options, tuple(classes))
-except (BenchmarkError, SummaryError) as err:
-    st.error(f"Cannot build the summary: {err}.")
-    st.stop()
-
-if summary.data_label:
-    st.warning(f"Every paragraph and export of this summary is labelled "
-               f"**{md_escape(summary.data_label)}**.", icon=":material/label_important:")
-
-if summary.legend:
-    # One line per mark, escaped ("* derived" would otherwise be a Markdown list item).
-    st.caption("Marks after a study or a class:  \n"
-               + "  \n".join(md_escape(line) for line in summary.legend))
-
-specs: dict[str, dict] = {}
-for section in summary.sections:
+def render_section(section: SubtypeSection) -> dict:
+    """One subtype: lead, class pools, details, forest plot, trials, caveats. Returns the
+    forest plot's spec (the Word and HTML files embed it)."""
     st.header(section.heading, divider="gray")
     st.markdown(md_escape(section.lead))
     st.dataframe(pd.DataFrame(list(section.pools), columns=list(section.pool_header)),
@@ -171,33 +153,39 @@ for section in summary.sections:
     spec = chart_spec(forest_chart, section.forest, None, section.chart_title,
                       list(section.chart_subtitle), section.x_title, section.figure_interval,
                       legend=False)
-    specs[section.subtype] = spec
     show_chart(spec, key=f"summary_forest_{section.subtype}")
     st.caption(md_escape(section.caption))
+    render_trials(section)
+    if section.caveats:
+        with st.expander(f"Data caveats ({len(section.caveats)})", icon=":material/warning:"):
+            st.markdown("\n".join(f"- {md_escape(c)}" for c in section.caveats))
+    return spec
+
+
+def render_trials(section: SubtypeSection) -> None:
+    """The arms behind the section's numbers, each study named as its readers know it."""
     st.subheader(f"Trials used ({section.subtype})")
-    shown = section.trials.assign(
-        study=[f"{s.split(' · ')[0]} (this cohort)" if c else s.split(" · ")[0] + m
-               for s, c, m in zip(section.trials["label"], section.trials["is_cohort"],
-                                  section.trials["mark"], strict=True)],
-        counts=[f"{k}/{n}" for k, n in zip(section.trials["responders"],
-                                           section.trials["evaluable"], strict=True)],
-        estimate=100 * section.trials["estimate"], low=100 * section.trials["low"],
-        high=100 * section.trials["high"],
+    trials = section.trials
+    shown = trials.assign(
+        study=[f"{name} (this cohort)" if own else name + mark
+               for name, own, mark in zip(trials["study_label"], trials["is_cohort"],
+                                          trials["mark"], strict=True)],
+        counts=[f"{k}/{n}" for k, n in zip(trials["responders"], trials["evaluable"],
+                                           strict=True)],
+        estimate=100 * trials["estimate"], low=100 * trials["low"], high=100 * trials["high"],
         # blank when the numbers were read from the study's own report (Ref. is that report)
-        study_ref_number=cell_text(section.trials["study_ref_number"], "{:.0f}",
-                                   NOT_APPLICABLE),
+        study_ref_number=cell_text(trials["study_ref_number"], "{:.0f}", NOT_APPLICABLE),
     )[["study", "arm", "regimen_class", "counts", "estimate", "low", "high", "verified",
        "source_type", "ref_number", "study_ref_number"]]
+    arm_interval = section.benchmark.options.arm_interval_name
     st.dataframe(
         shown, hide_index=True, key=f"summary_trials_{section.subtype}",
         column_config={
             "study": "Study", "arm": "Arm", "regimen_class": "Class",
             "counts": "Responders/evaluable",
             "estimate": st.column_config.NumberColumn("ORR %", format="%.1f"),
-            "low": st.column_config.NumberColumn(
-                f"{section.benchmark.options.arm_interval_name} low", format="%.1f"),
-            "high": st.column_config.NumberColumn(
-                f"{section.benchmark.options.arm_interval_name} high", format="%.1f"),
+            "low": st.column_config.NumberColumn(f"{arm_interval} low", format="%.1f"),
+            "high": st.column_config.NumberColumn(f"{arm_interval} high", format="%.1f"),
             "verified": "Verification", "source_type": "Read from",
             "ref_number": st.column_config.NumberColumn(
                 "Ref.", format="%d", help="The reference the numbers were read from"),
@@ -207,75 +195,113 @@ for section in summary.sections:
                      f"document ({NOT_APPLICABLE} when Ref. is that report)"),
         },
     )
-    if section.caveats:
-        with st.expander(f"Data caveats ({len(section.caveats)})", icon=":material/warning:"):
-            st.markdown("\n".join(f"- {md_escape(c)}" for c in section.caveats))
 
-st.header("Methods", divider="gray")
-st.code(summary.methods, language=None, wrap_lines=True)
-for subtype, text in summary.methods_by_subtype:
-    st.code(f"{subtype}: {text}", language=None, wrap_lines=True)
 
-st.header("References", divider="gray")
-st.markdown("\n".join(f"{r.number}. {md_escape(r.text)}" for r in summary.references))
+def render_methods_and_references(summary: EvidenceSummary) -> None:
+    st.header("Methods", divider="gray")
+    st.code(summary.methods, language=None, wrap_lines=True)
+    for subtype, text in summary.methods_by_subtype:
+        st.code(f"{subtype}: {text}", language=None, wrap_lines=True)
+    st.header("References", divider="gray")
+    st.markdown("\n".join(f"{r.number}. {md_escape(r.text)}" for r in summary.references))
 
-# ------------------------------------------------------------------------------ downloads
-st.header("Download", divider="gray")
-base = "evidence_summary_" + "_".join(summary.subtypes)
-labelled = f"_{summary.cohort_kind}" if summary.data_label else ""
-# The summary and its figures are a pure function of these inputs.
-signature = hashlib.sha256(repr((cohort.digest, chosen, options, classes)).encode()).hexdigest()
 
-quick = st.columns(5)
-quick[0].download_button(
-    "Markdown", files["md"], file_name=f"{base}{labelled}.md", mime="text/markdown",
-    key="dl_summary_md", icon=":material/description:", on_click="ignore",
-)
-quick[1].download_button(
-    "BibTeX", files["bib"], file_name=f"{base}.bib",
-    mime="application/x-bibtex", key="dl_summary_bib", icon=":material/menu_book:",
-    on_click="ignore",
-)
-quick[2].download_button(
-    "RIS", files["ris"], file_name=f"{base}.ris",
-    mime="application/x-research-info-systems", key="dl_summary_ris",
-    icon=":material/menu_book:", on_click="ignore",
-)
-with quick[3]:
-    csv_file(files["csv"], "Data (CSV)", f"{base}{labelled}.csv", "dl_summary_csv")
-quick[4].download_button(
-    "Data (Parquet)", files["parquet"],
-    file_name=f"{base}{labelled}.parquet", mime="application/vnd.apache.parquet",
-    key="dl_summary_parquet", icon=":material/dataset:", on_click="ignore",
-)
+def render_quick_downloads(files: dict[str, bytes], base: str, labelled: str) -> None:
+    """The text exports, written with the summary."""
+    quick = st.columns(5)
+    quick[0].download_button(
+        "Markdown", files["md"], file_name=f"{base}{labelled}.md", mime="text/markdown",
+        key="dl_summary_md", icon=":material/description:", on_click="ignore",
+    )
+    quick[1].download_button(
+        "BibTeX", files["bib"], file_name=f"{base}.bib",
+        mime="application/x-bibtex", key="dl_summary_bib", icon=":material/menu_book:",
+        on_click="ignore",
+    )
+    quick[2].download_button(
+        "RIS", files["ris"], file_name=f"{base}.ris",
+        mime="application/x-research-info-systems", key="dl_summary_ris",
+        icon=":material/menu_book:", on_click="ignore",
+    )
+    with quick[3]:
+        csv_file(files["csv"], "Data (CSV)", f"{base}{labelled}.csv", "dl_summary_csv")
+    quick[4].download_button(
+        "Data (Parquet)", files["parquet"],
+        file_name=f"{base}{labelled}.parquet", mime="application/vnd.apache.parquet",
+        key="dl_summary_parquet", icon=":material/dataset:", on_click="ignore",
+    )
 
-st.caption("Word and HTML embed the forest plots, which are rendered on request "
-           "(about half a second each).")
-if st.button("Prepare Word and HTML", key="summary_prepare", icon=":material/build:"):
-    with st.status("Building the Word and HTML files…", expanded=True) as status:
-        bar = st.progress(0.0, text="Rendering figures")
-        steps = len(specs) * 2
-        done = 0
-        for subtype, spec in specs.items():
-            spec_json = json.dumps(spec, sort_keys=True)
-            for kind, render in (("PNG", figure_png), ("SVG", figure_svg)):
-                render(spec_json)
-                done += 1
-                bar.progress(done / steps, text=f"Forest plot {subtype} ({kind})")
-        status.update(label="Word and HTML files ready", state="complete", expanded=False)
-    st.session_state["summary_exports"] = signature
 
-if st.session_state.get("summary_exports") == signature:
+@st.fragment
+def render_document_downloads(summary: EvidenceSummary, specs: dict[str, dict], signature: str,
+                              base: str, labelled: str) -> None:
+    """Word and HTML, which embed the forest plots: rendered on request, with progress; the
+    button reruns this section alone."""
+    st.caption("Word and HTML embed the forest plots, which are rendered on request "
+               "(about half a second each).")
+    if st.button("Prepare Word and HTML", key="summary_prepare", icon=":material/build:"):
+        with st.status("Building the Word and HTML files…", expanded=True) as status:
+            bar = st.progress(0.0, text="Rendering figures")
+            steps = len(specs) * 2
+            done = 0
+            for subtype, spec in specs.items():
+                spec_json = json.dumps(spec, sort_keys=True)
+                for kind, render in (("PNG", figure_png), ("SVG", figure_svg)):
+                    render(spec_json)
+                    done += 1
+                    bar.progress(done / steps, text=f"Forest plot {subtype} ({kind})")
+            status.update(label="Word and HTML files ready", state="complete", expanded=False)
+        st.session_state["summary_exports"] = signature
+    if st.session_state.get("summary_exports") != signature:
+        return
     jsons = {s: json.dumps(spec, sort_keys=True) for s, spec in specs.items()}
-    files = st.columns(5)
-    files[0].download_button(
+    buttons = st.columns(5)
+    buttons[0].download_button(
         "Word (.docx)", word_file(signature, summary, {s: figure_png(j) for s, j in jsons.items()}),
         file_name=f"{base}{labelled}.docx",
         mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         key="dl_summary_docx", icon=":material/article:", on_click="ignore", type="primary",
     )
-    files[1].download_button(
+    buttons[1].download_button(
         "HTML", html_file(signature, summary, {s: figure_svg(j) for s, j in jsons.items()}),
         file_name=f"{base}{labelled}.html", mime="text/html", key="dl_summary_html",
         icon=":material/html:", on_click="ignore", type="primary",
     )
+
+
+def render_summary(summary: EvidenceSummary) -> dict[str, dict]:
+    """The document on the page; returns each subtype's forest plot spec."""
+    if summary.data_label:
+        st.warning(f"Every paragraph and export of this summary is labelled "
+                   f"**{md_escape(summary.data_label)}**.", icon=":material/label_important:")
+    if summary.legend:
+        # One line per mark, escaped ("* derived" would otherwise be a Markdown list item).
+        st.caption("Marks after a study or a class:  \n"
+                   + "  \n".join(md_escape(line) for line in summary.legend))
+    specs = {section.subtype: render_section(section) for section in summary.sections}
+    render_methods_and_references(summary)
+    return specs
+
+
+cohort = this_cohort()
+render_intro(cohort)
+chosen, classes = choose_subtypes_and_classes()
+options = analysis_options()
+st.caption(f"Model: {model_description(options)} (sidebar; the same choices as on the "
+           "Benchmark and Across subtypes pages).")
+if not chosen:
+    st.info("Choose at least one subtype to summarise.", icon=":material/info:")
+    st.stop()
+try:
+    summary, files = evidence_summary(cohort, tuple(chosen), options, tuple(classes))
+except (BenchmarkError, SummaryError) as err:
+    st.error(f"Cannot build the summary: {err}.")
+    st.stop()
+specs = render_summary(summary)
+st.header("Download", divider="gray")
+base = "evidence_summary_" + "_".join(summary.subtypes)
+labelled = f"_{summary.cohort_kind}" if summary.data_label else ""
+# The summary and its figures are a pure function of these inputs.
+signature = hashlib.sha256(repr((cohort.digest, chosen, options, classes)).encode()).hexdigest()
+render_quick_downloads(files, base, labelled)
+render_document_downloads(summary, specs, signature, base, labelled)

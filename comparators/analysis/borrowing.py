@@ -1,9 +1,11 @@
 """Borrowing strength across subtypes: one regimen class, subtypes as the units of a hierarchy.
 
-For a regimen class (e.g. AI+ICI), every subtype with evidence in that class is one unit; its
-data are the responders and evaluable patients summed over the class's arms in that subtype,
-chosen exactly as the benchmark page chooses them (``benchmark.comparator_rows``: this cohort in
-place of the seed's own row, overlapping cohorts left out). The units enter the binomial-normal
+For a regimen class (e.g. AI+ICI), every soft-tissue subtype with evidence in that class is one
+unit (bone sarcomas and aggregate rows are no unit of a soft-tissue question); its data are the
+responders and evaluable patients summed over the class's arms in that subtype, chosen exactly as
+the benchmark page chooses them (``benchmark.comparator_rows``: the seed's own rows left out,
+overlapping cohorts left out, and this cohort counted only when the options put it inside its
+class pool, as on every other page). The units enter the binomial-normal
 hierarchical model of ``stats.bayes_pooling`` (exact binomial likelihood, logit scale), so a
 subtype with 2 patients is pulled towards the class mean and one with 74 barely moves.
 
@@ -34,7 +36,7 @@ from comparators.stats.bayes_pooling import (
     fit_bayes,
     predictive_beta_prior,
 )
-from comparators.vocab import AGGREGATE_SUBTYPES, REGIMEN_CLASSES
+from comparators.vocab import AGGREGATE_SUBTYPES, BONE_SUBTYPES, REGIMEN_CLASSES
 
 #: Weakly informative defaults on the logit scale (documented on the page with every result).
 MU_PRIOR_SD = 2.0  # normal(0, 2): 95 % of prior mass for the class mean between 2 % and 98 %
@@ -45,17 +47,19 @@ class BorrowingError(InputError):
     """A class with too few subtypes, or options the model cannot use."""
 
 
-def subtype_units(trials: pd.DataFrame, cohort: ThisCohort, regimen_class: str
-                  ) -> pd.DataFrame:
-    """One row per subtype with evidence for `regimen_class`: arms, responders, evaluable."""
+def subtype_units(trials: pd.DataFrame, cohort: ThisCohort, regimen_class: str,
+                  include_cohort: bool = False) -> pd.DataFrame:
+    """One row per soft-tissue subtype with evidence for `regimen_class`: arms, responders,
+    evaluable, and whether this cohort is counted (only with `include_cohort`)."""
     # Every subtype's rows at once, as subtype_rows would give them one subtype at a time.
     cols = ["subtype", "regimen_class", "responders", "evaluable"]
-    rows = pd.concat([cohort.rows[cols].assign(is_cohort=True),
+    own = cohort.rows[cols] if include_cohort else cohort.rows[cols].iloc[0:0]
+    rows = pd.concat([own.assign(is_cohort=True),
                       comparator_rows(trials, cohort)[cols].assign(is_cohort=False)],
                      ignore_index=True)
     members = rows[(rows["regimen_class"].astype(str) == regimen_class)
                    & (rows["evaluable"].astype(int) > 0)
-                   & ~rows["subtype"].astype(str).isin(AGGREGATE_SUBTYPES)]
+                   & ~rows["subtype"].astype(str).isin(AGGREGATE_SUBTYPES | BONE_SUBTYPES)]
     out = [{"subtype": str(subtype), "arms": int(len(group)),
             "responders": int(group["responders"].astype(int).sum()),
             "evaluable": int(group["evaluable"].astype(int).sum()),
@@ -106,7 +110,10 @@ class Borrowing:
                 f"of {p.k} subtypes and analysed with a binomial-normal hierarchical model with "
                 f"the subtypes as units (exact binomial likelihood on the logit scale; "
                 f"{self.prior}), computed by numerical integration. Shrunken estimates are "
-                f"posterior medians with central {lev} credible intervals.")
+                f"posterior medians with central {lev} credible intervals. Bone sarcomas and "
+                f"aggregate rows are not units; this cohort is "
+                f"{'counted among' if self.units['includes_cohort'].any() else 'not one of'} "
+                f"the {self.regimen_class} arms.")
         if self.exnex:
             text += (" Under EXNEX (Neuenschwander et al. 2016) each subtype is exchangeable "
                      "with the others only with the stated prior probability; the table gives "
@@ -123,8 +130,11 @@ def borrow_across_subtypes(
     exnex: bool = False,
     p_exchangeable: float = 0.5,
     level: float = 0.95,
+    include_cohort: bool = False,
 ) -> Borrowing:
-    """Fit the subtype-level hierarchical model (optionally EXNEX) for one regimen class."""
+    """Fit the subtype-level hierarchical model (optionally EXNEX) for one regimen class;
+    this cohort is one of the class's arms only with `include_cohort` (the sidebar's "this
+    cohort inside its class pool", as for the class pools)."""
     known = set(REGIMEN_CLASSES) | set(trials["regimen_class"].astype(str))
     if regimen_class not in known:
         raise BorrowingError(f"unknown regimen class {regimen_class!r}; choose one of "
@@ -133,7 +143,7 @@ def borrow_across_subtypes(
                       and 0.05 <= p_exchangeable <= 0.95):
         raise BorrowingError("prior probability of exchangeability must be between 0.05 and "
                              f"0.95, got {p_exchangeable!r}")
-    units = subtype_units(trials, cohort, regimen_class)
+    units = subtype_units(trials, cohort, regimen_class, include_cohort)
     if len(units) < 2:
         raise BorrowingError(f"{regimen_class}: evidence in {len(units)} subtype(s); borrowing "
                              "needs at least 2")

@@ -58,6 +58,7 @@ from comparators.evidence.labels import (
     is_derived,
     mark_legend,
     row_key,
+    study_labels,
     verification_marks,
 )
 from comparators.reports.citations import vancouver
@@ -333,6 +334,15 @@ def cohort_data_label(cohort: ThisCohort) -> str | None:
     if cohort.kind == "published":
         return None
     return DATA_LABELS.get(cohort.kind, f"{cohort.kind.upper()} data, not the published cohort")
+
+
+def with_study_names(table: pd.DataFrame, study_names: Mapping[str, str],
+                     cohort: ThisCohort) -> pd.DataFrame:
+    """A trials table with `study_label`, each study as readers know it ('Tawbi 2017'); an
+    uploaded or edited cohort by the name its user gave it."""
+    return table.assign(study_label=[
+        cohort.label if own and cohort.kind != "published" else study_names.get(study, study)
+        for study, own in zip(table["study"].astype(str), table["is_cohort"], strict=True)])
 
 
 def summarisable_subtypes(trials: pd.DataFrame) -> list[str]:
@@ -857,6 +867,7 @@ def build_summary(
     surnames = {str(r["ref"]): first_surname(r.get("authors"))
                 for _, r in references.iterrows() if first_surname(r.get("authors"))}
     labels = arm_labels(trials, references)
+    study_names = study_labels(trials, references)
     if cohort.kind != "published":  # an upload or scenario is named as the user named it
         labels.update({row_key(cohort.study, str(a)): cohort.label for a in cohort.rows["arm"]})
     cites = _Citations(references)
@@ -873,8 +884,10 @@ def build_summary(
                                        options)
             except BenchmarkError as err:
                 raise SummaryError(f"{code}: {err}") from err
-        sections.append(_section(bm, names.get(code, code), cohort, data_label, classes, cites,
-                                 findings, claims, surnames, labels, unitemised, number))
+        section = _section(bm, names.get(code, code), cohort, data_label, classes, cites,
+                           findings, claims, surnames, labels, unitemised, number)
+        sections.append(replace(section, trials=with_study_names(section.trials, study_names,
+                                                                 cohort)))
     used = sections[0].benchmark.options
     stamp = "; ".join(filter(None, [catalog_stamp, f"app {APP_VERSION}",
                                     f"subtypes: {', '.join(s.subtype for s in sections)}",

@@ -27,7 +27,7 @@ from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage  
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 PAGES = ["views/home.py", "views/cohort.py", "views/catalog.py", "views/benchmark.py",
-         "views/meta.py", "views/summary.py", "views/whatif.py", "views/planning.py",
+         "views/across.py", "views/summary.py", "views/whatif.py", "views/planning.py",
          "views/survival.py", "views/audit.py"]
 #: What a UTF-8 CSV cell can carry: no surrogate (not encodable), and no NUL (the reader takes a
 #: NUL near the start for a binary file), no CR/LF/tab (allowed anyway).

@@ -166,3 +166,25 @@ def test_every_url_bound_widget_is_a_known_link_key() -> None:
                 bound.add(key.value)
     assert bound == set(WIDGET_LINK_KEYS), (sorted(bound - WIDGET_LINK_KEYS),
                                           sorted(WIDGET_LINK_KEYS - bound))
+
+
+def test_an_offered_code_is_never_called_invalid_and_every_multiselect_value_is_kept() -> None:
+    at = open_link("views/benchmark.py", {"subtype": "CCS"})
+    assert at.selectbox(key="subtype").value == "CCS"
+    assert "CCS" in at.selectbox(key="subtype").options
+    assert "not valid here" not in notice_of(at)
+    at = open_page("views/summary.py",
+                   query={"summary_subtypes": ["lms", "ups", "XX"]})  # type: ignore[dict-item]
+    assert at.multiselect(key="summary_subtypes").value == ["LMS", "UPS"]
+    notice = notice_of(at)
+    assert "'XX'" in notice and "'lms'" not in notice and "'ups'" not in notice, notice
+    link = at.code[-1].value
+    assert "summary_subtypes=LMS&summary_subtypes=UPS" in link, link
+
+
+def test_an_unknown_parameter_is_named_as_such_not_as_a_bad_value() -> None:
+    at = open_link("views/benchmark.py", {"utm_source": "mail", "subtype": "LMS"})
+    notice = notice_of(at)
+    assert "utm_source='mail'" in notice and "not a setting of this app" in notice, notice
+    assert "default is used" not in notice, notice  # nothing of the app was replaced
+    assert "utm_source" not in at.code[-1].value

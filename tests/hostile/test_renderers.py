@@ -122,8 +122,8 @@ def test_a_visitor_cannot_abort_the_server_through_any_export() -> None:
     assert not set(map(ord, result["label"])) & set(FORBIDDEN), result["label"]
     assert result["errors"] == [], result["errors"]
     exported = result["exported"]
-    for key in ("benchmark.py:forest_png", "benchmark.py:forest_svg", "meta.py:meta_png",
-                "meta.py:borrow_svg", "whatif.py:dl_casemix_chart_png", "planning.py:dl_oc_svg",
+    for key in ("benchmark.py:forest_png", "benchmark.py:forest_svg", "across.py:meta_png",
+                "across.py:borrow_svg", "whatif.py:dl_casemix_chart_png", "planning.py:dl_oc_svg",
                 "planning.py:dl_pfs_png", "survival.py:dl_km_png", "survival.py:dl_km_svg",
                 "survival.py:dl_waterfall_png", "survival.py:dl_swimmer_png",
                 "survival.py:dl_swimmer_svg", "summary.py:dl_summary_docx",

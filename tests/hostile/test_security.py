@@ -36,7 +36,7 @@ from views.common import SCENARIO_KEY, UPLOAD_KEY
 ROOT = Path(__file__).resolve().parents[2]
 CODE_DIRS = ("views", "comparators")
 PAGES = ["views/home.py", "views/cohort.py", "views/catalog.py", "views/benchmark.py",
-         "views/meta.py", "views/summary.py", "views/whatif.py", "views/planning.py",
+         "views/across.py", "views/summary.py", "views/whatif.py", "views/planning.py",
          "views/survival.py", "views/audit.py"]
 
 

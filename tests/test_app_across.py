@@ -10,7 +10,7 @@ def pools(at):
 
 
 def test_pooled_ai_ici_vs_ici_per_subtype() -> None:
-    at = open_page("views/meta.py")
+    at = open_page("views/across.py")
     trials = load_catalog().trials
     comparators = trials[(trials["study"] != "LIU2023")
                          & (trials["overlaps_with"].fillna("") == "")]
@@ -30,12 +30,12 @@ def test_pooled_ai_ici_vs_ici_per_subtype() -> None:
 
 
 def test_model_follows_the_sidebar_across_pages_and_toggle_shows_all() -> None:
-    at = open_page("views/meta.py")
+    at = open_page("views/across.py")
     reml = pools(at)["estimate"].round(6).tolist()
     at.switch_page("views/benchmark.py")
     at.run()
     at.selectbox(key="method").set_value("FE").run()
-    at.switch_page("views/meta.py")
+    at.switch_page("views/across.py")
     at.run()
     assert at.selectbox(key="method").value == "FE"  # the sidebar kept the choice
     assert pools(at)["estimate"].round(6).tolist() != reml
@@ -50,7 +50,7 @@ def test_the_differences_table_shows_the_evidence_of_the_model_in_use() -> None:
     """Across subtypes reads the same comparisons as the Benchmark page: p-values that follow
     the HKSJ interval, posterior probabilities (no p) under the Bayesian model."""
     def table(query):
-        at = open_page("views/meta.py", query)
+        at = open_page("views/across.py", query)
         return next(d.value for d in at.dataframe if "evidence" in d.value.columns)
 
     wald, hksj = table({}), table({"hksj": "true"})
