@@ -26,7 +26,8 @@ from views.common import (
     show_chart,
     this_cohort,
 )
-from views.share import link_choice, link_section, link_slider
+from views.sections import section
+from views.share import link_choice, link_slider
 
 
 @st.cache_resource(show_spinner=False, max_entries=32, hash_funcs=BY_DIGEST)
@@ -151,7 +152,7 @@ def borrowing_controls() -> tuple[str, float, bool, float]:
     return str(regimen_class), float(tau_scale), bool(exnex), float(p_exchangeable)
 
 
-@link_section
+@section(self_contained=True)
 def render_borrowing(cohort: ThisCohort, stamp: str) -> None:
     """The hierarchical model over subtypes: its controls change only this section."""
     st.subheader("Borrowing strength across subtypes (Bayesian hierarchical model)")

@@ -29,7 +29,8 @@ from views.common import (
     subtype_benchmark,
     this_cohort,
 )
-from views.share import link_choice, link_number_input, link_section
+from views.sections import section
+from views.share import link_choice, link_number_input
 
 
 def render_intro(cohort: ThisCohort) -> None:
@@ -83,7 +84,7 @@ def render_questions(bm: SubtypeBenchmark, cohort: ThisCohort, subtype: str,
         st.info(f"No comparison of this cohort with pooled AI+ICI: {why}.")
 
 
-@link_section
+@section(self_contained=True)
 def render_forest(subtype: str, shown: BenchmarkDisplay, bm: SubtypeBenchmark,
                   cohort: ThisCohort) -> None:
     """The forest plot, its reference line and the summary of findings (the reference is its

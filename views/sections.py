@@ -1,11 +1,12 @@
 """Page sections that rerun alone (`st.fragment`) without leaving the sidebar's link stale.
 
-The link to this view is drawn in the sidebar by the entry point after the page, in a full
-run, from the URL the widgets write. A section rerunning alone cannot redraw it: a fragment may
-write outside itself only into a place it reserved in the last full run, and the link of that
-run would stay beside it. So a section reruns alone only when the widget that changed is not
-in the link; a change to a linked widget (every widget in `WIDGET_LINK_KEYS`) reruns the app,
-which redraws the link. Editors, buttons and other unlinked controls keep the saving.
+A section reruns alone when one of its widgets changes, then redraws the link in the sidebar
+placeholder the last full run reserved for it (views.share.redraw_link), so the link carries
+the new value. A linked widget (one in `WIDGET_LINK_KEYS`) that other sections also read would
+leave them stale after a rerun of its own section only, so unless a section is
+`self_contained` (its widgets feed nothing else: the reference line, the borrowing settings) a
+change to a linked widget reruns the app. Editors, buttons and other unlinked controls always
+keep the saving.
 
 Not a page (st.navigation only runs the files it is given).
 """
@@ -19,7 +20,7 @@ from typing import Any, TypeVar
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
-from views.share import WIDGET_LINK_KEYS
+from views.share import WIDGET_LINK_KEYS, redraw_link
 
 LINKED_KEY = "_linked_values"  # the linked widgets' values at the last full run
 
@@ -37,17 +38,22 @@ def linked_values() -> dict[str, Any]:
     return {key: state[key] for key in sorted(WIDGET_LINK_KEYS) if key in state}
 
 
-def section(func: F) -> F:
-    """`st.fragment(func)` that hands over to a full run when a linked widget changed."""
+def section(func: F | None = None, *, self_contained: bool = False) -> Any:
+    """`st.fragment(func)`, used bare (`@section`) or as `@section(self_contained=True)`."""
 
-    @functools.wraps(func)
-    def run(*args: Any, **kwargs: Any) -> Any:
-        if not rerunning_alone():
-            result = func(*args, **kwargs)
+    def fragment(f: F) -> F:
+        @functools.wraps(f)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            if rerunning_alone() and not self_contained \
+                    and linked_values() != st.session_state.get(LINKED_KEY):
+                st.rerun(scope="app")  # other sections read the linked value too
+            result = f(*args, **kwargs)
+            # on every run: a fragment may replace on its own reruns only what it also wrote
+            # in the last full run
+            redraw_link()
             st.session_state[LINKED_KEY] = linked_values()
             return result
-        if linked_values() != st.session_state.get(LINKED_KEY):
-            st.rerun(scope="app")  # the link in the sidebar must show the new value
-        return func(*args, **kwargs)
 
-    return st.fragment(run)  # type: ignore[return-value]
+        return st.fragment(run)  # type: ignore[return-value]
+
+    return fragment(func) if func is not None else fragment

@@ -3,7 +3,6 @@ values could not be used or that was made under an older catalog. Kept apart fro
 views/common.py so the entry point imports nothing heavy (the landing page's cold start stays
 close to a bare page's)."""
 
-import functools
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 from urllib.parse import urlencode
@@ -50,7 +49,7 @@ def link_params() -> list[tuple[str, str]]:
 def share_link() -> None:
     """The link to the current view: page URL plus the non-default inputs bound to the URL,
     drawn in the sidebar's link placeholder (a section that reruns alone redraws it there:
-    `link_section`).
+    `redraw_link`, called by views.sections.section).
 
     Only widget values travel in the link (never pickled state); an uploaded cohort or a
     what-if scenario stays in this browser session and is not shared. The link also names the
@@ -80,17 +79,10 @@ def share_link_slot() -> None:
     st.session_state[LINK_SLOT_KEY] = st.sidebar.empty()
 
 
-def link_section(section: Callable[..., Any]) -> Callable[..., Any]:
-    """`st.fragment` for a page section whose widgets change only that section: it reruns
-    alone, and redraws the sidebar's link so the link carries the section's new values."""
-    @functools.wraps(section)
-    def run(*args: Any, **kwargs: Any) -> Any:
-        result = section(*args, **kwargs)
-        if st.session_state.get(LINK_SLOT_KEY) is not None:
-            _draw_link()
-        return result
-
-    return st.fragment(run)
+def redraw_link() -> None:
+    """The link again, from a section, in the placeholder the full run reserved for it."""
+    if st.session_state.get(LINK_SLOT_KEY) is not None:
+        _draw_link()
 
 
 PARTLY_DROPPED_KEY = "_link_partly_dropped"  # {key: [values dropped]} for the notice
