@@ -15,6 +15,7 @@ from comparators.analysis.benchmark import benchmark_subtype, subtype_rows
 from comparators.evidence.catalog import load_catalog
 from comparators.evidence.cohort import published_cohort
 from comparators.stats.event_sizing import implied_hazard_ratio, schoenfeld_events
+from comparators.stats.phase2_design import SINGLE_STAGE_RULES, single_stage_design
 
 PAGE = "views/planning.py"
 
@@ -149,3 +150,21 @@ def test_the_sizing_sentence_names_its_units() -> None:
     assert "a median of 8.9 months against 6.27 months (ALTER0203 · anlotinib · STS)" in text
     at.number_input(key="pfs_follow").set_value(6.5).run()
     assert "over 24 months and 6.5 months of further follow-up" in page_text(at)
+
+
+def test_single_stage_rule_is_a_choice_that_travels_in_the_link() -> None:
+    """Issue 22 item 15: A'Hern's printed tables accept attained values that round to the
+    nominal ones, so at p0 0.15 / p1 0.25 (alpha 0.05, power 80 %) the table rule needs fewer
+    patients than the exact rule; the page offers both and says which it used."""
+    query = {"plan_p0": "0.15", "plan_p1": "0.25", "plan_alpha": "0.05", "plan_beta": "0.2"}
+    shown = {}
+    for rule in ("exact", "table"):
+        at = open_page(PAGE, query={**query, "plan_single_rule": rule})
+        assert not at.exception
+        assert at.radio(key="plan_single_rule").value == rule
+        want = single_stage_design(0.15, 0.25, 0.05, 0.2, rule=rule)
+        patients = next(m for m in at.metric if m.label == "Patients")
+        assert int(patients.value) == want.n
+        shown[rule] = want.n
+        assert SINGLE_STAGE_RULES[rule] in page_text(at)  # the sentence names its rule
+    assert shown["table"] < shown["exact"]

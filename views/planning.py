@@ -30,6 +30,7 @@ from comparators.evidence.cohort import ThisCohort
 from comparators.evidence.scenario import AGGREGATE_SUBTYPES
 from comparators.stats.phase2_design import (
     SIMON_NMAX_LIMIT,
+    SINGLE_STAGE_RULES,
     DesignInputError,
     SimonResult,
     n_for_half_width,
@@ -222,8 +223,17 @@ def render_simon(p0: float, p1: float, alpha: float, beta: float, nmax: int) -> 
 
 def render_single_stage(p0: float, p1: float, alpha: float, beta: float) -> None:
     st.header("Single-stage exact design (A'Hern)")
+    # codes as options (a bound widget writes what it shows into the link), meanings as captions
+    rule = st.radio(
+        "Rule", list(SINGLE_STAGE_RULES), key="plan_single_rule", bind="query-params",
+        horizontal=True,
+        captions=["attained alpha and power meet the nominal values",
+                  "A'Hern's printed tables: attained values round to the nominal at 3 decimals"],
+        help="A'Hern's tables accept designs whose attained alpha or power only rounds to the "
+             "nominal value at three decimals, so some of their cells are a few patients "
+             "smaller than the exact rule gives.")
     try:
-        single = single_stage_design(p0, p1, alpha, beta)
+        single = single_stage_design(p0, p1, alpha, beta, rule=str(rule))
     except DesignInputError as exc:
         st.error(str(exc), icon=":material/error:")
         return
