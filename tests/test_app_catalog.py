@@ -46,3 +46,22 @@ def test_interval_method_from_the_sidebar_applies() -> None:
     at.selectbox(key="ci_method").set_value("clopper-pearson").run()
     assert at.dataframe[0].value.iloc[0]["orr_low_pct"] != wilson
     assert "Clopper-Pearson exact" in page_text(at)
+
+
+def test_the_page_draws_the_prisma_flow_of_the_search_log() -> None:
+    """Issue 24 item 3: the PRISMA 2020 flow on the Comparator trials page, its counts read from
+    data/search_log.csv and data/search_records.csv (their arithmetic: tests/test_search_log.py)."""
+    from apptest import chart_data
+
+    from comparators.evidence.search_log import prisma_flow
+
+    flow = prisma_flow()
+    at = open_page("views/catalog.py")
+    assert not at.exception
+    # a box's text is a list of lines
+    cells = {str(line) for frame in chart_data(at) for text in frame["text"]
+             for line in ([text] if isinstance(text, str) else list(text if text is not None
+                                                                    else []))}
+    assert f"Studies included in review (n\u00a0=\u00a0{flow.studies})" in cells
+    assert f"Reports of included studies (n\u00a0=\u00a0{flow.reports})" in cells
+    assert "How the catalog was found" in page_text(at)
