@@ -29,7 +29,9 @@ pytestmark = pytest.mark.browser
 WIDTHS = (900, 1400)
 #: page -> {n: column headers the page's n-th table must show without being scrolled}
 TABLES = {
-    "benchmark": {0: ["Class", "ORR %", "I² %"]},  # the class pools
+    # the summary of findings (estimate, interval, certainty), then the class pools
+    "benchmark": {0: ["Regimen class", "ORR", "95% CI", "Certainty"],
+                  1: ["Class", "ORR %", "I² %"]},
     "across-subtypes": {0: ["Subtype", "Difference", "p"]},  # AI+ICI minus ICI
     "summary": {},
     "audit": {},
@@ -102,7 +104,9 @@ def _open(browser, url: str, width: int):  # noqa: ANN001, ANN202
     page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']",
                            timeout=60_000)
     if "audit" not in url:  # the only page here without a figure
-        page.wait_for_selector("[data-testid='stVegaLiteChart'] svg.marks", timeout=30_000)
+        # the first figure may sit in a closed expander: wait for one that is drawn
+        page.wait_for_selector("[data-testid='stVegaLiteChart'] svg.marks >> visible=true",
+                               timeout=30_000)
     page.wait_for_timeout(1000)  # every chart draws after the script ends
     return page
 

@@ -465,8 +465,10 @@ def summary_of_findings(sc: SubtypeCertainty) -> SummaryOfFindings:
             row[d.domain.capitalize()] = f"{d.rating} ({len(notes)})"
         row["Certainty"] = f"{SYMBOLS[o.certainty]} {o.certainty}"
         rows.append(row)
-    columns = ["Regimen class", "ORR", sc.interval_name, "Arms", "Patients",
-               *[d.capitalize() for d in SOF_DOMAINS], "Certainty"]
+    # the answer first (estimate, interval, certainty), then what it rests on: a narrow
+    # window shows the answer without scrolling
+    columns = ["Regimen class", "ORR", sc.interval_name, "Certainty", "Arms", "Patients",
+               *[d.capitalize() for d in SOF_DOMAINS]]
     caption = (f"Summary of findings, {sc.subtype}: pooled objective response rate by regimen "
                f"class. GRADE certainty starts at {START} (non-randomised, single-arm evidence) "
                "and moves by the rules in the footnotes."
