@@ -524,6 +524,33 @@ class _WorkBudget:
                 "nmax or widen the gap between p0 and p1")
 
 
+def _window_tails(t: _BinomialTables, n1: np.ndarray, n2: np.ndarray, xlo: np.ndarray,
+                  top: np.ndarray, nx: np.ndarray, span: int, row_k: np.ndarray,
+                  row_r: np.ndarray, power: float) -> tuple[np.ndarray, np.ndarray]:
+    """For each row (n1, r of its window): how many x1 columns have power above ``power``, and
+    P(X1 >= xlo + i, X > r | p0) for every column i."""
+    off, ncol, col = t.off, t.ncol, np.arange(span)
+    passing = np.empty(row_k.size, dtype=np.int64)
+    alphas = np.empty((row_k.size, span))
+    # [row, i] = P(X1 >= xlo + i, X > r | p), in blocks of rows to bound the temporaries
+    for a in range(0, row_k.size, max(1, _BLOCK // span)):
+        rows = slice(a, a + max(1, _BLOCK // span))
+        rk = row_k[rows]
+        valid = col[None, :] < nx[rk][:, None]
+        x1 = np.where(valid, xlo[rk][:, None] + col[None, :], xlo[rk][:, None])
+        pmf_at = (n1[rk] * t.size)[:, None] + x1
+        sf_at = (n2[rk] * ncol + off + row_r[rows])[:, None] - x1
+        tail_at = (n1 * ncol + off + top)[rk][:, None]
+        for which in (1, 0):
+            terms = np.where(valid, t.pmf[which][pmf_at], 0.0) * t.sf[which][sf_at]
+            tails = np.cumsum(terms[:, ::-1], axis=1)[:, ::-1] + t.sf[which][tail_at]
+            if which == 1:  # each row's powers fall with x1: those above 1 - beta lead
+                passing[rows] = ((tails > power) & valid).sum(axis=1)
+            else:
+                alphas[rows] = tails
+    return passing, alphas
+
+
 class _SizeSearch:
     """Every design of one total size n at a time (the minimax phase of simon_designs)."""
 
@@ -586,25 +613,7 @@ class _SizeSearch:
         row_k = np.repeat(np.arange(n1.size), width)
         row_start = np.concatenate([[0], np.cumsum(width)[:-1]])
         row_r = wlo[row_k] + np.arange(row_k.size) - row_start[row_k]
-        col = np.arange(span)
-        passing = np.empty(row_k.size, dtype=np.int64)
-        alphas = np.empty((row_k.size, span))
-        # [row, i] = P(X1 >= xlo + i, X > r | p), in blocks of rows to bound the temporaries
-        for a in range(0, row_k.size, max(1, _BLOCK // span)):
-            rows = slice(a, a + max(1, _BLOCK // span))
-            rk = row_k[rows]
-            valid = col[None, :] < nx[rk][:, None]
-            x1 = np.where(valid, xlo[rk][:, None] + col[None, :], xlo[rk][:, None])
-            pmf_at = (n1[rk] * t.size)[:, None] + x1
-            sf_at = (n2[rk] * ncol + off + row_r[rows])[:, None] - x1
-            tail_at = (n1 * ncol + off + top)[rk][:, None]
-            for which in (1, 0):
-                terms = np.where(valid, t.pmf[which][pmf_at], 0.0) * t.sf[which][sf_at]
-                tails = np.cumsum(terms[:, ::-1], axis=1)[:, ::-1] + t.sf[which][tail_at]
-                if which == 1:  # each row's powers fall with x1: those above 1 - beta lead
-                    passing[rows] = ((tails > power) & valid).sum(axis=1)
-                else:
-                    alphas[rows] = tails
+        passing, alphas = _window_tails(t, n1, n2, xlo, top, nx, span, row_k, row_r, power)
         # every (n1, r1) with r1 <= r1max(n1)
         k = np.repeat(np.arange(n1.size), m + 1)
         r1 = np.arange(k.size) - np.repeat(np.concatenate([[0], np.cumsum(m + 1)[:-1]]), m + 1)
@@ -714,6 +723,35 @@ class _PairScan:
         return best
 
 
+def _sizes_beyond_minimax(p0: float, p1: float, alpha: float, beta: float, nmax: int,
+                          search: _SizeSearch, minimax_best: _Row,
+                          state: tuple[np.ndarray, ...], budget: _WorkBudget,
+                          report: Callable[[float], None]) -> list[_Row]:
+    """The minimax design and, after it, every larger size's best design that lowers EN(p0)."""
+    n, rows = minimax_best[3], [minimax_best]
+    cap = rows[0][4]
+    s_n1, s_r1, s_r, s_feasible, s_pet = state
+    live = ~s_feasible & (s_n1 + (1 - s_pet) * (n + 1 - s_n1) < cap)
+    if live.any():
+        # a pair leaves the scan once n1 + (1 - PET) n2 reaches cap: no size beyond that is
+        # needed, so the tables go no further
+        with np.errstate(divide="ignore"):
+            ends = s_n1[live] + (cap - s_n1[live]) / (1 - s_pet[live])
+        stop = nmax if not np.all(np.isfinite(ends)) else min(nmax, int(ends.max()) + 1)
+        t = search.t if stop <= search.t.nmax else _BinomialTables(p0, p1, stop)
+        scan = _PairScan(t, s_n1[live], s_r1[live], s_r[live], s_pet[live])
+        pairs = scan.pairs
+        while n < nmax and scan.groups:
+            n += 1
+            budget.spend(scan.work())
+            best = scan.step(n, alpha, 1 - beta, cap)
+            if best is not None:
+                rows.append(best)
+                cap = best[4]
+            report(0.5 + 0.5 * (1 - scan.pairs / pairs))
+    return rows
+
+
 def simon_designs(
     p0: float,
     p1: float,
@@ -775,28 +813,7 @@ def simon_designs(
             f"power > {1 - beta:g} for p0 = {p0:g} vs p1 = {p1:g}{hint}. Increase nmax or "
             f"widen the gap between p0 and p1."
         )
-    search, minimax_best, state = found
-    n, rows = minimax_best[3], [minimax_best]
-    cap = rows[0][4]
-    s_n1, s_r1, s_r, s_feasible, s_pet = state
-    live = ~s_feasible & (s_n1 + (1 - s_pet) * (n + 1 - s_n1) < cap)
-    if live.any():
-        # a pair leaves the scan once n1 + (1 - PET) n2 reaches cap: no size beyond that is
-        # needed, so the tables go no further
-        with np.errstate(divide="ignore"):
-            ends = s_n1[live] + (cap - s_n1[live]) / (1 - s_pet[live])
-        stop = nmax if not np.all(np.isfinite(ends)) else min(nmax, int(ends.max()) + 1)
-        t = search.t if stop <= search.t.nmax else _BinomialTables(p0, p1, stop)
-        scan = _PairScan(t, s_n1[live], s_r1[live], s_r[live], s_pet[live])
-        pairs = scan.pairs
-        while n < nmax and scan.groups:
-            n += 1
-            budget.spend(scan.work())
-            best = scan.step(n, alpha, 1 - beta, cap)
-            if best is not None:
-                rows.append(best)
-                cap = best[4]
-            report(0.5 + 0.5 * (1 - scan.pairs / pairs))
+    rows = _sizes_beyond_minimax(p0, p1, alpha, beta, nmax, *found, budget, report)
     report(1.0)
     minimax_row = rows[0]
     en_min = min(row[4] for row in rows)
