@@ -31,7 +31,7 @@ from scipy.stats import binom
 
 import comparators.limits as limits
 from comparators.errors import InputError
-from comparators.inputs import parse_level
+from comparators.inputs import check_open_fraction, parse_level
 from comparators.stats.distributions import critical_value
 from comparators.stats.proportions import CI_CHOICES, proportion_ci
 
@@ -51,14 +51,6 @@ def short_percent(x: float, digits: int = 1) -> str:
     """0.1 -> '10%', 0.125 -> '12.5%', 0.736 -> '73.6%' (digits only when needed)."""
     v = round(100 * x, digits)
     return f"{v:.{digits}f}".rstrip("0").rstrip(".") + "%"
-
-
-def _check_rate(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise DesignInputError(f"{name} must be a number between 0 and 1, got {value!r}")
-    if not 0 < value < 1:
-        raise DesignInputError(f"{name} must be strictly between 0 and 1, got {value!r}")
-    return float(value)
 
 
 def _check_error_rate(name: str, value: object) -> float:
@@ -82,7 +74,8 @@ def _check_int(name: str, value: object, low: int, high: int | None = None) -> i
 
 
 def _check_p0_p1(p0: object, p1: object) -> tuple[float, float]:
-    p0f, p1f = _check_rate("p0", p0), _check_rate("p1", p1)
+    p0f = check_open_fraction(p0, what="p0", error=DesignInputError)
+    p1f = check_open_fraction(p1, what="p1", error=DesignInputError)
     if p0f >= p1f:
         raise DesignInputError(
             f"p1 (the response rate worth pursuing, {p1f:g}) must be larger than "
@@ -999,7 +992,7 @@ def precision_table(
     :func:`comparators.proportions.proportion_ci`; ``half_width`` = (high - low) / 2.
     Columns: n, responders, estimate, low, high, half_width.
     """
-    p = _check_rate("p", p) if p not in (0, 1) else float(p)
+    p = check_open_fraction(p, what="p", error=DesignInputError) if p not in (0, 1) else float(p)
     method, level = _check_method_level(method, level)
     rows = []
     for n in ns:
@@ -1028,7 +1021,7 @@ def n_for_half_width(
     The search starts below the Wald-formula answer z^2 p (1 - p) / h^2 (at a quarter of it,
     where every method's half-width is still about twice the target) and scans upwards.
     """
-    p = _check_rate("p", p) if p not in (0, 1) else float(p)
+    p = check_open_fraction(p, what="p", error=DesignInputError) if p not in (0, 1) else float(p)
     method, level = _check_method_level(method, level)
     if (
         isinstance(half_width, bool)
