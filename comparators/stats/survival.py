@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -92,16 +92,7 @@ class LandmarkResult:
     level: float
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "time": self.time,
-            "survival": self.survival,
-            "low": self.low,
-            "high": self.high,
-            "se": self.se,
-            "n_at_risk": self.n_at_risk,
-            "conf_type": self.conf_type,
-            "level": self.level,
-        }
+        return asdict(self)
 
 
 @dataclass(frozen=True)
