@@ -12,7 +12,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NoReturn, TypeAlias, TypeVar
 
 from comparators.analysis.options import AnalysisOptions
 from comparators.errors import InputError
@@ -481,10 +481,11 @@ def _extra_rows_argument(parser: argparse.ArgumentParser) -> None:
                              "app's 'Download the arms you added'), marked as added by the user")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m comparators", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+# The subcommand registry that `add_subparsers` returns.
+_Commands: TypeAlias = "argparse._SubParsersAction[_Parser]"
 
+
+def _add_ci_command(commands: _Commands) -> None:
     ci = commands.add_parser("ci", help="confidence interval for K responders of N evaluable")
     ci.add_argument("k", metavar="K", type=_whole_number("K (responders)"))
     ci.add_argument("n", metavar="N", type=_whole_number("N (evaluable)"))
@@ -493,15 +494,21 @@ def build_parser() -> argparse.ArgumentParser:
     ci.add_argument("--level", type=_level("--level"), default=DEFAULTS.level)
     ci.set_defaults(run=cmd_ci)
 
+
+def _add_trials_command(commands: _Commands) -> None:
     trials = commands.add_parser("trials", help="the curated comparator-trial rows")
     trials.add_argument("--subtype", help="subtype code, e.g. ASPS (see data/subtypes.csv)")
     trials.add_argument("--format", choices=["json", "csv"], default="json")
     _extra_rows_argument(trials)
     trials.set_defaults(run=cmd_trials)
 
+
+def _add_audit_command(commands: _Commands) -> None:
     audit = commands.add_parser("audit", help="recompute every percentage the seed paper prints")
     audit.set_defaults(run=cmd_audit)
 
+
+def _add_pool_command(commands: _Commands) -> None:
     pool = commands.add_parser("pool", help="pool single proportions (random-effects by default)")
     pool.add_argument("file", metavar="FILE", help="CSV with columns study,events,n[,group]")
     pool.add_argument("--measure", type=_code(MEASURE_CHOICES.codes, "--measure"),
@@ -530,6 +537,8 @@ def build_parser() -> argparse.ArgumentParser:
     pool.add_argument("--level", type=_level("--level"), default=DEFAULTS.level)
     pool.set_defaults(run=cmd_pool, mu_prior_mean=0.0)
 
+
+def _add_metareg_command(commands: _Commands) -> None:
     metareg = commands.add_parser(
         "metareg", help="mixed-effects meta-regression of response rates (metafor rma with "
                         "mods); the catalog form --subtype is not available yet")
@@ -554,6 +563,8 @@ def build_parser() -> argparse.ArgumentParser:
     metareg.add_argument("--level", type=_level("--level"), default=DEFAULTS.level)
     metareg.set_defaults(run=cmd_metareg)
 
+
+def _add_simon_command(commands: _Commands) -> None:
     simon = commands.add_parser("simon", help="Simon optimal and minimax two-stage designs")
     simon.add_argument("--p0", type=_fraction("--p0"), required=True,
                        help="uninteresting response rate")
@@ -564,6 +575,8 @@ def build_parser() -> argparse.ArgumentParser:
     simon.add_argument("--nmax", type=_whole_number("--nmax"), default=100)
     simon.set_defaults(run=cmd_simon)
 
+
+def _add_predictive_command(commands: _Commands) -> None:
     pred = commands.add_parser("predictive",
                                help="Lee & Liu 2008 predictive probability of success")
     pred.add_argument("--responders", type=_whole_number("--responders"), required=True)
@@ -575,6 +588,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="Beta prior (default: Jeffreys 0.5 0.5)")
     pred.set_defaults(run=cmd_predictive)
 
+
+def _add_km_command(commands: _Commands) -> None:
     km = commands.add_parser("km", help="Kaplan-Meier medians with two kinds of CI")
     km.add_argument("file", metavar="FILE",
                     help="CSV with one row per patient, e.g. the app's IPD template "
@@ -594,10 +609,14 @@ def build_parser() -> argparse.ArgumentParser:
                          "years per row) is converted to it (default months)")
     km.set_defaults(run=cmd_km)
 
+
+def _add_rob_command(commands: _Commands) -> None:
     rob = commands.add_parser("rob", help="risk of bias per study (MINORS, 8 items)")
     rob.add_argument("--study", metavar="ID", help="one study id, e.g. SARC028")
     rob.set_defaults(run=cmd_rob)
 
+
+def _add_summary_command(commands: _Commands) -> None:
     summary = commands.add_parser("summary",
                                   help="evidence summary of one or more subtypes (md, html, docx)")
     summary.add_argument("--subtype", action="append", required=True, metavar="CODE",
@@ -609,6 +628,8 @@ def build_parser() -> argparse.ArgumentParser:
     _extra_rows_argument(summary)
     summary.set_defaults(run=cmd_summary)
 
+
+def _add_benchmark_command(commands: _Commands) -> None:
     bench = commands.add_parser("benchmark",
                                 help="one subtype's class pools and differences (the page's)")
     bench.add_argument("--subtype", required=True, metavar="CODE", help="subtype code")
@@ -622,6 +643,8 @@ def build_parser() -> argparse.ArgumentParser:
     _extra_rows_argument(bench)
     bench.set_defaults(run=cmd_benchmark)
 
+
+def _add_certainty_command(commands: _Commands) -> None:
     certainty = commands.add_parser(
         "certainty", help="GRADE certainty of each class pool of one subtype (summary of findings)")
     certainty.add_argument("--subtype", required=True, metavar="CODE", help="subtype code")
@@ -631,6 +654,8 @@ def build_parser() -> argparse.ArgumentParser:
     _model_arguments(certainty)
     certainty.set_defaults(run=cmd_certainty)
 
+
+def _add_reproduce_command(commands: _Commands) -> None:
     reproduce = commands.add_parser(
         "reproduce", help="a .zip that reruns one subtype's class pools (R metafor, Python)")
     reproduce.add_argument("--subtype", required=True, metavar="CODE", help="subtype code")
@@ -639,6 +664,30 @@ def build_parser() -> argparse.ArgumentParser:
     _model_arguments(reproduce)
     reproduce.set_defaults(run=cmd_reproduce)
 
+
+# In the order `--help` lists them.
+_COMMANDS = (
+    _add_ci_command,
+    _add_trials_command,
+    _add_audit_command,
+    _add_pool_command,
+    _add_metareg_command,
+    _add_simon_command,
+    _add_predictive_command,
+    _add_km_command,
+    _add_rob_command,
+    _add_summary_command,
+    _add_benchmark_command,
+    _add_certainty_command,
+    _add_reproduce_command,
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m comparators", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for add_command in _COMMANDS:
+        add_command(commands)
     for sub in [parser, *commands.choices.values()]:
         sub.add_argument("--debug", action="store_true",
                          help="on an internal error, print the traceback")

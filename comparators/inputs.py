@@ -220,6 +220,15 @@ def parse_event(raw: object, *, row: int | None = None, column: str | None = Non
     return int(number)  # type: ignore[arg-type]
 
 
+def check_open_fraction(value: object, *, what: str, error: type[InputError]) -> float:
+    """A probability strictly between 0 and 1 given as a number (a model parameter, not text)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise error(f"{what} must be a number between 0 and 1, got {value!r}")
+    if not 0 < value < 1:
+        raise error(f"{what} must be strictly between 0 and 1, got {value!r}")
+    return float(value)
+
+
 def parse_level(raw: object, *, where: str | None = None, what: str = "level",
                 error: type[InputError] = ValueRefused) -> float:
     """A confidence or credible level in LEVEL_RANGE (0.95, not 95 or 0.05)."""

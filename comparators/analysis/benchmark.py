@@ -650,17 +650,9 @@ def _continuity_note(note: str) -> bool:
     return note.startswith("continuity correction")
 
 
-def benchmark_subtype(rows: pd.DataFrame, options: AnalysisOptions | None = None
-                      ) -> SubtypeBenchmark:
-    """Pool each regimen class once and compare this cohort with the rest.
-
-    This cohort is compared only with a pool that does not contain it: its class pool when the
-    options keep it out, else the pool of the other arms of its class (`cohort_reference`);
-    when no other arm is left, no comparison is made and a note says why.
-    """
-    options = options or AnalysisOptions()
-    labels = (dict(zip(rows["key"].astype(str), rows["label"].astype(str), strict=True))
-              if "label" in rows else {})
+def _selected_arms(rows: pd.DataFrame, options: AnalysisOptions
+                   ) -> tuple[tuple[str, ...], pd.DataFrame]:
+    """The keys the options exclude and the rows left after them and the sensitivity filters."""
     excluded = tuple(k for k in rows["key"] if k in set(options.exclude))
     included = rows[~rows["key"].isin(excluded)].reset_index(drop=True)
     if options.primary_only:  # sensitivity: rows read from the trial's own full paper only
@@ -676,6 +668,52 @@ def benchmark_subtype(rows: pd.DataFrame, options: AnalysisOptions | None = None
     if included.empty:
         raise BenchmarkError("no study arms left to pool: include at least one"
                              + (" (primary-source rows only)" if options.primary_only else ""))
+    return excluded, included
+
+
+def _compare_cohort(usable: pd.DataFrame, included: pd.DataFrame, pools: dict[str, ClassPool],
+                    options: AnalysisOptions, subtype: str, notes: list[str],
+                    ) -> tuple[str | None, list[RateDifference], list[RateDifference],
+                               ClassPool | None]:
+    """This cohort against the AI+ICI pool without it and against each other arm; a note
+    (appended to ``notes``) when there is nothing to compare it with."""
+    cohort = usable[usable["is_cohort"]]
+    cohort_key = None if cohort.empty else str(cohort.iloc[0]["key"])
+    headline: list[RateDifference] = []
+    per_arm: list[RateDifference] = []
+    reference = None
+    if cohort_key is not None:
+        c = cohort.iloc[0]
+        target = pools.get("AI+ICI")
+        if target is not None and target.includes_cohort:
+            reference = target = pool_class(usable, "AI+ICI", options, include_cohort=False)
+            if target is None:
+                notes.append("This cohort is the only AI+ICI arm in its pool"
+                             + (" (primary-source rows only)" if options.primary_only else "")
+                             + ": there is no other AI+ICI arm to compare it with, so no "
+                             "comparison is shown.")
+        if target is not None:
+            headline.append(compare_cohort_with_pool(c, target, "This cohort", options))
+        per_arm = [compare_cohort_with_arm(c, arm, options)
+                   for _, arm in usable[~usable["is_cohort"]].iterrows()]
+    elif not bool(included["is_cohort"].any()) and options.endpoint == DEFAULT_ENDPOINT:
+        notes.append(f"This cohort has no {subtype} patients with response data (or they "
+                     "were left out): nothing to compare with.")
+    return cohort_key, headline, per_arm, reference
+
+
+def benchmark_subtype(rows: pd.DataFrame, options: AnalysisOptions | None = None
+                      ) -> SubtypeBenchmark:
+    """Pool each regimen class once and compare this cohort with the rest.
+
+    This cohort is compared only with a pool that does not contain it: its class pool when the
+    options keep it out, else the pool of the other arms of its class (`cohort_reference`);
+    when no other arm is left, no comparison is made and a note says why.
+    """
+    options = options or AnalysisOptions()
+    labels = (dict(zip(rows["key"].astype(str), rows["label"].astype(str), strict=True))
+              if "label" in rows else {})
+    excluded, included = _selected_arms(rows, options)
     subtype = str(included["subtype"].iloc[0])
     notes: list[str] = []
     if options.endpoint != DEFAULT_ENDPOINT:
@@ -707,28 +745,8 @@ def benchmark_subtype(rows: pd.DataFrame, options: AnalysisOptions | None = None
     q, q_df, q_p, qnotes = _between_classes(pools.values(), options.method == "BAYES")
     notes += qnotes
 
-    cohort = usable[usable["is_cohort"]]
-    cohort_key = None if cohort.empty else str(cohort.iloc[0]["key"])
-    headline: list[RateDifference] = []
-    per_arm: list[RateDifference] = []
-    reference = None
-    if cohort_key is not None:
-        c = cohort.iloc[0]
-        target = pools.get("AI+ICI")
-        if target is not None and target.includes_cohort:
-            reference = target = pool_class(usable, "AI+ICI", options, include_cohort=False)
-            if target is None:
-                notes.append("This cohort is the only AI+ICI arm in its pool"
-                             + (" (primary-source rows only)" if options.primary_only else "")
-                             + ": there is no other AI+ICI arm to compare it with, so no "
-                             "comparison is shown.")
-        if target is not None:
-            headline.append(compare_cohort_with_pool(c, target, "This cohort", options))
-        per_arm = [compare_cohort_with_arm(c, arm, options)
-                   for _, arm in usable[~usable["is_cohort"]].iterrows()]
-    elif not bool(included["is_cohort"].any()) and options.endpoint == DEFAULT_ENDPOINT:
-        notes.append(f"This cohort has no {subtype} patients with response data (or they "
-                     "were left out): nothing to compare with.")
+    cohort_key, headline, per_arm, reference = _compare_cohort(
+        usable, included, pools, options, subtype, notes)
     if "AI+ICI" in pools and "ICI" in pools:
         headline.append(compare_pools(pools["AI+ICI"], pools["ICI"], options))
     notes += [n for n in fit.notes if n not in notes and not _continuity_note(n)]

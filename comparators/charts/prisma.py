@@ -70,6 +70,19 @@ def prisma_flow_chart(flow: PrismaFlow, title: str = "How the comparator catalog
                                                      "(PRISMA 2020)") -> dict:
     """The PRISMA 2020 flow diagram for new systematic reviews with databases, registers and
     other sources, as a Vega-Lite spec."""
+    rows, width = _prisma_rows(flow)
+    frame, total_h = _placed_parts(rows)
+    subtitle = textwrap.wrap(flow.note(), 170)
+    return top_level({"layer": _prisma_layers(width, total_h),
+                      "width": width, "height": total_h,
+                      "title": {"text": title, "subtitle": subtitle, "anchor": "start"},
+                      "config": {"view": {"stroke": None}}}, frame,
+                     config={"view": {"continuousWidth": 300, "continuousHeight": 300,
+                                      "stroke": None}})
+
+
+def _prisma_rows(flow: PrismaFlow) -> tuple[list[list[_Box]], float]:
+    """The diagram's boxes, row by row (tops still unset), and the diagram's width."""
     left_main = _PHASE_W + 14
     left_side = left_main + _MAIN_W + _COL_GAP
     right_main = left_side + _SIDE_W + _BLOCK_GAP
@@ -104,7 +117,12 @@ def prisma_flow_chart(flow: PrismaFlow, title: str = "How the comparator catalog
     rows.append([_Box(left_main, 0, _MAIN_W, [
         f"Studies included in review {_n(flow.studies)}",
         f"Reports of included studies {_n(flow.reports)}"], h=_INCLUDED_H)])
+    return rows, width
 
+
+def _placed_parts(rows: list[list[_Box]]) -> tuple[pd.DataFrame, float]:
+    """Boxes, phase bands and arrows as one frame of parts once the rows are stacked, and the
+    total height."""
     y = 0.0
     for row in rows:  # each row as tall as its tallest box; boxes of a row share a top
         height = max(b.h for b in row)
@@ -122,8 +140,11 @@ def prisma_flow_chart(flow: PrismaFlow, title: str = "How the comparator catalog
                       "tx": _PHASE_W / 2, "ty": (top + bottom) / 2, "text": [label],
                       "fill": _PHASE_FILL, "align": "center"})
     parts += _arrows(rows)
-    frame = pd.DataFrame(parts)
+    return pd.DataFrame(parts), total_h
 
+
+def _prisma_layers(width: float, total_h: float) -> list[dict]:
+    """Rectangles, box and phase text, arrow lines and heads, on identity scales."""
     x_scale = {"domain": [0, width], "range": [0, width], "nice": False, "zero": False}
     y_scale = {"domain": [0, total_h], "range": [0, total_h], "nice": False, "zero": False}
 
@@ -153,13 +174,7 @@ def prisma_flow_chart(flow: PrismaFlow, title: str = "How the comparator catalog
              "mark": {"type": "point", "filled": True, "color": _STROKE, "size": 40,
                       "opacity": 1},
              "encoding": {**xy("x", "y"), "shape": field("shape", "nominal", scale=None)}}
-    subtitle = textwrap.wrap(flow.note(), 170)
-    return top_level({"layer": [rects, *texts, phase_text, lines, heads],
-                      "width": width, "height": total_h,
-                      "title": {"text": title, "subtitle": subtitle, "anchor": "start"},
-                      "config": {"view": {"stroke": None}}}, frame,
-                     config={"view": {"continuousWidth": 300, "continuousHeight": 300,
-                                      "stroke": None}})
+    return [rects, *texts, phase_text, lines, heads]
 
 
 def _step(x: float, side_x: float, label: str, n: int, side_label: str,

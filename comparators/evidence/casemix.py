@@ -119,6 +119,35 @@ class StandardisedRate:
         return text + "."
 
 
+def _target_mix(target_weights: Mapping[str, float]) -> tuple[dict[str, float], float]:
+    """The positive weights by subtype code (repeated codes added up) and their sum."""
+    weights: dict[str, float] = {}
+    for code, w in target_weights.items():
+        if isinstance(w, bool) or not isinstance(w, int | float) or not math.isfinite(w) or w < 0:
+            raise CaseMixError(f"weight of {code} must be a number >= 0, got {w!r}")
+        if w > 0:
+            weights[str(code)] = weights.get(str(code), 0.0) + float(w)
+    total_w = sum(weights.values())
+    if total_w <= 0:
+        raise CaseMixError("the target mix needs at least one subtype with a positive weight")
+    return weights, total_w
+
+
+def _counts_by_subtype(subtype_counts: pd.DataFrame) -> dict[str, tuple[int, int]]:
+    """(responders, evaluable) per subtype; each row checked, each subtype once."""
+    counts: dict[str, tuple[int, int]] = {}
+    for i, rec in enumerate(subtype_counts.itertuples(index=False), start=1):
+        code = str(rec.subtype)
+        k, n = rec.responders, rec.evaluable
+        if pd.isna(k) or pd.isna(n) or int(k) < 0 or int(n) < 0 or int(k) > int(n):
+            raise CaseMixError(f"row {i} ({code}): responders and evaluable must be counts "
+                               f"with responders <= evaluable, got {k}/{n}")
+        if code in counts:
+            raise CaseMixError(f"row {i}: subtype {code} appears twice")
+        counts[code] = (int(k), int(n))
+    return counts
+
+
 def standardise_orr(
     subtype_counts: pd.DataFrame,
     target_weights: Mapping[str, float],
@@ -135,26 +164,8 @@ def standardise_orr(
     for column in ("subtype", "responders", "evaluable"):
         if column not in subtype_counts:
             raise CaseMixError(f"subtype counts need a '{column}' column")
-    weights: dict[str, float] = {}
-    for code, w in target_weights.items():
-        if isinstance(w, bool) or not isinstance(w, int | float) or not math.isfinite(w) or w < 0:
-            raise CaseMixError(f"weight of {code} must be a number >= 0, got {w!r}")
-        if w > 0:
-            weights[str(code)] = weights.get(str(code), 0.0) + float(w)
-    total_w = sum(weights.values())
-    if total_w <= 0:
-        raise CaseMixError("the target mix needs at least one subtype with a positive weight")
-
-    counts: dict[str, tuple[int, int]] = {}
-    for i, rec in enumerate(subtype_counts.itertuples(index=False), start=1):
-        code = str(rec.subtype)
-        k, n = rec.responders, rec.evaluable
-        if pd.isna(k) or pd.isna(n) or int(k) < 0 or int(n) < 0 or int(k) > int(n):
-            raise CaseMixError(f"row {i} ({code}): responders and evaluable must be counts "
-                               f"with responders <= evaluable, got {k}/{n}")
-        if code in counts:
-            raise CaseMixError(f"row {i}: subtype {code} appears twice")
-        counts[code] = (int(k), int(n))
+    weights, total_w = _target_mix(target_weights)
+    counts = _counts_by_subtype(subtype_counts)
 
     covered = {c: w for c, w in weights.items() if counts.get(c, (0, 0))[1] > 0}
     missing = tuple(c for c in weights if c not in covered)

@@ -23,7 +23,7 @@ from scipy.stats import betabinom
 
 import comparators.limits as limits
 from comparators.errors import InputError
-from comparators.inputs import parse_level
+from comparators.inputs import check_open_fraction, parse_level
 
 MAX_NMAX = limits.MAX_PREDICTIVE_NMAX
 
@@ -79,14 +79,6 @@ def _check_count(name: str, value: object) -> int:
     if value < 0:
         raise BayesInputError(f"{name} must not be negative, got {int(value)}")
     return int(value)
-
-
-def _check_prob(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise BayesInputError(f"{name} must be a number between 0 and 1, got {value!r}")
-    if not 0 < value < 1:
-        raise BayesInputError(f"{name} must be strictly between 0 and 1, got {value!r}")
-    return float(value)
 
 
 def prior_from_pooled(
@@ -291,8 +283,8 @@ def predictive_probability(
         # The sum runs over every future count: cost and memory grow with nmax.
         raise BayesInputError(f"nmax ({N:,}) is larger than a phase II trial; the limit is "
                               f"{MAX_NMAX:,}")
-    p0f = _check_prob("p0", p0)
-    tt = _check_prob("theta_t", theta_t)
+    p0f = check_open_fraction(p0, what="p0", error=BayesInputError)
+    tt = check_open_fraction(theta_t, what="theta_t", error=BayesInputError)
     a, b = _check_prior(prior)
     m = N - nn
     y = np.arange(m + 1)

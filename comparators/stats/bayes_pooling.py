@@ -1195,6 +1195,31 @@ def _cochran_q(x: np.ndarray, m: np.ndarray, measure: str) -> tuple[float | None
     return cochran_q(es.yi, es.vi)
 
 
+def _bayes_subgroups(x: np.ndarray, m: np.ndarray, glabels: Sequence[str], measure: str,
+                     opts: BayesOptions, level: float,
+                     prior_ok: bool) -> tuple[tuple[SubgroupResult, ...], list[str]]:
+    """One Bayesian model per subgroup (the not-estimable rule per subgroup) and their notes."""
+    out: list[SubgroupResult] = []
+    gnotes: list[str] = []
+    for g in dict.fromkeys(glabels):
+        idx = np.array([i for i, lab in enumerate(glabels) if lab == g])
+        xs, ms = x[idx], m[idx]
+        why = None if prior_ok else not_estimable_reason(xs, ms)
+        if why is not None:
+            out.append(not_estimable_subgroup(g, why, xs, ms, level))
+            gnotes.extend(out[-1].notes)
+            continue
+        sub = fit_bayes(xs, ms, None, measure, opts.likelihood, opts.prior, level)
+        sq, _, _ = _cochran_q(xs, ms, measure)
+        out.append(SubgroupResult(group=g, k=int(idx.size), estimate=sub.estimate,
+                                  low=sub.low, high=sub.high, tau2=sub.tau2_median,
+                                  i2=None, q=sq, estimable=True, events=int(xs.sum()),
+                                  n=int(ms.sum()), method_used="BAYES"))
+    gnotes.append("separate Bayesian model per subgroup; no test for subgroup differences "
+                  "(the between-subgroup Q test is frequentist and is not reported)")
+    return tuple(out), gnotes
+
+
 def pool_bayes(
     events: Sequence[int] | np.ndarray,
     n: Sequence[int] | np.ndarray,
@@ -1222,32 +1247,11 @@ def pool_bayes(
     names = validate_labels(studies, k, "studies", unique=True)
     glabels = validate_labels(groups, k, "groups", unique=False) if groups is not None else None
     prior_ok = opts.likelihood == "binomial" and opts.prior.mu_sd is not None
-
-    def sparse(xs: np.ndarray, ms: np.ndarray) -> str | None:
-        return None if prior_ok else not_estimable_reason(xs, ms)
-
     subgroups: tuple[SubgroupResult, ...] = ()
     gnotes: list[str] = []
     if glabels is not None:
-        out = []
-        for g in dict.fromkeys(glabels):
-            idx = np.array([i for i, lab in enumerate(glabels) if lab == g])
-            xs, ms = x[idx], m[idx]
-            why = sparse(xs, ms)
-            if why is not None:
-                out.append(not_estimable_subgroup(g, why, xs, ms, level))
-                gnotes.extend(out[-1].notes)
-                continue
-            sub = fit_bayes(xs, ms, None, measure, opts.likelihood, opts.prior, level)
-            sq, _, _ = _cochran_q(xs, ms, measure)
-            out.append(SubgroupResult(group=g, k=int(idx.size), estimate=sub.estimate,
-                                      low=sub.low, high=sub.high, tau2=sub.tau2_median,
-                                      i2=None, q=sq, estimable=True, events=int(xs.sum()),
-                                      n=int(ms.sum()), method_used="BAYES"))
-        subgroups = tuple(out)
-        gnotes.append("separate Bayesian model per subgroup; no test for subgroup differences "
-                      "(the between-subgroup Q test is frequentist and is not reported)")
-    why = sparse(x, m)
+        subgroups, gnotes = _bayes_subgroups(x, m, glabels, measure, opts, level, prior_ok)
+    why = None if prior_ok else not_estimable_reason(x, m)
     if why is not None:
         model_note = ("the Bayesian model was not fitted (with a binomial likelihood and a "
                       "normal prior on mu it can be); study weights are shares of the patients")

@@ -31,7 +31,7 @@ from scipy.stats import binom
 
 import comparators.limits as limits
 from comparators.errors import InputError
-from comparators.inputs import parse_level
+from comparators.inputs import check_open_fraction, parse_level
 from comparators.stats.distributions import critical_value
 from comparators.stats.proportions import CI_CHOICES, proportion_ci
 
@@ -51,14 +51,6 @@ def short_percent(x: float, digits: int = 1) -> str:
     """0.1 -> '10%', 0.125 -> '12.5%', 0.736 -> '73.6%' (digits only when needed)."""
     v = round(100 * x, digits)
     return f"{v:.{digits}f}".rstrip("0").rstrip(".") + "%"
-
-
-def _check_rate(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise DesignInputError(f"{name} must be a number between 0 and 1, got {value!r}")
-    if not 0 < value < 1:
-        raise DesignInputError(f"{name} must be strictly between 0 and 1, got {value!r}")
-    return float(value)
 
 
 def _check_error_rate(name: str, value: object) -> float:
@@ -82,7 +74,8 @@ def _check_int(name: str, value: object, low: int, high: int | None = None) -> i
 
 
 def _check_p0_p1(p0: object, p1: object) -> tuple[float, float]:
-    p0f, p1f = _check_rate("p0", p0), _check_rate("p1", p1)
+    p0f = check_open_fraction(p0, what="p0", error=DesignInputError)
+    p1f = check_open_fraction(p1, what="p1", error=DesignInputError)
     if p0f >= p1f:
         raise DesignInputError(
             f"p1 (the response rate worth pursuing, {p1f:g}) must be larger than "
@@ -234,6 +227,107 @@ def _make_design(
 _Row = tuple[int, int, int, int, float, float]
 
 
+@dataclass(frozen=True)
+class _FrontierTables:
+    """Binomial pmf, sf and cdf for every n <= nmax under p0 and p1, and the r bound rs[n].
+
+    The sf tables carry a column offset ``off`` so that they can be indexed with negative k:
+    sf[n, off + k] = P(X_n > k).
+    """
+
+    off: int
+    pmf0: np.ndarray
+    pmf1: np.ndarray
+    sf0: np.ndarray
+    sf1: np.ndarray
+    cdf0: np.ndarray
+    cdf1: np.ndarray
+    rs: np.ndarray
+
+
+def _frontier_tables(p0: float, p1: float, beta: float, nmax: int) -> _FrontierTables:
+    ks = np.arange(nmax + 1)
+    ns = np.arange(nmax + 1)
+    off = nmax + 1
+    kk = np.arange(-off, nmax + 1)
+    sf1 = binom.sf(kk[None, :], ns[:, None], p1)
+    # rs[n]: largest r with P(X_n > r | p1) > 1 - beta. A two-stage design of size n rejects
+    # only if X > r, so its power is at most P(X_n > r | p1): r <= rs[n] for any feasible design.
+    ok = sf1[:, off:] > 1 - beta
+    rs = np.where(ok.any(axis=1), ok.shape[1] - 1 - np.argmax(ok[:, ::-1], axis=1), -1)
+    return _FrontierTables(
+        off=off,
+        pmf0=binom.pmf(ks[None, :], ns[:, None], p0),
+        pmf1=binom.pmf(ks[None, :], ns[:, None], p1),
+        sf0=binom.sf(kk[None, :], ns[:, None], p0),
+        sf1=sf1,
+        cdf0=binom.cdf(ks[None, :], ns[:, None], p0),
+        cdf1=binom.cdf(ks[None, :], ns[:, None], p1),
+        rs=rs,
+    )
+
+
+def _rejection_probabilities(tab: _FrontierTables, n1: int, n2s: np.ndarray, r1_lo: int,
+                             r1max: int, R: int) -> tuple[np.ndarray, np.ndarray]:
+    """P(X1 > r1, X > r) under p1 (power) and p0 (alpha), indexed [r1, n2, r], for
+    r1 in r1_lo..r1max, the n2 in n2s (consecutive) and r in r1_lo..R-1."""
+    off = tab.off
+    S1 = tab.sf1[n2s[0] : n2s[-1] + 1]
+    S0 = tab.sf0[n2s[0] : n2s[-1] + 1]
+    rb = r1_lo  # r >= r1 >= r1_lo: the r window is rb .. R-1
+    width = R - rb
+    top = min(n1, R - 1)
+    nr1 = r1max - r1_lo + 1
+    # x1 > top exceed every r in the window, so they always go on to reject: P(X1 > top).
+    acc1 = np.full((n2s.size, width), tab.sf1[n1, off + top])
+    acc0 = np.full((n2s.size, width), tab.sf0[n1, off + top])
+    pw = np.empty((nr1, n2s.size, width))
+    al = np.empty((nr1, n2s.size, width))
+    if r1_lo <= top <= r1max:  # r1 = top: only x1 > top go on, P(X1 > top, X > r) = acc
+        pw[top - r1_lo] = acc1
+        al[top - r1_lo] = acc0
+    for x1 in range(top, r1_lo, -1):
+        acc1 += tab.pmf1[n1, x1] * S1[:, off - x1 + rb : off - x1 + R]
+        acc0 += tab.pmf0[n1, x1] * S0[:, off - x1 + rb : off - x1 + R]
+        if x1 - 1 <= r1max:  # acc = P(X1 > x1 - 1, X > r): the design with r1 = x1 - 1
+            pw[x1 - 1 - r1_lo] = acc1
+            al[x1 - 1 - r1_lo] = acc0
+    return pw, al
+
+
+def _keep_best_designs(tab: _FrontierTables, n1: int, n2s: np.ndarray, r1_lo: int, r1max: int,
+                       R: int, alpha: float, beta: float, en_cap: float,
+                       best_ess: np.ndarray, best_row: list[_Row | None]) -> None:
+    """Record in best_ess / best_row every design with this n1 that beats the best of its n."""
+    pw, al = _rejection_probabilities(tab, n1, n2s, r1_lo, r1max, R)
+    rb, width, nr1 = r1_lo, R - r1_lo, r1max - r1_lo + 1
+    r = np.arange(rb, R)
+    r1v = np.arange(r1_lo, r1max + 1)
+    window = (r[None, None, :] >= r1v[:, None, None]) & (
+        r[None, None, :] <= r1v[:, None, None] + n2s[None, :, None]
+    )
+    ok_pow = (pw > 1 - beta) & window
+    any_ok = ok_pow.any(axis=2)
+    r_pow = width - 1 - np.argmax(ok_pow[:, :, ::-1], axis=2)  # largest r with power
+    a_at = np.take_along_axis(al, r_pow[:, :, None], axis=2)[:, :, 0]
+    feasible = any_ok & (a_at < alpha)  # (r1, n2)
+    if not feasible.any():
+        return
+    pet = tab.cdf0[n1, r1_lo : r1max + 1]
+    ess = n1 + (1 - pet)[:, None] * n2s[None, :]
+    masked = np.where(feasible & (ess < en_cap), ess, np.inf)
+    # smallest EN(p0) over r1; ties -> largest r1 (clinfun loops r1 downwards)
+    j = nr1 - 1 - np.argmin(masked[::-1, :], axis=0)
+    e = masked[j, np.arange(n2s.size)]
+    for i2 in np.nonzero(np.isfinite(e))[0]:
+        n = n1 + int(n2s[i2])
+        if e[i2] < best_ess[n] and e[i2] < n:
+            jj = int(j[i2])
+            best_ess[n] = e[i2]
+            best_row[n] = (jj + r1_lo, n1, int(r_pow[jj, i2]) + rb, n, float(e[i2]),
+                           float(pet[jj]))
+
+
 def _simon_frontier(p0: float, p1: float, alpha: float, beta: float, nmax: int,
                     progress: Callable[[float], object] | None, n_lo: int = 0,
                     en_cap: float = math.inf) -> list[_Row]:
@@ -246,22 +340,8 @@ def _simon_frontier(p0: float, p1: float, alpha: float, beta: float, nmax: int,
     With a finite en_cap, n1, n2 and r1 that cannot give EN(p0) = n1 + (1 - PET) n2 < en_cap
     are skipped (PET <= P(X1 <= r1max | p0), and PET grows with r1).
     """
-    ks = np.arange(nmax + 1)
-    ns = np.arange(nmax + 1)
-    off = nmax + 1  # column offset so that sf tables can be indexed with negative k
-    kk = np.arange(-off, nmax + 1)
-    pmf0 = binom.pmf(ks[None, :], ns[:, None], p0)
-    pmf1 = binom.pmf(ks[None, :], ns[:, None], p1)
-    sf0 = binom.sf(kk[None, :], ns[:, None], p0)  # sf[n, off + k] = P(X_n > k)
-    sf1 = binom.sf(kk[None, :], ns[:, None], p1)
-    cdf0 = binom.cdf(ks[None, :], ns[:, None], p0)
-    cdf1 = binom.cdf(ks[None, :], ns[:, None], p1)
-
-    # rs[n]: largest r with P(X_n > r | p1) > 1 - beta. A two-stage design of size n rejects
-    # only if X > r, so its power is at most P(X_n > r | p1): r <= rs[n] for any feasible design.
-    ok = sf1[:, off:] > 1 - beta
-    rs = np.where(ok.any(axis=1), ok.shape[1] - 1 - np.argmax(ok[:, ::-1], axis=1), -1)
-
+    tab = _frontier_tables(p0, p1, beta, nmax)
+    cdf0 = tab.cdf0
     best_ess = np.full(nmax + 1, np.inf)
     best_row: list[_Row | None] = [None] * (nmax + 1)
     work = np.array([n1 * (nmax - n1) for n1 in range(1, nmax)], dtype=float)
@@ -273,8 +353,8 @@ def _simon_frontier(p0: float, p1: float, alpha: float, beta: float, nmax: int,
             progress(done / total_work)
         if n1 >= en_cap:
             break  # EN(p0) > n1 for every design with this (or a larger) n1
-        R = int(rs[max(n1 + 1, n_lo + 1) : nmax + 1].max()) + 1  # r window: .. R-1
-        cont = np.nonzero(cdf1[n1, :n1] < beta)[0]
+        R = int(tab.rs[max(n1 + 1, n_lo + 1) : nmax + 1].max()) + 1  # r window: .. R-1
+        cont = np.nonzero(tab.cdf1[n1, :n1] < beta)[0]
         if R <= 0 or cont.size == 0:
             continue
         r1max = min(int(cont[-1]), R - 1)  # r >= r1 is also required
@@ -292,51 +372,8 @@ def _simon_frontier(p0: float, p1: float, alpha: float, beta: float, nmax: int,
             r1_lo = 0
         if n2_lo > n2_hi:
             continue
-        n2s = np.arange(n2_lo, n2_hi + 1)
-        S1 = sf1[n2_lo : n2_hi + 1]
-        S0 = sf0[n2_lo : n2_hi + 1]
-        rb = r1_lo  # r >= r1 >= r1_lo: the r window is rb .. R-1
-        width = R - rb
-        top = min(n1, R - 1)
-        nr1 = r1max - r1_lo + 1
-        # x1 > top exceed every r in the window, so they always go on to reject: P(X1 > top).
-        acc1 = np.full((n2s.size, width), sf1[n1, off + top])
-        acc0 = np.full((n2s.size, width), sf0[n1, off + top])
-        pw = np.empty((nr1, n2s.size, width))
-        al = np.empty((nr1, n2s.size, width))
-        if r1_lo <= top <= r1max:  # r1 = top: only x1 > top go on, P(X1 > top, X > r) = acc
-            pw[top - r1_lo] = acc1
-            al[top - r1_lo] = acc0
-        for x1 in range(top, r1_lo, -1):
-            acc1 += pmf1[n1, x1] * S1[:, off - x1 + rb : off - x1 + R]
-            acc0 += pmf0[n1, x1] * S0[:, off - x1 + rb : off - x1 + R]
-            if x1 - 1 <= r1max:  # acc = P(X1 > x1 - 1, X > r): the design with r1 = x1 - 1
-                pw[x1 - 1 - r1_lo] = acc1
-                al[x1 - 1 - r1_lo] = acc0
-        r = np.arange(rb, R)
-        r1v = np.arange(r1_lo, r1max + 1)
-        window = (r[None, None, :] >= r1v[:, None, None]) & (
-            r[None, None, :] <= r1v[:, None, None] + n2s[None, :, None]
-        )
-        ok_pow = (pw > 1 - beta) & window
-        any_ok = ok_pow.any(axis=2)
-        r_pow = width - 1 - np.argmax(ok_pow[:, :, ::-1], axis=2)  # largest r with power
-        a_at = np.take_along_axis(al, r_pow[:, :, None], axis=2)[:, :, 0]
-        feasible = any_ok & (a_at < alpha)  # (r1, n2)
-        if feasible.any():
-            pet = cdf0[n1, r1_lo : r1max + 1]
-            ess = n1 + (1 - pet)[:, None] * n2s[None, :]
-            masked = np.where(feasible & (ess < en_cap), ess, np.inf)
-            # smallest EN(p0) over r1; ties -> largest r1 (clinfun loops r1 downwards)
-            j = nr1 - 1 - np.argmin(masked[::-1, :], axis=0)
-            e = masked[j, np.arange(n2s.size)]
-            for i2 in np.nonzero(np.isfinite(e))[0]:
-                n = n1 + int(n2s[i2])
-                if e[i2] < best_ess[n] and e[i2] < n:
-                    jj = int(j[i2])
-                    best_ess[n] = e[i2]
-                    best_row[n] = (jj + r1_lo, n1, int(r_pow[jj, i2]) + rb, n, float(e[i2]),
-                                   float(pet[jj]))
+        _keep_best_designs(tab, n1, np.arange(n2_lo, n2_hi + 1), r1_lo, r1max, R, alpha, beta,
+                           en_cap, best_ess, best_row)
 
     if progress is not None:
         progress(1.0)
@@ -480,6 +517,33 @@ class _WorkBudget:
                 "nmax or widen the gap between p0 and p1")
 
 
+def _window_tails(t: _BinomialTables, n1: np.ndarray, n2: np.ndarray, xlo: np.ndarray,
+                  top: np.ndarray, nx: np.ndarray, span: int, row_k: np.ndarray,
+                  row_r: np.ndarray, power: float) -> tuple[np.ndarray, np.ndarray]:
+    """For each row (n1, r of its window): how many x1 columns have power above ``power``, and
+    P(X1 >= xlo + i, X > r | p0) for every column i."""
+    off, ncol, col = t.off, t.ncol, np.arange(span)
+    passing = np.empty(row_k.size, dtype=np.int64)
+    alphas = np.empty((row_k.size, span))
+    # [row, i] = P(X1 >= xlo + i, X > r | p), in blocks of rows to bound the temporaries
+    for a in range(0, row_k.size, max(1, _BLOCK // span)):
+        rows = slice(a, a + max(1, _BLOCK // span))
+        rk = row_k[rows]
+        valid = col[None, :] < nx[rk][:, None]
+        x1 = np.where(valid, xlo[rk][:, None] + col[None, :], xlo[rk][:, None])
+        pmf_at = (n1[rk] * t.size)[:, None] + x1
+        sf_at = (n2[rk] * ncol + off + row_r[rows])[:, None] - x1
+        tail_at = (n1 * ncol + off + top)[rk][:, None]
+        for which in (1, 0):
+            terms = np.where(valid, t.pmf[which][pmf_at], 0.0) * t.sf[which][sf_at]
+            tails = np.cumsum(terms[:, ::-1], axis=1)[:, ::-1] + t.sf[which][tail_at]
+            if which == 1:  # each row's powers fall with x1: those above 1 - beta lead
+                passing[rows] = ((tails > power) & valid).sum(axis=1)
+            else:
+                alphas[rows] = tails
+    return passing, alphas
+
+
 class _SizeSearch:
     """Every design of one total size n at a time (the minimax phase of simon_designs)."""
 
@@ -542,25 +606,7 @@ class _SizeSearch:
         row_k = np.repeat(np.arange(n1.size), width)
         row_start = np.concatenate([[0], np.cumsum(width)[:-1]])
         row_r = wlo[row_k] + np.arange(row_k.size) - row_start[row_k]
-        col = np.arange(span)
-        passing = np.empty(row_k.size, dtype=np.int64)
-        alphas = np.empty((row_k.size, span))
-        # [row, i] = P(X1 >= xlo + i, X > r | p), in blocks of rows to bound the temporaries
-        for a in range(0, row_k.size, max(1, _BLOCK // span)):
-            rows = slice(a, a + max(1, _BLOCK // span))
-            rk = row_k[rows]
-            valid = col[None, :] < nx[rk][:, None]
-            x1 = np.where(valid, xlo[rk][:, None] + col[None, :], xlo[rk][:, None])
-            pmf_at = (n1[rk] * t.size)[:, None] + x1
-            sf_at = (n2[rk] * ncol + off + row_r[rows])[:, None] - x1
-            tail_at = (n1 * ncol + off + top)[rk][:, None]
-            for which in (1, 0):
-                terms = np.where(valid, t.pmf[which][pmf_at], 0.0) * t.sf[which][sf_at]
-                tails = np.cumsum(terms[:, ::-1], axis=1)[:, ::-1] + t.sf[which][tail_at]
-                if which == 1:  # each row's powers fall with x1: those above 1 - beta lead
-                    passing[rows] = ((tails > power) & valid).sum(axis=1)
-                else:
-                    alphas[rows] = tails
+        passing, alphas = _window_tails(t, n1, n2, xlo, top, nx, span, row_k, row_r, power)
         # every (n1, r1) with r1 <= r1max(n1)
         k = np.repeat(np.arange(n1.size), m + 1)
         r1 = np.arange(k.size) - np.repeat(np.concatenate([[0], np.cumsum(m + 1)[:-1]]), m + 1)
@@ -670,6 +716,35 @@ class _PairScan:
         return best
 
 
+def _sizes_beyond_minimax(p0: float, p1: float, alpha: float, beta: float, nmax: int,
+                          search: _SizeSearch, minimax_best: _Row,
+                          state: tuple[np.ndarray, ...], budget: _WorkBudget,
+                          report: Callable[[float], None]) -> list[_Row]:
+    """The minimax design and, after it, every larger size's best design that lowers EN(p0)."""
+    n, rows = minimax_best[3], [minimax_best]
+    cap = rows[0][4]
+    s_n1, s_r1, s_r, s_feasible, s_pet = state
+    live = ~s_feasible & (s_n1 + (1 - s_pet) * (n + 1 - s_n1) < cap)
+    if live.any():
+        # a pair leaves the scan once n1 + (1 - PET) n2 reaches cap: no size beyond that is
+        # needed, so the tables go no further
+        with np.errstate(divide="ignore"):
+            ends = s_n1[live] + (cap - s_n1[live]) / (1 - s_pet[live])
+        stop = nmax if not np.all(np.isfinite(ends)) else min(nmax, int(ends.max()) + 1)
+        t = search.t if stop <= search.t.nmax else _BinomialTables(p0, p1, stop)
+        scan = _PairScan(t, s_n1[live], s_r1[live], s_r[live], s_pet[live])
+        pairs = scan.pairs
+        while n < nmax and scan.groups:
+            n += 1
+            budget.spend(scan.work())
+            best = scan.step(n, alpha, 1 - beta, cap)
+            if best is not None:
+                rows.append(best)
+                cap = best[4]
+            report(0.5 + 0.5 * (1 - scan.pairs / pairs))
+    return rows
+
+
 def simon_designs(
     p0: float,
     p1: float,
@@ -731,28 +806,7 @@ def simon_designs(
             f"power > {1 - beta:g} for p0 = {p0:g} vs p1 = {p1:g}{hint}. Increase nmax or "
             f"widen the gap between p0 and p1."
         )
-    search, minimax_best, state = found
-    n, rows = minimax_best[3], [minimax_best]
-    cap = rows[0][4]
-    s_n1, s_r1, s_r, s_feasible, s_pet = state
-    live = ~s_feasible & (s_n1 + (1 - s_pet) * (n + 1 - s_n1) < cap)
-    if live.any():
-        # a pair leaves the scan once n1 + (1 - PET) n2 reaches cap: no size beyond that is
-        # needed, so the tables go no further
-        with np.errstate(divide="ignore"):
-            ends = s_n1[live] + (cap - s_n1[live]) / (1 - s_pet[live])
-        stop = nmax if not np.all(np.isfinite(ends)) else min(nmax, int(ends.max()) + 1)
-        t = search.t if stop <= search.t.nmax else _BinomialTables(p0, p1, stop)
-        scan = _PairScan(t, s_n1[live], s_r1[live], s_r[live], s_pet[live])
-        pairs = scan.pairs
-        while n < nmax and scan.groups:
-            n += 1
-            budget.spend(scan.work())
-            best = scan.step(n, alpha, 1 - beta, cap)
-            if best is not None:
-                rows.append(best)
-                cap = best[4]
-            report(0.5 + 0.5 * (1 - scan.pairs / pairs))
+    rows = _sizes_beyond_minimax(p0, p1, alpha, beta, nmax, *found, budget, report)
     report(1.0)
     minimax_row = rows[0]
     en_min = min(row[4] for row in rows)
@@ -938,7 +992,7 @@ def precision_table(
     :func:`comparators.proportions.proportion_ci`; ``half_width`` = (high - low) / 2.
     Columns: n, responders, estimate, low, high, half_width.
     """
-    p = _check_rate("p", p) if p not in (0, 1) else float(p)
+    p = check_open_fraction(p, what="p", error=DesignInputError) if p not in (0, 1) else float(p)
     method, level = _check_method_level(method, level)
     rows = []
     for n in ns:
@@ -967,7 +1021,7 @@ def n_for_half_width(
     The search starts below the Wald-formula answer z^2 p (1 - p) / h^2 (at a quarter of it,
     where every method's half-width is still about twice the target) and scans upwards.
     """
-    p = _check_rate("p", p) if p not in (0, 1) else float(p)
+    p = check_open_fraction(p, what="p", error=DesignInputError) if p not in (0, 1) else float(p)
     method, level = _check_method_level(method, level)
     if (
         isinstance(half_width, bool)

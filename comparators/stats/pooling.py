@@ -40,7 +40,7 @@ import csv
 import io
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -371,30 +371,8 @@ def _hessian(f: Any, theta: np.ndarray, h: float = 1e-4) -> np.ndarray:
     return out
 
 
-def fit_glmm(events: Sequence[int] | np.ndarray, n: Sequence[int] | np.ndarray,
-             hksj: bool = False, level: float = 0.95,
-             hksj_variant: str = "adhoc") -> ModelFit:
-    """Binomial-normal random-intercept logistic model (metafor rma.glmm, measure PLO).
-
-    No continuity correction enters the likelihood. Q, I^2 and the weights are descriptive and
-    come from the logit effect sizes (with cc) as metafor does for rma.glmm's I^2; the weights
-    are inverse-variance weights 1/(v_i + tau^2), since a GLMM has no explicit study weights.
-
-    The deviance is minimised from several starting points (tau = 0.1, 0.5, 1.5 around the
-    pooled logit) and the best is kept. Raises GLMMNotFittedError, naming the alternative, when
-    every study has 0 or all events or the optimiser fails: the model never silently becomes
-    another one.
-    """
-    from scipy import optimize  # Nelder-Mead; scipy.optimize costs ~0.6 s to import
-
-    level = check_level(level)
-    variant = _check_variant(hksj, hksj_variant)
-    x, m = as_counts(events, n)
-    es = effect_sizes(x, m, "logit")
-    k = x.size
-    notes: tuple[str, ...] = ()
-    if k == 1:
-        return _single_study_fit(es, "GLMM", hksj, level, notes)
+def _check_glmm_estimable(x: np.ndarray, m: np.ndarray) -> None:
+    """Raise GLMMNotFittedError when the counts leave the mean logit infinite or unidentified."""
     if np.all(x == 0) or np.all(x == m):
         which = "0 events" if np.all(x == 0) else "all events"
         raise GLMMNotFittedError(
@@ -406,8 +384,14 @@ def fit_glmm(events: Sequence[int] | np.ndarray, n: Sequence[int] | np.ndarray,
             f"GLMM cannot be fitted: {_BOUNDARY_ONLY}. Report the arms separately, or choose "
             "REML with a continuity correction (its interval shows how little they agree)")
 
-    xf, nf = x.astype(float), m.astype(float)
-    modes = np.zeros(k)
+
+def _maximise_glmm_likelihood(
+    xf: np.ndarray, nf: np.ndarray, es: EffectSizes,
+) -> tuple[float, float, Callable[[np.ndarray], float], float]:
+    """(beta, tau) minimising the deviance, the deviance itself and the Hessian's step."""
+    from scipy import optimize  # Nelder-Mead; scipy.optimize costs ~0.6 s to import
+
+    modes = np.zeros(xf.size)
 
     def dev(th: np.ndarray) -> float:
         if not np.all(np.isfinite(modes)):
@@ -453,8 +437,14 @@ def fit_glmm(events: Sequence[int] | np.ndarray, n: Sequence[int] | np.ndarray,
         theta = cand
         if np.max(np.abs(step)) < 1e-10:
             break
-    beta, tau = float(theta[0]), float(theta[1])
+    return float(theta[0]), float(theta[1]), dev, step_h
 
+
+def _glmm_mean_variance(
+    beta: float, tau: float, nf: np.ndarray, dev: Callable[[np.ndarray], float], step_h: float,
+) -> tuple[float, float, tuple[str, ...]]:
+    """tau (0 at the boundary), the variance of the mean logit and the notes on how it was got."""
+    notes: tuple[str, ...] = ()
     if tau < 1e-4:
         # Boundary: tau = 0, the model reduces to a common-effect logistic model.
         tau = 0.0
@@ -472,6 +462,36 @@ def fit_glmm(events: Sequence[int] | np.ndarray, n: Sequence[int] | np.ndarray,
             p = expit(beta)
             var = float(1 / (nf * p * (1 - p)).sum())
             notes += ("GLMM: Hessian not positive definite; SE from the fixed part only",)
+    return tau, var, notes
+
+
+def fit_glmm(events: Sequence[int] | np.ndarray, n: Sequence[int] | np.ndarray,
+             hksj: bool = False, level: float = 0.95,
+             hksj_variant: str = "adhoc") -> ModelFit:
+    """Binomial-normal random-intercept logistic model (metafor rma.glmm, measure PLO).
+
+    No continuity correction enters the likelihood. Q, I^2 and the weights are descriptive and
+    come from the logit effect sizes (with cc) as metafor does for rma.glmm's I^2; the weights
+    are inverse-variance weights 1/(v_i + tau^2), since a GLMM has no explicit study weights.
+
+    The deviance is minimised from several starting points (tau = 0.1, 0.5, 1.5 around the
+    pooled logit) and the best is kept. Raises GLMMNotFittedError, naming the alternative, when
+    every study has 0 or all events or the optimiser fails: the model never silently becomes
+    another one.
+    """
+    level = check_level(level)
+    variant = _check_variant(hksj, hksj_variant)
+    x, m = as_counts(events, n)
+    es = effect_sizes(x, m, "logit")
+    k = x.size
+    notes: tuple[str, ...] = ()
+    if k == 1:
+        return _single_study_fit(es, "GLMM", hksj, level, notes)
+    _check_glmm_estimable(x, m)
+    xf, nf = x.astype(float), m.astype(float)
+    beta, tau, dev, step_h = _maximise_glmm_likelihood(xf, nf, es)
+    tau, var, variance_notes = _glmm_mean_variance(beta, tau, nf, dev, step_h)
+    notes += variance_notes
     tau2 = tau**2
     df: int | None = None
     if hksj:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -441,19 +441,7 @@ class SurvivalComparison:
     level: float
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "n_a": self.n_a,
-            "n_b": self.n_b,
-            "events_a": self.events_a,
-            "events_b": self.events_b,
-            "logrank_chi2": self.logrank_chi2,
-            "logrank_p": self.logrank_p,
-            "hr": self.hr,
-            "hr_low": self.hr_low,
-            "hr_high": self.hr_high,
-            "cox_p": self.cox_p,
-            "level": self.level,
-        }
+        return asdict(self)
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame([self.to_dict()])

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -92,16 +92,7 @@ class LandmarkResult:
     level: float
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "time": self.time,
-            "survival": self.survival,
-            "low": self.low,
-            "high": self.high,
-            "se": self.se,
-            "n_at_risk": self.n_at_risk,
-            "conf_type": self.conf_type,
-            "level": self.level,
-        }
+        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -449,6 +440,29 @@ def _km_table(t: np.ndarray, e: np.ndarray) -> tuple[np.ndarray, ...]:
     return times, nrisk, d, c
 
 
+def _finite(x: float | None) -> float | None:
+    return x if x is not None and math.isfinite(x) else None
+
+
+def _step_function_from_zero(
+    n: int, times: np.ndarray, surv: np.ndarray, d: np.ndarray, nrisk: np.ndarray,
+    ncens: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+) -> tuple[np.ndarray, ...]:
+    """survfit's rows with a time-0 row added (plots and landmarks start at S = 1)."""
+    if times[0] != 0.0:
+        times = np.concatenate([[0.0], times])
+        surv = np.concatenate([[1.0], surv])
+        d = np.concatenate([[0], d])
+        nrisk = np.concatenate([[n], nrisk])
+        ncens = np.concatenate([[0], ncens])
+        lo = np.concatenate([[1.0], lo])
+        hi = np.concatenate([[1.0], hi])
+    # plots draw the band as a step function: R's NA (S = 1 for log-log) is drawn as 1
+    lo = np.where(np.isnan(lo) & (surv >= 1), 1.0, lo)
+    hi = np.where(np.isnan(hi) & (surv >= 1), 1.0, hi)
+    return times, surv, d, nrisk, ncens, lo, hi
+
+
 def km_fit(
     time: Sequence[float] | np.ndarray | pd.Series,
     event: Sequence[int] | np.ndarray | pd.Series,
@@ -478,26 +492,11 @@ def km_fit(
     z = critical_value(level)
     lo_r, hi_r = _bands(surv_r, gw_r, z, conf_type)
 
-    def fin(x: float | None) -> float | None:
-        return x if x is not None and math.isfinite(x) else None
-
     raw_q = {p: _km_quantile(times, surv_r, lo_r, hi_r, p) for p in (0.25, 0.5, 0.75)}
-    quantiles = {p: (fin(q), fin(ql), fin(qh)) for p, (q, ql, qh) in raw_q.items()}
+    quantiles = {p: (_finite(q), _finite(ql), _finite(qh)) for p, (q, ql, qh) in raw_q.items()}
 
-    # the step function with a time-0 row (plots and landmarks start at S = 1)
-    if times[0] != 0.0:
-        timeline = np.concatenate([[0.0], times])
-        surv = np.concatenate([[1.0], surv_r])
-        d = np.concatenate([[0], d_r])
-        nrisk = np.concatenate([[t.size], nrisk_r])
-        ncens = np.concatenate([[0], c_r])
-        lo = np.concatenate([[1.0], lo_r])
-        hi = np.concatenate([[1.0], hi_r])
-    else:
-        timeline, surv, d, nrisk, ncens, lo, hi = times, surv_r, d_r, nrisk_r, c_r, lo_r, hi_r
-    # plots draw the band as a step function: R's NA (S = 1 for log-log) is drawn as 1
-    lo = np.where(np.isnan(lo) & (surv >= 1), 1.0, lo)
-    hi = np.where(np.isnan(hi) & (surv >= 1), 1.0, hi)
+    timeline, surv, d, nrisk, ncens, lo, hi = _step_function_from_zero(
+        t.size, times, surv_r, d_r, nrisk_r, c_r, lo_r, hi_r)
 
     median, m_low, m_high = raw_q[0.5]
     notes: list[str] = []
@@ -512,7 +511,7 @@ def km_fit(
     if conf_type == "spss":
         m_low = spss_low if spss_low is not None else math.nan
         m_high = spss_high if spss_high is not None else math.nan
-        quantiles[0.5] = (fin(median), fin(m_low), fin(m_high))
+        quantiles[0.5] = (_finite(median), _finite(m_low), _finite(m_high))
     else:
         if math.isfinite(median) and not math.isfinite(m_high):
             notes.append("upper confidence limit of the median not reached")
@@ -523,9 +522,9 @@ def km_fit(
         label=str(label),
         n=int(len(t)),
         events=int(e.sum()),
-        median=fin(median),
-        median_low=fin(m_low),
-        median_high=fin(m_high),
+        median=_finite(median),
+        median_low=_finite(m_low),
+        median_high=_finite(m_high),
         median_ci_method=KM_CONF_CHOICES[conf_type].label,
         median_se_spss=se,
         spss_low=spss_low,
