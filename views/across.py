@@ -10,7 +10,8 @@ from comparators.analysis.options import AnalysisOptions
 from comparators.charts.across import class_by_subtype_chart
 from comparators.charts.borrowing import shrinkage_chart
 from comparators.evidence.cohort import ThisCohort
-from comparators.vocab import REGIMEN_CLASSES
+from comparators.vocab import DEFAULT_ENDPOINT, ENDPOINTS, REGIMEN_CLASSES
+from views.benchmark_display import SAFETY_NOTE
 from views.common import (
     BY_DIGEST,
     analysis_options,
@@ -23,6 +24,7 @@ from views.common import (
     every_subtype,
     export_stamp,
     pool_columns,
+    refusal_text,
     show_chart,
     this_cohort,
 )
@@ -41,9 +43,10 @@ TAU_SCALES = (0.5, 1.0, 2.0)
 
 
 def render_intro(options: AnalysisOptions, cohort: ThisCohort) -> None:
+    e = ENDPOINTS[options.endpoint]
     st.title("Across subtypes: where does the combination look better?")
     st.caption(
-        "Pooled objective response rate of angiogenesis inhibitor + immune checkpoint inhibitor "
+        f"Pooled {e.name} of angiogenesis inhibitor + immune checkpoint inhibitor "
         "(AI+ICI) arms against ICI alone (and ICI+ICI, AI alone) in every subtype the catalog "
         f"covers: {options.model_text()}, {options.interval_name}; this cohort is "
         f"{'inside' if options.include_cohort else 'outside'} the class pools (sidebar)."
@@ -55,8 +58,9 @@ def render_class_chart(shown: pd.DataFrame, options: AnalysisOptions,
                        cohort: ThisCohort) -> None:
     """Every subtype's class pools as dots and intervals."""
     interval = options.interval_name
+    e = ENDPOINTS[options.endpoint]
     # short lines: a figure in a narrow window cuts a long subtitle line ("…")
-    subtitle = ["Dots: pooled ORR (size = evaluable patients);",
+    subtitle = [f"Dots: pooled {e.short} (size = patients);",
                 f"lines: {interval}. Small k means little evidence.",
                 f"{options.model_text()};",
                 f"class pools {'incl.' if options.include_cohort else 'without'} this cohort"
@@ -64,9 +68,10 @@ def render_class_chart(shown: pd.DataFrame, options: AnalysisOptions,
                 "Sources: the Comparator trials page;", catalog_stamp()]
     if not cohort.is_real:
         subtitle.append(f"{cohort.label}: {cohort.caveat}")
-    spec = chart_spec(class_by_subtype_chart, shown.reset_index(drop=True), subtitle, interval)
+    spec = chart_spec(class_by_subtype_chart, shown.reset_index(drop=True), subtitle, interval,
+                      endpoint=e)
     show_chart(spec, key="meta_chart", width="stretch")
-    chart_downloads(spec, "orr_by_class_and_subtype", "meta")
+    chart_downloads(spec, f"{e.code}_by_class_and_subtype", "meta")
 
 
 def render_differences(across: AcrossSubtypes, options: AnalysisOptions, stamp: str) -> None:
@@ -112,13 +117,14 @@ def render_differences(across: AcrossSubtypes, options: AnalysisOptions, stamp: 
 
 def render_pools_table(shown: pd.DataFrame, options: AnalysisOptions, stamp: str) -> None:
     interval = options.interval_name
-    st.subheader(f"Pooled ORR by subtype and class ({interval})")
+    e = ENDPOINTS[options.endpoint]
+    st.subheader(f"Pooled {e.short} by subtype and class ({interval})")
     pools = shown.assign(estimate=100 * shown["estimate"], low=100 * shown["low"],
                          high=100 * shown["high"])
     st.dataframe(
         pools[["subtype", "class", "label", "k", "events", "n", "estimate", "low", "high"]],
         hide_index=True,
-        column_config={"subtype": "Subtype", "label": "Pool"} | pool_columns(interval),
+        column_config={"subtype": "Subtype", "label": "Pool"} | pool_columns(interval, e),
         key="meta_table",
     )
     st.caption(
@@ -126,7 +132,9 @@ def render_pools_table(shown: pd.DataFrame, options: AnalysisOptions, stamp: str
         "comparison: patient selection, line of therapy and response assessment differ between "
         "trials. See the Benchmark page for each subtype's trials and heterogeneity."
     )
-    csv_download(shown, "Download pooled estimates (CSV)", "orr_by_class_and_subtype.csv",
+    if e.code == "grade3":
+        st.caption(SAFETY_NOTE)
+    csv_download(shown, "Download pooled estimates (CSV)", f"{e.code}_by_class_and_subtype.csv",
                  "dl_meta", note=stamp)
 
 
@@ -162,6 +170,9 @@ def render_borrowing(cohort: ThisCohort, stamp: str) -> None:
         "the prior probability you set). Counts are summed over the class's arms within each "
         "subtype; bone sarcomas are left out, and this cohort counts only when it is inside "
         "its class pool (sidebar), as everywhere on this page."
+        + ("" if analysis_options().endpoint == DEFAULT_ENDPOINT else
+           " This model pools the objective response rate, whatever the endpoint chosen in "
+           "the sidebar.")
     )
     regimen_class, tau_scale, exnex, p_exchangeable = borrowing_controls()
     options = analysis_options()
@@ -220,6 +231,9 @@ def render_shrinkage(result: Borrowing, cohort: ThisCohort, stamp: str) -> None:
 cohort = this_cohort()
 options = analysis_options()
 render_intro(options, cohort)
+if options.primary_only and options.endpoint != DEFAULT_ENDPOINT:
+    st.error(refusal_text(options))
+    st.stop()
 across = every_subtype(options)
 data = across.pools_frame()
 both = set(data.loc[data["class"] == "AI+ICI", "subtype"]) & set(

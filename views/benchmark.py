@@ -15,7 +15,7 @@ from comparators.reports.summary import (
     reference_sentence,
 )
 from comparators.stats.proportions import percent
-from comparators.vocab import DEFAULT_ENDPOINT, ENDPOINTS, Endpoint
+from comparators.vocab import DEFAULT_ENDPOINT, Endpoint
 from views.benchmark_display import (
     SAFETY_NOTE,
     BenchmarkDisplay,
@@ -37,6 +37,7 @@ from views.common import (
     p_text,
     plain,
     pool_columns,
+    refusal_text,
     show_chart,
     subtype_benchmark,
     this_cohort,
@@ -230,11 +231,7 @@ subtype = choose_subtype()
 try:
     bm = subtype_benchmark(subtype, options)
 except BenchmarkError as err:
-    refused = options.primary_only and options.endpoint != DEFAULT_ENDPOINT
-    st.error((f"Cannot pool the {ENDPOINTS[options.endpoint].name} with \"Primary-source rows "
-              "only\": " if refused else "Nothing to pool: ") + f"{err}."
-             + (" Turn that switch off in the sidebar, or choose the objective response "
-                "rate." if refused else ""))
+    st.error(refusal_text(options, err))
     st.stop()
 shown = benchmark_display(subtype, options, cohort)
 render_questions(bm, cohort, subtype, options)

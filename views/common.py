@@ -201,6 +201,19 @@ ENDPOINT_PAGES = frozenset({"benchmark", "across-subtypes", "summary", "plan"})
 ENDPOINT_PAGE_KEY = "_endpoint_page"  # set on every full run by model_controls
 
 
+def refusal_text(options: AnalysisOptions, err: object = "", what: str = "Nothing to pool"
+                 ) -> str:
+    """A pooling the engine refused, as a page says it. The primary-source sensitivity
+    analysis with another endpoint than response (the engine refuses it) is named with the
+    way out."""
+    if options.primary_only and options.endpoint != DEFAULT_ENDPOINT:
+        return (f"Cannot pool the {ENDPOINTS[options.endpoint].name} with \"Primary-source rows "
+                "only\": that sensitivity analysis is defined for the response counts only "
+                "(the verification marks say where those were read). Turn the switch off in "
+                "the sidebar, or choose the objective response rate (orr).")
+    return f"{what}: {err}."
+
+
 def chosen_subtype() -> str:
     """The subtype chosen on the benchmark page (the What-if and Plan pages open on it)."""
     return str(st.session_state.get("subtype", DEFAULT_SUBTYPE))
