@@ -362,7 +362,8 @@ def _benchmark(subtype: str, options: AnalysisOptions, cohort: ThisCohort) -> Su
 # A subtype's rows do not depend on the model or the level: built once, refitted per option.
 # The grade >= 3 TRAE endpoint needs each arm's all-subtype safety counts beside them.
 @st.cache_resource(show_spinner=False, max_entries=256, hash_funcs=BY_DIGEST)
-def _rows(subtype: str, cohort: ThisCohort, overlapping: bool, safety: bool) -> pd.DataFrame:
+def _rows(subtype: str, cohort: ThisCohort, overlapping: bool, safety: bool = False
+          ) -> pd.DataFrame:
     return subtype_rows(catalog().trials, cohort, subtype, overlapping, _catalog_arm_labels(),
                         "grade3" if safety else DEFAULT_ENDPOINT)
 
