@@ -198,3 +198,37 @@ def test_a_link_keeps_the_endpoint_and_reopens_the_same_numbers() -> None:
     pd.testing.assert_frame_equal(class_table(again)[["k", "events", "n", "estimate"]], before)
     assert shared_link(again) == link
     assert not any("not valid here" in w.value for w in again.warning)
+
+
+def test_across_meta_regression_gives_the_adjusted_difference_and_the_few_arms_warning() -> None:
+    from comparators.analysis.benchmark import across_subtypes
+    from comparators.analysis.metareg_across import across_metareg
+    from comparators.evidence.labels import arm_labels
+
+    cat = load_catalog()
+    across = across_subtypes(cat.trials, published_cohort(cat.trials), AnalysisOptions(),
+                             labels=arm_labels(cat.trials, cat.references))
+    at = open_page("views/across.py")
+    assert at.multiselect(key="metareg_mods").value == ["regimen_class"]
+    alone = across_metareg(across, ["regimen_class"]).result
+    assert alone.k >= 10 * (len(alone.coefficients) - 1)  # enough arms: no warning
+    assert not [w for w in at.warning if "arms per coefficient" in w.value]
+    moderators = ["line", "year", "design", "regimen_class"]
+    at.multiselect(key="metareg_mods").set_value(moderators).run()
+    assert not at.exception
+    fit = across_metareg(across, moderators)
+    adjusted = fit.ai_ici_vs_ici
+    assert adjusted is not None
+    (metric,) = [m for m in at.metric if m.label.startswith("AI+ICI vs ICI alone")]
+    assert metric.label.endswith("(adjusted)")
+    assert metric.value == f"{adjusted.estimate:+.3f}"
+    assert fit.result.k < 10 * (len(fit.result.coefficients) - 1)
+    assert [w for w in at.warning if "arms per coefficient" in w.value]
+    # Arms without a coded line of therapy are named, not silently dropped.
+    t = cat.trials
+    assert t["line_coded"].isna().any() and fit.left_out
+    assert f"({len(fit.left_out)} arms)" in page_text(at)
+    bubble = [s for s in chart_specs(at) if "Meta-regression" not in str(s.get("title", ""))
+              and "against" in str(s.get("title", {}).get("text", ""))]
+    assert bubble and bubble[0]["title"]["text"] == "ORR against " \
+        "line of therapy (first line / pretreated / mixed)"

@@ -6,11 +6,19 @@ import streamlit as st
 
 from comparators.analysis.benchmark import AcrossSubtypes
 from comparators.analysis.borrowing import Borrowing, BorrowingError, borrow_across_subtypes
+from comparators.analysis.metareg_across import (
+    ACROSS_MODERATORS,
+    AcrossMetaRegression,
+    across_metareg,
+)
 from comparators.analysis.options import AnalysisOptions
 from comparators.charts.across import class_by_subtype_chart
 from comparators.charts.borrowing import shrinkage_chart
+from comparators.charts.metareg import bubble_chart
+from comparators.errors import InputError
 from comparators.evidence.cohort import ThisCohort
-from comparators.vocab import DEFAULT_ENDPOINT, ENDPOINTS, REGIMEN_CLASSES
+from comparators.stats.metareg import bubble_data
+from comparators.vocab import DEFAULT_ENDPOINT, ENDPOINTS, MEASURE_CHOICES, REGIMEN_CLASSES
 from views.benchmark_display import SAFETY_NOTE
 from views.common import (
     BY_DIGEST,
@@ -23,12 +31,14 @@ from views.common import (
     csv_download,
     every_subtype,
     export_stamp,
+    p_text,
+    plain,
     pool_columns,
     refusal_text,
     show_chart,
     this_cohort,
 )
-from views.share import link_choice, link_section, link_slider
+from views.share import keep_valid_link_values, link_choice, link_section, link_slider
 
 
 @st.cache_resource(show_spinner=False, max_entries=32, hash_funcs=BY_DIGEST)
@@ -228,6 +238,62 @@ def render_shrinkage(result: Borrowing, cohort: ThisCohort, stamp: str) -> None:
                  f"shrinkage_{regimen_class}.csv", "dl_borrow", note=stamp)
 
 
+@st.cache_resource(show_spinner="Fitting the meta-regression…", max_entries=64,
+                   hash_funcs=BY_DIGEST)
+def meta_regression(cohort: ThisCohort, options: AnalysisOptions,
+                    moderators: tuple[str, ...]) -> AcrossMetaRegression:
+    return across_metareg(every_subtype(options), moderators)
+
+
+@link_section
+def render_metareg(cohort: ThisCohort, options: AnalysisOptions, stamp: str) -> None:
+    """Meta-regression of every subtype's arms on the chosen moderators: its controls change
+    only this section."""
+    e = ENDPOINTS[options.endpoint]
+    st.subheader(f"Meta-regression of the {e.short} across subtypes")
+    st.caption("Does the rate depend on line of therapy, publication year or design rather "
+               "than on the regimen class? Every arm pooled on this page is one unit (arm by "
+               "subtype); a mixed-effects model as metafor's rma(yi, vi, mods = ~ ...) on the "
+               "sidebar's measure and τ² method.")
+    keep_valid_link_values("metareg_mods", list(ACROSS_MODERATORS))
+    chosen = st.multiselect(
+        "Moderators", list(ACROSS_MODERATORS), default=["regimen_class"], key="metareg_mods",
+        bind="query-params", placeholder="Choose at least one moderator",
+        help="Column names as R and the CLI spell them: "
+             + "; ".join(f"{m}: {what}" for m, what in ACROSS_MODERATORS.items())
+             + ". The bubble plot shows the first one chosen.")
+    if not chosen:
+        st.info("Choose at least one moderator.")
+        return
+    try:
+        fit = meta_regression(cohort, options, tuple(chosen))
+    except InputError as err:
+        st.info(f"No meta-regression: {err}.")
+        return
+    result = fit.result
+    adjusted = fit.ai_ici_vs_ici
+    if adjusted is not None:
+        others = [ACROSS_MODERATORS[m] for m in chosen if m != "regimen_class"]
+        st.metric(f"AI+ICI vs ICI alone, {MEASURE_CHOICES.short(result.measure)} scale"
+                  + (" (adjusted)" if others else ""), f"{adjusted.estimate:+.3f}",
+                  help="The AI+ICI coefficient with ICI alone as the reference level"
+                  + (f", adjusted for {', '.join(others)}" if others else ""))
+        st.caption(f"{options.interval_name} {adjusted.low:+.3f} to {adjusted.high:+.3f}; "
+                   f"{p_text(adjusted.p)}; k = {result.k} arms.")
+    for note in result.notes:
+        (st.warning if note.startswith("WARNING") else st.caption)(plain(note))
+    spec = chart_spec(bubble_chart, bubble_data(result, chosen[0], scale="proportion"),
+                      f"{e.short} against {ACROSS_MODERATORS[chosen[0]]}")
+    show_chart(spec, key="metareg_chart", width="stretch")
+    st.dataframe(result.to_frame(), hide_index=True, key="metareg_table")
+    st.caption(plain(result.methods_text()))
+    if fit.left_out:
+        st.caption(plain(f"Left out for a missing moderator value ({len(fit.left_out)} arms): "
+                         + ", ".join(fit.left_out) + "."))
+    csv_download(result.to_frame(), "Download coefficients (CSV)", "metareg.csv", "dl_metareg",
+                 note=stamp)
+
+
 cohort = this_cohort()
 options = analysis_options()
 render_intro(options, cohort)
@@ -245,5 +311,7 @@ stamp = export_stamp(options, cohort)
 render_class_chart(shown, options, cohort)
 render_differences(across, options, stamp)
 render_pools_table(shown, options, stamp)
+st.divider()
+render_metareg(cohort, options, stamp)
 st.divider()
 render_borrowing(cohort, stamp)
