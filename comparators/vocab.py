@@ -299,21 +299,23 @@ class Endpoint:
     short: str  # "PFS-3": how a column header or axis names it
     numerator: str  # what is counted, in words
     denominator: str
+    counted: str  # "Responders": a column header naming the numerator's patients
 
 
 ENDPOINTS: dict[str, Endpoint] = {e.code: e for e in (
     Endpoint("orr", "objective response rate", "ORR",
-             "complete plus partial responses", "response-evaluable patients"),
+             "complete plus partial responses", "response-evaluable patients", "Responders"),
     Endpoint("dcr", "disease control rate", "DCR",
-             "complete and partial responses and stable disease", "response-evaluable patients"),
+             "complete and partial responses and stable disease", "response-evaluable patients",
+             "Controlled"),
     Endpoint("pfs3", "3-month progression-free rate", "PFS-3",
              "patients progression-free at 3 months (Kaplan-Meier rate times the PFS "
-             "population, rounded)", "the PFS population"),
+             "population, rounded)", "the PFS population", "Progression-free"),
     Endpoint("pfs6", "6-month progression-free rate", "PFS-6",
              "patients progression-free at 6 months (Kaplan-Meier rate times the PFS "
-             "population, rounded)", "the PFS population"),
+             "population, rounded)", "the PFS population", "Progression-free"),
     Endpoint("grade3", "grade ≥ 3 treatment-related adverse event rate", "grade ≥ 3 TRAE",
              "patients with a grade ≥ 3 treatment-related adverse event",
-             "patients treated (the arm's safety population)"),
+             "patients treated (the arm's safety population)", "Grade ≥ 3 TRAE"),
 )}
 DEFAULT_ENDPOINT = "orr"

@@ -6,11 +6,20 @@ import streamlit as st
 
 from comparators.analysis.benchmark import AcrossSubtypes
 from comparators.analysis.borrowing import Borrowing, BorrowingError, borrow_across_subtypes
+from comparators.analysis.metareg_across import (
+    ACROSS_MODERATORS,
+    AcrossMetaRegression,
+    across_metareg,
+)
 from comparators.analysis.options import AnalysisOptions
 from comparators.charts.across import class_by_subtype_chart
 from comparators.charts.borrowing import shrinkage_chart
+from comparators.charts.metareg import bubble_chart
+from comparators.errors import InputError
 from comparators.evidence.cohort import ThisCohort
-from comparators.vocab import REGIMEN_CLASSES
+from comparators.stats.metareg import bubble_data
+from comparators.vocab import DEFAULT_ENDPOINT, ENDPOINTS, MEASURE_CHOICES, REGIMEN_CLASSES
+from views.benchmark_display import SAFETY_NOTE
 from views.common import (
     BY_DIGEST,
     analysis_options,
@@ -22,12 +31,15 @@ from views.common import (
     csv_download,
     every_subtype,
     export_stamp,
+    p_text,
+    plain,
     pool_columns,
+    refusal_text,
     show_chart,
     this_cohort,
 )
 from views.sections import section
-from views.share import link_choice, link_slider
+from views.share import keep_valid_link_values, link_choice, link_slider
 
 
 @st.cache_resource(show_spinner=False, max_entries=32, hash_funcs=BY_DIGEST)
@@ -42,9 +54,10 @@ TAU_SCALES = (0.5, 1.0, 2.0)
 
 
 def render_intro(options: AnalysisOptions, cohort: ThisCohort) -> None:
+    e = ENDPOINTS[options.endpoint]
     st.title("Across subtypes: where does the combination look better?")
     st.caption(
-        "Pooled objective response rate of angiogenesis inhibitor + immune checkpoint inhibitor "
+        f"Pooled {e.name} of angiogenesis inhibitor + immune checkpoint inhibitor "
         "(AI+ICI) arms against ICI alone (and ICI+ICI, AI alone) in every subtype the catalog "
         f"covers: {options.model_text()}, {options.interval_name}; this cohort is "
         f"{'inside' if options.include_cohort else 'outside'} the class pools (sidebar)."
@@ -56,8 +69,9 @@ def render_class_chart(shown: pd.DataFrame, options: AnalysisOptions,
                        cohort: ThisCohort) -> None:
     """Every subtype's class pools as dots and intervals."""
     interval = options.interval_name
+    e = ENDPOINTS[options.endpoint]
     # short lines: a figure in a narrow window cuts a long subtitle line ("…")
-    subtitle = ["Dots: pooled ORR (size = evaluable patients);",
+    subtitle = [f"Dots: pooled {e.short} (size = patients);",
                 f"lines: {interval}. Small k means little evidence.",
                 f"{options.model_text()};",
                 f"class pools {'incl.' if options.include_cohort else 'without'} this cohort"
@@ -65,9 +79,10 @@ def render_class_chart(shown: pd.DataFrame, options: AnalysisOptions,
                 "Sources: the Comparator trials page;", catalog_stamp()]
     if not cohort.is_real:
         subtitle.append(f"{cohort.label}: {cohort.caveat}")
-    spec = chart_spec(class_by_subtype_chart, shown.reset_index(drop=True), subtitle, interval)
+    spec = chart_spec(class_by_subtype_chart, shown.reset_index(drop=True), subtitle, interval,
+                      endpoint=e)
     show_chart(spec, key="meta_chart", width="stretch")
-    chart_downloads(spec, "orr_by_class_and_subtype", "meta")
+    chart_downloads(spec, f"{e.code}_by_class_and_subtype", "meta")
 
 
 def render_differences(across: AcrossSubtypes, options: AnalysisOptions, stamp: str) -> None:
@@ -113,13 +128,14 @@ def render_differences(across: AcrossSubtypes, options: AnalysisOptions, stamp: 
 
 def render_pools_table(shown: pd.DataFrame, options: AnalysisOptions, stamp: str) -> None:
     interval = options.interval_name
-    st.subheader(f"Pooled ORR by subtype and class ({interval})")
+    e = ENDPOINTS[options.endpoint]
+    st.subheader(f"Pooled {e.short} by subtype and class ({interval})")
     pools = shown.assign(estimate=100 * shown["estimate"], low=100 * shown["low"],
                          high=100 * shown["high"])
     st.dataframe(
         pools[["subtype", "class", "label", "k", "events", "n", "estimate", "low", "high"]],
         hide_index=True,
-        column_config={"subtype": "Subtype", "label": "Pool"} | pool_columns(interval),
+        column_config={"subtype": "Subtype", "label": "Pool"} | pool_columns(interval, e),
         key="meta_table",
     )
     st.caption(
@@ -127,7 +143,9 @@ def render_pools_table(shown: pd.DataFrame, options: AnalysisOptions, stamp: str
         "comparison: patient selection, line of therapy and response assessment differ between "
         "trials. See the Benchmark page for each subtype's trials and heterogeneity."
     )
-    csv_download(shown, "Download pooled estimates (CSV)", "orr_by_class_and_subtype.csv",
+    if e.code == "grade3":
+        st.caption(SAFETY_NOTE)
+    csv_download(shown, "Download pooled estimates (CSV)", f"{e.code}_by_class_and_subtype.csv",
                  "dl_meta", note=stamp)
 
 
@@ -163,6 +181,9 @@ def render_borrowing(cohort: ThisCohort, stamp: str) -> None:
         "the prior probability you set). Counts are summed over the class's arms within each "
         "subtype; bone sarcomas are left out, and this cohort counts only when it is inside "
         "its class pool (sidebar), as everywhere on this page."
+        + ("" if analysis_options().endpoint == DEFAULT_ENDPOINT else
+           " This model pools the objective response rate, whatever the endpoint chosen in "
+           "the sidebar.")
     )
     regimen_class, tau_scale, exnex, p_exchangeable = borrowing_controls()
     options = analysis_options()
@@ -218,9 +239,68 @@ def render_shrinkage(result: Borrowing, cohort: ThisCohort, stamp: str) -> None:
                  f"shrinkage_{regimen_class}.csv", "dl_borrow", note=stamp)
 
 
+@st.cache_resource(show_spinner="Fitting the meta-regression…", max_entries=64,
+                   hash_funcs=BY_DIGEST)
+def meta_regression(cohort: ThisCohort, options: AnalysisOptions,
+                    moderators: tuple[str, ...]) -> AcrossMetaRegression:
+    return across_metareg(every_subtype(options), moderators)
+
+
+@section(self_contained=True)
+def render_metareg(cohort: ThisCohort, options: AnalysisOptions, stamp: str) -> None:
+    """Meta-regression of every subtype's arms on the chosen moderators: its controls change
+    only this section."""
+    e = ENDPOINTS[options.endpoint]
+    st.subheader(f"Meta-regression of the {e.short} across subtypes")
+    st.caption("Does the rate depend on line of therapy, publication year or design rather "
+               "than on the regimen class? Every arm pooled on this page is one unit (arm by "
+               "subtype); a mixed-effects model as metafor's rma(yi, vi, mods = ~ ...) on the "
+               "sidebar's measure and τ² method.")
+    keep_valid_link_values("metareg_mods", list(ACROSS_MODERATORS))
+    chosen = st.multiselect(
+        "Moderators", list(ACROSS_MODERATORS), default=["regimen_class"], key="metareg_mods",
+        bind="query-params", placeholder="Choose at least one moderator",
+        help="Column names as R and the CLI spell them: "
+             + "; ".join(f"{m}: {what}" for m, what in ACROSS_MODERATORS.items())
+             + ". The bubble plot shows the first one chosen.")
+    if not chosen:
+        st.info("Choose at least one moderator.")
+        return
+    try:
+        fit = meta_regression(cohort, options, tuple(chosen))
+    except InputError as err:
+        st.info(f"No meta-regression: {err}.")
+        return
+    result = fit.result
+    adjusted = fit.ai_ici_vs_ici
+    if adjusted is not None:
+        others = [ACROSS_MODERATORS[m] for m in chosen if m != "regimen_class"]
+        st.metric(f"AI+ICI vs ICI alone, {MEASURE_CHOICES.short(result.measure)} scale"
+                  + (" (adjusted)" if others else ""), f"{adjusted.estimate:+.3f}",
+                  help="The AI+ICI coefficient with ICI alone as the reference level"
+                  + (f", adjusted for {', '.join(others)}" if others else ""))
+        st.caption(f"{options.interval_name} {adjusted.low:+.3f} to {adjusted.high:+.3f}; "
+                   f"{p_text(adjusted.p)}; k = {result.k} arms.")
+    for note in result.notes:
+        (st.warning if note.startswith("WARNING") else st.caption)(plain(note))
+    spec = chart_spec(bubble_chart, bubble_data(result, chosen[0], scale="proportion"),
+                      f"{e.short} against {ACROSS_MODERATORS[chosen[0]]}")
+    show_chart(spec, key="metareg_chart", width="stretch")
+    st.dataframe(result.to_frame(), hide_index=True, key="metareg_table")
+    st.caption(plain(result.methods_text()))
+    if fit.left_out:
+        st.caption(plain(f"Left out for a missing moderator value ({len(fit.left_out)} arms): "
+                         + ", ".join(fit.left_out) + "."))
+    csv_download(result.to_frame(), "Download coefficients (CSV)", "metareg.csv", "dl_metareg",
+                 note=stamp)
+
+
 cohort = this_cohort()
 options = analysis_options()
 render_intro(options, cohort)
+if options.primary_only and options.endpoint != DEFAULT_ENDPOINT:
+    st.error(refusal_text(options))
+    st.stop()
 across = every_subtype(options)
 data = across.pools_frame()
 both = set(data.loc[data["class"] == "AI+ICI", "subtype"]) & set(
@@ -232,5 +312,7 @@ stamp = export_stamp(options, cohort)
 render_class_chart(shown, options, cohort)
 render_differences(across, options, stamp)
 render_pools_table(shown, options, stamp)
+st.divider()
+render_metareg(cohort, options, stamp)
 st.divider()
 render_borrowing(cohort, stamp)

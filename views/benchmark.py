@@ -8,8 +8,20 @@ from comparators.analysis.benchmark import BenchmarkError, SubtypeBenchmark
 from comparators.analysis.options import AnalysisOptions
 from comparators.charts.forest import with_reference
 from comparators.evidence.cohort import ThisCohort
+from comparators.reports.summary import (
+    ReferenceLine,
+    endpoint_of,
+    rate_phrase,
+    reference_sentence,
+)
 from comparators.stats.proportions import percent
-from views.benchmark_display import BenchmarkDisplay, benchmark_display
+from comparators.vocab import DEFAULT_ENDPOINT, Endpoint
+from views.benchmark_display import (
+    SAFETY_NOTE,
+    BenchmarkDisplay,
+    benchmark_display,
+    eortc_reference_lines,
+)
 from views.certainty_display import show_certainty
 from views.common import (
     BAYES_BLANKS,
@@ -25,12 +37,13 @@ from views.common import (
     p_text,
     plain,
     pool_columns,
+    refusal_text,
     show_chart,
     subtype_benchmark,
     this_cohort,
 )
 from views.sections import section
-from views.share import link_choice, link_number_input
+from views.share import keep_valid_link_values, link_choice, link_number_input
 
 
 def render_intro(cohort: ThisCohort) -> None:
@@ -60,18 +73,24 @@ def choose_subtype() -> str:
 
 def render_questions(bm: SubtypeBenchmark, cohort: ThisCohort, subtype: str,
                      options: AnalysisOptions) -> None:
-    """The headline: this cohort's ORR, and the comparisons an investigator asks first."""
+    """The headline: this cohort's rate of the endpoint, and the comparisons an investigator
+    asks first."""
     st.subheader("The questions")
     interval = options.interval_name
+    e = endpoint_of(bm)
     cohort_row = bm.cohort_row
     heads = headline_row(1 + len(bm.headline))
     if cohort_row is not None:
-        responders, evaluable = int(cohort_row["responders"]), int(cohort_row["evaluable"])
-        heads[0].metric(f"{plain(cohort.label)}: ORR", percent(responders / evaluable),
-                        help="Responders / evaluable patients")
-        heads[0].caption(f"{responders}/{evaluable} responders/evaluable")
+        counted, n = int(cohort_row["responders"]), int(cohort_row["evaluable"])
+        heads[0].metric(f"{plain(cohort.label)}: {e.short}", percent(counted / n),
+                        help=f"{e.numerator[0].upper()}{e.numerator[1:]} / {e.denominator}")
+        heads[0].caption(f"{counted}/{n} {e.counted[0].lower()}{e.counted[1:]}/"
+                         f"{'evaluable' if e.code in ('orr', 'dcr') else 'n'}")
+    elif e.code != DEFAULT_ENDPOINT:
+        heads[0].metric(f"{plain(cohort.label)}: {e.short}", "not reported",
+                        help=f"This cohort does not report the {e.name} for {subtype}")
     else:
-        heads[0].metric(f"{plain(cohort.label)}: ORR", "no data",
+        heads[0].metric(f"{plain(cohort.label)}: {e.short}", "no data",
                         help=f"No {subtype} row in this cohort")
     for box, comparison in zip(heads[1:], bm.headline, strict=False):
         box.metric(comparison.what, f"{100 * comparison.difference:+.1f} points",
@@ -87,33 +106,69 @@ def render_questions(bm: SubtypeBenchmark, cohort: ThisCohort, subtype: str,
 @section(self_contained=True)
 def render_forest(subtype: str, shown: BenchmarkDisplay, bm: SubtypeBenchmark,
                   cohort: ThisCohort) -> None:
-    """The forest plot, its reference line and the summary of findings (the reference is its
-    decision threshold): typing a reference reruns only this section."""
+    """The forest plot, its reference lines and the summary of findings (the typed reference
+    is its decision threshold): typing a reference reruns only this section."""
+    e = endpoint_of(bm)
     reference = link_number_input(
-        st.container(width=260), "Reference ORR (%)", min_value=0.0, max_value=100.0,
+        st.container(width=260), f"Reference {e.short} (%)", min_value=0.0, max_value=100.0,
         value=None, step=1.0, key="reference", placeholder="none",
-        help="Draws a dashed line on the forest plot, e.g. a historical ORR you want to beat.",
+        help=f"Draws a dashed line on the forest plot, e.g. a historical {e.short} you want "
+             "to beat.",
     )
-    # A typed reference ORR is added to the cached spec as two layers (no rebuild). The
+    # A typed reference is added to the cached spec as two layers (no rebuild). The
     # figure's subtitle explains every mark it shows, so the PNG and SVG carry their legend.
     chart = with_reference(shown.spec, None if reference is None else reference / 100)
+    eortc = chosen_reference_lines(bm)
+    for line in eortc:
+        chart = with_reference(chart, line.rate, line.chart_label)
     show_chart(chart, key="forest")
+    if eortc:
+        st.caption(plain(reference_sentence(bm, eortc)))
     chart_downloads(chart, f"forest_{subtype}", "forest")
     csv_file(shown.forest_csv, "Download forest data (CSV)", f"forest_{subtype}.csv",
              "dl_forest")
     show_certainty(bm, cohort, None if reference is None else reference / 100)
 
 
+def chosen_reference_lines(bm: SubtypeBenchmark) -> list[ReferenceLine]:
+    """The EORTC reference values the user draws on a progression-free-rate forest plot."""
+    offered = eortc_reference_lines(bm.options.endpoint, bm.subtype)
+    if not offered:
+        return []
+    by_id = {line.id: line for line in offered}
+
+    def name(rid: str) -> str:
+        return f"{by_id[rid].chart_label}: {100 * by_id[rid].rate:.0f}%"
+
+    # the URL carries the shown names; a link may also give the ids
+    keep_valid_link_values("eortc_refs", list(by_id), name)
+    chosen = st.multiselect(
+        "EORTC reference values", list(by_id), key="eortc_refs", bind="query-params",
+        format_func=name, placeholder="none",
+        help="Progression-free-rate reference values of the EORTC Soft Tissue and Bone Sarcoma "
+             "Group (data/reference_values.csv), for all soft-tissue sarcoma and this subtype "
+             "at this landmark; each is drawn as a dashed line labelled with its source.")
+    return [by_id[rid] for rid in chosen if rid in by_id]
+
+
+def render_safety(bm: SubtypeBenchmark) -> None:
+    """The grade >= 3 TRAE rate per class beside this cohort's, and why it is per arm."""
+    if endpoint_of(bm).code != "grade3":
+        return
+    st.info(SAFETY_NOTE, icon=":material/health_and_safety:")
+
+
 def render_class_pools(bm: SubtypeBenchmark, shown: BenchmarkDisplay, subtype: str,
                        options: AnalysisOptions) -> None:
     interval = options.interval_name
-    st.subheader(f"Pooled ORR by regimen class ({interval})")
+    e = endpoint_of(bm)
+    st.subheader(f"Pooled {e.short} by regimen class ({interval})")
     st.dataframe(
         shown.classes,
         hide_index=True,
         column_order=["class", "k", "estimate", "low", "high", "i2", "tau2", "events", "n",
                       "scope", "estimable"],
-        column_config=pool_columns(interval) | {"scope": "What is pooled",
+        column_config=pool_columns(interval, e) | {"scope": "What is pooled",
                                                 "estimable": "Estimable"},
         key="class_table",
     )
@@ -125,24 +180,27 @@ def render_class_pools(bm: SubtypeBenchmark, shown: BenchmarkDisplay, subtype: s
         st.caption(f"Test for subgroup differences between classes: Q = {bm.q_between:.2f}, "
                    f"df {bm.q_between_df}, {p_text(bm.q_between_p)}.")
     if bm.fit.pi_low is not None:
-        st.caption(f"Prediction interval for the ORR of a new arm (all included arms): "
+        st.caption(f"Prediction interval for the {rate_phrase(bm)} of a new arm (all included "
+                   "arms): "
                    f"{percent(bm.fit.pi_low)}–{percent(bm.fit.pi_high)}.")
 
 
 def render_comparisons(shown: BenchmarkDisplay, cohort: ThisCohort, subtype: str,
-                       interval: str) -> None:
+                       interval: str, e: Endpoint) -> None:
     """This cohort against each comparator arm, in an expander."""
     with st.expander(f"{plain(cohort.label)} against each comparator arm"):
         st.dataframe(
             shown.comparisons,
             hide_index=True,
-            # the answer first (difference, interval, evidence, test), the two ORRs after
+            # the answer first (difference, interval, evidence, test), the two rates after
             column_order=["b_label", "difference", "low", "high", "p", "prob_positive", "test",
                           "a_estimate", "b_estimate"],
             column_config={
                 "b_label": "Comparator arm",
-                "a_estimate": st.column_config.NumberColumn("This cohort %", format="%.1f"),
-                "b_estimate": st.column_config.NumberColumn("Comparator %", format="%.1f"),
+                "a_estimate": st.column_config.NumberColumn(f"This cohort {e.short} %",
+                                                            format="%.1f"),
+                "b_estimate": st.column_config.NumberColumn(f"Comparator {e.short} %",
+                                                            format="%.1f"),
                 "difference": st.column_config.NumberColumn("Difference (points)",
                                                             format="%+.1f"),
                 "low": st.column_config.NumberColumn(f"{interval} low", format="%+.1f"),
@@ -150,7 +208,8 @@ def render_comparisons(shown: BenchmarkDisplay, cohort: ThisCohort, subtype: str
                 "p": st.column_config.NumberColumn("p", format="%.3f"),
                 "prob_positive": st.column_config.NumberColumn(
                     "P(difference > 0)", format="%.3f",
-                    help="Posterior probability that this cohort's ORR is above the arm's"),
+                    help=f"Posterior probability that this cohort's {e.short} is above the "
+                         "arm's"),
                 "test": "Method",
             },
             key="comparison_table",
@@ -173,12 +232,13 @@ subtype = choose_subtype()
 try:
     bm = subtype_benchmark(subtype, options)
 except BenchmarkError as err:
-    st.error(f"Nothing to pool: {err}.")
+    st.error(refusal_text(options, err))
     st.stop()
 shown = benchmark_display(subtype, options, cohort)
 render_questions(bm, cohort, subtype, options)
+render_safety(bm)
 render_forest(subtype, shown, bm, cohort)
 render_class_pools(bm, shown, subtype, options)
 if bm.comparisons:
-    render_comparisons(shown, cohort, subtype, options.interval_name)
+    render_comparisons(shown, cohort, subtype, options.interval_name, endpoint_of(bm))
 render_methods(bm)

@@ -15,12 +15,19 @@ import streamlit as st
 from comparators.analysis.options import AnalysisOptions
 from comparators.charts.forest import forest_chart, forest_data, forest_rows
 from comparators.evidence.cohort import ThisCohort
+from comparators.evidence.reference_values import load_reference_values
 from comparators.reports.export import safe_csv
-from comparators.reports.summary import chart_texts
+from comparators.reports.summary import (
+    ReferenceLine,
+    chart_texts,
+    endpoint_of,
+    reference_lines,
+)
 from views.common import (
     BY_DIGEST,
     catalog,
     catalog_stamp,
+    curated_catalog,
     export_stamp,
     statistic_text,
     subtype_benchmark,
@@ -53,7 +60,7 @@ def benchmark_display(subtype: str, options: AnalysisOptions,
     title, subtitle, x_title = chart_texts(bm, name.get(subtype, subtype), cohort, sources)
     stamp = export_stamp(options, cohort, subtype)
     spec = forest_chart(rows, None, title, list(subtitle), x_title,
-                        options.figure_interval_name)
+                        options.figure_interval_name, endpoint=endpoint_of(bm))
     classes, comparisons = bm.class_table(), bm.comparisons_frame()
     shown_classes = classes.assign(
         **{c: 100 * classes[c] for c in ("estimate", "low", "high")},
@@ -75,3 +82,16 @@ def benchmark_display(subtype: str, options: AnalysisOptions,
                             pa.Table.from_pandas(shown_comparisons, preserve_index=False),
                             safe_csv(forest_data(rows), stamp),
                             safe_csv(classes, stamp), safe_csv(comparisons, stamp))
+
+
+#: Why a grade >= 3 TRAE rate is an arm's, not a subtype's (the benchmark and summary pages).
+SAFETY_NOTE = ("Safety is reported per arm: each comparator arm's grade ≥ 3 treatment-related "
+               "adverse event rate counts all its treated patients (its all-subtype row), not "
+               "this subtype's alone; this cohort's is its whole safety population too.")
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def eortc_reference_lines(endpoint: str, subtype: str) -> list[ReferenceLine]:
+    """The EORTC reference values offered for `endpoint` in `subtype` (shared, read-only)."""
+    return reference_lines(load_reference_values(), curated_catalog().references, endpoint,
+                           subtype)

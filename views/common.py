@@ -34,7 +34,14 @@ from comparators.evidence.labels import arm_labels, row_keys
 from comparators.reports.export import chart_pdf, chart_png, chart_svg, safe_csv
 from comparators.reports.markup import md_escape
 from comparators.reports.summary import summarisable_subtypes
-from comparators.vocab import HKSJ_CHOICES, MEASURE_CHOICES, MODEL_CHOICES
+from comparators.vocab import (
+    DEFAULT_ENDPOINT,
+    ENDPOINTS,
+    HKSJ_CHOICES,
+    MEASURE_CHOICES,
+    MODEL_CHOICES,
+    Endpoint,
+)
 from views.share import ADDED_ARMS_KEY, keep_valid_link_values, link_choice
 
 
@@ -183,7 +190,28 @@ def analysis_options() -> AnalysisOptions:
         include_overlapping=bool(get("overlapping", DEFAULT_OPTIONS.include_overlapping)),
         primary_only=bool(get("primary_only", DEFAULT_OPTIONS.primary_only)),
         low_risk_of_bias_only=bool(get("low_rob_only", DEFAULT_OPTIONS.low_risk_of_bias_only)),
+        endpoint=(str(get("endpoint", DEFAULT_OPTIONS.endpoint))
+                  if get(ENDPOINT_PAGE_KEY, True) else DEFAULT_ENDPOINT),
     )
+
+
+#: The pages that pool the endpoint chosen in the sidebar; the others (What if: a scenario
+#: edits response counts) pool the objective response rate whatever the choice.
+ENDPOINT_PAGES = frozenset({"benchmark", "across-subtypes", "summary", "plan"})
+ENDPOINT_PAGE_KEY = "_endpoint_page"  # set on every full run by model_controls
+
+
+def refusal_text(options: AnalysisOptions, err: object = "", what: str = "Nothing to pool"
+                 ) -> str:
+    """A pooling the engine refused, as a page says it. The primary-source sensitivity
+    analysis with another endpoint than response (the engine refuses it) is named with the
+    way out."""
+    if options.primary_only and options.endpoint != DEFAULT_ENDPOINT:
+        return (f"Cannot pool the {ENDPOINTS[options.endpoint].name} with \"Primary-source rows "
+                "only\": that sensitivity analysis is defined for the response counts only "
+                "(the verification marks say where those were read). Turn the switch off in "
+                "the sidebar, or choose the objective response rate (orr).")
+    return f"{what}: {err}."
 
 
 def chosen_subtype() -> str:
@@ -258,9 +286,19 @@ def model_controls(page: str | None = None) -> AnalysisOptions:
     """The pooling model in the sidebar (codes as the CLI spells them, so links use them).
     `page` (its url_path) decides which arms the leave-out menu offers."""
     arms = leave_out_options(page)
+    st.session_state[ENDPOINT_PAGE_KEY] = page is None or page in ENDPOINT_PAGES
     keep_valid_link_values("exclude", arms, arm_name)  # a link may name arms by key
     with st.sidebar:
         st.subheader("Pooling model")
+        link_choice("endpoint", list(ENDPOINTS))  # codes in any case: endpoint=PFS6
+        (st.selectbox if st.session_state[ENDPOINT_PAGE_KEY] else _endpoint_fixed)(
+            "Endpoint", list(ENDPOINTS), index=list(ENDPOINTS).index(AnalysisOptions.endpoint),
+            key="endpoint", bind="query-params", persist_state="session",
+            help="What is pooled, as a proportion of patients (codes as the CLI spells them, "
+                 "so links use them): "
+                 + "; ".join(f"{e.code}, {e.name}: {e.numerator} among {e.denominator}"
+                             for e in ENDPOINTS.values())
+                 + ". Safety is reported per arm: each arm's all-subtype counts.")
         for key, codes in (("measure", MEASURE_CHOICES), ("method", MODEL_CHOICES),
                            ("hksj_variant", HKSJ_CHOICES)):
             link_choice(key, list(codes))  # codes in any case: method=reml
@@ -317,13 +355,17 @@ def model_controls(page: str | None = None) -> AnalysisOptions:
 # object and the cohort's digest; the catalog is the process's one catalog.
 @st.cache_resource(show_spinner=False, max_entries=1024, hash_funcs=BY_DIGEST)
 def _benchmark(subtype: str, options: AnalysisOptions, cohort: ThisCohort) -> SubtypeBenchmark:
-    return benchmark_subtype(_rows(subtype, cohort, options.include_overlapping), options)
+    return benchmark_subtype(_rows(subtype, cohort, options.include_overlapping,
+                                   options.endpoint == "grade3"), options)
 
 
 # A subtype's rows do not depend on the model or the level: built once, refitted per option.
+# The grade >= 3 TRAE endpoint needs each arm's all-subtype safety counts beside them.
 @st.cache_resource(show_spinner=False, max_entries=256, hash_funcs=BY_DIGEST)
-def _rows(subtype: str, cohort: ThisCohort, overlapping: bool) -> pd.DataFrame:
-    return subtype_rows(catalog().trials, cohort, subtype, overlapping, _catalog_arm_labels())
+def _rows(subtype: str, cohort: ThisCohort, overlapping: bool, safety: bool = False
+          ) -> pd.DataFrame:
+    return subtype_rows(catalog().trials, cohort, subtype, overlapping, _catalog_arm_labels(),
+                        "grade3" if safety else DEFAULT_ENDPOINT)
 
 
 def subtype_benchmark(subtype: str, options: AnalysisOptions | None = None,
@@ -355,19 +397,34 @@ def _arm_labels(cat: Catalog) -> dict[str, str]:
     return arm_labels(cat.trials, cat.references)
 
 
-def pool_columns(interval: str) -> dict[str, object]:
-    """Column headers of every class-pool table (the level comes from the options in use).
+def _endpoint_fixed(label: str, options: list[str], **kwargs: object) -> None:
+    """On a page that pools response only, the endpoint menu says so instead of offering a
+    choice the page would ignore (the chosen endpoint stays for the pages that use it)."""
+    st.caption(f"{label}: {endpoint_label(DEFAULT_ENDPOINT)} on this page.")
+
+
+def endpoint_label(code: str) -> str:
+    """An endpoint as the sidebar menu names it: 'PFS-6 (6-month progression-free rate)'."""
+    e = ENDPOINTS[code]
+    return f"{e.short} ({e.name})" if e.short.lower() != e.name.lower() else e.name
+
+
+def pool_columns(interval: str, endpoint: Endpoint | None = None) -> dict[str, object]:
+    """Column headers of every class-pool table (the level and the endpoint come from the
+    result shown).
     Narrow where the values are short, so the pooled ORR, its interval and I² fit in a
     900-pixel window beside the sidebar."""
+    e = endpoint or ENDPOINTS[DEFAULT_ENDPOINT]
+
     def number(label: str, width: int, **kwargs: object) -> object:
         return st.column_config.NumberColumn(label, width=width, **kwargs)  # type: ignore[arg-type]
 
     return {
         "class": st.column_config.TextColumn("Class", width=80),
         "k": number("k", 35, help="Arms pooled"),
-        "events": number("Responders", 90),
-        "n": number("Evaluable", 80),
-        "estimate": number("ORR %", 65, format="%.1f", help="Pooled objective response rate"),
+        "events": number(e.counted, 90),
+        "n": number("Evaluable" if e.code in ("orr", "dcr") else "n", 80, help=e.denominator),
+        "estimate": number(f"{e.short} %", 65, format="%.1f", help=f"Pooled {e.name}"),
         "low": number(f"{interval} low", 95, format="%.1f"),
         "high": number(f"{interval} high", 95, format="%.1f"),
         # text: blank where the statistic is not estimable or not part of the model

@@ -40,7 +40,7 @@ from comparators.stats.phase2_design import (
     single_stage_design,
 )
 from comparators.stats.proportions import percent
-from comparators.vocab import CI_CHOICES
+from comparators.vocab import CI_CHOICES, DEFAULT_ENDPOINT, ENDPOINTS
 from views.common import (
     analysis_options,
     catalog,
@@ -50,6 +50,7 @@ from views.common import (
     cohort_banner,
     csv_download,
     plain,
+    refusal_text,
     seed_cohort,
     show_chart,
     subtype_benchmark,
@@ -102,30 +103,44 @@ def render_evidence(cohort: ThisCohort, options: AnalysisOptions) -> None:
     subtype = ecols[0].selectbox("Subtype", codes, index=codes.index(default_subtype),
                                  key="plan_subtype", bind="query-params",
                                  persist_state="session")
+    e = ENDPOINTS[options.endpoint]
     try:
         bench = subtype_benchmark(subtype, options)
     except BenchmarkError as exc:
-        st.warning(f"No {subtype} rows to pool: {exc}.")
+        st.warning(refusal_text(options, exc, f"No {subtype} rows to pool"))
         return
     if not bench.class_pools:
         st.info(f"No comparator trial has reported {subtype}: set p0 and p1 by hand.")
         return
     classes = list(bench.class_pools)
     cls = ecols[1].selectbox(
-        "p0 = pooled ORR of the comparator class", classes,
+        f"p0 = pooled {e.short} of the comparator class", classes,
         index=classes.index("ICI") if "ICI" in classes else 0, key="plan_p0_class",
         bind="query-params", help="The class pool the benchmark page shows (same model and "
         "scope).")
-    p1_source = ecols[2].radio("p1 =", P1_SOURCES, key="plan_p1_source", bind="query-params")
+    # the options stay as links spell them; the labels name the endpoint pooled
+    def p1_label(source: str) -> str:
+        return source.replace("ORR", e.short)
+
+    link_choice("plan_p1_source", P1_SOURCES, p1_label)
+    p1_source = ecols[2].radio("p1 =", P1_SOURCES, key="plan_p1_source", bind="query-params",
+                               format_func=p1_label)
     class_pool = bench.class_pools[cls]
     evidence_p0 = class_pool.estimate
     evidence_p1, p1_text = evidence_for_p1(bench, cohort, subtype, p1_source)
-    st.markdown(f"Evidence for **{subtype}**: p0 ← {class_pool.label}: {percent(evidence_p0)}; "
-                f"p1 ← {p1_text}.")
+    st.markdown(f"Evidence for **{subtype}** ({plain(e.name)}): p0 ← {class_pool.label}: "
+                f"{percent(evidence_p0)}; p1 ← {p1_text}.")
+    # Simon's and A'Hern's designs look for a rate above p0 (efficacy): a toxicity rate,
+    # where higher is worse, would turn the design's question around.
+    harmful = e.code == "grade3"
+    if harmful:
+        st.info(f"The {e.name} is a toxicity rate (higher is worse): the designs below test "
+                "for a rate above p0, so these numbers are shown for reference and not filled "
+                "in. Choose an efficacy endpoint in the sidebar to fill p0 and p1.")
     st.button(
         "Fill p0 and p1 from the evidence", key="plan_fill", icon=":material/input:",
         on_click=fill_from_evidence, args=(evidence_p0, evidence_p1),
-        disabled=evidence_p1 is None,
+        disabled=evidence_p1 is None or harmful,
         help="Copies the two numbers into the design inputs below; the design reruns.")
     st.caption(f"Pooled with the sidebar's model ({options.model_text()}; "
                f"{CI_CHOICES[options.ci_method].label} arm intervals); filled in rounded to 3 "
@@ -137,6 +152,9 @@ def evidence_for_p1(bench: SubtypeBenchmark, cohort: ThisCohort, subtype: str,
     """p1 (None when the evidence has none) and how the page names where it came from."""
     if source == P1_SOURCES[0]:
         row = bench.cohort_row
+        if row is None and bench.options.endpoint != DEFAULT_ENDPOINT:
+            return None, (f"{plain(cohort.label)}: {ENDPOINTS[bench.options.endpoint].name} "
+                          f"in {subtype} not reported")
         if row is None or int(row["evaluable"]) == 0:
             return None, f"{plain(cohort.label)} has no {subtype} patients evaluable for response"
         k, n = int(row["responders"]), int(row["evaluable"])

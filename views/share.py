@@ -16,6 +16,7 @@ from comparators.limits import MAX_LINK_VALUE_CHARS
 from comparators.reports.markup import md_escape
 from comparators.vocab import (
     CI_CHOICES,
+    ENDPOINTS,
     HKSJ_CHOICES,
     MEASURE_CHOICES,
     MODEL_CHOICES,
@@ -97,7 +98,7 @@ HANDED_KEY = "_link_handed"  # {key: value as the URL will carry it}: handed ove
 WIDGET_LINK_KEYS = frozenset({
     "ci_method", "ci_level", "measure", "method", "hksj", "hksj_variant", "include_cohort",
     "overlapping", "primary_only", "exclude", "subtype", "reference", "catalog_subtype",
-    "low_rob_only",
+    "low_rob_only", "endpoint", "eortc_refs", "metareg_mods",
     "catalog_class", "catalog_design", "catalog_verified", "meta_all", "borrow_class",
     "borrow_tau", "borrow_exnex", "borrow_pex", "audit_checks", "audit_only_bad",
     "plan_subtype", "plan_p0_class", "plan_p1_source", "plan_single_rule", "plan_p0", "plan_p1",
@@ -439,6 +440,6 @@ def valid_values(key: str) -> list[str]:
     page offers its own (those with enough arms), and a notice lists only what is offered."""
     static = {"measure": MEASURE_CHOICES.codes, "method": MODEL_CHOICES.codes,
               "hksj_variant": HKSJ_CHOICES.codes, "ci_method": CI_CHOICES.codes,
-              "ci_level": [f"{level:g}" for level in CI_LEVELS]}
+              "ci_level": [f"{level:g}" for level in CI_LEVELS], "endpoint": list(ENDPOINTS)}
     return static.get(key, [])
 

@@ -24,13 +24,17 @@ from comparators.reports.summary import (
     SubtypeSection,
     SummaryError,
     build_summary,
+    endpoint_of,
     md_escape,
     model_description,
+    reference_sentence,
+    table_header,
     to_docx,
     to_html,
     to_markdown,
 )
 from comparators.vocab import REGIMEN_CLASSES
+from views.benchmark_display import SAFETY_NOTE, eortc_reference_lines
 from views.certainty_display import show_certainty
 from views.common import (
     BY_DIGEST,
@@ -43,6 +47,7 @@ from views.common import (
     cohort_banner,
     comparable_subtypes,
     csv_file,
+    refusal_text,
     seed_audit,
     seed_cohort,
     show_chart,
@@ -105,7 +110,8 @@ def evidence_summary(cohort: ThisCohort, subtypes: tuple[str, ...], options: Ana
 def render_intro(cohort: ThisCohort) -> None:
     st.title("Evidence summary")
     st.caption(
-        "A paragraph per subtype with the pooled response rates and their confidence intervals, "
+        "A paragraph per subtype with the pooled rates of the chosen endpoint (sidebar) and their "
+        "confidence intervals, "
         "this cohort beside them, the trials behind every number, the data caveats from the "
         "audit, a methods paragraph and numbered references — ready to paste into a grant "
         "application."
@@ -143,6 +149,7 @@ def render_section(section: SubtypeSection) -> dict:
     forest plot's spec (the Word and HTML files embed it)."""
     st.header(section.heading, divider="gray")
     st.markdown(md_escape(section.lead))
+    render_endpoint_notes(section)
     st.dataframe(pd.DataFrame(list(section.pools), columns=list(section.pool_header)),
                  hide_index=True, key=f"summary_pools_{section.subtype}")
     st.caption(md_escape(section.pools_note))
@@ -152,7 +159,7 @@ def render_section(section: SubtypeSection) -> dict:
     # the page shows the document's figures: their marks are explained once, above
     spec = chart_spec(forest_chart, section.forest, None, section.chart_title,
                       list(section.chart_subtitle), section.x_title, section.figure_interval,
-                      legend=False)
+                      legend=False, endpoint=endpoint_of(section.benchmark))
     show_chart(spec, key=f"summary_forest_{section.subtype}")
     st.caption(md_escape(section.caption))
     render_trials(section)
@@ -160,6 +167,21 @@ def render_section(section: SubtypeSection) -> dict:
         with st.expander(f"Data caveats ({len(section.caveats)})", icon=":material/warning:"):
             st.markdown("\n".join(f"- {md_escape(c)}" for c in section.caveats))
     return spec
+
+
+def render_endpoint_notes(section: SubtypeSection) -> None:
+    """Beside the lead: why safety is an arm's (grade >= 3 TRAE), and the EORTC reference
+    values of a progression-free rate (those chosen on the Benchmark page, else every one
+    offered for the subtype)."""
+    bm = section.benchmark
+    e = endpoint_of(bm)
+    if e.code == "grade3":
+        st.caption(SAFETY_NOTE)
+    offered = eortc_reference_lines(e.code, section.subtype)
+    chosen = set(st.session_state.get("eortc_refs") or ())
+    lines = [line for line in offered if line.id in chosen] or offered
+    if lines:
+        st.markdown(md_escape(reference_sentence(bm, lines)))
 
 
 def render_trials(section: SubtypeSection) -> None:
@@ -178,12 +200,14 @@ def render_trials(section: SubtypeSection) -> None:
     )[["study", "arm", "regimen_class", "counts", "estimate", "low", "high", "verified",
        "source_type", "ref_number", "study_ref_number"]]
     arm_interval = section.benchmark.options.arm_interval_name
+    header = table_header(endpoint_of(section.benchmark))
     st.dataframe(
         shown, hide_index=True, key=f"summary_trials_{section.subtype}",
         column_config={
             "study": "Study", "arm": "Arm", "regimen_class": "Class",
-            "counts": "Responders/evaluable",
-            "estimate": st.column_config.NumberColumn("ORR %", format="%.1f"),
+            "counts": header[3],
+            "estimate": st.column_config.NumberColumn(header[4].removesuffix(" (CI)"),
+                                                      format="%.1f"),
             "low": st.column_config.NumberColumn(f"{arm_interval} low", format="%.1f"),
             "high": st.column_config.NumberColumn(f"{arm_interval} high", format="%.1f"),
             "verified": "Verification", "source_type": "Read from",
@@ -295,7 +319,7 @@ if not chosen:
 try:
     summary, files = evidence_summary(cohort, tuple(chosen), options, tuple(classes))
 except (BenchmarkError, SummaryError) as err:
-    st.error(f"Cannot build the summary: {err}.")
+    st.error(refusal_text(options, err, "Cannot build the summary"))
     st.stop()
 specs = render_summary(summary)
 st.header("Download", divider="gray")

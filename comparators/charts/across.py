@@ -6,17 +6,19 @@ from __future__ import annotations
 import pandas as pd
 
 from comparators.charts.vegalite import field, top_level
-from comparators.vocab import CLASS_COLOURS
+from comparators.vocab import CLASS_COLOURS, DEFAULT_ENDPOINT, ENDPOINTS, Endpoint
 
 
 def class_by_subtype_chart(
-    pooled: pd.DataFrame, subtitle: str | list[str], interval: str = "95% CI"
+    pooled: pd.DataFrame, subtitle: str | list[str], interval: str = "95% CI",
+    endpoint: Endpoint = ENDPOINTS[DEFAULT_ENDPOINT],
 ) -> dict:
     """Dot-and-whisker plot: pooled ORR per regimen class, one row per subtype (a Vega-Lite
     spec written as dicts: it is rebuilt for every new option on Across subtypes).
 
     `pooled` is `AcrossSubtypes.pools_frame()`; subtypes are sorted by the AI+ICI estimate.
-    `interval` ("90% CI") names the whiskers, from the options that produced them.
+    `interval` ("90% CI") names the whiskers, from the options that produced them;
+    `endpoint` names the rate pooled (`AcrossSubtypes.options.endpoint`).
     """
     data = pooled.assign(
         estimate=100 * pooled["estimate"], low=100 * pooled["low"], high=100 * pooled["high"],
@@ -39,18 +41,18 @@ def class_by_subtype_chart(
 
     whiskers = {"mark": {"type": "rule", "strokeWidth": 1.5}, "encoding": {
         **shared, "x": field("low", scale={"domain": [0, 100]},
-                             title=f"Pooled objective response rate (%), {interval}"),
+                             title=f"Pooled {endpoint.name} (%), {interval}"),
         "x2": {"field": "high"}}}
     dots = {"mark": {"type": "circle", "opacity": 1}, "encoding": {
         **shared,
-        "size": field("patients", scale={"range": [30, 300]}, title="Evaluable patients"),
+        "size": field("patients", scale={"range": [30, 300]}, title="Patients (n)"),
         "tooltip": [tip("subtype", "Subtype"), tip("class", "Class"),
-                    tip("estimate", "Pooled ORR %", "quantitative", format=".1f"),
+                    tip("estimate", f"Pooled {endpoint.short} %", "quantitative", format=".1f"),
                     tip("low", f"{interval} low %", "quantitative", format=".1f"),
                     tip("high", f"{interval} high %", "quantitative", format=".1f"),
                     tip("pool", "Pool"), tip("label", "Evidence")],
         "x": field("estimate")}}
     return top_level({"layer": [whiskers, dots], "height": {"step": 14},
-                      "title": {"text": "Pooled ORR by regimen class and subtype",
+                      "title": {"text": f"Pooled {endpoint.short} by regimen class and subtype",
                                 "subtitle": subtitle},
                       "width": "container"}, data)

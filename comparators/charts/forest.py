@@ -14,7 +14,13 @@ import pandas as pd
 from comparators.analysis.benchmark import SubtypeBenchmark
 from comparators.charts.vegalite import DEFAULT_CONFIG, dataset_name, field, top_level
 from comparators.evidence.labels import mark_legend, verification_marks
-from comparators.vocab import CLASS_COLOURS, HIGHLIGHT_COLOUR
+from comparators.vocab import (
+    CLASS_COLOURS,
+    DEFAULT_ENDPOINT,
+    ENDPOINTS,
+    HIGHLIGHT_COLOUR,
+    Endpoint,
+)
 
 ROW_HEIGHT = 22  # px per row: readable at 5 and at 40 studies
 DIAMOND_HALF_HEIGHT = 0.38  # in row units
@@ -126,6 +132,7 @@ def forest_chart(
     x_title: str = "Objective response rate (%)",
     interval: str = "95% CI",
     legend: bool = True,
+    endpoint: Endpoint = ENDPOINTS[DEFAULT_ENDPOINT],
 ) -> dict:
     """Draw `forest_rows` output: labels | squares, CIs and diamonds | events/n, ORR, weight.
 
@@ -135,7 +142,8 @@ def forest_chart(
     per fit, the cost of every new subtype or option on four pages.
 
     `reference` (a fraction) draws a dashed vertical line, e.g. a historical ORR; `interval`
-    names the interval in the column header and tooltips ("90% CI"), from the fit's options.
+    names the interval in the column header and tooltips ("90% CI"), from the fit's options;
+    `endpoint` names what is counted and pooled in them ("Responders/n", "ORR %").
     With `legend`, the subtitle ends with the meaning of every verification mark the rows show
     (only those), so an exported PNG or SVG explains its own marks; a document that prints the
     legend once for all its figures passes legend=False.
@@ -144,6 +152,7 @@ def forest_chart(
     if legend and "mark" in rows:
         lines += mark_legend([m for m in rows["mark"].dropna() if m])
     subtitle = [line for line in lines if line] or ""
+    counts_header, value_header = f"{endpoint.counted}/n", f"{endpoint.short} % [{interval}]"
     data = rows.drop(columns=["mark"], errors="ignore")
     for col in ("estimate", "low", "high"):
         data[col] = 100 * data[col].astype(float)
@@ -173,8 +182,8 @@ def forest_chart(
                             "size": field("size", legend=None, scale={"range": [30, 320]}),
                             "stroke": {"condition": highlight, "value": None},
                             "strokeWidth": {"value": 2},
-                            "tooltip": tooltip(("label", "Study"), ("events_n", "Responders/n"),
-                                               ("estimate_ci", f"ORR % [{interval}]"),
+                            "tooltip": tooltip(("label", "Study"), ("events_n", counts_header),
+                                               ("estimate_ci", value_header),
                                                ("weight_text", "Weight in its class pool")),
                             "x": field("estimate", scale=x_scale, title=x_title), "y": y},
                "transform": kind_is("study")}
@@ -184,7 +193,7 @@ def forest_chart(
                 "mark": {"type": "area", "opacity": 0.9, "orient": "vertical"},
                 "encoding": {"color": class_colour, "detail": field("label", "nominal"),
                              "tooltip": tooltip(("label", "Pooled"),
-                                                ("estimate_ci", f"ORR % [{interval}]")),
+                                                ("estimate_ci", value_header)),
                              "x": field("x", scale=x_scale),
                              "y": field("top", axis=None, scale=y["scale"]),
                              "y2": {"field": "bottom"}}}
@@ -193,8 +202,9 @@ def forest_chart(
     summed = {"mark": {"type": "rule", "opacity": 0.6, "strokeWidth": 5},
               "encoding": {"color": class_colour,
                            "tooltip": tooltip(("label", "Not estimable"),
-                                              ("events_n", "Summed responders/n"),
-                                              ("estimate_ci", f"ORR % [exact {interval}]")),
+                                              ("events_n", f"Summed {counts_header}"),
+                                              ("estimate_ci",
+                                               f"{endpoint.short} % [exact {interval}]")),
                            "x": field("low", scale=x_scale), "x2": {"field": "high"}, "y": y},
               "transform": kind_is("summed")}
     pi = {"mark": {"type": "rule", "color": "#222", "strokeDash": [3, 2], "strokeWidth": 2},
@@ -215,8 +225,8 @@ def forest_chart(
 
     spec = top_level({
         "hconcat": [text_column("label", "Study / arm", 230), plot,
-                     text_column("events_n", "Responders/n", 80),
-                     text_column("estimate_ci", f"ORR % [{interval}]", 130),
+                     text_column("events_n", counts_header, 80),
+                     text_column("estimate_ci", value_header, 130),
                      text_column("weight_text", "Weight", 50)],
         "spacing": 4,
         "title": {"text": title, "anchor": "start", "subtitle": subtitle},
@@ -233,14 +243,15 @@ def _diamond_points(pooled: pd.DataFrame) -> list[dict]:
             for x, half in ((r.low, 0.0), (r.estimate, DIAMOND_HALF_HEIGHT), (r.high, 0.0))]
 
 
-def with_reference(spec: dict, reference: float | None) -> dict:
+def with_reference(spec: dict, reference: float | None, label: str = "reference") -> dict:
     """`forest_chart(rows)` with the dashed reference line of `forest_chart(rows, reference)`
     added to its plot, without rebuilding the chart.
 
     The reference ORR is a free number a user types: a spec cached per reference would be one
     more cached chart for every value anyone types. The spec without a reference is cached by
     its rows; the two reference layers (rule and label, the same marks and scale as
-    forest_chart's) are added here.
+    forest_chart's) are added here. `label` names the line ("EORTC 2002 activity"); each
+    further line's label sits one line lower, so labels of close values stay readable.
     """
     if reference is None:
         return spec
@@ -252,14 +263,15 @@ def with_reference(spec: dict, reference: float | None) -> dict:
     x = {"field": "reference", "type": "quantitative", "scale": {"domain": [0, 100],
                                                                   "clamp": True}}
     # a named dataset, like the others, so Streamlit ships it as Arrow beside them
-    line = [{"reference": 100 * reference, "text": f"reference {100 * reference:.0f}%"}]
+    line = [{"reference": 100 * reference, "text": f"{label} {100 * reference:.0f}%"}]
+    earlier = sum(1 for layer in plot["layer"] if layer.get("mark", {}).get("type") == "text")
     data = {"name": dataset_name(line)}
     out["datasets"][data["name"]] = line
     plot["layer"] += [
         {"data": data, "mark": {"type": "rule", "strokeDash": [6, 4], "color": "#888"},
          "encoding": {"x": x}},
         {"data": data, "mark": {"type": "text", "align": "left", "dx": 3,
-                                "dy": -6, "color": "#666", "fontSize": 10},
+                                "dy": -6 + 12 * earlier, "color": "#666", "fontSize": 10},
          "encoding": {"x": x, "y": {"value": 0}, "text": {"field": "text", "type": "nominal"}}},
     ]
     return out

@@ -71,8 +71,11 @@ from comparators.vocab import (
     CI_CHOICES,
     CLASS_PHRASES,
     DATA_LABELS,
+    DEFAULT_ENDPOINT,
+    ENDPOINTS,
     MARKS,
     VERIFIED_MARKS,
+    Endpoint,
 )
 
 __all__ = [
@@ -154,7 +157,9 @@ class SubtypeSection:
 
     @property
     def pool_header(self) -> tuple[str, ...]:
-        return POOL_HEADER[:4] + (f"ORR % ({self.interval})",) + POOL_HEADER[5:]
+        e = endpoint_of(self.benchmark)
+        return (POOL_HEADER[:3] + (e.counted, f"{e.short} % ({self.interval})")
+                + POOL_HEADER[5:])
 
     def methods(self) -> str:
         """This subtype's sentences of the document's methods (what its data needed)."""
@@ -487,8 +492,21 @@ def chart_texts(bm: SubtypeBenchmark, name: str, cohort: ThisCohort,
         subtitle.append(f"{cohort.label}: {cohort.caveat}")
     if sources:  # one subtitle line per ~110 characters, so the figure keeps its width
         subtitle += textwrap.wrap(sources, 110, break_on_hyphens=False)
-    return (f"Objective response rate in {bm.subtype}", tuple(subtitle),
-            f"Objective response rate (%), {o.figure_interval_name}")
+    name = endpoint_of(bm).name
+    title = name[0].upper() + name[1:]
+    return (f"{title} in {bm.subtype}", tuple(subtitle),
+            f"{title} (%), {o.figure_interval_name}")
+
+
+def endpoint_of(bm: SubtypeBenchmark) -> Endpoint:
+    """The endpoint a benchmark pooled: every label of its tables, figures and sentences."""
+    return ENDPOINTS[bm.options.endpoint]
+
+
+def rate_phrase(bm: SubtypeBenchmark) -> str:
+    """How a sentence names the pooled rate: 'ORR' (the field's usual word), else its name."""
+    e = endpoint_of(bm)
+    return e.short if e.code == DEFAULT_ENDPOINT else e.name
 
 
 def _cohort_phrase(cohort: ThisCohort, data_label: str | None) -> str:
@@ -531,6 +549,7 @@ def _lead(bm: SubtypeBenchmark, reported: Sequence[str], refs: Mapping[str, str]
     """The two sentences a reviewer reads first: AI+ICI pooled against ICI pooled, then this
     cohort against pooled AI+ICI (or why it cannot be set beside it)."""
     level, bayes = bm.level, bm.options.method == "BAYES"
+    rate = rate_phrase(bm)
     pools: dict[str, ClassPool] = {c: bm.class_pools[c] for c in ("AI+ICI", "ICI")
                                    if c in reported and c in bm.class_pools}
 
@@ -541,7 +560,7 @@ def _lead(bm: SubtypeBenchmark, reported: Sequence[str], refs: Mapping[str, str]
     first = ""
     if len(pools) == 2:
         c = next((h for h in bm.headline if h.a == "AI+ICI" and h.b == "ICI"), None)
-        first = (f"In {bm.subtype}, the ORR was {_pool_phrase(pools['AI+ICI'], level, bayes)} "
+        first = (f"In {bm.subtype}, the {rate} was {_pool_phrase(pools['AI+ICI'], level, bayes)} "
                  f"for {named('AI+ICI')} and {_pool_phrase(pools['ICI'], level, bayes)} for "
                  f"{named('ICI')}" + (f": a difference of {_difference_text(c, level, bayes)}."
                                       if c is not None else "."))
@@ -550,11 +569,11 @@ def _lead(bm: SubtypeBenchmark, reported: Sequence[str], refs: Mapping[str, str]
         other = "ICI" if cls == "AI+ICI" else "AI+ICI"
         missing = (f"; no {CLASS_PHRASES.get(other, other)} arm reported {bm.subtype}"
                    if other in reported else "")
-        first = (f"In {bm.subtype}, the ORR was {_pool_phrase(pool, level, bayes)} for "
+        first = (f"In {bm.subtype}, the {rate} was {_pool_phrase(pool, level, bayes)} for "
                  f"{named(cls)}{missing}.")
     elif (shown := [c for c in reported if c in bm.class_pools]):
         pool = bm.class_pools[shown[0]]
-        first = (f"In {bm.subtype}, the ORR was {_pool_phrase(pool, level, bayes)} for "
+        first = (f"In {bm.subtype}, the {rate} was {_pool_phrase(pool, level, bayes)} for "
                  f"{CLASS_PHRASES.get(shown[0], shown[0])}{refs.get(shown[0], '')}.")
     else:
         first = (f"No comparator arm of the selected regimen classes "
@@ -567,6 +586,9 @@ def _cohort_sentence(bm: SubtypeBenchmark, reported: Sequence[str], phrase: str,
     """This cohort's ORR and its difference from the pool it is compared with."""
     row, level = bm.cohort_row, bm.level
     upper = phrase[0].upper() + phrase[1:]
+    e = endpoint_of(bm)
+    if row is None and e.code != DEFAULT_ENDPOINT:
+        return f"{upper}: {e.name} in {bm.subtype} not reported."
     if row is None:
         if bm.subtype in unitemised:
             n = unitemised[bm.subtype]
@@ -576,8 +598,10 @@ def _cohort_sentence(bm: SubtypeBenchmark, reported: Sequence[str], phrase: str,
         return f"{upper} has no {bm.subtype} patients to set beside these."
     own = next(s for s in bm.fit.studies if s.study == str(row["key"]))
     k, n = int(row["responders"]), int(row["evaluable"])
-    text = (f"In {phrase}{cited}, {k} of {n} ({percent(k / n)}, {_ci(own.low, own.high, level)}, "
-            f"{CI_CHOICES.short(bm.ci_method)}) responded")
+    counted = (f"{k} of {n} ({percent(k / n)}, {_ci(own.low, own.high, level)}, "
+               f"{CI_CHOICES.short(bm.ci_method)})")
+    text = (f"In {phrase}{cited}, {counted} responded" if e.code == DEFAULT_ENDPOINT
+            else f"In {phrase}{cited}, the {e.name} was {counted}")
     c = next((h for h in bm.headline if h.a == "This cohort"), None)
     if c is not None and "AI+ICI" in reported:
         target = (f"the other AI+ICI arms pooled (k = {c.k_b})" if bm.options.include_cohort
@@ -750,8 +774,9 @@ def _section(
     pools = _pool_rows(bm, reported, refs, cohort_refs)
     bayes = bm.options.method == "BAYES"
     inside = "inside" if bm.options.include_cohort else "outside"
-    pools_note = (f"ORR with its {bm.options.interval_name}, pooled per class with "
-                  f"{bm.options.model_text()} (this cohort {inside} its class pool); 'exact': "
+    pools_note = (f"{endpoint_of(bm).short} with its {bm.options.interval_name}, pooled per "
+                  f"class with {bm.options.model_text()} (this cohort {inside} its class "
+                  "pool); 'exact': "
                   "summed counts of a class whose arms all had 0% or all 100% responders. "
                   "Blank I² or τ²: not estimable (one arm, or such a class)"
                   + ("; the Bayesian model reports the posterior median of τ² and defines no I²"
@@ -929,7 +954,8 @@ def summary_chart(section: SubtypeSection) -> dict:
     """The section's forest plot (a Vega-Lite spec), as the benchmark page draws it, without
     the legend of its marks: the document prints that legend once for every figure."""
     return forest_chart(section.forest, None, section.chart_title, list(section.chart_subtitle),
-                        section.x_title, section.figure_interval, legend=False)
+                        section.x_title, section.figure_interval, legend=False,
+                        endpoint=endpoint_of(section.benchmark))
 
 
 def render_figures(summary: EvidenceSummary, fmt: str = "png",
@@ -960,6 +986,12 @@ TABLE_HEADER = ("Study", "Arm", "Class", "Responders/evaluable", "ORR % (CI)", "
                 "Ref.")
 
 
+def table_header(e: Endpoint) -> tuple[str, ...]:
+    """The trials table's header, naming the endpoint's numerator and rate."""
+    return (TABLE_HEADER[:3] + (f"{e.counted}/{'evaluable' if e.code in ('orr', 'dcr') else 'n'}",
+                                f"{e.short} % (CI)") + TABLE_HEADER[5:])
+
+
 def _table_cells(section: SubtypeSection) -> list[tuple[str, ...]]:
     out: list[tuple[str, ...]] = []
     for r in section.trials.itertuples(index=False):
@@ -977,7 +1009,8 @@ def _table_cells(section: SubtypeSection) -> list[tuple[str, ...]]:
 
 def _table_note(section: SubtypeSection) -> str:
     """The note under a trials table: the interval and what the reference numbers are."""
-    return (f"ORR with {section.benchmark.options.arm_interval_name} per arm "
+    return (f"{endpoint_of(section.benchmark).short} with "
+            f"{section.benchmark.options.arm_interval_name} per arm "
             f"({CI_CHOICES.short(section.benchmark.ci_method)}); Ref. = the reference the "
             "numbers were read from (with the study's own report, when that is another "
             "document).")
@@ -1041,7 +1074,8 @@ def document_blocks(summary: EvidenceSummary) -> list[Block]:
                          + "."))
     for s in summary.sections:
         out += [Block("heading", s.heading, 1, key=s.subtype), Block("paragraph", s.lead),
-                Block("heading", f"Pooled ORR by regimen class ({s.subtype})", 2),
+                Block("heading", f"Pooled {endpoint_of(s.benchmark).short} by regimen class "
+                                 f"({s.subtype})", 2),
                 Block("table", header=s.pool_header, rows=s.pools,
                       emphasis=tuple(i == 0 and s.benchmark.cohort_row is not None
                                      for i in range(len(s.pools)))),
@@ -1053,7 +1087,8 @@ def document_blocks(summary: EvidenceSummary) -> list[Block]:
         out.append(Block("figure", s.caption, key=s.subtype))
         cells = _table_cells(s)
         out += [Block("heading", f"Trials used ({s.subtype})", 2),
-                Block("table", header=TABLE_HEADER, rows=tuple(cells),
+                Block("table", header=table_header(endpoint_of(s.benchmark)),
+                      rows=tuple(cells),
                       emphasis=tuple(bool(c) for c in s.trials["is_cohort"])),
                 Block("note", _table_note(s))]
         if s.caveats:
@@ -1277,3 +1312,59 @@ def to_docx(summary: EvidenceSummary, figures_png: Mapping[str, bytes] | None = 
     buffer = io.BytesIO()
     doc.save(buffer)
     return buffer.getvalue()
+
+
+# --------------------------------------------------------------------------- reference values
+
+#: The landmark (months) of each progression-free-rate endpoint, as reference_values.csv has it.
+LANDMARK_MONTHS = {"pfs3": 3, "pfs6": 6}
+
+
+@dataclass(frozen=True)
+class ReferenceLine:
+    """One EORTC reference value offered for a forest plot: its id (link value), the rate
+    (a fraction), how the chart labels it, and how a sentence names it with its source."""
+
+    id: str
+    rate: float
+    chart_label: str
+    sentence: str
+
+
+def reference_lines(values: pd.DataFrame, references: pd.DataFrame, endpoint: str,
+                    subtype: str) -> list[ReferenceLine]:
+    """The reference values (evidence.reference_values) for a progression-free-rate endpoint
+    at its landmark, for all soft-tissue sarcoma and for `subtype`; [] for other endpoints."""
+    months = LANDMARK_MONTHS.get(endpoint)
+    if months is None:
+        return []
+    authors = dict(zip(references["ref"].astype(str), references["authors"].astype(str),
+                       strict=True))
+    years = dict(zip(references["ref"].astype(str), references["year"].astype(str),
+                     strict=True))
+    out: list[ReferenceLine] = []
+    for r in values.itertuples(index=False):
+        if int(r.months) != months or str(r.subtype) not in {"STS", subtype}:
+            continue
+        source = str(r.source)
+        first = authors.get(source, source).split(",")[0].rsplit(" ", 1)[0]
+        cite = f"{first} {years.get(source, '')}".strip()
+        upper = "" if pd.isna(r.rate_upper) else f"–{100 * float(r.rate_upper):.0f}"
+        rate = f"{100 * float(r.rate):.0f}{upper}%"
+        kind = str(r.kind)
+        base = f"{source}-{r.subtype}-{str(r.line).replace(' ', '')}-{kind.split()[0]}"
+        rid = base + ("" if base not in {o.id for o in out}
+                      else f"-{sum(o.id.startswith(base) for o in out) + 1}")
+        out.append(ReferenceLine(
+            rid, float(r.rate), f"{cite} {kind.split()[0]} ({r.subtype}, {r.line})",
+            f"{kind} {rate} ({r.population}; {cite})"))
+    return out
+
+
+def reference_sentence(bm: SubtypeBenchmark, lines: Sequence[ReferenceLine]) -> str:
+    """The sentence that names the chosen reference values beside the pooled rate."""
+    if not lines:
+        return ""
+    e = endpoint_of(bm)
+    return (f"EORTC reference values for the {e.name}: "
+            + "; ".join(line.sentence for line in lines) + ".")
