@@ -208,6 +208,16 @@ def test_summary_of_findings_has_a_footnote_for_every_rating() -> None:
         assert row["Certainty"].endswith(outcome.certainty)
 
 
+def test_summary_of_findings_names_the_endpoint_that_was_pooled() -> None:
+    """The table's estimate column and caption come from the pooled endpoint, not "ORR"."""
+    from comparators.vocab import ENDPOINTS
+
+    bm = benchmark_subtype(_rows().assign(sd=[5, 4, 6, 1]), AnalysisOptions(endpoint="dcr"))
+    sof = summary_of_findings(assess_certainty(bm, _rob({}), Question(), TERMS))
+    assert ENDPOINTS["dcr"].short in sof.table.columns and "ORR" not in sof.table.columns
+    assert ENDPOINTS["dcr"].name in sof.caption and "objective response" not in sof.caption
+
+
 # --------------------------------------------------------------------------- CLI
 
 

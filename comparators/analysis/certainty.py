@@ -53,6 +53,7 @@ from comparators.evidence.catalog import Catalog, load_catalog
 from comparators.evidence.cohort import ThisCohort
 from comparators.evidence.risk_of_bias import RiskOfBias, load_risk_of_bias
 from comparators.evidence.search_log import SearchLog, load_search_log
+from comparators.vocab import DEFAULT_ENDPOINT, ENDPOINTS
 
 #: GRADE's four levels, lowest first.
 LEVELS: tuple[str, ...] = ("very low", "low", "moderate", "high")
@@ -157,6 +158,8 @@ class SubtypeCertainty:
     interval_name: str
     threshold: float | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    #: what was pooled (vocab.ENDPOINTS code): names the table's estimate and caption
+    endpoint: str = DEFAULT_ENDPOINT
 
     def to_dict(self) -> dict[str, Any]:
         """The `certainty --json` contract (design.md), plus the threshold and start level."""
@@ -383,7 +386,7 @@ def assess_certainty(bm: SubtypeBenchmark, rob: RiskOfBias, question: Question,
         notes.append("Bayesian model: intervals are credible intervals; the rules read them as "
                      "they read confidence intervals.")
     return SubtypeCertainty(bm.subtype, outcomes, bm.options.interval_name, threshold,
-                            tuple(notes))
+                            tuple(notes), bm.options.endpoint)
 
 
 def subtype_terms(catalog: Catalog, subtype: str) -> list[str]:
@@ -456,8 +459,10 @@ def summary_of_findings(sc: SubtypeCertainty) -> SummaryOfFindings:
     """Rows: class, ORR, interval, arms, patients, each domain's rating with its footnote
     number, certainty. Every rating has a footnote giving its reason."""
     rows, notes = [], []
+    what = ENDPOINTS[sc.endpoint]
     for o in sc.outcomes:
-        row: dict[str, Any] = {"Regimen class": o.regimen_class, "ORR": f"{100 * o.estimate:.1f}%",
+        row: dict[str, Any] = {"Regimen class": o.regimen_class,
+                               what.short: f"{100 * o.estimate:.1f}%",
                                sc.interval_name: f"{100 * o.low:.1f}–{100 * o.high:.1f}%",
                                "Arms": o.k, "Patients": o.n}
         for d in o.domains:
@@ -467,12 +472,13 @@ def summary_of_findings(sc: SubtypeCertainty) -> SummaryOfFindings:
         rows.append(row)
     # the answer first (estimate, interval, certainty), then what it rests on: a narrow
     # window shows the answer without scrolling
-    columns = ["Regimen class", "ORR", sc.interval_name, "Certainty", "Arms", "Patients",
+    columns = ["Regimen class", what.short, sc.interval_name, "Certainty", "Arms", "Patients",
                *[d.capitalize() for d in SOF_DOMAINS]]
-    caption = (f"Summary of findings, {sc.subtype}: pooled objective response rate by regimen "
+    caption = (f"Summary of findings, {sc.subtype}: pooled {what.name} by regimen "
                f"class. GRADE certainty starts at {START} (non-randomised, single-arm evidence) "
                "and moves by the rules in the footnotes."
-               + (f" Decision threshold: ORR {100 * sc.threshold:g}%." if sc.threshold is not None
+               + (f" Decision threshold: {what.short} {100 * sc.threshold:g}%."
+                  if sc.threshold is not None
                   else " No decision threshold set.")
                + "".join(f" {note}" for note in sc.notes))
     return SummaryOfFindings(pd.DataFrame(rows, columns=columns), tuple(notes), caption)
