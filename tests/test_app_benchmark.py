@@ -120,7 +120,7 @@ def test_the_forest_figure_carries_the_legend_of_the_marks_it_shows() -> None:
     for subtype in ("ASPS", "UPS", "LMS"):
         at.selectbox(key="subtype").set_value(subtype).run()
         spec = chart_specs(at)[0]
-        subtitle = spec["title"]["subtitle"]
+        subtitle = " ".join(spec["title"]["subtitle"])  # lines wrapped to the figure's width
         used = {m for label in forest_data(at).query("kind == 'study'")["label"]
                 for m in MARKS if label.endswith(m)}
         assert used, subtype  # every one of these subtypes has a marked arm
@@ -242,7 +242,7 @@ def test_bayesian_mode_shows_posterior_probabilities_and_no_p_values() -> None:
     assert "No p-values are computed" in at.code[0].value
     # an arm's own interval stays a confidence interval; only the pools' are credible
     spec = chart_specs(at)[0]
-    assert "arms: Wilson 95% CI;" in spec["title"]["subtitle"][0]
+    assert "arms: Wilson 95% CI;" in " ".join(spec["title"]["subtitle"])
     assert "95% CI (arms) / CrI (pools)" in str(spec)
 
 

@@ -1,11 +1,13 @@
 """Forest plot builder: rows, ordering, spec contents and offline export."""
 
+import re
+
 import altair as alt
 import pandas as pd
 import pytest
 
 from comparators.analysis.benchmark import benchmark_subtype
-from comparators.charts.forest import forest_chart, forest_rows
+from comparators.charts.forest import NARROW_BELOW, ROW_HEIGHT, forest_chart, forest_rows
 from comparators.reports.export import chart_svg
 
 
@@ -51,24 +53,42 @@ def test_chart_spec_has_columns_reference_line_and_exports_labels(bm) -> None:
     rows = forest_rows(bm)
     chart = forest_chart(rows, reference=0.3, title="ORR in ASPS", subtitle="test",
                          interval="90% CI")
-    alt.HConcatChart.from_dict(chart)  # validates against the Vega-Lite schema, or raises
-    spec = chart
-    titles = [c.get("title", {}).get("text") for c in spec["hconcat"]]
-    assert titles == ["Study / arm", None, "Responders/n", "ORR % [90% CI]", "Weight"]
-    svg = chart_svg(chart)
-    for label in ("LIU2023", "WILKY2019", "ATEZO", "reference 30%", "ORR in ASPS", "90% CI"):
-        assert label in svg
+    alt.LayerChart.from_dict(chart)  # validates against the Vega-Lite schema, or raises
+    headers = chart["datasets"][chart["layer"][-3]["data"]["name"]]  # before the reference
+    assert [h["wide"] for h in headers] == ["Study / arm", "Responders/n", "ORR % [90% CI]",
+                                            "Weight"]
+    svg = chart_svg(dict(chart, width=900))
+    for label in ("LIU2023", "WILKY2019", "ATEZO", "reference 30%", "ORR in ASPS", "90% CI",
+                  "Responders/n", "5/7", "71.4 [", "Weight"):
+        assert label in svg, label
     assert "95%" not in svg
 
 
-def test_a_class_with_only_zero_arms_is_drawn_as_summed_counts() -> None:
-    bm = benchmark_subtype(rows_frame([("A", "AI+ICI", 0, 5), ("B", "AI+ICI", 0, 6),
-                                       ("C", "ICI", 3, 10), ("D", "ICI", 1, 10)]))
+def _text_lines(svg: str) -> list[tuple[float, list[str]]]:
+    """(left x, lines) of every text mark vl-convert drew (a broken cell has two lines)."""
+    marks = re.findall(r'<text([^>]*roledescription="text mark"[^>]*?)(?<!/)>(.*?)</text>', svg)
+    return [(float(re.search(r"translate\(([-\d.]+),", attrs)[1]),
+             re.findall(r"<tspan[^>]*>(.*?)</tspan>", body) or [body]) for attrs, body in marks]
+
+
+@pytest.mark.parametrize("width", [420, 900])
+def test_every_column_is_drawn_inside_the_figures_width(bm, width) -> None:
+    """The figure follows its width: the number columns are drawn and every text line ends
+    inside the figure (measured at 6.2 px per character, wider than the font's digits); the
+    narrow layout breaks the ORR interval into two lines."""
     rows = forest_rows(bm)
-    line = rows[rows["group"] == "AI+ICI"].iloc[-1]
-    if not bm.class_pools["AI+ICI"].estimable:
-        assert line["kind"] == "summed" and line["events_n"] == "0/11"
-        assert line["low"] == 0.0
+    svg = chart_svg(dict(forest_chart(rows), width=width))
+    assert f'width="{width}"' in svg  # the whole figure, axes and labels included
+    texts = _text_lines(svg)
+    drawn = {line for _, lines in texts for line in lines}
+    assert {"5/7", "Weight", "Study / arm"} <= drawn
+    assert ("Responders/n" in drawn) == (width >= NARROW_BELOW)
+    assert all(x + 6.2 * len(line) <= width for x, lines in texts for line in lines
+               if x > 0), [(x, lines) for x, lines in texts if x > 0][:3]
+    interval = [lines for _, lines in texts if "[" in lines[-1] and
+                lines[0][0].isdigit()]
+    assert interval and all(len(lines) == (2 if width < NARROW_BELOW else 1)
+                            for lines in interval), interval[:2]
 
 
 @pytest.mark.parametrize("k", [5, 40])
@@ -76,8 +96,7 @@ def test_height_grows_with_the_number_of_studies(k) -> None:
     bm = benchmark_subtype(rows_frame([(f"S{i}", "ICI", i % 7, 10 + i) for i in range(k)]))
     rows = forest_rows(bm)
     spec = forest_chart(rows)
-    plot = spec["hconcat"][1]
-    assert plot["height"] == 22 * (len(rows) + 1)  # one 22-px line per row at any k
+    assert spec["height"] == round(ROW_HEIGHT * (len(rows) + 1.7))  # one line per row, headers
 
 
 def test_reference_added_to_a_cached_spec_draws_exactly_forest_charts_reference() -> None:
@@ -96,7 +115,9 @@ def test_reference_added_to_a_cached_spec_draws_exactly_forest_charts_reference(
     rows = forest_rows(bm)
     plain = forest_chart(rows, None, "t", ["s"], "x")
     for reference in (0.37, 0.0, 1.0):
-        expected = vlc.vegalite_to_svg(forest_chart(rows, reference, "t", ["s"], "x"))
-        assert vlc.vegalite_to_svg(with_reference(plain, reference)) == expected, reference
+        expected = vlc.vegalite_to_svg(dict(forest_chart(rows, reference, "t", ["s"], "x"),
+                                            width=700))
+        added = dict(with_reference(plain, reference), width=700)
+        assert vlc.vegalite_to_svg(added) == expected, reference
     assert with_reference(plain, None) is plain
     assert "reference" not in str(plain)  # the cached spec itself is never changed

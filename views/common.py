@@ -31,7 +31,14 @@ from comparators.evidence.audit import audit_published, findings_frame
 from comparators.evidence.catalog import Catalog, load_catalog
 from comparators.evidence.cohort import SeedCohort, ThisCohort, load_seed_cohort, published_cohort
 from comparators.evidence.labels import arm_labels, row_keys
-from comparators.reports.export import chart_pdf, chart_png, chart_svg, safe_csv
+from comparators.reports.export import (
+    DEFAULT_FIGURE_WIDTH,
+    FIGURE_WIDTHS_MM,
+    chart_pdf,
+    chart_png,
+    chart_svg,
+    safe_csv,
+)
 from comparators.reports.markup import md_escape
 from comparators.reports.summary import summarisable_subtypes
 from comparators.vocab import (
@@ -586,7 +593,8 @@ def _arrow_rows(rows_json: str) -> bytes:
 
 def chart_downloads(chart: alt.TopLevelMixin | dict | Callable[[], dict], basename: str,
                     key: str) -> None:
-    """PNG and SVG buttons; the images are rendered only when clicked (vl-convert is slow).
+    """PNG, SVG and PDF buttons at a journal figure width (one column, 85 mm, or two, 175 mm;
+    two by default); the images are rendered only when clicked (vl-convert is slow).
     `chart` may be a function that builds the figure, so an export-only figure (e.g. the
     survival curve with its risk table) is not built until a click asks for it.
 
@@ -597,17 +605,24 @@ def chart_downloads(chart: alt.TopLevelMixin | dict | Callable[[], dict], basena
     def figure() -> alt.TopLevelMixin | dict:
         return chart() if callable(chart) else chart
 
+    width = st.segmented_control(
+        "Figure width", list(FIGURE_WIDTHS_MM), default=DEFAULT_FIGURE_WIDTH,
+        key=f"{key}_width",
+        format_func=lambda w: f"{w.capitalize()} column ({FIGURE_WIDTHS_MM[w]:g} mm)",
+        help="Journal widths: the PNG (300 ppi), SVG and PDF are this wide.",
+    ) or DEFAULT_FIGURE_WIDTH
+    name = f"{basename}_{FIGURE_WIDTHS_MM[width]:g}mm"
     png, svg, pdf = st.columns(3)
     png.download_button(
-        "Download PNG", lambda: chart_png(figure()), file_name=f"{basename}.png",
+        "Download PNG", lambda: chart_png(figure(), width), file_name=f"{name}.png",
         mime="image/png", key=f"{key}_png", icon=":material/image:", on_click="ignore",
     )
     svg.download_button(
-        "Download SVG", lambda: chart_svg(figure()), file_name=f"{basename}.svg",
+        "Download SVG", lambda: chart_svg(figure(), width), file_name=f"{name}.svg",
         mime="image/svg+xml", key=f"{key}_svg", icon=":material/draw:", on_click="ignore",
     )
     pdf.download_button(
-        "Download PDF", lambda: chart_pdf(figure()), file_name=f"{basename}.pdf",
+        "Download PDF", lambda: chart_pdf(figure(), width), file_name=f"{name}.pdf",
         mime="application/pdf", key=f"{key}_pdf", icon=":material/picture_as_pdf:",
         on_click="ignore", help="Vector PDF with its fonts embedded",
     )

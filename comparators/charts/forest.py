@@ -7,6 +7,7 @@ class and sorted by estimate; `forest_chart` draws those rows. Both are usable f
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping
 
 import pandas as pd
@@ -22,7 +23,7 @@ from comparators.vocab import (
     Endpoint,
 )
 
-ROW_HEIGHT = 22  # px per row: readable at 5 and at 40 studies
+ROW_HEIGHT = 24  # px per row (a two-line cell in the narrow layout): readable at 5 and 40 studies
 DIAMOND_HALF_HEIGHT = 0.38  # in row units
 
 
@@ -124,6 +125,51 @@ def _class_order(group: str) -> tuple[int, str]:
     return (order.index(group) if group in order else len(order), group)
 
 
+#: Column layouts (px) of the figure: the label column's width, then each number column's left
+#: edge and the plot's right edge measured back from the figure's right edge. Below
+#: NARROW_BELOW px (a column beside the sidebar, a single-column journal figure) the labels and
+#: the ORR interval break into two lines at a smaller font.
+NARROW_BELOW = 720
+LAYOUT = {
+    "wide": {"label": 250, "events_n": 270, "estimate_ci": 184, "weight_text": 48,
+             "plot_end": 282, "font": 11},
+    "narrow": {"label": 150, "events_n": 168, "estimate_ci": 106, "weight_text": 36,
+               "plot_end": 176, "font": 10},
+}
+#: Characters per label line (two lines at most) in each layout.
+LABEL_CHARS = {"wide": 42, "narrow": 27}
+#: Characters per subtitle line (the settings, sources and marks' legend under the title).
+SUBTITLE_CHARS = 72
+#: Where the column headers stand (their bottom, in rows above the first row) and the top of
+#: the plot, room for a two-line header.
+HEADER_BOTTOM, TOP = 1.0, 2.0
+
+
+def _by_width(key: str) -> dict:
+    """An expression choosing LAYOUT[..][key] by the figure's width."""
+    return {"expr": f"narrow ? {LAYOUT['narrow'][key]} : {LAYOUT['wide'][key]}"}
+
+
+def _from_right(key: str) -> dict:
+    return {"expr": f"width - (narrow ? {LAYOUT['narrow'][key]} : {LAYOUT['wide'][key]})"}
+
+
+#: The plot's x scale: 0-100 % between the label column and the number columns.
+X_SCALE = {"domain": [0, 100], "clamp": True,
+           "range": [{"expr": f"narrow ? {LAYOUT['narrow']['label'] + 8} : "
+                              f"{LAYOUT['wide']['label'] + 10}"}, _from_right("plot_end")]}
+
+
+def _lines(text: str, width: int) -> str:
+    """`text` in at most two lines of about `width` characters (a longer rest is elided), the
+    lines joined by a newline, the text marks' line break (the rows reach the browser as Arrow,
+    where a list is not the array a text mark splits into lines)."""
+    keep = text.replace(" = ", "\u00a0=\u00a0")  # "k = 19" stays on one line
+    lines = textwrap.wrap(keep, width, max_lines=2, placeholder="\u2026",
+                          break_on_hyphens=False) or [""]
+    return "\n".join(lines).replace("\u00a0", " ")
+
+
 def forest_chart(
     rows: pd.DataFrame,
     reference: float | None = None,
@@ -136,29 +182,38 @@ def forest_chart(
 ) -> dict:
     """Draw `forest_rows` output: labels | squares, CIs and diamonds | events/n, ORR, weight.
 
-    Returns the Vega-Lite spec (a dict, what Altair's ``to_dict()`` gives; wrap it with
-    ``alt.HConcatChart.from_dict`` to use it as an Altair chart). Written as plain dicts:
-    composing the same chart from Altair objects copied it at every step and took 0.2-0.35 s
-    per fit, the cost of every new subtype or option on four pages.
+    One layered view whose width follows its container (``"width": "container"``; an export
+    sets a width): the text columns are text marks placed from the figure's edges and the
+    0-100 % axis takes the width between them, so every column stays on screen in a column
+    beside the sidebar at 900 px as in a wide window; below NARROW_BELOW px the labels and
+    the ORR interval break into two lines. Returns the Vega-Lite spec (a dict, what Altair's
+    ``to_dict()`` gives). Written as plain dicts: composing the same chart from Altair objects
+    copied it at every step and took 0.2-0.35 s per fit.
 
     `reference` (a fraction) draws a dashed vertical line, e.g. a historical ORR; `interval`
     names the interval in the column header and tooltips ("90% CI"), from the fit's options;
     `endpoint` names what is counted and pooled in them ("Responders/n", "ORR %").
     With `legend`, the subtitle ends with the meaning of every verification mark the rows show
-    (only those), so an exported PNG or SVG explains its own marks; a document that prints the
-    legend once for all its figures passes legend=False.
+    (only those), so an exported PNG, SVG or PDF explains its own marks; a document that prints
+    the legend once for all its figures passes legend=False.
     """
     lines = [subtitle] if isinstance(subtitle, str) else list(subtitle)
     if legend and "mark" in rows:
         lines += mark_legend([m for m in rows["mark"].dropna() if m])
-    subtitle = [line for line in lines if line] or ""
+    # wrapped to fit the narrow layout: a title wider than the figure would be cut off
+    subtitle = [part for line in lines if line
+                for part in textwrap.wrap(line, SUBTITLE_CHARS, break_on_hyphens=False)] or ""
     counts_header, value_header = f"{endpoint.counted}/n", f"{endpoint.short} % [{interval}]"
     data = rows.drop(columns=["mark"], errors="ignore")
     for col in ("estimate", "low", "high"):
         data[col] = 100 * data[col].astype(float)
-    height = ROW_HEIGHT * (len(data) + 1)
-    y = field("row", axis=None, scale={"domain": [float(data["row"].min()) - 0.7, 0.7]})
-    x_scale = {"domain": [0, 100], "clamp": True}
+    for layout, chars in LABEL_CHARS.items():
+        data[f"label_{layout}"] = [_lines(str(text), chars) for text in data["label"]]
+    data["estimate_ci_narrow"] = [
+        text if text.startswith("[") else text.replace(" ", "\n", 1)
+        for text in data["estimate_ci"]]
+    height = round(ROW_HEIGHT * (len(data) + TOP - 0.3))
+    y = field("row", axis=None, scale={"domain": [float(data["row"].min()) - 0.7, TOP]})
     highlight = {"test": "datum.highlight", "value": HIGHLIGHT_COLOUR}
     colour = field("group", "nominal", title="Regimen class",
                     scale={"domain": list(CLASS_COLOURS), "range": list(CLASS_COLOURS.values())},
@@ -174,7 +229,7 @@ def forest_chart(
 
     ci = {"mark": {"type": "rule", "strokeWidth": 1.5},
           "encoding": {"color": {"condition": highlight, "value": "#555"},
-                       "x": field("low", scale=x_scale, title=x_title),
+                       "x": field("low", scale=X_SCALE, title=x_title),
                        "x2": {"field": "high"}, "y": y},
           "transform": kind_is("study")}
     squares = {"mark": {"type": "square", "opacity": 0.9},
@@ -185,7 +240,7 @@ def forest_chart(
                             "tooltip": tooltip(("label", "Study"), ("events_n", counts_header),
                                                ("estimate_ci", value_header),
                                                ("weight_text", "Weight in its class pool")),
-                            "x": field("estimate", scale=x_scale, title=x_title), "y": y},
+                            "x": field("estimate", scale=X_SCALE, title=x_title), "y": y},
                "transform": kind_is("study")}
     diamond_rows = _diamond_points(data[data["kind"].isin(["subgroup", "overall"])])
     diamond_name = dataset_name(diamond_rows)
@@ -194,7 +249,7 @@ def forest_chart(
                 "encoding": {"color": class_colour, "detail": field("label", "nominal"),
                              "tooltip": tooltip(("label", "Pooled"),
                                                 ("estimate_ci", value_header)),
-                             "x": field("x", scale=x_scale),
+                             "x": field("x", scale=X_SCALE),
                              "y": field("top", axis=None, scale=y["scale"]),
                              "y2": {"field": "bottom"}}}
     # Not estimable by random-effects pooling: the summed counts' exact interval, drawn as a
@@ -205,34 +260,75 @@ def forest_chart(
                                               ("events_n", f"Summed {counts_header}"),
                                               ("estimate_ci",
                                                f"{endpoint.short} % [exact {interval}]")),
-                           "x": field("low", scale=x_scale), "x2": {"field": "high"}, "y": y},
+                           "x": field("low", scale=X_SCALE), "x2": {"field": "high"}, "y": y},
               "transform": kind_is("summed")}
     pi = {"mark": {"type": "rule", "color": "#222", "strokeDash": [3, 2], "strokeWidth": 2},
           "encoding": {"tooltip": tooltip(("estimate_ci", "Prediction interval %")),
-                       "x": field("low", scale=x_scale), "x2": {"field": "high"}, "y": y},
+                       "x": field("low", scale=X_SCALE), "x2": {"field": "high"}, "y": y},
           "transform": kind_is("pi")}
-    plot = {"layer": [ci, squares, diamonds, summed, pi], "height": height, "width": 360}
 
-    def text_column(column: str, header: str, width: int) -> dict:
-        text = {"text": field(column, "nominal"), "x": {"value": 0}, "y": y}
-        plain = {"mark": {"type": "text", "align": "left", "fontSize": 11},
-                 "encoding": {"color": {"condition": highlight, "value": "#222"}, **text},
-                 "transform": kind_is("study")}
-        bold = {"mark": {"type": "text", "align": "left", "fontSize": 11, "fontWeight": "bold"},
-                "encoding": text, "transform": kind_is("study", equal=False)}
-        return {"layer": [plain, bold], "height": height,
-                "title": {"text": header, "anchor": "start", "fontSize": 11}, "width": width}
-
+    texts, header_rows = _text_columns(counts_header, endpoint.short, interval, y["scale"],
+                                       highlight)
     spec = top_level({
-        "hconcat": [text_column("label", "Study / arm", 230), plot,
-                     text_column("events_n", counts_header, 80),
-                     text_column("estimate_ci", value_header, 130),
-                     text_column("weight_text", "Weight", 50)],
-        "spacing": 4,
+        "params": [{"name": "narrow", "expr": f"width < {NARROW_BELOW}"}],
+        "layer": [ci, squares, diamonds, summed, pi, *texts],
+        "width": "container", "height": height,
+        # the width is the whole figure's, axes and labels included; the height is the rows'
+        "autosize": {"type": "fit-x", "contains": "padding"},
         "title": {"text": title, "anchor": "start", "subtitle": subtitle},
     }, data, config={"view": {**DEFAULT_CONFIG["view"], "stroke": None}})
     spec["datasets"][diamond_name] = diamond_rows  # the diamonds' own rows, beside the arms'
+    spec["datasets"][dataset_name(header_rows)] = header_rows
     return with_reference(spec, reference)
+
+
+def _text_columns(counts_header: str, value_name: str, interval: str, y_scale: dict,
+                  highlight: dict) -> tuple[list[dict], list]:
+    """The text marks of the label and number columns (plain for arms, bold for pooled lines)
+    and their headers, with the headers' rows (a dataset of their own).
+
+    Each column stands at a distance from the figure's left or right edge set by the layout
+    (LAYOUT); a cell broken into two lines is moved up half a line so it stays centred on
+    its row.
+    """
+    columns: dict[str, dict | int] = {
+        "label": 0, "events_n": _from_right("events_n"),
+        "estimate_ci": _from_right("estimate_ci"), "weight_text": _from_right("weight_text")}
+    narrow_of = {"label": "label_narrow", "estimate_ci": "estimate_ci_narrow"}
+    font = {"fontSize": _by_width("font"), "lineHeight": {"expr": "narrow ? 11 : 12"},
+            "lineBreak": "\n"}
+    layers: list[dict] = []
+    for column, x in columns.items():
+        wide = "label_wide" if column == "label" else column
+        place = [{"calculate": f"narrow ? datum.{narrow_of.get(column, column)} : datum.{wide}",
+                  "as": "shown"},
+                 {"calculate": f"datum.row + (indexof(datum.shown, '\\n') >= 0 ? "
+                               f"{6 / ROW_HEIGHT:.4f} : 0)", "as": "text_y"}]
+        text = {"text": field("shown", "nominal"),
+                "y": field("text_y", axis=None, scale=y_scale)}
+        mark = {"type": "text", "align": "left", "baseline": "middle", "x": x, **font}
+        layers += [
+            {"mark": mark, "transform": [{"filter": "(datum.kind === 'study')"}, *place],
+             "encoding": {"color": {"condition": highlight, "value": "#222"}, **text}},
+            {"mark": {**mark, "fontWeight": "bold"},
+             "transform": [{"filter": "(datum.kind !== 'study')"}, *place], "encoding": text},
+        ]
+    wide_header = {"label": "Study / arm", "events_n": counts_header,
+                   "estimate_ci": f"{value_name} % [{interval}]", "weight_text": "Weight"}
+    narrow_header = {**wide_header, "events_n": counts_header.replace("/n", "\n/n"),
+                     "estimate_ci": f"{value_name} %\n[{interval}]"}
+    header_rows = [{"wide": wide_header[c], "narrow": narrow_header[c], "column": c,
+                    "y": HEADER_BOTTOM} for c in columns]
+    layers += [
+        {"data": {"name": dataset_name(header_rows)},
+         "transform": [{"filter": f"datum.column === '{c}'"},
+                       {"calculate": "narrow ? datum.narrow : datum.wide", "as": "shown"}],
+         "mark": {"type": "text", "align": "left", "baseline": "bottom", "x": x,
+                  "fontWeight": "bold", **font},
+         "encoding": {"text": field("shown", "nominal"),
+                      "y": field("y", axis=None, scale=y_scale)}}
+        for c, x in columns.items()]
+    return layers, header_rows
 
 
 def _diamond_points(pooled: pd.DataFrame) -> list[dict]:
@@ -257,17 +353,16 @@ def with_reference(spec: dict, reference: float | None, label: str = "reference"
         return spec
     # Copy only the path that changes (the spec may be a shared cached object; a deep copy
     # of its data costs more than the rest of a rerun).
-    out = dict(spec, hconcat=list(spec["hconcat"]), datasets=dict(spec.get("datasets", {})))
-    plot = out["hconcat"][1] = dict(out["hconcat"][1])  # labels | plot | events/n | ORR | weight
-    plot["layer"] = list(plot["layer"])
-    x = {"field": "reference", "type": "quantitative", "scale": {"domain": [0, 100],
-                                                                  "clamp": True}}
+    out = dict(spec, layer=list(spec["layer"]), datasets=dict(spec.get("datasets", {})))
+    x = {"field": "reference", "type": "quantitative", "scale": X_SCALE}
     # a named dataset, like the others, so Streamlit ships it as Arrow beside them
     line = [{"reference": 100 * reference, "text": f"{label} {100 * reference:.0f}%"}]
-    earlier = sum(1 for layer in plot["layer"] if layer.get("mark", {}).get("type") == "text")
+    earlier = sum(1 for layer in spec["layer"]  # reference labels already drawn
+                  if layer.get("encoding", {}).get("x", {}).get("field") == "reference"
+                  and layer.get("mark", {}).get("type") == "text")
     data = {"name": dataset_name(line)}
     out["datasets"][data["name"]] = line
-    plot["layer"] += [
+    out["layer"] += [
         {"data": data, "mark": {"type": "rule", "strokeDash": [6, 4], "color": "#888"},
          "encoding": {"x": x}},
         {"data": data, "mark": {"type": "text", "align": "left", "dx": 3,

@@ -9,6 +9,7 @@ Streamlit server, every visitor's session. lxml refuses the same characters with
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import altair as alt
@@ -86,31 +87,74 @@ def refuse_unrenderable(spec: Any) -> None:
             raise ValueError(f"chart spec holds a {type(value).__name__}, not JSON data")
 
 
-def chart_svg(chart: ChartLike) -> str:
-    """SVG text of an Altair chart or a Vega-Lite spec dict (rendered offline)."""
+#: Journal figure widths in mm: one column and two (the full text width).
+FIGURE_WIDTHS_MM = {"single": 85.0, "double": 175.0}
+DEFAULT_FIGURE_WIDTH = "double"
+#: A figure whose width follows its container (the forest plot) is drawn this many pixels
+#: wide per mm of page: 420 px for one column, where its narrow layout fits, and the 11-px
+#: type prints at about 6 pt (11 * 25.4 / 72 / 4.94 mm).
+DRAWING_PX_PER_MM = 420 / 85
+POINTS_PER_MM = 72 / 25.4
+PNG_PPI = 300
+
+
+def print_spec(chart: ChartLike, width: str = DEFAULT_FIGURE_WIDTH) -> dict:
+    """The chart's spec cleaned for rendering (`renderable_spec`), a width that follows the
+    container set to the journal `width`'s drawing width; refused if still unrenderable."""
+    spec = renderable_spec(chart)
+    if spec.get("width") == "container":
+        spec["width"] = round(FIGURE_WIDTHS_MM[width] * DRAWING_PX_PER_MM)
+    refuse_unrenderable(spec)
+    return spec
+
+
+def _drawn_svg(chart: ChartLike, width: str) -> tuple[str, float, float]:
+    """The chart drawn as SVG (offline), with its width and height in pixels."""
     import vl_convert as vlc
 
-    spec = renderable_spec(chart)
-    refuse_unrenderable(spec)
-    return vlc.vegalite_to_svg(spec)
+    svg = vlc.vegalite_to_svg(print_spec(chart, width))
+    root = re.match(r'<svg[^>]*? width="([\d.]+)" height="([\d.]+)"', svg)
+    if root is None:  # vl-convert always sizes its root; a bug if not
+        raise ValueError("the rendered SVG has no width and height")
+    return svg, float(root[1]), float(root[2])
 
 
-def chart_png(chart: ChartLike, scale: float = 2.0) -> bytes:
+def _resized(svg: str, width: str, height: str) -> str:
+    """`svg` with its root's width and height replaced (the viewBox keeps the drawing)."""
+    return re.sub(r'^(<svg[^>]*?) width="[\d.]+" height="[\d.]+"',
+                  lambda m: f'{m[1]} width="{width}" height="{height}"', svg, count=1)
+
+
+def chart_svg(chart: ChartLike, width: str = DEFAULT_FIGURE_WIDTH) -> str:
+    """SVG text of an Altair chart or a Vega-Lite spec dict (rendered offline), sized in mm
+    to the journal `width` (FIGURE_WIDTHS_MM)."""
+    svg, w, h = _drawn_svg(chart, width)
+    mm = FIGURE_WIDTHS_MM[width]
+    return _resized(svg, f"{mm:g}mm", f"{mm * h / w:.2f}mm")
+
+
+def chart_png(chart: ChartLike, width: str = DEFAULT_FIGURE_WIDTH) -> bytes:
+    """PNG of the chart at PNG_PPI, as wide as the journal `width`."""
     import vl_convert as vlc
 
-    spec = renderable_spec(chart)
-    refuse_unrenderable(spec)
-    return vlc.vegalite_to_png(spec, scale=scale)
+    svg, w, _ = _drawn_svg(chart, width)
+    pixels = FIGURE_WIDTHS_MM[width] / 25.4 * PNG_PPI
+    # vl-convert multiplies `scale` by ppi / 72 (its pixels are points at 72 ppi)
+    return vlc.svg_to_png(svg, scale=pixels / w * 72 / PNG_PPI, ppi=PNG_PPI)
 
 
-def chart_pdf(chart: ChartLike) -> bytes:
-    """Vector PDF of an Altair chart or a Vega-Lite spec dict (rendered offline, text as
-    embedded fonts), cleaned as the SVG and PNG are."""
+def chart_pdf(chart: ChartLike, width: str = DEFAULT_FIGURE_WIDTH) -> bytes:
+    """Vector PDF of the chart, its page as wide as the journal `width`, text drawn with
+    embedded fonts, cleaned as the SVG and PNG are.
+
+    The drawing is scaled to the page through the SVG's size: the PDF writer reads a
+    unitless SVG length as one point.
+    """
     import vl_convert as vlc
 
-    spec = renderable_spec(chart)
-    refuse_unrenderable(spec)
-    return vlc.vegalite_to_pdf(spec)
+    svg, w, h = _drawn_svg(chart, width)
+    points = FIGURE_WIDTHS_MM[width] * POINTS_PER_MM
+    return vlc.svg_to_pdf(_resized(svg, f"{points:.2f}", f"{points * h / w:.2f}"))
 
 
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
