@@ -38,7 +38,9 @@ def class_table(at) -> pd.DataFrame:  # type: ignore[no-untyped-def]
 
 
 def forest_headers(at) -> list[str]:  # type: ignore[no-untyped-def]
-    return [str(c.get("title", {}).get("text", "")) for c in chart_specs(at)[0]["hconcat"]]
+    """The forest's column headers as a wide window shows them (their rows are a dataset)."""
+    headers = next(d for d in chart_data(at) if {"wide", "column"} <= set(d.columns))
+    return [str(h) for h in headers["wide"]]
 
 
 def forest_rows(at) -> pd.DataFrame:  # type: ignore[no-untyped-def]
