@@ -257,11 +257,14 @@ class _Guyot:
                 km_hat[k] = 1.0
             else:
                 d[k] = round(n_hat[k] * (1 - surv[k] / km_hat[last])) if km_hat[last] > 0 else 0
-                d[k] = max(d[k], 0)
+                d[k] = min(max(d[k], 0), max(n_hat[k], 0))  # no more events than at risk
                 km_hat[k] = (
                     km_hat[last] * (1 - d[k] / n_hat[k]) if n_hat[k] > 0 else km_hat[last]
                 )
             n_hat[k + 1] = n_hat[k] - d[k] - cen[k]
+            if n_hat[k + 1] < 0:  # censor only those still at risk: never a negative number
+                cen[k] = max(n_hat[k] - d[k], 0)
+                n_hat[k + 1] = n_hat[k] - d[k] - cen[k]
             if d[k] != 0:
                 last = k
         return last

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 import comparators.limits as limits
@@ -115,6 +115,9 @@ def _km_points(seed: int) -> tuple[pd.DataFrame, pd.DataFrame, int]:
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 10**6), with_total=st.booleans())
+# found by this test: events at time 0 and a risk table the curve cannot meet drove the number
+# at risk below 0, and the pseudo-IPD had one patient more than the table's first number
+@example(seed=20466, with_total=False)
 def test_reconstruction_of_real_km_curves_meets_its_numbers_or_says_so(seed: int,
                                                                        with_total: bool) -> None:
     curve, table, events = _km_points(seed)
