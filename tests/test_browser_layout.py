@@ -11,16 +11,8 @@ A header broken into lines is read without its line breaks ("Responders/n", "ORR
 
 from __future__ import annotations
 
-import shutil
-import sys
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "bench"))
-from server import CHROMIUM_FLAGS, start_server  # noqa: E402
+from test_browser import browser, server  # noqa: F401 (the same fixtures, one per module)
 
 pytestmark = pytest.mark.browser
 
@@ -78,26 +70,9 @@ HEADERS = """(n) => {
 }"""
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[str]:
-    running = start_server()
-    yield running.url
-    running.stop()
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    chromium = shutil.which("chromium")
-    assert chromium, "Debian's chromium package is required (.ci/run installs it)"
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
-        yield b
-        b.close()
-
-
-def _open(browser, url: str, width: int):  # noqa: ANN001, ANN202
+def _open(browser, url: str, width: int):  # noqa: ANN001, ANN202, F811
     page = browser.new_page(viewport={"width": width, "height": 1000})
     page.goto(url)
     page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']",
@@ -112,7 +87,8 @@ def _open(browser, url: str, width: int):  # noqa: ANN001, ANN202
 
 @pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize("path", [path for path in TABLES if path != "audit"])
-def test_every_figure_fits_its_column(server: str, browser, path: str, width: int) -> None:
+def test_every_figure_fits_its_column(server: str, browser, path: str,  # noqa: F811
+                                      width: int) -> None:
     page = _open(browser, f"{server}/{path}", width)
     try:
         seen = page.evaluate(BOXES)
@@ -132,7 +108,7 @@ def test_every_figure_fits_its_column(server: str, browser, path: str, width: in
 
 @pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize("path", list(TABLES))
-def test_no_metric_is_cut_and_each_tables_answer_is_on_screen(server: str, browser, path: str,
+def test_no_metric_is_cut_and_each_tables_answer_is_on_screen(server: str, browser, path: str,  # noqa: F811
                                                               width: int) -> None:
     page = _open(browser, f"{server}/{path}", width)
     try:
