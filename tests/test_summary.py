@@ -378,3 +378,14 @@ def test_markdown_file_reads_naturally_but_nothing_in_it_links_or_formats() -> N
     assert md_escape("![t](http://x/p.png)", document=True) == "\\![t\\](http\\://x/p.png)"
     assert md_escape("<img src=x>", document=True) == "\\<img src=x>"
     assert md_escape("www.evil.example", document=True) == "www\\.evil.example"
+
+
+def test_the_figure_caption_names_the_pooled_endpoint(cat) -> None:  # noqa: ANN001
+    """A grade >= 3 TRAE summary's figure is not captioned as an objective response rate."""
+    from comparators.vocab import ENDPOINTS
+
+    section = summarise(cat, published_cohort(cat.trials),
+                        options=AnalysisOptions(endpoint="grade3")).sections[0]
+    name = ENDPOINTS["grade3"].name
+    assert section.caption.startswith(f"Figure 1. {name[:1].upper()}{name[1:]} in ASPS")
+    assert "Objective response rate" not in section.caption

@@ -197,13 +197,43 @@ def forest_chart(
     (only those), so an exported PNG, SVG or PDF explains its own marks; a document that prints
     the legend once for all its figures passes legend=False.
     """
+    subtitle = _subtitle_lines(subtitle, rows, legend)
+    counts_header, value_header = f"{endpoint.counted}/n", f"{endpoint.short} % [{interval}]"
+    data = _drawn_rows(rows)
+    height = round(ROW_HEIGHT * (len(data) + TOP - 0.3))
+    y = field("row", axis=None, scale={"domain": [float(data["row"].min()) - 0.7, TOP]})
+    highlight = {"test": "datum.highlight", "value": HIGHLIGHT_COLOUR}
+    diamond_rows = _diamond_points(data[data["kind"].isin(["subgroup", "overall"])])
+    marks = _plot_layers(y, highlight, x_title, dataset_name(diamond_rows), counts_header,
+                         value_header, f"{endpoint.short} % [exact {interval}]")
+    texts, header_rows = _text_columns(counts_header, endpoint.short, interval, y["scale"],
+                                       highlight)
+    spec = top_level({
+        "params": [{"name": "narrow", "expr": f"width < {NARROW_BELOW}"}],
+        "layer": [*marks, *texts],
+        "width": "container", "height": height,
+        # the width is the whole figure's, axes and labels included; the height is the rows'
+        "autosize": {"type": "fit-x", "contains": "padding"},
+        "title": {"text": title, "anchor": "start", "subtitle": subtitle},
+    }, data, config={"view": {**DEFAULT_CONFIG["view"], "stroke": None}})
+    spec["datasets"][dataset_name(diamond_rows)] = diamond_rows  # beside the arms' rows
+    spec["datasets"][dataset_name(header_rows)] = header_rows
+    return with_reference(spec, reference)
+
+
+def _subtitle_lines(subtitle: str | list[str], rows: pd.DataFrame, legend: bool) -> list[str] | str:
+    """The subtitle, with the legend of every mark the rows show when `legend`, wrapped to fit
+    the narrow layout (a title wider than the figure would be cut off)."""
     lines = [subtitle] if isinstance(subtitle, str) else list(subtitle)
     if legend and "mark" in rows:
         lines += mark_legend([m for m in rows["mark"].dropna() if m])
-    # wrapped to fit the narrow layout: a title wider than the figure would be cut off
-    subtitle = [part for line in lines if line
-                for part in textwrap.wrap(line, SUBTITLE_CHARS, break_on_hyphens=False)] or ""
-    counts_header, value_header = f"{endpoint.counted}/n", f"{endpoint.short} % [{interval}]"
+    return [part for line in lines if line
+            for part in textwrap.wrap(line, SUBTITLE_CHARS, break_on_hyphens=False)] or ""
+
+
+def _drawn_rows(rows: pd.DataFrame) -> pd.DataFrame:
+    """`forest_rows` output as drawn: percentages, and the labels and intervals of both
+    layouts (wide on one line, narrow on up to two)."""
     data = rows.drop(columns=["mark"], errors="ignore")
     for col in ("estimate", "low", "high"):
         data[col] = 100 * data[col].astype(float)
@@ -212,17 +242,21 @@ def forest_chart(
     data["estimate_ci_narrow"] = [
         text if text.startswith("[") else text.replace(" ", "\n", 1)
         for text in data["estimate_ci"]]
-    height = round(ROW_HEIGHT * (len(data) + TOP - 0.3))
-    y = field("row", axis=None, scale={"domain": [float(data["row"].min()) - 0.7, TOP]})
-    highlight = {"test": "datum.highlight", "value": HIGHLIGHT_COLOUR}
+    return data
+
+
+def _plot_layers(y: dict, highlight: dict, x_title: str, diamond_name: str, counts_header: str,
+                 value_header: str, exact_header: str) -> list[dict]:
+    """The plot's marks: arms' intervals and squares, pooled diamonds, the exact interval of a
+    pool that is not estimable, and the prediction interval."""
     colour = field("group", "nominal", title="Regimen class",
                     scale={"domain": list(CLASS_COLOURS), "range": list(CLASS_COLOURS.values())},
                     legend={"orient": "bottom"})
     # Pooled rows in their class's colour, the overall ("All") row in near-black.
     class_colour = {"condition": {"test": "(datum.group !== 'All')", **colour}, "value": "#222"}
 
-    def kind_is(kind: str, equal: bool = True) -> list[dict]:
-        return [{"filter": f"(datum.kind {'===' if equal else '!=='} '{kind}')"}]
+    def kind_is(kind: str) -> list[dict]:
+        return [{"filter": f"(datum.kind === '{kind}')"}]
 
     def tooltip(*fields: tuple[str, str]) -> list[dict]:
         return [field(name, "nominal", title=text) for name, text in fields]
@@ -242,8 +276,6 @@ def forest_chart(
                                                ("weight_text", "Weight in its class pool")),
                             "x": field("estimate", scale=X_SCALE, title=x_title), "y": y},
                "transform": kind_is("study")}
-    diamond_rows = _diamond_points(data[data["kind"].isin(["subgroup", "overall"])])
-    diamond_name = dataset_name(diamond_rows)
     diamonds = {"data": {"name": diamond_name},
                 "mark": {"type": "area", "opacity": 0.9, "orient": "vertical"},
                 "encoding": {"color": class_colour, "detail": field("label", "nominal"),
@@ -258,28 +290,14 @@ def forest_chart(
               "encoding": {"color": class_colour,
                            "tooltip": tooltip(("label", "Not estimable"),
                                               ("events_n", f"Summed {counts_header}"),
-                                              ("estimate_ci",
-                                               f"{endpoint.short} % [exact {interval}]")),
+                                              ("estimate_ci", exact_header)),
                            "x": field("low", scale=X_SCALE), "x2": {"field": "high"}, "y": y},
               "transform": kind_is("summed")}
     pi = {"mark": {"type": "rule", "color": "#222", "strokeDash": [3, 2], "strokeWidth": 2},
           "encoding": {"tooltip": tooltip(("estimate_ci", "Prediction interval %")),
                        "x": field("low", scale=X_SCALE), "x2": {"field": "high"}, "y": y},
           "transform": kind_is("pi")}
-
-    texts, header_rows = _text_columns(counts_header, endpoint.short, interval, y["scale"],
-                                       highlight)
-    spec = top_level({
-        "params": [{"name": "narrow", "expr": f"width < {NARROW_BELOW}"}],
-        "layer": [ci, squares, diamonds, summed, pi, *texts],
-        "width": "container", "height": height,
-        # the width is the whole figure's, axes and labels included; the height is the rows'
-        "autosize": {"type": "fit-x", "contains": "padding"},
-        "title": {"text": title, "anchor": "start", "subtitle": subtitle},
-    }, data, config={"view": {**DEFAULT_CONFIG["view"], "stroke": None}})
-    spec["datasets"][diamond_name] = diamond_rows  # the diamonds' own rows, beside the arms'
-    spec["datasets"][dataset_name(header_rows)] = header_rows
-    return with_reference(spec, reference)
+    return [ci, squares, diamonds, summed, pi]
 
 
 def _text_columns(counts_header: str, value_name: str, interval: str, y_scale: dict,

@@ -784,7 +784,35 @@ def _section(
     details = _details(bm, reported)
 
     # The trials table (cite any reference not yet cited, in table order).
-    ordered = pd.concat([rows[rows["is_cohort"]], comparators])
+    trials = _trials_table(bm, pd.concat([rows[rows["is_cohort"]], comparators]), studies,
+                           labels, marks, cites, data_label)
+
+    # Caveats: audit findings on these studies (one per quoted figure), the arms by
+    # verification level, then the benchmark's notes that nothing else in the document says.
+    names = set(rows["study"].astype(str)) | ({cohort.replaces} if cohort.replaces else set())
+    used = {str(r) for r in rows["ref"].dropna()}
+    caveats = _audit_caveats(findings, claims, names, bm.subtype,
+                             {k: v for k, v in surnames.items() if k in used})
+    caveats += _verification_caveats(comparators, labels, marks)
+    if cohort_row is not None and data_label:
+        caveats.insert(0, f"{cohort.label}: {data_label}. {cohort.caveat}".strip())
+    caveats += [n[:1].upper() + n[1:] for n in bm.notes if not _in_lead_or_methods(n)]
+
+    forest = forest_rows(bm, labels=labels, marks=marks)
+    title, subtitle, x_title, caption = _figure_texts(bm, name, cohort, comparators, labels,
+                                                      marks, cites, figure_number)
+    return SubtypeSection(
+        subtype=bm.subtype, name=name, benchmark=bm, lead=lead, pools=pools,
+        pools_note=pools_note, details=details, trials=trials, caveats=tuple(caveats),
+        forest=forest, chart_title=title, chart_subtitle=subtitle, x_title=x_title,
+        figure_number=figure_number, caption=caption,
+    )
+
+
+def _trials_table(bm: SubtypeBenchmark, ordered: pd.DataFrame, studies: Mapping[str, Any],
+                  labels: Mapping[str, str], marks: Mapping[str, str], cites: _Citations,
+                  data_label: str | None) -> pd.DataFrame:
+    """One row per arm in table order, each citing what its numbers were read from."""
     table = []
     for _, r in ordered.iterrows():
         est = studies[str(r["key"])]
@@ -813,19 +841,15 @@ def _section(
     trials = pd.DataFrame(table)
     for col in ("ref_number", "study_ref_number"):
         trials[col] = trials[col].astype("Int64")
+    return trials
 
-    # Caveats: audit findings on these studies (one per quoted figure), the arms by
-    # verification level, then the benchmark's notes that nothing else in the document says.
-    names = set(rows["study"].astype(str)) | ({cohort.replaces} if cohort.replaces else set())
-    used = {str(r) for r in rows["ref"].dropna()}
-    caveats = _audit_caveats(findings, claims, names, bm.subtype,
-                             {k: v for k, v in surnames.items() if k in used})
-    caveats += _verification_caveats(comparators, labels, marks)
-    if cohort_row is not None and data_label:
-        caveats.insert(0, f"{cohort.label}: {data_label}. {cohort.caveat}".strip())
-    caveats += [n[:1].upper() + n[1:] for n in bm.notes if not _in_lead_or_methods(n)]
 
-    forest = forest_rows(bm, labels=labels, marks=marks)
+def _figure_texts(bm: SubtypeBenchmark, name: str, cohort: ThisCohort,
+                  comparators: pd.DataFrame, labels: Mapping[str, str],
+                  marks: Mapping[str, str], cites: _Citations,
+                  figure_number: int) -> tuple[str, tuple[str, ...], str, str]:
+    """The forest figure's title, subtitle and axis title, and its caption naming the sources
+    of every comparator study."""
     cited_sources = []
     for study, arms in comparators.groupby("study", sort=False):
         numbers = [n for n in (cites.cite(_read_from(r)) for _, r in arms.iterrows()) if n]
@@ -834,18 +858,14 @@ def _section(
         cited_sources.append(f"{who} {_cites(numbers)}" if numbers else who)
     sources = "Sources: " + ", ".join(cited_sources) if cited_sources else ""
     title, subtitle, x_title = chart_texts(bm, name, cohort, sources)
-    caption = (f"Figure {figure_number}. Objective response rate in {bm.subtype} "
+    what = endpoint_of(bm).name
+    caption = (f"Figure {figure_number}. {what[:1].upper()}{what[1:]} in {bm.subtype} "
                f"({name}): each arm with its {bm.options.arm_interval_name} "
                f"({CI_CHOICES.short(bm.ci_method)}), class pools ({bm.options.model_text()}; "
                f"{'including' if bm.options.include_cohort else 'without'} this cohort) and "
                f"the pool of all included arms. {sources}."
                + (" Marks as in the legend at the top." if marks else ""))
-    return SubtypeSection(
-        subtype=bm.subtype, name=name, benchmark=bm, lead=lead, pools=pools,
-        pools_note=pools_note, details=details, trials=trials, caveats=tuple(caveats),
-        forest=forest, chart_title=title, chart_subtitle=subtitle, x_title=x_title,
-        figure_number=figure_number, caption=caption,
-    )
+    return title, subtitle, x_title, caption
 
 
 def build_summary(
@@ -905,7 +925,8 @@ def build_summary(
         if bm is None:
             try:
                 bm = benchmark_subtype(subtype_rows(trials, cohort, code,
-                                                    options.include_overlapping, labels),
+                                                    options.include_overlapping, labels,
+                                                    options.endpoint),
                                        options)
             except BenchmarkError as err:
                 raise SummaryError(f"{code}: {err}") from err
