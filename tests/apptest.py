@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections import OrderedDict
 from pathlib import Path
@@ -91,3 +93,24 @@ def download_bytes(at: AppTest, key: str) -> bytes:
     if file_id not in _STORED:
         raise AssertionError(f"no media for {key}")
     return _STORED[file_id]
+
+
+#: What a spreadsheet reads as the start of a formula (written out here, not imported from the
+#: app, so the check does not share the app's definition).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def assert_csv_cells_inert(data: bytes, where: str = "") -> None:
+    """Read the CSV as a spreadsheet does (a bare CR outside quotes also ends a row): no cell
+    starts a formula unless it is a number."""
+    for row in csv.reader(io.StringIO(data.decode("utf-8"), newline=None)):
+        for cell in row:
+            assert not cell.startswith(FORMULA_PREFIXES) or _is_number(cell), (where, cell, row)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from apptest import chart_data, download_bytes, open_page
+from apptest import assert_csv_cells_inert, chart_data, download_bytes, open_page
 
 from comparators.charts.forest import FOREST_DRAWING_COLUMNS
 from comparators.evidence.catalog import load_catalog
-from comparators.reports.export import FORMULA_PREFIXES, STAMP_COLUMN, safe_csv
+from comparators.reports.export import STAMP_COLUMN, safe_csv
 
 ROOT = Path(__file__).resolve().parent.parent
 FIX = ROOT / "tests" / "fixtures" / "ipd"
@@ -168,17 +168,7 @@ def test_row_counts_match_their_sources(downloads) -> None:
 
 def test_no_cell_of_any_export_is_a_live_formula(downloads) -> None:
     for name, (data, _) in downloads.items():
-        for row in csv.reader(io.StringIO(data.decode("utf-8"), newline=None)):
-            for cell in row:
-                assert not cell.startswith(FORMULA_PREFIXES) or _is_number(cell), (name, cell)
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+        assert_csv_cells_inert(data, name)
 
 
 def test_stamp_with_formula_text_and_commas_stays_one_inert_cell() -> None:

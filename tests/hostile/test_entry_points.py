@@ -13,7 +13,6 @@ first puts the known valid state back, so the whole file stays fast.
 from __future__ import annotations
 
 import concurrent.futures
-import csv
 import io
 import math
 import re
@@ -25,7 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from apptest import download_bytes, open_page, page_text
+from apptest import assert_csv_cells_inert, download_bytes, open_page, page_text
 from streamlit.testing.v1 import AppTest
 
 from views.common import SCENARIO_KEY, UPLOAD_KEY
@@ -39,7 +38,6 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PARQUET_MIME = "application/vnd.apache.parquet"
 SCRIPT = "<script>alert(1)</script>"
 FORMULA = '=HYPERLINK("http://x")'
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 # ------------------------------------------------------------------------------ file builders
@@ -351,21 +349,6 @@ def assert_no_live_html(at: AppTest) -> None:
         assert not md.proto.allow_html, md.value
     for body in markdown_bodies(at):
         assert not re.search(r"(?<!\\)<\s*script", body, re.I), body
-
-
-def assert_csv_cells_inert(data: bytes) -> None:
-    """Read the CSV as a spreadsheet does: a bare CR outside quotes also ends a row."""
-    for row in csv.reader(io.StringIO(data.decode("utf-8"), newline=None)):
-        for cell in row:
-            assert not cell.startswith(FORMULA_PREFIXES) or _is_number(cell), (cell, row)
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def assert_exports_neutralised(at: AppTest, keys: tuple[str, ...]) -> None:

@@ -14,13 +14,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from apptest import open_page
+from apptest import assert_csv_cells_inert, open_page
 from streamlit.testing.v1 import AppTest
 from test_entry_points import (
     FORMULA,
     SCRIPT,
     VALID,
-    assert_csv_cells_inert,
     assert_no_live_html,
     base_frame,
     big_csv,
