@@ -105,14 +105,15 @@ def _numbers(page) -> list[str]:  # noqa: ANN001
     return re.findall(r"-?\d+(?:\.\d+)?", body)
 
 
-def _settled_numbers(page) -> list[str]:  # noqa: ANN001
-    """The page's numbers once they stop changing: a link's first load can run the script
-    twice (the URL's values are applied, then written back), so one idle moment is not the
-    end of rendering."""
+def _settled(page, read=None) -> list[str]:  # noqa: ANN001
+    """What `read(page)` (the page's numbers by default) gives once it stops changing: a
+    link's first load can run the script twice (the URL's values are applied, then written
+    back), so one idle moment is not the end of rendering."""
+    read = read or _numbers
     last: list[str] | None = None
     for _ in range(30):
         _idle(page)
-        now = _numbers(page)
+        now = read(page)
         if now == last:
             return now
         last = now
@@ -145,7 +146,7 @@ def test_a_link_copied_from_each_page_reproduces_every_number(server: str, brows
         _choose(page, "Model", "DL")
     if name == "benchmark":
         _choose(page, "Subtype", "UPS")
-    seen = _settled_numbers(page)
+    seen = _settled(page)
     assert len(seen) > 10, seen  # the page shows numbers to compare
     link = _link(page)
     assert "ci_level=0.9" in link, link
@@ -154,7 +155,7 @@ def test_a_link_copied_from_each_page_reproduces_every_number(server: str, brows
     fresh = browser.new_context(viewport={"width": 1400, "height": 1000})
     other = fresh.new_page()
     other.goto(link)
-    assert _settled_numbers(other) == seen
+    assert _settled(other) == seen
     assert other.locator("[data-testid='stException']").count() == 0
     fresh.close()
     page.close()

@@ -12,7 +12,7 @@ import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from test_browser import _idle, _link, open_page
+from test_browser import _idle, _link, _settled, open_page
 from test_browser import browser as browser_fixture  # noqa: F401 (the same fixtures)
 from test_browser import server as server_fixture  # noqa: F401
 
@@ -32,18 +32,6 @@ def _readable(page) -> list[str]:  # noqa: ANN001
             .map((td) => td.textContent);
         return [...text.split(/\\s+/), ...cells];
     }""")
-
-
-def _settled(page) -> list[str]:  # noqa: ANN001
-    last: list[str] | None = None
-    for _ in range(30):
-        _idle(page)
-        now = _readable(page)
-        if now == last:
-            return now
-        last = now
-        page.wait_for_timeout(1000)
-    return last or []
 
 
 def _choose(page, label: str, option: str) -> None:  # noqa: ANN001
@@ -167,7 +155,7 @@ def test_a_link_with_every_control_changed_reopens_every_number(
     page = open_page(browser, f"{server}/{path}")
     CHANGES[path](page)
     assert page.locator("[data-testid='stException']").count() == 0
-    seen = _settled(page)
+    seen = _settled(page, _readable)
     link = _link(page)
     query = parse_qs(urlsplit(link).query)
     for key, values in CARRIED[path].items():
@@ -180,7 +168,7 @@ def test_a_link_with_every_control_changed_reopens_every_number(
     fresh = browser.new_context(viewport={"width": 1400, "height": 1000})
     other = fresh.new_page()
     other.goto(link)
-    assert _settled(other) == seen
+    assert _settled(other, _readable) == seen
     assert other.locator("[data-testid='stException']").count() == 0
     assert not other.get_by_text("not valid here").count()
     assert parse_qs(urlsplit(_link(other)).query) == query
