@@ -45,6 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from server import Server, start_server  # noqa: E402
 
 BARE_APP = Path(__file__).resolve().parent / "bare_app.py"
+FULL_RERUNS = False  # --no-fragments: every change a full rerun, no message cache
 TIMEOUT = 120.0  # seconds one rerun may take before the session records an error
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -130,6 +131,7 @@ class SessionResult:
     leaks: list[str] = field(default_factory=list)
     checked: int = 0
     replica: str = ""  # the X-Replica header a load balancer put on the websocket upgrade
+    wire: list[tuple[int, int]] = field(default_factory=list)  # (messages, bytes) per rerun
 
 
 def open_page(url: str, page: str, jar: http.cookiejar.CookieJar) -> None:
@@ -158,6 +160,9 @@ class Session:
         self.result = SessionResult(index)
         self.jar = http.cookiejar.CookieJar()  # one per session, as one per browser
         self.session_id = ""  # the server's id for this session, sent back on a reconnect
+        self.fragment_of: dict[str, str] = {}  # widget id -> the fragment that drew it
+        self.cache: dict[str, tuple[ForwardMsg, bytes]] = {}  # this "browser"'s message cache
+        self.changed = ""  # the widget id of the change being sent
 
     async def __aenter__(self) -> Session:
         import websockets
@@ -187,6 +192,11 @@ class Session:
         state.query_string = ""
         state.page_name = self.page
         state.page_script_hash = self.page_hash
+        # As the front end: a widget drawn inside a fragment reruns only that fragment, and
+        # the hashes of cached messages let the server send references instead of copies.
+        if not FULL_RERUNS:
+            state.fragment_id = self.fragment_of.get(self.changed, "")
+            state.cached_message_hashes.extend(sorted(self.cache))
         for ws in self.states.values():
             state.widget_states.widgets.append(ws)
         return msg.SerializeToString()
@@ -194,14 +204,20 @@ class Session:
     async def run_once(self) -> tuple[float, list[ForwardMsg]]:
         """Send a rerun; read until script_finished; return (seconds, messages)."""
         start = time.perf_counter()
+        wire_bytes = 0
         await self.ws.send(self._rerun())
         messages: list[ForwardMsg] = []
         self.raw = []
         while True:
             raw = await asyncio.wait_for(self.ws.recv(), TIMEOUT)
-            self.raw.append(raw)
+            wire_bytes += len(raw)
             msg = ForwardMsg()
             msg.ParseFromString(raw)
+            if msg.WhichOneof("type") == "ref_hash" and msg.ref_hash in self.cache:
+                msg, raw = self.cache[msg.ref_hash]  # what the browser shows from its cache
+            elif msg.metadata.cacheable and msg.hash:
+                self.cache[msg.hash] = (msg, raw)
+            self.raw.append(raw)
             messages.append(msg)
             kind = msg.WhichOneof("type")
             if kind == "navigation" and not self.page_hash:  # the page's hash, as a browser
@@ -216,6 +232,7 @@ class Session:
             if kind == "script_finished":
                 if msg.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
                     continue
+                self.result.wire.append((len(messages), wire_bytes))
                 return time.perf_counter() - start, messages
 
     def learn(self, messages: list[ForwardMsg]) -> list[str]:
@@ -236,6 +253,8 @@ class Session:
                 self.result.errors.append(f"exception: {body.type}: {body.message[:200]}")
                 continue
             widget_id = getattr(body, "id", "")
+            if widget_id and delta.fragment_id:
+                self.fragment_of[widget_id] = delta.fragment_id
             if widget_id:
                 # "$$ID-<hash>-<user key>"; keys may themselves hold "-"
                 user_key = widget_id.split("-", 2)[2] if widget_id.startswith("$$ID-") \
@@ -259,6 +278,7 @@ class Session:
                            f"(known: {sorted(k for k in self.widget_ids if '$' not in k)[:20]})")
         state = WidgetState(id=widget_id)
         setattr(state, change.kind, change.value)
+        self.changed = widget_id
         self.states[widget_id] = state
 
 
@@ -330,6 +350,7 @@ class LoadResult:
     leaks: list[str]
     checked: int
     wall: float
+    wire: list[tuple[int, int]] = field(default_factory=list)  # widget-change reruns only
 
     def pct(self, q: float) -> float:
         if not self.latencies:
@@ -342,12 +363,20 @@ class LoadResult:
         return (f"| {self.label} | {self.sessions} | {len(self.latencies)} | "
                 f"{self.pct(50):.3f} | {self.pct(95):.3f} | {max(self.latencies, default=0):.3f} | "
                 f"{med:.2f} | {1000 * self.cpu_per_rerun:.0f} | {self.peak_rss_mb:.0f} | "
-                f"{len(self.errors)} | {len(self.leaks)} |")
+                f"{len(self.errors)} | {len(self.leaks)} | {self.messages():.0f} | "
+                f"{self.kilobytes():.1f} |")
+
+    def messages(self) -> float:
+        return statistics.median(m for m, _ in self.wire) if self.wire else float("nan")
+
+    def kilobytes(self) -> float:
+        return statistics.median(b for _, b in self.wire) / 1000 if self.wire else float("nan")
 
 
 HEADER = ("| page | sessions | reruns | p50 s | p95 s | max s | first load s (median) | "
-          "server CPU ms/rerun | peak RSS MB | errors | isolation failures |\n"
-          "|---|---|---|---|---|---|---|---|---|---|---|")
+          "server CPU ms/rerun | peak RSS MB | errors | isolation failures | "
+          "messages/rerun (median) | kB sent/rerun (median) |\n"
+          "|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 
 
 async def _load(server: Server, page: str, sessions: int, changes: int, think: float,
@@ -370,7 +399,8 @@ async def _load(server: Server, page: str, sessions: int, changes: int, think: f
         first_loads=[r.first_load for r in results if r.first_load is not None],
         cpu_per_rerun=cpu / max(1, reruns), peak_rss_mb=hwm_mb(pid),
         errors=[e for r in results for e in r.errors], leaks=[x for r in results for x in r.leaks],
-        checked=sum(r.checked for r in results), wall=wall)
+        checked=sum(r.checked for r in results), wall=wall,
+        wire=[w for r in results for w in r.wire[1:]])
 
 
 def run_load(server: Server, page: str, sessions: int, changes: int = 6, think: float = 0.0,
@@ -406,7 +436,12 @@ def main() -> None:
                              "session); 0: every session changes again at once")
     parser.add_argument("--pages", action="store_true",
                         help="also one session per page (rerun after a widget change)")
+    parser.add_argument("--no-fragments", action="store_true",
+                        help="send every change as a full rerun without the browser's message "
+                             "cache (how a client unaware of fragments would)")
     args = parser.parse_args()
+    global FULL_RERUNS
+    FULL_RERUNS = args.no_fragments
     rows = []
     for bare in (True, False):
         for n in args.sessions:

@@ -5,16 +5,20 @@ every number comes from the engine (analysis.certainty, reports.bundle)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import pyarrow as pa
 import streamlit as st
 
 from comparators.analysis.benchmark import SubtypeBenchmark
-from comparators.analysis.certainty import certainty_of, summary_of_findings
+from comparators.analysis.certainty import SummaryOfFindings, certainty_of, summary_of_findings
+from comparators.analysis.options import AnalysisOptions
 from comparators.charts.risk_of_bias import traffic_light_chart
 from comparators.evidence.cohort import ThisCohort
 from comparators.evidence.risk_of_bias import RiskOfBias, load_risk_of_bias
 from comparators.evidence.search_log import SearchLog, load_search_log
 from comparators.reports.bundle import build_bundle
-from views.common import catalog, catalog_stamp, plain, show_chart
+from views.common import BY_DIGEST, catalog, catalog_stamp, plain, show_chart, subtype_benchmark
 
 
 @st.cache_resource(show_spinner=False)
@@ -34,15 +38,47 @@ def traffic_lights(studies: tuple[str, ...], subtype: str) -> dict:
                                f"Risk of bias of the studies pooled ({subtype})")
 
 
+@dataclass(frozen=True, eq=False)  # holds a table
+class CertaintyDisplay:
+    """A benchmark's summary of findings as shown: rated once, its table already Arrow."""
+
+    sof: SummaryOfFindings
+    table: pa.Table
+
+
+def _display(bm: SubtypeBenchmark, cohort: ThisCohort, threshold: float | None
+             ) -> CertaintyDisplay:
+    sof = summary_of_findings(
+        certainty_of(bm, catalog(), cohort, threshold, risk_of_bias(), search_log()))
+    return CertaintyDisplay(sof, pa.Table.from_pandas(sof.table, preserve_index=False))
+
+
+# Rated once per fit and threshold and shared read-only: rating and tabulating on every rerun
+# was the benchmark page's dearest step. Keyed as the fit itself is (views.common._benchmark).
+@st.cache_resource(show_spinner=False, max_entries=512, hash_funcs=BY_DIGEST)
+def _cached_display(subtype: str, options: AnalysisOptions, cohort: ThisCohort,
+                    threshold: float | None) -> CertaintyDisplay:
+    return _display(subtype_benchmark(subtype, options, cohort), cohort, threshold)
+
+
+def certainty_display(bm: SubtypeBenchmark, cohort: ThisCohort, threshold: float | None
+                      ) -> CertaintyDisplay:
+    """The cached display when `bm` is the shared fit of its subtype and options, else rated
+    afresh (a benchmark fitted elsewhere is never answered from another's cache)."""
+    if subtype_benchmark(bm.subtype, bm.options, cohort) is bm:
+        return _cached_display(bm.subtype, bm.options, cohort, threshold)
+    return _display(bm, cohort, threshold)
+
+
 def show_certainty(bm: SubtypeBenchmark, cohort: ThisCohort, threshold: float | None = None,
                    key: str = "") -> None:
     """The summary of findings, the traffic lights and the bundle download for `bm`."""
     key = key or bm.subtype
-    sc = certainty_of(bm, catalog(), cohort, threshold, risk_of_bias(), search_log())
-    sof = summary_of_findings(sc)
+    shown = certainty_display(bm, cohort, threshold)
+    sof = shown.sof
     st.subheader(f"Certainty of the evidence (GRADE), {plain(bm.subtype)}")
     st.caption(plain(sof.caption))
-    st.dataframe(sof.table, hide_index=True, key=f"sof_{key}")
+    st.dataframe(shown.table, hide_index=True, key=f"sof_{key}")
     with st.expander(f"Why each rating ({len(sof.footnotes)} footnotes)"):
         st.text("\n".join(f"({i}) {note}" for i, note in
                           enumerate(sof.footnotes, start=1)))

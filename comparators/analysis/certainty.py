@@ -312,14 +312,18 @@ def rate_large_effect(low: float, threshold: float | None,
 def pool_arms(pool: ClassPool, rows: pd.DataFrame) -> list[ArmWeight]:
     """The pool's arms with their share of its weight (the fit's weights, in percent) and the
     catalog fields the rules read."""
-    by_key = {str(k): r for k, r in zip(rows["key"], rows.to_dict("records"), strict=True)}
+    # only the columns the rules read: a wide rows frame made this the page's dearest step
+    fields = ("study", "line_coded", "ici_target", "subtype_as_reported")
+    by_key = {str(k): dict(zip(fields, values, strict=True)) for k, *values in
+              zip(rows["key"], *(rows[f].tolist() if f in rows else [None] * len(rows)
+                                 for f in fields), strict=True)}
     total = sum(max(s.weight, 0.0) for s in pool.fit.studies if math.isfinite(s.weight))
     out = []
     for s in pool.fit.studies:
         rec = by_key.get(str(s.study), {})
         weight = s.weight if math.isfinite(s.weight) and total > 0 else float(s.n)
         denominator = total if total > 0 else sum(x.n for x in pool.fit.studies)
-        out.append(ArmWeight(str(s.study), str(rec.get("study", s.study)), int(s.n),
+        out.append(ArmWeight(str(s.study), str(rec.get("study") or s.study), int(s.n),
                              max(weight, 0.0) / denominator, _text(rec.get("line_coded")),
                              _text(rec.get("ici_target")), _text(rec.get("subtype_as_reported"))))
     return out
