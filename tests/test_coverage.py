@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from scipy.stats import beta
 
 from comparators.evidence.audit import possible_percentages
 from comparators.evidence.catalog import Catalog, load_catalog
@@ -128,3 +129,24 @@ def test_review_table_agrees_with_rows_read_from_the_papers(trials: pd.DataFrame
 
 def test_possible_overlaps_are_marked(trials: pd.DataFrame) -> None:
     assert one(trials, "STACCHIOTTI2014-SFT", "SFT")["overlaps_with"] == "MARUZZO2015-SFT"
+
+
+def _exact_interval_prints_as(k: int, n: int, low: int, high: int) -> bool:
+    """Clopper-Pearson 95% interval of k/n, in whole percent, as a summary prints it."""
+    lo = beta.ppf(0.025, k, n - k + 1) if k else 0.0
+    hi = beta.ppf(0.975, k + 1, n - k) if k < n else 1.0
+    return (round(100 * lo), round(100 * hi)) == (low, high)
+
+
+def test_a091902_count_is_the_only_one_fitting_the_printed_rate_and_interval(
+    trials: pd.DataFrame,
+) -> None:
+    # Targeted Oncology summary of Alliance A091902 (cabozantinib + nivolumab, taxane-pretreated
+    # angiosarcoma): 'The overall response rate (ORR) was 62% (95% CI, 38%-82%)', no denominator.
+    fits = [(k, n) for n in range(5, 200) for k in possible_percentages("62", n)
+            if _exact_interval_prints_as(k, n, 38, 82)]
+    row = one(trials, "A091902", "AS")
+    assert fits == [counts(row)] == [(13, 21)]
+    assert row["derived"] == "yes" and row["source_type"] == "news summary"
+    assert row["verified"] == "secondary source"
+    assert float(row["pfs_median_months"]) == 9.6 and pd.isna(row["pfs_low"])
