@@ -44,6 +44,14 @@ def open_link(page: str, query: dict[str, str]) -> AppTest:
     return at
 
 
+def unfold(at: AppTest, *keys: str) -> AppTest:
+    """Open the folded expanders `keys` (views.common.folded builds their content only while
+    open; every one on the page when no key is given), as a user's click does, and rerun."""
+    for key in keys or [e.key for e in at.expander if e.key]:
+        at.session_state[key] = True
+    return at.run()
+
+
 def page_text(at: AppTest) -> str:
     """Everything a user reads as text: markdown, captions, metrics, headers, alerts."""
     parts: list[str] = []

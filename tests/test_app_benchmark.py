@@ -7,7 +7,7 @@ own earlier output.
 import html
 
 import pytest
-from apptest import chart_data, chart_specs, open_link, open_page, page_text
+from apptest import chart_data, chart_specs, open_link, open_page, page_text, unfold
 
 from comparators.evidence.catalog import load_catalog
 from comparators.evidence.labels import arm_labels
@@ -102,7 +102,7 @@ def test_invalid_link_values_fall_back_with_a_notice_listing_the_valid_ones() ->
 
 
 def test_comparisons_and_methods_name_their_tests() -> None:
-    at = open_page("views/benchmark.py")
+    at = unfold(open_page("views/benchmark.py"), "comparisons_open")
     table = next(d.value for d in at.dataframe if "test" in d.value.columns)
     assert {"difference", "low", "high", "p"} <= set(table.columns)
     assert "Wilson score intervals" in at.code[0].value
@@ -136,7 +136,8 @@ def test_the_forest_figure_carries_the_legend_of_the_marks_it_shows() -> None:
 def test_arms_have_one_name_in_the_forest_the_tables_the_methods_and_the_menu() -> None:
     labels = arm_labels(load_catalog().trials, load_catalog().references)
     drop = "A091401 · nivolumab"
-    at = open_link("views/benchmark.py", {"subtype": "LMS", "exclude": drop})
+    at = unfold(open_link("views/benchmark.py", {"subtype": "LMS", "exclude": drop}),
+                "comparisons_open")
     name = labels[drop]  # "D'Angelo 2018 · nivolumab"
     assert at.multiselect(key="exclude").value == [drop]  # the stored value stays the key
     methods = at.code[0].value
@@ -226,7 +227,8 @@ def test_with_hksj_the_p_values_follow_the_wider_intervals() -> None:
 
 
 def test_bayesian_mode_shows_posterior_probabilities_and_no_p_values() -> None:
-    at = open_link("views/benchmark.py", {"subtype": "LMS", "method": "BAYES"})
+    at = unfold(open_link("views/benchmark.py", {"subtype": "LMS", "method": "BAYES"}),
+                "comparisons_open")
     captions = comparison_captions(at)
     assert len(captions) == 2
     for c in captions:

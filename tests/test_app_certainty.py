@@ -4,7 +4,7 @@ risk_of_bias.csv), never from the page's earlier output."""
 
 from __future__ import annotations
 
-from apptest import chart_data, open_link, open_page, page_text
+from apptest import chart_data, open_link, open_page, page_text, unfold
 
 from comparators.evidence.catalog import load_catalog
 from comparators.evidence.risk_of_bias import load_risk_of_bias
@@ -41,7 +41,15 @@ def test_benchmark_page_shows_the_summary_of_findings_and_traffic_lights() -> No
     text = page_text(at)
     assert "Certainty of the evidence (GRADE), ASPS" in text
     assert "No decision threshold set." in text
-    # Traffic lights: every pooled ASPS study (and this cohort's) with its overall judgement.
+    # Traffic lights: built only once their expander is opened; then every pooled ASPS study
+    # (and this cohort's) with its overall judgement.
+    assert not any("judgement" in d.columns for d in chart_data(at))
+    def footnotes() -> str:
+        return "\n".join(str(t.value) for t in at.text)
+
+    assert "(1) ASPS" not in footnotes()  # the footnotes are folded too
+    unfold(at, "lights_ASPS", "why_ASPS")
+    assert "(1) ASPS" in footnotes()
     lights = next(d for d in chart_data(at) if "judgement" in d.columns)
     overall = lights[lights["column"] == "Overall"].set_index("study")["judgement"]
     rob = load_risk_of_bias().overall_by_study()
@@ -53,7 +61,7 @@ def test_reference_orr_is_the_decision_threshold() -> None:
     at = open_link("views/benchmark.py", {"subtype": "LMS", "reference": "20.0"})
     assert "Decision threshold: ORR 20%." in page_text(at)
     check_sof(sof_tables(at)[0], "LMS")
-    footnotes = "\n".join(str(t.value) for t in at.text)
+    footnotes = "\n".join(str(t.value) for t in unfold(at, "why_LMS").text)
     assert "the decision threshold 20%" in footnotes
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from apptest import assert_csv_cells_inert, chart_data, download_bytes, open_page
+from apptest import assert_csv_cells_inert, chart_data, download_bytes, open_page, unfold
 
 from comparators.charts.forest import FOREST_DRAWING_COLUMNS
 from comparators.evidence.catalog import load_catalog
@@ -36,7 +36,7 @@ def downloads() -> dict[str, tuple[bytes, object]]:
     every CSV download of every page."""
     found: dict[str, tuple[bytes, object]] = {}
     for page in PAGES:
-        at = open_page(page, {"subtype": "LMS"})
+        at = unfold(open_page(page, {"subtype": "LMS"}))  # folded tables' files too
         for button in at.get("download_button"):
             if button.proto.url.endswith(".csv"):
                 key = button.proto.id.rsplit("-", 1)[-1]

@@ -33,6 +33,7 @@ from views.common import (
     cohort_banner,
     comparable_subtypes,
     csv_file,
+    folded,
     headline_row,
     p_text,
     plain,
@@ -188,7 +189,10 @@ def render_class_pools(bm: SubtypeBenchmark, shown: BenchmarkDisplay, subtype: s
 def render_comparisons(shown: BenchmarkDisplay, cohort: ThisCohort, subtype: str,
                        interval: str, e: Endpoint) -> None:
     """This cohort against each comparator arm, in an expander."""
-    with st.expander(f"{plain(cohort.label)} against each comparator arm"):
+    box = folded(f"{plain(cohort.label)} against each comparator arm", "comparisons_open")
+    if box is None:
+        return
+    with box:
         st.dataframe(
             shown.comparisons,
             hide_index=True,

@@ -18,7 +18,15 @@ from comparators.evidence.cohort import ThisCohort
 from comparators.evidence.risk_of_bias import RiskOfBias, load_risk_of_bias
 from comparators.evidence.search_log import SearchLog, load_search_log
 from comparators.reports.bundle import build_bundle
-from views.common import BY_DIGEST, catalog, catalog_stamp, plain, show_chart, subtype_benchmark
+from views.common import (
+    BY_DIGEST,
+    catalog,
+    catalog_stamp,
+    folded,
+    plain,
+    show_chart,
+    subtype_benchmark,
+)
 
 
 @st.cache_resource(show_spinner=False)
@@ -79,12 +87,12 @@ def show_certainty(bm: SubtypeBenchmark, cohort: ThisCohort, threshold: float | 
     st.subheader(f"Certainty of the evidence (GRADE), {plain(bm.subtype)}")
     st.caption(plain(sof.caption))
     st.dataframe(shown.table, hide_index=True, key=f"sof_{key}")
-    with st.expander(f"Why each rating ({len(sof.footnotes)} footnotes)"):
-        st.text("\n".join(f"({i}) {note}" for i, note in
-                          enumerate(sof.footnotes, start=1)))
-    spec = traffic_lights(tuple(str(s) for s in bm.rows["study"]), bm.subtype)
-    with st.expander("Risk of bias of the studies pooled (traffic lights)"):
-        show_chart(spec, key=f"rob_{key}")
+    if box := folded(f"Why each rating ({len(sof.footnotes)} footnotes)", f"why_{key}"):
+        box.text("\n".join(f"({i}) {note}" for i, note in enumerate(sof.footnotes, start=1)))
+    if box := folded("Risk of bias of the studies pooled (traffic lights)", f"lights_{key}"):
+        with box:
+            show_chart(traffic_lights(tuple(str(s) for s in bm.rows["study"]), bm.subtype),
+                       key=f"rob_{key}")
     method = ("metafor (R) and this package's API" if bm.options.method != "BAYES" else
               "this package's API (Bayesian: the README names bayesmeta for R)")
     st.download_button(

@@ -284,15 +284,15 @@ def leave_out_options(page: str | None) -> list[str]:
     return sorted(offered | chosen | linked, key=lambda k: (names.get(k, k).lower(), k))
 
 
-def arm_name(key: str) -> str:
-    """How the leave-out menu (and any list of row keys) names an arm."""
-    return _catalog_arm_labels().get(key, key)
-
-
 def model_controls(page: str | None = None) -> AnalysisOptions:
     """The pooling model in the sidebar (codes as the CLI spells them, so links use them).
     `page` (its url_path) decides which arms the leave-out menu offers."""
     arms = leave_out_options(page)
+    names = _catalog_arm_labels()  # read once: the menu names every arm on every run
+
+    def arm_name(key: str) -> str:
+        return names.get(key, key)
+
     st.session_state[ENDPOINT_PAGE_KEY] = page is None or page in ENDPOINT_PAGES
     keep_valid_link_values("exclude", arms, arm_name)  # a link may name arms by key
     with st.sidebar:
@@ -396,7 +396,22 @@ def every_subtype(options: AnalysisOptions | None = None) -> AcrossSubtypes:
 
 
 def _catalog_arm_labels() -> dict[str, str]:
-    return _arm_labels(catalog())
+    """The arm labels of this session's catalog. The leave-out menu names every arm through
+    this on every run, so the catalog is found by identity (as `_arrow` finds rows) rather
+    than through a cache lookup per arm."""
+    cat = catalog()
+    hit = _LABELS_BY_CATALOG.get(id(cat))
+    if hit is not None and hit[0] is cat:
+        return hit[1]
+    labels = _arm_labels(cat)
+    with _ARROW_LOCK:
+        if len(_LABELS_BY_CATALOG) >= 64:
+            _LABELS_BY_CATALOG.pop(next(iter(_LABELS_BY_CATALOG)))
+        _LABELS_BY_CATALOG[id(cat)] = (cat, labels)  # holds the catalog: its id stays its own
+    return labels
+
+
+_LABELS_BY_CATALOG: dict[int, tuple[Catalog, dict[str, str]]] = {}
 
 
 @st.cache_resource(show_spinner=False, max_entries=64, hash_funcs=BY_DIGEST)
@@ -483,6 +498,15 @@ def export_stamp(options: AnalysisOptions, cohort: ThisCohort, subtype: str | No
     catalog, and the cohort's caveat when it is not observed data."""
     stamp = "; ".join(filter(None, [subtype, options.stamp(), catalog_stamp()]))
     return stamp if cohort.is_real else f"{cohort.caveat} {stamp}"
+
+
+def folded(label: str, key: str, **kwargs: object) -> DeltaGenerator | None:
+    """An expander whose content is built only while it is open: the container to fill, or
+    None when closed. Opening or closing it reruns its section (or the page). A closed
+    expander's chart or table would otherwise be built, sent and drawn on every rerun
+    without being seen."""
+    box = st.expander(label, key=key, on_change="rerun", **kwargs)  # type: ignore[arg-type]
+    return box if box.open else None
 
 
 def headline_row(count: int) -> list[DeltaGenerator]:
