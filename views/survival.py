@@ -548,6 +548,7 @@ def render_landmarks(km: KMGroupResult, endpoint: str, level: float) -> None:
     level_label = f"{100 * level:g}% CI"
     st.subheader("Landmark rates")
     rows = []
+    bands: set[str] = set()  # the interval each landmark was computed with
     for g in km.groups:
         row: dict[str, object] = {"group": g.label}
         for t in LANDMARKS:
@@ -556,14 +557,21 @@ def render_landmarks(km: KMGroupResult, endpoint: str, level: float) -> None:
                 row[f"at risk at {t:g}"] = 0
                 continue
             lm = g.landmark(t)
+            bands.add(lm.conf_type)
             row[f"S({t:g} months), {level_label}"] = (
                 f"{100 * lm.survival:.1f}% (no interval)" if lm.low is None or lm.high is None
                 else f"{100 * lm.survival:.1f}% ({100 * lm.low:.1f}–{100 * lm.high:.1f})")
             row[f"at risk at {t:g}"] = lm.n_at_risk
         rows.append(row)
     st.dataframe(pd.DataFrame(rows), hide_index=True, key="km_landmarks")
-    st.caption(f"{endpoint} rate at {' and '.join(f'{t:g}' for t in LANDMARKS)} months with the "
-               "pointwise log-log (Greenwood) interval.")
+    when = f"{endpoint} rate at {' and '.join(f'{t:g}' for t in LANDMARKS)} months"
+    if not bands:
+        st.caption(f"{when}: beyond follow-up in every group.")
+        return
+    named = " and ".join(KM_CONF_CHOICES[b].short for b in sorted(bands))
+    st.caption(f"{when} with the pointwise {named} (Greenwood) interval"
+               + ("; the SPSS-style form is the median's, so a landmark takes the plain band"
+                  if km.conf_type == "spss" else "") + ".")
 
 
 # --------------------------------------------------------------------------------------------
