@@ -200,9 +200,18 @@ def cmd_rob(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
 
 
 def cmd_km(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
-    from comparators.stats.survival import km_by_group, read_survival_csv, survival_columns
+    from comparators.stats.survival import (
+        SurvivalColumnsError,
+        km_by_group,
+        read_survival_csv,
+        survival_columns,
+    )
 
-    frame = read_survival_csv(args.file, args.time, args.event, args.group)
+    try:
+        frame = read_survival_csv(args.file, args.time, args.event, args.group)
+    except SurvivalColumnsError as exc:
+        flags = "--time and --event" + (" (and --group)" if args.group else "")
+        raise CLIError(f"{exc}; name the file's columns with {flags}") from None
     time_col, event_col = survival_columns(list(frame.columns), args.time, args.event)
     result = km_by_group(frame, time_col, event_col, args.group, conf_type=args.conf_type,
                          unit=args.unit)

@@ -17,6 +17,13 @@ BONE_SUBTYPES: frozenset[str] = frozenset({"OS", "EWING", "CHS", "CHORDOMA"})
 #: The code an uploaded cohort's all-patients row gets.
 ALL_SUBTYPES_CODE = "STS"
 
+
+def is_soft_tissue_subtype(code: object) -> bool:
+    """One soft-tissue histology, a unit of a soft-tissue question: neither an aggregate row
+    nor a bone tumour."""
+    return str(code) not in AGGREGATE_SUBTYPES | BONE_SUBTYPES
+
+
 # --- regimen classes ---------------------------------------------------------------------------
 #: Ordered: tables, legends and forest plots list classes in this order.
 REGIMEN_CLASSES: tuple[str, ...] = ("AI+ICI", "ICI", "ICI+ICI", "AI")

@@ -7,6 +7,7 @@ import io
 import json
 from collections import OrderedDict
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -60,6 +61,13 @@ def page_text(at: AppTest) -> str:
         parts += [str(e.value) for e in at.get(kind)]
     parts += [f"{m.label} {m.value}" for m in at.metric]
     return "\n".join(parts)
+
+
+def shown_cells(table: Any, column: str) -> list[str]:
+    """A dataframe column's cells as a user reads them: a missing value as the table's
+    `placeholder` (Streamlit draws "None" when the table sets none), a value as its text."""
+    missing = table.proto.placeholder if table.proto.HasField("placeholder") else "None"
+    return [missing if pd.isna(v) else str(v) for v in table.value[column]]
 
 
 def chart_specs(at: AppTest) -> list[dict]:

@@ -1,6 +1,6 @@
 """AppTest of the Across subtypes page: the class pools and differences per subtype."""
 
-from apptest import chart_data, open_page
+from apptest import chart_data, open_page, page_text
 
 from comparators.evidence.catalog import load_catalog
 
@@ -17,7 +17,15 @@ def test_pooled_ai_ici_vs_ici_per_subtype() -> None:
     has = comparators.groupby("subtype")["regimen_class"].agg(set)
     expected = {s for s, classes in has.items() if {"AI+ICI", "ICI"} <= classes}
     diff = next(d.value for d in at.dataframe if "difference" in d.value.columns)
-    assert set(diff["subtype"]) == expected - {"STS", "SARCOMA"}
+    # soft-tissue histologies only, as in the borrowing model: no aggregate row and no bone
+    # tumour (data/subtypes.csv notes each as such)
+    subtypes = load_catalog().subtypes
+    bone = set(subtypes.loc[subtypes["note"].str.contains("Bone", na=False), "code"])
+    assert {"OS", "CHS"} <= bone and {"OS", "CHS"} <= expected  # the data make it a test
+    assert set(diff["subtype"]) == expected - {"STS", "SARCOMA"} - bone
+    (caption,) = [line for line in page_text(at).splitlines()
+                  if line.startswith("Soft-tissue subtypes only: bone tumours (")]
+    assert "chondrosarcoma" in caption and "osteosarcoma" in caption
     # UPS AI+ICI: every comparator arm in the catalog, summed, as the chart draws it.
     data = chart_data(at)[0]
     ups = comparators[(comparators["subtype"] == "UPS") & (comparators["regimen_class"]

@@ -1,6 +1,9 @@
 """AppTest of the landing page and the cohort page: what a user sees."""
 
-from apptest import chart_data, chart_specs, open_page, page_text
+import csv
+import io
+
+from apptest import chart_data, chart_specs, download_bytes, open_page, page_text
 
 
 def test_landing_page_says_what_the_app_is() -> None:
@@ -98,6 +101,13 @@ def test_an_uploaded_cohort_is_shown_as_the_active_cohort() -> None:
     assert "Active cohort: Uploaded cohort (my_cohort.csv)" in text
     active = next(d.value for d in at.dataframe if "ORR %" in d.value.columns)
     assert "STS" in set(active["subtype"])
+    # its download says which cohort, from which file, with which intervals, on every row
+    header, *rows = csv.reader(io.StringIO(download_bytes(at, "dl_active").decode("utf-8")))
+    stamps = {row[header.index("provenance")] for row in rows}
+    assert len(rows) == len(active) and len(stamps) == 1
+    (stamp,) = stamps
+    assert "Uploaded cohort (my_cohort.csv)" in stamp and "uploaded" in stamp
+    assert "Wilson, 95% CI" in stamp  # the default interval (design.md: the seed paper's)
 
 
 def test_a_what_if_edit_reaches_the_benchmark_forest() -> None:

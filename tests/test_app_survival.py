@@ -166,6 +166,28 @@ def test_landmark_rates_at_6_and_12_months_with_intervals() -> None:
     assert risk.iloc[0]["0"] == 33
 
 
+@pytest.mark.parametrize(("conf", "band"), [
+    ("log", "log"), ("log-log", "log-log"), ("plain", "plain"),
+    ("spss", "plain"),  # SPSS-style is a form of the median's interval, not of S(t)'s
+])
+def test_landmark_caption_names_the_band_the_rates_were_computed_with(conf: str,
+                                                                      band: str) -> None:
+    from comparators.evidence.ipd import read_ipd
+    from comparators.stats.survival import km_by_group
+
+    at = open_page(PAGE)
+    at.selectbox(key="km_conf").set_value(conf).run()
+    assert not at.exception
+    (caption,) = [c.value for c in at.caption if c.value.startswith("PFS rate at 6 and 12")]
+    assert f"with the pointwise {band} (Greenwood) interval" in caption, caption
+    # the rates shown are the ones that band gives (R: summary(survfit(conf.type = band)))
+    curve = km_by_group(read_ipd(ROOT / "data" / "example_ipd.csv"), "pfs_months", "pfs_event",
+                        conf_type=band).groups[0]
+    lm = curve.landmark(6.0)
+    shown = table_with(at, "S(6 months), 95% CI").iloc[0]["S(6 months), 95% CI"]
+    assert shown == f"{100 * lm.survival:.1f}% ({100 * lm.low:.1f}–{100 * lm.high:.1f})"
+
+
 def test_conf_type_default_is_r_log_and_every_choice_is_labelled() -> None:
     at = open_page(PAGE)
     assert at.selectbox(key="km_conf").value == "log"

@@ -318,6 +318,19 @@ def test_km_prefers_the_template_columns_and_names_what_is_missing(tmp_path: Pat
     assert "--time" in run_cli("km", "--help").stdout
 
 
+@pytest.mark.parametrize(("header", "missing"), [
+    ("pfs_time,status", "'pfs_event'"), ("months,pfs_event", "'pfs_time'"),
+])
+def test_km_half_a_template_pair_names_the_missing_column_and_the_flags(
+        tmp_path: Path, header: str, missing: str) -> None:
+    half = tmp_path / "half.csv"
+    half.write_text(f"{header}\n3,1\n5,0\n")
+    out = run_cli("km", str(half))
+    assert out.returncode == 2 and out.stdout == ""
+    (line,) = out.stderr.splitlines()
+    assert missing in line and "--time" in line and "--event" in line
+
+
 @pytest.mark.parametrize("subtype", ["ASPS", "UPS", "LMS"])
 def test_unknown_exclude_names_the_subtype_arms_without_a_wrong_article(subtype: str) -> None:
     import re

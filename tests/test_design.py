@@ -50,6 +50,7 @@ from comparators.stats.phase2_design import (
     n_for_half_width,
     oc_curve,
     precision_table,
+    short_percent,
     simon_designs,
     single_stage_design,
     two_stage_reject_prob,
@@ -513,3 +514,30 @@ def test_simon_nmax_limit_is_clinfuns_1000():
     with pytest.raises(DesignInputError, match="at most 1000"):
         simon_designs(0.1, 0.3, nmax=1001)
     assert simon_designs(0.1, 0.3, nmax=1000).optimal.n == 29  # [S89] 1/10, 5/29
+
+
+# ----------------------------------------------------------------------------- percent labels
+
+
+@pytest.mark.parametrize(("x", "digits", "shown"), [
+    (0.1, 0, "10%"), (1.0, 0, "100%"), (0.0, 0, "0%"), (0.1, 1, "10%"), (0.125, 1, "12.5%"),
+    (0.736, 1, "73.6%"), (0.2, 2, "20%"), (0.205, 3, "20.5%"),
+])
+def test_short_percent_examples(x: float, digits: int, shown: str) -> None:
+    assert short_percent(x, digits) == shown
+
+
+@settings(max_examples=500, deadline=None)
+@given(x=st.floats(-10, 10, allow_nan=False), digits=st.integers(0, 4))
+def test_short_percent_is_the_f_string_value_without_insignificant_zeros(
+        x: float, digits: int) -> None:
+    reference = f"{100 * x:.{digits}f}"
+    shown = short_percent(x, digits)
+    assert shown.endswith("%")
+    number = shown.removesuffix("%")
+    assert float(number) == float(reference)
+    if digits == 0:
+        assert number == reference
+    elif "." in number:
+        assert not number.endswith("0")
+    assert not number.endswith(".")

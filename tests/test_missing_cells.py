@@ -1,11 +1,14 @@
 """A missing value reaches the user as the field's word, never as "None".
 
 st.dataframe draws every missing cell (None, NaN, pd.NA) as the text "None", whatever the
-column's format (checked in Chromium with Streamlit 1.67), so the tables below are asserted to
-hold no missing cell at all, and to show the word the field uses in its place: "–" where the
-seed paper's Table 2 prints a dash, "NR" for a Kaplan-Meier median or limit not reached,
-"not estimable" for a rate of 0 evaluable patients, "—" for a study reference that does not
-apply, and a blank I² (explained under the table) in the Bayesian model, which defines no I².
+column's format (checked in Chromium with Streamlit 1.67), unless the table sets a
+`placeholder`. So the tables below either hold no missing cell at all and show the word the
+field uses in its place: "–" where the seed paper's Table 2 prints a dash, "NR" for a
+Kaplan-Meier median or limit not reached, "not estimable" for a rate of 0 evaluable patients,
+"—" for a study reference that does not apply, and a blank I² (explained under the table) in
+the Bayesian model, which defines no I²; or keep their counts numeric, to sort as numbers, with
+the word as the placeholder: "–" for a count the catalog's source does not report, "—" for a
+number an audit check does not use.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from apptest import open_page, page_text
+from apptest import open_page, page_text, shown_cells
 
 ROOT = Path(__file__).resolve().parent.parent
 HEADER = ("id,subtype,regimen,ai_agent,ici_agent,line,best_response,best_pct_change,pfs_time,"
@@ -117,3 +120,20 @@ def test_summary_study_reference_that_does_not_apply_reads_a_dash() -> None:
     for frame in trials:
         assert not frame["study_ref_number"].isna().any()
         assert set(frame["study_ref_number"]) <= {"—"} | {str(n) for n in range(1, 500)}
+
+
+@pytest.mark.parametrize(("page", "columns", "word", "caption"), [
+    ("views/catalog.py", ("cr", "pr", "sd", "pd", "unconfirmed", "pfs_median_months"), "–",
+     "–: not reported by the source"),
+    ("views/audit.py", ("numerator", "denominator", "reported_pct", "recomputed_pct"), "—",
+     "—: the check uses no such number"),
+])
+def test_numeric_columns_show_the_fields_word_and_sort_as_numbers(
+        page: str, columns: tuple[str, ...], word: str, caption: str) -> None:
+    at = open_page(page)
+    shown = at.dataframe[0]
+    for column in columns:
+        cells = shown_cells(shown, column)
+        assert "None" not in cells and word in cells, (page, column)  # some cells are missing
+        assert pd.api.types.is_numeric_dtype(shown.value[column]), (page, column)
+    assert caption in page_text(at)

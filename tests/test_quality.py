@@ -32,6 +32,17 @@ def test_no_unsafe_html_and_no_pickle_or_eval_of_user_input() -> None:
             assert not re.search(r"\b(pickle\.loads?|eval|exec)\(", text), path
 
 
+def test_no_import_time_figure_in_the_code() -> None:
+    """An import's cost in seconds goes stale with every library release: the code says why a
+    module is imported late, bench/ keeps the measured figures."""
+    figure = re.compile(r"\d+(\.\d+)?\s*m?s\b[^\n.]*\bto import|\bimport(s|ing)?\b[^\n]*\bcosts?\b"
+                        r"[^\n]*\d\s*m?s\b")
+    for folder in ("views", "comparators"):
+        for path in (ROOT / folder).rglob("*.py"):
+            for number, line in enumerate(path.read_text().splitlines(), start=1):
+                assert not figure.search(line), f"{path.relative_to(ROOT)}:{number}: {line}"
+
+
 def test_lifelines_and_statsmodels_load_only_where_survival_is_used() -> None:
     # A fresh interpreter: other tests import lifelines into this one.
     script = (

@@ -389,3 +389,22 @@ def test_the_figure_caption_names_the_pooled_endpoint(cat) -> None:  # noqa: ANN
     name = ENDPOINTS["grade3"].name
     assert section.caption.startswith(f"Figure 1. {name[:1].upper()}{name[1:]} in ASPS")
     assert "Objective response rate" not in section.caption
+
+
+def test_a_study_named_with_a_middle_dot_keeps_its_whole_name(cat) -> None:  # noqa: ANN001
+    """The figure's source line and the trials table name a study by its study label, whole,
+    even when the name holds the ' · ' that joins study and arm in an arm's label."""
+    from comparators.evidence.added_rows import read_added_rows, with_added_rows
+
+    header = ("study,arm,regimen,regimen_class,ici_target,subtype,evaluable,responders,"
+              "source_ref,source_type,data_cut")
+    arm = ("Smith · Jones,axitinib + pembrolizumab,axitinib + pembrolizumab,AI+ICI,PD-1,ASPS,"
+           "10,6,Smith J. ASCO 2025 abstract 11500,conference abstract,2025-01")
+    added = with_added_rows(cat, read_added_rows(f"{header}\n{arm}\n".encode(), cat,
+                                                 filename="mine.csv"))
+    summary = summarise(added, published_cohort(added.trials))
+    sources = summary.sections[0].caption.split("Sources: ", 1)[1]
+    assert any(s.startswith("Smith · Jones") for s in sources.split(", "))
+    rows = [line for line in to_markdown(summary).splitlines() if "axitinib + pembrolizumab |"
+            in line and "Smith" in line]
+    assert rows and all(line.startswith("| Smith · Jones") for line in rows), rows

@@ -18,7 +18,13 @@ from comparators.charts.metareg import bubble_chart
 from comparators.errors import InputError
 from comparators.evidence.cohort import ThisCohort
 from comparators.stats.metareg import bubble_data
-from comparators.vocab import DEFAULT_ENDPOINT, ENDPOINTS, MEASURE_CHOICES, REGIMEN_CLASSES
+from comparators.vocab import (
+    DEFAULT_ENDPOINT,
+    ENDPOINTS,
+    MEASURE_CHOICES,
+    REGIMEN_CLASSES,
+    is_soft_tissue_subtype,
+)
 from views.benchmark_display import SAFETY_NOTE
 from views.common import (
     BY_DIGEST,
@@ -122,6 +128,10 @@ def render_differences(across: AcrossSubtypes, options: AnalysisOptions, stamp: 
         },
         key="meta_diff_table",
     )
+    names = catalog().subtype_names
+    bone = sorted(names.get(s, s) for s in across.benchmarks if not is_soft_tissue_subtype(s))
+    st.caption("Soft-tissue subtypes only: bone tumours" + (f" ({', '.join(bone)})" if bone else "")
+               + " are left out, as in the borrowing model below.")
     csv_download(diff, "Download differences (CSV)", "ai_ici_minus_ici_by_subtype.csv",
                  "dl_meta_diff", note=stamp)
 

@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from comparators.evidence.cohort import SEED_CITATION
-from views.common import csv_download, seed_audit
+from views.common import NOT_APPLICABLE, csv_download, seed_audit
 from views.share import keep_valid_link_values
 
 
@@ -61,11 +61,12 @@ def render_findings(shown: pd.DataFrame) -> None:
             "explanation": st.column_config.TextColumn("Explanation", width=330),
         },
         key="audit_table",
+        placeholder=NOT_APPLICABLE,  # counts stay numbers, so they sort as numbers
     )
     st.caption(
         "Sorted with the inconsistent findings first, then in the paper's order. Recomputed % is "
         "rounded half-up to the printed number of decimals. For source checks, Recomputed % is the "
-        "catalog's count."
+        f"catalog's count. {NOT_APPLICABLE}: the check uses no such number."
     )
     csv_download(shown, "Download audit (CSV)", "liu2023_audit.csv", "dl_audit")
 

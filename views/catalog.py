@@ -28,6 +28,7 @@ from comparators.vocab import (
 )
 from views.common import (
     BY_DIGEST,
+    NOT_REPORTED,
     added_arms,
     catalog,
     chart_downloads,
@@ -148,6 +149,7 @@ def render_added_arms() -> None:
     if rows is None:
         return
     st.dataframe(catalog_format(rows), hide_index=True, key="added_arms_table",
+                 placeholder=NOT_REPORTED,
                  column_order=["study", "arm", "regimen_class", "subtype", "responders",
                                "evaluable", "source_ref", "source_type", "data_cut", "note"])
     left, right = st.columns(2)
@@ -266,11 +268,12 @@ def render_rows(shown: pd.DataFrame, total: int, method: str, level: float) -> N
             "note": st.column_config.TextColumn("Note", width="large"),
         },
         key="catalog_table",
+        placeholder=NOT_REPORTED,  # counts stay numbers, so they sort as numbers
     )
     st.caption(
         f"ORR = responders / evaluable with a {CI_CHOICES[method].label} {level_label} (choose "
         "the method in the sidebar). Responders are confirmed CR + PR; unconfirmed responses are "
-        "counted separately. Empty cells (None) are counts the source does not report.")
+        f"counted separately. {NOT_REPORTED}: not reported by the source.")
 
 
 def render_row_downloads(shown: pd.DataFrame) -> None:

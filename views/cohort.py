@@ -24,6 +24,7 @@ from views.common import (
     cohort_banner,
     csv_download,
     plain,
+    plain_label,
     seed_cohort,
     show_chart,
     this_cohort,
@@ -64,7 +65,15 @@ def render_active_cohort(active: ThisCohort, method: str, level: float) -> None:
             f"evaluable for response). The rate is {NOT_ESTIMABLE} and these rows are left out "
             "of pooling on the other pages.")
     csv_download(table, "Download active cohort (CSV)", "active_cohort.csv", "dl_active",
-                 note=None if active.is_real else active.caveat)
+                 note=active_cohort_stamp(active, method, level))
+
+
+def active_cohort_stamp(active: ThisCohort, method: str, level: float) -> str:
+    """The export's provenance: which cohort, where its counts come from (the caveat names the
+    file and says what is not observed) and the intervals its rates carry."""
+    return "; ".join(filter(None, [
+        plain_label(active.label), active.caveat,
+        f"ORR intervals: {CI_CHOICES[method].short}, {100 * level:g}% CI"]))
 
 
 def render_response(seed: SeedCohort, method: str, level: float) -> None:

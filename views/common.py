@@ -462,9 +462,10 @@ HETEROGENEITY_BLANKS = ("Blank τ² or I²: not estimable (a class of one arm, o
 BAYES_BLANKS = "; the Bayesian model reports the posterior median of τ² and defines no I²"
 
 
-#: The missing value of a cell, in the field's words (st.dataframe shows every missing cell as
-#: "None", whatever the column's format, so a column that can miss a value is text).
+#: The missing value of a cell, in the field's words: the text of a text column, or a numeric
+#: table's `placeholder` (st.dataframe shows a missing cell as "None" without one).
 NOT_PRINTED = "–"  # the source table prints a dash
+NOT_REPORTED = "–"  # the source does not report the number
 NOT_REACHED = "NR"  # a Kaplan-Meier median or limit the curve never reaches
 NOT_ESTIMABLE = "not estimable"
 NOT_APPLICABLE = "—"

@@ -57,6 +57,7 @@ from comparators.vocab import (
     MEASURE_CHOICES,
     MODEL_CHOICES,
     REGIMEN_CLASSES,
+    is_soft_tissue_subtype,
 )
 
 CLASS_ORDER = REGIMEN_CLASSES
@@ -779,9 +780,12 @@ class AcrossSubtypes:
                                           "estimable", "label"])
 
     def differences_frame(self, a: str = "AI+ICI", b: str = "ICI") -> pd.DataFrame:
-        """Per subtype, pooled `a` minus pooled `b` with its interval, test and k."""
+        """Per soft-tissue subtype, pooled `a` minus pooled `b` with its interval, test and k
+        (bone sarcomas left out, as the borrowing model leaves them out of its units)."""
         out = []
         for s, bm in self.benchmarks.items():
+            if not is_soft_tissue_subtype(s):
+                continue
             hit = [c for c in bm.headline if c.a == a and c.b == b]
             if hit:
                 c = hit[0]

@@ -53,6 +53,7 @@ from comparators.evidence.catalog import Catalog, load_catalog
 from comparators.evidence.cohort import ThisCohort
 from comparators.evidence.risk_of_bias import RiskOfBias, load_risk_of_bias
 from comparators.evidence.search_log import SearchLog, load_search_log
+from comparators.stats.phase2_design import short_percent
 from comparators.vocab import DEFAULT_ENDPOINT, ENDPOINTS
 
 #: GRADE's four levels, lowest first.
@@ -79,7 +80,7 @@ LARGE_EFFECT_RATIO = 2.0
 
 
 def _pct(x: float) -> str:
-    return f"{100 * x:.0f}%"
+    return short_percent(x, digits=0)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ plus the citation problems curated in data/liu2023/citation_issues.csv.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -250,7 +250,11 @@ def audit_seed(
 
 
 def findings_frame(findings: list[Finding]) -> pd.DataFrame:
-    return pd.DataFrame([f.to_dict() for f in findings])
+    """One row per finding; counts stay whole numbers where some findings have none (a
+    float column would print and export 1 as 1.0)."""
+    frame = pd.DataFrame([f.to_dict() for f in findings],
+                         columns=[f.name for f in fields(Finding)])
+    return frame.astype({"numerator": "Int64", "denominator": "Int64"})
 
 
 def audit_published() -> list[Finding]:

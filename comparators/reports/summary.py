@@ -731,7 +731,7 @@ def _section(
     bm: SubtypeBenchmark, name: str, cohort: ThisCohort, data_label: str | None,
     classes: Sequence[str] | None, cites: _Citations, findings: pd.DataFrame,
     claims: pd.DataFrame | None, surnames: Mapping[str, str], labels: Mapping[str, str],
-    unitemised: Mapping[str, int], figure_number: int,
+    unitemised: Mapping[str, int], figure_number: int, study_names: Mapping[str, str],
 ) -> SubtypeSection:
     fit, rows = bm.fit, bm.rows
     studies = {s.study: s for s in fit.studies}
@@ -799,7 +799,7 @@ def _section(
     caveats += [n[:1].upper() + n[1:] for n in bm.notes if not _in_lead_or_methods(n)]
 
     forest = forest_rows(bm, labels=labels, marks=marks)
-    title, subtitle, x_title, caption = _figure_texts(bm, name, cohort, comparators, labels,
+    title, subtitle, x_title, caption = _figure_texts(bm, name, cohort, comparators, study_names,
                                                       marks, cites, figure_number)
     return SubtypeSection(
         subtype=bm.subtype, name=name, benchmark=bm, lead=lead, pools=pools,
@@ -845,7 +845,7 @@ def _trials_table(bm: SubtypeBenchmark, ordered: pd.DataFrame, studies: Mapping[
 
 
 def _figure_texts(bm: SubtypeBenchmark, name: str, cohort: ThisCohort,
-                  comparators: pd.DataFrame, labels: Mapping[str, str],
+                  comparators: pd.DataFrame, study_names: Mapping[str, str],
                   marks: Mapping[str, str], cites: _Citations,
                   figure_number: int) -> tuple[str, tuple[str, ...], str, str]:
     """The forest figure's title, subtitle and axis title, and its caption naming the sources
@@ -853,7 +853,7 @@ def _figure_texts(bm: SubtypeBenchmark, name: str, cohort: ThisCohort,
     cited_sources = []
     for study, arms in comparators.groupby("study", sort=False):
         numbers = [n for n in (cites.cite(_read_from(r)) for _, r in arms.iterrows()) if n]
-        who = labels.get(str(arms["key"].iloc[0]), str(study)).split(" · ")[0]
+        who = study_names.get(str(study), str(study))
         who += "".join(sorted({marks[k] for k in arms["key"] if marks.get(k)}))
         cited_sources.append(f"{who} {_cites(numbers)}" if numbers else who)
     sources = "Sources: " + ", ".join(cited_sources) if cited_sources else ""
@@ -931,7 +931,7 @@ def build_summary(
             except BenchmarkError as err:
                 raise SummaryError(f"{code}: {err}") from err
         section = _section(bm, names.get(code, code), cohort, data_label, classes, cites,
-                           findings, claims, surnames, labels, unitemised, number)
+                           findings, claims, surnames, labels, unitemised, number, study_names)
         sections.append(replace(section, trials=with_study_names(section.trials, study_names,
                                                                  cohort)))
     used = sections[0].benchmark.options
@@ -1016,7 +1016,7 @@ def table_header(e: Endpoint) -> tuple[str, ...]:
 def _table_cells(section: SubtypeSection) -> list[tuple[str, ...]]:
     out: list[tuple[str, ...]] = []
     for r in section.trials.itertuples(index=False):
-        name = r.label.split(" · ")[0]
+        name = r.study_label
         study = f"{name} (this cohort)" if r.is_cohort else f"{name}{r.mark}"
         ref = "" if pd.isna(r.ref_number) else str(int(r.ref_number))
         if ref and not pd.isna(r.study_ref_number):

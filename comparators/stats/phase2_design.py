@@ -49,8 +49,10 @@ class DesignInputError(InputError):
 
 def short_percent(x: float, digits: int = 1) -> str:
     """0.1 -> '10%', 0.125 -> '12.5%', 0.736 -> '73.6%' (digits only when needed)."""
-    v = round(100 * x, digits)
-    return f"{v:.{digits}f}".rstrip("0").rstrip(".") + "%"
+    text = f"{100 * x:.{digits}f}"
+    if "." in text:  # only zeros after the decimal point are insignificant
+        text = text.rstrip("0").rstrip(".")
+    return text + "%"
 
 
 def _check_error_rate(name: str, value: object) -> float:

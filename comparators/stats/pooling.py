@@ -389,7 +389,7 @@ def _maximise_glmm_likelihood(
     xf: np.ndarray, nf: np.ndarray, es: EffectSizes,
 ) -> tuple[float, float, Callable[[np.ndarray], float], float]:
     """(beta, tau) minimising the deviance, the deviance itself and the Hessian's step."""
-    from scipy import optimize  # Nelder-Mead; scipy.optimize costs ~0.6 s to import
+    from scipy import optimize  # Nelder-Mead; imported here as only the GLMM needs it
 
     modes = np.zeros(xf.size)
 
@@ -807,9 +807,9 @@ _NOT_CSV = "the file is not a readable CSV"
 def _read_csv_table(source: Any) -> tuple[list[str], list[list[str]]]:
     """Header and data rows of a CSV given as bytes, text or a file object.
 
-    The standard library's csv module with the conventions pandas.read_csv(dtype=str,
-    keep_default_na=False, skipinitialspace=True, encoding="utf-8-sig") gave this reader before
-    (pandas costs ~0.5 s to import, on every `pool` call): bytes decoded by limits.decode_text
+    The standard library's csv module (reading the file needs no pandas), with the
+    conventions of pandas.read_csv(dtype=str, keep_default_na=False, skipinitialspace=True,
+    encoding="utf-8-sig"): bytes decoded by limits.decode_text
     (UTF-8, a byte-order mark's encoding, else Windows-1252); blank and
     whitespace-only lines skipped; cells kept as text, spaces after a comma dropped; a short row
     padded with empty cells; a row longer than the header, or a quoted cell never closed, is not

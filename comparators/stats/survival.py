@@ -72,6 +72,10 @@ class SurvivalInputError(InputError):
     """Time-to-event input that cannot be analysed; the message names the row and column."""
 
 
+class SurvivalColumnsError(SurvivalInputError):
+    """A time, event or group column is not in the data (the caller knows how they are named)."""
+
+
 # --------------------------------------------------------------------------------------------
 # Result objects
 # --------------------------------------------------------------------------------------------
@@ -679,7 +683,7 @@ def validate_survival_frame(
     needed = [time_col, event_col] + ([group_col] if group_col else [])
     missing = [c for c in needed if c not in df.columns]
     if missing:
-        raise SurvivalInputError(
+        raise SurvivalColumnsError(
             f"missing column(s) {', '.join(repr(c) for c in missing)}; "
             f"found {', '.join(repr(str(c)) for c in df.columns) or 'no columns'}"
         )
