@@ -143,6 +143,17 @@ CASES = {
     "unknown study in a list": (RECORDS_FILE, edit_first({"record": "LIU2023"},
                                                          studies="LIU2023;NOT-A-STUDY"),
                                 "column 'studies': unknown study 'NOT-A-STUDY'"),
+    "unknown registered class": (RECORDS_FILE,
+                                 edit_first({"reason": "no results reported"},
+                                            registered_class="AI;CHEMO"),
+                                 "column 'registered_class': unknown regimen class 'CHEMO'"),
+    "unknown registered subtype": (RECORDS_FILE,
+                                   edit_first({"reason": "no results reported"},
+                                              registered_subtypes="UPS;NOTASUBTYPE"),
+                                   "column 'registered_subtypes': unknown subtype"),
+    "registration named on a record with results": (
+        RECORDS_FILE, edit_first({"stage": "included"}, registered_class="ICI"),
+        "only a record excluded at screening with 'no results reported' names what"),
 }
 
 
