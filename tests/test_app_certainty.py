@@ -27,8 +27,10 @@ def check_sof(table, subtype: str) -> None:
     assert set(table["Regimen class"]) == comparator_classes(subtype)
     for cell in table["Certainty"]:
         assert cell.split(" ", 1)[1] in LEVELS
-    for column in ("Risk of bias", "Inconsistency", "Indirectness", "Imprecision",
+    for domain in ("Risk of bias", "Inconsistency", "Indirectness", "Imprecision",
                    "Publication bias"):
+        # the header may name the footnotes every row shares: "Risk of bias (a)"
+        column, = (c for c in table.columns if c == domain or c.startswith(f"{domain} ("))
         assert all(str(c).split(" (")[0] in {"not serious", "serious", "very serious"}
                    for c in table[column])
 

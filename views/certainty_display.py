@@ -44,8 +44,7 @@ def show_certainty(bm: SubtypeBenchmark, cohort: ThisCohort, threshold: float | 
     st.caption(plain(sof.caption))
     st.dataframe(sof.table, hide_index=True, key=f"sof_{key}")
     with st.expander(f"Why each rating ({len(sof.footnotes)} footnotes)"):
-        st.text("\n".join(f"({i}) {note}" for i, note in
-                          enumerate(sof.footnotes, start=1)))
+        st.text("\n".join(sof.lettered))
     spec = traffic_lights(tuple(str(s) for s in bm.rows["study"]), bm.subtype)
     with st.expander("Risk of bias of the studies pooled (traffic lights)"):
         show_chart(spec, key=f"rob_{key}")

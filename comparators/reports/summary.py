@@ -1066,14 +1066,13 @@ def _table_block(frame: pd.DataFrame) -> Block:
 
 def certainty_blocks(subtype: str, sof: SummaryOfFindings | None,
                      rob: tuple[pd.DataFrame, str] | None = None) -> list[Block]:
-    """The summary-of-findings table, its caption and numbered footnotes, then the risk of
+    """The summary-of-findings table, its caption and lettered footnotes, then the risk of
     bias of the studies pooled."""
     out: list[Block] = []
     if sof is not None:
         out += [Block("heading", f"Certainty of the evidence, GRADE ({subtype})", 2),
                 _table_block(sof.table), Block("note", sof.caption),
-                Block("bullets", items=tuple(f"({i}) {n}" for i, n in
-                                             enumerate(sof.footnotes, start=1)))]
+                Block("bullets", items=sof.lettered)]
     if rob is not None and not rob[0].empty:
         out += [Block("heading", f"Risk of bias of the studies pooled ({subtype})", 2),
                 _table_block(rob[0]), Block("note", rob[1])]
