@@ -500,6 +500,11 @@ def shipped_risk_of_bias() -> RiskOfBias:
     return _shipped()[1]
 
 
+def shipped_search_log() -> SearchLog:
+    """The shipped catalog's search log (read once)."""
+    return _shipped()[2]
+
+
 def shipped_certainty(bm: SubtypeBenchmark, cohort: ThisCohort,
                       threshold: float | None = None) -> SubtypeCertainty:
     """`certainty_of` against the shipped catalog's risk of bias and search log (arms a user
