@@ -318,6 +318,17 @@ def test_summary_of_findings_letters_every_reason_and_gives_each_footnote_once()
     assert _letters(next(c for c in sof.table.columns if c.startswith("Risk of bias")))
 
 
+def test_summary_of_findings_marks_a_class_not_estimable_by_pooling() -> None:
+    rows = _rows()
+    rows.loc[rows["regimen_class"] == "AI", "responders"] = 0  # every AI arm 0%
+    bm = benchmark_subtype(rows, AnalysisOptions())
+    assert not bm.class_pools["AI"].estimable
+    sof = summary_of_findings(assess_certainty(bm, _rob({}), Question(), TERMS))
+    cells = dict(zip(sof.table["Regimen class"], sof.table[sof.table.columns[1]], strict=True))
+    assert cells["AI"].endswith(", exact)") and not cells["ICI"].endswith(", exact)")
+    assert "'exact'" in sof.caption
+
+
 def test_summary_of_findings_names_the_endpoint_that_was_pooled() -> None:
     """The table's estimate column and caption come from the pooled endpoint, not "ORR"."""
     from comparators.vocab import ENDPOINTS

@@ -149,6 +149,8 @@ class ClassCertainty:
     events: int
     domains: tuple[DomainRating, ...]
     start: str = START
+    #: False for a class whose arms all had 0% (or all 100%): summed counts, exact interval
+    estimable: bool = True
 
     @property
     def certainty(self) -> str:
@@ -218,7 +220,7 @@ def rate_inconsistency(k: int, i2: float | None, low: float, high: float,
     elif i2 is not None and i2 >= I2_SERIOUS:
         change = -1
     if pi_low is not None and pi_high is not None:
-        parts.append(f"prediction interval {_pct(pi_low)}-{_pct(pi_high)}")
+        parts.append(f"prediction interval {_pct(pi_low)}–{_pct(pi_high)}")
         if (threshold is not None and pi_low < threshold < pi_high
                 and not low < threshold < high):
             change = min(change, -1)
@@ -275,7 +277,7 @@ def rate_imprecision(low: float, high: float, n: int,
     crosses = threshold is not None and low < threshold < high
     change = max(-2, -int(short or wide) - int(crosses))
     parts = [f"{n} patients ({'fewer than' if short else 'at least'} {OIS_PATIENTS})",
-             f"interval {_pct(low)}-{_pct(high)}, {100 * (high - low):.0f} points wide "
+             f"interval {_pct(low)}–{_pct(high)}, {100 * (high - low):.0f} points wide "
              f"({'over' if wide else 'within'} {100 * WIDE_INTERVAL:.0f})"]
     if threshold is None:
         parts.append("no decision threshold set")
@@ -307,8 +309,9 @@ def rate_publication_bias(k: int, unreported: Sequence[str],
                      f"subtype ({', '.join(unlinked)}): not counted")
     if unreported:
         return DomainRating("publication bias", -1, "registered arms of this class and subtype "
-                                                    f"with no reported results: "
-                                                    f"{'; '.join(unreported)}", tuple(rules))
+                                                    "with no reported results (search log "
+                                                    f"records): {'; '.join(unreported)}",
+                            tuple(rules))
     known = ("no registered arm of this class and subtype is known to lack results"
              + (f" (the search log holds {registered} registration"
                 f"{'s' if registered != 1 else ''} without results, of other classes or "
@@ -379,7 +382,7 @@ def class_certainty(pool: ClassPool, rows: pd.DataFrame, overall: Mapping[str, s
     rated_down = any(d.change < 0 for d in down)
     domains = (*down, rate_large_effect(pool.low, threshold, rated_down))
     return ClassCertainty(pool.regimen_class, pool.estimate, pool.low, pool.high, pool.k,
-                          pool.n, pool.events, domains)
+                          pool.n, pool.events, domains, estimable=pool.estimable)
 
 
 def question_of(cohort_rows: pd.DataFrame, subtype: str, label: str = "this cohort"
@@ -568,7 +571,8 @@ def summary_of_findings(sc: SubtypeCertainty) -> SummaryOfFindings:
     for o in sc.outcomes:
         row: dict[str, Any] = {
             "Regimen class": o.regimen_class,
-            estimate: f"{100 * o.estimate:.1f}% ({100 * o.low:.1f}–{100 * o.high:.1f}%)",
+            estimate: f"{100 * o.estimate:.1f}% ({100 * o.low:.1f}–{100 * o.high:.1f}%"
+                      + ("" if o.estimable else ", exact") + ")",
             SOF_SIZE: f"{o.n} ({o.k})",
             "Certainty": f"{SYMBOLS[o.certainty]} {o.certainty}"}
         for d in o.domains:
@@ -581,6 +585,9 @@ def summary_of_findings(sc: SubtypeCertainty) -> SummaryOfFindings:
                f"class. GRADE certainty starts at {START} (non-randomised, single-arm evidence) "
                "and moves by the rules in the footnotes. Letters name the footnotes: after a "
                "domain, those of every row; after a rating, that pool's."
+               + ("" if all(o.estimable for o in sc.outcomes) else
+                  " 'exact': the summed counts of a class whose arms all had 0% or all 100%, "
+                  "with an exact interval (not estimable by pooling).")
                + (f" Decision threshold: {what.short} {100 * sc.threshold:g}%."
                   if sc.threshold is not None
                   else " No decision threshold set.")
