@@ -434,7 +434,7 @@ def cmd_certainty(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     catalog = load_catalog()
     sc = certainty_of(bm, catalog, published_cohort(catalog.trials), args.threshold)
     sof = summary_of_findings(sc)
-    lines = [sof.caption, sof.table.to_string(index=False), *sof.footnotes]
+    lines = [sof.caption, sof.table.to_string(index=False), *sof.lettered]
     return sc.to_dict(), "\n".join(lines)
 
 

@@ -1,7 +1,7 @@
 """AppTest of the evidence summary page: what the user reads follows the subtypes, the URL,
 the benchmark page's model and the highlighted cohort."""
 
-from apptest import ENTRY, chart_data, open_page, page_text
+from apptest import ENTRY, chart_data, download_bytes, open_page, page_text
 from streamlit.testing.v1 import AppTest
 
 from comparators.analysis.benchmark import benchmark_subtype, subtype_rows
@@ -123,6 +123,21 @@ def test_word_and_html_are_prepared_on_request() -> None:
     (status,) = at.status
     assert status.label == "Word and HTML files ready"
     assert status.icon == ":material/check:"  # state "complete"
+    # the page's Word file embeds the forest plot and the PRISMA flow of the search log
+    import io
+
+    import docx
+
+    from comparators.evidence.search_log import prisma_flow
+
+    document = docx.Document(io.BytesIO(download_bytes(at, "dl_summary_docx")))
+    assert len(document.inline_shapes) == 2
+    caption = next(p.text for p in document.paragraphs
+                   if p.text.startswith("Figure 2. How the comparator catalog was found"))
+    flow = prisma_flow()
+    assert f"{flow.studies} studies included in {flow.reports} reports" in caption
+    html = download_bytes(at, "dl_summary_html").decode("utf-8")
+    assert html.count("<figure><svg") == 2 and "Studies included in review" in html
     # a different subtype needs new figures: the buttons wait for a new request
     at.multiselect(key="summary_subtypes").set_value(["LMS"]).run()
     assert "Word (.docx)" not in [b.label for b in at.get("download_button")]

@@ -19,8 +19,8 @@ pytestmark = pytest.mark.browser
 WIDTHS = (900, 1400)
 #: page -> {n: column headers the page's n-th table must show without being scrolled}
 TABLES = {
-    # the summary of findings (estimate, interval, certainty), then the class pools
-    "benchmark": {0: ["Regimen class", "ORR", "95% CI", "Certainty"],
+    # the summary of findings (estimate with its interval, size, certainty), then the class pools
+    "benchmark": {0: ["Regimen class", "ORR (95% CI)", "Patients (arms)", "Certainty"],
                   1: ["Class", "ORR %", "I² %"]},
     "across-subtypes": {0: ["Subtype", "Difference", "p"]},  # AI+ICI minus ICI
     "summary": {},

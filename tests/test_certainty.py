@@ -116,10 +116,100 @@ def test_imprecision_rates_size_width_and_threshold_crossing() -> None:
 def test_publication_bias_rates_registered_arms_without_results_and_says_why_no_funnel() -> None:
     rating = rate_publication_bias(4, ["NCT00000001"])
     assert rating.change == -1 and "NCT00000001" in rating.reason
-    assert "fewer than 10" in rating.reason
-    clean = rate_publication_bias(4, [], ["NCT04447274"])
-    assert clean.change == 0 and "none linked" in clean.reason
+    assert "below 10 arms" in rating.reason
+    clean = rate_publication_bias(4, [], ["NCT04447274"], registered=3)
+    assert clean.change == 0 and "to no class or subtype (NCT04447274)" in clean.reason
+    assert "3 registrations without results" in clean.reason
     assert "mislead for proportions" in rate_publication_bias(12, []).reason
+    # the pool's own finding is apart from the clauses every pool shares
+    assert rating.finding.endswith("NCT00000001") and "below 10 arms" in rating.rules[0]
+
+
+def _log(*links: tuple[str, str, str]):
+    """A search log holding only registrations without results: (record, classes, subtypes)."""
+    from comparators.evidence.search_log import Record, SearchLog
+
+    return SearchLog((), tuple(
+        Record(name, "S", "1.0.0", name, "", (), "excluded at screening",
+               "no results reported", "", "b", "",
+               tuple(filter(None, classes.split(";"))), tuple(filter(None, subtypes.split(";"))))
+        for name, classes, subtypes in links))
+
+
+def test_registrations_follow_their_class_and_subtype_links() -> None:
+    from comparators.analysis.certainty import registrations_without_results
+
+    log = _log(("R-UPS", "ICI;ICI+ICI", "UPS;MFS"), ("R-STS", "AI+ICI", "STS"),
+               ("R-ALL", "AI", "SARCOMA"), ("R-OPEN", "ICI", ""))
+    ups = registrations_without_results(log, "UPS")
+    assert ups.by_class["ICI"] == ("R-UPS",) and ups.by_class["ICI+ICI"] == ("R-UPS",)
+    assert "R-STS" in ups.by_class["AI+ICI"][0] and "whole-STS" in ups.by_class["AI+ICI"][0]
+    assert "R-ALL" in ups.by_class["AI"][0]
+    assert ups.unlinked == ("R-OPEN",) and ups.total == 4
+    # A whole-STS registration counts toward soft-tissue subtypes only, not a bone sarcoma.
+    assert "AI+ICI" in registrations_without_results(log, "LMS").by_class
+    bone = registrations_without_results(log, "OS")
+    assert "AI+ICI" not in bone.by_class and "AI" in bone.by_class
+    assert "ICI" not in registrations_without_results(log, "LMS").by_class
+
+
+def test_publication_bias_of_the_catalog_follows_the_search_log_links() -> None:
+    """Expected ratings derived from data/search_records.csv itself: a pool is rated down
+    exactly when a record without results names its class and its subtype (or all STS)."""
+    from curated_tables import read_rows
+
+    from comparators.evidence.catalog import default_data_dir
+    from comparators.vocab import AGGREGATE_SUBTYPES, BONE_SUBTYPES
+
+    links = [(set(filter(None, r["registered_class"].split(";"))),
+              set(filter(None, r["registered_subtypes"].split(";"))), r["record"])
+             for r in read_rows(default_data_dir() / "search_records.csv")
+             if r["reason"] == "no results reported"]
+    assert any(classes and subtypes for classes, subtypes, _ in links)
+    rated = 0
+    for subtype in ("ASPS", "UPS", "LMS"):
+        payload = json.loads(_cli("certainty", "--subtype", subtype, "--json").stdout)
+        soft = subtype not in BONE_SUBTYPES | AGGREGATE_SUBTYPES
+        for o in payload["outcomes"]:
+            named = [rec for classes, subtypes, rec in links if o["class"] in classes and (
+                subtype in subtypes or "SARCOMA" in subtypes or (soft and "STS" in subtypes))]
+            bias = next(d for d in o["domains"] if d["domain"] == "publication bias")
+            assert bias["rating"] == ("serious" if named else "not serious"), (subtype, o)
+            assert all(rec in bias["reason"] for rec in named)
+            assert "no funnel-plot test" in bias["reason"]
+            via_sts = any(rec in bias["reason"] and "STS" in subtypes and subtype not in subtypes
+                          for classes, subtypes, rec in links if o["class"] in classes)
+            assert ("whole-STS registration counts toward every soft-tissue subtype"
+                    in bias["reason"]) == via_sts
+            rated += bool(named)
+    assert rated  # the shipped links rate at least one of these pools down
+
+
+def test_removing_a_link_lifts_the_rating(tmp_path) -> None:
+    """The same pool, rated from a copy of data/ whose registrations name no class: not serious."""
+    from curated_tables import data_copy, rewrite
+
+    from comparators.analysis.benchmark import subtype_rows
+    from comparators.analysis.certainty import certainty_of
+    from comparators.evidence.catalog import load_catalog
+    from comparators.evidence.cohort import published_cohort
+    from comparators.evidence.risk_of_bias import load_risk_of_bias
+    from comparators.evidence.search_log import load_search_log
+
+    def rated(data) -> dict[str, str]:
+        cat = load_catalog(data)
+        cohort = published_cohort(cat.trials)
+        bm = benchmark_subtype(subtype_rows(cat.trials, cohort, "UPS"), AnalysisOptions())
+        sc = certainty_of(bm, cat, cohort, None, load_risk_of_bias(data, catalog=cat),
+                          load_search_log(data, catalog=cat))
+        return {o.regimen_class: o.domain("publication bias").rating for o in sc.outcomes}
+
+    data = data_copy(tmp_path)
+    before = rated(data)
+    assert "serious" in before.values()
+    rewrite(data / "search_records.csv",
+            lambda rows: [{**r, "registered_class": ""} for r in rows])
+    assert set(rated(data).values()) == {"not serious"}
 
 
 # --------------------------------------------------------------------------- large effect, level
@@ -191,21 +281,52 @@ def test_assess_certainty_reads_the_fitted_pools() -> None:
         assess_certainty(bm, rob, Question(), threshold=20)
 
 
-def test_summary_of_findings_has_a_footnote_for_every_rating() -> None:
+def _letters(text: str) -> list[str]:
+    return text.rsplit("(", 1)[1].rstrip(")").split(", ") if text.endswith(")") else []
+
+
+def test_summary_of_findings_letters_every_reason_and_gives_each_footnote_once() -> None:
     bm = benchmark_subtype(_rows(), AnalysisOptions())
     sc = assess_certainty(bm, _rob({s: ["low"] * 8 for s in ("S1", "S2", "S3", "S4")}),
-                          Question("pretreated", "PD-1"), TERMS)
+                          Question("pretreated", "PD-1"), TERMS,
+                          unreported={"AI": ["NCT00000001"], "ICI": ["NCT00000001"]},
+                          unlinked=["NCT00000002"])
     sof = summary_of_findings(sc)
     assert sorted(sof.table["Regimen class"]) == ["AI", "ICI"]
-    assert len(sof.footnotes) == 6 * len(sc.outcomes)
+    assert len(set(sof.footnotes)) == len(sof.footnotes)  # each footnote once
+    letter = {line.split(". ", 1)[0]: note for line, note in zip(sof.lettered, sof.footnotes,
+                                                                   strict=True)}
     for i, row in sof.table.iterrows():
         outcome = sc.outcomes[int(str(i))]
-        for d in outcome.domains:
-            cell = row[d.domain.capitalize()]
-            number = int(cell.rsplit("(", 1)[1].rstrip(")"))
-            assert cell.startswith(d.rating)
-            assert d.reason in sof.footnotes[number - 1]
+        for d, column in zip(outcome.domains, sof.table.columns[4:], strict=True):
+            assert column.startswith(d.domain.capitalize())
+            cell = row[column]
+            assert cell.split(" (")[0] == d.rating
+            cited = [letter[x] for x in _letters(cell) + _letters(column)]
+            # every clause of the reason is a footnote this cell or its column names
+            assert sorted(cited) == sorted(f"{d.domain.capitalize()}: {c}." for c in d.clauses)
         assert row["Certainty"].endswith(outcome.certainty)
+        assert row["Patients (arms)"] == f"{outcome.n} ({outcome.k})"
+        assert row[sof.table.columns[1]] == (f"{100 * outcome.estimate:.1f}% "
+                                             f"({100 * outcome.low:.1f}–{100 * outcome.high:.1f}%)")
+    # the registration both pools share, and the unlinked one, are one footnote each
+    assert sum("NCT00000001" in n for n in sof.footnotes) == 1
+    assert sum("NCT00000002" in n for n in sof.footnotes) == 1
+    assert len(sof.table.columns) == 10
+    # a rule both pools are rated by is one footnote, named from the column's header
+    assert sum(n.startswith("Risk of bias: rated down when") for n in sof.footnotes) == 1
+    assert _letters(next(c for c in sof.table.columns if c.startswith("Risk of bias")))
+
+
+def test_summary_of_findings_marks_a_class_not_estimable_by_pooling() -> None:
+    rows = _rows()
+    rows.loc[rows["regimen_class"] == "AI", "responders"] = 0  # every AI arm 0%
+    bm = benchmark_subtype(rows, AnalysisOptions())
+    assert not bm.class_pools["AI"].estimable
+    sof = summary_of_findings(assess_certainty(bm, _rob({}), Question(), TERMS))
+    cells = dict(zip(sof.table["Regimen class"], sof.table[sof.table.columns[1]], strict=True))
+    assert cells["AI"].endswith(", exact)") and not cells["ICI"].endswith(", exact)")
+    assert "'exact'" in sof.caption
 
 
 def test_summary_of_findings_names_the_endpoint_that_was_pooled() -> None:
@@ -214,7 +335,8 @@ def test_summary_of_findings_names_the_endpoint_that_was_pooled() -> None:
 
     bm = benchmark_subtype(_rows().assign(sd=[5, 4, 6, 1]), AnalysisOptions(endpoint="dcr"))
     sof = summary_of_findings(assess_certainty(bm, _rob({}), Question(), TERMS))
-    assert ENDPOINTS["dcr"].short in sof.table.columns and "ORR" not in sof.table.columns
+    assert sof.table.columns[1] == f"{ENDPOINTS['dcr'].short} ({bm.options.interval_name})"
+    assert not any("ORR" in c for c in sof.table.columns)
     assert ENDPOINTS["dcr"].name in sof.caption and "objective response" not in sof.caption
 
 

@@ -143,6 +143,17 @@ CASES = {
     "unknown study in a list": (RECORDS_FILE, edit_first({"record": "LIU2023"},
                                                          studies="LIU2023;NOT-A-STUDY"),
                                 "column 'studies': unknown study 'NOT-A-STUDY'"),
+    "unknown registered class": (RECORDS_FILE,
+                                 edit_first({"reason": "no results reported"},
+                                            registered_class="AI;CHEMO"),
+                                 "column 'registered_class': unknown regimen class 'CHEMO'"),
+    "unknown registered subtype": (RECORDS_FILE,
+                                   edit_first({"reason": "no results reported"},
+                                              registered_subtypes="UPS;NOTASUBTYPE"),
+                                   "column 'registered_subtypes': unknown subtype"),
+    "registration named on a record with results": (
+        RECORDS_FILE, edit_first({"stage": "included"}, registered_class="ICI"),
+        "only a record excluded at screening with 'no results reported' names what"),
 }
 
 
@@ -173,6 +184,25 @@ def test_cells_are_read_as_the_catalog_reads_them(tmp_path: Path) -> None:
     seed = log.search("SEED")
     assert (seed.source_kind, seed.records_found) == ("citation", 40)
     assert prisma_flow(log).to_dict() == prisma_flow().to_dict()
+
+
+def test_registrations_without_results_carry_their_links_as_written() -> None:
+    """The two trailing columns, read as the file has them: only records without results
+    name what was registered, each code as the vocabularies spell it."""
+    header = (default_data_dir() / RECORDS_FILE).read_text(encoding="utf-8").splitlines()[0]
+    assert header.endswith(",note,registered_class,registered_subtypes")
+    rows = {r["record"]: r for r in raw(RECORDS_FILE)}
+    log = load_search_log()
+    linked = 0
+    for r in log.records:
+        written = rows[r.record]
+        assert r.registered_classes == tuple(filter(None, written["registered_class"].split(";")))
+        assert r.registered_subtypes == tuple(
+            filter(None, written["registered_subtypes"].split(";")))
+        if r.registered_classes or r.registered_subtypes:
+            assert r.without_results and written["reason"] == "no results reported"
+            linked += 1
+    assert linked
 
 
 # --------------------------------------------------------------------------- the diagram

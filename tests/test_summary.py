@@ -115,7 +115,7 @@ def test_docx_has_the_headings_table_figure_and_references(asps_docx) -> None:
     for expected in ("ASPS – alveolar soft part sarcoma", "Pooled ORR by regimen class (ASPS)",
                      "Trials used (ASPS)", "Data caveats (ASPS)", "Methods", "References"):
         assert expected in headings
-    assert len(asps_docx.inline_shapes) == 1  # the forest plot, as a PNG
+    assert len(asps_docx.inline_shapes) == 2  # the forest plot and the PRISMA flow, as PNGs
     rows = trials_table(asps_docx)
 
     def row(name: str) -> list[str]:

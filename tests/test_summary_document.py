@@ -120,7 +120,8 @@ def test_no_internal_wording_or_empty_values(document) -> None:
         assert bad not in text, bad
     assert not re.search(r"\b(None|nan|NaN)\b", text)
     assert not re.search(r"[;,] [A-Z][a-z]+ cohort vs", text)  # no capital mid-sentence
-    assert len(document.inline_shapes) == len(SUBTYPES)  # one forest plot each
+    # one forest plot each, and the PRISMA flow diagram
+    assert len(document.inline_shapes) == len(SUBTYPES) + 1
 
 
 def test_markdown_html_and_word_share_one_structure() -> None:
@@ -142,3 +143,86 @@ def test_markdown_html_and_word_share_one_structure() -> None:
     # per subtype: the class pools, the GRADE summary of findings, the risk of bias of the
     # studies pooled, the trials used
     assert len(tables) == 4 * len(SUBTYPES)
+
+
+# --------------------------------------------------------------------------- the PRISMA figure
+
+
+def _search_counts() -> dict[str, int]:
+    """The PRISMA counts, from data/search_records.csv itself (not from the engine)."""
+    from collections import Counter
+
+    from curated_tables import read_rows
+
+    from comparators.evidence.catalog import default_data_dir
+
+    records = read_rows(default_data_dir() / "search_records.csv")
+    kinds = {s["search"]: s["source_kind"]
+             for s in read_rows(default_data_dir() / "search_log.csv")}
+    stages = Counter(r["stage"] for r in records)
+    included = [r for r in records if r["stage"] == "included"]
+    # PRISMA 2020 screens only what databases and registers found
+    searched = [r for r in records if kinds[r["search"]] in ("database", "register")]
+    return {"identified": len(records), "duplicates": stages["duplicate"],
+            "screened": sum(r["stage"] != "duplicate" for r in searched),
+            "screening": stages["excluded at screening"],
+            "not retrieved": stages["not retrieved"], "excluded": stages["excluded"],
+            "reports": len(included),
+            "studies": len({s for r in included for s in r["studies"].split(";")})}
+
+
+def _search_sentences(counts: dict[str, int]) -> list[str]:
+    c = counts
+    return [f"{c['identified']} records identified", f"{c['duplicates']} duplicates removed",
+            f"{c['screened']} records screened, {c['screening']} excluded",
+            f"{c['identified'] - c['duplicates'] - c['screening']} reports sought",
+            f"{c['not retrieved']} not retrieved",
+            f"{c['identified'] - c['duplicates'] - c['screening'] - c['not retrieved']} "
+            f"assessed, {c['excluded']} excluded",
+            f"{c['studies']} studies included in {c['reports']} reports"]
+
+
+def test_word_carries_the_prisma_figure_with_the_search_counts(document) -> None:
+    """After the methods: the heading, the flow diagram (a picture) and its caption, whose
+    counts are those of the search log."""
+    items = body(document)
+    at = next(i for i, (kind, x) in enumerate(items)
+              if kind == "p" and x.text == "How the catalog was found")
+    assert items[at][1].style.name == "Heading 2"
+    picture, caption = items[at + 1][1], items[at + 2][1]
+    assert picture._p.xpath(".//pic:pic")  # the figure itself
+    figure = len(SUBTYPES) + 1
+    assert caption.text.startswith(f"Figure {figure}. How the comparator catalog was found "
+                                   "(PRISMA 2020 flow diagram)")
+    for sentence in _search_sentences(_search_counts()):
+        assert sentence in caption.text, sentence
+    methods = next(i for i, (kind, x) in enumerate(items) if kind == "p" and x.text == "Methods")
+    references = next(i for i, (kind, x) in enumerate(items)
+                      if kind == "p" and x.text == "References")
+    assert methods < at < references
+
+
+def test_html_draws_the_prisma_figure_with_the_search_counts(tmp_path) -> None:
+    import html as html_module
+
+    out = tmp_path / "summary.html"
+    done = subprocess.run([sys.executable, "-m", "comparators", "summary", "--subtype", "UPS",
+                           "--format", "html", "-o", str(out)], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300, stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stderr
+    page = out.read_text(encoding="utf-8")
+    figures = re.findall(r"<figure>(.*?)</figure>", page, flags=re.S)
+    assert len(figures) == 2  # the forest plot of UPS, then the flow diagram
+    flow = figures[1]
+    assert flow.startswith("<svg")
+    caption = html_module.unescape(re.search(r"<figcaption>(.*?)</figcaption>", flow)[1])
+    assert caption.startswith("Figure 2. How the comparator catalog was found")
+    counts = _search_counts()
+    for sentence in _search_sentences(counts):
+        assert sentence in caption, sentence
+    # the diagram's own boxes print the same numbers
+    drawn = html_module.unescape(re.sub(r"<[^>]+>", " ", flow.split("<figcaption>")[0]))
+    drawn = drawn.replace("\u00a0", " ")
+    assert f"Studies included in review (n = {counts['studies']})" in drawn
+    assert f"Reports of included studies (n = {counts['reports']})" in drawn
+    assert page.index("How the catalog was found") > page.index(">Methods<")

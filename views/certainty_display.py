@@ -88,7 +88,7 @@ def show_certainty(bm: SubtypeBenchmark, cohort: ThisCohort, threshold: float | 
     st.caption(plain(sof.caption))
     st.dataframe(shown.table, hide_index=True, key=f"sof_{key}")
     if box := folded(f"Why each rating ({len(sof.footnotes)} footnotes)", f"why_{key}"):
-        box.text("\n".join(f"({i}) {note}" for i, note in enumerate(sof.footnotes, start=1)))
+        box.text("\n".join(sof.lettered))
     if box := folded("Risk of bias of the studies pooled (traffic lights)", f"lights_{key}"):
         with box:
             show_chart(traffic_lights(tuple(str(s) for s in bm.rows["study"]), bm.subtype),

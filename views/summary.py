@@ -16,10 +16,12 @@ import streamlit as st
 from comparators.analysis.benchmark import BenchmarkError
 from comparators.analysis.options import AnalysisOptions
 from comparators.charts.forest import forest_chart
+from comparators.charts.prisma import prisma_flow_chart
 from comparators.evidence.cohort import ThisCohort
 from comparators.reports.citations import to_bibtex, to_ris
 from comparators.reports.export import chart_png, chart_svg, neutralise_formulas, safe_csv
 from comparators.reports.summary import (
+    SEARCH_FIGURE,
     EvidenceSummary,
     SubtypeSection,
     SummaryError,
@@ -221,13 +223,22 @@ def render_trials(section: SubtypeSection) -> None:
     )
 
 
-def render_methods_and_references(summary: EvidenceSummary) -> None:
+def render_methods_and_references(summary: EvidenceSummary) -> dict | None:
+    """Methods, the PRISMA flow of the search (its spec returned: the Word and HTML files
+    embed it), references."""
     st.header("Methods", divider="gray")
     st.code(summary.methods, language=None, wrap_lines=True)
     for subtype, text in summary.methods_by_subtype:
         st.code(f"{subtype}: {text}", language=None, wrap_lines=True)
+    spec = None
+    if summary.search_flow is not None:
+        st.subheader("How the catalog was found")
+        spec = chart_spec(prisma_flow_chart, summary.search_flow)
+        show_chart(spec, key="summary_prisma")
+        st.caption(md_escape(summary.search_caption))
     st.header("References", divider="gray")
     st.markdown("\n".join(f"{r.number}. {md_escape(r.text)}" for r in summary.references))
+    return spec
 
 
 def render_quick_downloads(files: dict[str, bytes], base: str, labelled: str) -> None:
@@ -259,21 +270,23 @@ def render_quick_downloads(files: dict[str, bytes], base: str, labelled: str) ->
 @st.fragment
 def render_document_downloads(summary: EvidenceSummary, specs: dict[str, dict], signature: str,
                               base: str, labelled: str) -> None:
-    """Word and HTML, which embed the forest plots: rendered on request, with progress; the
+    """Word and HTML, which embed the figures: rendered on request, with progress; the
     button reruns this section alone."""
-    st.caption("Word and HTML embed the forest plots, which are rendered on request "
-               "(about half a second each).")
+    st.caption("Word and HTML embed the forest plots and the PRISMA flow diagram, which are "
+               "rendered on request (about half a second each).")
     if st.button("Prepare Word and HTML", key="summary_prepare", icon=":material/build:"):
         with st.status("Building the Word and HTML files…", expanded=True) as status:
             bar = st.progress(0.0, text="Rendering figures")
             steps = len(specs) * 2
             done = 0
-            for subtype, spec in specs.items():
+            for key, spec in specs.items():
                 spec_json = json.dumps(spec, sort_keys=True)
+                name = ("PRISMA flow diagram" if key == SEARCH_FIGURE
+                        else f"Forest plot {key}")
                 for kind, render in (("PNG", figure_png), ("SVG", figure_svg)):
                     render(spec_json)
                     done += 1
-                    bar.progress(done / steps, text=f"Forest plot {subtype} ({kind})")
+                    bar.progress(done / steps, text=f"{name} ({kind})")
             status.update(label="Word and HTML files ready", state="complete", expanded=False)
         st.session_state["summary_exports"] = signature
     if st.session_state.get("summary_exports") != signature:
@@ -294,7 +307,8 @@ def render_document_downloads(summary: EvidenceSummary, specs: dict[str, dict], 
 
 
 def render_summary(summary: EvidenceSummary) -> dict[str, dict]:
-    """The document on the page; returns each subtype's forest plot spec."""
+    """The document on the page; returns the spec of each of its figures (the forest plots by
+    subtype, the PRISMA flow diagram as SEARCH_FIGURE)."""
     if summary.data_label:
         st.warning(f"Every paragraph and export of this summary is labelled "
                    f"**{md_escape(summary.data_label)}**.", icon=":material/label_important:")
@@ -303,7 +317,9 @@ def render_summary(summary: EvidenceSummary) -> dict[str, dict]:
         st.caption("Marks after a study or a class:  \n"
                    + "  \n".join(md_escape(line) for line in summary.legend))
     specs = {section.subtype: render_section(section) for section in summary.sections}
-    render_methods_and_references(summary)
+    search = render_methods_and_references(summary)
+    if search is not None:
+        specs[SEARCH_FIGURE] = search
     return specs
 
 

@@ -29,7 +29,10 @@ Rules (GRADE guidelines 4-9, J Clin Epidemiol 2011;64:407-415, 1277-1316):
   giving a ±`OIS_HALF_WIDTH` interval at an ORR of 50%) or the interval is wider than
   `WIDE_INTERVAL`; one level more when the interval crosses the decision threshold the user set.
 - Publication bias (guideline 5): serious when registered arms of this class and subtype are
-  known to have no reported results. No funnel-plot test: with fewer than `FUNNEL_MIN_ARMS` arms
+  known to have no reported results: records of the search log excluded at screening with "no
+  results reported", matched by their `registered_class` and `registered_subtypes`; a
+  registration for all soft-tissue sarcoma counts toward every soft-tissue subtype, one for all
+  sarcomas toward every subtype. No funnel-plot test: with fewer than `FUNNEL_MIN_ARMS` arms
   such tests have too little power (Sterne JAC, et al. BMJ 2011;343:d4002), and for proportions
   funnel plots mislead even with more (Hunter JP, et al. J Clin Epidemiol 2014;67:897-903).
 - Large effect (guideline 9): up one level when nothing was rated down and the whole interval
@@ -54,7 +57,7 @@ from comparators.evidence.cohort import ThisCohort
 from comparators.evidence.risk_of_bias import RiskOfBias, load_risk_of_bias
 from comparators.evidence.search_log import SearchLog, load_search_log
 from comparators.stats.phase2_design import short_percent
-from comparators.vocab import DEFAULT_ENDPOINT, ENDPOINTS
+from comparators.vocab import AGGREGATE_SUBTYPES, BONE_SUBTYPES, DEFAULT_ENDPOINT, ENDPOINTS
 
 #: GRADE's four levels, lowest first.
 LEVELS: tuple[str, ...] = ("very low", "low", "moderate", "high")
@@ -85,11 +88,23 @@ def _pct(x: float) -> str:
 
 @dataclass(frozen=True)
 class DomainRating:
-    """One GRADE domain's rating of one pool: the levels it moves (0, -1, -2 or +1) and why."""
+    """One GRADE domain's rating of one pool: the levels it moves (0, -1, -2 or +1) and why.
+
+    `finding` is what this pool shows; `rules` are the clauses every pool rated by the rule
+    shares (its thresholds, facts of the whole search), so a table can footnote them once."""
 
     domain: str
     change: int
-    reason: str
+    finding: str
+    rules: tuple[str, ...] = ()
+
+    @property
+    def clauses(self) -> tuple[str, ...]:
+        return tuple(c for c in (self.finding, *self.rules) if c)
+
+    @property
+    def reason(self) -> str:
+        return "; ".join(self.clauses)
 
     @property
     def rating(self) -> str:
@@ -135,6 +150,8 @@ class ClassCertainty:
     events: int
     domains: tuple[DomainRating, ...]
     start: str = START
+    #: False for a class whose arms all had 0% (or all 100%): summed counts, exact interval
+    estimable: bool = True
 
     @property
     def certainty(self) -> str:
@@ -183,8 +200,10 @@ def rate_risk_of_bias(arms: Sequence[ArmWeight], overall: Mapping[str, str]) -> 
     return DomainRating("risk of bias", change,
                         f"{_pct(doubtful)} of the weight from arms of studies at high or "
                         f"unclear risk of bias overall (arms by their study's MINORS "
-                        f"judgement: {counts}; rated down from {_pct(ROB_SHARE)}, twice when "
-                        "high risk alone reaches it)")
+                        f"judgement: {counts})",
+                        (f"rated down when {_pct(ROB_SHARE)} of a pool's weight comes from "
+                         "studies at high or unclear risk, twice when high risk alone reaches "
+                         "it",))
 
 
 def rate_inconsistency(k: int, i2: float | None, low: float, high: float,
@@ -202,7 +221,7 @@ def rate_inconsistency(k: int, i2: float | None, low: float, high: float,
     elif i2 is not None and i2 >= I2_SERIOUS:
         change = -1
     if pi_low is not None and pi_high is not None:
-        parts.append(f"prediction interval {_pct(pi_low)}-{_pct(pi_high)}")
+        parts.append(f"prediction interval {_pct(pi_low)}–{_pct(pi_high)}")
         if (threshold is not None and pi_low < threshold < pi_high
                 and not low < threshold < high):
             change = min(change, -1)
@@ -210,9 +229,10 @@ def rate_inconsistency(k: int, i2: float | None, low: float, high: float,
                          "interval does not")
     else:
         parts.append("no prediction interval")
-    return DomainRating("inconsistency", change,
-                        f"{', '.join(parts)} (rated down from I² {I2_SERIOUS:.0f}%, twice from "
-                        f"{I2_VERY_SERIOUS:.0f}%)")
+    return DomainRating("inconsistency", change, ", ".join(parts),
+                        (f"rated down from I² {I2_SERIOUS:.0f}%, twice from "
+                         f"{I2_VERY_SERIOUS:.0f}%, and when the prediction interval crosses "
+                         "the decision threshold that the confidence interval does not",))
 
 
 def rate_indirectness(arms: Sequence[ArmWeight], question: Question,
@@ -245,10 +265,9 @@ def rate_indirectness(arms: Sequence[ArmWeight], question: Question,
     if not concerns and not checked:
         return DomainRating("indirectness", 0, "nothing to compare: the cohort gives no line "
                                                "or target and the subtype no names")
-    said = "; ".join(concerns + checked)
-    return DomainRating("indirectness", change,
-                        f"{said} (a concern from {_pct(INDIRECT_SHARE)}; one concern rates "
-                        "down once, two or more twice)")
+    return DomainRating("indirectness", change, "; ".join(concerns + checked),
+                        (f"a concern when {_pct(INDIRECT_SHARE)} of a pool's weight differs "
+                         "from the question; one concern rates down once, two or more twice",))
 
 
 def rate_imprecision(low: float, high: float, n: int,
@@ -258,33 +277,47 @@ def rate_imprecision(low: float, high: float, n: int,
     wide = high - low > WIDE_INTERVAL
     crosses = threshold is not None and low < threshold < high
     change = max(-2, -int(short or wide) - int(crosses))
-    parts = [f"{n} patients ({'fewer than' if short else 'at least'} {OIS_PATIENTS}, the size "
-             f"for a ±{100 * OIS_HALF_WIDTH:.0f}-point interval)",
-             f"interval {_pct(low)}-{_pct(high)}, {100 * (high - low):.0f} points wide "
+    parts = [f"{n} patients ({'fewer than' if short else 'at least'} {OIS_PATIENTS})",
+             f"interval {_pct(low)}–{_pct(high)}, {100 * (high - low):.0f} points wide "
              f"({'over' if wide else 'within'} {100 * WIDE_INTERVAL:.0f})"]
     if threshold is None:
         parts.append("no decision threshold set")
     else:
         parts.append(f"{'crosses' if crosses else 'does not cross'} the decision threshold "
                      f"{_pct(threshold)}")
-    return DomainRating("imprecision", change, "; ".join(parts))
+    return DomainRating("imprecision", change, "; ".join(parts),
+                        (f"rated down below {OIS_PATIENTS} patients (the size for a "
+                         f"±{100 * OIS_HALF_WIDTH:.0f}-point interval at a rate of 50%) or for "
+                         f"an interval wider than {100 * WIDE_INTERVAL:.0f} points, once more "
+                         "when the interval crosses the decision threshold",))
 
 
 def rate_publication_bias(k: int, unreported: Sequence[str],
-                          unlinked: Sequence[str] = ()) -> DomainRating:
-    """Registered arms of this pool with no reported results; why no funnel test is made."""
-    funnel = (f"no funnel-plot test: {k} arm{'s' if k != 1 else ''}, fewer than "
-              f"{FUNNEL_MIN_ARMS}, too few for one" if k < FUNNEL_MIN_ARMS else
-              f"no funnel-plot test: with {k} arms it could be run, but funnel plots mislead "
-              "for proportions")
+                          unlinked: Sequence[str] = (), registered: int = 0) -> DomainRating:
+    """Registered arms of this pool's class and subtype with no reported results (`unreported`,
+    as `registrations_without_results` words them); why no funnel test is made. `unlinked`
+    names the registrations without results that the search log links to no class or subtype,
+    `registered` counts every registration without results it holds."""
+    funnel = (f"no funnel-plot test below {FUNNEL_MIN_ARMS} arms: too few for one"
+              if k < FUNNEL_MIN_ARMS else
+              f"no funnel-plot test: with {FUNNEL_MIN_ARMS} or more arms it could be run, but "
+              "funnel plots mislead for proportions")
+    rules = [funnel]
+    if unlinked:
+        rules.append(f"the search log links {len(unlinked)} registered trial"
+                     f"{'s' if len(unlinked) != 1 else ''} or listing"
+                     f"{'s' if len(unlinked) != 1 else ''} with no results to no class or "
+                     f"subtype ({', '.join(unlinked)}): not counted")
     if unreported:
-        text = (f"registered arms with no reported results: {', '.join(unreported)}; {funnel}")
-        return DomainRating("publication bias", -1, text)
-    known = (f"the search log names {len(unlinked)} registered trial"
-             f"{'s' if len(unlinked) != 1 else ''} or listing{'s' if len(unlinked) != 1 else ''}"
-             f" with no results ({', '.join(unlinked)}), none linked to this subtype and class"
-             if unlinked else "no registered arm without results is known")
-    return DomainRating("publication bias", 0, f"{known}; {funnel}")
+        return DomainRating("publication bias", -1, "registered arms of this class and subtype "
+                                                    "with no reported results (search log "
+                                                    f"records): {'; '.join(unreported)}",
+                            tuple(rules))
+    known = ("no registered arm of this class and subtype is known to lack results"
+             + (f" (the search log holds {registered} registration"
+                f"{'s' if registered != 1 else ''} without results, of other classes or "
+                "subtypes)" if registered else ""))
+    return DomainRating("publication bias", 0, "", (known, *rules))
 
 
 def rate_large_effect(low: float, threshold: float | None,
@@ -294,17 +327,16 @@ def rate_large_effect(low: float, threshold: float | None,
     if threshold is None or threshold <= 0:
         return DomainRating("large effect", 0, "no decision threshold set: not assessed")
     bar = LARGE_EFFECT_RATIO * threshold
+    rule = (f"rated up one level when nothing was rated down and the interval's lower bound "
+            f"is at least {LARGE_EFFECT_RATIO:g} × the threshold ({_pct(bar)})",)
     if low >= bar and rated_down:
-        return DomainRating("large effect", 0, f"lower bound {_pct(low)} is at least "
-                                               f"{LARGE_EFFECT_RATIO:g} × the threshold "
-                                               f"({_pct(bar)}), but evidence rated down on "
-                                               "another domain is not rated up")
+        return DomainRating("large effect", 0, f"lower bound {_pct(low)} reaches it, but "
+                                               "evidence rated down on another domain is not "
+                                               "rated up", rule)
     if low >= bar:
-        return DomainRating("large effect", 1, f"the interval's lower bound {_pct(low)} is at "
-                                               f"least {LARGE_EFFECT_RATIO:g} × the threshold "
-                                               f"({_pct(bar)})")
-    return DomainRating("large effect", 0, f"lower bound {_pct(low)} below "
-                                           f"{LARGE_EFFECT_RATIO:g} × the threshold ({_pct(bar)})")
+        return DomainRating("large effect", 1, f"the interval's lower bound {_pct(low)} "
+                                               "reaches it", rule)
+    return DomainRating("large effect", 0, f"lower bound {_pct(low)} below it", rule)
 
 
 # --------------------------------------------------------------------------- one pool, one subtype
@@ -340,8 +372,8 @@ def _text(value: Any) -> str | None:
 def class_certainty(pool: ClassPool, rows: pd.DataFrame, overall: Mapping[str, str],
                     question: Question, subtype_terms: Sequence[str],
                     threshold: float | None = None,
-                    unreported: Sequence[str] = (), unlinked: Sequence[str] = ()
-                    ) -> ClassCertainty:
+                    unreported: Sequence[str] = (), unlinked: Sequence[str] = (),
+                    registered: int = 0) -> ClassCertainty:
     """Rate one class pool on every domain."""
     arms = pool_arms(pool, rows)
     f = pool.fit
@@ -350,12 +382,12 @@ def class_certainty(pool: ClassPool, rows: pd.DataFrame, overall: Mapping[str, s
         rate_inconsistency(pool.k, f.i2, pool.low, pool.high, f.pi_low, f.pi_high, threshold),
         rate_indirectness(arms, question, subtype_terms, "ICI" in pool.regimen_class),
         rate_imprecision(pool.low, pool.high, pool.n, threshold),
-        rate_publication_bias(pool.k, unreported, unlinked),
+        rate_publication_bias(pool.k, unreported, unlinked, registered),
     )
     rated_down = any(d.change < 0 for d in down)
     domains = (*down, rate_large_effect(pool.low, threshold, rated_down))
     return ClassCertainty(pool.regimen_class, pool.estimate, pool.low, pool.high, pool.k,
-                          pool.n, pool.events, domains)
+                          pool.n, pool.events, domains, estimable=pool.estimable)
 
 
 def question_of(cohort_rows: pd.DataFrame, subtype: str, label: str = "this cohort"
@@ -372,19 +404,20 @@ def question_of(cohort_rows: pd.DataFrame, subtype: str, label: str = "this coho
 def assess_certainty(bm: SubtypeBenchmark, rob: RiskOfBias, question: Question,
                      subtype_terms: Sequence[str] = (), threshold: float | None = None,
                      unreported: Mapping[str, Sequence[str]] | None = None,
-                     unlinked: Sequence[str] = ()) -> SubtypeCertainty:
+                     unlinked: Sequence[str] = (), registered: int = 0) -> SubtypeCertainty:
     """GRADE certainty of every class pool of one benchmark.
 
     `unreported` maps a regimen class to the registered arms of this subtype known to have no
     results; `unlinked` names registered records without results that the search log links to
-    no subtype or class (reported, not counted).
+    no subtype or class (reported, not counted); `registered` counts every registration
+    without results the log holds.
     """
     if threshold is not None and not 0 <= threshold <= 1:
         raise ValueError(f"decision threshold {threshold!r} is not a proportion in [0, 1]")
     overall = rob.overall_by_study()
     outcomes = tuple(
         class_certainty(pool, bm.rows, overall, question, subtype_terms, threshold,
-                        (unreported or {}).get(c, ()), unlinked)
+                        (unreported or {}).get(c, ()), unlinked, registered)
         for c, pool in bm.class_pools.items())
     notes = []
     if bm.options.method == "BAYES":
@@ -405,12 +438,48 @@ def subtype_terms(catalog: Catalog, subtype: str) -> list[str]:
     return [subtype, str(rec["name"]), *(s.strip() for s in synonyms if s.strip())]
 
 
-def registered_without_results(log: SearchLog) -> list[str]:
-    """Records the search log left out at screening because no results were reported (trial
-    registrations, listings, trial-in-progress abstracts). The log links none of them to a
-    subtype or class."""
-    return [r.record for r in log.records
-            if r.stage == "excluded at screening" and r.reason == "no results reported"]
+@dataclass(frozen=True)
+class Registrations:
+    """What the search log says of registered trials without results, for one subtype."""
+
+    #: regimen class -> the registered arms of that class covering the subtype, as the
+    #: publication-bias reason names them
+    by_class: Mapping[str, tuple[str, ...]]
+    #: records without results that the log links to no class or no subtype
+    unlinked: tuple[str, ...]
+    #: every record without results in the log
+    total: int
+
+
+#: A registration for a whole aggregate counts toward the subtypes it covers, and says so.
+_COVERS = {"STS": "registered for all soft-tissue sarcoma: a whole-STS registration counts "
+                  "toward every soft-tissue subtype",
+           "SARCOMA": "registered for all sarcomas: such a registration counts toward every "
+                      "subtype"}
+
+
+def registrations_without_results(log: SearchLog, subtype: str) -> Registrations:
+    """The records the search log left out at screening because no results were reported
+    (trial registrations, listings, trial-in-progress abstracts), matched to `subtype` through
+    their `registered_class` and `registered_subtypes`: a registration for this subtype, for
+    all soft-tissue sarcoma (when `subtype` is a soft-tissue subtype) or for all sarcomas."""
+    soft_tissue = subtype not in BONE_SUBTYPES and subtype not in AGGREGATE_SUBTYPES
+    covering = {"SARCOMA"} | ({"STS"} if soft_tissue else set())
+    records = [r for r in log.records if r.without_results]
+    by_class: dict[str, list[str]] = {}
+    for cls in dict.fromkeys(c for r in records for c in r.registered_classes):
+        of_class = [r for r in records if cls in r.registered_classes]
+        named = [r.record for r in of_class if subtype in r.registered_subtypes]
+        for aggregate in sorted(covering - {subtype}):
+            via = [r.record for r in of_class if aggregate in r.registered_subtypes
+                   and subtype not in r.registered_subtypes]
+            if via:
+                named.append(f"{', '.join(via)} ({_COVERS[aggregate]})")
+        if named:
+            by_class[cls] = named
+    unlinked = tuple(r.record for r in records
+                     if not (r.registered_classes and r.registered_subtypes))
+    return Registrations({c: tuple(v) for c, v in by_class.items()}, unlinked, len(records))
 
 
 def certainty_of(bm: SubtypeBenchmark, catalog: Catalog, cohort: ThisCohort,
@@ -420,9 +489,11 @@ def certainty_of(bm: SubtypeBenchmark, catalog: Catalog, cohort: ThisCohort,
     this cohort as the question (what the CLI, the pages and the summary call)."""
     rob = rob if rob is not None else load_risk_of_bias(catalog=catalog)
     log = log if log is not None else load_search_log(catalog=catalog)
+    registrations = registrations_without_results(log, bm.subtype)
     return assess_certainty(bm, rob, question_of(cohort.rows, bm.subtype),
                             subtype_terms(catalog, bm.subtype), threshold,
-                            unlinked=registered_without_results(log))
+                            registrations.by_class, registrations.unlinked,
+                            registrations.total)
 
 
 @lru_cache(maxsize=1)
@@ -437,6 +508,11 @@ def shipped_risk_of_bias() -> RiskOfBias:
     return _shipped()[1]
 
 
+def shipped_search_log() -> SearchLog:
+    """The shipped catalog's search log (read once)."""
+    return _shipped()[2]
+
+
 def shipped_certainty(bm: SubtypeBenchmark, cohort: ThisCohort,
                       threshold: float | None = None) -> SubtypeCertainty:
     """`certainty_of` against the shipped catalog's risk of bias and search log (arms a user
@@ -448,40 +524,75 @@ def shipped_certainty(bm: SubtypeBenchmark, cohort: ThisCohort,
 # --------------------------------------------------------------------------- summary of findings
 
 
+def footnote_letter(index: int) -> str:
+    """a, b, ..., z, aa, ab, ... for footnotes 0, 1, ..."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("a") + rest) + letters
+    return letters
+
+
 @dataclass(frozen=True)
 class SummaryOfFindings:
-    """A GRADE summary-of-findings table: one row per class pool, a footnote per rating."""
+    """A GRADE summary-of-findings table: one row per class pool, every rating referring by
+    letter to the footnotes giving its reasons; a footnote several ratings share is given once."""
 
     table: pd.DataFrame
-    footnotes: tuple[str, ...]
+    footnotes: tuple[str, ...]  # footnotes[i] is lettered footnote_letter(i)
     caption: str
+
+    @property
+    def lettered(self) -> tuple[str, ...]:
+        """'a. Risk of bias: ...', the footnotes as a reader finds them under the table."""
+        return tuple(f"{footnote_letter(i)}. {note}" for i, note in enumerate(self.footnotes))
 
 
 SOF_DOMAINS: tuple[str, ...] = DOMAINS
+#: The column that gives a pool's size: patients, with the arms pooled in brackets.
+SOF_SIZE = "Patients (arms)"
 
 
 def summary_of_findings(sc: SubtypeCertainty) -> SummaryOfFindings:
-    """Rows: class, ORR, interval, arms, patients, each domain's rating with its footnote
-    number, certainty. Every rating has a footnote giving its reason."""
-    rows, notes = [], []
+    """Rows: class, estimate with its interval, patients (arms), certainty, then each domain's
+    rating with the letters of its footnotes. Every clause of every reason is a footnote and
+    identical clauses are one footnote; a clause every row of a domain shares (its rule's
+    thresholds, a fact of the whole search) is referred to once, from the column's header."""
+    notes: dict[str, str] = {}  # footnote text -> its letter, in reading order
+
+    def letters(domain: str, clauses: Sequence[str]) -> str:
+        return ", ".join(notes.setdefault(f"{domain.capitalize()}: {c}.",
+                                          footnote_letter(len(notes))) for c in clauses)
+
     what = ENDPOINTS[sc.endpoint]
+    estimate = f"{what.short} ({sc.interval_name})"
+    shared = {d: [c for c in sc.outcomes[0].domain(d).clauses
+                  if all(c in o.domain(d).clauses for o in sc.outcomes[1:])]
+              if len(sc.outcomes) > 1 else [] for d in SOF_DOMAINS}
+    header = {d: d.capitalize() + (f" ({letters(d, shared[d])})" if shared[d] else "")
+              for d in SOF_DOMAINS}
+    rows: list[dict[str, Any]] = []
     for o in sc.outcomes:
-        row: dict[str, Any] = {"Regimen class": o.regimen_class,
-                               what.short: f"{100 * o.estimate:.1f}%",
-                               sc.interval_name: f"{100 * o.low:.1f}–{100 * o.high:.1f}%",
-                               "Arms": o.k, "Patients": o.n}
+        row: dict[str, Any] = {
+            "Regimen class": o.regimen_class,
+            estimate: f"{100 * o.estimate:.1f}% ({100 * o.low:.1f}–{100 * o.high:.1f}%"
+                      + ("" if o.estimable else ", exact") + ")",
+            SOF_SIZE: f"{o.n} ({o.k})",
+            "Certainty": f"{SYMBOLS[o.certainty]} {o.certainty}"}
         for d in o.domains:
-            notes.append(f"{sc.subtype} {o.regimen_class}, {d.domain} ({d.rating}): {d.reason}.")
-            row[d.domain.capitalize()] = f"{d.rating} ({len(notes)})"
-        row["Certainty"] = f"{SYMBOLS[o.certainty]} {o.certainty}"
+            own = letters(d.domain, [c for c in d.clauses if c not in shared[d.domain]])
+            row[header[d.domain]] = f"{d.rating} ({own})" if own else d.rating
         rows.append(row)
-    # the answer first (estimate, interval, certainty), then what it rests on: a narrow
-    # window shows the answer without scrolling
-    columns = ["Regimen class", what.short, sc.interval_name, "Certainty", "Arms", "Patients",
-               *[d.capitalize() for d in SOF_DOMAINS]]
+    columns = ["Regimen class", estimate, SOF_SIZE, "Certainty",
+               *[header[d] for d in SOF_DOMAINS]]
     caption = (f"Summary of findings, {sc.subtype}: pooled {what.name} by regimen "
                f"class. GRADE certainty starts at {START} (non-randomised, single-arm evidence) "
-               "and moves by the rules in the footnotes."
+               "and moves by the rules in the footnotes. Letters name the footnotes: after a "
+               "domain, those of every row; after a rating, that pool's."
+               + ("" if all(o.estimable for o in sc.outcomes) else
+                  " 'exact': the summed counts of a class whose arms all had 0% or all 100%, "
+                  "with an exact interval (not estimable by pooling).")
                + (f" Decision threshold: {what.short} {100 * sc.threshold:g}%."
                   if sc.threshold is not None
                   else " No decision threshold set.")

@@ -24,9 +24,11 @@ from comparators.evidence.catalog import Catalog, CatalogError, default_data_dir
 from comparators.evidence.curated import CuratedRow, read_curated
 from comparators.evidence.versions import parse_version
 from comparators.inputs import is_date, is_missing, parse_count
+from comparators.vocab import REGIMEN_CLASSES
 
 __all__ = [
     "BRANCHES",
+    "NO_RESULTS",
     "REASONS",
     "RECORDS_FILE",
     "RECORD_COLUMNS",
@@ -47,7 +49,8 @@ RECORDS_FILE = "search_records.csv"
 SEARCH_COLUMNS: tuple[str, ...] = ("search", "pass", "date", "source_kind", "label", "source",
                                    "looked_at", "records_found", "note")
 RECORD_COLUMNS: tuple[str, ...] = ("record", "search", "pass", "report", "ref", "studies",
-                                   "stage", "reason", "duplicate_of", "basis", "note")
+                                   "stage", "reason", "duplicate_of", "basis", "note",
+                                   "registered_class", "registered_subtypes")
 
 #: Where a search looked, as PRISMA 2020 names it, and the diagram column it feeds.
 SOURCE_KINDS: dict[str, str] = {"database": "Databases", "register": "Registers",
@@ -59,9 +62,13 @@ BRANCHES: dict[str, tuple[str, ...]] = {
 #: What became of a record, in the order the diagram meets it.
 STAGES: tuple[str, ...] = ("duplicate", "excluded at screening", "not retrieved", "excluded",
                            "included")
+#: The screening reason of a registered trial (or listing) with no results: the only records
+#: that carry `registered_class` and `registered_subtypes`.
+NO_RESULTS = "no results reported"
+
 #: The reasons each stage allows (a duplicate names its original instead).
 REASONS: dict[str, tuple[str, ...]] = {
-    "excluded at screening": ("no results reported", "not a primary study"),
+    "excluded at screening": (NO_RESULTS, "not a primary study"),
     "not retrieved": ("results not in the stored text", "report not found in the stored material",
                       "report not read; data taken from a review table"),
     "excluded": ("no usable response count", "regimen class not separable",
@@ -98,6 +105,15 @@ class Record:
     duplicate_of: str
     basis: str
     note: str
+    #: for a registration with no results: the regimen classes and subtype codes it registered
+    #: (empty when the record does not say)
+    registered_classes: tuple[str, ...] = ()
+    registered_subtypes: tuple[str, ...] = ()
+
+    @property
+    def without_results(self) -> bool:
+        """A registered trial, listing or trial-in-progress abstract with no results."""
+        return self.stage == "excluded at screening" and self.reason == NO_RESULTS
 
 
 @dataclass(frozen=True)
@@ -325,8 +341,15 @@ def _read_record(row: CuratedRow, kinds: Mapping[str, str], versions: Sequence[s
             row.problem("studies", "name the catalog studies this report is used for")
     elif studies:
         row.problem("studies", "only an included report names studies")
+    classes = row.codes("registered_class", REGIMEN_CLASSES, "regimen class")
+    subtypes = row.codes("registered_subtypes", catalog.subtype_codes, "subtype")
+    if (classes or subtypes) and not (stage == "excluded at screening" and reason == NO_RESULTS):
+        row.problem_with(("registered_class", "registered_subtypes"),
+                         f"only a record excluded at screening with '{NO_RESULTS}' names what "
+                         "was registered")
     return Record(row["record"], row["search"], _pass(row, versions), row["report"], row["ref"],
-                  studies, stage, reason, row["duplicate_of"], row["basis"], row["note"])
+                  studies, stage, reason, row["duplicate_of"], row["basis"], row["note"],
+                  classes, subtypes)
 
 
 def _check_links(rows: Sequence[CuratedRow], records: Sequence[Record]) -> None:

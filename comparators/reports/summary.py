@@ -43,10 +43,12 @@ from comparators.analysis.certainty import (
     SummaryOfFindings,
     shipped_certainty,
     shipped_risk_of_bias,
+    shipped_search_log,
     summary_of_findings,
 )
 from comparators.analysis.options import AnalysisOptions
 from comparators.charts.forest import forest_chart, forest_rows
+from comparators.charts.prisma import prisma_flow_chart
 from comparators.charts.risk_of_bias import traffic_light_table
 from comparators.errors import InputError
 from comparators.evidence.catalog import AGGREGATE_SUBTYPES, reference_links
@@ -61,6 +63,7 @@ from comparators.evidence.labels import (
     study_labels,
     verification_marks,
 )
+from comparators.evidence.search_log import PrismaFlow, prisma_flow
 from comparators.reports.citations import vancouver
 from comparators.reports.export import renderable_text
 from comparators.reports.markup import md_escape  # the one escaping helper (re-exported)
@@ -79,6 +82,7 @@ from comparators.vocab import (
 )
 
 __all__ = [
+    "SEARCH_FIGURE",
     "EvidenceSummary",
     "Reference",
     "SubtypeSection",
@@ -89,12 +93,16 @@ __all__ = [
     "render_figures",
     "summarisable_subtypes",
     "summary_chart",
+    "summary_figures",
     "to_docx",
     "to_html",
     "to_markdown",
 ]
 
 TITLE = "Evidence summary: angiogenesis inhibitors and immune checkpoint inhibitors in sarcoma"
+#: The figure key of the PRISMA flow diagram (the forest plots' keys are subtype codes, which
+#: are upper case).
+SEARCH_FIGURE = "search-flow"
 
 
 
@@ -188,6 +196,24 @@ class EvidenceSummary:
     findings: Mapping[str, SummaryOfFindings] = field(default_factory=dict)
     #: subtype -> (risk-of-bias table of the studies pooled, its note)
     risk_of_bias: Mapping[str, tuple[pd.DataFrame, str]] = field(default_factory=dict)
+    #: how the catalog was found (PRISMA 2020 counts of the search log), drawn after the methods
+    search_flow: PrismaFlow | None = None
+
+    @property
+    def figure_numbers(self) -> dict[str, int]:
+        """Figure key (a subtype, or SEARCH_FIGURE) -> its number, in reading order."""
+        numbers = {s.subtype: s.figure_number for s in self.sections}
+        if self.search_flow is not None:
+            numbers[SEARCH_FIGURE] = max(numbers.values(), default=0) + 1
+        return numbers
+
+    @property
+    def search_caption(self) -> str:
+        """The PRISMA figure's caption: every count the diagram prints, from the flow."""
+        flow = self.search_flow
+        if flow is None:
+            return ""
+        return f"Figure {self.figure_numbers[SEARCH_FIGURE]}. {search_flow_text(flow)}"
 
     @property
     def subtypes(self) -> list[str]:
@@ -882,6 +908,7 @@ def build_summary(
     claims: pd.DataFrame | None = None,
     generated: date | None = None,
     catalog_stamp: str = "",
+    search_flow: PrismaFlow | None = None,
 ) -> EvidenceSummary:
     """The evidence summary of `subtypes` (in that order).
 
@@ -891,7 +918,8 @@ def build_summary(
     paper's claims table (data/liu2023/claims.csv; read when None) that ties each finding to a
     study. `classes` limits the regimen classes the narrative reports (the table, the figure
     and the overall estimate keep every included arm). `catalog_stamp` names the catalog
-    version and literature check date for the reproducibility line.
+    version and literature check date for the reproducibility line. `search_flow` is the
+    PRISMA flow the methods draw (the shipped search log's when None).
     """
     options = options or AnalysisOptions()
     if not subtypes:
@@ -951,7 +979,31 @@ def build_summary(
         risk_of_bias={s.subtype: traffic_light_table(shipped_risk_of_bias(),
                                                      list(s.benchmark.rows["study"]))
                       for s in sections},
+        search_flow=search_flow if search_flow is not None else prisma_flow(shipped_search_log()),
     )
+
+
+def search_flow_text(flow: PrismaFlow) -> str:
+    """What the PRISMA 2020 diagram of the search shows, box by box, with its counts."""
+    db, other = flow.databases, flow.other
+
+    def total(counts: Iterable[Any]) -> int:
+        return sum(c.n for c in counts)
+
+    def itemised(counts: Sequence[Any]) -> str:
+        return f" ({'; '.join(f'{c.label} {c.n}' for c in counts)})" if counts else ""
+
+    excluded = [*db.excluded, *other.excluded]
+    return (f"How the comparator catalog was found (PRISMA 2020 flow diagram): "
+            f"{db.identified_total + other.identified_total} records identified "
+            f"({db.identified_total} from databases and registers, {other.identified_total} by "
+            f"other methods); {db.duplicates + other.duplicates} duplicates removed; "
+            f"{db.screened} records screened, {total(db.excluded_screening)} excluded"
+            f"{itemised(db.excluded_screening)}; {db.sought + other.sought} reports sought "
+            f"({db.sought} + {other.sought}), "
+            f"{total(db.not_retrieved) + total(other.not_retrieved)} not retrieved; "
+            f"{db.assessed + other.assessed} assessed, {total(excluded)} excluded; "
+            f"{flow.studies} studies included in {flow.reports} reports. {flow.note()}").strip()
 
 
 def _and(items: Sequence[str]) -> str:
@@ -979,12 +1031,25 @@ def summary_chart(section: SubtypeSection) -> dict:
                         endpoint=endpoint_of(section.benchmark))
 
 
+def summary_figures(summary: EvidenceSummary,
+                    specs: Mapping[str, dict] | None = None) -> dict[str, dict]:
+    """Figure key -> Vega-Lite spec of every figure of the document: each section's forest
+    plot (keyed by subtype) and the PRISMA flow diagram (SEARCH_FIGURE). A spec in `specs`
+    (the page's cached one) is used as it is; only the others are built."""
+    given = specs or {}
+    out = {s.subtype: given.get(s.subtype) or summary_chart(s) for s in summary.sections}
+    if summary.search_flow is not None:
+        out[SEARCH_FIGURE] = given.get(SEARCH_FIGURE) or prisma_flow_chart(summary.search_flow)
+    return out
+
+
 def render_figures(summary: EvidenceSummary, fmt: str = "png",
                    specs: Mapping[str, dict] | None = None) -> dict[str, Any]:
-    """subtype -> PNG bytes (fmt "png") or SVG text ("svg") of each section's forest plot.
+    """Figure key -> PNG bytes (fmt "png") or SVG text ("svg") of every figure of the document
+    (`summary_figures`), each through the one cleaned-spec path (reports.export).
 
-    `specs` passes Vega-Lite dicts already built (the page's cached ones); otherwise they are
-    built here (forest_chart's output is validated against the schema in the tests).
+    `specs` passes Vega-Lite dicts already built (the page's cached ones); the others are
+    built here (each builder's output is validated against the schema in its tests).
     vl-convert releases the GIL, so the figures render in parallel threads.
     """
     from concurrent.futures import ThreadPoolExecutor
@@ -993,8 +1058,7 @@ def render_figures(summary: EvidenceSummary, fmt: str = "png",
 
     if fmt not in {"png", "svg"}:
         raise ValueError(f"figure format must be png or svg, not {fmt!r}")
-    built = {s.subtype: (specs or {}).get(s.subtype) or summary_chart(s)
-             for s in summary.sections}
+    built = summary_figures(summary, specs)
     render = chart_png if fmt == "png" else chart_svg
     with ThreadPoolExecutor(max_workers=min(4, max(1, len(built)))) as pool:
         results = dict(zip(built, pool.map(render, built.values()), strict=True))
@@ -1066,14 +1130,13 @@ def _table_block(frame: pd.DataFrame) -> Block:
 
 def certainty_blocks(subtype: str, sof: SummaryOfFindings | None,
                      rob: tuple[pd.DataFrame, str] | None = None) -> list[Block]:
-    """The summary-of-findings table, its caption and numbered footnotes, then the risk of
+    """The summary-of-findings table, its caption and lettered footnotes, then the risk of
     bias of the studies pooled."""
     out: list[Block] = []
     if sof is not None:
         out += [Block("heading", f"Certainty of the evidence, GRADE ({subtype})", 2),
                 _table_block(sof.table), Block("note", sof.caption),
-                Block("bullets", items=tuple(f"({i}) {n}" for i, n in
-                                             enumerate(sof.footnotes, start=1)))]
+                *(Block("note", line) for line in sof.lettered)]
     if rob is not None and not rob[0].empty:
         out += [Block("heading", f"Risk of bias of the studies pooled ({subtype})", 2),
                 _table_block(rob[0]), Block("note", rob[1])]
@@ -1118,6 +1181,9 @@ def document_blocks(summary: EvidenceSummary) -> list[Block]:
     out += [Block("heading", "Methods", 1), Block("paragraph", summary.methods)]
     out += [Block("paragraph", f"{subtype}: {text}")
             for subtype, text in summary.methods_by_subtype]
+    if summary.search_flow is not None:
+        out += [Block("heading", "How the catalog was found", 2),
+                Block("figure", summary.search_caption, key=SEARCH_FIGURE)]
     out += [Block("heading", "References", 1),
             Block("references", items=tuple(f"{r.number}. {r.text}"
                                             for r in summary.references))]
@@ -1136,7 +1202,7 @@ def to_markdown(summary: EvidenceSummary, figures: Mapping[str, str] | None = No
     def e(text: object) -> str:
         return md_escape(renderable_text(str(text)), document=True)
 
-    numbers = {s.subtype: s.figure_number for s in summary.sections}
+    numbers = summary.figure_numbers
     lines: list[str] = []
     for b in summary.blocks():
         if b.kind == "title":
