@@ -57,7 +57,11 @@ from comparators.evidence.cohort import ThisCohort
 from comparators.evidence.risk_of_bias import RiskOfBias, load_risk_of_bias
 from comparators.evidence.search_log import SearchLog, load_search_log
 from comparators.stats.phase2_design import short_percent
-from comparators.vocab import AGGREGATE_SUBTYPES, BONE_SUBTYPES, DEFAULT_ENDPOINT, ENDPOINTS
+from comparators.vocab import (
+    DEFAULT_ENDPOINT,
+    ENDPOINTS,
+    is_soft_tissue_subtype,
+)
 
 #: GRADE's four levels, lowest first.
 LEVELS: tuple[str, ...] = ("very low", "low", "moderate", "high")
@@ -463,7 +467,7 @@ def registrations_without_results(log: SearchLog, subtype: str) -> Registrations
     (trial registrations, listings, trial-in-progress abstracts), matched to `subtype` through
     their `registered_class` and `registered_subtypes`: a registration for this subtype, for
     all soft-tissue sarcoma (when `subtype` is a soft-tissue subtype) or for all sarcomas."""
-    soft_tissue = subtype not in BONE_SUBTYPES and subtype not in AGGREGATE_SUBTYPES
+    soft_tissue = is_soft_tissue_subtype(subtype)
     covering = {"SARCOMA"} | ({"STS"} if soft_tissue else set())
     records = [r for r in log.records if r.without_results]
     by_class: dict[str, list[str]] = {}
