@@ -22,6 +22,7 @@ from views.benchmark_display import (
     benchmark_display,
     eortc_reference_lines,
 )
+from views.benchmark_median import render_median_benchmark
 from views.certainty_display import show_certainty
 from views.common import (
     BAYES_BLANKS,
@@ -33,6 +34,7 @@ from views.common import (
     cohort_banner,
     comparable_subtypes,
     csv_file,
+    endpoint_is_median,
     headline_row,
     p_text,
     plain,
@@ -229,6 +231,9 @@ cohort = this_cohort()
 options = analysis_options()
 render_intro(cohort)
 subtype = choose_subtype()
+if endpoint_is_median(options):  # a time in months: its own pooling, table and forest
+    render_median_benchmark(subtype, options, cohort)
+    st.stop()
 try:
     bm = subtype_benchmark(subtype, options)
 except BenchmarkError as err:
