@@ -58,7 +58,7 @@ def render_median_benchmark(subtype: str, options: AnalysisOptions, cohort: This
     try:
         bm = median_benchmark(subtype, options)
     except BenchmarkError as err:
-        st.error(refusal_text(options, err))
+        st.error(refusal_text(options, err, "Cannot pool median PFS"))
         return
     render_headline(bm, cohort)
     render_forest(bm)

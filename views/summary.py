@@ -47,6 +47,8 @@ from views.common import (
     cohort_banner,
     comparable_subtypes,
     csv_file,
+    endpoint_is_median,
+    median_not_supported,
     refusal_text,
     seed_audit,
     seed_cohort,
@@ -311,6 +313,9 @@ cohort = this_cohort()
 render_intro(cohort)
 chosen, classes = choose_subtypes_and_classes()
 options = analysis_options()
+if endpoint_is_median(options):
+    median_not_supported("The evidence summary")
+    st.stop()
 st.caption(f"Model: {model_description(options)} (sidebar; the same choices as on the "
            "Benchmark and Across subtypes pages).")
 if not chosen:
