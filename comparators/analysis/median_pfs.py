@@ -111,9 +111,10 @@ def cohort_median(cohort_rows: pd.DataFrame, subtype: str, kind: str) -> CohortM
     """This cohort's median PFS for `subtype` from its own rows: the value its row carries
     (printed by the seed paper, or the Kaplan-Meier median of uploaded patients), else "not
     reported", naming the all-subtype median when the cohort reports only that."""
-    where = ("Kaplan-Meier median of the uploaded patients" if kind == "uploaded"
-             else "printed in the seed paper" if kind == "published"
-             else "the cohort it was edited from")
+    where = {"published": "printed in the seed paper",
+             "uploaded": "Kaplan-Meier median of the uploaded patients",
+             "synthetic": "Kaplan-Meier median of the synthetic example patients"
+             }.get(kind, "as in the cohort this scenario was edited from")
     hits = cohort_rows[cohort_rows["subtype"].astype(str) == subtype]
     if not hits.empty and _number(hits.iloc[0].get("pfs_median_months")) is not None:
         row = hits.iloc[0]
