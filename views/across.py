@@ -38,6 +38,7 @@ from views.common import (
     pool_columns,
     refusal_text,
     show_chart,
+    stop_with_link,
     this_cohort,
 )
 from views.sections import section
@@ -306,7 +307,7 @@ options = analysis_options()
 render_intro(options, cohort)
 if endpoint_is_median(options):  # the borrowing section pools response, whatever the endpoint
     render_borrowing(cohort, export_stamp(options, cohort))
-    st.stop()
+    stop_with_link()
 if options.primary_only and options.endpoint != DEFAULT_ENDPOINT:
     st.error(refusal_text(options))
     st.stop()

@@ -227,23 +227,28 @@ def render_methods(bm: SubtypeBenchmark) -> None:
         st.caption(plain(note))
 
 
+def render_rates(subtype: str, options: AnalysisOptions, cohort: ThisCohort) -> None:
+    """The page for an endpoint that is a proportion of patients."""
+    try:
+        bm = subtype_benchmark(subtype, options)
+    except BenchmarkError as err:
+        st.error(refusal_text(options, err))
+        return
+    shown = benchmark_display(subtype, options, cohort)
+    render_questions(bm, cohort, subtype, options)
+    render_safety(bm)
+    render_forest(subtype, shown, bm, cohort)
+    render_class_pools(bm, shown, subtype, options)
+    if bm.comparisons:
+        render_comparisons(shown, cohort, subtype, options.interval_name, endpoint_of(bm))
+    render_methods(bm)
+
+
 cohort = this_cohort()
 options = analysis_options()
 render_intro(cohort)
 subtype = choose_subtype()
 if endpoint_is_median(options):  # a time in months: its own pooling, table and forest
     render_median_benchmark(subtype, options, cohort)
-    st.stop()
-try:
-    bm = subtype_benchmark(subtype, options)
-except BenchmarkError as err:
-    st.error(refusal_text(options, err))
-    st.stop()
-shown = benchmark_display(subtype, options, cohort)
-render_questions(bm, cohort, subtype, options)
-render_safety(bm)
-render_forest(subtype, shown, bm, cohort)
-render_class_pools(bm, shown, subtype, options)
-if bm.comparisons:
-    render_comparisons(shown, cohort, subtype, options.interval_name, endpoint_of(bm))
-render_methods(bm)
+else:
+    render_rates(subtype, options, cohort)

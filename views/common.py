@@ -9,6 +9,7 @@ import hashlib
 import json
 import threading
 from collections.abc import Callable, Iterable
+from typing import NoReturn
 
 import altair as alt
 import pandas as pd
@@ -50,7 +51,7 @@ from comparators.vocab import (
     MODEL_CHOICES,
     Endpoint,
 )
-from views.share import ADDED_ARMS_KEY, keep_valid_link_values, link_choice
+from views.share import ADDED_ARMS_KEY, keep_valid_link_values, link_choice, redraw_link
 
 
 # The seed paper, the catalog and the audit are read once per server process and shared,
@@ -398,6 +399,13 @@ def median_not_supported(what: str) -> None:
     st.info(f"{what} pools proportions of patients; median PFS (months) is not supported "
             "here. Its pooled medians per class are on *Benchmark a subtype*; choose a rate "
             "endpoint in the sidebar for this page.", icon=":material/info:")
+
+
+def stop_with_link() -> NoReturn:
+    """End the page here (st.stop), with the sidebar's link to this view drawn first: the
+    entry point draws it only after a page that runs to its end."""
+    redraw_link()
+    st.stop()
 
 
 def subtype_benchmark(subtype: str, options: AnalysisOptions | None = None,

@@ -53,6 +53,7 @@ from views.common import (
     seed_audit,
     seed_cohort,
     show_chart,
+    stop_with_link,
     subtype_benchmark,
     this_cohort,
 )
@@ -315,7 +316,7 @@ chosen, classes = choose_subtypes_and_classes()
 options = analysis_options()
 if endpoint_is_median(options):
     median_not_supported("The evidence summary")
-    st.stop()
+    stop_with_link()
 st.caption(f"Model: {model_description(options)} (sidebar; the same choices as on the "
            "Benchmark and Across subtypes pages).")
 if not chosen:
