@@ -175,3 +175,32 @@ def test_cli_refuses_proportion_only_options_in_one_line(extra: list[str], says:
 
 def test_cli_measure_still_works_for_proportions() -> None:
     assert cli("benchmark", "--subtype", "ASPS", "--measure", "ft", "--json").returncode == 0
+
+
+# ------------------------------------------------------------------------------ the figure
+
+
+RENDER = ("import json, sys, vl_convert as vlc; "
+          "sys.stdout.write(vlc.vegalite_to_svg(json.load(sys.stdin)))")
+
+
+def test_the_forest_is_valid_vega_lite_and_renders_in_months(catalog) -> None:
+    import sys
+
+    import altair as alt
+
+    from comparators.charts.median_forest import median_forest_chart, with_months_reference
+
+    asps = bench(catalog, "ASPS")
+    spec = with_months_reference(median_forest_chart(asps), 48.0)
+    alt.LayerChart.from_dict(spec)  # raises on a spec the schema rejects
+    domains = {str(layer["encoding"]["x"]["scale"]["domain"]) for layer in spec["layer"]
+               if "scale" in layer.get("encoding", {}).get("x", {})}
+    (domain,) = domains  # one axis for every layer, widened to show the reference
+    assert domain.startswith("[0, ") and float(domain[4:-1]) >= 48
+    # rendered in a subprocess: a native renderer that aborts fails the test, not pytest
+    run = subprocess.run([sys.executable, "-c", RENDER], input=json.dumps({**spec, "width": 600}),
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "Median PFS (months)" in run.stdout and "reference 48 months" in run.stdout
+    assert "%" not in run.stdout.replace("100%", "")

@@ -5,6 +5,7 @@ regimen class's pooled median as a diamond, this cohort's own median highlighted
 from __future__ import annotations
 
 import math
+import textwrap
 
 import pandas as pd
 
@@ -13,6 +14,7 @@ from comparators.charts.vegalite import dataset_name, field, top_level
 from comparators.vocab import CLASS_COLOURS, HIGHLIGHT_COLOUR
 
 X_TITLE = "Median PFS (months)"
+SUBTITLE_CHARS = 70  # a subtitle line that fits the figure beside the sidebar at 900 px
 
 
 def median_forest_rows(bm: MedianBenchmark) -> pd.DataFrame:
@@ -76,7 +78,7 @@ def median_forest_chart(bm: MedianBenchmark, title: str = "", subtitle: str = ""
     colour = field("group", "nominal", title="Regimen class",
                    scale={"domain": [*CLASS_COLOURS, "This cohort"],
                           "range": [*CLASS_COLOURS.values(), HIGHLIGHT_COLOUR]},
-                   legend={"orient": "bottom"})
+                   legend={"orient": "bottom", "columns": 3})
     tooltip = [field("label", "nominal", title="Arm or pool"),
                field("estimate_ci", "nominal", title=f"{X_TITLE} [interval]"),
                field("method", "nominal", title="Pooled by")]
@@ -104,12 +106,14 @@ def median_forest_chart(bm: MedianBenchmark, title: str = "", subtitle: str = ""
          "encoding": {"x": x, "y": y, "color": colour, "tooltip": tooltip},
          "transform": kind_is("pool")},
     ]
-    subtitle_lines = [subtitle] if subtitle else []
-    subtitle_lines.append("Squares: arms' reported medians with their intervals (▷: upper limit "
-                          "not reached); diamonds: each class's pooled median, by the method "
-                          "named in its tooltip and the methods text.")
+    legend = ("Squares: arms' reported medians with their intervals (▷: upper limit not "
+              "reached); diamonds: each class's pooled median, by the method named in its "
+              "tooltip and the methods text.")
+    # short lines: a figure in a narrow window cuts a long subtitle line off
+    subtitle_lines = [part for line in (subtitle, legend) if line
+                      for part in textwrap.wrap(line, SUBTITLE_CHARS)]
     return top_level({
-        "layer": layers, "width": "container", "height": 24 * len(data) + 20,
+        "layer": layers, "width": "container", "height": {"step": 22},
         "title": {"text": title or f"Median progression-free survival, {bm.subtype}",
                   "anchor": "start", "subtitle": subtitle_lines},
     }, data)
