@@ -150,3 +150,30 @@ def test_what_if_pools_response_whatever_the_endpoint() -> None:
     at = open_page("views/whatif.py", {"endpoint": "median_pfs"})
     assert "Endpoint: ORR (objective response rate) on this page." in page_text(at)
     assert shared_link(at)["endpoint"] == ["median_pfs"]
+
+
+def test_an_uploaded_cohorts_own_kaplan_meier_median_is_shown() -> None:
+    from pathlib import Path
+
+    from lifelines import KaplanMeierFitter
+
+    from comparators.evidence.ipd import read_ipd
+
+    fixture = Path(__file__).resolve().parent / "fixtures" / "ipd" / "valid.csv"
+    at = open_page("views/survival.py")
+    at.file_uploader[0].upload("my_cohort.csv", fixture.read_bytes(), "text/csv")
+    at.run()
+    at.switch_page("views/benchmark.py")
+    at.run()
+    at.selectbox(key="endpoint").set_value("median_pfs").run()
+    at.selectbox(key="subtype").set_value("LMS").run()
+    assert not at.exception
+    patients = read_ipd(fixture)
+    lms = patients[patients["subtype"] == "LMS"]
+    km = KaplanMeierFitter().fit(lms["pfs_months"], lms["pfs_event"]).median_survival_time_
+    (metric,) = [m for m in at.metric if m.label.endswith(": median PFS")]
+    assert metric.value == f"{km:.2f} months"
+    assert "Kaplan-Meier median of the uploaded patients" in page_text(at)
+    at.selectbox(key="subtype").set_value("ASPS").run()  # one patient, censored: not reached
+    (metric,) = [m for m in at.metric if m.label.endswith(": median PFS")]
+    assert metric.value == "not reached" and "not reached for ASPS" in page_text(at)

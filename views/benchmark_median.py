@@ -76,7 +76,7 @@ def render_headline(bm: MedianBenchmark, cohort: ThisCohort) -> None:
     boxes = headline_row(1 + len(bm.class_pools))
     c = bm.cohort
     boxes[0].metric(f"{plain(cohort.label)}: median PFS",
-                    f"{months_text(c.estimate)} months" if c.reported else "not reported",
+                    c.value_text,
                     help=plain(c.source))
     boxes[0].caption(plain(f"95% CI {interval_text(c.low, c.high)}; {c.source}" if c.reported
                            else c.source))

@@ -89,10 +89,18 @@ class CohortMedian:
     low: float | None
     high: float | None
     source: str  # "printed in the seed paper", "not reported", ...
+    not_reached: bool = False  # a Kaplan-Meier curve of the cohort that stayed above 0.5
 
     @property
     def reported(self) -> bool:
         return self.estimate is not None
+
+    @property
+    def value_text(self) -> str:
+        """What a headline shows: '8.90 months', 'not reached' or 'not reported'."""
+        if self.estimate is not None:
+            return f"{months_text(self.estimate)} months"
+        return "not reached" if self.not_reached else "not reported"
 
     @property
     def text(self) -> str:
@@ -119,6 +127,10 @@ def cohort_median(cohort_rows: pd.DataFrame, subtype: str, kind: str) -> CohortM
     if not hits.empty and _number(hits.iloc[0].get("pfs_median_months")) is not None:
         row = hits.iloc[0]
         return CohortMedian(_number(row["pfs_median_months"]), *_interval_of(row), where)
+    if not hits.empty and str(hits.iloc[0].get("pfs_median_ci_method") or "").strip() not in (
+            "", "nan", "<NA>"):  # a Kaplan-Meier curve was fitted: it never reached 0.5
+        return CohortMedian(None, None, None, f"not reached for {subtype} ({where})",
+                            not_reached=True)
     whole = cohort_rows[cohort_rows["subtype"].astype(str) == ALL_SUBTYPES_CODE]
     if subtype != ALL_SUBTYPES_CODE and not whole.empty:
         m = _number(whole.iloc[0].get("pfs_median_months"))
