@@ -34,6 +34,7 @@ from comparators.vocab import (
     KM_CONF_CHOICES,
     LIKELIHOOD_CHOICES,
     MEASURE_CHOICES,
+    MEDIAN_PFS,
     MODEL_CHOICES,
     TAU_PRIOR_CHOICES,
     TIME_UNIT_DAYS,
@@ -371,8 +372,9 @@ def _options(args: argparse.Namespace) -> Any:
     from comparators.analysis.options import AnalysisOptions
 
     return AnalysisOptions(
-        measure=args.measure, method=args.method, hksj=args.hksj,
-        hksj_variant=args.hksj_variant, level=args.level, ci_method=args.ci_method,
+        measure=args.measure or DEFAULTS.measure, method=args.method, hksj=args.hksj,
+        hksj_variant=args.hksj_variant, level=args.level,
+        ci_method=args.ci_method or DEFAULTS.ci_method,
         exclude=tuple(args.exclude or ()), include_cohort=args.include_cohort,
         include_overlapping=args.include_overlapping, primary_only=args.primary_only,
         endpoint=getattr(args, "endpoint", "orr"),
@@ -386,6 +388,8 @@ def _subtype_code(raw: str, known: Sequence[str]) -> str:
 
 def cmd_benchmark(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     """Exactly the benchmark page's numbers for one subtype, arms named as on the page."""
+    if args.endpoint == MEDIAN_PFS:
+        return _median_benchmark(args)
     bm = _benchmark(args)
     options = bm.options
     lines = [f"{bm.subtype}, {ENDPOINTS[options.endpoint].name}: {options.model_text()}, "
@@ -401,10 +405,33 @@ def cmd_benchmark(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     return bm.to_dict(), "\n".join(lines)
 
 
-def _benchmark(args: argparse.Namespace) -> Any:
-    """One subtype's benchmark from --subtype and the model arguments (benchmark, certainty,
-    reproduce)."""
-    from comparators.analysis.benchmark import benchmark_subtype, subtype_rows
+def _median_benchmark(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
+    """The benchmark page's median PFS numbers (months); options that only a proportion has
+    (an effect measure, an arm-level interval method) are refused, not ignored."""
+    from comparators.analysis.median_pfs import benchmark_median, interval_text, months_text
+
+    for given, flag in ((args.measure, "--measure"), (args.ci_method, "--ci-method")):
+        if given is not None:
+            raise CLIError(f"{flag} applies to proportions; median PFS is pooled on the log "
+                           "scale with the arms' reported intervals (leave out " + flag + ")")
+    rows, options, cohort = _subtype_rows(args)
+    bm = benchmark_median(rows, options, cohort)
+    lines = [f"{bm.subtype}, {ENDPOINTS[MEDIAN_PFS].name} (months): "
+             f"this cohort {bm.cohort.text}"
+             + (f" ({bm.cohort.source})" if bm.cohort.reported else "")]
+    lines += [f"  {p.label}: {months_text(p.estimate)} months"
+              + (f" ({interval_text(p.low, p.high)})" if interval_text(p.low, p.high) else "")
+              + f"; {p.method_name}" for p in bm.class_pools.values()]
+    if bm.excluded:
+        lines.append("  Left out: " + ", ".join(bm.label(k) for k in bm.excluded))
+    lines += [f"  note: {note}" for note in bm.notes]
+    return bm.to_dict(), "\n".join(lines)
+
+
+def _subtype_rows(args: argparse.Namespace) -> tuple[Any, AnalysisOptions, Any]:
+    """One subtype's rows (this cohort's in place of the seed's), the options and the cohort, from
+    --subtype and the model arguments; an --exclude that names no arm of it is refused."""
+    from comparators.analysis.benchmark import subtype_rows
     from comparators.evidence.cohort import published_cohort
     from comparators.evidence.labels import arm_labels
     from comparators.reports.summary import summarisable_subtypes
@@ -421,6 +448,15 @@ def _benchmark(args: argparse.Namespace) -> Any:
                          zip(rows["key"], rows["label"], rows["is_cohort"], strict=True)
                          if not own)
         raise CLIError(f"--exclude {unknown[0]!r} is not one of the {code} arms ({arms})")
+    return rows, options, cohort
+
+
+def _benchmark(args: argparse.Namespace) -> Any:
+    """One subtype's benchmark from --subtype and the model arguments (benchmark, certainty,
+    reproduce)."""
+    from comparators.analysis.benchmark import benchmark_subtype
+
+    rows, options, _ = _subtype_rows(args)
     return benchmark_subtype(rows, options)
 
 
@@ -456,8 +492,10 @@ def cmd_reproduce(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
 
 
 def _model_arguments(parser: argparse.ArgumentParser) -> None:
+    # None when not given: median PFS refuses a proportion's options only when they are given
     parser.add_argument("--measure", type=_code(MEASURE_CHOICES.codes, "--measure"),
-                        choices=MEASURE_CHOICES.codes, default=DEFAULTS.measure)
+                        choices=MEASURE_CHOICES.codes, default=None,
+                        help=f"proportions only (default {DEFAULTS.measure})")
     parser.add_argument("--method", type=_code(MODEL_CHOICES.codes, "--method"),
                         choices=MODEL_CHOICES.codes, default=DEFAULTS.method)
     parser.add_argument("--hksj", action="store_true", help="Hartung-Knapp-Sidik-Jonkman CI")
@@ -468,8 +506,8 @@ def _model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--level", type=_level("--level"), default=DEFAULTS.level)
     parser.add_argument("--ci-method", dest="ci_method", choices=CI_CHOICES.codes,
                         type=_code(CI_CHOICES.codes, "--ci-method"),
-                        default=DEFAULTS.ci_method,
-                        help=f"arm-level interval (default {DEFAULTS.ci_method})")
+                        default=None,
+                        help=f"arm-level interval of a proportion (default {DEFAULTS.ci_method})")
     parser.add_argument("--exclude", action="append", metavar="KEY",
                         help="leave out an arm, e.g. 'SARC028 · pembrolizumab' (repeatable)")
     parser.add_argument("--include-cohort", dest="include_cohort", action="store_true",
@@ -647,7 +685,7 @@ def _add_benchmark_command(commands: _Commands) -> None:
                        default="orr",
                        help="what is pooled: orr (default), dcr, pfs3 / pfs6 (progression-free "
                             "at 3 / 6 months), grade3 (grade >= 3 treatment-related adverse "
-                            "events, per arm)")
+                            "events, per arm), median_pfs (median PFS in months)")
     _model_arguments(bench)
     _extra_rows_argument(bench)
     bench.set_defaults(run=cmd_benchmark)

@@ -296,10 +296,12 @@ VERIFIED_MARKS: dict[str, Mark] = {m.name: m for m in MARKS.values() if m.name i
 APP_VERSION = "0.2.0"
 
 
-#: What a benchmark can pool, each a proportion of patients (analysis.endpoints reads the rows).
+#: What a benchmark can pool: proportions of patients (analysis.endpoints reads the rows), and
+#: the median PFS in months (analysis.median_pfs pools the arms' reported medians).
 @dataclass(frozen=True)
 class Endpoint:
-    """An endpoint: its code, how a sentence and a header name it, and what it counts."""
+    """An endpoint: its code, how a sentence and a header name it, what it counts, and its unit
+    ("proportion" of patients, or "months" for a median time)."""
 
     code: str
     name: str  # "3-month progression-free rate": how a sentence names it
@@ -307,6 +309,12 @@ class Endpoint:
     numerator: str  # what is counted, in words
     denominator: str
     counted: str  # "Responders": a column header naming the numerator's patients
+    unit: str = "proportion"
+
+    @property
+    def is_proportion(self) -> bool:
+        """A proportion of patients (pooled by analysis.benchmark), not a time."""
+        return self.unit == "proportion"
 
 
 ENDPOINTS: dict[str, Endpoint] = {e.code: e for e in (
@@ -324,5 +332,10 @@ ENDPOINTS: dict[str, Endpoint] = {e.code: e for e in (
     Endpoint("grade3", "grade ≥ 3 treatment-related adverse event rate", "grade ≥ 3 TRAE",
              "patients with a grade ≥ 3 treatment-related adverse event",
              "patients treated (the arm's safety population)", "Grade ≥ 3 TRAE"),
+    Endpoint("median_pfs", "median progression-free survival", "median PFS",
+             "the Kaplan-Meier median time to progression or death, in months, with its "
+             "reported interval", "the arm's patients", "Patients", unit="months"),
 )}
+#: The endpoint pooled as a median time (months), not as a proportion.
+MEDIAN_PFS = "median_pfs"
 DEFAULT_ENDPOINT = "orr"

@@ -35,13 +35,16 @@ from views.common import (
     chart_spec,
     cohort_banner,
     csv_download,
+    endpoint_is_median,
     every_subtype,
     export_stamp,
+    median_not_supported,
     p_text,
     plain,
     pool_columns,
     refusal_text,
     show_chart,
+    stop_with_link,
     this_cohort,
 )
 from views.sections import section
@@ -62,6 +65,10 @@ TAU_SCALES = (0.5, 1.0, 2.0)
 def render_intro(options: AnalysisOptions, cohort: ThisCohort) -> None:
     e = ENDPOINTS[options.endpoint]
     st.title("Across subtypes: where does the combination look better?")
+    if endpoint_is_median(options):
+        median_not_supported("Across subtypes (its class pools and meta-regression)")
+        cohort_banner(cohort)
+        return
     st.caption(
         f"Pooled {e.name} of angiogenesis inhibitor + immune checkpoint inhibitor "
         "(AI+ICI) arms against ICI alone (and ICI+ICI, AI alone) in every subtype the catalog "
@@ -308,6 +315,9 @@ def render_metareg(cohort: ThisCohort, options: AnalysisOptions, stamp: str) -> 
 cohort = this_cohort()
 options = analysis_options()
 render_intro(options, cohort)
+if endpoint_is_median(options):  # the borrowing section pools response, whatever the endpoint
+    render_borrowing(cohort, export_stamp(options, cohort))
+    stop_with_link()
 if options.primary_only and options.endpoint != DEFAULT_ENDPOINT:
     st.error(refusal_text(options))
     st.stop()

@@ -22,6 +22,7 @@ from views.benchmark_display import (
     benchmark_display,
     eortc_reference_lines,
 )
+from views.benchmark_median import render_median_benchmark
 from views.certainty_display import show_certainty
 from views.common import (
     BAYES_BLANKS,
@@ -33,6 +34,7 @@ from views.common import (
     cohort_banner,
     comparable_subtypes,
     csv_file,
+    endpoint_is_median,
     folded,
     headline_row,
     p_text,
@@ -229,20 +231,28 @@ def render_methods(bm: SubtypeBenchmark) -> None:
         st.caption(plain(note))
 
 
+def render_rates(subtype: str, options: AnalysisOptions, cohort: ThisCohort) -> None:
+    """The page for an endpoint that is a proportion of patients."""
+    try:
+        bm = subtype_benchmark(subtype, options)
+    except BenchmarkError as err:
+        st.error(refusal_text(options, err))
+        return
+    shown = benchmark_display(subtype, options, cohort)
+    render_questions(bm, cohort, subtype, options)
+    render_safety(bm)
+    render_forest(subtype, shown, bm, cohort)
+    render_class_pools(bm, shown, subtype, options)
+    if bm.comparisons:
+        render_comparisons(shown, cohort, subtype, options.interval_name, endpoint_of(bm))
+    render_methods(bm)
+
+
 cohort = this_cohort()
 options = analysis_options()
 render_intro(cohort)
 subtype = choose_subtype()
-try:
-    bm = subtype_benchmark(subtype, options)
-except BenchmarkError as err:
-    st.error(refusal_text(options, err))
-    st.stop()
-shown = benchmark_display(subtype, options, cohort)
-render_questions(bm, cohort, subtype, options)
-render_safety(bm)
-render_forest(subtype, shown, bm, cohort)
-render_class_pools(bm, shown, subtype, options)
-if bm.comparisons:
-    render_comparisons(shown, cohort, subtype, options.interval_name, endpoint_of(bm))
-render_methods(bm)
+if endpoint_is_median(options):  # a time in months: its own pooling, table and forest
+    render_median_benchmark(subtype, options, cohort)
+else:
+    render_rates(subtype, options, cohort)

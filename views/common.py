@@ -9,6 +9,7 @@ import hashlib
 import json
 import threading
 from collections.abc import Callable, Iterable
+from typing import NoReturn
 
 import altair as alt
 import pandas as pd
@@ -25,6 +26,7 @@ from comparators.analysis.benchmark import (
     subtype_rows,
 )
 from comparators.analysis.benchmark import p_text as p_text
+from comparators.analysis.median_pfs import MedianBenchmark, benchmark_median
 from comparators.analysis.options import AnalysisOptions
 from comparators.evidence.added_rows import with_added_rows
 from comparators.evidence.audit import audit_published, findings_frame
@@ -49,7 +51,7 @@ from comparators.vocab import (
     MODEL_CHOICES,
     Endpoint,
 )
-from views.share import ADDED_ARMS_KEY, keep_valid_link_values, link_choice
+from views.share import ADDED_ARMS_KEY, keep_valid_link_values, link_choice, redraw_link
 
 
 # The seed paper, the catalog and the audit are read once per server process and shared,
@@ -301,9 +303,10 @@ def model_controls(page: str | None = None) -> AnalysisOptions:
         (st.selectbox if st.session_state[ENDPOINT_PAGE_KEY] else _endpoint_fixed)(
             "Endpoint", list(ENDPOINTS), index=list(ENDPOINTS).index(AnalysisOptions.endpoint),
             key="endpoint", bind="query-params", persist_state="session",
-            help="What is pooled, as a proportion of patients (codes as the CLI spells them, "
-                 "so links use them): "
-                 + "; ".join(f"{e.code}, {e.name}: {e.numerator} among {e.denominator}"
+            help="What is pooled: a proportion of patients, or median PFS in months (codes "
+                 "as the CLI spells them, so links use them): "
+                 + "; ".join(f"{e.code}, {e.name}: {e.numerator}"
+                             + (f" among {e.denominator}" if e.is_proportion else "")
                              for e in ENDPOINTS.values())
                  + ". Safety is reported per arm: each arm's all-subtype counts.")
         for key, codes in (("measure", MEASURE_CHOICES), ("method", MODEL_CHOICES),
@@ -373,6 +376,36 @@ def _rows(subtype: str, cohort: ThisCohort, overlapping: bool, safety: bool = Fa
           ) -> pd.DataFrame:
     return subtype_rows(catalog().trials, cohort, subtype, overlapping, _catalog_arm_labels(),
                         "grade3" if safety else DEFAULT_ENDPOINT)
+
+
+@st.cache_resource(show_spinner=False, max_entries=256, hash_funcs=BY_DIGEST)
+def _median_benchmark(subtype: str, options: AnalysisOptions, cohort: ThisCohort
+                      ) -> MedianBenchmark:
+    return benchmark_median(_rows(subtype, cohort, options.include_overlapping), options, cohort)
+
+
+def median_benchmark(subtype: str, options: AnalysisOptions | None = None) -> MedianBenchmark:
+    """The median PFS benchmark for `subtype` with this session's options and cohort."""
+    return _median_benchmark(subtype, options or analysis_options(), this_cohort())
+
+
+def endpoint_is_median(options: AnalysisOptions) -> bool:
+    """The chosen endpoint is a median time (months), not a proportion."""
+    return not ENDPOINTS[options.endpoint].is_proportion
+
+
+def median_not_supported(what: str) -> None:
+    """The one line a page (or section) that pools proportions shows for median PFS."""
+    st.info(f"{what} pools proportions of patients; median PFS (months) is not supported "
+            "here. Its pooled medians per class are on *Benchmark a subtype*; choose a rate "
+            "endpoint in the sidebar for this page.", icon=":material/info:")
+
+
+def stop_with_link() -> NoReturn:
+    """End the page here (st.stop), with the sidebar's link to this view drawn first: the
+    entry point draws it only after a page that runs to its end."""
+    redraw_link()
+    st.stop()
 
 
 def subtype_benchmark(subtype: str, options: AnalysisOptions | None = None,

@@ -49,6 +49,8 @@ from views.common import (
     chosen_subtype,
     cohort_banner,
     csv_download,
+    endpoint_is_median,
+    median_not_supported,
     plain,
     refusal_text,
     seed_cohort,
@@ -103,6 +105,9 @@ def render_evidence(cohort: ThisCohort, options: AnalysisOptions) -> None:
     subtype = ecols[0].selectbox("Subtype", codes, index=codes.index(default_subtype),
                                  key="plan_subtype", bind="query-params",
                                  persist_state="session")
+    if endpoint_is_median(options):
+        median_not_supported("Taking p0 and p1 from the evidence (response-rate designs)")
+        return
     e = ENDPOINTS[options.endpoint]
     try:
         bench = subtype_benchmark(subtype, options)

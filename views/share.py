@@ -97,7 +97,8 @@ HANDED_KEY = "_link_handed"  # {key: value as the URL will carry it}: handed ove
 #: against the pages), and Streamlit's own embedding parameters. Anything else is dropped.
 WIDGET_LINK_KEYS = frozenset({
     "ci_method", "ci_level", "measure", "method", "hksj", "hksj_variant", "include_cohort",
-    "overlapping", "primary_only", "exclude", "subtype", "reference", "catalog_subtype",
+    "overlapping", "primary_only", "exclude", "subtype", "reference", "reference_months",
+    "catalog_subtype",
     "low_rob_only", "endpoint", "eortc_refs", "metareg_mods",
     "catalog_class", "catalog_design", "catalog_verified", "meta_all", "borrow_class",
     "borrow_tau", "borrow_exnex", "borrow_pex", "audit_checks", "audit_only_bad",

@@ -49,10 +49,13 @@ from views.common import (
     cohort_banner,
     comparable_subtypes,
     csv_file,
+    endpoint_is_median,
+    median_not_supported,
     refusal_text,
     seed_audit,
     seed_cohort,
     show_chart,
+    stop_with_link,
     subtype_benchmark,
     this_cohort,
 )
@@ -327,6 +330,9 @@ cohort = this_cohort()
 render_intro(cohort)
 chosen, classes = choose_subtypes_and_classes()
 options = analysis_options()
+if endpoint_is_median(options):
+    median_not_supported("The evidence summary")
+    stop_with_link()
 st.caption(f"Model: {model_description(options)} (sidebar; the same choices as on the "
            "Benchmark and Across subtypes pages).")
 if not chosen:

@@ -651,7 +651,7 @@ def _continuity_note(note: str) -> bool:
     return note.startswith("continuity correction")
 
 
-def _selected_arms(rows: pd.DataFrame, options: AnalysisOptions
+def selected_arms(rows: pd.DataFrame, options: AnalysisOptions
                    ) -> tuple[tuple[str, ...], pd.DataFrame]:
     """The keys the options exclude and the rows left after them and the sensitivity filters."""
     excluded = tuple(k for k in rows["key"] if k in set(options.exclude))
@@ -714,9 +714,13 @@ def benchmark_subtype(rows: pd.DataFrame, options: AnalysisOptions | None = None
     options = options or AnalysisOptions()
     labels = (dict(zip(rows["key"].astype(str), rows["label"].astype(str), strict=True))
               if "label" in rows else {})
-    excluded, included = _selected_arms(rows, options)
+    excluded, included = selected_arms(rows, options)
     subtype = str(included["subtype"].iloc[0])
     notes: list[str] = []
+    if not ENDPOINTS[options.endpoint].is_proportion:
+        raise BenchmarkError(f"the {ENDPOINTS[options.endpoint].name} is a time in months, not a "
+                             "proportion: it is pooled by analysis.median_pfs (the benchmark "
+                             "page and `benchmark --endpoint median_pfs`), not here")
     if options.endpoint != DEFAULT_ENDPOINT:
         if options.primary_only:  # the marks say where the response counts were read
             raise BenchmarkError("the primary-source sensitivity analysis is defined for the "

@@ -83,6 +83,8 @@ def endpoint_counts(rows: pd.DataFrame, code: str) -> tuple[pd.DataFrame, list[s
     e = endpoint(code)
     if e.code == "orr":
         return rows, []
+    if not e.is_proportion:
+        raise EndpointError(f"the {e.name} is a time in months, not a count of patients")
     notes: list[str] = []
     if e.code == "dcr":
         num = _numbers(rows, "responders") + _numbers(rows, "sd")

@@ -152,7 +152,8 @@ class PooledMedian:
             return (f"Median PFS was pooled across {self.k} arms by the {self.method_name}, "
                     f"with a {pct} confidence interval from {ci}.")
         model = MODEL_CHOICES.prose(self.model or "")
-        scale = ("as log-medians, each arm's standard error derived from its reported "
+        scale = ("as log-medians by inverse-variance weighting (McGrath et al. 2025, on the "
+                 "log scale), each arm's standard error derived from its reported "
                  "interval as (log upper - log lower) / (2 z), and back-transformed by "
                  "exponentiation" if self.method == "iv-log" else
                  "on the months scale, each arm's standard error derived from its reported "
