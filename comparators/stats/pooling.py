@@ -41,6 +41,7 @@ import io
 import math
 import os
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -176,6 +177,20 @@ def _tau2_fisher(y: np.ndarray, v: np.ndarray, reml: bool) -> float:
                          lambda t: _fisher_step(t, y, v, reml), y, v)
 
 
+# tau^2 does not depend on the level or the HKSJ choice: a page that redraws every subtype at
+# a new level would otherwise rerun every REML search. Keyed by the data's bytes.
+@lru_cache(maxsize=4096)
+def _tau2_estimate(method: str, y_bytes: bytes, v_bytes: bytes) -> float:
+    y, v = np.frombuffer(y_bytes), np.frombuffer(v_bytes)
+    if method == "FE":
+        return 0.0
+    if method == "DL":
+        return _tau2_dl(y, v)
+    if method == "PM":
+        return _tau2_pm(y, v)
+    return _tau2_fisher(y, v, reml=(method == "REML"))
+
+
 def _qprofile_ci(y: np.ndarray, v: np.ndarray, level: float, tau2: float) -> tuple[float, float]:
     """Q-profile confidence interval for tau^2 (Viechtbauer 2007; metafor confint.rma.uni)."""
     k = y.size
@@ -236,14 +251,8 @@ def fit_model(es: EffectSizes, method: str = "REML", hksj: bool = False,
     q_df = k - 1
     q_p = chi2_upper_tail(q, q_df)
     s2 = _typical_v(v)
-    if method == "FE":
-        tau2 = 0.0
-    elif method == "DL":
-        tau2 = _tau2_dl(y, v)
-    elif method == "PM":
-        tau2 = _tau2_pm(y, v)
-    else:
-        tau2 = _tau2_fisher(y, v, reml=(method == "REML"))
+    tau2 = _tau2_estimate(method, np.asarray(y, dtype=float).tobytes(),
+                          np.asarray(v, dtype=float).tobytes())
 
     w = 1 / (v + tau2)
     sw = w.sum()
