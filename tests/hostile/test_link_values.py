@@ -35,8 +35,11 @@ NUMBER_KEYS = {
     "views/whatif.py": ["pp_nmax", "pp_p0", "pp_theta", "casemix_asps_share", "bayes_threshold",
                         "bayes_discount"],
     "views/benchmark.py": ["reference"],
+    "views/benchmark.py#median_pfs": ["reference_months"],
 }
-EXTRA = {"views/whatif.py": {"bayes_prior": "Pooled comparator class"}}  # shows bayes_discount
+#: Values that make the keys' widgets appear; "page#name" is a page opened with them.
+EXTRA = {"views/whatif.py": {"bayes_prior": "Pooled comparator class"},  # shows bayes_discount
+         "views/benchmark.py#median_pfs": {"endpoint": "median_pfs"}}
 HOSTILE_NUMBERS = ["inf", "-inf", "nan", "1e400", "1e308", "99999999", "-5", "0", "0,5", "2,5",
                    "1_0", "0x10", "", "abc", "1e-320", "12.5", "7", "0.25", "\x00", "1" * 300,
                    "١", "+0.3", "3e-1", "20,0"]
@@ -71,7 +74,8 @@ def read(raw: str, proto) -> tuple[float | None, bool]:  # type: ignore[no-untyp
 def test_number_widgets_hold_what_the_boundary_reads_or_their_default(page: str,
                                                                       raw: str) -> None:
     keys = NUMBER_KEYS[page]
-    at = open_page(page, query={**EXTRA.get(page, {}), **dict.fromkeys(keys, raw)})
+    at = open_page(page.split("#")[0],
+                   query={**EXTRA.get(page, {}), **dict.fromkeys(keys, raw)})
     assert at.title, "the page did not render"
     notice = notice_of(at)
     for key in keys:
