@@ -6,6 +6,7 @@ import streamlit as st
 
 from comparators.analysis.benchmark import AcrossSubtypes
 from comparators.analysis.borrowing import Borrowing, BorrowingError, borrow_across_subtypes
+from comparators.analysis.endpoints import SAFETY_NOTE
 from comparators.analysis.metareg_across import (
     ACROSS_MODERATORS,
     AcrossMetaRegression,
@@ -19,7 +20,6 @@ from comparators.errors import InputError
 from comparators.evidence.cohort import ThisCohort
 from comparators.stats.metareg import bubble_data
 from comparators.vocab import DEFAULT_ENDPOINT, ENDPOINTS, MEASURE_CHOICES, REGIMEN_CLASSES
-from views.benchmark_display import SAFETY_NOTE
 from views.common import (
     BY_DIGEST,
     analysis_options,
