@@ -33,10 +33,11 @@ NUMBER_KEYS = {
                           "prec_half", "pfs_experimental", "pfs_accrual", "pfs_follow",
                           "pfs_alpha", "pfs_power"],
     "views/whatif.py": ["pp_nmax", "pp_p0", "pp_theta", "casemix_asps_share", "bayes_threshold",
-                        "bayes_discount"],
+                        "bayes_discount", "tox_patients", "tox_percent"],
     "views/benchmark.py": ["reference"],
 }
-EXTRA = {"views/whatif.py": {"bayes_prior": "Pooled comparator class"}}  # shows bayes_discount
+# shows bayes_discount, and the toxicity rate as a percentage
+EXTRA = {"views/whatif.py": {"bayes_prior": "Pooled comparator class", "tox_entry": "percent"}}
 HOSTILE_NUMBERS = ["inf", "-inf", "nan", "1e400", "1e308", "99999999", "-5", "0", "0,5", "2,5",
                    "1_0", "0x10", "", "abc", "1e-320", "12.5", "7", "0.25", "\x00", "1" * 300,
                    "١", "+0.3", "3e-1", "20,0"]
