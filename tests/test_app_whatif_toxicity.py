@@ -13,37 +13,25 @@ evaluable for safety).
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import pandas as pd
 import pytest
 from apptest import open_page, page_text
 from statsmodels.stats.proportion import proportion_confint
+from test_benchmark_endpoints import comparators, expected_counts
 
 from comparators.stats.pooling import pool_proportions
 
 PAGE = "views/whatif.py"
-ROOT = Path(__file__).resolve().parent.parent
-TRIALS = pd.read_csv(ROOT / "data" / "trials.csv")
-ALL_SUBTYPES = {"STS", "SARCOMA"}
 
 
 def class_safety(subtype: str, regimen_class: str) -> list[tuple[int, int]]:
     """(patients with a grade >= 3 TRAE, patients treated) of each comparator arm of the class
-    that reported `subtype` and reports safety: its own row's, else its arm's all-subtype row's."""
-    rows = TRIALS[(TRIALS["subtype"] == subtype) & (TRIALS["study"] != "LIU2023")
-                  & TRIALS["overlaps_with"].isna() & (TRIALS["regimen_class"] == regimen_class)]
-    out = []
-    for _, r in rows.iterrows():
-        if pd.notna(r["trae_g3"]) and pd.notna(r["n_treated"]):
-            out.append((int(r["trae_g3"]), int(r["n_treated"])))
-            continue
-        arm = TRIALS[(TRIALS["study"] == r["study"]) & (TRIALS["arm"] == r["arm"])
-                     & TRIALS["subtype"].isin(ALL_SUBTYPES)].dropna(subset=["trae_g3",
-                                                                             "n_treated"])
-        if len(arm):
-            out.append((int(arm.iloc[0]["trae_g3"]), int(arm.iloc[0]["n_treated"])))
-    return out
+    that reported `subtype` and reports safety (its own row's, else its arm's all-subtype
+    row's: test_benchmark_endpoints.expected_counts)."""
+    rows = expected_counts(comparators(subtype), "grade3")
+    rows = rows[rows["regimen_class"] == regimen_class]
+    return [(int(x), int(n)) for x, n in zip(rows["num"], rows["den"], strict=True)]
 
 
 def square_and_add(k: int, n: int, pooled: float, low: float, high: float

@@ -8,65 +8,29 @@ treated several histologies), never from the engine's output.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import docx
-import pandas as pd
 import pytest
-
-from comparators.__main__ import main
-
-ROOT = Path(__file__).resolve().parent.parent
-TRIALS = pd.read_csv(ROOT / "data" / "trials.csv")
-ALL_SUBTYPES = {"STS", "SARCOMA"}
-
-
-def cli(*args: str) -> subprocess.CompletedProcess:
-    """The command in this process (Markdown and JSON only: no native renderer runs)."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(list(args))
-    return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
-
-
-def cli_process(*args: str) -> subprocess.CompletedProcess:
-    """The command in a subprocess: the Word file renders figures with vl-convert."""
-    return subprocess.run([sys.executable, "-m", "comparators", *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=180,
-                          stdin=subprocess.DEVNULL)
-
-
-def asps_ici_safety() -> tuple[int, int, int]:
-    """(arms, patients with a grade >= 3 TRAE, patients treated) of the ASPS ICI comparator
-    arms that report safety, each counted by its arm (its own row, else its all-subtype row)."""
-    rows = TRIALS[(TRIALS["subtype"] == "ASPS") & (TRIALS["study"] != "LIU2023")
-                  & TRIALS["overlaps_with"].isna() & (TRIALS["regimen_class"] == "ICI")]
-    counted = []
-    for _, r in rows.iterrows():
-        if pd.notna(r["trae_g3"]) and pd.notna(r["n_treated"]):
-            counted.append((r["trae_g3"], r["n_treated"]))
-            continue
-        arm = TRIALS[(TRIALS["study"] == r["study"]) & (TRIALS["arm"] == r["arm"])
-                     & TRIALS["subtype"].isin(ALL_SUBTYPES)].dropna(subset=["trae_g3",
-                                                                             "n_treated"])
-        if len(arm):
-            counted.append((arm.iloc[0]["trae_g3"], arm.iloc[0]["n_treated"]))
-    return len(counted), int(sum(g for g, _ in counted)), int(sum(n for _, n in counted))
+from test_benchmark_endpoints import (
+    TRIALS,
+    by_class,
+    cli,
+    cli_process,
+    comparators,
+    expected_counts,
+)
 
 
 def test_summary_pools_the_chosen_endpoint() -> None:
     out = cli("summary", "--subtype", "ASPS", "--endpoint", "GRADE3", "--json")
     assert out.returncode == 0, out.stderr
     (section,) = json.loads(out.stdout)["sections"]
-    k, events, n = asps_ici_safety()
-    assert k >= 2
-    ici = section["classes"]["ICI"]
-    assert (ici["k"], ici["events"], ici["n"]) == (k, events, n)
+    expected = by_class(expected_counts(comparators("ASPS"), "grade3"))
+    assert expected["ICI"][0] >= 2
+    got = {c: (p["k"], p["events"], p["n"]) for c, p in section["classes"].items()}
+    assert got == expected
     # this cohort: grade 3-4 TRAEs in 50% of the 30 patients evaluable for safety (Liu 2023,
     # Results), the whole cohort's
     assert "the grade ≥ 3 treatment-related adverse event rate was 15 of 30" in section["lead"]
