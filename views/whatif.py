@@ -586,9 +586,10 @@ options = analysis_options()
 base_name = "published" if base.kind == "published" else plain(base.label)
 st.title("What if")
 st.caption(
-    "Change this cohort's subtype counts and see every page follow; re-weight its case mix to "
-    "another trial's; read the response rate as a posterior and ask what an expansion cohort "
-    "would likely show. Nothing here is observed data unless it says "
+    "Change this cohort's subtype counts and see every page follow; set a hypothetical "
+    "toxicity rate beside the pooled ones; re-weight its case mix to another trial's; read the "
+    "response rate as a posterior and ask what an expansion cohort would likely show. "
+    "Nothing here is observed data unless it says "
     + ("*published*." if base.kind == "published" else f"*{base_name}*."))
 banner = st.container()
 scenario = render_scenario_editor(base, active, base_name)
