@@ -522,6 +522,16 @@ def _model_arguments(parser: argparse.ArgumentParser) -> None:
                              "risk of bias overall (MINORS; see `rob`)")
 
 
+def _endpoint_argument(parser: argparse.ArgumentParser) -> None:
+    """--endpoint, read by one parser for every command that pools an endpoint."""
+    endpoints = list(ENDPOINTS)
+    parser.add_argument("--endpoint", type=_code(endpoints, "--endpoint"), choices=endpoints,
+                        default="orr",
+                        help="what is pooled: orr (default), dcr, pfs3 / pfs6 (progression-free "
+                             "at 3 / 6 months), grade3 (grade >= 3 treatment-related adverse "
+                             "events, per arm), median_pfs (median PFS in months)")
+
+
 def _extra_rows_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--extra-rows", dest="extra_rows", metavar="FILE",
                         help="add the arms in FILE (a CSV with the catalog's columns, e.g. the "
@@ -671,6 +681,7 @@ def _add_summary_command(commands: _Commands) -> None:
     summary.add_argument("--format", choices=["md", "html", "docx"], default="md")
     summary.add_argument("-o", "--output", metavar="FILE",
                          help="write the document to FILE (required for docx)")
+    _endpoint_argument(summary)
     _model_arguments(summary)
     _extra_rows_argument(summary)
     summary.set_defaults(run=cmd_summary)
@@ -680,12 +691,7 @@ def _add_benchmark_command(commands: _Commands) -> None:
     bench = commands.add_parser("benchmark",
                                 help="one subtype's class pools and differences (the page's)")
     bench.add_argument("--subtype", required=True, metavar="CODE", help="subtype code")
-    endpoints = list(ENDPOINTS)
-    bench.add_argument("--endpoint", type=_code(endpoints, "--endpoint"), choices=endpoints,
-                       default="orr",
-                       help="what is pooled: orr (default), dcr, pfs3 / pfs6 (progression-free "
-                            "at 3 / 6 months), grade3 (grade >= 3 treatment-related adverse "
-                            "events, per arm), median_pfs (median PFS in months)")
+    _endpoint_argument(bench)
     _model_arguments(bench)
     _extra_rows_argument(bench)
     bench.set_defaults(run=cmd_benchmark)

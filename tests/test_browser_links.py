@@ -120,6 +120,15 @@ def _summary(page) -> None:  # noqa: ANN001
     _pick(page, "Regimen classes to report", ["AI+ICI", "ICI"])
 
 
+def _whatif(page) -> None:  # noqa: ANN001
+    """The toxicity section's controls (each a rerun of that section alone)."""
+    page.get_by_role("radiogroup", name="Enter the rate as").get_by_text(
+        "percent", exact=True).click()
+    _idle(page)
+    _number(page, "Patients treated", "40")
+    _number(page, "Grade ≥ 3 TRAE (%)", "12.5")
+
+
 def _audit(page) -> None:  # noqa: ANN001
     _choose(page, "Confidence level", "0.9")
     _unpick(page, "Kinds of check", "granularity")
@@ -132,7 +141,7 @@ def _about(page) -> None:  # noqa: ANN001
 
 
 CHANGES = {"benchmark": _benchmark, "across-subtypes": _across, "summary": _summary,
-           "audit": _audit, "": _about}
+           "what-if": _whatif, "audit": _audit, "": _about}
 #: What each page's link must carry once its controls are changed (every value of each).
 CARRIED = {
     "benchmark": {"subtype": ["LMS"], "reference": ["20"], "method": ["DL"],
@@ -143,6 +152,7 @@ CARRIED = {
                         "borrow_exnex": ["true"], "borrow_pex": ["0.7"], "method": ["DL"]},
     "summary": {"summary_subtypes": ["ASPS", "UPS", "LMS"],
                 "summary_classes": ["AI+ICI", "ICI"], "method": ["DL"]},
+    "what-if": {"tox_entry": ["percent"], "tox_patients": ["40"], "tox_percent": ["12.5"]},
     "audit": {"audit_only_bad": ["true"], "ci_level": ["0.9"]},
     "": {"ci_method": ["clopper-pearson"], "ci_level": ["0.99"]},
 }

@@ -5,7 +5,13 @@ import pandas as pd
 import streamlit as st
 
 from comparators.analysis.benchmark import AcrossSubtypes
-from comparators.analysis.borrowing import Borrowing, BorrowingError, borrow_across_subtypes
+from comparators.analysis.borrowing import (
+    BORROWING_ENDPOINTS,
+    Borrowing,
+    BorrowingError,
+    borrow_across_subtypes,
+)
+from comparators.analysis.endpoints import SAFETY_NOTE
 from comparators.analysis.metareg_across import (
     ACROSS_MODERATORS,
     AcrossMetaRegression,
@@ -25,7 +31,6 @@ from comparators.vocab import (
     REGIMEN_CLASSES,
     is_soft_tissue_subtype,
 )
-from views.benchmark_display import SAFETY_NOTE
 from views.common import (
     BY_DIGEST,
     analysis_options,
@@ -53,9 +58,11 @@ from views.share import keep_valid_link_values, link_choice, link_slider
 
 @st.cache_resource(show_spinner=False, max_entries=32, hash_funcs=BY_DIGEST)
 def borrowing(cohort: ThisCohort, regimen_class: str, tau_scale: float, exnex: bool,
-              p_exchangeable: float, level: float, include_cohort: bool) -> Borrowing:
+              p_exchangeable: float, level: float, include_cohort: bool,
+              endpoint: str = DEFAULT_ENDPOINT) -> Borrowing:
     return borrow_across_subtypes(catalog().trials, cohort, regimen_class, "half-normal",
-                                  tau_scale, exnex, p_exchangeable, level, include_cohort)
+                                  tau_scale, exnex, p_exchangeable, level, include_cohort,
+                                  endpoint)
 
 
 #: The half-normal prior scales on τ the borrowing section offers (logit scale).
@@ -191,6 +198,9 @@ def borrowing_controls() -> tuple[str, float, bool, float]:
 def render_borrowing(cohort: ThisCohort, stamp: str) -> None:
     """The hierarchical model over subtypes: its controls change only this section."""
     st.subheader("Borrowing strength across subtypes (Bayesian hierarchical model)")
+    options = analysis_options()
+    # a subtype is a unit only of an endpoint counted on its own patients (not safety)
+    borrowed = options.endpoint if options.endpoint in BORROWING_ENDPOINTS else DEFAULT_ENDPOINT
     st.caption(
         "For one regimen class, each soft-tissue subtype is a unit of a hierarchical model: a "
         "subtype with few patients is pulled towards the class mean, one with many barely "
@@ -198,15 +208,17 @@ def render_borrowing(cohort: ThisCohort, stamp: str) -> None:
         "the prior probability you set). Counts are summed over the class's arms within each "
         "subtype; bone sarcomas are left out, and this cohort counts only when it is inside "
         "its class pool (sidebar), as everywhere on this page."
-        + ("" if analysis_options().endpoint == DEFAULT_ENDPOINT else
-           " This model pools the objective response rate, whatever the endpoint chosen in "
-           "the sidebar.")
+        + ("" if borrowed == options.endpoint else
+           f" This model pools the {ENDPOINTS[borrowed].name}: the "
+           f"{ENDPOINTS[options.endpoint].name} chosen in the sidebar is not counted on each "
+           "subtype's own patients"
+           + (" (safety is reported per arm, for all its subtypes)."
+              if options.endpoint == "grade3" else "."))
     )
     regimen_class, tau_scale, exnex, p_exchangeable = borrowing_controls()
-    options = analysis_options()
     try:
         result = borrowing(cohort, regimen_class, tau_scale, exnex, p_exchangeable,
-                           options.level, options.include_cohort)
+                           options.level, options.include_cohort, borrowed)
     except BorrowingError as err:
         st.info(str(err))
         return
@@ -217,7 +229,8 @@ def render_shrinkage(result: Borrowing, cohort: ThisCohort, stamp: str) -> None:
     frame = result.to_frame()
     level_pct = f"{100 * result.level:g}%"
     regimen_class = result.regimen_class
-    shrink_subtitle = [f"Hollow: observed ORR; arrow: posterior median; band: central "
+    e = ENDPOINTS[result.endpoint]
+    shrink_subtitle = [f"Hollow: observed {e.short}; arrow: posterior median; band: central "
                        f"{level_pct} credible interval.", f"Prior: {result.prior}",
                        "This cohort " + ("counted" if frame["includes_cohort"].any()
                                          else "not counted") + "; bone sarcomas left out",
@@ -225,18 +238,20 @@ def render_shrinkage(result: Borrowing, cohort: ThisCohort, stamp: str) -> None:
     if not cohort.is_real:
         shrink_subtitle.append(f"{cohort.label}: {cohort.caveat}")
     spec = chart_spec(shrinkage_chart, frame,
-                      f"{regimen_class}: ORR per subtype, observed and shrunken", shrink_subtitle)
+                      f"{regimen_class}: {e.short} per subtype, observed and shrunken",
+                      shrink_subtitle, e)
     show_chart(spec, key="borrow_chart", width="stretch")
     chart_downloads(spec, f"shrinkage_{regimen_class}", "borrow")
-    shown_cols = {"subtype": "Subtype", "arms": "Arms", "responders": "Responders",
-                  "evaluable": "Evaluable", "observed": "Observed ORR (%)",
-                  "shrunk": "Shrunken ORR (%)", "low": f"{level_pct} CrI low (%)",
+    shown_cols = {"subtype": "Subtype", "arms": "Arms", "responders": e.counted,
+                  "evaluable": "Evaluable" if e.code in ("orr", "dcr") else "n",
+                  "observed": f"Observed {e.short} (%)",
+                  "shrunk": f"Shrunken {e.short} (%)", "low": f"{level_pct} CrI low (%)",
                   "high": f"{level_pct} CrI high (%)"}
     if result.exnex:
         shown_cols["p_exchangeable"] = "P(exchangeable)"
     table = frame[list(shown_cols)].rename(columns=shown_cols)
-    for col in ("Observed ORR (%)", "Shrunken ORR (%)", f"{level_pct} CrI low (%)",
-                f"{level_pct} CrI high (%)"):
+    for col in (f"Observed {e.short} (%)", f"Shrunken {e.short} (%)",
+                f"{level_pct} CrI low (%)", f"{level_pct} CrI high (%)"):
         table[col] = 100 * table[col]
     st.dataframe(
         table, hide_index=True, key="borrow_table",
@@ -246,14 +261,18 @@ def render_shrinkage(result: Borrowing, cohort: ThisCohort, stamp: str) -> None:
     )
     post = result.posterior
     st.caption(
-        f"Class mean ORR {100 * post.estimate:.1f}% ({level_pct} CrI {100 * post.low:.1f}–"
-        f"{100 * post.high:.1f}%); a new subtype's ORR: {level_pct} predictive interval "
+        f"Class mean {e.short} {100 * post.estimate:.1f}% ({level_pct} CrI "
+        f"{100 * post.low:.1f}–{100 * post.high:.1f}%); a new subtype's {e.short}: "
+        f"{level_pct} predictive interval "
         f"{100 * post.pi_low:.1f}–{100 * post.pi_high:.1f}%; between-subtype τ median "
         f"{post.tau_median:.2f}. **Prior:** {result.prior}."
     )
     st.caption(result.methods_text())
-    csv_download(frame.assign(prior=result.prior), "Download shrunken estimates (CSV)",
-                 f"shrinkage_{regimen_class}.csv", "dl_borrow", note=stamp)
+    for note in result.notes:
+        st.caption(plain(note))
+    csv_download(frame.assign(prior=result.prior, endpoint=result.endpoint),
+                 "Download shrunken estimates (CSV)", f"shrinkage_{regimen_class}.csv",
+                 "dl_borrow", note=stamp)
 
 
 @st.cache_resource(show_spinner="Fitting the meta-regression…", max_entries=64,

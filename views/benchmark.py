@@ -5,6 +5,7 @@ against ICI alone; the forest plot, the class table and the methods text, all re
 import streamlit as st
 
 from comparators.analysis.benchmark import BenchmarkError, SubtypeBenchmark
+from comparators.analysis.endpoints import SAFETY_NOTE
 from comparators.analysis.options import AnalysisOptions
 from comparators.charts.forest import with_reference
 from comparators.evidence.cohort import ThisCohort
@@ -17,7 +18,6 @@ from comparators.reports.summary import (
 from comparators.stats.proportions import percent
 from comparators.vocab import DEFAULT_ENDPOINT, Endpoint
 from views.benchmark_display import (
-    SAFETY_NOTE,
     BenchmarkDisplay,
     benchmark_display,
     eortc_reference_lines,

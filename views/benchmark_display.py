@@ -84,14 +84,13 @@ def benchmark_display(subtype: str, options: AnalysisOptions,
                             safe_csv(classes, stamp), safe_csv(comparisons, stamp))
 
 
-#: Why a grade >= 3 TRAE rate is an arm's, not a subtype's (the benchmark and summary pages).
-SAFETY_NOTE = ("Safety is reported per arm: each comparator arm's grade ≥ 3 treatment-related "
-               "adverse event rate counts all its treated patients (its all-subtype row), not "
-               "this subtype's alone; this cohort's is its whole safety population too.")
+@st.cache_resource(show_spinner=False, max_entries=1)
+def reference_values() -> pd.DataFrame:
+    """data/reference_values.csv, read and checked once (shared, read-only)."""
+    return load_reference_values()
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
 def eortc_reference_lines(endpoint: str, subtype: str) -> list[ReferenceLine]:
     """The EORTC reference values offered for `endpoint` in `subtype` (shared, read-only)."""
-    return reference_lines(load_reference_values(), curated_catalog().references, endpoint,
-                           subtype)
+    return reference_lines(reference_values(), curated_catalog().references, endpoint, subtype)

@@ -106,7 +106,7 @@ WIDGET_LINK_KEYS = frozenset({
     "plan_alpha", "plan_beta", "plan_nmax", "prec_p", "prec_half", "pfs_control",
     "pfs_experimental", "pfs_accrual", "pfs_follow", "pfs_alpha", "pfs_power",
     "summary_subtypes", "summary_classes", "km_endpoint", "km_group", "km_conf",
-    "whatif_subtype",
+    "whatif_subtype", "tox_entry", "tox_patients", "tox_events", "tox_percent",
     "casemix_method", "casemix_asps_share", "bayes_prior", "bayes_class", "bayes_discount",
     "bayes_threshold", "pp_nmax", "pp_p0", "pp_theta",
 })

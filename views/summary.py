@@ -29,14 +29,13 @@ from comparators.reports.summary import (
     endpoint_of,
     md_escape,
     model_description,
-    reference_sentence,
     table_header,
     to_docx,
     to_html,
     to_markdown,
 )
 from comparators.vocab import REGIMEN_CLASSES
-from views.benchmark_display import SAFETY_NOTE, eortc_reference_lines
+from views.benchmark_display import reference_values
 from views.certainty_display import show_certainty
 from views.common import (
     BY_DIGEST,
@@ -90,9 +89,11 @@ def parquet_bytes(frame: pd.DataFrame) -> bytes:
 
 @st.cache_resource(show_spinner="Writing the summary…", max_entries=32, hash_funcs=BY_DIGEST)
 def evidence_summary(cohort: ThisCohort, subtypes: tuple[str, ...], options: AnalysisOptions,
-                     classes: tuple[str, ...]) -> tuple[EvidenceSummary, dict[str, bytes]]:
+                     classes: tuple[str, ...], eortc_refs: tuple[str, ...] = ()
+                     ) -> tuple[EvidenceSummary, dict[str, bytes]]:
     """The summary (from the benchmark page's cached fits) and its text exports, written once
-    per cohort, subtypes, options and classes: it is a pure function of them."""
+    per cohort, subtypes, options, classes and EORTC reference values chosen on the Benchmark
+    page: it is a pure function of them."""
     cat = catalog()
     summary = build_summary(
         cat.trials, cat.references, seed_audit(), cohort, list(subtypes), options,
@@ -100,6 +101,7 @@ def evidence_summary(cohort: ThisCohort, subtypes: tuple[str, ...], options: Ana
         benchmarks={s: subtype_benchmark(s, options, cohort) for s in subtypes},
         subtype_names=cat.subtype_names,
         claims=seed_cohort().claims, catalog_stamp=catalog_stamp(),
+        reference_values=reference_values(), chosen_references=eortc_refs,
     )
     data = summary.to_frame()
     files = {
@@ -175,18 +177,11 @@ def render_section(section: SubtypeSection) -> dict:
 
 
 def render_endpoint_notes(section: SubtypeSection) -> None:
-    """Beside the lead: why safety is an arm's (grade >= 3 TRAE), and the EORTC reference
-    values of a progression-free rate (those chosen on the Benchmark page, else every one
-    offered for the subtype)."""
-    bm = section.benchmark
-    e = endpoint_of(bm)
-    if e.code == "grade3":
-        st.caption(SAFETY_NOTE)
-    offered = eortc_reference_lines(e.code, section.subtype)
-    chosen = set(st.session_state.get("eortc_refs") or ())
-    lines = [line for line in offered if line.id in chosen] or offered
-    if lines:
-        st.markdown(md_escape(reference_sentence(bm, lines)))
+    """Beside the lead, as in every export: why safety is an arm's (grade >= 3 TRAE), and the
+    EORTC reference values of a progression-free rate (those chosen on the Benchmark page,
+    else every one offered for the subtype)."""
+    for note in section.endpoint_notes:
+        st.caption(md_escape(note))
 
 
 def render_trials(section: SubtypeSection) -> None:
@@ -339,7 +334,8 @@ if not chosen:
     st.info("Choose at least one subtype to summarise.", icon=":material/info:")
     st.stop()
 try:
-    summary, files = evidence_summary(cohort, tuple(chosen), options, tuple(classes))
+    summary, files = evidence_summary(cohort, tuple(chosen), options, tuple(classes),
+                                      tuple(st.session_state.get("eortc_refs") or ()))
 except (BenchmarkError, SummaryError) as err:
     st.error(refusal_text(options, err, "Cannot build the summary"))
     st.stop()

@@ -1,10 +1,12 @@
-"""What if: edit this cohort's subtype counts, re-weight its case mix, read it the Bayesian way.
+"""What if: edit this cohort's subtype counts, set a hypothetical toxicity rate, re-weight its
+case mix, read it the Bayesian way.
 
 The scenario editor and the subtype choice change every number below them (full reruns); the
-case-mix and Bayesian panels rerun alone when their own controls change."""
+toxicity, case-mix and Bayesian panels rerun alone when their own controls change."""
 
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import pandas as pd
 import streamlit as st
@@ -13,6 +15,13 @@ from streamlit.delta_generator import DeltaGenerator
 from comparators.analysis.benchmark import BenchmarkError, SubtypeBenchmark
 from comparators.analysis.borrowing import BorrowingError, PredictivePrior, class_predictive_prior
 from comparators.analysis.options import AnalysisOptions
+from comparators.analysis.toxicity import (
+    TOXICITY_ENTRIES,
+    ToxicityComparison,
+    ToxicityInputError,
+    compare_toxicity,
+    hypothetical_toxicity,
+)
 from comparators.charts.whatif import (
     density_frame,
     posterior_chart,
@@ -47,6 +56,7 @@ from comparators.stats.bayes import (
     prior_from_pooled,
 )
 from comparators.stats.proportions import percent
+from comparators.vocab import ENDPOINTS
 from views.common import (
     BY_DIGEST,
     SCENARIO_KEY,
@@ -59,6 +69,8 @@ from views.common import (
     cohort_banner,
     csv_download,
     plain,
+    pool_columns,
+    refusal_text,
     seed_cohort,
     show_chart,
     subtype_benchmark,
@@ -284,6 +296,99 @@ def effect_frame(shown: list[tuple[str, SubtypeBenchmark]]) -> pd.DataFrame:
     return pd.DataFrame(effect)
 
 
+# --- Toxicity -------------------------------------------------------------------------------------
+
+
+@section(self_contained=True)
+def render_toxicity(subtype: str, options: AnalysisOptions) -> None:
+    """A hypothetical grade >= 3 TRAE rate for this cohort beside the Benchmark page's pooled
+    grade >= 3 TRAE rate of each regimen class (its own cached objects); reruns alone."""
+    st.header("Toxicity: a hypothetical grade ≥ 3 TRAE rate")
+    safety = replace(options, endpoint="grade3")
+    try:
+        bench = subtype_benchmark(subtype, safety)
+    except BenchmarkError as exc:
+        st.info(refusal_text(safety, exc, f"No {subtype} arm to compare a toxicity rate with"),
+                icon=":material/info:")
+        return
+    own = bench.cohort_row
+    st.caption(
+        f"Set this cohort's rate of patients with a grade ≥ 3 treatment-related adverse event "
+        f"and compare it with the pooled rate of each regimen class in {subtype} (the Benchmark "
+        "page's numbers for this endpoint). "
+        + ("This cohort reports "
+           f"{int(own['responders'])} of {int(own['evaluable'])} patients treated "
+           f"({percent(int(own['responders']) / int(own['evaluable']))})." if own is not None
+           else "This cohort reports no grade ≥ 3 TRAE rate."))
+    cols = st.columns([2, 2, 2])
+    link_choice("tox_entry", list(TOXICITY_ENTRIES))
+    # shown as their codes (what a link carries), each with what it means
+    entry = cols[0].radio("Enter the rate as", list(TOXICITY_ENTRIES), key="tox_entry",
+                          captions=list(TOXICITY_ENTRIES.values()), bind="query-params",
+                          persist_state="session")
+    patients = link_number_input(cols[1], "Patients treated", 1, MAX_SCENARIO_PATIENTS, None, 1,
+                                 key="tox_patients", placeholder="e.g. 30",
+                                 help="The safety population: patients who received a dose.")
+    if entry == "percent":
+        events, share = None, link_number_input(
+            cols[2], "Grade ≥ 3 TRAE (%)", 0.0, 100.0, None, 0.1, key="tox_percent",
+            placeholder="e.g. 50", help="Rounded to whole patients of those treated.")
+    else:
+        share, events = None, link_number_input(
+            cols[2], "Patients with a grade ≥ 3 TRAE", 0, MAX_SCENARIO_PATIENTS, None, 1,
+            key="tox_events", placeholder="e.g. 15")
+    if patients is None or (events if entry == "count" else share) is None:
+        st.caption("Enter the patients treated and the rate to compare it.")
+        return
+    try:
+        hypothetical = hypothetical_toxicity(patients, events, share)
+    except ToxicityInputError as exc:
+        st.error(plain(str(exc)), icon=":material/block:")
+        return
+    render_toxicity_result(compare_toxicity(hypothetical, bench), options)
+
+
+def render_toxicity_result(result: ToxicityComparison, options: AnalysisOptions) -> None:
+    h = result.hypothetical
+    cols = st.columns(1 + len(result.pools))
+    cols[0].metric("Hypothetical grade ≥ 3 TRAE", percent(h.estimate),
+                   help=f"{h.describe()}; {result.level_text} CI {percent(result.low)}–"
+                        f"{percent(result.high)} (Wilson)")
+    cols[0].caption(f"{h.events}/{h.patients} patients treated")
+    for box, pool, diff in zip(cols[1:], result.pools, result.differences, strict=True):
+        box.metric(f"{diff.b_label}: grade ≥ 3 TRAE", percent(pool.estimate),
+                   delta=f"{100 * diff.difference:+.1f} pp hypothetical vs pooled",
+                   delta_color="inverse", help=diff.test)
+        box.caption(f"{result.interval} {100 * diff.low:+.1f} to {100 * diff.high:+.1f}; "
+                    f"{diff.evidence}")
+    st.markdown(result.sentence())
+    for note in result.notes:
+        st.caption(plain(note))
+    frame = result.to_frame()
+    shown = frame.assign(**{c: 100 * frame[c] for c in ("pooled", "pooled_low", "pooled_high",
+                                                        "difference", "low", "high")})
+    columns = pool_columns(options.interval_name, ENDPOINTS["grade3"])
+    st.dataframe(
+        shown[["pool", "k", "events", "n", "pooled", "pooled_low", "pooled_high", "difference",
+               "low", "high", "evidence"]],
+        hide_index=True, key="toxicity_table",
+        column_config={
+            "pool": "Compared with", **{c: columns[c] for c in ("k", "events", "n")},
+            "pooled": st.column_config.NumberColumn("Pooled grade ≥ 3 TRAE %", format="%.1f"),
+            "pooled_low": st.column_config.NumberColumn(f"{options.interval_name} low",
+                                                        format="%.1f"),
+            "pooled_high": st.column_config.NumberColumn(f"{options.interval_name} high",
+                                                         format="%.1f"),
+            "difference": st.column_config.NumberColumn("Hypothetical − pooled (points)",
+                                                        format="%+.1f"),
+            "low": st.column_config.NumberColumn("Difference low", format="%+.1f"),
+            "high": st.column_config.NumberColumn("Difference high", format="%+.1f"),
+            "evidence": "Evidence",
+        })
+    csv_download(frame, "Download the toxicity comparison (CSV)", "toxicity_whatif.csv",
+                 "dl_toxicity", "hypothetical toxicity rate")
+
+
 # --- (b) Case mix -------------------------------------------------------------------------------
 
 
@@ -481,9 +586,10 @@ options = analysis_options()
 base_name = "published" if base.kind == "published" else plain(base.label)
 st.title("What if")
 st.caption(
-    "Change this cohort's subtype counts and see every page follow; re-weight its case mix to "
-    "another trial's; read the response rate as a posterior and ask what an expansion cohort "
-    "would likely show. Nothing here is observed data unless it says "
+    "Change this cohort's subtype counts and see every page follow; set a hypothetical "
+    "toxicity rate beside the pooled ones; re-weight its case mix to another trial's; read the "
+    "response rate as a posterior and ask what an expansion cohort would likely show. "
+    "Nothing here is observed data unless it says "
     + ("*published*." if base.kind == "published" else f"*{base_name}*."))
 banner = st.container()
 scenario = render_scenario_editor(base, active, base_name)
@@ -497,5 +603,6 @@ with banner:
                    + ", labelled as such, until you reset it here or that cohort is replaced.")
 subtype = render_subtype_choice(cohort)
 after = render_effect(subtype, base, options, base_name, hypothetical)
+render_toxicity(subtype, options)
 render_casemix(cohort, base, base_name, options.level, hypothetical)
 render_bayes(cohort, subtype, after, options.level, hypothetical)

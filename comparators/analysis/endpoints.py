@@ -30,8 +30,14 @@ import pandas as pd
 from comparators.errors import InputError
 from comparators.vocab import AGGREGATE_SUBTYPES, DEFAULT_ENDPOINT, ENDPOINTS, Endpoint
 
-__all__ = ["DEFAULT_ENDPOINT", "ENDPOINTS", "Endpoint", "EndpointError", "arm_safety",
-           "endpoint", "endpoint_counts"]
+__all__ = ["DEFAULT_ENDPOINT", "ENDPOINTS", "SAFETY_NOTE", "Endpoint", "EndpointError",
+           "arm_safety", "endpoint", "endpoint_counts"]
+
+#: Why a grade >= 3 TRAE rate is an arm's, not a subtype's: shown beside every safety benchmark
+#: (the benchmark, Across subtypes, summary and What-if pages, and the summary's exports).
+SAFETY_NOTE = ("Safety is reported per arm: each comparator arm's grade ≥ 3 treatment-related "
+               "adverse event rate counts all its treated patients (its all-subtype row), not "
+               "this subtype's alone; this cohort's is its whole safety population too.")
 
 
 class EndpointError(InputError):

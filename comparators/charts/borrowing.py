@@ -1,4 +1,4 @@
-"""Shrinkage plot: observed ORR per subtype and where the hierarchical model moves it.
+"""Shrinkage plot: the observed rate per subtype and where the hierarchical model moves it.
 
 Pure: the frame of ``analysis.borrowing.Borrowing.to_frame()`` in, a Vega-Lite spec out.
 """
@@ -8,15 +8,19 @@ from __future__ import annotations
 import pandas as pd
 
 from comparators.charts.vegalite import field, top_level
+from comparators.vocab import DEFAULT_ENDPOINT, ENDPOINTS, Endpoint
 
 _OBSERVED = "#7f7f7f"
 _SHRUNK = "#1f5f8b"
 
 
-def shrinkage_chart(frame: pd.DataFrame, title: str, subtitle: str | list[str]) -> dict:
-    """One row per subtype: a hollow dot at the observed ORR, an arrow to the shrunken ORR
-    (posterior median) and a line for its credible interval. Percent scale. A Vega-Lite spec
-    written as dicts (rebuilt for every level and prior on Across subtypes)."""
+def shrinkage_chart(frame: pd.DataFrame, title: str, subtitle: str | list[str],
+                    endpoint: Endpoint | None = None) -> dict:
+    """One row per subtype: a hollow dot at the observed rate of `endpoint` (default ORR), an
+    arrow to the shrunken rate (posterior median) and a line for its credible interval. Percent
+    scale. A Vega-Lite spec written as dicts (rebuilt for every level and prior on Across
+    subtypes)."""
+    e = endpoint or ENDPOINTS[DEFAULT_ENDPOINT]
     data = frame.assign(
         observed=100 * frame["observed"], shrunk=100 * frame["shrunk"], low=100 * frame["low"],
         high=100 * frame["high"],
@@ -27,8 +31,10 @@ def shrinkage_chart(frame: pd.DataFrame, title: str, subtitle: str | list[str]) 
                          for s, o in zip(data["shrunk"], data["observed"], strict=True)]
     order = list(data.sort_values("shrunk", ascending=False)["subtype"])
     y = field("subtype", "nominal", sort=order, title=None)
-    x_title = "Objective response rate (%): observed (hollow) → shrunken (arrow), credible interval"
-    tips = [("subtype", "Subtype", None), ("counts", "Responders/evaluable", None),
+    x_title = (f"{e.name[:1].upper()}{e.name[1:]} (%): observed (hollow) → shrunken (arrow), "
+               "credible interval")
+    counts = f"{e.counted}/{'evaluable' if e.code in ('orr', 'dcr') else 'n'}"
+    tips = [("subtype", "Subtype", None), ("counts", counts, None),
             ("observed", "Observed %", ".1f"), ("shrunk", "Shrunken %", ".1f"),
             ("low", "Interval low %", ".1f"), ("high", "Interval high %", ".1f")]
     if "p_exchangeable" in data:

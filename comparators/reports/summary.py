@@ -46,6 +46,7 @@ from comparators.analysis.certainty import (
     shipped_search_log,
     summary_of_findings,
 )
+from comparators.analysis.endpoints import SAFETY_NOTE
 from comparators.analysis.options import AnalysisOptions
 from comparators.charts.forest import forest_chart, forest_rows
 from comparators.charts.prisma import prisma_flow_chart
@@ -63,6 +64,7 @@ from comparators.evidence.labels import (
     study_labels,
     verification_marks,
 )
+from comparators.evidence.reference_values import load_reference_values
 from comparators.evidence.search_log import PrismaFlow, prisma_flow
 from comparators.reports.citations import vancouver
 from comparators.reports.export import renderable_text
@@ -144,6 +146,9 @@ class SubtypeSection:
     x_title: str
     figure_number: int = 0
     caption: str = ""  # "Figure 1. ... Sources: Tawbi 2017 [2], ..."
+    #: beside the lead, as on the page: why safety is an arm's (grade >= 3 TRAE), the EORTC
+    #: reference values of a progression-free rate
+    endpoint_notes: tuple[str, ...] = ()
 
     @property
     def interval(self) -> str:
@@ -279,7 +284,7 @@ class EvidenceSummary:
                 "comparisons": [c.to_dict() for c in bm.headline],
                 "q_between": _num(bm.q_between), "q_between_df": bm.q_between_df,
                 "q_between_p": _num(bm.q_between_p), "figure": s.figure_number,
-                "lead": s.lead, "details": s.details,
+                "lead": s.lead, "endpoint_notes": list(s.endpoint_notes), "details": s.details,
                 "pools": [dict(zip(s.pool_header, row, strict=True)) for row in s.pools],
                 "trials": [{k: _json(v) for k, v in r.items()}
                            for r in s.trials.to_dict("records")],
@@ -758,6 +763,7 @@ def _section(
     classes: Sequence[str] | None, cites: _Citations, findings: pd.DataFrame,
     claims: pd.DataFrame | None, surnames: Mapping[str, str], labels: Mapping[str, str],
     unitemised: Mapping[str, int], figure_number: int, study_names: Mapping[str, str],
+    eortc: Sequence[ReferenceLine] = (),
 ) -> SubtypeSection:
     fit, rows = bm.fit, bm.rows
     studies = {s.study: s for s in fit.studies}
@@ -794,6 +800,7 @@ def _section(
     phrase = _cohort_phrase(cohort, data_label)
     lead = _lead(bm, reported, refs, _cohort_sentence(
         bm, reported, phrase, f" {cohort_refs}" if cohort_refs else "", unitemised))
+    endpoint_notes = _endpoint_notes(bm, eortc, cites)  # read right after the lead
     for cls in reported:
         if cls not in refs:
             cite_class(cls)
@@ -831,8 +838,20 @@ def _section(
         subtype=bm.subtype, name=name, benchmark=bm, lead=lead, pools=pools,
         pools_note=pools_note, details=details, trials=trials, caveats=tuple(caveats),
         forest=forest, chart_title=title, chart_subtitle=subtitle, x_title=x_title,
-        figure_number=figure_number, caption=caption,
+        figure_number=figure_number, caption=caption, endpoint_notes=endpoint_notes,
     )
+
+
+def _endpoint_notes(bm: SubtypeBenchmark, eortc: Sequence[ReferenceLine],
+                    cites: _Citations) -> tuple[str, ...]:
+    """What the page says beside the lead for this endpoint: the safety note (grade >= 3
+    TRAE) and the sentence naming the EORTC reference values, citing their sources."""
+    notes = [SAFETY_NOTE] if endpoint_of(bm).code == "grade3" else []
+    if eortc:
+        numbers = _cites(filter(None, (cites.cite(line.source) for line in eortc)))
+        sentence = reference_sentence(bm, eortc)
+        notes.append(f"{sentence[:-1]} {numbers}." if numbers else sentence)
+    return tuple(notes)
 
 
 def _trials_table(bm: SubtypeBenchmark, ordered: pd.DataFrame, studies: Mapping[str, Any],
@@ -909,6 +928,8 @@ def build_summary(
     generated: date | None = None,
     catalog_stamp: str = "",
     search_flow: PrismaFlow | None = None,
+    reference_values: pd.DataFrame | None = None,
+    chosen_references: Sequence[str] = (),
 ) -> EvidenceSummary:
     """The evidence summary of `subtypes` (in that order).
 
@@ -919,9 +940,14 @@ def build_summary(
     study. `classes` limits the regimen classes the narrative reports (the table, the figure
     and the overall estimate keep every included arm). `catalog_stamp` names the catalog
     version and literature check date for the reproducibility line. `search_flow` is the
-    PRISMA flow the methods draw (the shipped search log's when None).
+    PRISMA flow the methods draw (the shipped search log's when None). For a progression-free
+    rate each section names the EORTC reference values (`reference_values`, the checked
+    data/reference_values.csv; read when None) whose ids are in `chosen_references`, or every
+    one offered for its subtype when none of them is.
     """
     options = options or AnalysisOptions()
+    if reference_values is None and options.endpoint in LANDMARK_MONTHS:
+        reference_values = load_reference_values()
     if not subtypes:
         raise SummaryError("choose at least one subtype")
     known = {str(c).upper(): str(c) for c in trials["subtype"].dropna().astype(str)}
@@ -958,8 +984,12 @@ def build_summary(
                                        options)
             except BenchmarkError as err:
                 raise SummaryError(f"{code}: {err}") from err
+        offered = ([] if reference_values is None else
+                   reference_lines(reference_values, references, bm.options.endpoint, code))
+        eortc = [line for line in offered if line.id in set(chosen_references)] or offered
         section = _section(bm, names.get(code, code), cohort, data_label, classes, cites,
-                           findings, claims, surnames, labels, unitemised, number, study_names)
+                           findings, claims, surnames, labels, unitemised, number, study_names,
+                           eortc)
         sections.append(replace(section, trials=with_study_names(section.trials, study_names,
                                                                  cohort)))
     used = sections[0].benchmark.options
@@ -1158,6 +1188,7 @@ def document_blocks(summary: EvidenceSummary) -> list[Block]:
                          + "."))
     for s in summary.sections:
         out += [Block("heading", s.heading, 1, key=s.subtype), Block("paragraph", s.lead),
+                *(Block("paragraph", note) for note in s.endpoint_notes),
                 Block("heading", f"Pooled {endpoint_of(s.benchmark).short} by regimen class "
                                  f"({s.subtype})", 2),
                 Block("table", header=s.pool_header, rows=s.pools,
@@ -1416,6 +1447,7 @@ class ReferenceLine:
     rate: float
     chart_label: str
     sentence: str
+    source: str = ""  # its key in references.csv
 
 
 def reference_lines(values: pd.DataFrame, references: pd.DataFrame, endpoint: str,
@@ -1444,7 +1476,7 @@ def reference_lines(values: pd.DataFrame, references: pd.DataFrame, endpoint: st
                       else f"-{sum(o.id.startswith(base) for o in out) + 1}")
         out.append(ReferenceLine(
             rid, float(r.rate), f"{cite} {kind.split()[0]} ({r.subtype}, {r.line})",
-            f"{kind} {rate} ({r.population}; {cite})"))
+            f"{kind} {rate} ({r.population}; {cite})", source))
     return out
 
 

@@ -33,12 +33,13 @@ NUMBER_KEYS = {
                           "prec_half", "pfs_experimental", "pfs_accrual", "pfs_follow",
                           "pfs_alpha", "pfs_power"],
     "views/whatif.py": ["pp_nmax", "pp_p0", "pp_theta", "casemix_asps_share", "bayes_threshold",
-                        "bayes_discount"],
+                        "bayes_discount", "tox_patients", "tox_percent"],
     "views/benchmark.py": ["reference"],
     "views/benchmark.py#median_pfs": ["reference_months"],
 }
-#: Values that make the keys' widgets appear; "page#name" is a page opened with them.
-EXTRA = {"views/whatif.py": {"bayes_prior": "Pooled comparator class"},  # shows bayes_discount
+#: Values that make the keys' widgets appear (the Bayesian discount, the toxicity rate as a
+#: percentage); "page#name" is a page opened with them.
+EXTRA = {"views/whatif.py": {"bayes_prior": "Pooled comparator class", "tox_entry": "percent"},
          "views/benchmark.py#median_pfs": {"endpoint": "median_pfs"}}
 HOSTILE_NUMBERS = ["inf", "-inf", "nan", "1e400", "1e308", "99999999", "-5", "0", "0,5", "2,5",
                    "1_0", "0x10", "", "abc", "1e-320", "12.5", "7", "0.25", "\x00", "1" * 300,
