@@ -40,6 +40,7 @@ from views.common import (
     this_cohort,
 )
 from views.sections import section
+from views.share import link_choice
 from views.survival_data import (
     ENDPOINT_COLUMNS,
     EXAMPLE_PATH,
@@ -230,11 +231,12 @@ def render_km(view: PatientLevel, level: float) -> None:
     group_by = c2.selectbox(
         "Group by", list(GROUPINGS), format_func=lambda k: GROUPINGS[k], key="km_group",
         bind="query-params", persist_state="session")
-    conf_type = c3.selectbox(
-        "Median CI type", KM_CONF_CHOICES.codes, format_func=lambda k: KM_CONF_CHOICES[k].short,
-        key="km_conf", bind="query-params", persist_state="session",
+    link_choice("km_conf", KM_CONF_CHOICES.codes)  # codes in any case: km_conf=SPSS
+    conf_type = c3.selectbox(  # codes as the CLI's --conf-type spells them, so links carry them
+        "Median CI type", KM_CONF_CHOICES.codes, key="km_conf", bind="query-params",
+        persist_state="session",
         help="log: R survival's default; log-log: SAS and lifelines; plain: linear Greenwood "
-             "band; SPSS-style: median ± z·SE, the form the seed paper prints.")
+             "band; spss: SPSS-style median ± z·SE, the form the seed paper prints.")
     data, group_col = km_input(view, endpoint, group_by)
     time_col, event_col = ENDPOINT_COLUMNS[endpoint]
     try:
