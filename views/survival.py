@@ -27,6 +27,7 @@ from comparators.stats.survival import SPSS_METHOD, KMGroupResult, SurvivalInput
 from comparators.vocab import KM_CONF_CHOICES
 from views.common import (
     NOT_REACHED,
+    NOT_REPORTED,
     SCENARIO_KEY,
     UPLOAD_KEY,
     chart_downloads,
@@ -186,8 +187,10 @@ def render_upload_result(upload: UploadedFile, view: PatientLevel) -> None:
         st.caption(
             f"Read as {frame.attrs[ENCODING_ATTR]} text: the file is not UTF-8. Check that "
             "accented letters and dashes look right in the rows below.")
-    st.caption("First rows (times converted to months in pfs_months / os_months)")
-    st.dataframe(frame.head(8), hide_index=True, key="upload_preview")
+    st.caption("First rows (times converted to months in pfs_months / os_months; "
+               f"{NOT_REPORTED}: no number in the file)")
+    st.dataframe(frame.head(8), hide_index=True, key="upload_preview",
+                 placeholder=NOT_REPORTED)  # numbers stay numbers, so they sort as numbers
     st.caption("Counts per subtype, in the row shape every cohort shares")
     st.dataframe(
         upload_counts_table(rows), hide_index=True, key="upload_counts",
