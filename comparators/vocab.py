@@ -239,7 +239,7 @@ KM_CONF_CHOICES = Choices(
     Choice("plain", f"plain (linear Greenwood) band, {_CROSSING}", "plain",
            f"the plain (linear Greenwood) band, {_CROSSING}"),
     Choice("spss", "SPSS-style symmetric interval: median +/- z * SE(median)", "SPSS-style",
-           "an SPSS-style symmetric interval, median ± z·SE(median)"),
+           "an SPSS-style symmetric interval, median ± z·SE(median)", ("SPSS-style",)),
 )
 #: Time units a survival time may be given in, in days (a month is 365.25 / 12 days).
 TIME_UNIT_DAYS: dict[str, float] = {"days": 1.0, "weeks": 7.0, "months": 365.25 / 12,

@@ -8,6 +8,7 @@ import json
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pandas as pd
 import pyarrow as pa
@@ -68,6 +69,12 @@ def shown_cells(table: Any, column: str) -> list[str]:
     `placeholder` (Streamlit draws "None" when the table sets none), a value as its text."""
     missing = table.proto.placeholder if table.proto.HasField("placeholder") else "None"
     return [missing if pd.isna(v) else str(v) for v in table.value[column]]
+
+
+def shared_link(at: AppTest) -> dict[str, list[str]]:
+    """The query of the sidebar's "Link to this view" (every value of each key)."""
+    (code,) = [c.value for c in at.code if "catalog=" in c.value]
+    return parse_qs(urlsplit(code).query)
 
 
 def chart_specs(at: AppTest) -> list[dict]:

@@ -7,11 +7,9 @@ never from the pages' own earlier output.
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlsplit
-
 import pandas as pd
 import pytest
-from apptest import chart_data, chart_specs, open_link, open_page, page_text
+from apptest import chart_data, chart_specs, open_link, open_page, page_text, shared_link
 
 from comparators.analysis.benchmark import benchmark_subtype, subtype_rows
 from comparators.analysis.options import AnalysisOptions
@@ -178,12 +176,6 @@ def test_plan_takes_p0_and_p1_from_the_chosen_endpoint() -> None:
     at = open_page("views/planning.py", {"endpoint": "dcr", "plan_subtype": "ASPS"})
     assert at.selectbox(key="plan_p0_class").label == "p0 = pooled DCR of the comparator class"
     assert not at.button(key="plan_fill").disabled
-
-
-def shared_link(at) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
-    """The query of the sidebar's "Link to this view" (every value of each key)."""
-    (code,) = [c.value for c in at.code if "catalog=" in c.value]
-    return parse_qs(urlsplit(code).query)
 
 
 def test_a_link_keeps_the_endpoint_and_reopens_the_same_numbers() -> None:

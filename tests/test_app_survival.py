@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 import pytest
-from apptest import open_page, page_text
+from apptest import open_link, open_page, page_text, shared_link
 from streamlit.testing.v1 import AppTest
 
 from comparators.charts.survival import STAR_PATH, SYNTHETIC_LABEL
@@ -202,6 +202,39 @@ def test_conf_type_default_is_r_log_and_every_choice_is_labelled() -> None:
         assert column in medians.columns
     # SPSS chosen: the chosen interval is the SPSS one
     assert medians.iloc[0][column] == medians.iloc[0][SPSS_COL]
+
+
+@pytest.mark.parametrize("written", [
+    "spss",  # the CLI's --conf-type code
+    "SPSS",  # a code in another case
+    "SPSS-style",  # the menu label an older link carried
+])
+def test_a_conf_type_link_opens_that_interval_and_the_shared_link_carries_the_code(
+        written: str) -> None:
+    at = open_link(PAGE, {"km_conf": written})
+    assert at.selectbox(key="km_conf").value == "spss"
+    assert "95% CI, chosen: SPSS-style" in table_with(at, SPSS_COL).columns
+    assert not any("not valid here" in w.value for w in at.warning)
+    link = shared_link(at)
+    assert link["km_conf"] == ["spss"]
+    again = open_link(PAGE, {k: v[-1] for k, v in link.items()})
+    assert again.selectbox(key="km_conf").value == "spss"
+    pd.testing.assert_frame_equal(table_with(again, SPSS_COL), table_with(at, SPSS_COL))
+    assert shared_link(again) == link
+
+
+def test_the_conf_type_menu_offers_the_clis_codes() -> None:
+    # Streamlit writes the option as shown into the URL, so the menu shows the codes of
+    # `python -m comparators km --conf-type` (the browser test checks the link it writes).
+    at = open_page(PAGE)
+    assert at.selectbox(key="km_conf").options == ["log", "log-log", "plain", "spss"]
+
+
+def test_an_unknown_conf_type_in_a_link_is_named_with_the_codes_offered() -> None:
+    at = open_link(PAGE, {"km_conf": "bogus"})
+    assert at.selectbox(key="km_conf").value == "log"
+    notices = " ".join(w.value for w in at.warning).replace("\\", "")
+    assert "km_conf='bogus'" in notices and "km_conf: log, log-log, plain, spss" in notices
 
 
 def test_confidence_level_from_the_sidebar_is_used() -> None:

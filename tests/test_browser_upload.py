@@ -71,6 +71,7 @@ def test_a_valid_upload_is_this_cohort_on_every_page_at_once(server: str, browse
 @pytest.mark.parametrize("label, option, param", [
     ("Group by", "Subtype", "km_group=Subtype"),  # the URL spells the option as shown
     ("Median CI type", "log-log", "km_conf=log-log"),
+    ("Median CI type", "spss", "km_conf=spss"),  # the code, as `km --conf-type` spells it
 ])
 def test_a_section_rerunning_alone_keeps_the_link_current(server: str, browser,  # noqa: F811
                                                          label: str, option: str,

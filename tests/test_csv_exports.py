@@ -123,6 +123,16 @@ def test_pooled_exports_carry_the_settings_stamp_on_every_row(downloads) -> None
     for name in ("survival:dl_km_csv", "survival:dl_waterfall_csv", "survival:dl_swimmer_csv"):
         frame = pd.read_csv(io.BytesIO(downloads[name][0]))
         assert frame[STAMP_COLUMN].str.contains("SYNTHETIC").all(), name
+    # the seed paper's tables name the paper and where in it their counts were read
+    for name, where in (("cohort:dl_response", "Results, Efficacy"),
+                        ("cohort:dl_baseline", "Table 1"), ("cohort:dl_ae", "Table 2")):
+        frame = pd.read_csv(io.BytesIO(downloads[name][0]))
+        (stamp,) = set(frame[STAMP_COLUMN])
+        assert "Liu et al., Sci Rep 2023" in stamp and "10.1038/s41598-023-30412-6" in stamp, \
+            (name, stamp)
+        assert f"30412-6, {where};" in stamp, (name, stamp)
+    response = pd.read_csv(io.BytesIO(downloads["cohort:dl_response"][0]))
+    assert "intervals: Wilson, 95% CI" in response[STAMP_COLUMN][0]
     pseudo = pd.read_csv(io.BytesIO(downloads["survival:dl_pseudo"][0]))
     assert pseudo[STAMP_COLUMN].str.contains("Guyot").all()
     active = pd.read_csv(io.BytesIO(downloads["cohort:dl_active"][0]))

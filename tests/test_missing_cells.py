@@ -7,8 +7,8 @@ field uses in its place: "–" where the seed paper's Table 2 prints a dash, "NR
 Kaplan-Meier median or limit not reached, "not estimable" for a rate of 0 evaluable patients,
 "—" for a study reference that does not apply, and a blank I² (explained under the table) in
 the Bayesian model, which defines no I²; or keep their counts numeric, to sort as numbers, with
-the word as the placeholder: "–" for a count the catalog's source does not report, "—" for a
-number an audit check does not use.
+the word as the placeholder: "–" for a count the catalog's source does not report or a number
+an uploaded patient file leaves empty, "—" for a number an audit check does not use.
 """
 
 from __future__ import annotations
@@ -137,3 +137,25 @@ def test_numeric_columns_show_the_fields_word_and_sort_as_numbers(
         assert "None" not in cells and word in cells, (page, column)  # some cells are missing
         assert pd.api.types.is_numeric_dtype(shown.value[column]), (page, column)
     assert caption in page_text(at)
+
+
+def test_upload_preview_shows_empty_optional_cells_as_a_dash_and_keeps_numbers_numeric() -> None:
+    # Empty cells the format allows: best % change of a patient not evaluable for response
+    # (NE), and the optional age, sex and note.
+    body = [HEADER + ",age,sex,note",
+            "P1,ASPS,anlotinib+sintilimab,anlotinib,sintilimab,later-line,PR,-40,5,1,8,0,"
+            "months,54,F,",
+            "P2,UPS,apatinib+camrelizumab,apatinib,camrelizumab,first-line,NE,,3,1,6,1,"
+            "months,,,left before the first scan",
+            "P3,LMS,anlotinib+toripalimab,anlotinib,toripalimab,later-line,SD,-5,8,0,12,0,"
+            "months,61,,"]
+    at = open_page("views/survival.py")
+    at.file_uploader[0].set_value(("optional.csv", "\n".join(body).encode(), "text/csv")).run()
+    assert not at.exception, [e.value for e in at.exception]
+    (preview,) = [d for d in at.dataframe if "pfs_months" in d.value.columns]
+    for column, word in (("best_pct_change", "–"), ("age", "–"), ("sex", ""), ("note", "")):
+        cells = shown_cells(preview, column)
+        assert "None" not in cells and word in cells, (column, cells)  # a text cell stays blank
+    for column in ("best_pct_change", "age", "pfs_months"):
+        assert pd.api.types.is_numeric_dtype(preview.value[column]), column
+    assert "–: no number in the file" in page_text(at)

@@ -314,6 +314,33 @@ def test_references_numbered_in_order_of_first_citation(cat) -> None:
     assert list(summary.references_table["ref"]) == [r.key for r in summary.references]
 
 
+def test_audit_findings_are_read_through_the_audits_own_frame(cat, monkeypatch) -> None:
+    # One reader of findings (evidence.audit.findings_frame, which keeps counts whole): the
+    # summary takes Finding objects through it, and a frame of them gives the same caveats.
+    import comparators.reports.summary as summary_module
+    from comparators.evidence.audit import findings_frame
+
+    read: list[int] = []
+
+    def spy(findings):  # type: ignore[no-untyped-def]
+        read.append(len(findings))
+        return findings_frame(findings)
+
+    monkeypatch.setattr(summary_module, "findings_frame", spy)
+    findings = audit_published()
+    from_objects = summarise(cat, published_cohort(cat.trials), ("ASPS", "LMS"))
+    assert read == [len(findings)]
+    frame = findings_frame(findings)
+    assert frame["numerator"].dtype == "Int64"
+    names = dict(zip(cat.subtypes["code"], cat.subtypes["name"], strict=True))
+    from_frame = build_summary(cat.trials, cat.references, frame, published_cohort(cat.trials),
+                               ["ASPS", "LMS"], subtype_names=names,
+                               claims=load_seed_cohort().claims)
+    assert read == [len(findings)]  # a frame is used as it is
+    assert [s.caveats for s in from_frame.sections] == [
+        s.caveats for s in from_objects.sections]
+
+
 def test_caveats_name_the_audit_findings_and_weak_sources(cat) -> None:
     summary = summarise(cat, published_cohort(cat.trials), ("ASPS", "LMS"))
     asps, lms = summary.sections

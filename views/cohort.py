@@ -1,6 +1,8 @@
 """This cohort: the seed paper's tables (response, baseline, safety) or, when an upload or a
 what-if scenario is in use, that cohort's response table. No widgets but downloads."""
 
+from collections.abc import Iterable
+
 import streamlit as st
 
 from comparators.charts.cohort import adverse_event_chart
@@ -76,6 +78,13 @@ def active_cohort_stamp(active: ThisCohort, method: str, level: float) -> str:
         f"ORR intervals: {CI_CHOICES[method].short}, {100 * level:g}% CI"]))
 
 
+def seed_table_stamp(table: str, locators: Iterable[str], *details: str) -> str:
+    """The export's provenance: which of the seed paper's tables it is, and where in the paper
+    its counts were read (each row's locator up to its quote: "Results, Efficacy")."""
+    where = ", ".join(dict.fromkeys(str(loc).split(":")[0].strip() for loc in locators))
+    return "; ".join([table, f"read from {SOURCE.removeprefix('Source: ')}, {where}", *details])
+
+
 def render_response(seed: SeedCohort, method: str, level: float) -> None:
     level_label = f"{100 * level:g}% CI"
     st.header("Best overall response (RECIST 1.1)")
@@ -108,7 +117,10 @@ def render_response(seed: SeedCohort, method: str, level: float) -> None:
         "PD counts are derived (evaluable minus CR, PR and SD); the paper does not print them. "
         f"{SOURCE}.")
     csv_download(responses, "Download response table (CSV)", "liu2023_response.csv",
-                 "dl_response")
+                 "dl_response", note=seed_table_stamp(
+                     "Best overall response (RECIST 1.1) by group", seed.response["locator"],
+                     "PD derived (evaluable minus CR, PR and SD)",
+                     f"ORR and DCR intervals: {CI_CHOICES[method].short}, {level_label}"))
 
 
 def render_baseline(seed: SeedCohort) -> None:
@@ -130,7 +142,9 @@ def render_baseline(seed: SeedCohort) -> None:
         f"Percentages recomputed from the counts; rows where the print differs are listed on "
         f"the audit. {SOURCE}, Table 1.")
     csv_download(baseline, "Download baseline table (CSV)", "liu2023_baseline.csv",
-                 "dl_baseline")
+                 "dl_baseline", note=seed_table_stamp(
+                     "Baseline characteristics", seed.baseline["locator"],
+                     "percent recomputed from n / N"))
 
 
 def render_safety(seed: SeedCohort) -> None:
@@ -157,7 +171,10 @@ def render_safety(seed: SeedCohort) -> None:
                f"counts. {NOT_PRINTED} : Table 2 prints a dash (no grade ≥ 3 event reported). "
                f"{SOURCE}, Table 2.")
     csv_download(events, "Download adverse-event table (CSV)", "liu2023_adverse_events.csv",
-                 "dl_ae")
+                 "dl_ae", note=seed_table_stamp(
+                     "Treatment-related adverse events", ["Table 2"],
+                     f"percent of {AE_DENOMINATOR} patients evaluable for safety, recomputed "
+                     "from the counts"))
 
 
 active = this_cohort()

@@ -18,6 +18,7 @@ from comparators.vocab import (
     CI_CHOICES,
     ENDPOINTS,
     HKSJ_CHOICES,
+    KM_CONF_CHOICES,
     MEASURE_CHOICES,
     MODEL_CHOICES,
 )
@@ -294,6 +295,7 @@ LEGACY_LABELS: dict[str, dict[str, str]] = {
     "ci_level": {f"{100 * level:g}%": f"{level:g}" for level in CI_LEVELS},
     "measure": MEASURE_CHOICES.legacy_codes(),
     "method": MODEL_CHOICES.legacy_codes(),
+    "km_conf": KM_CONF_CHOICES.legacy_codes(),
 }
 
 
@@ -307,11 +309,8 @@ def upgrade_legacy_link() -> None:
         new = LEGACY_LABELS.get(key, {}).get(value)
         if new is None and key in {"subtype", "plan_subtype", "whatif_subtype"} and " – " in value:
             new = value.split(" – ")[0]  # "LMS – leiomyosarcoma" -> "LMS"
-        if new is not None:
-            # The widget takes the code from session state; the old value leaves the URL so
-            # the widget writes the code back there.
-            del st.query_params[key]
-            st.session_state[key] = float(new) if key == "ci_level" else new
+        if new is not None:  # the link drawn on this run already carries the code
+            _hand_over(key, float(new) if key == "ci_level" else new, new)
 
 
 def link_state() -> dict[str, list[str]]:

@@ -27,6 +27,7 @@ from comparators.stats.survival import SPSS_METHOD, KMGroupResult, SurvivalInput
 from comparators.vocab import KM_CONF_CHOICES
 from views.common import (
     NOT_REACHED,
+    NOT_REPORTED,
     SCENARIO_KEY,
     UPLOAD_KEY,
     chart_downloads,
@@ -40,6 +41,7 @@ from views.common import (
     this_cohort,
 )
 from views.sections import section
+from views.share import link_choice
 from views.survival_data import (
     ENDPOINT_COLUMNS,
     EXAMPLE_PATH,
@@ -185,8 +187,10 @@ def render_upload_result(upload: UploadedFile, view: PatientLevel) -> None:
         st.caption(
             f"Read as {frame.attrs[ENCODING_ATTR]} text: the file is not UTF-8. Check that "
             "accented letters and dashes look right in the rows below.")
-    st.caption("First rows (times converted to months in pfs_months / os_months)")
-    st.dataframe(frame.head(8), hide_index=True, key="upload_preview")
+    st.caption("First rows (times converted to months in pfs_months / os_months; "
+               f"{NOT_REPORTED}: no number in the file)")
+    st.dataframe(frame.head(8), hide_index=True, key="upload_preview",
+                 placeholder=NOT_REPORTED)  # numbers stay numbers, so they sort as numbers
     st.caption("Counts per subtype, in the row shape every cohort shares")
     st.dataframe(
         upload_counts_table(rows), hide_index=True, key="upload_counts",
@@ -230,11 +234,12 @@ def render_km(view: PatientLevel, level: float) -> None:
     group_by = c2.selectbox(
         "Group by", list(GROUPINGS), format_func=lambda k: GROUPINGS[k], key="km_group",
         bind="query-params", persist_state="session")
-    conf_type = c3.selectbox(
-        "Median CI type", KM_CONF_CHOICES.codes, format_func=lambda k: KM_CONF_CHOICES[k].short,
-        key="km_conf", bind="query-params", persist_state="session",
+    link_choice("km_conf", KM_CONF_CHOICES.codes)  # codes in any case: km_conf=SPSS
+    conf_type = c3.selectbox(  # codes as the CLI's --conf-type spells them, so links carry them
+        "Median CI type", KM_CONF_CHOICES.codes, key="km_conf", bind="query-params",
+        persist_state="session",
         help="log: R survival's default; log-log: SAS and lifelines; plain: linear Greenwood "
-             "band; SPSS-style: median ± z·SE, the form the seed paper prints.")
+             "band; spss: SPSS-style median ± z·SE, the form the seed paper prints.")
     data, group_col = km_input(view, endpoint, group_by)
     time_col, event_col = ENDPOINT_COLUMNS[endpoint]
     try:

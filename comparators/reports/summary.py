@@ -52,6 +52,7 @@ from comparators.charts.forest import forest_chart, forest_rows
 from comparators.charts.prisma import prisma_flow_chart
 from comparators.charts.risk_of_bias import traffic_light_table
 from comparators.errors import InputError
+from comparators.evidence.audit import Finding, findings_frame
 from comparators.evidence.catalog import AGGREGATE_SUBTYPES, reference_links
 from comparators.evidence.cohort import ThisCohort
 from comparators.evidence.labels import (
@@ -447,15 +448,6 @@ class _Citations:
         frame = pd.DataFrame([self._refs[k] for k in self.order]).reset_index(drop=True)
         frame.insert(0, "number", range(1, len(frame) + 1))
         return frame
-
-
-def _findings_frame(audit_findings: Any) -> pd.DataFrame:
-    if audit_findings is None:
-        return pd.DataFrame(columns=["where", "claim", "consistent", "check", "explanation"])
-    if isinstance(audit_findings, pd.DataFrame):
-        return audit_findings
-    return pd.DataFrame([f.to_dict() if hasattr(f, "to_dict") else dict(f)
-                         for f in audit_findings])
 
 
 def _audit_caveats(
@@ -916,7 +908,7 @@ def _figure_texts(bm: SubtypeBenchmark, name: str, cohort: ThisCohort,
 def build_summary(
     trials: pd.DataFrame,
     references: pd.DataFrame,
-    audit_findings: Any,
+    audit_findings: Iterable[Finding] | pd.DataFrame | None,
     cohort: ThisCohort,
     subtypes: Sequence[str],
     options: AnalysisOptions | None = None,
@@ -960,7 +952,8 @@ def build_summary(
     if cohort.kind == "published" and seed is not None:
         hist = seed.baseline[seed.baseline["subtype"].notna()]
         unitemised = {str(s): int(n) for s, n in zip(hist["subtype"], hist["n"], strict=True)}
-    findings = _findings_frame(audit_findings)
+    findings = (audit_findings if isinstance(audit_findings, pd.DataFrame)
+                else findings_frame(list(audit_findings or ())))
     data_label = cohort_data_label(cohort)
     names = dict(subtype_names or {})
     surnames = {str(r["ref"]): first_surname(r.get("authors"))
