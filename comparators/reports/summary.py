@@ -178,6 +178,48 @@ class SubtypeSection:
         """This subtype's sentences of the document's methods (what its data needed)."""
         return " ".join(self.benchmark.methods_specific())
 
+    def frames(self) -> list[pd.DataFrame]:
+        """The data behind the section: its arms, then its pooled estimates and differences
+        (proportions as fractions)."""
+        s = self
+        arms = s.trials.assign(kind="arm")
+        bm = s.benchmark
+        pooled = [
+            {"subtype": s.subtype, "kind": f"pooled class ({p.scope})",
+             "regimen_class": name, "k": p.k, "responders": p.events, "evaluable": p.n,
+             "estimate": p.estimate, "low": p.low, "high": p.high, "i2": p.fit.i2,
+             "tau2": p.fit.tau2, "estimable": p.estimable}
+            for name, p in bm.class_pools.items()
+        ]
+        fit = bm.fit
+        pooled.append({"subtype": s.subtype, "kind": "pooled, all included arms",
+                       "regimen_class": "All", "k": fit.k, "estimate": fit.estimate,
+                       "low": fit.low, "high": fit.high, "i2": fit.i2, "tau2": fit.tau2,
+                       "q_between": bm.q_between, "q_between_df": bm.q_between_df,
+                       "q_between_p": bm.q_between_p})
+        pooled += [{"subtype": s.subtype, "kind": "difference", "regimen_class": c.what,
+                    "estimate": c.difference, "low": c.low, "high": c.high, "p": c.p,
+                    "prob_positive": c.prob_positive}
+                   for c in bm.headline]
+        return [arms, pd.DataFrame(pooled)]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: the section's numbers (fractions), text and trials."""
+        s, bm = self, self.benchmark
+        return {
+            "subtype": s.subtype, "name": s.name, "narrative": s.narrative,
+            "pooled": _fit_dict(bm.fit),
+            "classes": {c: p.to_dict() for c, p in bm.class_pools.items()},
+            "comparisons": [c.to_dict() for c in bm.headline],
+            "q_between": _num(bm.q_between), "q_between_df": bm.q_between_df,
+            "q_between_p": _num(bm.q_between_p), "figure": s.figure_number,
+            "lead": s.lead, "endpoint_notes": list(s.endpoint_notes), "details": s.details,
+            "pools": [dict(zip(s.pool_header, row, strict=True)) for row in s.pools],
+            "trials": [{k: _json(v) for k, v in r.items()}
+                       for r in s.trials.to_dict("records")],
+            "caveats": list(s.caveats), "methods": s.methods(),
+        }
+
 
 @dataclass(frozen=True, eq=False)
 class EvidenceSummary:
@@ -236,28 +278,7 @@ class EvidenceSummary:
     def to_frame(self) -> pd.DataFrame:
         """The data behind the summary: every arm and every pooled estimate, proportions as
         fractions, with the reference number each arm cites."""
-        frames = []
-        for s in self.sections:
-            arms = s.trials.assign(kind="arm")
-            bm = s.benchmark
-            pooled = [
-                {"subtype": s.subtype, "kind": f"pooled class ({p.scope})",
-                 "regimen_class": name, "k": p.k, "responders": p.events, "evaluable": p.n,
-                 "estimate": p.estimate, "low": p.low, "high": p.high, "i2": p.fit.i2,
-                 "tau2": p.fit.tau2, "estimable": p.estimable}
-                for name, p in bm.class_pools.items()
-            ]
-            fit = bm.fit
-            pooled.append({"subtype": s.subtype, "kind": "pooled, all included arms",
-                           "regimen_class": "All", "k": fit.k, "estimate": fit.estimate,
-                           "low": fit.low, "high": fit.high, "i2": fit.i2, "tau2": fit.tau2,
-                           "q_between": bm.q_between, "q_between_df": bm.q_between_df,
-                           "q_between_p": bm.q_between_p})
-            pooled += [{"subtype": s.subtype, "kind": "difference", "regimen_class": c.what,
-                        "estimate": c.difference, "low": c.low, "high": c.high, "p": c.p,
-                        "prob_positive": c.prob_positive}
-                       for c in bm.headline]
-            frames += [arms, pd.DataFrame(pooled)]
+        frames = [f for s in self.sections for f in s.frames()]
         # Columns empty in one part (a study reference no arm needs) are left out before the
         # concatenation and restored after it, so pandas does not guess dtypes from all-NA parts.
         columns = list(dict.fromkeys(c for f in frames for c in f.columns))
@@ -274,22 +295,7 @@ class EvidenceSummary:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: the numbers (fractions) per subtype, the text and the references."""
-        sections = []
-        for s in self.sections:
-            bm = s.benchmark
-            sections.append({
-                "subtype": s.subtype, "name": s.name, "narrative": s.narrative,
-                "pooled": _fit_dict(bm.fit),
-                "classes": {c: p.to_dict() for c, p in bm.class_pools.items()},
-                "comparisons": [c.to_dict() for c in bm.headline],
-                "q_between": _num(bm.q_between), "q_between_df": bm.q_between_df,
-                "q_between_p": _num(bm.q_between_p), "figure": s.figure_number,
-                "lead": s.lead, "endpoint_notes": list(s.endpoint_notes), "details": s.details,
-                "pools": [dict(zip(s.pool_header, row, strict=True)) for row in s.pools],
-                "trials": [{k: _json(v) for k, v in r.items()}
-                           for r in s.trials.to_dict("records")],
-                "caveats": list(s.caveats), "methods": s.methods(),
-            })
+        sections = [s.to_dict() for s in self.sections]
         return {
             "title": self.title, "generated": self.generated, "cohort": {
                 "label": self.cohort_label, "kind": self.cohort_kind,
