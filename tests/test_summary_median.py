@@ -68,3 +68,28 @@ def test_the_data_export_is_in_months_and_writes_to_parquet() -> None:
     assert set(arms["unit"]) == {"months"}
     assert set(frame["kind"]) == {"arm", "pooled class (comparators only)"}
     frame.to_parquet(io.BytesIO(), index=False)
+
+
+def test_a_hypothetical_cohort_is_labelled_and_cites_nothing() -> None:
+    """An edited cohort's median is not the seed paper's: it is labelled, cites no reference,
+    and its label (user text) reaches every renderer as escaped text."""
+    from comparators.evidence.cohort import ThisCohort
+    from comparators.reports.summary import to_html, to_markdown
+
+    cat = load_catalog()
+    rows = published_cohort(cat.trials).rows.copy()
+    rows["study"] = "LIU2023 (hypothetical)"
+    label = "<b>What-if</b> =HYPERLINK(\"x\")"
+    cohort = ThisCohort("LIU2023 (hypothetical)", label, rows, kind="hypothetical",
+                        caveat="Hypothetical: edited from the published counts.",
+                        replaces="LIU2023")
+    doc = build_summary(cat.trials, cat.references, None, cohort, ["STS"], MEDIAN,
+                        subtype_names=cat.subtype_names)
+    (section,) = doc.sections
+    assert doc.data_label and f"[{doc.data_label}]: median PFS 8.90 months" in section.lead
+    seed = {r.number for r in doc.references if r.key == "LIU2023"}
+    own = section.trials[section.trials["is_cohort"]]
+    assert own["ref_number"].isna().all() and not seed & {int(n) for n in
+                                                           section.trials["ref_number"].dropna()}
+    assert "<b>What-if</b>" not in to_html(doc) and "&lt;b&gt;What-if" in to_html(doc)
+    assert "\\<b>What-if\\</b>" in to_markdown(doc)  # escaped: no markup

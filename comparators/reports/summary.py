@@ -1646,7 +1646,7 @@ def _median_section(
 ) -> MedianSection:
     """A subtype's median PFS section, citing every arm's source through the summary's
     citations in reading order (the lead's classes, this cohort, then the arms table)."""
-    rows, interval = bm.rows, bm.options.interval_name
+    rows = bm.rows
     marks = verification_marks(rows)
     reported = [c for c in bm.class_pools if classes is None or c in set(classes)]
     refs: dict[str, str] = {}
@@ -1655,17 +1655,48 @@ def _median_section(
         numbers = _cites(filter(None, (cites.cite(_read_from(r)) for _, r in members.iterrows())))
         mark = "".join(sorted({marks[k] for k in bm.class_pools[cls].keys if marks.get(k)}))
         refs[cls] = (f" {numbers}" if numbers else "") + mark
-    own = cohort.rows[cohort.rows["subtype"].astype(str).isin([bm.subtype, ALL_SUBTYPES_CODE])]
-    cited = (cites.cite(_read_from(own.iloc[0]))
-             if data_label is None and bm.cohort.source.endswith("seed paper") and not own.empty
-             else None)
+    # The published cohort's median (its subtype's, else the all-subtype one its note names)
+    # cites what it was read from; an edited, synthetic or uploaded cohort's cites nothing.
+    own = cohort.rows[cohort.rows["subtype"].astype(str).isin([bm.subtype, ALL_SUBTYPES_CODE])
+                      & pd.to_numeric(cohort.rows.get("pfs_median_months", pd.Series(
+                          None, index=cohort.rows.index, dtype=float)), errors="coerce").notna()]
+    cited = cites.cite(_read_from(own.iloc[0])) if data_label is None and not own.empty else None
     cohort_refs = f" [{cited}]" if cited else ""
-    phrase = _cohort_phrase(cohort, data_label)
+    lead = _median_lead(bm, reported, refs, classes, _cohort_phrase(cohort, data_label),
+                        cohort_refs)
+    pools = _median_pool_rows(bm, reported, refs, cohort.label, cohort_refs.strip())
+    inside = "inside" if bm.options.include_cohort else "outside"
+    pools_note = (f"Median PFS in months with its {bm.options.interval_name} per class pool (a "
+                  "class of one arm: that arm's reported interval); NR: upper limit not "
+                  "reached. Blank I² or τ²: not part of the method (median of medians, one "
+                  f"arm). This cohort {inside} its class pool. Medians are set side by side, "
+                  "not tested against each other.")
+    details = (f"Left out by the user: {', '.join(bm.label(k) for k in bm.excluded)}."
+               if bm.excluded else "")
+    arms = with_study_names(_median_arms(bm, marks, cites, data_label), study_names, cohort)
+    studies = set(rows["study"].astype(str)) | ({cohort.replaces} if cohort.replaces else set())
+    used = {str(r) for r in rows["ref"].dropna()}
+    caveats = _audit_caveats(findings, claims, studies, bm.subtype,
+                             {k: v for k, v in surnames.items() if k in used})
+    caveats += [n[:1].upper() + n[1:] for n in bm.notes]
+    sources = _figure_sources(rows[~rows["is_cohort"].astype(bool)], study_names, marks, cites)
+    caption = (f"Figure {figure_number}. Median progression-free survival in {bm.subtype} "
+               f"({name}), months: each arm's reported median with its interval (▷: upper limit "
+               f"not reached) and each class's pooled median (diamond; its method in the "
+               f"methods). {sources}." + (" Marks as in the legend at the top." if marks else ""))
+    return MedianSection(bm.subtype, name, bm, lead, pools, pools_note, details, arms,
+                         tuple(caveats), figure_number, caption)
+
+
+def _median_lead(bm: MedianBenchmark, reported: Sequence[str], refs: Mapping[str, str],
+                 classes: Sequence[str] | None, phrase: str, cohort_refs: str) -> str:
+    """Each reported class's median with its interval, k and method (named once when every
+    pooled class used the same one), then this cohort's own median or why there is none."""
     if reported:
         methods = {bm.class_pools[c].method_name for c in reported
                    if bm.class_pools[c].pooled is not None}
         one = len(methods) == 1
-        pools = [f"{_median_phrase(bm.class_pools[c], interval, one)} for "
+        pools = [f"{_median_phrase(bm.class_pools[c], bm.options.interval_name, one)} for "
                  f"{CLASS_PHRASES.get(c, c)}{refs[c]}" for c in reported]
         first = (f"In {bm.subtype}, the median progression-free survival was "
                  f"{_and(pools)}." + (f" Each class of two or more arms was pooled by the "
@@ -1674,18 +1705,21 @@ def _median_section(
         first = (f"No comparator arm of the selected regimen classes "
                  f"({', '.join(classes or ()) or 'none'}) reports a median PFS in {bm.subtype}.")
     upper = phrase[0].upper() + phrase[1:]
-    own_text = (f"{upper}{cohort_refs}: median PFS {bm.cohort.text}, {bm.cohort.source}."
-                if bm.cohort.reported else
-                f"{upper}: median PFS {bm.cohort.source}{cohort_refs}.")
-    lead = f"{first} {own_text}"
+    own = (f"{upper}{cohort_refs}: median PFS {bm.cohort.text}, {bm.cohort.source}."
+           if bm.cohort.reported else f"{upper}: median PFS {bm.cohort.source}{cohort_refs}.")
+    return f"{first} {own}"
 
+
+def _median_pool_rows(bm: MedianBenchmark, reported: Sequence[str], refs: Mapping[str, str],
+                      cohort_label: str, cohort_refs: str) -> tuple[tuple[str, ...], ...]:
+    """The class table (MEDIAN_POOL_HEADER): this cohort beside the pools, then each class."""
     table: list[tuple[str, ...]] = []
-    if bm.cohort.reported and not bm.options.include_cohort:
-        c = bm.cohort
-        own_n = rows.loc[rows["is_cohort"].astype(bool), "evaluable"].dropna()
-        table.append((cohort.label, "1", str(int(own_n.iloc[0])) if len(own_n) else "",
-                      _median_cell(c.low, c.high, c.estimate or 0.0),
-                      c.source, "", "", cohort_refs.strip()))
+    c = bm.cohort
+    if c.reported and not bm.options.include_cohort:
+        own_n = bm.rows.loc[bm.rows["is_cohort"].astype(bool), "evaluable"].dropna()
+        table.append((cohort_label, "1", str(int(own_n.iloc[0])) if len(own_n) else "",
+                      _median_cell(c.low, c.high, c.estimate or 0.0), c.source, "", "",
+                      cohort_refs))
     for cls in reported:
         p = bm.class_pools[cls]
         fit = p.pooled
@@ -1695,15 +1729,14 @@ def _median_section(
                                                      if p.includes_cohort else ""),
                       str(p.k), str(p.n), _median_cell(p.low, p.high, p.estimate),
                       p.method_name, i2, tau2, refs[cls].strip()))
-    inside = "inside" if bm.options.include_cohort else "outside"
-    pools_note = (f"Median PFS in months with its {interval} per class pool (a class of one "
-                  "arm: that arm's reported interval); NR: upper limit not reached. Blank I² "
-                  "or τ²: not part of the method (median of medians, one arm). This cohort "
-                  f"{inside} its class pool. Medians are set side by side, not tested against "
-                  "each other.")
-    details = (f"Left out by the user: {', '.join(bm.label(k) for k in bm.excluded)}."
-               if bm.excluded else "")
+    return tuple(table)
 
+
+def _median_arms(bm: MedianBenchmark, marks: Mapping[str, str], cites: _Citations,
+                 data_label: str | None) -> pd.DataFrame:
+    """One row per arm with a median (this cohort first, then by class and longest median),
+    each citing what its numbers were read from."""
+    rows = bm.rows
     order = class_order(rows["regimen_class"])
     ordered = rows.assign(_class=[order.index(c) for c in rows["regimen_class"]],
                           _own=~rows["is_cohort"].astype(bool)).sort_values(
@@ -1724,21 +1757,7 @@ def _median_section(
     } for _, r in ordered.iterrows()])
     for col in ("ref_number", "study_ref_number", "patients"):
         arms[col] = arms[col].astype("Int64")
-    arms = with_study_names(arms, study_names, cohort)
-
-    studies = set(rows["study"].astype(str)) | ({cohort.replaces} if cohort.replaces else set())
-    used = {str(r) for r in rows["ref"].dropna()}
-    caveats = _audit_caveats(findings, claims, studies, bm.subtype,
-                             {k: v for k, v in surnames.items() if k in used})
-    caveats += [n[:1].upper() + n[1:] for n in bm.notes]
-    comparators = rows[~rows["is_cohort"].astype(bool)]
-    sources = _figure_sources(comparators, study_names, marks, cites)
-    caption = (f"Figure {figure_number}. Median progression-free survival in {bm.subtype} "
-               f"({name}), months: each arm's reported median with its interval (▷: upper limit "
-               f"not reached) and each class's pooled median (diamond; its method in the "
-               f"methods). {sources}." + (" Marks as in the legend at the top." if marks else ""))
-    return MedianSection(bm.subtype, name, bm, lead, tuple(table), pools_note, details, arms,
-                         tuple(caveats), figure_number, caption)
+    return arms
 
 
 def _median_blocks(s: MedianSection, rob: tuple[pd.DataFrame, str] | None) -> list[Block]:
