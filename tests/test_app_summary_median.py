@@ -69,3 +69,18 @@ def test_prepare_builds_word_and_html_with_the_lead_and_the_median_forest() -> N
     assert html.count("<figure><svg") == 2
     assert "Median progression-free survival, ASPS" in html  # the forest plot's own title
     assert "In ASPS, the median progression-free survival was" in html
+
+
+def test_the_summary_and_the_benchmark_page_show_the_same_medians() -> None:
+    """One statistic, one answer: the Summary page's class table and the Benchmark page's
+    read the same pooled medians."""
+    bench = open_page("views/benchmark.py", {"endpoint": "median_pfs", "subtype": "ASPS"})
+    table = next(d.value for d in bench.dataframe if "method_name" in d.value.columns)
+    page = {(str(r["class"]), f"{r['estimate']} ({r['low']}–{r['high']})")
+            for _, r in table.iterrows()}
+    summary = open_page("views/summary.py", {"endpoint": "median_pfs"})
+    pools = next(d.value for d in summary.dataframe if "Pooled by" in d.value.columns)
+    names = {"AI+ICI": "AI+ICI", "ICI alone": "ICI", "ICI+ICI": "ICI+ICI", "AI alone": "AI"}
+    shown = {(names[str(r["Class"])], str(r["Median PFS, months (95% CI)"]))
+             for _, r in pools.iterrows()}
+    assert shown == page and len(page) >= 3
