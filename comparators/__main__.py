@@ -343,6 +343,8 @@ def cmd_summary(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     subtypes = [_subtype_code(raw, known) for raw in args.subtype]
     if args.format == "docx" and not args.output:
         raise CLIError("--format docx writes a Word file: give -o FILE (e.g. -o summary.docx)")
+    if args.endpoint == MEDIAN_PFS:
+        _refuse_proportion_options(args)
     names = catalog.subtype_names
     summary = build_summary(
         catalog.trials, catalog.references, audit_published(), published_cohort(catalog.trials),
@@ -410,10 +412,7 @@ def _median_benchmark(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     (an effect measure, an arm-level interval method) are refused, not ignored."""
     from comparators.analysis.median_pfs import benchmark_median, interval_text, months_text
 
-    for given, flag in ((args.measure, "--measure"), (args.ci_method, "--ci-method")):
-        if given is not None:
-            raise CLIError(f"{flag} applies to proportions; median PFS is pooled on the log "
-                           "scale with the arms' reported intervals (leave out " + flag + ")")
+    _refuse_proportion_options(args)
     rows, options, cohort = _subtype_rows(args)
     bm = benchmark_median(rows, options, cohort)
     lines = [f"{bm.subtype}, {ENDPOINTS[MEDIAN_PFS].name} (months): "
@@ -426,6 +425,15 @@ def _median_benchmark(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
         lines.append("  Left out: " + ", ".join(bm.label(k) for k in bm.excluded))
     lines += [f"  note: {note}" for note in bm.notes]
     return bm.to_dict(), "\n".join(lines)
+
+
+def _refuse_proportion_options(args: argparse.Namespace) -> None:
+    """Options only a proportion has (an effect measure, an arm-level interval method) are
+    refused for median PFS, not ignored (benchmark, summary)."""
+    for given, flag in ((args.measure, "--measure"), (args.ci_method, "--ci-method")):
+        if given is not None:
+            raise CLIError(f"{flag} applies to proportions; median PFS is pooled on the log "
+                           "scale with the arms' reported intervals (leave out " + flag + ")")
 
 
 def _subtype_rows(args: argparse.Namespace) -> tuple[Any, AnalysisOptions, Any]:

@@ -131,7 +131,6 @@ def test_every_page_opens_with_median_pfs_in_the_link(page: str) -> None:
 @pytest.mark.parametrize("page, what", [
     ("views/across.py", "Across subtypes (its class pools and meta-regression)"),
     ("views/planning.py", "Taking p0 and p1 from the evidence"),
-    ("views/summary.py", "The evidence summary"),
 ])
 def test_pages_that_pool_proportions_say_so_in_one_line(page: str, what: str) -> None:
     at = open_page(page, {"endpoint": "median_pfs"})

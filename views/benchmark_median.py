@@ -10,7 +10,12 @@ import pandas as pd
 import streamlit as st
 
 from comparators.analysis.benchmark import BenchmarkError
-from comparators.analysis.median_pfs import MedianBenchmark, interval_text, months_text
+from comparators.analysis.median_pfs import (
+    NO_CERTAINTY,
+    MedianBenchmark,
+    interval_text,
+    months_text,
+)
 from comparators.analysis.options import AnalysisOptions
 from comparators.charts.median_forest import median_forest_chart, with_months_reference
 from comparators.evidence.cohort import ThisCohort
@@ -36,12 +41,6 @@ from views.share import link_number_input
 NOT_FOR_MEDIANS = ("Median PFS is pooled from the arms' reported medians and intervals: the "
                    "sidebar's effect measure and interval for proportions do not apply (the "
                    "model, HKSJ, level, leave-outs and cohort switch do).")
-#: Why no GRADE rating is shown for a median.
-NO_CERTAINTY = ("Certainty of the evidence (GRADE) is not rated for median PFS: this app's "
-                "imprecision and inconsistency rules use thresholds in percentage points of a "
-                "rate, which have no counterpart in months here.")
-
-
 def upper_limits(lows: Iterable[object], highs: Iterable[object]) -> list[str]:
     """Upper-limit cells: NR where the interval's upper limit was not reached, a dash where
     there is no interval at all."""

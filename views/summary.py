@@ -16,6 +16,7 @@ import streamlit as st
 from comparators.analysis.benchmark import BenchmarkError
 from comparators.analysis.options import AnalysisOptions
 from comparators.charts.forest import forest_chart
+from comparators.charts.median_forest import median_forest_chart
 from comparators.charts.prisma import prisma_flow_chart
 from comparators.evidence.cohort import ThisCohort
 from comparators.reports.citations import to_bibtex, to_ris
@@ -23,6 +24,7 @@ from comparators.reports.export import chart_png, chart_svg, neutralise_formulas
 from comparators.reports.summary import (
     SEARCH_FIGURE,
     EvidenceSummary,
+    MedianSection,
     SubtypeSection,
     SummaryError,
     build_summary,
@@ -36,6 +38,7 @@ from comparators.reports.summary import (
 )
 from comparators.vocab import REGIMEN_CLASSES
 from views.benchmark_display import reference_values
+from views.benchmark_median import NOT_FOR_MEDIANS, upper_limits
 from views.certainty_display import show_certainty
 from views.common import (
     BY_DIGEST,
@@ -49,12 +52,11 @@ from views.common import (
     comparable_subtypes,
     csv_file,
     endpoint_is_median,
-    median_not_supported,
+    median_benchmark,
     refusal_text,
     seed_audit,
     seed_cohort,
     show_chart,
-    stop_with_link,
     subtype_benchmark,
     this_cohort,
 )
@@ -98,7 +100,8 @@ def evidence_summary(cohort: ThisCohort, subtypes: tuple[str, ...], options: Ana
     summary = build_summary(
         cat.trials, cat.references, seed_audit(), cohort, list(subtypes), options,
         list(classes) or None,
-        benchmarks={s: subtype_benchmark(s, options, cohort) for s in subtypes},
+        benchmarks={s: median_benchmark(s, options) if endpoint_is_median(options)
+                    else subtype_benchmark(s, options, cohort) for s in subtypes},
         subtype_names=cat.subtype_names,
         claims=seed_cohort().claims, catalog_stamp=catalog_stamp(),
         reference_values=reference_values(), chosen_references=eortc_refs,
@@ -151,9 +154,11 @@ def choose_subtypes_and_classes() -> tuple[list[str], list[str]]:
     return list(chosen), list(classes)
 
 
-def render_section(section: SubtypeSection) -> dict:
+def render_section(section: SubtypeSection | MedianSection) -> dict:
     """One subtype: lead, class pools, details, forest plot, trials, caveats. Returns the
     forest plot's spec (the Word and HTML files embed it)."""
+    if isinstance(section, MedianSection):
+        return render_median_section(section)
     st.header(section.heading, divider="gray")
     st.markdown(md_escape(section.lead))
     render_endpoint_notes(section)
@@ -176,7 +181,45 @@ def render_section(section: SubtypeSection) -> dict:
     return spec
 
 
-def render_endpoint_notes(section: SubtypeSection) -> None:
+def render_median_section(section: MedianSection) -> dict:
+    """One subtype's median PFS (months): lead, the no-GRADE line, class table, the Benchmark
+    page's forest figure (its cached spec), the arms and the caveats."""
+    st.header(section.heading, divider="gray")
+    st.markdown(md_escape(section.lead))
+    render_endpoint_notes(section)
+    st.dataframe(pd.DataFrame(list(section.pools), columns=list(section.pool_header)),
+                 hide_index=True, key=f"summary_pools_{section.subtype}")
+    st.caption(md_escape(section.pools_note))
+    if section.details:
+        st.markdown(md_escape(section.details))
+    spec = chart_spec(median_forest_chart, section.benchmark)
+    show_chart(spec, key=f"summary_forest_{section.subtype}")
+    st.caption(md_escape(section.caption))
+    st.subheader(f"Trials used ({section.subtype})")
+    arms = section.trials
+    st.dataframe(
+        arms.assign(study=[f"{name} (this cohort)" if own else name + mark
+                           for name, own, mark in zip(arms["study_label"], arms["is_cohort"],
+                                                      arms["mark"], strict=True)],
+                    low=cell_text(arms["low"], "{:.2f}", NOT_APPLICABLE),
+                    high=upper_limits(arms["low"], arms["high"])),
+        hide_index=True, key=f"summary_trials_{section.subtype}",
+        column_order=["study", "arm", "regimen_class", "patients", "median", "low", "high",
+                      "verified", "source_type", "ref_number"],
+        column_config={"study": "Study", "arm": "Arm", "regimen_class": "Class",
+                       "patients": "Patients",
+                       "median": st.column_config.NumberColumn("Median PFS (months)",
+                                                               format="%.2f"),
+                       "low": "Lower limit", "high": "Upper limit",
+                       "verified": "Verification", "source_type": "Read from",
+                       "ref_number": st.column_config.NumberColumn("Ref.", format="%d")})
+    if section.caveats:
+        with st.expander(f"Data caveats ({len(section.caveats)})", icon=":material/warning:"):
+            st.markdown("\n".join(f"- {md_escape(c)}" for c in section.caveats))
+    return spec
+
+
+def render_endpoint_notes(section: SubtypeSection | MedianSection) -> None:
     """Beside the lead, as in every export: why safety is an arm's (grade >= 3 TRAE), and the
     EORTC reference values of a progression-free rate (those chosen on the Benchmark page,
     else every one offered for the subtype)."""
@@ -325,10 +368,8 @@ cohort = this_cohort()
 render_intro(cohort)
 chosen, classes = choose_subtypes_and_classes()
 options = analysis_options()
-if endpoint_is_median(options):
-    median_not_supported("The evidence summary")
-    stop_with_link()
-st.caption(f"Model: {model_description(options)} (sidebar; the same choices as on the "
+st.caption(NOT_FOR_MEDIANS if endpoint_is_median(options) else
+           f"Model: {model_description(options)} (sidebar; the same choices as on the "
            "Benchmark and Across subtypes pages).")
 if not chosen:
     st.info("Choose at least one subtype to summarise.", icon=":material/info:")

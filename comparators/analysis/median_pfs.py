@@ -32,9 +32,13 @@ from comparators.stats.medians import ArmMedian, PooledMedian, pool_medians
 from comparators.stats.serialise import json_number
 from comparators.vocab import ALL_SUBTYPES_CODE, ENDPOINTS, MEDIAN_PFS
 
-__all__ = ["CohortMedian", "MedianBenchmark", "MedianClassPool", "benchmark_median",
+__all__ = ["NO_CERTAINTY", "CohortMedian", "MedianBenchmark", "MedianClassPool", "benchmark_median",
            "median_option_problem", "months_text"]
 
+#: Why no GRADE rating is given for a median (the page and the evidence summary say it).
+NO_CERTAINTY = ("Certainty of the evidence (GRADE) is not rated for median PFS: this app's "
+                "imprecision and inconsistency rules use thresholds in percentage points of a "
+                "rate, which have no counterpart in months here.")
 #: Models that pool medians (inverse variance); GLMM and the Bayesian model pool proportions.
 MEDIAN_MODELS = ("FE", "DL", "PM", "ML", "REML")
 

@@ -47,8 +47,18 @@ from comparators.analysis.certainty import (
     summary_of_findings,
 )
 from comparators.analysis.endpoints import SAFETY_NOTE
+from comparators.analysis.median_pfs import (
+    NO_CERTAINTY,
+    MedianBenchmark,
+    MedianClassPool,
+    benchmark_median,
+    interval_text,
+    median_option_problem,
+    months_text,
+)
 from comparators.analysis.options import AnalysisOptions
 from comparators.charts.forest import forest_chart, forest_rows
+from comparators.charts.median_forest import median_forest_chart
 from comparators.charts.prisma import prisma_flow_chart
 from comparators.charts.risk_of_bias import traffic_light_table
 from comparators.errors import InputError
@@ -73,6 +83,7 @@ from comparators.reports.markup import md_escape  # the one escaping helper (re-
 from comparators.stats.pooled_result import PooledProportion
 from comparators.stats.proportions import percent
 from comparators.vocab import (
+    ALL_SUBTYPES_CODE,
     APP_VERSION,
     CI_CHOICES,
     CLASS_PHRASES,
@@ -80,6 +91,8 @@ from comparators.vocab import (
     DEFAULT_ENDPOINT,
     ENDPOINTS,
     MARKS,
+    MEDIAN_PFS,
+    MODEL_CHOICES,
     VERIFIED_MARKS,
     Endpoint,
 )
@@ -87,6 +100,7 @@ from comparators.vocab import (
 __all__ = [
     "SEARCH_FIGURE",
     "EvidenceSummary",
+    "MedianSection",
     "Reference",
     "SubtypeSection",
     "SummaryError",
@@ -161,8 +175,7 @@ class SubtypeSection:
 
     @property
     def heading(self) -> str:
-        return f"{self.subtype} – {self.name}" if self.name and self.name != self.subtype \
-            else self.subtype
+        return _heading(self.subtype, self.name)
 
     @property
     def narrative(self) -> str:
@@ -179,6 +192,48 @@ class SubtypeSection:
         """This subtype's sentences of the document's methods (what its data needed)."""
         return " ".join(self.benchmark.methods_specific())
 
+    def frames(self) -> list[pd.DataFrame]:
+        """The data behind the section: its arms, then its pooled estimates and differences
+        (proportions as fractions)."""
+        s = self
+        arms = s.trials.assign(kind="arm")
+        bm = s.benchmark
+        pooled = [
+            {"subtype": s.subtype, "kind": f"pooled class ({p.scope})",
+             "regimen_class": name, "k": p.k, "responders": p.events, "evaluable": p.n,
+             "estimate": p.estimate, "low": p.low, "high": p.high, "i2": p.fit.i2,
+             "tau2": p.fit.tau2, "estimable": p.estimable}
+            for name, p in bm.class_pools.items()
+        ]
+        fit = bm.fit
+        pooled.append({"subtype": s.subtype, "kind": "pooled, all included arms",
+                       "regimen_class": "All", "k": fit.k, "estimate": fit.estimate,
+                       "low": fit.low, "high": fit.high, "i2": fit.i2, "tau2": fit.tau2,
+                       "q_between": bm.q_between, "q_between_df": bm.q_between_df,
+                       "q_between_p": bm.q_between_p})
+        pooled += [{"subtype": s.subtype, "kind": "difference", "regimen_class": c.what,
+                    "estimate": c.difference, "low": c.low, "high": c.high, "p": c.p,
+                    "prob_positive": c.prob_positive}
+                   for c in bm.headline]
+        return [arms, pd.DataFrame(pooled)]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: the section's numbers (fractions), text and trials."""
+        s, bm = self, self.benchmark
+        return {
+            "subtype": s.subtype, "name": s.name, "narrative": s.narrative,
+            "pooled": _fit_dict(bm.fit),
+            "classes": {c: p.to_dict() for c, p in bm.class_pools.items()},
+            "comparisons": [c.to_dict() for c in bm.headline],
+            "q_between": _num(bm.q_between), "q_between_df": bm.q_between_df,
+            "q_between_p": _num(bm.q_between_p), "figure": s.figure_number,
+            "lead": s.lead, "endpoint_notes": list(s.endpoint_notes), "details": s.details,
+            "pools": [dict(zip(s.pool_header, row, strict=True)) for row in s.pools],
+            "trials": [{k: _json(v) for k, v in r.items()}
+                       for r in s.trials.to_dict("records")],
+            "caveats": list(s.caveats), "methods": s.methods(),
+        }
+
 
 @dataclass(frozen=True, eq=False)
 class EvidenceSummary:
@@ -191,7 +246,7 @@ class EvidenceSummary:
     cohort_caveat: str
     data_label: str | None  # e.g. "HYPOTHETICAL scenario, not observed data"; None if published
     model: str  # one line: the model and interval options
-    sections: tuple[SubtypeSection, ...]
+    sections: tuple[SubtypeSection | MedianSection, ...]
     references: tuple[Reference, ...]
     references_table: pd.DataFrame  # the rows of references.csv cited, in citation order
     generated: str  # ISO date
@@ -237,28 +292,7 @@ class EvidenceSummary:
     def to_frame(self) -> pd.DataFrame:
         """The data behind the summary: every arm and every pooled estimate, proportions as
         fractions, with the reference number each arm cites."""
-        frames = []
-        for s in self.sections:
-            arms = s.trials.assign(kind="arm")
-            bm = s.benchmark
-            pooled = [
-                {"subtype": s.subtype, "kind": f"pooled class ({p.scope})",
-                 "regimen_class": name, "k": p.k, "responders": p.events, "evaluable": p.n,
-                 "estimate": p.estimate, "low": p.low, "high": p.high, "i2": p.fit.i2,
-                 "tau2": p.fit.tau2, "estimable": p.estimable}
-                for name, p in bm.class_pools.items()
-            ]
-            fit = bm.fit
-            pooled.append({"subtype": s.subtype, "kind": "pooled, all included arms",
-                           "regimen_class": "All", "k": fit.k, "estimate": fit.estimate,
-                           "low": fit.low, "high": fit.high, "i2": fit.i2, "tau2": fit.tau2,
-                           "q_between": bm.q_between, "q_between_df": bm.q_between_df,
-                           "q_between_p": bm.q_between_p})
-            pooled += [{"subtype": s.subtype, "kind": "difference", "regimen_class": c.what,
-                        "estimate": c.difference, "low": c.low, "high": c.high, "p": c.p,
-                        "prob_positive": c.prob_positive}
-                       for c in bm.headline]
-            frames += [arms, pd.DataFrame(pooled)]
+        frames = [f for s in self.sections for f in s.frames()]
         # Columns empty in one part (a study reference no arm needs) are left out before the
         # concatenation and restored after it, so pandas does not guess dtypes from all-NA parts.
         columns = list(dict.fromkeys(c for f in frames for c in f.columns))
@@ -275,22 +309,7 @@ class EvidenceSummary:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: the numbers (fractions) per subtype, the text and the references."""
-        sections = []
-        for s in self.sections:
-            bm = s.benchmark
-            sections.append({
-                "subtype": s.subtype, "name": s.name, "narrative": s.narrative,
-                "pooled": _fit_dict(bm.fit),
-                "classes": {c: p.to_dict() for c, p in bm.class_pools.items()},
-                "comparisons": [c.to_dict() for c in bm.headline],
-                "q_between": _num(bm.q_between), "q_between_df": bm.q_between_df,
-                "q_between_p": _num(bm.q_between_p), "figure": s.figure_number,
-                "lead": s.lead, "endpoint_notes": list(s.endpoint_notes), "details": s.details,
-                "pools": [dict(zip(s.pool_header, row, strict=True)) for row in s.pools],
-                "trials": [{k: _json(v) for k, v in r.items()}
-                           for r in s.trials.to_dict("records")],
-                "caveats": list(s.caveats), "methods": s.methods(),
-            })
+        sections = [s.to_dict() for s in self.sections]
         return {
             "title": self.title, "generated": self.generated, "cohort": {
                 "label": self.cohort_label, "kind": self.cohort_kind,
@@ -300,6 +319,10 @@ class EvidenceSummary:
             "references": [{"number": r.number, "key": r.key, "text": r.text, "links": r.links}
                            for r in self.references],
         }
+
+
+def _heading(subtype: str, name: str) -> str:
+    return f"{subtype} – {name}" if name and name != subtype else subtype
 
 
 def _num(x: float | None) -> float | None:
@@ -887,13 +910,7 @@ def _figure_texts(bm: SubtypeBenchmark, name: str, cohort: ThisCohort,
                   figure_number: int) -> tuple[str, tuple[str, ...], str, str]:
     """The forest figure's title, subtitle and axis title, and its caption naming the sources
     of every comparator study."""
-    cited_sources = []
-    for study, arms in comparators.groupby("study", sort=False):
-        numbers = [n for n in (cites.cite(_read_from(r)) for _, r in arms.iterrows()) if n]
-        who = study_names.get(str(study), str(study))
-        who += "".join(sorted({marks[k] for k in arms["key"] if marks.get(k)}))
-        cited_sources.append(f"{who} {_cites(numbers)}" if numbers else who)
-    sources = "Sources: " + ", ".join(cited_sources) if cited_sources else ""
+    sources = _figure_sources(comparators, study_names, marks, cites)
     title, subtitle, x_title = chart_texts(bm, name, cohort, sources)
     what = endpoint_of(bm).name
     caption = (f"Figure {figure_number}. {what[:1].upper()}{what[1:]} in {bm.subtype} "
@@ -905,6 +922,19 @@ def _figure_texts(bm: SubtypeBenchmark, name: str, cohort: ThisCohort,
     return title, subtitle, x_title, caption
 
 
+def _figure_sources(comparators: pd.DataFrame, study_names: Mapping[str, str],
+                    marks: Mapping[str, str], cites: _Citations) -> str:
+    """'Sources: Tawbi 2017 [2], ...': every comparator study of a figure with the
+    references its numbers were read from."""
+    cited_sources = []
+    for study, arms in comparators.groupby("study", sort=False):
+        numbers = [n for n in (cites.cite(_read_from(r)) for _, r in arms.iterrows()) if n]
+        who = study_names.get(str(study), str(study))
+        who += "".join(sorted({marks[k] for k in arms["key"] if marks.get(k)}))
+        cited_sources.append(f"{who} {_cites(numbers)}" if numbers else who)
+    return "Sources: " + ", ".join(cited_sources) if cited_sources else ""
+
+
 def build_summary(
     trials: pd.DataFrame,
     references: pd.DataFrame,
@@ -914,7 +944,7 @@ def build_summary(
     options: AnalysisOptions | None = None,
     classes: Sequence[str] | None = None,
     *,
-    benchmarks: Mapping[str, SubtypeBenchmark] | None = None,
+    benchmarks: Mapping[str, SubtypeBenchmark | MedianBenchmark] | None = None,
     subtype_names: Mapping[str, str] | None = None,
     claims: pd.DataFrame | None = None,
     generated: date | None = None,
@@ -935,9 +965,13 @@ def build_summary(
     PRISMA flow the methods draw (the shipped search log's when None). For a progression-free
     rate each section names the EORTC reference values (`reference_values`, the checked
     data/reference_values.csv; read when None) whose ids are in `chosen_references`, or every
-    one offered for its subtype when none of them is.
+    one offered for its subtype when none of them is. For median PFS (months) each section is
+    a `MedianSection` (`_median_section`), with no GRADE summary of findings.
     """
     options = options or AnalysisOptions()
+    median = options.endpoint == MEDIAN_PFS
+    if median and (problem := median_option_problem(options)):
+        raise SummaryError(problem)
     if reference_values is None and options.endpoint in LANDMARK_MONTHS:
         reference_values = load_reference_values()
     if not subtypes:
@@ -963,20 +997,26 @@ def build_summary(
     if cohort.kind != "published":  # an upload or scenario is named as the user named it
         labels.update({row_key(cohort.study, str(a)): cohort.label for a in cohort.rows["arm"]})
     cites = _Citations(references)
-    sections = []
+    sections: list[SubtypeSection | MedianSection] = []
     for number, raw in enumerate(dict.fromkeys(subtypes), start=1):
         code = known.get(str(raw).upper())
         if code is None:
             raise SummaryError(f"unknown subtype {raw!r}: no arm in the catalog reports it")
-        bm = (benchmarks or {}).get(code)
-        if bm is None:
-            try:
-                bm = benchmark_subtype(subtype_rows(trials, cohort, code,
-                                                    options.include_overlapping, labels,
-                                                    options.endpoint),
-                                       options)
-            except BenchmarkError as err:
-                raise SummaryError(f"{code}: {err}") from err
+        given = (benchmarks or {}).get(code)
+        try:
+            rows = None if given is not None else subtype_rows(
+                trials, cohort, code, options.include_overlapping, labels, options.endpoint)
+            if median:
+                mb = given if given is not None else benchmark_median(rows, options, cohort)
+                assert isinstance(mb, MedianBenchmark)
+                sections.append(_median_section(mb, names.get(code, code), cohort, data_label,
+                                                classes, cites, findings, claims, surnames,
+                                                number, study_names))
+                continue
+            bm = given if given is not None else benchmark_subtype(rows, options)
+        except BenchmarkError as err:
+            raise SummaryError(f"{code}: {err}") from err
+        assert isinstance(bm, SubtypeBenchmark)
         offered = ([] if reference_values is None else
                    reference_lines(reference_values, references, bm.options.endpoint, code))
         eortc = [line for line in offered if line.id in set(chosen_references)] or offered
@@ -992,13 +1032,14 @@ def build_summary(
     used_marks = {m for s in sections for m in s.trials["mark"] if m}
     return EvidenceSummary(
         title=TITLE, cohort_label=cohort.label, cohort_kind=cohort.kind,
-        cohort_caveat=cohort.caveat, data_label=data_label, model=model_description(used),
+        cohort_caveat=cohort.caveat, data_label=data_label,
+        model=_median_model(used) if median else model_description(used),
         sections=tuple(sections), references=cites.references(),
         references_table=cites.table(),
         generated=(generated or date.today()).isoformat(), stamp=stamp,
         legend=tuple(mark_legend(list(used_marks))), methods=_methods(sections),
         findings={s.subtype: summary_of_findings(shipped_certainty(s.benchmark, cohort))
-                  for s in sections},
+                  for s in sections if isinstance(s, SubtypeSection)},
         risk_of_bias={s.subtype: traffic_light_table(shipped_risk_of_bias(),
                                                      list(s.benchmark.rows["study"]))
                       for s in sections},
@@ -1034,21 +1075,28 @@ def _and(items: Sequence[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def _methods(sections: Sequence[SubtypeSection]) -> str:
+def _methods(sections: Sequence[SubtypeSection | MedianSection]) -> str:
     """The methods paragraph common to every subtype (they share one set of options); what a
-    subtype's data needed of its own is `SubtypeSection.methods`."""
+    subtype's data needed of its own is the section's `methods`."""
+    if isinstance(sections[0], MedianSection):
+        return ("Median progression-free survival (months) was summarised per subtype and "
+                "regimen class from the arms' reported Kaplan-Meier medians and intervals "
+                "(McGrath et al.); each subtype's methods below are written from its pooled "
+                "results. " + NO_CERTAINTY)
     bm = sections[0].benchmark
     parts = bm.methods_general(_and([s.subtype for s in sections]))
-    if (not any(s.benchmark.corrected for s in sections)
+    if (not any(isinstance(s, SubtypeSection) and s.benchmark.corrected for s in sections)
             and bm.fit.method not in {"GLMM", "BAYES"} and bm.fit.measure in {"logit", "raw"}):
         parts.append("No continuity correction was needed.")
     parts.append("Computed with the comparators package, validated against metafor.")
     return " ".join(parts)
 
 
-def summary_chart(section: SubtypeSection) -> dict:
+def summary_chart(section: SubtypeSection | MedianSection) -> dict:
     """The section's forest plot (a Vega-Lite spec), as the benchmark page draws it, without
     the legend of its marks: the document prints that legend once for every figure."""
+    if isinstance(section, MedianSection):
+        return median_forest_chart(section.benchmark)
     return forest_chart(section.forest, None, section.chart_title, list(section.chart_subtitle),
                         section.x_title, section.figure_interval, legend=False,
                         endpoint=endpoint_of(section.benchmark))
@@ -1180,6 +1228,9 @@ def document_blocks(summary: EvidenceSummary) -> list[Block]:
         out.append(Block("note", "Marks after a study or a class: " + "; ".join(summary.legend)
                          + "."))
     for s in summary.sections:
+        if isinstance(s, MedianSection):
+            out += _median_blocks(s, summary.risk_of_bias.get(s.subtype))
+            continue
         out += [Block("heading", s.heading, 1, key=s.subtype), Block("paragraph", s.lead),
                 *(Block("paragraph", note) for note in s.endpoint_notes),
                 Block("heading", f"Pooled {endpoint_of(s.benchmark).short} by regimen class "
@@ -1480,3 +1531,263 @@ def reference_sentence(bm: SubtypeBenchmark, lines: Sequence[ReferenceLine]) -> 
     e = endpoint_of(bm)
     return (f"EORTC reference values for the {e.name}: "
             + "; ".join(line.sentence for line in lines) + ".")
+
+
+# --------------------------------------------------------------------------- median PFS
+
+#: The class table of a median PFS section (the interval's name is added per section).
+MEDIAN_POOL_HEADER = ("Class", "Arms (k)", "Patients", "Median PFS, months", "Pooled by",
+                      "I² %", "τ²", "Refs.")
+MEDIAN_TABLE_HEADER = ("Study", "Arm", "Class", "Patients", "Median PFS, months (interval)",
+                       "Source", "Ref.")
+
+
+@dataclass(frozen=True, eq=False)
+class MedianSection:
+    """What the summary says about one subtype's median PFS (months): the lead, the class
+    table, the forest figure, the arms and the caveats, all read from one `MedianBenchmark`.
+    No GRADE summary of findings (`NO_CERTAINTY` says why) and no test between classes."""
+
+    subtype: str
+    name: str
+    benchmark: MedianBenchmark
+    lead: str
+    pools: tuple[tuple[str, ...], ...]
+    pools_note: str
+    details: str
+    trials: pd.DataFrame  # one row per arm with a median, this cohort first
+    caveats: tuple[str, ...]
+    figure_number: int = 0
+    caption: str = ""
+    endpoint_notes: tuple[str, ...] = (NO_CERTAINTY,)
+
+    @property
+    def heading(self) -> str:
+        return _heading(self.subtype, self.name)
+
+    @property
+    def narrative(self) -> str:
+        return " ".join(filter(None, [self.lead, self.details]))
+
+    @property
+    def pool_header(self) -> tuple[str, ...]:
+        interval = self.benchmark.options.interval_name
+        return (MEDIAN_POOL_HEADER[:3] + (f"{MEDIAN_POOL_HEADER[3]} ({interval})",)
+                + MEDIAN_POOL_HEADER[4:])
+
+    def methods(self) -> str:
+        """Written from the pooled results: each class's method as its result names it."""
+        return self.benchmark.methods_paragraph()
+
+    def frames(self) -> list[pd.DataFrame]:
+        """The arms' medians, then the class pools, in months."""
+        pools = self.benchmark.class_table().assign(subtype=self.subtype)
+        pools.insert(1, "kind", [f"pooled class ({s})" for s in pools["scope"]])
+        return [self.trials.assign(kind="arm", unit="months"),
+                pools.rename(columns={"class": "regimen_class"})]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The keys of a rate's section (no overall pool, no test between classes, no
+        comparisons: None or empty), numbers in months, plus this cohort's own median."""
+        bm = self.benchmark
+        return {
+            "subtype": self.subtype, "name": self.name, "narrative": self.narrative,
+            "endpoint": bm.endpoint, "unit": "months", "pooled": None,
+            "classes": {c: p.to_dict() for c, p in bm.class_pools.items()},
+            "comparisons": [], "q_between": None, "q_between_df": None, "q_between_p": None,
+            "figure": self.figure_number, "lead": self.lead,
+            "endpoint_notes": list(self.endpoint_notes), "details": self.details,
+            "cohort": bm.cohort.to_dict() if bm.cohort.reported else None,
+            "cohort_note": bm.cohort.source,
+            "pools": [dict(zip(self.pool_header, row, strict=True)) for row in self.pools],
+            "trials": [{k: _json(v) for k, v in r.items()}
+                       for r in self.trials.to_dict("records")],
+            "caveats": list(self.caveats), "methods": self.methods(),
+        }
+
+
+def _median_model(options: AnalysisOptions) -> str:
+    """The model line of a median PFS summary (no effect measure or arm interval method)."""
+    return (f"median PFS per regimen class by the method each class's reporting allows: "
+            f"log-median inverse variance ({MODEL_CHOICES.short(options.method)}"
+            f"{', HKSJ' if options.hksj and options.method != 'FE' else ''}) when every arm "
+            f"prints an interval, else the weighted median of medians (McGrath et al.); "
+            f"{options.level_text} confidence intervals")
+
+
+def _median_cell(low: float | None, high: float | None, estimate: float) -> str:
+    ci = interval_text(low, high)
+    return months_text(estimate) + (f" ({ci})" if ci else "")
+
+
+def _median_phrase(pool: MedianClassPool, interval: str, named: bool) -> str:
+    """'35.20 months (95% CI 12.40–35.20; 2 arms)', naming the pooling method unless the
+    lead names it once for every class (`named`)."""
+    ci = interval_text(pool.low, pool.high)
+    if pool.pooled is None:
+        ci_text = f"reported interval {ci}" if ci else "no interval printed"
+        return f"{months_text(pool.estimate)} months ({ci_text}; 1 arm, not pooled)"
+    method = "" if named else f" pooled by the {pool.method_name}"
+    return f"{months_text(pool.estimate)} months ({interval} {ci}; {pool.k} arms{method})"
+
+
+def _median_section(
+    bm: MedianBenchmark, name: str, cohort: ThisCohort, data_label: str | None,
+    classes: Sequence[str] | None, cites: _Citations, findings: pd.DataFrame,
+    claims: pd.DataFrame | None, surnames: Mapping[str, str], figure_number: int,
+    study_names: Mapping[str, str],
+) -> MedianSection:
+    """A subtype's median PFS section, citing every arm's source through the summary's
+    citations in reading order (the lead's classes, this cohort, then the arms table)."""
+    rows = bm.rows
+    marks = verification_marks(rows)
+    reported = [c for c in bm.class_pools if classes is None or c in set(classes)]
+    refs: dict[str, str] = {}
+    for cls in reported:
+        members = rows[rows["key"].isin(bm.class_pools[cls].keys)]
+        numbers = _cites(filter(None, (cites.cite(_read_from(r)) for _, r in members.iterrows())))
+        mark = "".join(sorted({marks[k] for k in bm.class_pools[cls].keys if marks.get(k)}))
+        refs[cls] = (f" {numbers}" if numbers else "") + mark
+    # The published cohort's median (its subtype's, else the all-subtype one its note names)
+    # cites what it was read from; an edited, synthetic or uploaded cohort's cites nothing.
+    own = cohort.rows[cohort.rows["subtype"].astype(str).isin([bm.subtype, ALL_SUBTYPES_CODE])
+                      & pd.to_numeric(cohort.rows.get("pfs_median_months", pd.Series(
+                          None, index=cohort.rows.index, dtype=float)), errors="coerce").notna()]
+    cited = cites.cite(_read_from(own.iloc[0])) if data_label is None and not own.empty else None
+    cohort_refs = f" [{cited}]" if cited else ""
+    lead = _median_lead(bm, reported, refs, classes, _cohort_phrase(cohort, data_label),
+                        cohort_refs)
+    pools = _median_pool_rows(bm, reported, refs, cohort.label, cohort_refs.strip())
+    inside = "inside" if bm.options.include_cohort else "outside"
+    pools_note = (f"Median PFS in months with its {bm.options.interval_name} per class pool (a "
+                  "class of one arm: that arm's reported interval); NR: upper limit not "
+                  "reached. Blank I² or τ²: not part of the method (median of medians, one "
+                  f"arm). This cohort {inside} its class pool. Medians are set side by side, "
+                  "not tested against each other.")
+    details = (f"Left out by the user: {', '.join(bm.label(k) for k in bm.excluded)}."
+               if bm.excluded else "")
+    arms = with_study_names(_median_arms(bm, marks, cites, data_label), study_names, cohort)
+    studies = set(rows["study"].astype(str)) | ({cohort.replaces} if cohort.replaces else set())
+    used = {str(r) for r in rows["ref"].dropna()}
+    caveats = _audit_caveats(findings, claims, studies, bm.subtype,
+                             {k: v for k, v in surnames.items() if k in used})
+    caveats += [n[:1].upper() + n[1:] for n in bm.notes]
+    sources = _figure_sources(rows[~rows["is_cohort"].astype(bool)], study_names, marks, cites)
+    caption = (f"Figure {figure_number}. Median progression-free survival in {bm.subtype} "
+               f"({name}), months: each arm's reported median with its interval (▷: upper limit "
+               f"not reached) and each class's pooled median (diamond; its method in the "
+               f"methods). {sources}." + (" Marks as in the legend at the top." if marks else ""))
+    return MedianSection(bm.subtype, name, bm, lead, pools, pools_note, details, arms,
+                         tuple(caveats), figure_number, caption)
+
+
+def _median_lead(bm: MedianBenchmark, reported: Sequence[str], refs: Mapping[str, str],
+                 classes: Sequence[str] | None, phrase: str, cohort_refs: str) -> str:
+    """Each reported class's median with its interval, k and method (named once when every
+    pooled class used the same one), then this cohort's own median or why there is none."""
+    if reported:
+        methods = {bm.class_pools[c].method_name for c in reported
+                   if bm.class_pools[c].pooled is not None}
+        one = len(methods) == 1
+        pools = [f"{_median_phrase(bm.class_pools[c], bm.options.interval_name, one)} for "
+                 f"{CLASS_PHRASES.get(c, c)}{refs[c]}" for c in reported]
+        first = (f"In {bm.subtype}, the median progression-free survival was "
+                 f"{_and(pools)}." + (f" Each class of two or more arms was pooled by the "
+                                      f"{methods.pop()}." if one else ""))
+    else:
+        first = (f"No comparator arm of the selected regimen classes "
+                 f"({', '.join(classes or ()) or 'none'}) reports a median PFS in {bm.subtype}.")
+    upper = phrase[0].upper() + phrase[1:]
+    own = (f"{upper}{cohort_refs}: median PFS {bm.cohort.text}, {bm.cohort.source}."
+           if bm.cohort.reported else f"{upper}: median PFS {bm.cohort.source}{cohort_refs}.")
+    return f"{first} {own}"
+
+
+def _median_pool_rows(bm: MedianBenchmark, reported: Sequence[str], refs: Mapping[str, str],
+                      cohort_label: str, cohort_refs: str) -> tuple[tuple[str, ...], ...]:
+    """The class table (MEDIAN_POOL_HEADER): this cohort beside the pools, then each class."""
+    table: list[tuple[str, ...]] = []
+    c = bm.cohort
+    if c.reported and not bm.options.include_cohort:
+        own_n = bm.rows.loc[bm.rows["is_cohort"].astype(bool), "evaluable"].dropna()
+        table.append((cohort_label, "1", str(int(own_n.iloc[0])) if len(own_n) else "",
+                      _median_cell(c.low, c.high, c.estimate or 0.0), c.source, "", "",
+                      cohort_refs))
+    for cls in reported:
+        p = bm.class_pools[cls]
+        fit = p.pooled
+        i2 = "" if fit is None or fit.i2 is None else f"{fit.i2:.0f}"
+        tau2 = "" if fit is None or fit.tau2 is None else f"{fit.tau2:.3f}"
+        table.append((CLASS_PHRASES.get(cls, cls) + (" (incl. this cohort)"
+                                                     if p.includes_cohort else ""),
+                      str(p.k), str(p.n), _median_cell(p.low, p.high, p.estimate),
+                      p.method_name, i2, tau2, refs[cls].strip()))
+    return tuple(table)
+
+
+def _median_arms(bm: MedianBenchmark, marks: Mapping[str, str], cites: _Citations,
+                 data_label: str | None) -> pd.DataFrame:
+    """One row per arm with a median (this cohort first, then by class and longest median),
+    each citing what its numbers were read from."""
+    rows = bm.rows
+    order = class_order(rows["regimen_class"])
+    ordered = rows.assign(_class=[order.index(c) for c in rows["regimen_class"]],
+                          _own=~rows["is_cohort"].astype(bool)).sort_values(
+        ["_own", "_class", "median"], ascending=[True, True, False])
+    arms = pd.DataFrame([{
+        "subtype": bm.subtype, "study": str(r["study"]), "label": bm.label(str(r["key"])),
+        "arm": str(r["arm"]), "regimen_class": str(r["regimen_class"]),
+        "is_cohort": bool(r["is_cohort"]),
+        "patients": None if pd.isna(r.get("evaluable")) else int(r["evaluable"]),
+        "median": float(r["median"]), "low": r["median_low"], "high": r["median_high"],
+        "verified": data_label if bool(r["is_cohort"]) and data_label else
+        cell_text(r.get("verified")),
+        "mark": marks.get(str(r["key"]), ""), "source_type": cell_text(r.get("source_type")),
+        "ref_number": None if bool(r["is_cohort"]) and data_label else cites.cite(_read_from(r)),
+        "study_ref_number": None if bool(r["is_cohort"]) and data_label else
+        cites.cite(_study_reference(r)),
+        "locator": cell_text(r.get("locator")), "note": cell_text(r.get("note")),
+    } for _, r in ordered.iterrows()])
+    for col in ("ref_number", "study_ref_number", "patients"):
+        arms[col] = arms[col].astype("Int64")
+    return arms
+
+
+def _median_blocks(s: MedianSection, rob: tuple[pd.DataFrame, str] | None) -> list[Block]:
+    """A median PFS section in reading order, from the summary's own block kinds."""
+    cells = [((f"{r.study_label} (this cohort)" if r.is_cohort else f"{r.study_label}{r.mark}"),
+              r.arm, r.regimen_class, "" if pd.isna(r.patients) else str(r.patients),
+              _median_cell(_float(r.low), _float(r.high), r.median),
+              r.verified if r.is_cohort else (r.source_type or r.verified),
+              "" if pd.isna(r.ref_number) else str(int(r.ref_number))
+              + ("" if pd.isna(r.study_ref_number) else f" (study {int(r.study_ref_number)})"))
+             for r in s.trials.itertuples(index=False)]
+    out = [Block("heading", s.heading, 1, key=s.subtype), Block("paragraph", s.lead),
+           *(Block("paragraph", note) for note in s.endpoint_notes),
+           Block("heading", f"Median PFS by regimen class ({s.subtype})", 2),
+           Block("table", header=s.pool_header, rows=s.pools,
+                 emphasis=tuple(i == 0 and s.benchmark.cohort.reported
+                                and not s.benchmark.options.include_cohort
+                                for i in range(len(s.pools)))),
+           Block("note", s.pools_note)]
+    if s.details:
+        out.append(Block("paragraph", s.details))
+    out += certainty_blocks(s.subtype, None, rob)
+    out += [Block("figure", s.caption, key=s.subtype),
+            Block("heading", f"Trials used ({s.subtype})", 2),
+            Block("table", header=MEDIAN_TABLE_HEADER, rows=tuple(cells),
+                  emphasis=tuple(bool(c) for c in s.trials["is_cohort"])),
+            Block("note", "Each arm's reported Kaplan-Meier median PFS with its printed "
+                          "interval; Ref. = the reference the numbers were read from.")]
+    if s.caveats:
+        out += [Block("heading", f"Data caveats ({s.subtype})", 2),
+                Block("bullets", items=s.caveats)]
+    return out
+
+
+def _float(value: object) -> float | None:
+    try:
+        x = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return x if math.isfinite(x) else None

@@ -224,14 +224,19 @@ def adverse_events() -> object:
     return adverse_event_chart(summary, f"Source: {FILE_NAME}", 33)
 
 
-def summary() -> tuple[object, dict]:
-    """The evidence summary of a hostile cohort: its forest plot and the three documents."""
+def summary(case: str = "summary") -> tuple[object, dict]:
+    """The evidence summary of a hostile cohort: its forest plot and the three documents; for
+    "summary_median" its median PFS summary, the cohort inside its class pool (so its name is
+    drawn on the median forest plot)."""
+    from comparators.analysis.options import AnalysisOptions
     from comparators.evidence.audit import audit_published
     from comparators.reports.summary import build_summary, summary_chart
 
     cat = _catalog()
+    options = (AnalysisOptions(endpoint="median_pfs", include_cohort=True)
+               if case == "summary_median" else None)
     s = build_summary(cat.trials, cat.references, audit_published(), hostile_cohort(),
-                      ["STS", "ASPS"])
+                      ["STS", "ASPS"], options)
     return s, {sec.subtype: summary_chart(sec) for sec in s.sections}
 
 
@@ -240,7 +245,8 @@ CHARTS: dict[str, Callable[[], object]] = {
     "waterfall": waterfall, "swimmer": swimmer, "guyot": guyot, "whatif": whatif,
     "plan": plan, "adverse_events": adverse_events,
 }
-CASES = [*CHARTS, "summary"]
+SUMMARIES = ("summary", "summary_median")
+CASES = [*CHARTS, *SUMMARIES]
 
 
 def unrenderable_left(text: str) -> list[str]:
@@ -253,13 +259,13 @@ def run_guarded(case: str) -> dict:
 
     outputs: dict[str, int] = {}
     left: list[str] = []
-    if case == "summary":
+    if case in SUMMARIES:
         import io
         import zipfile
 
         from comparators.reports.summary import to_docx, to_html, to_markdown
 
-        s, specs = summary()
+        s, specs = summary(case)
         pngs = {k: chart_png(v) for k, v in specs.items()}
         svgs = {k: chart_svg(v) for k, v in specs.items()}
         docx = to_docx(s, pngs)
@@ -290,8 +296,8 @@ def run_raw(case: str) -> dict:
     """The same charts straight into vl-convert, uncleaned (expected to abort)."""
     import vl_convert as vlc
 
-    if case == "summary":
-        charts = list(summary()[1].values())
+    if case in SUMMARIES:
+        charts = list(summary(case)[1].values())
     else:
         built = CHARTS[case]()
         charts = built if isinstance(built, list) else [built]

@@ -123,3 +123,38 @@ def test_median_class_pools_match_r_from_the_catalog_file(r_pools: pd.DataFrame)
     # every branch of the rule was exercised: one arm, log-median inverse variance, WM
     assert {"single arm", "iv-log", "wm"} <= set(r_pools["method"])
     assert compared == len(r_pools)
+
+
+def _months(x: float) -> str:
+    return "NR" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.2f}"
+
+
+def test_summary_leads_state_the_r_pools(r_pools: pd.DataFrame) -> None:
+    """The evidence summary's lead (reports.summary, endpoint median_pfs) states each class's
+    median, interval and k as R computes them from the catalog file; the all-subtype section
+    states this cohort's printed median (Liu 2023: 8.90 months, 95% CI 5.98–11.82)."""
+    from comparators.reports.summary import build_summary
+
+    catalog = load_catalog()
+    cohort = published_cohort(catalog.trials)
+    cases = {"asps": "ASPS", "as": "AS", "sts": "STS"}
+    summary = build_summary(catalog.trials, catalog.references, None, cohort,
+                            list(cases.values()), AnalysisOptions(endpoint="median_pfs"),
+                            subtype_names=catalog.subtype_names)
+    leads = {s.subtype: s.lead for s in summary.sections}
+    stated = 0
+    for case, subtype in cases.items():
+        for r in r_pools[r_pools["case"] == case].itertuples(index=False):
+            ci = "" if pd.isna(r.lb) else f"{_months(r.lb)}–{_months(r.ub)}"
+            phrase = (f"{_months(r.est)} months (95% CI {ci}; {r.k} arms" if r.k > 1 else
+                      f"{_months(r.est)} months ("
+                      + (f"reported interval {ci}" if ci else "no interval printed")
+                      + "; 1 arm, not pooled)")
+            assert phrase in leads[subtype], (subtype, phrase)
+            if r.k > 1:  # the method is named from the result: R's branch, in words
+                named = {"wm": "weighted median of medians", "iv-log": "log-medians"}
+                assert f"pooled by the {named[r.method]}" in leads[subtype], subtype
+            stated += 1
+    assert stated == len(r_pools[r_pools["case"].isin(list(cases))])
+    assert "median PFS 8.90 months (95% CI 5.98–11.82), printed in the seed paper" in \
+        leads["STS"]
