@@ -204,3 +204,14 @@ def test_the_forest_is_valid_vega_lite_and_renders_in_months(catalog) -> None:
     assert run.returncode == 0, run.stderr[-2000:]
     assert "Median PFS (months)" in run.stdout and "reference 48 months" in run.stdout
     assert "%" not in run.stdout.replace("100%", "")
+
+
+def test_a_median_exports_stamp_names_no_proportion_setting() -> None:
+    """Every export of a median summary carries the stamp: it named the logit scale and
+    Wilson study intervals, which a median pooling never uses."""
+    from comparators.analysis.options import AnalysisOptions
+
+    stamp = AnalysisOptions(endpoint="median_pfs").stamp()
+    assert "median progression-free survival" in stamp and "McGrath" in stamp
+    assert "logit" not in stamp and "Wilson" not in stamp and "REML" not in stamp
+    assert "logit scale" in AnalysisOptions().stamp()  # a proportion's stamp keeps them

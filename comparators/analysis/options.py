@@ -104,9 +104,13 @@ class AnalysisOptions:
         return "; ".join([
             *([f"endpoint: {ENDPOINTS[self.endpoint].name}"]
               if self.endpoint != DEFAULT_ENDPOINT else []),
-            f"model: {self.model_text()}",
-            f"level: {self.level_text}",
-            f"study intervals: {CI_CHOICES[self.ci_method].short}",
+            *([f"model: {self.model_text()}", f"level: {self.level_text}",
+               f"study intervals: {CI_CHOICES[self.ci_method].short}"]
+              if ENDPOINTS[self.endpoint].is_proportion else
+              # a median is pooled by the method its arms allow (each class names it); the
+              # measure, model and interval choices apply to proportions only
+              ["model: McGrath et al.'s median pooling, the method each class names",
+               f"level: {self.level_text}"]),
             f"this cohort {'inside' if self.include_cohort else 'outside'} the class pools",
             f"overlapping cohorts {'included' if self.include_overlapping else 'left out'}",
             "rows: " + ("primary-source only (no †‡§¶* mark)" if self.primary_only else "all"),
