@@ -424,3 +424,24 @@ def test_bad_risk_table_edit_shows_an_error_not_a_traceback() -> None:
     at.run()
     assert not at.exception
     assert "the first time must be 0" in at.error[0].value
+
+
+@pytest.mark.parametrize(("endpoint", "group"), [("os", "asps"), ("OS", "ASPS"),
+                                                 ("Overall survival", "ASPS vs other subtypes")])
+def test_a_km_link_names_endpoint_and_grouping_by_code_or_label(endpoint: str,
+                                                                group: str) -> None:
+    """A link written with the CLI's codes opened the default curve without a word: the menus
+    show labels, and Streamlit matched the link against the labels only."""
+    at = open_link(PAGE, {"km_endpoint": endpoint, "km_group": group})
+    assert at.radio(key="km_endpoint").value == "OS"
+    assert at.selectbox(key="km_group").value == "asps"
+    assert not any("not valid here" in w.value for w in at.warning)
+    again = open_link(PAGE, {k: v[-1] for k, v in shared_link(at).items()})
+    assert again.radio(key="km_endpoint").value == "OS"
+    assert again.selectbox(key="km_group").value == "asps"
+
+
+def test_an_unknown_km_grouping_in_a_link_is_named() -> None:
+    at = open_link(PAGE, {"km_group": "by-moon-phase"})
+    assert at.selectbox(key="km_group").value == "none"
+    assert any("km_group" in w.value for w in at.warning)

@@ -120,8 +120,8 @@ def evidence_summary(cohort: ThisCohort, subtypes: tuple[str, ...], options: Ana
 def render_intro(cohort: ThisCohort) -> None:
     st.title("Evidence summary")
     st.caption(
-        "A paragraph per subtype with the pooled rates of the chosen endpoint (sidebar) and their "
-        "confidence intervals, "
+        "A paragraph per subtype with the chosen endpoint (sidebar) pooled by regimen class, "
+        "with confidence intervals, "
         "this cohort beside them, the trials behind every number, the data caveats from the "
         "audit, a methods paragraph and numbered references — ready to paste into a grant "
         "application."

@@ -228,11 +228,15 @@ def render_km(view: PatientLevel, level: float) -> None:
     st.header("Kaplan-Meier curves")
     patients_caption(view)
     c1, c2, c3 = st.columns(3)
+    # The menus show labels (Streamlit writes them into the link); a link may name the
+    # choice by its code too (km_endpoint=os, km_group=asps), as the CLI does.
+    link_choice("km_endpoint", list(ENDPOINTS), ENDPOINTS.__getitem__)
     endpoint = c1.radio(
-        "Endpoint", list(ENDPOINTS), format_func=lambda k: ENDPOINTS[k], key="km_endpoint",
+        "Endpoint", list(ENDPOINTS), format_func=ENDPOINTS.__getitem__, key="km_endpoint",
         horizontal=True, bind="query-params", persist_state="session")
+    link_choice("km_group", list(GROUPINGS), GROUPINGS.__getitem__)
     group_by = c2.selectbox(
-        "Group by", list(GROUPINGS), format_func=lambda k: GROUPINGS[k], key="km_group",
+        "Group by", list(GROUPINGS), format_func=GROUPINGS.__getitem__, key="km_group",
         bind="query-params", persist_state="session")
     link_choice("km_conf", KM_CONF_CHOICES.codes)  # codes in any case: km_conf=SPSS
     conf_type = c3.selectbox(  # codes as the CLI's --conf-type spells them, so links carry them
