@@ -402,9 +402,14 @@ def test_word_summary_carries_the_summary_of_findings() -> None:
     overall = load_risk_of_bias().overall_by_study()
     rob = next(t for t in document.tables if t.rows[0].cells[0].text == "Study (MINORS)")
     studies = {r.cells[0].text: r.cells[-1].text for r in rob.rows[1:]}
+    # each study named as the document's trials table names it ('Tawbi 2017 (SARC028)'), not
+    # by its catalog id
+    trials = summary.sections[0].trials
+    name = dict(zip(trials["study"].astype(str), trials["study_label"].astype(str), strict=False))
     pooled = set(summary.sections[0].benchmark.rows["study"])
-    assert set(studies) == pooled
-    assert all(cell.endswith(overall[s]) for s, cell in studies.items())
+    assert set(studies) == {name[s] for s in pooled}
+    assert all(studies[name[s]].endswith(overall[s]) for s in pooled)
+    assert "SARC028" not in studies and "Tawbi 2017 (SARC028)" in studies
 
 
 # --------------------------------------------------------------------------- low risk of bias only

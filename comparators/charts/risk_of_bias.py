@@ -7,7 +7,7 @@ the only carrier: each dot has its judgement's letter, and the legend names ever
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
@@ -41,16 +41,19 @@ def traffic_light_frame(rob: RiskOfBias, studies: Sequence[str]) -> pd.DataFrame
                                        "support"])
 
 
-def traffic_light_table(rob: RiskOfBias, studies: Sequence[str]) -> tuple[pd.DataFrame, str]:
-    """The panel as a table for documents: one row per study, cells '+ low', '? unclear', ...;
-    and the note naming the columns and the tool."""
+def traffic_light_table(rob: RiskOfBias, studies: Sequence[str],
+                        names: Mapping[str, str] | None = None) -> tuple[pd.DataFrame, str]:
+    """The panel as a table for documents: one row per study, named as `names` gives it (the
+    document's own study names, e.g. 'Tawbi 2017') or by its catalog id, cells '+ low',
+    '? unclear', ...; and the note naming the columns and the tool."""
     frame = traffic_light_frame(rob, studies)
     cells = frame.assign(cell=frame["letter"] + " " + frame["judgement"])
     table = cells.pivot(index="study", columns="column", values="cell")
     columns = [f"D{i}" for i in range(1, len(ITEMS) + 1)] + [OVERALL_COLUMN]
     order = list(dict.fromkeys(frame["study"]))
-    table = table.reindex(index=order, columns=columns).reset_index().rename(
-        columns={"study": "Study (MINORS)"})
+    table = table.reindex(index=order, columns=columns).reset_index()
+    table["study"] = [(names or {}).get(str(s), str(s)) for s in table["study"]]
+    table = table.rename(columns={"study": "Study (MINORS)"})
     note = ("Risk of bias, " + TOOL + ": " + "; ".join(
         f"D{i} {label.lower()}" for i, label in enumerate(ITEMS.values(), start=1)) + ".")
     return table, note

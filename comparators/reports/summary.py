@@ -1041,7 +1041,8 @@ def build_summary(
         findings={s.subtype: summary_of_findings(shipped_certainty(s.benchmark, cohort))
                   for s in sections if isinstance(s, SubtypeSection)},
         risk_of_bias={s.subtype: traffic_light_table(shipped_risk_of_bias(),
-                                                     list(s.benchmark.rows["study"]))
+                                                     list(s.benchmark.rows["study"]),
+                                                     study_names)
                       for s in sections},
         search_flow=search_flow if search_flow is not None else prisma_flow(shipped_search_log()),
     )
