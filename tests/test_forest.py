@@ -121,3 +121,20 @@ def test_reference_added_to_a_cached_spec_draws_exactly_forest_charts_reference(
         assert vlc.vegalite_to_svg(added) == expected, reference
     assert with_reference(plain, None) is plain
     assert "reference" not in str(plain)  # the cached spec itself is never changed
+
+
+@pytest.mark.parametrize("endpoint", ["orr", "dcr", "pfs3", "pfs6", "grade3"])
+def test_the_counts_header_ends_before_the_next_column_at_every_endpoint(bm, endpoint) -> None:
+    """At a narrow width the counts header ('Progression-free/n') ran into the column of
+    rates beside it: each of its lines must end before that column starts (5 px per letter:
+    the narrow layout's headers are 10 px text, mostly lower-case letters; a screenshot shows
+    'Progression-' ending 2 px before the next column)."""
+    from comparators.vocab import ENDPOINTS
+
+    e = ENDPOINTS[endpoint]
+    svg = chart_svg(dict(forest_chart(forest_rows(bm), endpoint=e), width=420))
+    texts = _text_lines(svg)
+    value_x = min(x for x, lines in texts if lines[0].startswith(f"{e.short} %"))
+    counts = [(x, lines) for x, lines in texts if lines[-1].endswith("/n")]
+    assert counts, texts[:5]
+    assert all(x + 5 * len(line) <= value_x for x, lines in counts for line in lines), counts

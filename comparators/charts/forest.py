@@ -333,7 +333,7 @@ def _text_columns(counts_header: str, value_name: str, interval: str, y_scale: d
         ]
     wide_header = {"label": "Study / arm", "events_n": counts_header,
                    "estimate_ci": f"{value_name} % [{interval}]", "weight_text": "Weight"}
-    narrow_header = {**wide_header, "events_n": counts_header.replace("/n", "\n/n"),
+    narrow_header = {**wide_header, "events_n": _two_lines(counts_header),
                      "estimate_ci": f"{value_name} %\n[{interval}]"}
     header_rows = [{"wide": wide_header[c], "narrow": narrow_header[c], "column": c,
                     "y": HEADER_BOTTOM} for c in columns]
@@ -347,6 +347,18 @@ def _text_columns(counts_header: str, value_name: str, interval: str, y_scale: d
                       "y": field("y", axis=None, scale=y_scale)}}
         for c, x in columns.items()]
     return layers, header_rows
+
+
+def _two_lines(counts_header: str) -> str:
+    """The counts header on two lines for a narrow figure, broken after its last hyphen or
+    space ('Progression-' / 'free/n', 'Grade ≥ 3' / 'TRAE/n'), else before '/n': one long line
+    ran into the next column."""
+    what = counts_header.removesuffix("/n")
+    for sep in ("-", " "):
+        if sep in what:
+            head, _, tail = what.rpartition(sep)
+            return f"{head}{sep.strip()}\n{tail}/n"
+    return f"{what}\n/n"
 
 
 def _diamond_points(pooled: pd.DataFrame) -> list[dict]:
