@@ -935,6 +935,77 @@ def _figure_sources(comparators: pd.DataFrame, study_names: Mapping[str, str],
     return "Sources: " + ", ".join(cited_sources) if cited_sources else ""
 
 
+@dataclass(frozen=True, eq=False)  # holds frames
+class _Context:
+    """What every section of one summary reads: the audit's findings and the seed's claims,
+    the names of subtypes, arms, studies and first authors, and the one citation list."""
+
+    findings: pd.DataFrame
+    claims: pd.DataFrame | None
+    unitemised: Mapping[str, int]  # subtype -> patients the seed lists but does not itemise
+    data_label: str | None
+    names: Mapping[str, str]
+    surnames: Mapping[str, str]
+    labels: Mapping[str, str]
+    study_names: Mapping[str, str]
+    cites: _Citations
+
+
+def _summary_context(trials: pd.DataFrame, references: pd.DataFrame,
+                     audit_findings: Iterable[Finding] | pd.DataFrame | None,
+                     cohort: ThisCohort, claims: pd.DataFrame | None,
+                     subtype_names: Mapping[str, str] | None) -> _Context:
+    from comparators.evidence.cohort import load_seed_cohort
+
+    seed = load_seed_cohort() if claims is None or cohort.kind == "published" else None
+    if claims is None and seed is not None:
+        claims = seed.claims
+    unitemised: dict[str, int] = {}
+    if cohort.kind == "published" and seed is not None:
+        hist = seed.baseline[seed.baseline["subtype"].notna()]
+        unitemised = {str(s): int(n) for s, n in zip(hist["subtype"], hist["n"], strict=True)}
+    findings = (audit_findings if isinstance(audit_findings, pd.DataFrame)
+                else findings_frame(list(audit_findings or ())))
+    surnames = {str(r["ref"]): first_surname(r.get("authors"))
+                for _, r in references.iterrows() if first_surname(r.get("authors"))}
+    labels = arm_labels(trials, references)
+    if cohort.kind != "published":  # an upload or scenario is named as the user named it
+        labels.update({row_key(cohort.study, str(a)): cohort.label for a in cohort.rows["arm"]})
+    return _Context(findings, claims, unitemised, cohort_data_label(cohort),
+                    dict(subtype_names or {}), surnames, labels,
+                    study_labels(trials, references), _Citations(references))
+
+
+def _subtype_section(code: str, number: int, ctx: _Context, trials: pd.DataFrame,
+                     references: pd.DataFrame, cohort: ThisCohort, options: AnalysisOptions,
+                     classes: Sequence[str] | None,
+                     given: SubtypeBenchmark | MedianBenchmark | None,
+                     reference_values: pd.DataFrame | None,
+                     chosen_references: Sequence[str]) -> SubtypeSection | MedianSection:
+    """One subtype's section, from the given fit or one fitted here with `options`."""
+    name = ctx.names.get(code, code)
+    try:
+        rows = None if given is not None else subtype_rows(
+            trials, cohort, code, options.include_overlapping, ctx.labels, options.endpoint)
+        if options.endpoint == MEDIAN_PFS:
+            mb = given if given is not None else benchmark_median(rows, options, cohort)
+            assert isinstance(mb, MedianBenchmark)
+            return _median_section(mb, name, cohort, ctx.data_label, classes, ctx.cites,
+                                   ctx.findings, ctx.claims, ctx.surnames, number,
+                                   ctx.study_names)
+        bm = given if given is not None else benchmark_subtype(rows, options)
+    except BenchmarkError as err:
+        raise SummaryError(f"{code}: {err}") from err
+    assert isinstance(bm, SubtypeBenchmark)
+    offered = ([] if reference_values is None else
+               reference_lines(reference_values, references, bm.options.endpoint, code))
+    eortc = [line for line in offered if line.id in set(chosen_references)] or offered
+    section = _section(bm, name, cohort, ctx.data_label, classes, ctx.cites, ctx.findings,
+                       ctx.claims, ctx.surnames, ctx.labels, ctx.unitemised, number,
+                       ctx.study_names, eortc)
+    return replace(section, trials=with_study_names(section.trials, ctx.study_names, cohort))
+
+
 def build_summary(
     trials: pd.DataFrame,
     references: pd.DataFrame,
@@ -969,62 +1040,24 @@ def build_summary(
     a `MedianSection` (`_median_section`), with no GRADE summary of findings.
     """
     options = options or AnalysisOptions()
-    median = options.endpoint == MEDIAN_PFS
-    if median and (problem := median_option_problem(options)):
+    if options.endpoint == MEDIAN_PFS and (problem := median_option_problem(options)):
         raise SummaryError(problem)
     if reference_values is None and options.endpoint in LANDMARK_MONTHS:
         reference_values = load_reference_values()
     if not subtypes:
         raise SummaryError("choose at least one subtype")
     known = {str(c).upper(): str(c) for c in trials["subtype"].dropna().astype(str)}
-    from comparators.evidence.cohort import load_seed_cohort
-
-    seed = load_seed_cohort() if claims is None or cohort.kind == "published" else None
-    if claims is None and seed is not None:
-        claims = seed.claims
-    unitemised: dict[str, int] = {}
-    if cohort.kind == "published" and seed is not None:
-        hist = seed.baseline[seed.baseline["subtype"].notna()]
-        unitemised = {str(s): int(n) for s, n in zip(hist["subtype"], hist["n"], strict=True)}
-    findings = (audit_findings if isinstance(audit_findings, pd.DataFrame)
-                else findings_frame(list(audit_findings or ())))
-    data_label = cohort_data_label(cohort)
-    names = dict(subtype_names or {})
-    surnames = {str(r["ref"]): first_surname(r.get("authors"))
-                for _, r in references.iterrows() if first_surname(r.get("authors"))}
-    labels = arm_labels(trials, references)
-    study_names = study_labels(trials, references)
-    if cohort.kind != "published":  # an upload or scenario is named as the user named it
-        labels.update({row_key(cohort.study, str(a)): cohort.label for a in cohort.rows["arm"]})
-    cites = _Citations(references)
+    ctx = _summary_context(trials, references, audit_findings, cohort, claims, subtype_names)
     sections: list[SubtypeSection | MedianSection] = []
     for number, raw in enumerate(dict.fromkeys(subtypes), start=1):
         code = known.get(str(raw).upper())
         if code is None:
             raise SummaryError(f"unknown subtype {raw!r}: no arm in the catalog reports it")
-        given = (benchmarks or {}).get(code)
-        try:
-            rows = None if given is not None else subtype_rows(
-                trials, cohort, code, options.include_overlapping, labels, options.endpoint)
-            if median:
-                mb = given if given is not None else benchmark_median(rows, options, cohort)
-                assert isinstance(mb, MedianBenchmark)
-                sections.append(_median_section(mb, names.get(code, code), cohort, data_label,
-                                                classes, cites, findings, claims, surnames,
-                                                number, study_names))
-                continue
-            bm = given if given is not None else benchmark_subtype(rows, options)
-        except BenchmarkError as err:
-            raise SummaryError(f"{code}: {err}") from err
-        assert isinstance(bm, SubtypeBenchmark)
-        offered = ([] if reference_values is None else
-                   reference_lines(reference_values, references, bm.options.endpoint, code))
-        eortc = [line for line in offered if line.id in set(chosen_references)] or offered
-        section = _section(bm, names.get(code, code), cohort, data_label, classes, cites,
-                           findings, claims, surnames, labels, unitemised, number, study_names,
-                           eortc)
-        sections.append(replace(section, trials=with_study_names(section.trials, study_names,
-                                                                 cohort)))
+        sections.append(_subtype_section(
+            code, number, ctx, trials, references, cohort, options, classes,
+            (benchmarks or {}).get(code), reference_values, chosen_references))
+    median = options.endpoint == MEDIAN_PFS
+    cites, study_names = ctx.cites, ctx.study_names
     used = sections[0].benchmark.options
     stamp = "; ".join(filter(None, [catalog_stamp, f"app {APP_VERSION}",
                                     f"subtypes: {', '.join(s.subtype for s in sections)}",
@@ -1032,7 +1065,7 @@ def build_summary(
     used_marks = {m for s in sections for m in s.trials["mark"] if m}
     return EvidenceSummary(
         title=TITLE, cohort_label=cohort.label, cohort_kind=cohort.kind,
-        cohort_caveat=cohort.caveat, data_label=data_label,
+        cohort_caveat=cohort.caveat, data_label=ctx.data_label,
         model=_median_model(used) if median else model_description(used),
         sections=tuple(sections), references=cites.references(),
         references_table=cites.table(),
