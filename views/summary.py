@@ -159,12 +159,7 @@ def render_section(section: SubtypeSection | MedianSection) -> dict:
     forest plot's spec (the Word and HTML files embed it)."""
     if isinstance(section, MedianSection):
         return render_median_section(section)
-    st.header(section.heading, divider="gray")
-    st.markdown(md_escape(section.lead))
-    render_endpoint_notes(section)
-    st.dataframe(pd.DataFrame(list(section.pools), columns=list(section.pool_header)),
-                 hide_index=True, key=f"summary_pools_{section.subtype}")
-    st.caption(md_escape(section.pools_note))
+    render_lead_and_pools(section)
     show_certainty(section.benchmark, cohort, key=f"summary_{section.subtype}")
     if section.details:
         st.markdown(md_escape(section.details))
@@ -181,15 +176,20 @@ def render_section(section: SubtypeSection | MedianSection) -> dict:
     return spec
 
 
-def render_median_section(section: MedianSection) -> dict:
-    """One subtype's median PFS (months): lead, the no-GRADE line, class table, the Benchmark
-    page's forest figure (its cached spec), the arms and the caveats."""
+def render_lead_and_pools(section: SubtypeSection | MedianSection) -> None:
+    """A section's heading, lead, endpoint notes and class table, as every endpoint has them."""
     st.header(section.heading, divider="gray")
     st.markdown(md_escape(section.lead))
     render_endpoint_notes(section)
     st.dataframe(pd.DataFrame(list(section.pools), columns=list(section.pool_header)),
                  hide_index=True, key=f"summary_pools_{section.subtype}")
     st.caption(md_escape(section.pools_note))
+
+
+def render_median_section(section: MedianSection) -> dict:
+    """One subtype's median PFS (months): lead, the no-GRADE line, class table, the Benchmark
+    page's forest figure (its cached spec), the arms and the caveats."""
+    render_lead_and_pools(section)
     if section.details:
         st.markdown(md_escape(section.details))
     spec = chart_spec(median_forest_chart, section.benchmark)

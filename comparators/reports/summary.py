@@ -140,8 +140,26 @@ class Reference:
     links: dict[str, str] = field(default_factory=dict)
 
 
+class _SectionProse:
+    """The heading and prose every section kind shares (fields of the dataclasses below)."""
+
+    subtype: str
+    name: str
+    lead: str
+    details: str
+
+    @property
+    def heading(self) -> str:
+        return _heading(self.subtype, self.name)
+
+    @property
+    def narrative(self) -> str:
+        """The section's prose (lead, then details), for JSON and plain-text readers."""
+        return " ".join(filter(None, [self.lead, self.details]))
+
+
 @dataclass(frozen=True, eq=False)
-class SubtypeSection:
+class SubtypeSection(_SectionProse):
     """Everything the summary says about one subtype, in reading order: the lead (the two
     sentences a reviewer reads first), the compact table of class pools, the details, the
     figure, the trials table and the caveats. Its methods are in the document's."""
@@ -173,14 +191,6 @@ class SubtypeSection:
     def figure_interval(self) -> str:
         return self.benchmark.options.figure_interval_name
 
-    @property
-    def heading(self) -> str:
-        return _heading(self.subtype, self.name)
-
-    @property
-    def narrative(self) -> str:
-        """The section's prose (lead, then details), for JSON and plain-text readers."""
-        return " ".join(filter(None, [self.lead, self.details]))
 
     @property
     def pool_header(self) -> tuple[str, ...]:
@@ -1577,7 +1587,7 @@ MEDIAN_TABLE_HEADER = ("Study", "Arm", "Class", "Patients", "Median PFS, months 
 
 
 @dataclass(frozen=True, eq=False)
-class MedianSection:
+class MedianSection(_SectionProse):
     """What the summary says about one subtype's median PFS (months): the lead, the class
     table, the forest figure, the arms and the caveats, all read from one `MedianBenchmark`.
     No GRADE summary of findings (`NO_CERTAINTY` says why) and no test between classes."""
@@ -1595,13 +1605,6 @@ class MedianSection:
     caption: str = ""
     endpoint_notes: tuple[str, ...] = (NO_CERTAINTY,)
 
-    @property
-    def heading(self) -> str:
-        return _heading(self.subtype, self.name)
-
-    @property
-    def narrative(self) -> str:
-        return " ".join(filter(None, [self.lead, self.details]))
 
     @property
     def pool_header(self) -> tuple[str, ...]:
