@@ -26,7 +26,7 @@ from comparators.analysis.endpoints import SAFETY_NOTE
 from comparators.errors import InputError
 from comparators.inputs import parse_count, parse_number, refuse
 from comparators.limits import MAX_SCENARIO_PATIENTS
-from comparators.stats.proportions import percent, proportion_ci
+from comparators.stats.proportions import patients_from_rate, percent, proportion_ci
 from comparators.vocab import ENDPOINTS
 
 __all__ = ["TOXICITY_ENTRIES", "HypotheticalToxicity", "ToxicityComparison", "ToxicityInputError",
@@ -44,7 +44,9 @@ class ToxicityInputError(InputError):
 @dataclass(frozen=True)
 class HypotheticalToxicity:
     """x of n patients treated with a grade >= 3 TRAE; `percent` is the entry when the rate
-    was given as a percentage (x is then that share of n, rounded to whole patients)."""
+    was given as a percentage (x is then that share of n, rounded half up to whole patients by
+    the one rule that also counts a printed PFS rate's patients,
+    stats.proportions.patients_from_rate)."""
 
     events: int
     patients: int
@@ -91,7 +93,7 @@ def hypothetical_toxicity(patients: object, events: object = None,
     if not 0 <= share <= 100:
         refuse(f"{share:g} is outside 0 to 100", value=percent_treated, rule="percent range",
                where="Grade ≥ 3 TRAE (%)", error=error)
-    return HypotheticalToxicity(int(share * n / 100 + 0.5), n, share)  # half up, as printed
+    return HypotheticalToxicity(patients_from_rate(share, n, per=100), n, share)
 
 
 @dataclass(frozen=True)
