@@ -11,7 +11,7 @@ observed rate.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -164,13 +164,9 @@ def compare_toxicity(hypothetical: HypotheticalToxicity,
             notes.append(f"The {name} pool holds only this cohort's observed rate: there is no "
                          f"other {name} arm to compare the hypothetical rate with.")
             continue
-        difference = compare_cohort_with_pool(as_cohort, compared, "Hypothetical rate",
-                                              bm.options)
-        if compared is pool:  # a class pool as it is, whether or not the cohort is in another
-            difference = replace(difference, what=f"Hypothetical rate vs {pool.short}",
-                                 b_label=pool.short)
         pools.append(compared)
-        differences.append(difference)
+        differences.append(compare_cohort_with_pool(as_cohort, compared, "Hypothetical rate",
+                                                    bm.options))
     row = bm.cohort_row
     observed = None if row is None else (int(row["responders"]), int(row["evaluable"]))
     ci = proportion_ci(h.events, h.patients, "wilson", bm.options.level)
