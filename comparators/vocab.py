@@ -325,10 +325,10 @@ ENDPOINTS: dict[str, Endpoint] = {e.code: e for e in (
              "Controlled"),
     Endpoint("pfs3", "3-month progression-free rate", "PFS-3",
              "patients progression-free at 3 months (Kaplan-Meier rate times the PFS "
-             "population, rounded)", "the PFS population", "Progression-free"),
+             "population, rounded half up)", "the PFS population", "Progression-free"),
     Endpoint("pfs6", "6-month progression-free rate", "PFS-6",
              "patients progression-free at 6 months (Kaplan-Meier rate times the PFS "
-             "population, rounded)", "the PFS population", "Progression-free"),
+             "population, rounded half up)", "the PFS population", "Progression-free"),
     Endpoint("grade3", "grade ≥ 3 treatment-related adverse event rate", "grade ≥ 3 TRAE",
              "patients with a grade ≥ 3 treatment-related adverse event",
              "patients treated (the arm's safety population)", "Grade ≥ 3 TRAE"),

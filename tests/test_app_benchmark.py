@@ -196,6 +196,13 @@ def test_a_cohort_inside_its_class_pool_is_compared_with_the_other_arms_only() -
     table = next(d.value for d in inside.dataframe if "scope" in d.value.columns)
     assert "the pool this cohort is compared with" in " ".join(table["scope"])
     assert class_table(inside).loc["AI+ICI", "k"].max() == k + 1  # the class pool has it
+    # "other" names only the pool that leaves this cohort out of its own class (AI+ICI);
+    # the ICI pool never held it and is named as it is
+    ici = int(class_table(inside).loc["ICI", "k"])
+    (versus_ici,) = [m.label for m in inside.metric if m.label.endswith(
+        f"vs ICI pooled (k = {ici})")]
+    assert "other" not in versus_ici
+    assert sum("other" in m.label for m in inside.metric) == 1
 
     alone = open_link("views/benchmark.py", {"subtype": "LMS", "include_cohort": "true",
                                               "primary_only": "true"})

@@ -2,7 +2,9 @@
 
 import csv
 import io
+from pathlib import Path
 
+import pandas as pd
 from apptest import chart_data, chart_specs, download_bytes, open_page, page_text
 
 
@@ -76,6 +78,11 @@ def test_baseline_and_adverse_event_tables_recompute_percentages() -> None:
     hypertension = events[events["event"] == "Hypertension"].iloc[0]
     # grade >= 3 is text: Table 2's dash where it prints one (tests/test_missing_cells.py)
     assert (hypertension["any_grade_percent"], hypertension["grade3_percent"]) == (50.0, "30.0")
+    # the header names where the rows were read: their locator in data/liu2023
+    (where,) = set(pd.read_csv(Path(__file__).parent.parent / "data" / "liu2023"
+                               / "adverse_events.csv")["locator"])
+    assert f"Treatment-related adverse events ({where}, 30 evaluable patients)" in [
+        h.value for h in at.header]
 
 
 def test_adverse_event_chart_has_both_grades_and_a_source() -> None:
@@ -89,8 +96,6 @@ def test_adverse_event_chart_has_both_grades_and_a_source() -> None:
 
 
 def test_an_uploaded_cohort_is_shown_as_the_active_cohort() -> None:
-    from pathlib import Path
-
     fixture = Path(__file__).parent / "fixtures" / "ipd" / "valid.csv"
     at = open_page("views/survival.py")
     at.file_uploader[0].upload("my_cohort.csv", fixture.read_bytes(), "text/csv").run()

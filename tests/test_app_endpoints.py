@@ -10,6 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 from apptest import chart_data, chart_specs, open_link, open_page, page_text, shared_link
+from test_benchmark_endpoints import half_up
 
 from comparators.analysis.benchmark import benchmark_subtype, subtype_rows
 from comparators.analysis.options import AnalysisOptions
@@ -53,12 +54,14 @@ def test_pfs6_benchmark_names_the_endpoint_and_pools_the_printed_rates(trials) -
     assert seed["pfs6_rate"].isna().all()
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["This cohort (Liu 2023): PFS-6"] == "not reported"
-    # Each class pools round(rate x PFS population) of the arms that print a 6-month rate.
+    # Each class pools rate x PFS population, rounded half up, of the arms that print a
+    # 6-month rate.
     reported = comparators(trials, "LMS").dropna(subset=["pfs6_rate", "pfs6_n"])
     assert not reported.empty
     table = class_table(at)
     for cls, rows in reported.groupby("regimen_class"):
-        assert table.loc[cls, "events"] == int((rows["pfs6_rate"] * rows["pfs6_n"]).round().sum())
+        assert table.loc[cls, "events"] == int(sum(map(half_up, rows["pfs6_rate"],
+                                                       rows["pfs6_n"])))
         assert table.loc[cls, "n"] == int(rows["pfs6_n"].sum())
     text = page_text(at)
     assert "Pooled PFS-6 by regimen class" in text

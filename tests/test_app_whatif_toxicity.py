@@ -79,6 +79,20 @@ def test_a_hypothetical_rate_beside_each_class_pool() -> None:
         assert f"{100 * d:+.1f} points from {label}" in text
 
 
+def test_with_this_cohort_inside_its_pool_only_its_own_class_is_the_other_arms() -> None:
+    # this cohort (Liu 2023, AI+ICI) inside the class pools: the hypothetical rate is compared
+    # with the AI+ICI arms other than this cohort, and with the ICI pool as it is
+    at = open_page(PAGE, {"whatif_subtype": "ASPS", "tox_patients": "30", "tox_events": "15",
+                          "include_cohort": "true"})
+    table = toxicity_table(at)
+    ai_ici, ici = class_safety("ASPS", "AI+ICI"), class_safety("ASPS", "ICI")
+    assert list(table["pool"]) == [f"the other AI+ICI arms pooled (k = {len(ai_ici)})",
+                                   f"ICI pooled (k = {len(ici)})"]
+    shown = metrics(at)
+    assert f"ICI pooled (k = {len(ici)}): grade ≥ 3 TRAE" in shown
+    assert "points from the other ICI arms" not in page_text(at)
+
+
 def test_a_percentage_is_rounded_to_whole_patients_and_linked() -> None:
     at = open_page(PAGE, {"whatif_subtype": "ASPS", "tox_entry": "percent",
                           "tox_patients": "40", "tox_percent": "12.5"})

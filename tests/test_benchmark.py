@@ -192,6 +192,28 @@ def test_this_cohort_is_never_compared_with_a_pool_that_contains_it(catalog, pri
     assert seen >= 2
 
 
+def test_only_the_pool_that_leaves_this_cohort_out_is_called_the_other_arms(catalog) -> None:
+    # With this cohort inside the class pools, only the AI+ICI pool of the other arms leaves it
+    # out; the ICI pool never held it, so a comparison with it names the ICI pool as it is.
+    from comparators.analysis.benchmark import compare_cohort_with_pool
+
+    bm = benchmark_subtype(subtype_rows(catalog.trials, published_cohort(catalog.trials),
+                                        "ASPS"), AnalysisOptions(include_cohort=True))
+    ref, ici = bm.cohort_reference, bm.class_pools["ICI"]
+    assert ref is not None and not ici.includes_cohort
+    (mine,) = [c for c in bm.headline if c.a == "This cohort"]
+    assert mine.b_label == f"the other AI+ICI arms pooled (k = {ref.k})"
+    with_ici = compare_cohort_with_pool(bm.cohort_row, ici, "This cohort", bm.options)
+    assert with_ici.b_label == f"ICI pooled (k = {ici.k})"
+    assert with_ici.what == f"This cohort vs ICI pooled (k = {ici.k})"
+    assert all("other" not in p.short for p in bm.class_pools.values())
+    # with the cohort kept out of every pool, the AI+ICI pool is the class pool as it is
+    outside = benchmark_subtype(subtype_rows(catalog.trials, published_cohort(catalog.trials),
+                                             "ASPS"))
+    (plain,) = [c for c in outside.headline if c.a == "This cohort"]
+    assert plain.b_label == f"AI+ICI pooled (k = {ref.k})"
+
+
 def test_the_cli_gives_the_pages_comparison_for_a_cohort_inside_its_pool(catalog) -> None:
     import contextlib
     import io

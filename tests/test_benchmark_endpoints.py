@@ -3,10 +3,10 @@ denominator pooled per regimen class, in the same JSON shape as the response ben
 
 Every expected count is read here from data/trials.csv with pandas, by the column definitions
 of data/README.md ("Endpoints beyond response"), never from the engine's output: DCR =
-(responders + SD) / evaluable; PFS-3/PFS-6 = rate x PFS population, rounded; grade >= 3 TRAE =
-trae_g3 / n_treated of the arm (its own row, or its all-subtype STS/SARCOMA row). This cohort's
-values are the seed paper's printed numbers (Liu 2023: DCR 85.2% = 23/27; grade 3-4 TRAEs in
-50% of the 30 patients evaluable for safety; no PFS rate printed).
+(responders + SD) / evaluable; PFS-3/PFS-6 = rate x PFS population, rounded half up; grade >= 3
+TRAE = trae_g3 / n_treated of the arm (its own row, or its all-subtype STS/SARCOMA row). This
+cohort's values are the seed paper's printed numbers (Liu 2023: DCR 85.2% = 23/27; grade 3-4
+TRAEs in 50% of the 30 patients evaluable for safety; no PFS rate printed).
 """
 
 from __future__ import annotations
@@ -14,8 +14,10 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import math
 import subprocess
 import sys
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +25,9 @@ import pandas as pd
 import pytest
 
 from comparators.__main__ import main
+from comparators.analysis.endpoints import endpoint_counts
 from comparators.analysis.options import AnalysisOptions, OptionsError
+from comparators.analysis.toxicity import hypothetical_toxicity
 from comparators.stats.pooling import pool_proportions
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,13 +73,23 @@ def expected_counts(rows: pd.DataFrame, endpoint: str) -> pd.DataFrame:
         num, den = rows["responders"] + rows["sd"], rows["evaluable"]
     elif endpoint in ("pfs3", "pfs6"):
         den = rows[f"{endpoint}_n"]
-        num = (rows[f"{endpoint}_rate"] * den).round()
+        num = pd.Series([half_up(r, n) for r, n in zip(rows[f"{endpoint}_rate"], den,
+                                                               strict=True)],
+                        index=rows.index, dtype=float)
     else:
         pairs = [arm_safety_counts(r) for _, r in rows.iterrows()]
         num = pd.Series([p[0] for p in pairs], index=rows.index)
         den = pd.Series([p[1] for p in pairs], index=rows.index)
     out = rows.assign(num=num, den=den)
     return out[out["num"].notna() & out["den"].notna() & (out["den"] > 0)]
+
+
+def half_up(rate: float, n: float) -> float:
+    """The printed rate (its decimal text) times n, rounded half up in exact arithmetic: how a
+    reader turns '12.5% of 20' into 3 patients. NaN when either is missing."""
+    if pd.isna(rate) or pd.isna(n):
+        return np.nan
+    return float(math.floor(Fraction(repr(float(rate))) * int(n) + Fraction(1, 2)))
 
 
 def by_class(frame: pd.DataFrame) -> dict[str, tuple[int, int, int]]:
@@ -106,6 +120,37 @@ def test_class_counts_are_the_endpoint_columns_of_the_catalog(subtype: str,
     for c in payload["classes"]:  # one arm: its own proportion, no model needed
         if c["k"] == 1:
             assert c["estimate"] == pytest.approx(c["events"] / c["n"])
+
+
+def test_a_rate_on_a_half_gives_one_count_in_both_paths() -> None:
+    # 12.5% of 20 is 2.5 patients: 3, as a person rounds, both as a PFS rate times its
+    # population and as a hypothetical grade >= 3 TRAE percentage of patients treated
+    rows = pd.DataFrame({"key": ["half"], "label": ["half"], "is_cohort": [False],
+                         "responders": [1], "evaluable": [20],
+                         "pfs3_rate": [0.125], "pfs3_n": [20], "pfs_rate_weeks": [""]})
+    counted, _ = endpoint_counts(rows, "pfs3")
+    assert (counted["responders"].iloc[0], counted["evaluable"].iloc[0]) == (3, 20)
+    toxicity = hypothetical_toxicity(20, percent_treated=12.5)
+    assert (toxicity.events, toxicity.patients) == (3, 20)
+
+
+def test_no_pooled_catalog_count_changes_with_the_half_up_rule() -> None:
+    # Where a printed PFS rate of data/trials.csv gives another count half up than pandas'
+    # round-half-to-even gave, it lands on half a patient, and every such row is an all-subtype
+    # (STS/SARCOMA) row, which no subtype benchmark pools: no pooled count changes.
+    checked, changed = 0, []
+    for landmark in ("pfs3", "pfs6"):
+        rows = TRIALS[TRIALS[f"{landmark}_rate"].notna() & TRIALS[f"{landmark}_n"].notna()]
+        even = (rows[f"{landmark}_rate"] * rows[f"{landmark}_n"]).round()
+        for (_, row), before in zip(rows.iterrows(), even, strict=True):
+            after = half_up(row[f"{landmark}_rate"], row[f"{landmark}_n"])
+            if after != before:
+                assert after == before + 1  # only a half rounds differently, and only up
+                changed.append((landmark, row["study"], row["subtype"]))
+        checked += len(rows)
+    assert checked >= 10  # the catalog's PFS rates were read
+    assert all(subtype in ALL_SUBTYPES for _, _, subtype in changed), changed
+    assert cli("benchmark", "--subtype", "STS", "--endpoint", "pfs3").returncode == 2  # no pool
 
 
 def test_pooled_safety_is_the_pool_of_the_arms_counts() -> None:

@@ -22,6 +22,7 @@ from comparators.analysis.certainty import (
     ClassCertainty,
     DomainRating,
     Question,
+    Registrations,
     assess_certainty,
     rate_imprecision,
     rate_inconsistency,
@@ -118,7 +119,7 @@ def test_publication_bias_rates_registered_arms_without_results_and_says_why_no_
     assert rating.change == -1 and "NCT00000001" in rating.reason
     assert "below 10 arms" in rating.reason
     clean = rate_publication_bias(4, [], ["NCT04447274"], registered=3)
-    assert clean.change == 0 and "to no class or subtype (NCT04447274)" in clean.reason
+    assert clean.change == 0 and "to no class or subtype, not counted: NCT04447274" in clean.reason
     assert "3 registrations without results" in clean.reason
     assert "mislead for proportions" in rate_publication_bias(12, []).reason
     # the pool's own finding is apart from the clauses every pool shares
@@ -161,10 +162,12 @@ def test_publication_bias_of_the_catalog_follows_the_search_log_links() -> None:
     from comparators.evidence.catalog import default_data_dir
     from comparators.vocab import AGGREGATE_SUBTYPES, BONE_SUBTYPES
 
+    records = [r for r in read_rows(default_data_dir() / "search_records.csv")
+               if r["reason"] == "no results reported"]
     links = [(set(filter(None, r["registered_class"].split(";"))),
               set(filter(None, r["registered_subtypes"].split(";"))), r["record"])
-             for r in read_rows(default_data_dir() / "search_records.csv")
-             if r["reason"] == "no results reported"]
+             for r in records]
+    report = {r["record"]: r["report"] for r in records}
     assert any(classes and subtypes for classes, subtypes, _ in links)
     rated = 0
     for subtype in ("ASPS", "UPS", "LMS"):
@@ -175,9 +178,10 @@ def test_publication_bias_of_the_catalog_follows_the_search_log_links() -> None:
                 subtype in subtypes or "SARCOMA" in subtypes or (soft and "STS" in subtypes))]
             bias = next(d for d in o["domains"] if d["domain"] == "publication bias")
             assert bias["rating"] == ("serious" if named else "not serious"), (subtype, o)
-            assert all(rec in bias["reason"] for rec in named)
+            assert all(report[rec] in bias["reason"] for rec in named)
+            assert set(named) <= set(bias["records"])
             assert "no funnel-plot test" in bias["reason"]
-            via_sts = any(rec in bias["reason"] and "STS" in subtypes and subtype not in subtypes
+            via_sts = any(rec in bias["records"] and "STS" in subtypes and subtype not in subtypes
                           for classes, subtypes, rec in links if o["class"] in classes)
             assert ("whole-STS registration counts toward every soft-tissue subtype"
                     in bias["reason"]) == via_sts
@@ -289,8 +293,9 @@ def test_summary_of_findings_letters_every_reason_and_gives_each_footnote_once()
     bm = benchmark_subtype(_rows(), AnalysisOptions())
     sc = assess_certainty(bm, _rob({s: ["low"] * 8 for s in ("S1", "S2", "S3", "S4")}),
                           Question("pretreated", "PD-1"), TERMS,
-                          unreported={"AI": ["NCT00000001"], "ICI": ["NCT00000001"]},
-                          unlinked=["NCT00000002"])
+                          registrations=Registrations(
+                              {"AI": ("NCT00000001",), "ICI": ("NCT00000001",)},
+                              ("NCT00000002",), 2))
     sof = summary_of_findings(sc)
     assert sorted(sof.table["Regimen class"]) == ["AI", "ICI"]
     assert len(set(sof.footnotes)) == len(sof.footnotes)  # each footnote once
@@ -363,7 +368,7 @@ def test_certainty_cli_json_shape() -> None:
         assert [d["domain"] for d in o["domains"]][:5] == [
             "risk of bias", "inconsistency", "indirectness", "imprecision", "publication bias"]
         for d in o["domains"]:
-            assert set(d) == {"domain", "rating", "reason"} and d["reason"]
+            assert set(d) == {"domain", "rating", "reason", "records"} and d["reason"]
 
 
 def test_certainty_cli_threshold_and_bad_input() -> None:

@@ -140,3 +140,18 @@ def test_width_shrinks_as_n_grows_at_fixed_proportion(n, method) -> None:
     small = proportion_ci(k, 10 * n, method)
     large = proportion_ci(4 * k, 40 * n, method)
     assert large.high - large.low < small.high - small.low
+
+
+@pytest.mark.parametrize(("rate", "patients", "per", "count"), [
+    (0.125, 20, 1, 3),  # 2.5 patients: half up, as a reader rounds (half-to-even would say 2)
+    (0.175, 20, 1, 4),  # 3.5: half up and half-to-even agree
+    (0.145, 100, 1, 15),  # 14.5 as printed; binary arithmetic gives 14.4999... and 14
+    (12.5, 20, 100, 3),  # the same rate as a percentage
+    (0.656, 33, 1, 22),  # Wilky 2019: 65.6% of 33 = 21.6
+    (0, 9, 1, 0), (1, 9, 1, 9), (100, 9, 100, 9),
+])
+def test_a_printed_rate_becomes_whole_patients_rounded_half_up(rate, patients, per,
+                                                               count) -> None:
+    from comparators.stats.proportions import patients_from_rate
+
+    assert patients_from_rate(rate, patients, per=per) == count

@@ -53,3 +53,18 @@ def test_the_asps_mix_is_said_from_the_tables() -> None:
     assert asps_mix(load_seed_cohort(), rows) == (
         "all non-ASPS patients together respond 8/20; ASPS was 10 of 33 treated (30.3%, "
         "Table 1) and 7 of 27 evaluable (25.9%)")
+
+
+@pytest.mark.parametrize("table", ["baseline", "response", "outcomes", "adverse_events"])
+def test_every_seed_table_row_says_where_in_the_paper_it_was_read(table: str) -> None:
+    # data/README.md: each of these tables carries a `locator` for every row
+    rows = getattr(load_seed_cohort(), table)
+    assert "locator" in rows.columns
+    assert rows["locator"].notna().all() and (rows["locator"].astype(str).str.strip() != "").all()
+
+
+def test_adverse_events_are_located_in_table_2() -> None:
+    # Liu 2023, Table 2 "Toxicity profile of 30 evaluable patients" prints every one of the 35
+    # treatment-related adverse events (any grade, and grade >= 3 where not a dash)
+    events = load_seed_cohort().adverse_events
+    assert len(events) == 35 and set(events["locator"]) == {"Table 2"}

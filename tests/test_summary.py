@@ -435,3 +435,56 @@ def test_a_study_named_with_a_middle_dot_keeps_its_whole_name(cat) -> None:  # n
     rows = [line for line in to_markdown(summary).splitlines() if "axitinib + pembrolizumab |"
             in line and "Smith" in line]
     assert rows and all(line.startswith("| Smith · Jones") for line in rows), rows
+
+
+@pytest.mark.parametrize("endpoint", ["orr", "median_pfs"])
+def test_methods_name_the_risk_of_bias_tool_the_grade_start_and_the_prisma_figure(
+        cat, endpoint: str) -> None:  # noqa: ANN001
+    # The document shows MINORS tables (data/README.md: MINORS for non-comparative studies),
+    # GRADE tables for rates (non-randomised evidence starts at low: Balshem et al., J Clin
+    # Epidemiol 2011;64:401) and the PRISMA 2020 flow: the methods say what each one is.
+    summary = summarise(cat, published_cohort(cat.trials), ("ASPS", "LMS"),
+                        options=AnalysisOptions(endpoint=endpoint))
+    blocks = summary.blocks()
+    methods = blocks[[b.text for b in blocks].index("Methods") + 1].text
+    assert methods == summary.methods
+    assert "judged with MINORS (methodological index for non-randomized studies)" in methods
+    assert all(not table.empty for table, _ in summary.risk_of_bias.values())
+    flow_caption = next(b.text for b in blocks if b.kind == "figure"
+                        and "PRISMA 2020" in b.text)
+    figure = re.match(r"Figure (\d+)\. ", flow_caption)
+    assert figure and figure.group(1) == "3"  # after the two subtypes' forest plots
+    assert f"PRISMA 2020 flow diagram (Figure {figure.group(1)})" in methods
+    rated = "rated with GRADE, starting at low for non-randomised, single-arm evidence"
+    if endpoint == "orr":
+        assert rated in methods and summary.findings
+    else:  # no GRADE table for medians, and the methods say why instead
+        assert rated not in methods and "(GRADE) is not rated for median PFS" in methods
+        assert not summary.findings
+
+
+def test_registered_trials_without_results_are_named_by_their_report(cat) -> None:  # noqa: ANN001
+    # data/search_records.csv: a registration without results whose id is not its name
+    # (IMMUNOSARC2-CRUK, registered for AI+ICI in ASPS) is named in the Word/HTML summary's
+    # GRADE footnotes by its `report`; the certainty JSON keeps the id for machines.
+    import json
+
+    from curated_tables import read_rows
+
+    from comparators.evidence.catalog import default_data_dir
+
+    (rec,) = [r for r in read_rows(default_data_dir() / "search_records.csv")
+              if r["record"] == "IMMUNOSARC2-CRUK"]
+    assert rec["reason"] == "no results reported" and "ASPS" in rec["registered_subtypes"]
+    assert rec["record"] not in rec["report"]
+    summary = summarise(cat, published_cohort(cat.trials))
+    footnotes = [line for line in summary.findings["ASPS"].lettered
+                 if line.split(". ", 1)[1].startswith("Publication bias")]
+    assert any(rec["report"] in line for line in footnotes)
+    page = to_html(summary)
+    assert rec["report"] in page and rec["record"] not in page
+    assert rec["record"] not in to_markdown(summary)
+    payload = json.loads(run_cli("certainty", "--subtype", "ASPS", "--json").stdout)
+    (ai_ici,) = [o for o in payload["outcomes"] if o["class"] == "AI+ICI"]
+    bias = next(d for d in ai_ici["domains"] if d["domain"] == "publication bias")
+    assert rec["record"] in bias["records"] and rec["report"] in bias["reason"]

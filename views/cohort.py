@@ -148,12 +148,14 @@ def render_baseline(seed: SeedCohort) -> None:
 
 
 def render_safety(seed: SeedCohort) -> None:
-    st.header(f"Treatment-related adverse events (Table 2, {AE_DENOMINATOR} evaluable patients)")
+    # where in the paper the counts were read: the rows' own locators (the paper's Table 2)
+    table = ", ".join(dict.fromkeys(seed.adverse_events["locator"].astype(str)))
+    st.header(f"Treatment-related adverse events ({table}, {AE_DENOMINATOR} evaluable patients)")
     events = adverse_event_summary(seed.adverse_events)
-    show_chart(chart_spec(adverse_event_chart, events, f"{SOURCE}, Table 2", AE_DENOMINATOR),
+    show_chart(chart_spec(adverse_event_chart, events, f"{SOURCE}, {table}", AE_DENOMINATOR),
                key="ae_chart")
     st.dataframe(
-        events.assign(  # Table 2 prints a dash where no grade >= 3 event was reported
+        events.assign(  # the table prints a dash where no grade >= 3 event was reported
             grade3_n=cell_text(events["grade3_n"], "{:.0f}", NOT_PRINTED),
             grade3_percent=cell_text(events["grade3_percent"], "{:.1f}", NOT_PRINTED),
             grade3_printed=cell_text(events["grade3_printed"], "{}", NOT_PRINTED)),
@@ -168,11 +170,11 @@ def render_safety(seed: SeedCohort) -> None:
             "grade3_printed": "Grade ≥ 3, % as printed",
         })
     st.caption(f"Percent of {AE_DENOMINATOR} patients evaluable for safety, recomputed from the "
-               f"counts. {NOT_PRINTED} : Table 2 prints a dash (no grade ≥ 3 event reported). "
-               f"{SOURCE}, Table 2.")
+               f"counts. {NOT_PRINTED} : {table} prints a dash (no grade ≥ 3 event reported). "
+               f"{SOURCE}, {table}.")
     csv_download(events, "Download adverse-event table (CSV)", "liu2023_adverse_events.csv",
                  "dl_ae", note=seed_table_stamp(
-                     "Treatment-related adverse events", ["Table 2"],
+                     "Treatment-related adverse events", seed.adverse_events["locator"],
                      f"percent of {AE_DENOMINATOR} patients evaluable for safety, recomputed "
                      "from the counts"))
 

@@ -332,7 +332,7 @@ def render_toxicity(subtype: str, options: AnalysisOptions) -> None:
     if entry == "percent":
         events, share = None, link_number_input(
             cols[2], "Grade ≥ 3 TRAE (%)", 0.0, 100.0, None, 0.1, key="tox_percent",
-            placeholder="e.g. 50", help="Rounded to whole patients of those treated.")
+            placeholder="e.g. 50", help="Rounded half up to whole patients of those treated.")
     else:
         share, events = None, link_number_input(
             cols[2], "Patients with a grade ≥ 3 TRAE", 0, MAX_SCENARIO_PATIENTS, None, 1,

@@ -128,6 +128,10 @@ class ClassPool:
     events: int
     n: int
     includes_cohort: bool
+    #: The pool of the other arms of this cohort's class: the options put this cohort inside
+    #: its class pool, and it was left out of this one to be compared with it
+    #: (`SubtypeBenchmark.cohort_reference`).
+    leaves_out_cohort: bool = False
 
     @property
     def k(self) -> int:
@@ -156,8 +160,11 @@ class ClassPool:
 
     @property
     def short(self) -> str:
-        """'AI+ICI pooled (k = 4)', 'AI+ICI pooled incl. this cohort (k = 5)' or 'AI+ICI
-        summed, not estimable (k = 3)'."""
+        """'AI+ICI pooled (k = 4)', 'AI+ICI pooled incl. this cohort (k = 5)', 'AI+ICI
+        summed, not estimable (k = 3)', or, for the pool that leaves this cohort out of its
+        own class, 'the other AI+ICI arms pooled (k = 4)'."""
+        if self.leaves_out_cohort:
+            return f"the other {self.regimen_class} arms pooled (k = {self.k})"
         what = "pooled" if self.estimable else "summed, not estimable"
         inside = " incl. this cohort" if self.includes_cohort else ""
         return f"{self.regimen_class} {what}{inside} (k = {self.k})"
@@ -228,6 +235,9 @@ def pool_class(rows: pd.DataFrame, regimen_class: str, options: AnalysisOptions,
     is_cohort = rows["is_cohort"].to_numpy(dtype=bool)
     keep = ((rows["regimen_class"].to_numpy() == regimen_class)
             & ~rows["key"].isin(options.exclude).to_numpy(dtype=bool))
+    # "the other arms" only when the options put this cohort in its class pool and this pool,
+    # of its own class, leaves it out: never a class that does not hold it
+    leaves_out = bool(options.include_cohort and not inside and (keep & is_cohort).any())
     if not inside:
         keep &= ~is_cohort
     if not keep.any():
@@ -237,7 +247,7 @@ def pool_class(rows: pd.DataFrame, regimen_class: str, options: AnalysisOptions,
     keys = [str(k) for k in rows["key"].to_numpy()[keep]]
     fit = pool_proportions(events, n, studies=keys, **options.pool_kwargs())
     return ClassPool(regimen_class, fit, tuple(keys), int(events.sum()), int(n.sum()),
-                     bool(is_cohort[keep].any()))
+                     bool(is_cohort[keep].any()), leaves_out)
 
 
 # --------------------------------------------------------------------------- comparisons
@@ -364,11 +374,9 @@ def compare_cohort_with_pool(cohort: pd.Series, pool: ClassPool, label: str,
     diff, test = _difference(k1 / n1, lambda: arm_interval(k1, n1, "wilson"),
                              lambda: jeffreys_posterior(k1, n1), pool.estimate,
                              _pool_interval(pool, options), pool.posterior, options)
-    target = pool.short if not options.include_cohort else (
-        f"the other {pool.regimen_class} arms pooled (k = {pool.k})")
-    return RateDifference(f"{label} vs {target}", "headline", label, pool.regimen_class,
+    return RateDifference(f"{label} vs {pool.short}", "headline", label, pool.regimen_class,
                       k1 / n1, pool.estimate, diff.difference, diff.low, diff.high, diff.p,
-                      test, 1, pool.k, n1, pool.n, diff.prob_positive, target)
+                      test, 1, pool.k, n1, pool.n, diff.prob_positive, pool.short)
 
 
 def compare_cohort_with_arm(cohort: pd.Series, arm: pd.Series,

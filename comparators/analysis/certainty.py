@@ -101,6 +101,9 @@ class DomainRating:
     change: int
     finding: str
     rules: tuple[str, ...] = ()
+    #: the search-log ids of the records the reason names by their report (for machines: the
+    #: JSON carries them; a reader reads the report's own name)
+    records: tuple[str, ...] = ()
 
     @property
     def clauses(self) -> tuple[str, ...]:
@@ -115,7 +118,8 @@ class DomainRating:
         return (UP_RATINGS if self.domain == "large effect" else DOWN_RATINGS)[self.change]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"domain": self.domain, "rating": self.rating, "reason": self.reason}
+        return {"domain": self.domain, "rating": self.rating, "reason": self.reason,
+                "records": list(self.records)}
 
 
 @dataclass(frozen=True)
@@ -297,11 +301,13 @@ def rate_imprecision(low: float, high: float, n: int,
 
 
 def rate_publication_bias(k: int, unreported: Sequence[str],
-                          unlinked: Sequence[str] = (), registered: int = 0) -> DomainRating:
+                          unlinked: Sequence[str] = (), registered: int = 0,
+                          records: Sequence[str] = ()) -> DomainRating:
     """Registered arms of this pool's class and subtype with no reported results (`unreported`,
     as `registrations_without_results` words them); why no funnel test is made. `unlinked`
     names the registrations without results that the search log links to no class or subtype,
-    `registered` counts every registration without results it holds."""
+    `registered` counts every registration without results it holds; `records` are the
+    search-log ids of those named."""
     funnel = (f"no funnel-plot test below {FUNNEL_MIN_ARMS} arms: too few for one"
               if k < FUNNEL_MIN_ARMS else
               f"no funnel-plot test: with {FUNNEL_MIN_ARMS} or more arms it could be run, but "
@@ -311,17 +317,17 @@ def rate_publication_bias(k: int, unreported: Sequence[str],
         rules.append(f"the search log links {len(unlinked)} registered trial"
                      f"{'s' if len(unlinked) != 1 else ''} or listing"
                      f"{'s' if len(unlinked) != 1 else ''} with no results to no class or "
-                     f"subtype ({', '.join(unlinked)}): not counted")
+                     f"subtype, not counted: {'; '.join(unlinked)}")
     if unreported:
         return DomainRating("publication bias", -1, "registered arms of this class and subtype "
                                                     "with no reported results (search log "
                                                     f"records): {'; '.join(unreported)}",
-                            tuple(rules))
+                            tuple(rules), tuple(records))
     known = ("no registered arm of this class and subtype is known to lack results"
              + (f" (the search log holds {registered} registration"
                 f"{'s' if registered != 1 else ''} without results, of other classes or "
                 "subtypes)" if registered else ""))
-    return DomainRating("publication bias", 0, "", (known, *rules))
+    return DomainRating("publication bias", 0, "", (known, *rules), tuple(records))
 
 
 def rate_large_effect(low: float, threshold: float | None,
@@ -376,9 +382,11 @@ def _text(value: Any) -> str | None:
 def class_certainty(pool: ClassPool, rows: pd.DataFrame, overall: Mapping[str, str],
                     question: Question, subtype_terms: Sequence[str],
                     threshold: float | None = None,
-                    unreported: Sequence[str] = (), unlinked: Sequence[str] = (),
-                    registered: int = 0) -> ClassCertainty:
-    """Rate one class pool on every domain."""
+                    registrations: Registrations | None = None) -> ClassCertainty:
+    """Rate one class pool on every domain (`registrations`: the search log's registered
+    trials without results, for this pool's subtype; none when not given)."""
+    reg = registrations or Registrations({}, (), 0)
+    cls = pool.regimen_class
     arms = pool_arms(pool, rows)
     f = pool.fit
     down = (
@@ -386,7 +394,8 @@ def class_certainty(pool: ClassPool, rows: pd.DataFrame, overall: Mapping[str, s
         rate_inconsistency(pool.k, f.i2, pool.low, pool.high, f.pi_low, f.pi_high, threshold),
         rate_indirectness(arms, question, subtype_terms, "ICI" in pool.regimen_class),
         rate_imprecision(pool.low, pool.high, pool.n, threshold),
-        rate_publication_bias(pool.k, unreported, unlinked, registered),
+        rate_publication_bias(pool.k, reg.by_class.get(cls, ()), reg.unlinked, reg.total,
+                              (*reg.records_by_class.get(cls, ()), *reg.unlinked_records)),
     )
     rated_down = any(d.change < 0 for d in down)
     domains = (*down, rate_large_effect(pool.low, threshold, rated_down))
@@ -407,22 +416,20 @@ def question_of(cohort_rows: pd.DataFrame, subtype: str, label: str = "this coho
 
 def assess_certainty(bm: SubtypeBenchmark, rob: RiskOfBias, question: Question,
                      subtype_terms: Sequence[str] = (), threshold: float | None = None,
-                     unreported: Mapping[str, Sequence[str]] | None = None,
-                     unlinked: Sequence[str] = (), registered: int = 0) -> SubtypeCertainty:
+                     registrations: Registrations | None = None) -> SubtypeCertainty:
     """GRADE certainty of every class pool of one benchmark.
 
-    `unreported` maps a regimen class to the registered arms of this subtype known to have no
-    results; `unlinked` names registered records without results that the search log links to
-    no subtype or class (reported, not counted); `registered` counts every registration
-    without results the log holds.
+    `registrations` (`registrations_without_results`) names, per regimen class, the registered
+    arms of this subtype known to have no results, and the registered records without results
+    that the search log links to no subtype or class (reported, not counted).
     """
     if threshold is not None and not 0 <= threshold <= 1:
         raise ValueError(f"decision threshold {threshold!r} is not a proportion in [0, 1]")
     overall = rob.overall_by_study()
     outcomes = tuple(
         class_certainty(pool, bm.rows, overall, question, subtype_terms, threshold,
-                        (unreported or {}).get(c, ()), unlinked, registered)
-        for c, pool in bm.class_pools.items())
+                        registrations)
+        for pool in bm.class_pools.values())
     notes = []
     if bm.options.method == "BAYES":
         notes.append("Bayesian model: intervals are credible intervals; the rules read them as "
@@ -447,12 +454,16 @@ class Registrations:
     """What the search log says of registered trials without results, for one subtype."""
 
     #: regimen class -> the registered arms of that class covering the subtype, as the
-    #: publication-bias reason names them
+    #: publication-bias reason names them: by the record's report, as a reader knows it
     by_class: Mapping[str, tuple[str, ...]]
-    #: records without results that the log links to no class or no subtype
+    #: records without results that the log links to no class or no subtype (their reports)
     unlinked: tuple[str, ...]
     #: every record without results in the log
     total: int
+    #: regimen class -> the search-log ids of the records `by_class` names (JSON carries them)
+    records_by_class: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: the search-log ids of the `unlinked` records
+    unlinked_records: tuple[str, ...] = ()
 
 
 #: A registration for a whole aggregate counts toward the subtypes it covers, and says so.
@@ -470,20 +481,23 @@ def registrations_without_results(log: SearchLog, subtype: str) -> Registrations
     soft_tissue = is_soft_tissue_subtype(subtype)
     covering = {"SARCOMA"} | ({"STS"} if soft_tissue else set())
     records = [r for r in log.records if r.without_results]
-    by_class: dict[str, list[str]] = {}
+    by_class: dict[str, tuple[str, ...]] = {}
+    ids: dict[str, tuple[str, ...]] = {}
     for cls in dict.fromkeys(c for r in records for c in r.registered_classes):
         of_class = [r for r in records if cls in r.registered_classes]
-        named = [r.record for r in of_class if subtype in r.registered_subtypes]
+        own = [r for r in of_class if subtype in r.registered_subtypes]
+        named, found = [r.report for r in own], [r.record for r in own]
         for aggregate in sorted(covering - {subtype}):
-            via = [r.record for r in of_class if aggregate in r.registered_subtypes
+            via = [r for r in of_class if aggregate in r.registered_subtypes
                    and subtype not in r.registered_subtypes]
-            if via:
-                named.append(f"{', '.join(via)} ({_COVERS[aggregate]})")
+            if via:  # a report's name may hold commas: the names are joined by 'and'
+                named.append(f"{' and '.join(r.report for r in via)} ({_COVERS[aggregate]})")
+                found += [r.record for r in via]
         if named:
-            by_class[cls] = named
-    unlinked = tuple(r.record for r in records
-                     if not (r.registered_classes and r.registered_subtypes))
-    return Registrations({c: tuple(v) for c, v in by_class.items()}, unlinked, len(records))
+            by_class[cls], ids[cls] = tuple(named), tuple(found)
+    unlinked = [r for r in records if not (r.registered_classes and r.registered_subtypes)]
+    return Registrations(by_class, tuple(r.report for r in unlinked), len(records), ids,
+                         tuple(r.record for r in unlinked))
 
 
 def certainty_of(bm: SubtypeBenchmark, catalog: Catalog, cohort: ThisCohort,
@@ -495,9 +509,7 @@ def certainty_of(bm: SubtypeBenchmark, catalog: Catalog, cohort: ThisCohort,
     log = log if log is not None else load_search_log(catalog=catalog)
     registrations = registrations_without_results(log, bm.subtype)
     return assess_certainty(bm, rob, question_of(cohort.rows, bm.subtype),
-                            subtype_terms(catalog, bm.subtype), threshold,
-                            registrations.by_class, registrations.unlinked,
-                            registrations.total)
+                            subtype_terms(catalog, bm.subtype), threshold, registrations)
 
 
 @lru_cache(maxsize=1)

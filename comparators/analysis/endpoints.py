@@ -11,7 +11,10 @@ Columns (data/README.md, "Endpoints beyond response"):
 - `dcr`: (`responders` + `sd`) / `evaluable`, i.e. (CR + PR + SD) / evaluable; rows without an
   SD count do not report it.
 - `pfs3`, `pfs6`: the Kaplan-Meier progression-free rate at 3 (6) months times its PFS
-  population `pfs3_n` (`pfs6_n`), rounded to whole patients: the rate is pooled as a binomial
+  population `pfs3_n` (`pfs6_n`), rounded half up to whole patients
+  (`stats.proportions.patients_from_rate`, the one rule for a printed rate's count of patients:
+  12.5% of 20 is 3, as a reader rounds 2.5, not pandas' round-half-to-even 2): the rate is
+  pooled as a binomial
   proportion of that population, which ignores censoring before the landmark (the usual
   approximation when only the printed rate is available). A rate printed at 12 (24) weeks counts
   as the 3- (6-) month rate (`pfs_rate_weeks = yes`), as the catalog enters it; the note counts
@@ -28,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from comparators.errors import InputError
+from comparators.stats.proportions import patients_from_rate
 from comparators.vocab import AGGREGATE_SUBTYPES, DEFAULT_ENDPOINT, ENDPOINTS, Endpoint
 
 __all__ = ["DEFAULT_ENDPOINT", "ENDPOINTS", "SAFETY_NOTE", "Endpoint", "EndpointError",
@@ -97,7 +101,10 @@ def endpoint_counts(rows: pd.DataFrame, code: str) -> tuple[pd.DataFrame, list[s
         den = _numbers(rows, "evaluable")
     elif e.code in ("pfs3", "pfs6"):
         den = _numbers(rows, f"{e.code}_n")
-        num = (_numbers(rows, f"{e.code}_rate") * den).round()
+        rates = _numbers(rows, f"{e.code}_rate")
+        num = pd.Series([patients_from_rate(r, int(n)) if pd.notna(r) and pd.notna(n)
+                         else np.nan for r, n in zip(rates, den, strict=True)],
+                        index=rows.index, dtype=float)
         weeks = (rows.get("pfs_rate_weeks", pd.Series("", index=rows.index)).fillna("")
                  .astype(str).str.strip().str.lower() == "yes") & num.notna()
         if weeks.any():
@@ -106,8 +113,8 @@ def endpoint_counts(rows: pd.DataFrame, code: str) -> tuple[pd.DataFrame, list[s
                          f"{12 if e.code == 'pfs3' else 24} weeks, counted as "
                          f"{3 if e.code == 'pfs3' else 6} months.")
         notes.append(f"The {e.name} is pooled as a proportion: each arm's Kaplan-Meier rate "
-                     "times its PFS population, rounded to whole patients (censoring before "
-                     "the landmark is ignored).")
+                     "times its PFS population, rounded half up to whole patients (censoring "
+                     "before the landmark is ignored).")
     else:  # grade3
         if "arm_trae_g3" not in rows:  # a caller's bug: the rows lack their arms' safety
             raise ValueError("rows without arm safety counts: make them with "

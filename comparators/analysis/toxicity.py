@@ -11,7 +11,7 @@ observed rate.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -26,7 +26,7 @@ from comparators.analysis.endpoints import SAFETY_NOTE
 from comparators.errors import InputError
 from comparators.inputs import parse_count, parse_number, refuse
 from comparators.limits import MAX_SCENARIO_PATIENTS
-from comparators.stats.proportions import percent, proportion_ci
+from comparators.stats.proportions import patients_from_rate, percent, proportion_ci
 from comparators.vocab import ENDPOINTS
 
 __all__ = ["TOXICITY_ENTRIES", "HypotheticalToxicity", "ToxicityComparison", "ToxicityInputError",
@@ -44,7 +44,9 @@ class ToxicityInputError(InputError):
 @dataclass(frozen=True)
 class HypotheticalToxicity:
     """x of n patients treated with a grade >= 3 TRAE; `percent` is the entry when the rate
-    was given as a percentage (x is then that share of n, rounded to whole patients)."""
+    was given as a percentage (x is then that share of n, rounded half up to whole patients by
+    the one rule that also counts a printed PFS rate's patients,
+    stats.proportions.patients_from_rate)."""
 
     events: int
     patients: int
@@ -91,7 +93,7 @@ def hypothetical_toxicity(patients: object, events: object = None,
     if not 0 <= share <= 100:
         refuse(f"{share:g} is outside 0 to 100", value=percent_treated, rule="percent range",
                where="Grade ≥ 3 TRAE (%)", error=error)
-    return HypotheticalToxicity(int(share * n / 100 + 0.5), n, share)  # half up, as printed
+    return HypotheticalToxicity(patients_from_rate(share, n, per=100), n, share)
 
 
 @dataclass(frozen=True)
@@ -162,13 +164,9 @@ def compare_toxicity(hypothetical: HypotheticalToxicity,
             notes.append(f"The {name} pool holds only this cohort's observed rate: there is no "
                          f"other {name} arm to compare the hypothetical rate with.")
             continue
-        difference = compare_cohort_with_pool(as_cohort, compared, "Hypothetical rate",
-                                              bm.options)
-        if compared is pool:  # a class pool as it is, whether or not the cohort is in another
-            difference = replace(difference, what=f"Hypothetical rate vs {pool.short}",
-                                 b_label=pool.short)
         pools.append(compared)
-        differences.append(difference)
+        differences.append(compare_cohort_with_pool(as_cohort, compared, "Hypothetical rate",
+                                                    bm.options))
     row = bm.cohort_row
     observed = None if row is None else (int(row["responders"]), int(row["evaluable"]))
     ci = proportion_ci(h.events, h.patients, "wilson", bm.options.level)

@@ -113,7 +113,7 @@ def _table_findings(cohort: SeedCohort) -> list[Finding]:
         ):
             if pd.notna(n):
                 findings.append(check_percentage(
-                    "Table 2", f"{row.event}, {grade}: {n} ({printed}) of {AE_DENOMINATOR}",
+                    row.locator, f"{row.event}, {grade}: {n} ({printed}) of {AE_DENOMINATOR}",
                     printed, int(n), AE_DENOMINATOR,
                 ))
     return findings

@@ -40,6 +40,7 @@ from comparators.analysis.benchmark import (
     subtype_rows,
 )
 from comparators.analysis.certainty import (
+    SubtypeCertainty,
     SummaryOfFindings,
     shipped_certainty,
     shipped_risk_of_bias,
@@ -76,6 +77,7 @@ from comparators.evidence.labels import (
     verification_marks,
 )
 from comparators.evidence.reference_values import load_reference_values
+from comparators.evidence.risk_of_bias import RiskOfBias
 from comparators.evidence.search_log import PrismaFlow, prisma_flow
 from comparators.reports.citations import vancouver
 from comparators.reports.export import renderable_text
@@ -1073,7 +1075,10 @@ def build_summary(
                                     f"subtypes: {', '.join(s.subtype for s in sections)}",
                                     used.stamp()]))
     used_marks = {m for s in sections for m in s.trials["mark"] if m}
-    return EvidenceSummary(
+    rob = shipped_risk_of_bias()
+    certainties = [shipped_certainty(s.benchmark, cohort) for s in sections
+                   if isinstance(s, SubtypeSection)]
+    summary = EvidenceSummary(
         title=TITLE, cohort_label=cohort.label, cohort_kind=cohort.kind,
         cohort_caveat=cohort.caveat, data_label=ctx.data_label,
         model=_median_model(used) if median else model_description(used),
@@ -1081,14 +1086,33 @@ def build_summary(
         references_table=cites.table(),
         generated=(generated or date.today()).isoformat(), stamp=stamp,
         legend=tuple(mark_legend(list(used_marks))), methods=_methods(sections),
-        findings={s.subtype: summary_of_findings(shipped_certainty(s.benchmark, cohort))
-                  for s in sections if isinstance(s, SubtypeSection)},
-        risk_of_bias={s.subtype: traffic_light_table(shipped_risk_of_bias(),
-                                                     list(s.benchmark.rows["study"]),
+        findings={c.subtype: summary_of_findings(c) for c in certainties},
+        risk_of_bias={s.subtype: traffic_light_table(rob, list(s.benchmark.rows["study"]),
                                                      study_names)
                       for s in sections},
         search_flow=search_flow if search_flow is not None else prisma_flow(shipped_search_log()),
     )
+    return replace(summary, methods=" ".join(filter(None, [
+        summary.methods, _appraisal_methods(summary, rob, certainties)])))
+
+
+def _appraisal_methods(summary: EvidenceSummary, rob: RiskOfBias,
+                       certainties: Sequence[SubtypeCertainty]) -> str:
+    """The methods' sentences on what the document's risk-of-bias tables, GRADE tables and
+    PRISMA figure are, each from the object it shows: the tool of the risk-of-bias judgements,
+    the start level of the certainty ratings, the figure number of the flow."""
+    parts = []
+    if any(not table.empty for table, _ in summary.risk_of_bias.values()):
+        parts.append(f"The risk of bias of each study pooled was judged with {rob.tool}.")
+    starts = list(dict.fromkeys(o.start for c in certainties for o in c.outcomes))
+    if starts and summary.findings:
+        parts.append(f"The certainty of each class pool was rated with GRADE, starting at "
+                     f"{_and(starts)} for non-randomised, single-arm evidence and moving by "
+                     "the rules the summary-of-findings footnotes give.")
+    if summary.search_flow is not None:
+        parts.append("How the comparator catalog was found is reported as a PRISMA 2020 flow "
+                     f"diagram (Figure {summary.figure_numbers[SEARCH_FIGURE]}).")
+    return " ".join(parts)
 
 
 def search_flow_text(flow: PrismaFlow) -> str:
