@@ -55,7 +55,7 @@ def test_posterior_chart_has_prior_posterior_and_threshold() -> None:
     # The Beta(5.5, 2.5) density integrates to ~1 over the grid.
     p = frame[frame["curve"] == "Posterior"]
     assert (p["density"] * (p["p"].diff().fillna(0))).sum() == pytest.approx(1, abs=0.01)
-    spec = posterior_chart(frame, 0.3).to_dict()
+    spec = posterior_chart(frame, 0.3)
     rule = _layers(spec)[-1]
     assert pd.DataFrame(spec["datasets"][rule["data"]["name"]])["t"].tolist() == [30]
 
@@ -82,7 +82,7 @@ def test_standardised_chart_flags_partial_mixes() -> None:
         "mix": ["own", "SARC028 mix", "none"], "estimate": [13 / 27, 0.25, float("nan")],
         "low": [0.307, 0.05, float("nan")], "high": [0.66, 0.66, float("nan")],
         "coverage": [1.0, 0.5, 0.0], "missing": ["", "UPS, SS", "UPS"]})
-    spec = standardised_chart(frame, crude=13 / 27).to_dict()
+    spec = standardised_chart(frame, crude=13 / 27)
     data = pd.DataFrame(spec["datasets"][_layers(spec)[0]["data"]["name"]])
     assert data["mix"].tolist() == ["own", "SARC028 mix"]  # no estimate, no dot
     assert data["complete"].tolist() == ["all target subtypes", "partial (subtypes missing)"]
@@ -93,7 +93,7 @@ def test_scenario_effect_chart_colours_published_and_hypothetical() -> None:
     frame = pd.DataFrame({"quantity": ["This cohort"] * 2, "scenario": ["published",
                           "hypothetical"], "estimate": [5 / 7, 1.0], "low": [0.36, 0.65],
                           "high": [0.92, 1.0]})
-    spec = scenario_effect_chart(frame).to_dict()
+    spec = scenario_effect_chart(frame)
     color = _layers(spec)[0]["encoding"]["color"]
     assert color["scale"]["domain"] == ["published", "hypothetical"]
 
@@ -105,7 +105,7 @@ def test_scenario_effect_chart_gives_every_estimate_its_own_labelled_line() -> N
                           "scenario": ["Hospital X", "hypothetical"] * 2,
                           "estimate": [0.5, 0.7, 0.4, 0.42], "low": [0.2, 0.4, 0.3, 0.31],
                           "high": [0.8, 0.9, 0.5, 0.52]})
-    spec = scenario_effect_chart(frame).to_dict()
+    spec = scenario_effect_chart(frame)
     y = _layers(spec)[0]["encoding"]["y"]
     assert y["field"] == "line" and len(y["sort"]) == 4 == len(set(y["sort"]))
     assert y["sort"][0] == "This cohort (Hospital X)"

@@ -46,6 +46,27 @@ def top_level(spec: dict, frame: pd.DataFrame, config: dict | None = None) -> di
             "$schema": alt.SCHEMA_URL, "datasets": {name: values}}
 
 
+def title_spec(title: str, subtitle: str | Sequence[str] | None) -> dict:
+    """`chart_title(title, subtitle)` as the dict it writes into a spec."""
+    if subtitle is None:
+        return {"text": title}
+    return {"text": title, "subtitle": [subtitle] if isinstance(subtitle, str) else list(subtitle)}
+
+
+def named_data(frame: pd.DataFrame | list[dict]) -> tuple[dict, dict[str, list[dict]]]:
+    """A layer's own rows as Altair writes them: the layer's ``data`` reference and the
+    top-level ``datasets`` entry it names."""
+    values = frame if isinstance(frame, list) else records(frame)
+    name = dataset_name(values)
+    return {"name": name}, {name: values}
+
+
+def layered(spec: dict, datasets: dict[str, list[dict]]) -> dict:
+    """`spec` (layers that each name their own rows) as a top-level chart: the datasets, the
+    schema URL and the view config, as Altair writes a layer chart whose layers differ in data."""
+    return {"config": DEFAULT_CONFIG, **spec, "$schema": alt.SCHEMA_URL, "datasets": datasets}
+
+
 def chart_title(title: str, subtitle: str | Sequence[str] | None) -> alt.TitleParams:
     """A chart's title with its subtitle lines (the settings and sources behind it)."""
     if subtitle is None:
