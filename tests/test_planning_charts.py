@@ -35,7 +35,7 @@ def test_oc_chart_draws_both_designs_and_marks_p0_p1() -> None:
     opt, mm = result.optimal, result.minimax
     assert (opt.r1, opt.n1, opt.r, opt.n) == (1, 10, 5, 29)
     chart = oc_chart({"Optimal": oc_curve(opt), "Minimax": oc_curve(mm)}, 0.1, 0.3)
-    spec = chart.to_dict()
+    spec = chart
     assert spec["title"]["text"] == "Operating characteristics over the true ORR"
     lines = _layers(spec)[0]
     assert lines["encoding"]["x"]["title"] == "True objective response rate (%)"
@@ -62,7 +62,7 @@ def test_posterior_chart_has_prior_posterior_and_threshold() -> None:
 
 def test_precision_chart_marks_the_target() -> None:
     table = precision_table(0.3, range(10, 60, 5))
-    spec = precision_chart(table, 0.15, 33).to_dict()
+    spec = precision_chart(table, 0.15, 33)
     assert len(_layers(spec)) == 3
     assert _layers(spec)[0]["encoding"]["y"]["title"] == "CI half-width (percentage points)"
 
@@ -73,7 +73,7 @@ def test_exponential_curves_halve_at_the_median() -> None:
     assert a["survival"].tolist() == pytest.approx([1, 0.5, 0.25])
     b = curves[curves["label"] == "B"]
     assert b["survival"].iloc[1] == pytest.approx(math.exp(-math.log(2) * 8.9 / 6.27))
-    spec = survival_chart(curves, "A").to_dict()
+    spec = survival_chart(curves, "A")
     assert _layers(spec)[0]["encoding"]["y"]["title"] == "Progression-free (exponential model)"
 
 

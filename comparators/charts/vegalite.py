@@ -15,15 +15,16 @@ from typing import cast
 
 import altair as alt
 import pandas as pd
-from altair.utils.data import to_values
+from altair.utils.data import limit_rows, to_values
 
 #: Altair's default theme, written into every spec it makes.
 DEFAULT_CONFIG = {"view": {"continuousWidth": 300, "continuousHeight": 300}}
 
 
 def records(frame: pd.DataFrame) -> list[dict]:
-    """Rows as Altair writes them into a spec (NaN as null, numpy scalars as Python)."""
-    return cast(list, to_values(frame)["values"])
+    """Rows as Altair writes them into a spec (NaN as null, numpy scalars as Python); more
+    than Altair's 5,000 rows are refused as Altair refuses them (MaxRowsError)."""
+    return cast(list, to_values(limit_rows(frame))["values"])
 
 
 def dataset_name(values: list[dict]) -> str:
@@ -35,6 +36,18 @@ def dataset_name(values: list[dict]) -> str:
 def field(name: str, kind: str = "quantitative", **props: object) -> dict:
     """An encoding channel on a data field: {"field": ..., "type": ..., **props}."""
     return {"field": name, "type": kind, **props}
+
+
+def tip(name: str, kind: str = "quantitative", title: str | None = None,
+        fmt: str | None = None) -> dict:
+    """A tooltip entry: a field with, when given, its title and number format."""
+    return field(name, kind, **({"title": title} if title else {}),
+                 **({"format": fmt} if fmt else {}))
+
+
+def datum_is(name: str, value: str | None) -> str:
+    """The test ``datum.name === value`` as Altair writes ``alt.datum.name == value``."""
+    return f"(datum.{name} === {'null' if value is None else repr(value)})"
 
 
 def top_level(spec: dict, frame: pd.DataFrame, config: dict | None = None) -> dict:
@@ -55,8 +68,9 @@ def title_spec(title: str, subtitle: str | Sequence[str] | None) -> dict:
 
 def named_data(frame: pd.DataFrame | list[dict]) -> tuple[dict, dict[str, list[dict]]]:
     """A layer's own rows as Altair writes them: the layer's ``data`` reference and the
-    top-level ``datasets`` entry it names."""
-    values = frame if isinstance(frame, list) else records(frame)
+    top-level ``datasets`` entry it names. A list of rows goes through a frame, as it did in
+    Altair, so numpy numbers come out as Python's."""
+    values = records(pd.DataFrame(frame) if isinstance(frame, list) else frame)
     name = dataset_name(values)
     return {"name": name}, {name: values}
 

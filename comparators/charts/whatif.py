@@ -11,17 +11,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from comparators.charts.vegalite import field, layered, named_data, title_spec, top_level
+from comparators.charts.vegalite import field, layered, named_data, tip, title_spec, top_level
 from comparators.stats.bayes import BetaPosterior, BetaPrior
 from comparators.vocab import HIGHLIGHT_COLOUR, OTHER_COLOUR
 
 #: The 0-100 % axis every chart here draws a rate on.
 PERCENT_SCALE = {"domain": [0, 100]}
-
-
-def _format(name: str, kind: str, title: str, fmt: str | None = None) -> dict:
-    """A tooltip entry: a field with its title and, for a number, its format."""
-    return field(name, kind, title=title, **({"format": fmt} if fmt else {}))
 
 
 def scenario_effect_chart(frame: pd.DataFrame, subtitle: str | None = None) -> dict:
@@ -41,11 +36,11 @@ def scenario_effect_chart(frame: pd.DataFrame, subtitle: str | None = None) -> d
         "color": field("scenario", "nominal", title="Counts", legend={"orient": "top"},
                        scale={"domain": scenarios,
                               "range": [OTHER_COLOUR, HIGHLIGHT_COLOUR][:len(scenarios)]}),
-        "tooltip": [_format("quantity", "nominal", "Estimate"),
-                    _format("scenario", "nominal", "Counts"),
-                    _format("estimate", "quantitative", "ORR %", ".1f"),
-                    _format("low", "quantitative", "low %", ".1f"),
-                    _format("high", "quantitative", "high %", ".1f")],
+        "tooltip": [tip("quantity", "nominal", "Estimate"),
+                    tip("scenario", "nominal", "Counts"),
+                    tip("estimate", "quantitative", "ORR %", ".1f"),
+                    tip("low", "quantitative", "low %", ".1f"),
+                    tip("high", "quantitative", "high %", ".1f")],
         "y": field("line", "nominal", title=None, sort=order, axis={"labelLimit": 320}),
     }
     rules = {"mark": {"type": "rule", "strokeWidth": 2},
@@ -76,12 +71,12 @@ def standardised_chart(frame: pd.DataFrame, crude: float | None = None,
     data["coverage %"] = 100 * data["coverage"]
     data["complete"] = np.where(data["coverage"] >= 1 - 1e-12, *COVERAGE)
     y = field("mix", "nominal", sort=list(data["mix"]), title=None, axis={"labelLimit": 320})
-    tooltip = [_format("mix", "nominal", "Target mix"),
-               _format("estimate", "quantitative", "Standardised ORR %", ".1f"),
-               _format("low", "quantitative", "low %", ".1f"),
-               _format("high", "quantitative", "high %", ".1f"),
-               _format("coverage %", "quantitative", "Target mix covered %", ".0f"),
-               _format("missing", "nominal", "No data for")]
+    tooltip = [tip("mix", "nominal", "Target mix"),
+               tip("estimate", "quantitative", "Standardised ORR %", ".1f"),
+               tip("low", "quantitative", "low %", ".1f"),
+               tip("high", "quantitative", "high %", ".1f"),
+               tip("coverage %", "quantitative", "Target mix covered %", ".0f"),
+               tip("missing", "nominal", "No data for")]
     rules = {"mark": {"type": "rule", "color": OTHER_COLOUR, "strokeWidth": 2},
              "encoding": {"tooltip": tooltip, "y": y, "x2": {"field": "high"},
                           "x": field("low", scale=PERCENT_SCALE,
@@ -98,7 +93,7 @@ def standardised_chart(frame: pd.DataFrame, crude: float | None = None,
     line, line_rows = named_data([{"crude": 100 * crude}])
     crude_rule = {"data": line, "mark": {"type": "rule", "color": "grey", "strokeDash": [4, 4]},
                   "encoding": {"x": field("crude"), "tooltip": [
-                      _format("crude", "quantitative", "Crude ORR %", ".1f")]}}
+                      tip("crude", "quantitative", "Crude ORR %", ".1f")]}}
     return layered({"layer": [{"data": mixes, **rules}, {"data": mixes, **points}, crude_rule],
                     **props}, {**datasets, **line_rows})
 
@@ -138,7 +133,7 @@ def posterior_chart(density: pd.DataFrame, threshold: float,
              "encoding": {"x": field("pct"), "y": field("density")}}
     rule = {"data": line, "mark": {"type": "rule", "color": "black", "strokeDash": [2, 2]},
             "encoding": {"x": field("t"), "tooltip": [
-                _format("t", "quantitative", "Threshold %", ".1f")]}}
+                tip("t", "quantitative", "Threshold %", ".1f")]}}
     return layered({"layer": [above, lines, rule], "height": 340, "width": "container",
                     "title": title_spec("Prior and posterior of the response rate", subtitle)},
                    {**shaded_rows, **datasets, **line_rows})
