@@ -24,6 +24,7 @@ from comparators.charts.whatif import (
 )
 from comparators.stats.bayes import JEFFREYS, BetaPosterior
 from comparators.stats.phase2_design import oc_curve, precision_table, simon_designs
+from comparators.vocab import HIGHLIGHT_COLOUR
 
 
 def _layers(spec: dict) -> list[dict]:
@@ -112,3 +113,20 @@ def test_scenario_effect_chart_gives_every_estimate_its_own_labelled_line() -> N
     assert _layers(spec)[0]["encoding"]["color"]["scale"]["domain"] == ["Hospital X",
                                                                          "hypothetical"]
     assert spec["height"] == {"step": 30}
+
+
+def test_survival_chart_draws_every_catalog_arm_at_once() -> None:
+    # The page's "Also draw" menu offers every control arm of the catalog (39 today): more
+    # lines than the palette's ten colours, which repeat.
+    from comparators.analysis.trial_plan import control_arms
+    from comparators.evidence.catalog import load_catalog
+
+    arms = control_arms(load_catalog().trials)
+    medians = {"This cohort": 8.9, **{arm.label: arm.median for arm in arms.values()}}
+    assert len(medians) > 31
+    colour = survival_chart(exponential_curves(medians), "This cohort")["layer"][0]["encoding"][
+        "color"]["scale"]
+    assert colour["domain"] == list(medians)
+    assert colour["range"][0] == HIGHLIGHT_COLOUR
+    assert HIGHLIGHT_COLOUR not in colour["range"][1:]
+    assert colour["range"][1:11] == colour["range"][11:21]

@@ -9,6 +9,7 @@ copied and checked every layer on every new design or level. No streamlit here.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 
@@ -110,8 +111,8 @@ def exponential_curves(medians: Mapping[str, float], t_max: float | None = None,
 
 def _palette(labels: Sequence[str], highlight: str | None) -> list[str]:
     """The highlighted cohort in the cohort colour, the rest in Tableau 10 order."""
-    others = iter(["#4c78a8", "#f58518", "#54a24b", "#b279a2", "#72b7b2", "#eeca3b",
-                   "#9d755d", "#ff9da6", "#bab0ac", "#79706e"] * 3)
+    others = itertools.cycle(["#4c78a8", "#f58518", "#54a24b", "#b279a2", "#72b7b2", "#eeca3b",
+                              "#9d755d", "#ff9da6", "#bab0ac", "#79706e"])
     return [HIGHLIGHT_COLOUR if label == highlight else next(others) for label in labels]
 
 
