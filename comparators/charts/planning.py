@@ -1,25 +1,35 @@
-"""Altair chart builders (and the small frames they draw) for the Plan page: operating
+"""Chart builders (and the small frames they draw) for the Plan page: operating
 characteristics of two-stage designs, precision against sample size, and the PFS curves implied
 by reported medians.
 
-Each builder takes a result frame / object and returns an Altair chart; no streamlit here.
+Each builder takes a result frame / object and returns a Vega-Lite spec (a dict, what Altair's
+``to_dict()`` gives), written as plain dicts: composing the same charts from Altair objects
+copied and checked every layer on every new design or level. No streamlit here.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 
-import altair as alt
 import numpy as np
 import pandas as pd
 
-from comparators.charts.vegalite import chart_title
+from comparators.charts.vegalite import (
+    datum_is,
+    field,
+    layered,
+    named_data,
+    tip,
+    title_spec,
+    top_level,
+)
 from comparators.vocab import HIGHLIGHT_COLOUR, OTHER_COLOUR
 
 
 def oc_chart(curves: Mapping[str, pd.DataFrame], p0: float, p1: float,
-             subtitle: str | None = None) -> alt.LayerChart | alt.FacetChart:
+             subtitle: str | None = None) -> dict:
     """Operating characteristics of two-stage designs over the true ORR.
 
     ``curves`` maps a design name to `design.oc_curve(...)` output (p, prob_promising, pet, en).
@@ -31,55 +41,59 @@ def oc_chart(curves: Mapping[str, pd.DataFrame], p0: float, p1: float,
             frames.append(pd.DataFrame({"p": 100 * oc["p"], "probability": oc[col],
                                         "design": name, "quantity": label,
                                         "en": oc["en"]}))
-    data = pd.concat(frames, ignore_index=True)
-    lines = alt.Chart(data).mark_line().encode(
-        x=alt.X("p:Q", title="True objective response rate (%)",
-                scale=alt.Scale(domain=[0, 100])),
-        y=alt.Y("probability:Q", title="Probability", scale=alt.Scale(domain=[0, 1])),
-        color=alt.Color("design:N", title="Design", legend=alt.Legend(orient="top"),
-                        scale=alt.Scale(domain=list(curves),
-                                        range=[HIGHLIGHT_COLOUR, OTHER_COLOUR, "#7f7f7f"])),
-        strokeDash=alt.StrokeDash("quantity:N", title=None, legend=alt.Legend(orient="top")),
-        tooltip=[alt.Tooltip("design:N"), alt.Tooltip("quantity:N"),
-                 alt.Tooltip("p:Q", title="True ORR %", format=".0f"),
-                 alt.Tooltip("probability:Q", format=".3f"),
-                 alt.Tooltip("en:Q", title="Expected patients", format=".1f")],
-    )
-    marks = pd.DataFrame({"x": [100 * p0, 100 * p1], "label": ["p0", "p1"]})
-    rules = alt.Chart(marks).mark_rule(color="grey", strokeDash=[2, 2]).encode(
-        x="x:Q", tooltip=[alt.Tooltip("label:N"), alt.Tooltip("x:Q", title="%", format=".1f")])
-    text = alt.Chart(marks).mark_text(dy=-6, align="left", dx=3, color="grey").encode(
-        x="x:Q", y=alt.value(8), text="label:N")
-    return alt.layer(lines, rules, text).properties(
-        title=chart_title("Operating characteristics over the true ORR", subtitle),
-        width="container", height=420)
+    curve_data, datasets = named_data(pd.concat(frames, ignore_index=True))
+    marks, mark_rows = named_data(pd.DataFrame({"x": [100 * p0, 100 * p1], "label": ["p0", "p1"]}))
+    lines = {"data": curve_data, "mark": {"type": "line"}, "encoding": {
+        "x": field("p", title="True objective response rate (%)", scale={"domain": [0, 100]}),
+        "y": field("probability", title="Probability", scale={"domain": [0, 1]}),
+        "color": field("design", "nominal", title="Design", legend={"orient": "top"},
+                       scale={"domain": list(curves),
+                              "range": [HIGHLIGHT_COLOUR, OTHER_COLOUR, "#7f7f7f"]}),
+        "strokeDash": field("quantity", "nominal", title=None, legend={"orient": "top"}),
+        "tooltip": [tip("design", "nominal"), tip("quantity", "nominal"),
+                    tip("p", title="True ORR %", fmt=".0f"), tip("probability", fmt=".3f"),
+                    tip("en", title="Expected patients", fmt=".1f")]}}
+    rules = {"data": marks, "mark": {"type": "rule", "color": "grey", "strokeDash": [2, 2]},
+             "encoding": {"x": field("x"), "tooltip": [tip("label", "nominal"),
+                                                       tip("x", title="%", fmt=".1f")]}}
+    text = {"data": marks,
+            "mark": {"type": "text", "dy": -6, "align": "left", "dx": 3, "color": "grey"},
+            "encoding": {"x": field("x"), "y": {"value": 8}, "text": field("label", "nominal")}}
+    return layered({"layer": [lines, rules, text], "height": 420, "width": "container",
+                    "title": title_spec("Operating characteristics over the true ORR", subtitle)},
+                   {**datasets, **mark_rows})
 
 
 def precision_chart(
     table: pd.DataFrame, target: float | None = None, n_target: int | None = None,
     subtitle: str | None = None,
-) -> alt.LayerChart | alt.FacetChart:
+) -> dict:
     """CI half-width (percentage points) against sample size (`design.precision_table`)."""
     data = table.assign(hw=100 * table["half_width"], est=100 * table["estimate"],
                         lo=100 * table["low"], hi=100 * table["high"])
-    line = alt.Chart(data).mark_line(point=False, color=OTHER_COLOUR).encode(
-        x=alt.X("n:Q", title="Evaluable patients (n)"),
-        y=alt.Y("hw:Q", title="CI half-width (percentage points)"),
-        tooltip=[alt.Tooltip("n:Q"), alt.Tooltip("responders:Q"),
-                 alt.Tooltip("hw:Q", title="half-width (pp)", format=".1f"),
-                 alt.Tooltip("lo:Q", title="low %", format=".1f"),
-                 alt.Tooltip("hi:Q", title="high %", format=".1f")],
-    )
-    layers: list[alt.Chart] = [line]
+    line = {"mark": {"type": "line", "color": OTHER_COLOUR, "point": False}, "encoding": {
+        "x": field("n", title="Evaluable patients (n)"),
+        "y": field("hw", title="CI half-width (percentage points)"),
+        "tooltip": [tip("n"), tip("responders"), tip("hw", title="half-width (pp)", fmt=".1f"),
+                    tip("lo", title="low %", fmt=".1f"), tip("hi", title="high %", fmt=".1f")]}}
+    props = {"height": 330, "width": "container",
+             "title": title_spec("Precision of the ORR estimate against sample size", subtitle)}
+    if target is None and n_target is None:  # one layer: its rows named at the top
+        return top_level({"layer": [line], **props}, data)
+    rows, datasets = named_data(data)
+    layers = [{"data": rows, **line}]
     if target is not None:
-        layers.append(alt.Chart(pd.DataFrame({"t": [100 * target]})).mark_rule(
-            color="grey", strokeDash=[4, 4]).encode(y="t:Q"))
+        name, values = named_data([{"t": 100 * target}])
+        datasets |= values
+        layers.append({"data": name, "mark": {"type": "rule", "color": "grey",
+                                              "strokeDash": [4, 4]},
+                       "encoding": {"y": field("t")}})
     if n_target is not None:
-        layers.append(alt.Chart(pd.DataFrame({"n": [n_target]})).mark_rule(
-            color=HIGHLIGHT_COLOUR).encode(x="n:Q", tooltip=[alt.Tooltip("n:Q", title="n needed")]))
-    return alt.layer(*layers).properties(
-        title=chart_title("Precision of the ORR estimate against sample size", subtitle),
-        width="container", height=330)
+        name, values = named_data([{"n": n_target}])
+        datasets |= values
+        layers.append({"data": name, "mark": {"type": "rule", "color": HIGHLIGHT_COLOUR},
+                       "encoding": {"x": field("n"), "tooltip": [tip("n", title="n needed")]}})
+    return layered({"layer": layers, **props}, datasets)
 
 
 def exponential_curves(medians: Mapping[str, float], t_max: float | None = None,
@@ -97,31 +111,31 @@ def exponential_curves(medians: Mapping[str, float], t_max: float | None = None,
 
 def _palette(labels: Sequence[str], highlight: str | None) -> list[str]:
     """The highlighted cohort in the cohort colour, the rest in Tableau 10 order."""
-    others = iter(["#4c78a8", "#f58518", "#54a24b", "#b279a2", "#72b7b2", "#eeca3b",
-                   "#9d755d", "#ff9da6", "#bab0ac", "#79706e"] * 3)
+    others = itertools.cycle(["#4c78a8", "#f58518", "#54a24b", "#b279a2", "#72b7b2", "#eeca3b",
+                              "#9d755d", "#ff9da6", "#bab0ac", "#79706e"])
     return [HIGHLIGHT_COLOUR if label == highlight else next(others) for label in labels]
 
 
 def survival_chart(curves: pd.DataFrame, highlight: str | None = None,
-                   subtitle: str | Sequence[str] | None = None) -> alt.LayerChart | alt.FacetChart:
+                   subtitle: str | Sequence[str] | None = None) -> dict:
     """Exponential PFS curves implied by the reported medians, this cohort highlighted."""
     labels = list(dict.fromkeys(curves["label"]))
-    width = alt.condition(alt.datum.label == highlight, alt.value(3.5), alt.value(1.5))
-    lines = alt.Chart(curves).mark_line().encode(
-        x=alt.X("months:Q", title="Months"),
-        y=alt.Y("survival:Q", title="Progression-free (exponential model)",
-                scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
-        color=alt.Color("label:N", sort=labels, title=None,
-                        scale=alt.Scale(domain=labels, range=_palette(labels, highlight)),
-                        legend=alt.Legend(orient="bottom", columns=1, labelLimit=420)),
-        strokeWidth=width,
-        tooltip=[alt.Tooltip("label:N", title="Arm"),
-                 alt.Tooltip("median:Q", title="Median PFS (months)", format=".2f"),
-                 alt.Tooltip("months:Q", format=".1f"),
-                 alt.Tooltip("survival:Q", title="S(t)", format=".0%")],
-    )
-    half = alt.Chart(pd.DataFrame({"y": [0.5]})).mark_rule(
-        color="grey", strokeDash=[2, 2]).encode(y="y:Q")
-    return alt.layer(lines, half).properties(
-        title=chart_title("Progression-free survival implied by the reported medians", subtitle),
-        width="container", height=480 + 20 * len(labels))
+    rows, datasets = named_data(curves)
+    half, half_rows = named_data([{"y": 0.5}])
+    lines = {"data": rows, "mark": {"type": "line"}, "encoding": {
+        "x": field("months", title="Months"),
+        "y": field("survival", title="Progression-free (exponential model)",
+                   scale={"domain": [0, 1]}, axis={"format": "%"}),
+        "color": field("label", "nominal", sort=labels, title=None,
+                       scale={"domain": labels, "range": _palette(labels, highlight)},
+                       legend={"orient": "bottom", "columns": 1, "labelLimit": 420}),
+        "strokeWidth": {"condition": {"test": datum_is("label", highlight), "value": 3.5},
+                        "value": 1.5},
+        "tooltip": [tip("label", "nominal", "Arm"),
+                    tip("median", title="Median PFS (months)", fmt=".2f"),
+                    tip("months", fmt=".1f"), tip("survival", title="S(t)", fmt=".0%")]}}
+    rule = {"data": half, "mark": {"type": "rule", "color": "grey", "strokeDash": [2, 2]},
+            "encoding": {"y": field("y")}}
+    return layered({"layer": [lines, rule], "height": 480 + 20 * len(labels), "width": "container",
+                    "title": title_spec("Progression-free survival implied by the reported "
+                                        "medians", subtitle)}, {**datasets, **half_rows})

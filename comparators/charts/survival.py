@@ -1,4 +1,5 @@
-"""Pure Altair builders for survival curves and patient-level plots (no streamlit here).
+"""Pure builders of Vega-Lite specs (plain dicts, what Altair's ``to_dict()`` gives) for
+survival curves and patient-level plots (no streamlit here).
 
 Every chart carries a title, axis titles with units and a subtitle naming the data source; when
 the data are synthetic the subtitle's first line says ``SYNTHETIC example data, not patients``.
@@ -20,9 +21,9 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 
-import altair as alt
 import pandas as pd
 
+from comparators.charts.vegalite import field, layered, named_data, tip, top_level
 from comparators.stats.survival import KMGroupResult, KMResult
 
 SYNTHETIC_LABEL = "SYNTHETIC example data, not patients"
@@ -68,14 +69,14 @@ def _km_mapping(km_results: KMInput) -> dict[str, KMResult]:
     return dict(km_results)
 
 
-def _title(title: str, source: str, synthetic: bool, *extra: str) -> alt.TitleParams:
+def _title(title: str, source: str, synthetic: bool, *extra: str) -> dict:
     lines = ([SYNTHETIC_LABEL] if synthetic else []) + [source] + [e for e in extra if e]
-    return alt.TitleParams(title, subtitle=lines, anchor="start")
+    return {"text": title, "anchor": "start", "subtitle": lines}
 
 
 # Fit the width to the container (Streamlit) or to `width` (export); the height stays the plot's
 # own, so titles, legends and rotated labels never squeeze the data area.
-FIT_X = alt.AutoSizeParams(type="fit-x", contains="padding")
+FIT_X = {"type": "fit-x", "contains": "padding"}
 
 
 def ipd_is_synthetic(ipd: pd.DataFrame) -> bool:
@@ -134,68 +135,53 @@ def km_chart(
     x_max: float | None = None,
     width: int = 560,
     height: int = 320,
-) -> alt.LayerChart:
+) -> dict:
     """Kaplan-Meier step curves with pointwise confidence bands, censor ticks and S = 0.5."""
     km = _km_mapping(km_results)
-    curves = km_curve_frame(km)
+    curves, datasets = named_data(km_curve_frame(km))
     labels = list(km)
     levels = {f"{100 * r.level:g}%" for r in km.values()}
     # "spss" is an interval for the median only; its pointwise band is the plain one
     conf = {"plain" if r.conf_type == "spss" else r.conf_type for r in km.values()}
     x_max = x_max if x_max is not None else _max_time(km)
-    x_scale = alt.Scale(domain=[0, max(x_max, 1e-9)], nice=False)
-    x = alt.X("time:Q", title=f"Time from start of treatment ({time_unit})", scale=x_scale)
-    y_scale = alt.Scale(domain=[0, 1])
-    single = len(labels) == 1
-    colour = alt.Color(
-        "group:N",
-        title="Group",
-        scale=alt.Scale(domain=labels, scheme="tableau10"),
-        legend=None if single else alt.Legend(
-            orient="right", symbolType="stroke", symbolStrokeWidth=3, symbolOpacity=1,
-            labelLimit=0,
-        ),
-    )
-    base = alt.Chart(curves)
-    band = (
-        base.transform_filter("isValid(datum.ci_low) && isValid(datum.ci_high)")
-        .mark_area(interpolate="step-after", opacity=0.18)
-        .encode(x=x, y=alt.Y("ci_low:Q", scale=y_scale), y2="ci_high:Q", color=colour)
-    )
-    tooltip = [
-        alt.Tooltip("group:N", title="Group"),
-        alt.Tooltip("time:Q", title=f"Time ({time_unit})", format=".1f"),
-        alt.Tooltip("survival:Q", title="S(t)", format=".3f"),
-        alt.Tooltip("ci_low:Q", title="CI low", format=".3f"),
-        alt.Tooltip("ci_high:Q", title="CI high", format=".3f"),
-        alt.Tooltip("n_at_risk:Q", title="At risk"),
-        alt.Tooltip("n_events:Q", title="Events"),
-        alt.Tooltip("n_censored:Q", title="Censored"),
-    ]
-    line = base.mark_line(interpolate="step-after", strokeWidth=2).encode(
-        x=x,
-        y=alt.Y("survival:Q", title=y_title, scale=y_scale, axis=alt.Axis(format=".0%")),
-        color=colour,
-        tooltip=tooltip,
-    )
-    censor = (
-        base.transform_filter("datum.n_censored > 0")
-        .mark_tick(orient="vertical", size=10, thickness=1.5)
-        .encode(x=x, y=alt.Y("survival:Q", scale=y_scale), color=colour, tooltip=tooltip)
-    )
-    half = (
-        alt.Chart(pd.DataFrame({"survival": [0.5]}))
-        .mark_rule(strokeDash=[5, 4], color="#666666", strokeWidth=1)
-        .encode(y=alt.Y("survival:Q", scale=y_scale))
-    )
+    x = field("time", title=f"Time from start of treatment ({time_unit})",
+              scale={"domain": [0, max(x_max, 1e-9)], "nice": False})
+    y_scale = {"domain": [0, 1]}
+    colour = field("group", "nominal", title="Group",
+                   scale={"domain": labels, "scheme": "tableau10"},
+                   legend=None if len(labels) == 1 else {
+                       "orient": "right", "symbolType": "stroke", "symbolStrokeWidth": 3,
+                       "symbolOpacity": 1, "labelLimit": 0})
+    band = {"data": curves, "mark": {"type": "area", "interpolate": "step-after", "opacity": 0.18},
+            "encoding": {"x": x, "y": field("ci_low", scale=y_scale), "y2": {"field": "ci_high"},
+                         "color": colour},
+            "transform": [{"filter": "isValid(datum.ci_low) && isValid(datum.ci_high)"}]}
+    tooltip = [tip("group", "nominal", "Group"),
+               tip("time", title=f"Time ({time_unit})", fmt=".1f"),
+               tip("survival", title="S(t)", fmt=".3f"),
+               tip("ci_low", title="CI low", fmt=".3f"), tip("ci_high", title="CI high", fmt=".3f"),
+               tip("n_at_risk", title="At risk"), tip("n_events", title="Events"),
+               tip("n_censored", title="Censored")]
+    line = {"data": curves, "mark": {"type": "line", "interpolate": "step-after", "strokeWidth": 2},
+            "encoding": {"x": x, "y": field("survival", title=y_title, scale=y_scale,
+                                            axis={"format": ".0%"}),
+                         "color": colour, "tooltip": tooltip}}
+    censor = {"data": curves,
+              "mark": {"type": "tick", "orient": "vertical", "size": 10, "thickness": 1.5},
+              "encoding": {"x": x, "y": field("survival", scale=y_scale), "color": colour,
+                           "tooltip": tooltip},
+              "transform": [{"filter": "datum.n_censored > 0"}]}
+    half_data, half_rows = named_data([{"survival": 0.5}])
+    half = {"data": half_data,
+            "mark": {"type": "rule", "strokeDash": [5, 4], "color": "#666666", "strokeWidth": 1},
+            "encoding": {"y": field("survival", scale=y_scale)}}
     how = (
         f"Shaded: {'/'.join(sorted(levels))} pointwise confidence band "
         f"({'/'.join(sorted(conf))}); ticks: censored; dashed line: S = 0.5 (median)"
     )
-    return alt.LayerChart(
-        layer=[band, line, censor, half],
-        title=_title(title, source, synthetic, how), width=width, height=height, autosize=FIT_X,
-    )
+    return layered({"layer": [band, line, censor, half], "autosize": FIT_X, "height": height,
+                    "title": _title(title, source, synthetic, how), "width": width},
+                   {**datasets, **half_rows})
 
 
 def numbers_at_risk(km_results: KMInput, times: Iterable[float]) -> pd.DataFrame:
@@ -216,29 +202,23 @@ def numbers_at_risk_chart(
     *,
     x_max: float | None = None,
     width: int = 560,
-) -> alt.Chart:
+) -> dict:
     """The numbers-at-risk table as a text strip on the same time axis as ``km_chart``."""
     km = _km_mapping(km_results)
     long = numbers_at_risk(km, times).melt(id_vars="group", var_name="t", value_name="n")
     long["time"] = long["t"].astype(float)
     x_max = x_max if x_max is not None else _max_time(km)
-    return (
-        alt.Chart(long)
-        .mark_text(fontSize=11)
-        .encode(
-            x=alt.X(
-                "time:Q",
-                title=f"Numbers at risk by time ({time_unit})",
-                scale=alt.Scale(domain=[0, max(x_max, 1e-9)], nice=False),
-            ),
-            y=alt.Y("group:N", title=None, sort=list(km),
-                    axis=alt.Axis(labelPadding=16, ticks=False, domain=False)),
-            text="n:Q",
-            color=alt.Color("group:N", scale=alt.Scale(domain=list(km), scheme="tableau10"),
-                            legend=None),
-        )
-        .properties(width=width, height=alt.Step(18))
-    )
+    return top_level({
+        "mark": {"type": "text", "fontSize": 11},
+        "encoding": {
+            "x": field("time", title=f"Numbers at risk by time ({time_unit})",
+                       scale={"domain": [0, max(x_max, 1e-9)], "nice": False}),
+            "y": field("group", "nominal", title=None, sort=list(km),
+                       axis={"labelPadding": 16, "ticks": False, "domain": False}),
+            "text": field("n"),
+            "color": field("group", "nominal", legend=None,
+                           scale={"domain": list(km), "scheme": "tableau10"})},
+        "height": {"step": 18}, "width": width}, long)
 
 
 def km_figure(
@@ -251,17 +231,18 @@ def km_figure(
     synthetic: bool = False,
     y_title: str = "Survival probability",
     width: int = 560,
-) -> alt.VConcatChart:
+) -> dict:
     """``km_chart`` with its numbers-at-risk strip underneath (for PNG/SVG export)."""
     km = _km_mapping(km_results)
     x_max = max(_max_time(km), max(times, default=0.0))
     top = km_chart(km, title, time_unit, source=source, synthetic=synthetic, y_title=y_title,
                    x_max=x_max, width=width)
-    top.autosize = alt.Undefined  # only the top level may size itself
     bottom = numbers_at_risk_chart(km, times, time_unit, x_max=x_max, width=width)
-    return alt.vconcat(top, bottom, spacing=12).resolve_scale(color="independent").properties(
-        autosize=alt.AutoSizeParams(type="pad", contains="padding")
-    )
+    parts = [{k: v for k, v in chart.items()  # only the top level may size itself
+              if k not in ("config", "$schema", "datasets", "autosize")} for chart in (top, bottom)]
+    return layered({"vconcat": parts, "autosize": {"type": "pad", "contains": "padding"},
+                    "resolve": {"scale": {"color": "independent"}}, "spacing": 12},
+                   {**top["datasets"], **bottom["datasets"]})
 
 
 # --------------------------------------------------------------------------------------------
@@ -269,13 +250,10 @@ def km_figure(
 # --------------------------------------------------------------------------------------------
 
 
-def _response_colour(domain: Sequence[str]) -> alt.Color:
-    return alt.Color(
-        "best_response:N",
-        title="Best response (RECIST 1.1)",
-        scale=alt.Scale(domain=list(domain), range=[RESPONSE_COLOURS[r] for r in domain]),
-        legend=alt.Legend(orient="top", labelLimit=0),
-    )
+def _response_colour(domain: Sequence[str]) -> dict:
+    return field("best_response", "nominal", title="Best response (RECIST 1.1)",
+                 scale={"domain": list(domain), "range": [RESPONSE_COLOURS[r] for r in domain]},
+                 legend={"orient": "top", "labelLimit": 0})
 
 
 def waterfall_frame(ipd: pd.DataFrame) -> pd.DataFrame:
@@ -299,7 +277,7 @@ def waterfall_chart(
     title: str = "Best change in target lesions per evaluable patient (waterfall plot)",
     width: int = 560,
     height: int = 300,
-) -> alt.LayerChart:
+) -> dict:
     """One bar per evaluable patient, sorted by best % change, coloured by best response;
     dashed RECIST 1.1 lines at -30 % (partial response) and +20 % (progression)."""
     synthetic = ipd_is_synthetic(ipd) if synthetic is None else synthetic
@@ -308,67 +286,41 @@ def waterfall_chart(
     domain = [r for r in RESPONSE_ORDER if r != "NE"]
     low = min(-100.0, float(data["best_pct_change"].min()) if len(data) else -100.0)
     high = max(60.0, float(data["best_pct_change"].max()) + 5 if len(data) else 60.0)
-    y_scale = alt.Scale(domain=[low, high])
-    bars = (
-        alt.Chart(data)
-        .mark_bar()
-        .encode(
-            x=alt.X(
-                "patient:N",
-                sort=order,
-                title="Patient (subtype · id), sorted by best change",
-                axis=alt.Axis(labelAngle=-90, labelFontSize=9),
-            ),
-            y=alt.Y(
-                "best_pct_change:Q",
-                title="Best change in sum of target lesions from baseline (%)",
-                scale=y_scale,
-            ),
-            color=_response_colour(domain),
-            tooltip=[
-                alt.Tooltip("id:N", title="Patient"),
-                alt.Tooltip("subtype:N", title="Subtype"),
-                *([alt.Tooltip("regimen:N", title="Regimen")] if "regimen" in data else []),
-                alt.Tooltip("best_response:N", title="Best response"),
-                alt.Tooltip("best_pct_change:Q", title="Best change (%)", format=".1f"),
-            ],
-        )
-    )
-    rules_data = pd.DataFrame(
-        {
-            "best_pct_change": [RECIST_PR, RECIST_PD],
-            "label": ["-30%: partial response (RECIST 1.1)", "+20%: progression (RECIST 1.1)"],
-        }
-    )
-    rules = (
-        alt.Chart(rules_data)
-        .mark_rule(strokeDash=[6, 4], color="#333333", strokeWidth=1)
-        .encode(y=alt.Y("best_pct_change:Q", scale=y_scale))
-    )
+    y = field("best_pct_change", scale={"domain": [low, high]})
+    tooltip = [tip("id", "nominal", "Patient"), tip("subtype", "nominal", "Subtype"),
+               *([tip("regimen", "nominal", "Regimen")] if "regimen" in data else []),
+               tip("best_response", "nominal", "Best response"),
+               tip("best_pct_change", title="Best change (%)", fmt=".1f")]
+    patients, datasets = named_data(data)
+    bars = {"data": patients, "mark": {"type": "bar"}, "encoding": {
+        "x": field("patient", "nominal", sort=order,
+                   title="Patient (subtype · id), sorted by best change",
+                   axis={"labelAngle": -90, "labelFontSize": 9}),
+        "y": {**y, "title": "Best change in sum of target lesions from baseline (%)"},
+        "color": _response_colour(domain), "tooltip": tooltip}}
+    pr_line = {"best_pct_change": RECIST_PR, "label": "-30%: partial response (RECIST 1.1)"}
+    pd_line = {"best_pct_change": RECIST_PD, "label": "+20%: progression (RECIST 1.1)"}
+    both, both_rows = named_data([pr_line, pd_line])
+    pd_only, pd_rows = named_data([pd_line])
+    pr_only, pr_rows = named_data([pr_line])
+    rules = {"data": both, "mark": {"type": "rule", "strokeDash": [6, 4], "color": "#333333",
+                                    "strokeWidth": 1}, "encoding": {"y": y}}
     # +20 % labelled on the right (where the bars shrink), -30 % on the left (where they grow)
-    label_pd = (
-        alt.Chart(rules_data.iloc[[1]])
-        .mark_text(align="right", baseline="bottom", dy=-2, fontSize=10, color="#333333")
-        .encode(y=alt.Y("best_pct_change:Q", scale=y_scale), x=alt.value(width - 2),
-                text="label:N")
-    )
-    label_pr = (
-        alt.Chart(rules_data.iloc[[0]])
-        .mark_text(align="left", baseline="top", dy=3, fontSize=10, color="#333333")
-        .encode(y=alt.Y("best_pct_change:Q", scale=y_scale), x=alt.value(2), text="label:N")
-    )
+    text = {"type": "text", "fontSize": 10, "color": "#333333"}
+    label_pd = {"data": pd_only,
+                "mark": {**text, "align": "right", "baseline": "bottom", "dy": -2},
+                "encoding": {"y": y, "x": {"value": width - 2}, "text": field("label", "nominal")}}
+    label_pr = {"data": pr_only, "mark": {**text, "align": "left", "baseline": "top", "dy": 3},
+                "encoding": {"y": y, "x": {"value": 2}, "text": field("label", "nominal")}}
     n = len(data)
-    return alt.LayerChart(
-        layer=[bars, rules, label_pd, label_pr],
-        title=_title(
+    return layered({
+        "layer": [bars, rules, label_pd, label_pr], "autosize": FIT_X, "height": height,
+        "title": _title(
             title, source, synthetic,
             f"{n} evaluable patient{'s' if n != 1 else ''} with a measured best change "
             "(not evaluable patients omitted); CR drawn at -100%",
         ),
-        width=width,
-        height=height,
-        autosize=FIT_X,
-    )
+        "width": width}, {**datasets, **both_rows, **pd_rows, **pr_rows})
 
 
 def swimmer_frame(ipd: pd.DataFrame, time_col: str = "pfs_months",
@@ -396,7 +348,7 @@ def swimmer_chart(
     event_col: str = "pfs_event",
     time_unit: str = "months",
     width: int = 560,
-) -> alt.LayerChart:
+) -> dict:
     """One bar per patient (PFS time), coloured by best response; a star marks responders
     (CR/PR) and an arrow patients without progression at last follow-up (pfs_event == 0).
 
@@ -408,64 +360,45 @@ def swimmer_chart(
     order = data["patient"].tolist()
     domain = [r for r in RESPONSE_ORDER if r in set(data["best_response"])] or ["CR"]
     x_max = float(data["pfs_months"].max()) if len(data) else 1.0
-    x_scale = alt.Scale(domain=[0, x_max * 1.08 + 0.5], nice=False)
-    y = alt.Y("patient:N", sort=order, title="Patient (subtype · id)",
-              axis=alt.Axis(labelFontSize=10, labelOverlap=False))
+    x_scale = {"domain": [0, x_max * 1.08 + 0.5], "nice": False}
+    y = field("patient", "nominal", sort=order, title="Patient (subtype · id)",
+              axis={"labelFontSize": 10, "labelOverlap": False})
     tooltip = [
-        alt.Tooltip("id:N", title="Patient"),
-        alt.Tooltip("subtype:N", title="Subtype"),
-        *([alt.Tooltip("regimen:N", title="Regimen")] if "regimen" in data else []),
-        alt.Tooltip("best_response:N", title="Best response"),
-        alt.Tooltip("pfs_months:Q", title=f"PFS ({time_unit})", format=".1f"),
-        alt.Tooltip("ongoing:N", title="No progression at last follow-up"),
+        tip("id", "nominal", "Patient"), tip("subtype", "nominal", "Subtype"),
+        *([tip("regimen", "nominal", "Regimen")] if "regimen" in data else []),
+        tip("best_response", "nominal", "Best response"),
+        tip("pfs_months", title=f"PFS ({time_unit})", fmt=".1f"),
+        tip("ongoing", "nominal", "No progression at last follow-up"),
     ]
-    bars = (
-        alt.Chart(data)
-        .mark_bar(height={"band": 0.7})
-        .encode(
-            y=y,
-            x=alt.X("pfs_months:Q", title=f"Progression-free survival ({time_unit})",
-                    scale=x_scale),
-            color=_response_colour(domain),
-            tooltip=tooltip,
-        )
-    )
-    shape = alt.Shape(
-        "marker:N",
-        title="Marker",
-        scale=alt.Scale(domain=[MARKER_RESPONDER, MARKER_ONGOING],
-                        range=[STAR_PATH, "triangle-right"]),
-        legend=alt.Legend(orient="top", labelLimit=0),
-    )
-    stars = (
-        alt.Chart(data)
-        .transform_filter("datum.responder")
-        .transform_calculate(marker=f"'{MARKER_RESPONDER}'")
-        .mark_point(filled=True, size=80, color="#111111", opacity=1)
-        .encode(y=y, x=alt.X("pfs_months:Q", scale=x_scale), xOffset=alt.value(22),
-                shape=shape, tooltip=tooltip)
-    )
-    arrows = (
-        alt.Chart(data)
-        .transform_filter("datum.ongoing")
-        .transform_calculate(marker=f"'{MARKER_ONGOING}'")
-        .mark_point(filled=True, size=50, color="#111111", opacity=1)
-        .encode(y=y, x=alt.X("pfs_months:Q", scale=x_scale), xOffset=alt.value(7),
-                shape=shape, tooltip=tooltip)
-    )
+    bars = {"mark": {"type": "bar", "height": {"band": 0.7}}, "encoding": {
+        "y": y, "x": field("pfs_months", title=f"Progression-free survival ({time_unit})",
+                           scale=x_scale),
+        "color": _response_colour(domain), "tooltip": tooltip}}
+    shape = field("marker", "nominal", title="Marker",
+                  scale={"domain": [MARKER_RESPONDER, MARKER_ONGOING],
+                         "range": [STAR_PATH, "triangle-right"]},
+                  legend={"orient": "top", "labelLimit": 0})
+
+    def markers(flag: str, marker: str, size: int, offset: int) -> dict:
+        return {"mark": {"type": "point", "filled": True, "size": size, "color": "#111111",
+                         "opacity": 1},
+                "encoding": {"y": y, "x": field("pfs_months", scale=x_scale),
+                             "xOffset": {"value": offset}, "shape": shape, "tooltip": tooltip},
+                "transform": [{"filter": f"datum.{flag}"},
+                              {"calculate": f"'{marker}'", "as": "marker"}]}
+
+    stars = markers("responder", MARKER_RESPONDER, 80, 22)
+    arrows = markers("ongoing", MARKER_ONGOING, 50, 7)
     n, responders, ongoing = len(data), int(data["responder"].sum()), int(data["ongoing"].sum())
-    return alt.LayerChart(
-        layer=[bars, stars, arrows],
-        title=_title(
+    return top_level({
+        "layer": [bars, stars, arrows], "autosize": FIT_X, "height": {"step": 16},
+        "title": _title(
             title, source, synthetic,
             f"{n} patients; {responders} responders (star: the format has no response date, so it "
             f"marks the patient, not the time); {ongoing} without progression at last follow-up "
             "(arrow)",
         ),
-        width=width,
-        height=alt.Step(16),
-        autosize=FIT_X,
-    )
+        "width": width}, data)
 
 
 # --------------------------------------------------------------------------------------------
@@ -483,7 +416,7 @@ def reconstruction_chart(
     title: str = "Reconstructed Kaplan-Meier curve over the digitised points (Guyot 2012)",
     width: int = 560,
     height: int = 300,
-) -> alt.LayerChart:
+) -> dict:
     """The KM curve of the reconstructed pseudo-IPD (step line) over the digitised points."""
     pts = pd.DataFrame(
         {
@@ -498,45 +431,29 @@ def reconstruction_chart(
     curve = km_curve_frame(km)[["time", "survival"]].copy()
     curve["series"] = "KM of the reconstructed pseudo-IPD"
     x_max = max(float(pts["time"].max()) if len(pts) else 0.0, _max_time(km), 1e-9)
-    x = alt.X("time:Q", title=f"Time ({time_unit})", scale=alt.Scale(domain=[0, x_max], nice=False))
-    y_scale = alt.Scale(domain=[0, 1])
-    colour = alt.Color(
-        "series:N",
-        title=None,
-        scale=alt.Scale(domain=["Digitised points", "KM of the reconstructed pseudo-IPD"],
-                        range=["#d94801", "#08519c"]),
-        legend=alt.Legend(orient="top", labelLimit=0),
-    )
-    line = (
-        alt.Chart(curve)
-        .mark_line(interpolate="step-after", strokeWidth=2)
-        .encode(
-            x=x,
-            y=alt.Y("survival:Q", title="Survival probability", scale=y_scale,
-                    axis=alt.Axis(format=".0%")),
-            color=colour,
-        )
-    )
-    points = (
-        alt.Chart(pts)
-        .mark_point(filled=True, size=30)
-        .encode(
-            x=x,
-            y=alt.Y("survival:Q", scale=y_scale),
-            color=colour,
-            tooltip=[alt.Tooltip("time:Q", title=f"Time ({time_unit})", format=".2f"),
-                     alt.Tooltip("survival:Q", title="S(t) digitised", format=".3f")],
-        )
-    )
+    x = field("time", title=f"Time ({time_unit})", scale={"domain": [0, x_max], "nice": False})
+    y_scale = {"domain": [0, 1]}
+    colour = field("series", "nominal", title=None,
+                   scale={"domain": ["Digitised points", "KM of the reconstructed pseudo-IPD"],
+                          "range": ["#d94801", "#08519c"]},
+                   legend={"orient": "top", "labelLimit": 0})
+    curve_data, datasets = named_data(curve)
+    point_data, point_rows = named_data(pts)
+    line = {"data": curve_data,
+            "mark": {"type": "line", "interpolate": "step-after", "strokeWidth": 2},
+            "encoding": {"x": x, "y": field("survival", title="Survival probability",
+                                            scale=y_scale, axis={"format": ".0%"}),
+                         "color": colour}}
+    points = {"data": point_data, "mark": {"type": "point", "filled": True, "size": 30},
+              "encoding": {"x": x, "y": field("survival", scale=y_scale), "color": colour,
+                           "tooltip": [tip("time", title=f"Time ({time_unit})", fmt=".2f"),
+                                       tip("survival", title="S(t) digitised", fmt=".3f")]}}
     n = sum(r.n for r in km.values())
-    return alt.LayerChart(
-        layer=[line, points],
-        title=_title(title, source, synthetic,
-                     f"{len(pts)} digitised points; pseudo-IPD of {n} patients"),
-        width=width,
-        height=height,
-        autosize=FIT_X,
-    )
+    return layered({
+        "layer": [line, points], "autosize": FIT_X, "height": height,
+        "title": _title(title, source, synthetic,
+                        f"{len(pts)} digitised points; pseudo-IPD of {n} patients"),
+        "width": width}, {**datasets, **point_rows})
 
 
 # --------------------------------------------------------------------------------------------

@@ -335,5 +335,5 @@ def test_large_upload_draws_sampled_charts_that_can_still_be_exported() -> None:
     from comparators.charts.survival import sample_patients, swimmer_chart
 
     sample, _ = sample_patients(at.session_state["ipd_frame"], limits.MAX_SWIMMER_LANES)
-    spec = swimmer_chart(sample).to_dict()  # what the PNG/SVG buttons render
+    spec = swimmer_chart(sample)  # what the PNG/SVG buttons render
     assert spec["height"]["step"] * limits.MAX_SWIMMER_LANES < 3_000  # px, not 96,223
