@@ -81,7 +81,9 @@ def test_grade3_benchmark_shows_each_class_beside_this_cohort_per_arm(trials) ->
     k, n = int(seed["trae_g3"]), int(seed["n_treated"])
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["This cohort (Liu 2023): grade ≥ 3 TRAE"] == f"{100 * k / n:.1f}%"
-    assert f"{k}/{n} grade ≥ 3 TRAE/n" in page_text(at)
+    # what is counted among whom, in the words of the sidebar's endpoint menu
+    assert (f"{k}/{n}: patients with a grade ≥ 3 treatment-related adverse event among "
+            "patients treated (the arm's safety population)") in page_text(at)
     # Each ASPS arm's safety: its own counts, else those of its arm's all-subtype row.
     arm_rows = trials[trials["subtype"].isin(ALL_SUBTYPES)].set_index(["study", "arm"])
     expected: dict[str, list[int]] = {}

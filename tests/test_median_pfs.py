@@ -215,3 +215,30 @@ def test_a_median_exports_stamp_names_no_proportion_setting() -> None:
     assert "median progression-free survival" in stamp and "McGrath" in stamp
     assert "logit" not in stamp and "Wilson" not in stamp and "REML" not in stamp
     assert "logit scale" in AnalysisOptions().stamp()  # a proportion's stamp keeps them
+
+
+def test_the_median_forest_legend_names_only_the_groups_it_draws() -> None:
+    """The legend listed ICI+ICI and 'This cohort' on an ASPS figure that draws neither."""
+    from comparators.analysis.benchmark import subtype_rows
+    from comparators.analysis.median_pfs import benchmark_median
+    from comparators.analysis.options import AnalysisOptions
+    from comparators.charts.median_forest import median_forest_chart, median_forest_rows
+    from comparators.evidence.catalog import load_catalog
+    from comparators.evidence.cohort import published_cohort
+    from comparators.vocab import CLASS_COLOURS
+
+    cat = load_catalog()
+    cohort = published_cohort(cat.trials)
+    options = AnalysisOptions(endpoint="median_pfs")
+    for subtype in ("ASPS", "AS", "LMS"):
+        mb = benchmark_median(subtype_rows(cat.trials, cohort, subtype, False, {},
+                                           "median_pfs"), options, cohort)
+        drawn = set(median_forest_rows(mb)["group"])
+        scales = [layer["encoding"]["color"]["scale"]
+                  for layer in median_forest_chart(mb)["layer"]
+                  if "scale" in layer.get("encoding", {}).get("color", {})]
+        assert scales, subtype
+        for scale in scales:
+            assert set(scale["domain"]) == drawn, (subtype, scale["domain"], drawn)
+            assert all(CLASS_COLOURS.get(g, colour) == colour
+                       for g, colour in zip(scale["domain"], scale["range"], strict=True))

@@ -87,8 +87,7 @@ def render_questions(bm: SubtypeBenchmark, cohort: ThisCohort, subtype: str,
         counted, n = int(cohort_row["responders"]), int(cohort_row["evaluable"])
         heads[0].metric(f"{plain(cohort.label)}: {e.short}", percent(counted / n),
                         help=f"{e.numerator[0].upper()}{e.numerator[1:]} / {e.denominator}")
-        heads[0].caption(f"{counted}/{n} {e.counted[0].lower()}{e.counted[1:]}/"
-                         f"{'evaluable' if e.code in ('orr', 'dcr') else 'n'}")
+        heads[0].caption(f"{counted}/{n}: {e.numerator} among {e.denominator}")
     elif e.code != DEFAULT_ENDPOINT:
         heads[0].metric(f"{plain(cohort.label)}: {e.short}", "not reported",
                         help=f"This cohort does not report the {e.name} for {subtype}")

@@ -75,9 +75,11 @@ def median_forest_chart(bm: MedianBenchmark, title: str = "", subtitle: str = ""
     scale = {"domain": domain, "nice": False, "zero": True}
     y = field("line", "nominal", sort={"field": "order"}, title=None,
               axis={"labelLimit": 420, "labelFontSize": 11})
+    # the legend names only the groups the figure draws, each in its fixed colour
+    colours = {**CLASS_COLOURS, "This cohort": HIGHLIGHT_COLOUR}
+    drawn = [g for g in colours if g in set(rows["group"])]
     colour = field("group", "nominal", title="Regimen class",
-                   scale={"domain": [*CLASS_COLOURS, "This cohort"],
-                          "range": [*CLASS_COLOURS.values(), HIGHLIGHT_COLOUR]},
+                   scale={"domain": drawn, "range": [colours[g] for g in drawn]},
                    legend={"orient": "bottom", "columns": 3})
     tooltip = [field("label", "nominal", title="Arm or pool"),
                field("estimate_ci", "nominal", title=f"{X_TITLE} [interval]"),
