@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 
 from comparators.charts.vegalite import field, top_level
-from comparators.evidence.risk_of_bias import ITEMS, OVERALL, TOOL, RiskOfBias
+from comparators.evidence.risk_of_bias import ITEMS, OVERALL, RiskOfBias
 
 #: robvis's palette: low green, some concerns yellow, high red, unclear light blue.
 COLOURS: dict[str, str] = {"low": "#02C100", "some concerns": "#E2DF07", "high": "#BF0000",
@@ -54,7 +54,7 @@ def traffic_light_table(rob: RiskOfBias, studies: Sequence[str],
     table = table.reindex(index=order, columns=columns).reset_index()
     table["study"] = [(names or {}).get(str(s), str(s)) for s in table["study"]]
     table = table.rename(columns={"study": "Study (MINORS)"})
-    note = ("Risk of bias, " + TOOL + ": " + "; ".join(
+    note = ("Risk of bias, " + rob.tool + ": " + "; ".join(
         f"D{i} {label.lower()}" for i, label in enumerate(ITEMS.values(), start=1)) + ".")
     return table, note
 
@@ -71,7 +71,7 @@ def traffic_light_chart(rob: RiskOfBias, studies: Sequence[str], title: str = ""
     y = field("study", "ordinal", sort=order, title=None)
     subtitle = ["; ".join(f"D{i} {label.lower()}" for i, label in
                           enumerate(ITEMS.values(), start=1)),
-                "Dots: " + "; ".join(f"{LETTERS[j]} {j}" for j in used) + ". " + TOOL + "."]
+                "Dots: " + "; ".join(f"{LETTERS[j]} {j}" for j in used) + ". " + rob.tool + "."]
     spec = {
         "title": {"text": title or "Risk of bias (MINORS)", "subtitle": subtitle,
                   "anchor": "start"},
