@@ -370,8 +370,14 @@ def _p(p: float | None) -> str:
     return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
 
-def _i2(fit: PooledProportion) -> str | None:
-    return None if fit.i2 is None or pd.isna(fit.i2) else f"I² = {fit.i2:.0f}%"
+def _class_refs(rows: pd.DataFrame, keys: Sequence[str], marks: Mapping[str, str],
+                cites: _Citations) -> str:
+    """' [1–3]†‡': the references a class's arms were read from (cited now, so numbered in
+    reading order) and the marks of those arms, for a lead or a class table (rate or median)."""
+    members = rows[rows["key"].isin(keys)]
+    numbers = _cites(filter(None, (cites.cite(_read_from(r)) for _, r in members.iterrows())))
+    mark = "".join(sorted({marks[k] for k in keys if marks.get(k)}))
+    return (f" {numbers}" if numbers else "") + mark
 
 
 def _cites(numbers: Iterable[int]) -> str:
@@ -810,11 +816,7 @@ def _section(
     refs: dict[str, str] = {}
 
     def cite_class(cls: str) -> None:
-        pool = bm.class_pools[cls]
-        members = rows[rows["key"].isin(pool.keys)]
-        numbers = _cites(filter(None, (cites.cite(_read_from(r)) for _, r in members.iterrows())))
-        mark = "".join(sorted({marks[k] for k in pool.keys if marks.get(k)}))
-        refs[cls] = (f" {numbers}" if numbers else "") + mark
+        refs[cls] = _class_refs(rows, bm.class_pools[cls].keys, marks, cites)
 
     for first in [c for c in ("AI+ICI", "ICI") if c in reported]:
         cite_class(first)
@@ -1705,10 +1707,7 @@ def _median_section(
     reported = [c for c in bm.class_pools if classes is None or c in set(classes)]
     refs: dict[str, str] = {}
     for cls in reported:
-        members = rows[rows["key"].isin(bm.class_pools[cls].keys)]
-        numbers = _cites(filter(None, (cites.cite(_read_from(r)) for _, r in members.iterrows())))
-        mark = "".join(sorted({marks[k] for k in bm.class_pools[cls].keys if marks.get(k)}))
-        refs[cls] = (f" {numbers}" if numbers else "") + mark
+        refs[cls] = _class_refs(rows, bm.class_pools[cls].keys, marks, cites)
     # The published cohort's median (its subtype's, else the all-subtype one its note names)
     # cites what it was read from; an edited, synthetic or uploaded cohort's cites nothing.
     own = cohort.rows[cohort.rows["subtype"].astype(str).isin([bm.subtype, ALL_SUBTYPES_CODE])
