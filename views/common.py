@@ -9,7 +9,7 @@ import hashlib
 import json
 import threading
 from collections.abc import Callable, Iterable
-from typing import NoReturn
+from typing import Generic, NoReturn, TypeVar
 
 import altair as alt
 import pandas as pd
@@ -428,23 +428,42 @@ def every_subtype(options: AnalysisOptions | None = None) -> AcrossSubtypes:
     return _across(this_cohort(), options or analysis_options())
 
 
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class ByIdentity(Generic[K, V]):
+    """A value per live object, found by the object's identity rather than by hashing its
+    content: for shared objects a page meets on every rerun (a cached spec's rows, the
+    session's catalog). Each entry holds its object, so the id cannot be reused while the entry
+    lives; the oldest entry goes first beyond `size`."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._entries: dict[int, tuple[K, V]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: K, make: Callable[[], V]) -> V:
+        hit = self._entries.get(id(key))
+        if hit is not None and hit[0] is key:
+            return hit[1]
+        value = make()
+        with self._lock:
+            if len(self._entries) >= self._size:
+                self._entries.pop(next(iter(self._entries)))
+            self._entries[id(key)] = (key, value)
+        return value
+
+
+_LABELS_BY_CATALOG: ByIdentity[Catalog, dict[str, str]] = ByIdentity(64)
+
+
 def _catalog_arm_labels() -> dict[str, str]:
     """The arm labels of this session's catalog. The leave-out menu names every arm through
     this on every run, so the catalog is found by identity (as `_arrow` finds rows) rather
     than through a cache lookup per arm."""
     cat = catalog()
-    hit = _LABELS_BY_CATALOG.get(id(cat))
-    if hit is not None and hit[0] is cat:
-        return hit[1]
-    labels = _arm_labels(cat)
-    with _ARROW_LOCK:
-        if len(_LABELS_BY_CATALOG) >= 64:
-            _LABELS_BY_CATALOG.pop(next(iter(_LABELS_BY_CATALOG)))
-        _LABELS_BY_CATALOG[id(cat)] = (cat, labels)  # holds the catalog: its id stays its own
-    return labels
-
-
-_LABELS_BY_CATALOG: dict[int, tuple[Catalog, dict[str, str]]] = {}
+    return _LABELS_BY_CATALOG.get(cat, lambda: _arm_labels(cat))
 
 
 @st.cache_resource(show_spinner=False, max_entries=64, hash_funcs=BY_DIGEST)
@@ -624,25 +643,19 @@ def show_chart(spec: dict, key: str, **kwargs: object) -> None:
     st.vega_lite_chart(shown, key=key, **kwargs)
 
 
-# id(rows) -> (rows, content name, Arrow bytes). Cached specs are shared objects, so the same
-# rows list comes back on every rerun: found by identity, it is not serialised again to look
-# up its bytes. The entry holds the list, so its id cannot be reused while the entry lives.
-_ARROW_BY_ROWS: dict[int, tuple[list, str, bytes]] = {}
-_ARROW_LOCK = threading.Lock()
+# Cached specs are shared objects, so the same rows list comes back on every rerun: found by
+# identity, it is not serialised again to look up its bytes (content name, Arrow bytes).
+_ARROW_BY_ROWS: ByIdentity[list, tuple[str, bytes]] = ByIdentity(1024)
 
 
 def _arrow(rows: list) -> tuple[str, bytes]:
-    hit = _ARROW_BY_ROWS.get(id(rows))
-    if hit is not None and hit[0] is rows:
-        return hit[1], hit[2]
+    return _ARROW_BY_ROWS.get(rows, lambda: _named_arrow(rows))
+
+
+def _named_arrow(rows: list) -> tuple[str, bytes]:
     text = json.dumps(rows)
     name = "rows-" + hashlib.md5(text.encode()).hexdigest()[:16]  # new rows, new name
-    data = _arrow_rows(text)
-    with _ARROW_LOCK:
-        if len(_ARROW_BY_ROWS) >= 1024:
-            _ARROW_BY_ROWS.pop(next(iter(_ARROW_BY_ROWS)))
-        _ARROW_BY_ROWS[id(rows)] = (rows, name, data)
-    return name, data
+    return name, _arrow_rows(text)
 
 
 @st.cache_resource(show_spinner=False, max_entries=512)
