@@ -154,7 +154,8 @@ def chosen_reference_lines(bm: SubtypeBenchmark) -> list[ReferenceLine]:
 
 
 def render_safety(bm: SubtypeBenchmark) -> None:
-    """The grade >= 3 TRAE rate per class beside this cohort's, and why it is per arm."""
+    """On the grade >= 3 TRAE endpoint, why each rate is an arm's (all its treated patients),
+    not this subtype's alone."""
     if endpoint_of(bm).code != "grade3":
         return
     st.info(SAFETY_NOTE, icon=":material/health_and_safety:")

@@ -527,12 +527,6 @@ def fit_glmm(events: Sequence[int] | np.ndarray, n: Sequence[int] | np.ndarray,
     )
 
 
-def _replace(fit: ModelFit, **changes: Any) -> ModelFit:
-    from dataclasses import replace
-
-    return replace(fit, **changes)
-
-
 # ---------------------------------------------------------------------------------------------
 # Results on the proportion scale
 # ---------------------------------------------------------------------------------------------
