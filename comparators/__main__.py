@@ -432,8 +432,8 @@ def _refuse_proportion_options(args: argparse.Namespace) -> None:
     refused for median PFS, not ignored (benchmark, summary)."""
     for given, flag in ((args.measure, "--measure"), (args.ci_method, "--ci-method")):
         if given is not None:
-            raise CLIError(f"{flag} applies to proportions; median PFS is pooled on the log "
-                           "scale with the arms' reported intervals (leave out " + flag + ")")
+            raise CLIError(f"{flag} applies to proportions; median PFS is pooled from the "
+                           "arms' reported medians and intervals (leave out " + flag + ")")
 
 
 def _subtype_rows(args: argparse.Namespace) -> tuple[Any, AnalysisOptions, Any]:
